@@ -9,7 +9,7 @@ const dir = mkdtempSync(join(tmpdir(), 'kubekit-test-'));
 const summaryFile = join(dir, 'summary.jsonl');
 const result = spawnSync(
   'lerna',
-  ['run', 'test', '--concurrency=1', '--no-bail', '--stream', ...process.argv.slice(2)],
+  ['run', 'test', '--concurrency=1', '--no-bail', '--stream', '--no-sort', ...process.argv.slice(2)],
   {
     stdio: 'inherit',
     env: { ...process.env, KUBEKIT_TEST_SUMMARY: summaryFile, NX_DAEMON: 'false', NX_NO_CLOUD: 'true' },

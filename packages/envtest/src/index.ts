@@ -1,2 +1,13 @@
+export type {
+  ClusterControl,
+  Envtest,
+  EnvtestOptions,
+  Fault,
+  FaultInjector,
+  FaultRule,
+  RequestCounters,
+  RequestMatch,
+  Verb,
+} from './envtest.js';
 export type { EnvtestErrorKind } from './envtest-error.js';
 export { EnvtestError } from './envtest-error.js';

@@ -1,5 +1,3 @@
-import { setTimeout as sleepFor } from 'node:timers/promises';
-
 /**
  * Time as the elector sees it. `now()` is monotonic milliseconds (never wall-clock time): every
  * validity decision uses it. Inject a fake in tests to run in virtual time.
@@ -14,10 +12,29 @@ export interface Clock {
   sleep(ms: number, signal?: AbortSignal): Promise<void>;
 }
 
-/** The process's monotonic clock (`performance.now()`) and real timers. */
+/**
+ * The process's monotonic clock (`performance.now()`) and the global timers, so that sinon's fake
+ * timers (faking `setTimeout` and `performance`) drive it in tests.
+ */
 export const systemClock: Clock = {
   now: () => performance.now(),
-  sleep: async (ms, signal) => {
-    await sleepFor(Math.max(0, ms), undefined, signal ? { signal } : undefined);
-  },
+  sleep: (ms, signal) =>
+    new Promise<void>((resolve, reject) => {
+      if (signal?.aborted) {
+        reject(signal.reason as Error);
+        return;
+      }
+      const onAbort = (): void => {
+        clearTimeout(timer);
+        reject(signal?.reason as Error);
+      };
+      const timer = setTimeout(
+        () => {
+          signal?.removeEventListener('abort', onAbort);
+          resolve();
+        },
+        Math.max(0, ms),
+      );
+      signal?.addEventListener('abort', onAbort, { once: true });
+    }),
 };

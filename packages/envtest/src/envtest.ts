@@ -1,0 +1,99 @@
+import type { KubeConfig } from '@kubernetes/client-node';
+
+/** Options of `startEnvtest`. Every field is optional. */
+export interface EnvtestOptions {
+  /** Address to listen on. Default `127.0.0.1`; anything else must be asked for explicitly. */
+  readonly host?: string;
+  /** TCP port. Default 0 (any free port). */
+  readonly port?: number;
+  /** Serve plain HTTP instead of HTTPS (debugging only): every request acts as the admin. */
+  readonly insecure?: boolean;
+  /** Delay before the garbage collector deletes an orphaned dependent, in ms. Default 0. */
+  readonly gcDelayMs?: number;
+  /** Named users created at start, each with its own bearer token and kubeconfig context. */
+  readonly users?: readonly string[];
+}
+
+/** A verb as kube-apiserver's audit log and RBAC name it. */
+export type Verb = 'get' | 'list' | 'watch' | 'create' | 'update' | 'patch' | 'delete' | 'deletecollection';
+
+/** Which requests a fault or a counter query applies to; an absent field matches everything. */
+export interface RequestMatch {
+  /** A user name from `EnvtestOptions.users` / `addUser`, or `admin`. */
+  readonly user?: string;
+  readonly verb?: Verb;
+  /** Plural resource name, e.g. `leases`, `configmaps`, `pods`. */
+  readonly resource?: string;
+  readonly namespace?: string;
+  readonly name?: string;
+}
+
+/**
+ * A fault applied to matching requests. Exactly one effect besides `latencyMs` may be set;
+ * `latencyMs` may be combined with `error`.
+ */
+export interface FaultRule extends RequestMatch {
+  /** Delay every matching request by this many ms before serving (or failing) it. */
+  readonly latencyMs?: number;
+  /** Answer with a Status error of this code (e.g. 403, 429, 500, 503, 504). */
+  readonly error?: { readonly code: number; readonly retryAfterSeconds?: number; readonly message?: string };
+  /** Never answer: the request hangs until the client gives up (or the fault is removed). */
+  readonly hang?: boolean;
+  /** Refuse the connection's requests outright (the socket is destroyed): a network partition. */
+  readonly partition?: boolean;
+  /** Apply to this many matching requests only, then remove itself. Default: unlimited. */
+  readonly times?: number;
+}
+
+/** A fault in force; `remove()` ends it (hung requests then fail as a dropped connection). */
+export interface Fault {
+  remove(): void;
+}
+
+/** Fault injection, in-process. The same is served over HTTP under `/_envtest/` (see README). */
+export interface FaultInjector {
+  add(rule: FaultRule): Fault;
+  /** Closes the open watch streams that match; returns how many were closed. */
+  dropWatches(match?: RequestMatch): number;
+  /** Removes every fault. */
+  clear(): void;
+}
+
+/** Counts of served requests (including failed and faulted ones), by user, verb and resource. */
+export interface RequestCounters {
+  /** How many requests matched since start or the last `reset()`. */
+  count(match?: RequestMatch): number;
+  /** Every non-zero count, keyed `user verb resource`. */
+  snapshot(): Record<string, number>;
+  reset(): void;
+}
+
+/** What a test can do to the simulated cluster that no API client can. */
+export interface ClusterControl {
+  /** Sets a Pod's `status.phase` and `status.reason` (e.g. `Failed` / `Evicted`). */
+  setPodStatus(namespace: string, name: string, status: { phase: string; reason?: string }): Promise<void>;
+  /**
+   * Sets a Node's `Ready` condition. While a Node is not Ready (`False` or `Unknown`) its kubelet
+   * is dead: Pods on it that are deleted gracefully stay Terminating until force-deleted.
+   */
+  setNodeReady(name: string, ready: 'True' | 'False' | 'Unknown'): Promise<void>;
+}
+
+/** A running embedded API server. */
+export interface Envtest {
+  /** Base URL, e.g. `https://127.0.0.1:41234`. */
+  readonly url: string;
+  /** A client-node KubeConfig for the admin user (CA included). */
+  readonly kubeConfig: KubeConfig;
+  /** A KubeConfig that authenticates as `user` (created by `users` or `addUser`). */
+  kubeConfigFor(user: string): KubeConfig;
+  /** Creates a named user with its own token; idempotent. */
+  addUser(user: string): void;
+  /** Writes a kubeconfig file with the admin context (current) and one context per user. */
+  writeKubeconfig(path: string): Promise<void>;
+  readonly faults: FaultInjector;
+  readonly counters: RequestCounters;
+  readonly cluster: ClusterControl;
+  /** Closes every connection and watch and stops the GC; resolves when no handle is left. Idempotent. */
+  stop(): Promise<void>;
+}
