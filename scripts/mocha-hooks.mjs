@@ -33,7 +33,12 @@ export const mochaHooks = {
     // Rejections are reported after a macrotask turn; give them one before checking.
     await new Promise((resolve) => setImmediate(resolve));
     const error = takeUnhandled();
-    if (error) throw error;
+    if (error) {
+      // The test itself passed, but left a rejection behind: count it as the failure it is.
+      if (state === 'passed') counts.passed -= 1;
+      counts.failed += 1;
+      throw error;
+    }
   },
 };
 
