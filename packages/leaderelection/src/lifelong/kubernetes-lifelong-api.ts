@@ -1,0 +1,194 @@
+import {
+  CoreV1Api,
+  V1ConfigMap,
+  V1DeleteOptions,
+  V1ObjectMeta,
+  V1OwnerReference,
+  V1Preconditions,
+  Watch,
+  type KubeConfig,
+} from '@kubernetes/client-node';
+import type { LifelongApi, LockEvent, LockInfo, NodeInfo, PodInfo, PodOwner } from './lifelong-api.js';
+
+interface RawOwnerReference {
+  readonly apiVersion?: string;
+  readonly kind?: string;
+  readonly name?: string;
+  readonly uid?: string;
+}
+
+interface RawConfigMap {
+  readonly metadata?: {
+    readonly uid?: string;
+    readonly resourceVersion?: string;
+    readonly ownerReferences?: readonly RawOwnerReference[];
+    readonly annotations?: Readonly<Record<string, string>>;
+  };
+}
+
+/** An API error built from a `Status` that arrived as a watch `ERROR` event. */
+class WatchStatusError extends Error {
+  constructor(
+    readonly code: number,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'WatchStatusError';
+  }
+}
+
+function toLock(object: RawConfigMap): LockInfo {
+  const metadata = object.metadata ?? {};
+  const owner = metadata.ownerReferences?.find(
+    (ref) => ref.kind === 'Pod' && (ref.apiVersion ?? 'v1') === 'v1',
+  );
+  return {
+    uid: metadata.uid ?? '',
+    resourceVersion: metadata.resourceVersion ?? '',
+    owner:
+      owner?.name !== undefined && owner.uid !== undefined ? { name: owner.name, uid: owner.uid } : undefined,
+    annotations: { ...metadata.annotations },
+  };
+}
+
+/** Delete options that make the API server delete only the object with this UID. */
+function uidPrecondition(uid: string): V1DeleteOptions {
+  return Object.assign(new V1DeleteOptions(), {
+    preconditions: Object.assign(new V1Preconditions(), { uid }),
+  });
+}
+
+function isTimeout(error: unknown): boolean {
+  return typeof error === 'object' && error !== null && (error as { name?: unknown }).name === 'TimeoutError';
+}
+
+/** {@link LifelongApi} over `@kubernetes/client-node` 2.0.1: CoreV1Api and Watch. */
+export class KubernetesLifelongApi implements LifelongApi {
+  private readonly core: CoreV1Api;
+  private readonly watcher: Watch;
+
+  constructor(kubeConfig: KubeConfig) {
+    this.core = kubeConfig.makeApiClient(CoreV1Api);
+    this.watcher = new Watch(kubeConfig);
+  }
+
+  async getPod(namespace: string, name: string): Promise<PodInfo> {
+    const pod = await this.core.readNamespacedPod({ name, namespace });
+    return {
+      name: pod.metadata?.name ?? name,
+      uid: pod.metadata?.uid ?? '',
+      phase: pod.status?.phase,
+      reason: pod.status?.reason,
+      nodeName: pod.spec?.nodeName,
+      terminating: pod.metadata?.deletionTimestamp !== undefined,
+    };
+  }
+
+  async deletePod(namespace: string, name: string, uid: string): Promise<void> {
+    await this.core.deleteNamespacedPod({ name, namespace, body: uidPrecondition(uid) });
+  }
+
+  async getNode(name: string): Promise<NodeInfo> {
+    const node = await this.core.readNode({ name });
+    const ready = node.status?.conditions?.find((condition) => condition.type === 'Ready')?.status;
+    return { name, ready: ready === 'True' || ready === 'False' ? ready : 'Unknown' };
+  }
+
+  async getConfigMap(namespace: string, name: string): Promise<LockInfo> {
+    return toLock(await this.core.readNamespacedConfigMap({ name, namespace }));
+  }
+
+  async createConfigMap(
+    namespace: string,
+    name: string,
+    owner: PodOwner,
+    annotations: Record<string, string>,
+  ): Promise<LockInfo> {
+    const reference = Object.assign(new V1OwnerReference(), {
+      apiVersion: 'v1',
+      kind: 'Pod',
+      name: owner.name,
+      uid: owner.uid,
+    });
+    const metadata = Object.assign(new V1ObjectMeta(), {
+      name,
+      namespace,
+      annotations,
+      ownerReferences: [reference],
+    });
+    const body = Object.assign(new V1ConfigMap(), { apiVersion: 'v1', kind: 'ConfigMap', metadata });
+    const created = await this.core.createNamespacedConfigMap({ namespace, body });
+    return toLock(created);
+  }
+
+  async deleteConfigMap(namespace: string, name: string, uid: string): Promise<void> {
+    await this.core.deleteNamespacedConfigMap({ name, namespace, body: uidPrecondition(uid) });
+  }
+
+  watchConfigMap(
+    namespace: string,
+    name: string,
+    resourceVersion: string | undefined,
+    onEvent: (event: LockEvent) => void,
+    signal: AbortSignal,
+  ): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      let controller: AbortController | undefined;
+      let statusError: WatchStatusError | undefined;
+      const onAbort = (): void => controller?.abort();
+      signal.addEventListener('abort', onAbort, { once: true });
+      const finish = (error: unknown): void => {
+        signal.removeEventListener('abort', onAbort);
+        if (statusError !== undefined) reject(statusError);
+        else if (signal.aborted || error === null || error === undefined || isTimeout(error)) resolve();
+        else reject(error instanceof Error ? error : new Error('watch failed', { cause: error }));
+      };
+      const query: Record<string, string | boolean | undefined> = {
+        fieldSelector: `metadata.name=${name}`,
+        allowWatchBookmarks: true,
+        resourceVersion,
+      };
+      this.watcher
+        .watch(
+          `/api/v1/namespaces/${encodeURIComponent(namespace)}/configmaps`,
+          query,
+          (type: string, object: unknown) => {
+            if (statusError !== undefined) return;
+            switch (type) {
+              case 'ADDED':
+              case 'MODIFIED':
+              case 'DELETED':
+                onEvent({ type, lock: toLock(object as RawConfigMap) });
+                break;
+              case 'BOOKMARK': {
+                const version = (object as RawConfigMap).metadata?.resourceVersion;
+                if (version !== undefined) onEvent({ type, resourceVersion: version });
+                break;
+              }
+              case 'ERROR': {
+                const status = object as { code?: unknown; message?: unknown };
+                statusError = new WatchStatusError(
+                  typeof status.code === 'number' ? status.code : 500,
+                  typeof status.message === 'string' ? status.message : 'watch error',
+                );
+                controller?.abort();
+                break;
+              }
+              default:
+                break;
+            }
+          },
+          finish,
+        )
+        .then(
+          (opened) => {
+            controller = opened;
+            if (signal.aborted || statusError !== undefined) opened.abort();
+          },
+          (error: unknown) => {
+            finish(error ?? new Error('watch failed'));
+          },
+        );
+    });
+  }
+}

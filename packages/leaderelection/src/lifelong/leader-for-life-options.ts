@@ -1,0 +1,111 @@
+import { readFileSync } from 'node:fs';
+import type { KubeConfig } from '@kubernetes/client-node';
+import type { Clock } from '../clock.js';
+import { LeaderElectionError } from '../leader-election-error.js';
+import type { LifelongApi } from './lifelong-api.js';
+
+/** Where Kubernetes mounts the Pod's namespace (with the service-account token). */
+export const SERVICE_ACCOUNT_NAMESPACE_FILE = '/var/run/secrets/kubernetes.io/serviceaccount/namespace';
+
+/** Options of a {@link LeaderForLifeElector}. Only `lockName` is required. */
+export interface LeaderForLifeOptions {
+  /** Name of the lock ConfigMap, e.g. `my-operator-lock`. */
+  readonly lockName: string;
+  /**
+   * Namespace of the lock and of this Pod. Default: the Pod's own namespace, read from
+   * `namespaceFile`. Set it to run out of a cluster (with `podName`).
+   */
+  readonly namespace?: string;
+  /**
+   * This Pod's name. Default: the `POD_NAME` environment variable, which the Deployment must set
+   * from the downward API (`valueFrom: { fieldRef: { fieldPath: metadata.name } }`).
+   */
+  readonly podName?: string;
+  /** Cluster access. Default: `KubeConfig.loadFromDefault()` (in cluster: the service account). */
+  readonly kubeConfig?: KubeConfig;
+  /** The API calls, for tests or custom clients; overrides `kubeConfig`. */
+  readonly api?: LifelongApi;
+  /** First retry delay (and first leader-Pod re-check) in ms, jittered. Default 1000; > 0. */
+  readonly initialBackoffMs?: number;
+  /**
+   * Exact maximum of every retry delay and leader-Pod re-check interval, in ms: no wait is longer.
+   * Default 16000 (operator-lib's cap); ≥ initialBackoffMs.
+   */
+  readonly maxBackoffMs?: number;
+  /**
+   * Default false. When true, a follower that finds the leader's Pod on a Node that is not Ready
+   * (Ready condition False or Unknown, or the Node gone) deletes that Pod and the lock (both with a
+   * UID precondition) and takes over. This gives up the no-split-brain guarantee: a Node that is
+   * merely partitioned from the API server still runs the old leader's process, which keeps acting
+   * as leader until its kubelet reconnects and kills it — two leaders at once. Enable it only if
+   * your operator tolerates that (or fences its writes), in exchange for liveness after node loss.
+   * Needs `get` on `nodes`.
+   */
+  readonly forceTakeoverOnNotReadyNode?: boolean;
+  /** Bound in ms on waiting for tracked work when `run` stops while leading. Default 10000. */
+  readonly drainTimeoutMs?: number;
+  /** Time source. Default `systemClock`. */
+  readonly clock?: Clock;
+  /** Uniform random numbers in [0, 1) for jitter. Default `Math.random`. */
+  readonly random?: () => number;
+  /** Where to read the default namespace. Default {@link SERVICE_ACCOUNT_NAMESPACE_FILE}. */
+  readonly namespaceFile?: string;
+  /** Environment for `POD_NAME` and `KUBERNETES_SERVICE_HOST`. Default `process.env`. */
+  readonly env?: Readonly<Record<string, string | undefined>>;
+}
+
+/** Where this replica runs, resolved from options, the environment and the namespace file. */
+export interface PodLocation {
+  readonly namespace: string;
+  readonly podName: string;
+}
+
+const DOWNWARD_API_HINT =
+  'add to the container: env: - name: POD_NAME valueFrom: fieldRef: fieldPath: metadata.name ' +
+  '(the downward API), or pass the podName option';
+
+function readNamespaceFile(path: string): string | undefined {
+  try {
+    const text = readFileSync(path, 'utf8').trim();
+    return text === '' ? undefined : text;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Finds the namespace and Pod name, or throws a `LeaderElectionError`: `notInCluster` (no namespace
+ * file and no `KUBERNETES_SERVICE_HOST`), `noNamespace` (in a cluster, but no namespace file),
+ * `noPodName` (no `POD_NAME`), `invalidConfig` (an empty lock name).
+ */
+export function resolvePodLocation(options: LeaderForLifeOptions): PodLocation {
+  const env = options.env ?? process.env;
+  const file = options.namespaceFile ?? SERVICE_ACCOUNT_NAMESPACE_FILE;
+  if (options.lockName === '') {
+    throw new LeaderElectionError('invalidConfig', 'leader-for-life: lockName must not be empty');
+  }
+  const namespace = options.namespace ?? readNamespaceFile(file);
+  if (namespace === undefined || namespace === '') {
+    if (env['KUBERNETES_SERVICE_HOST'] === undefined) {
+      throw new LeaderElectionError(
+        'notInCluster',
+        `leader-for-life lock ${options.lockName}: not running in a Kubernetes cluster (no ${file}, ` +
+          'no KUBERNETES_SERVICE_HOST); leader-for-life needs the Pod it runs in: run it in a Pod, or ' +
+          'set the namespace option and POD_NAME to run against a cluster from outside',
+      );
+    }
+    throw new LeaderElectionError(
+      'noNamespace',
+      `leader-for-life lock ${options.lockName}: cannot tell the namespace: ${file} is missing ` +
+        '(is automountServiceAccountToken false?); set the namespace option',
+    );
+  }
+  const podName = options.podName ?? env['POD_NAME'];
+  if (podName === undefined || podName === '') {
+    throw new LeaderElectionError(
+      'noPodName',
+      `leader-for-life configmap ${namespace}/${options.lockName}: POD_NAME is not set; ${DOWNWARD_API_HINT}`,
+    );
+  }
+  return { namespace, podName };
+}

@@ -1,0 +1,89 @@
+/**
+ * The few Kubernetes API calls leader-for-life needs, behind a narrow interface so that the
+ * elector's logic can be unit-tested against an in-memory fake. `KubernetesLifelongApi` implements
+ * it with `@kubernetes/client-node`.
+ *
+ * Every method rejects with an error whose numeric `code` (or `statusCode`) is the HTTP status when
+ * the API server answered with an error (client-node's `ApiException`); see {@link statusCodeOf}.
+ */
+export interface LifelongApi {
+  getPod(namespace: string, name: string): Promise<PodInfo>;
+  /** Deletes a Pod only if it still has `uid` (a UID precondition): 409 if not, 404 if absent. */
+  deletePod(namespace: string, name: string, uid: string): Promise<void>;
+  getNode(name: string): Promise<NodeInfo>;
+  getConfigMap(namespace: string, name: string): Promise<LockInfo>;
+  /** Creates the lock ConfigMap owned by `owner`: 409 (AlreadyExists) when it exists. */
+  createConfigMap(
+    namespace: string,
+    name: string,
+    owner: PodOwner,
+    annotations: Record<string, string>,
+  ): Promise<LockInfo>;
+  /** Deletes the lock only if it still has `uid` (a UID precondition): 409 if not, 404 if absent. */
+  deleteConfigMap(namespace: string, name: string, uid: string): Promise<void>;
+  /**
+   * Watches the one ConfigMap `name` (field selector `metadata.name=<name>`) from `resourceVersion`
+   * (from "now" with the current object as ADDED when undefined), calling `onEvent` for every
+   * event. Resolves when the stream ends without an error — the server closed it or it was quiet
+   * for too long (client-node 2.0.1 gives up after 30 s of silence) — or once `signal` has aborted
+   * and the stream is closed; rejects when the watch cannot be opened or the server sends an
+   * `ERROR` event (410 Expired: start again from a fresh read). Leaves no socket or timer behind.
+   */
+  watchConfigMap(
+    namespace: string,
+    name: string,
+    resourceVersion: string | undefined,
+    onEvent: (event: LockEvent) => void,
+    signal: AbortSignal,
+  ): Promise<void>;
+}
+
+/** The Pod that owns a lock, as its owner reference names it. */
+export interface PodOwner {
+  readonly name: string;
+  readonly uid: string;
+}
+
+/** What leader-for-life needs to know of a Pod. */
+export interface PodInfo {
+  readonly name: string;
+  readonly uid: string;
+  /** `status.phase`: Pending, Running, Succeeded, Failed, Unknown. */
+  readonly phase: string | undefined;
+  /** `status.reason`, e.g. Evicted, Preempting. */
+  readonly reason: string | undefined;
+  /** `spec.nodeName`, once scheduled. */
+  readonly nodeName: string | undefined;
+  /** True once the Pod is being deleted (`metadata.deletionTimestamp` is set). */
+  readonly terminating: boolean;
+}
+
+/** What leader-for-life needs to know of a Node. */
+export interface NodeInfo {
+  readonly name: string;
+  /** The `Ready` condition's status; `Unknown` when the Node reports none. */
+  readonly ready: 'True' | 'False' | 'Unknown';
+}
+
+/** The lock ConfigMap. */
+export interface LockInfo {
+  readonly uid: string;
+  readonly resourceVersion: string;
+  /** Its owner reference of kind Pod, if any. */
+  readonly owner: PodOwner | undefined;
+  readonly annotations: Readonly<Record<string, string>>;
+}
+
+/** One event of a watch on the lock. */
+export type LockEvent =
+  | { readonly type: 'ADDED' | 'MODIFIED' | 'DELETED'; readonly lock: LockInfo }
+  | { readonly type: 'BOOKMARK'; readonly resourceVersion: string };
+
+/** The HTTP status of an API error (client-node's `ApiException.code`, a watch's `statusCode`). */
+export function statusCodeOf(error: unknown): number | undefined {
+  if (typeof error !== 'object' || error === null) return undefined;
+  const { code, statusCode } = error as { code?: unknown; statusCode?: unknown };
+  if (typeof code === 'number') return code;
+  if (typeof statusCode === 'number') return statusCode;
+  return undefined;
+}

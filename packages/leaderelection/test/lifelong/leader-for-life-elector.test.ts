@@ -1,0 +1,503 @@
+import { expect } from 'chai';
+import sinon from 'sinon';
+import {
+  EPOCH_ANNOTATION,
+  LeaderElectionError,
+  LeaderForLifeElector,
+  createLeaderForLifeElector,
+  type Leadership,
+  type LeaderForLifeOptions,
+  type Term,
+} from '@kubekit/leaderelection';
+import { FakeLifelongApi, apiError } from './fake-lifelong-api.js';
+
+interface Running {
+  readonly elector: LeaderForLifeElector;
+  readonly controller: AbortController;
+  readonly done: Promise<void>;
+  readonly errors: LeaderElectionError[];
+  readonly leadership: Leadership[];
+}
+
+describe('LeaderForLifeElector', () => {
+  let clock: sinon.SinonFakeTimers;
+  let api: FakeLifelongApi;
+  const running: Running[] = [];
+
+  beforeEach(() => {
+    clock = sinon.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'performance', 'Date'] });
+    api = new FakeLifelongApi();
+  });
+
+  afterEach(async () => {
+    for (const candidate of running.splice(0)) {
+      candidate.controller.abort();
+      await clock.tickAsync(0);
+      await candidate.done.catch(() => undefined);
+    }
+    await clock.tickAsync(100_000);
+    expect(clock.countTimers(), 'timers left behind').to.equal(0);
+    expect(api.openWatches, 'watches left open').to.equal(0);
+    clock.restore();
+  });
+
+  function start(podName: string, options: Partial<LeaderForLifeOptions> = {}): Running {
+    const elector = new LeaderForLifeElector({
+      lockName: 'lock',
+      namespace: 'ns',
+      podName,
+      api,
+      random: () => 0.5,
+      initialBackoffMs: 1000,
+      maxBackoffMs: 16_000,
+      ...options,
+    });
+    const controller = new AbortController();
+    const errors: LeaderElectionError[] = [];
+    const leadership: Leadership[] = [];
+    elector.errors$.subscribe((error) => errors.push(error));
+    elector.leadership$.subscribe((value) => leadership.push(value));
+    const done = elector.run(controller.signal);
+    done.catch(() => undefined);
+    const candidate = { elector, controller, done, errors, leadership };
+    running.push(candidate);
+    return candidate;
+  }
+
+  async function leading(candidate: Running, withinMs = 0): Promise<Term | undefined> {
+    await clock.tickAsync(withinMs);
+    return candidate.elector.currentTerm();
+  }
+
+  describe('.run', () => {
+    it('creates the lock owned by its own Pod (name and UID) and leads for life', async () => {
+      const pod = api.addPod('op-a');
+      const a = start('op-a');
+      const term = await leading(a);
+      expect(term).to.not.equal(undefined);
+      expect(term!.identity).to.equal('op-a');
+      expect(term!.epoch).to.equal(1);
+      expect(term!.validUntil()).to.equal(Infinity);
+      expect(term!.isValid()).to.equal(true);
+      expect(api.locks.get('lock')!.owner).to.deep.equal({ name: 'op-a', uid: pod.uid });
+      expect(api.locks.get('lock')!.annotations[EPOCH_ANNOTATION]).to.equal('1');
+      expect(a.elector.lockDescription).to.equal('configmap ns/lock');
+      const leaders: (string | undefined)[] = [];
+      a.elector.leader$.subscribe((leader) => leaders.push(leader));
+      expect(leaders).to.deep.equal(['op-a']);
+      // Never renews: no request at all for a long time.
+      const calls = api.calls.length;
+      await clock.tickAsync(10 * 60_000);
+      expect(api.calls.length).to.equal(calls);
+      expect(a.elector.currentTerm()).to.equal(term);
+    });
+
+    it('leads again at once when restarted in the same Pod (same UID), keeping the epoch', async () => {
+      const pod = api.addPod('op-a');
+      api.putLock('lock', { name: 'op-a', uid: pod.uid }, { [EPOCH_ANNOTATION]: '7' });
+      const a = start('op-a');
+      const term = await leading(a);
+      expect(term?.epoch).to.equal(7);
+      expect(api.count('deleteConfigMap')).to.equal(0);
+    });
+
+    it('does not claim the lock of an old Pod with its name but another UID; leads once GC frees it', async () => {
+      api.putLock('lock', { name: 'op-0', uid: 'old-uid' });
+      api.addPod('op-0'); // recreated StatefulSet Pod: same name, new UID
+      api.gcDelayMs = 5000;
+      const a = start('op-0');
+      expect(await leading(a, 1000)).to.equal(undefined);
+      expect(api.count('deletePod')).to.equal(0);
+      expect(api.count('deleteConfigMap')).to.equal(0);
+      // The garbage collector now notices the dangling owner.
+      api.removePod('nobody');
+      expect(await leading(a, 4000)).to.equal(undefined);
+      expect(await leading(a, 1001)).to.not.equal(undefined);
+    });
+
+    it('takes over by watch the moment the lock is deleted, without waiting for a backoff', async () => {
+      api.addPod('op-a');
+      api.addPod('op-b');
+      const a = start('op-a');
+      await clock.tickAsync(0);
+      const b = start('op-b', { initialBackoffMs: 60_000, maxBackoffMs: 60_000 });
+      await clock.tickAsync(10);
+      expect(b.elector.currentTerm()).to.equal(undefined);
+      const leaders: (string | undefined)[] = [];
+      b.elector.leader$.subscribe((leader) => leaders.push(leader));
+      expect(leaders).to.deep.equal(['op-a']);
+      a.controller.abort();
+      await clock.tickAsync(0);
+      api.removePod('op-a');
+      await clock.tickAsync(1);
+      const term = b.elector.currentTerm();
+      expect(term).to.not.equal(undefined);
+      expect(term!.epoch).to.equal(2);
+      expect(leaders).to.deep.equal(['op-a', undefined, 'op-b']);
+    });
+
+    it('deletes an Evicted leader Pod with a UID precondition and takes over when GC frees the lock', async () => {
+      const leader = api.addPod('op-a');
+      api.putLock('lock', { name: 'op-a', uid: leader.uid });
+      api.addPod('op-b');
+      const b = start('op-b');
+      await clock.tickAsync(10);
+      expect(b.elector.currentTerm()).to.equal(undefined);
+      leader.phase = 'Failed';
+      leader.reason = 'Evicted';
+      await clock.tickAsync(16_000);
+      expect(api.calls.filter((call) => call.method === 'deletePod')).to.deep.equal([
+        { method: 'deletePod', name: 'op-a', uid: leader.uid },
+      ]);
+      expect(b.elector.currentTerm()).to.not.equal(undefined);
+    });
+
+    for (const [phase, reason] of [
+      ['Failed', 'Preempting'],
+      ['Succeeded', undefined],
+    ] as const) {
+      it(`deletes a leader Pod that is ${phase}${reason === undefined ? '' : `/${reason}`}`, async () => {
+        const leader = api.addPod('op-a', { phase, reason });
+        api.putLock('lock', { name: 'op-a', uid: leader.uid });
+        api.addPod('op-b');
+        const b = start('op-b');
+        expect(await leading(b, 10)).to.not.equal(undefined);
+        expect(api.count('deletePod')).to.equal(1);
+      });
+    }
+
+    it('leaves a leader Pod that Failed for another reason alone', async () => {
+      const leader = api.addPod('op-a', { phase: 'Failed', reason: 'OOMKilled' });
+      api.putLock('lock', { name: 'op-a', uid: leader.uid });
+      api.addPod('op-b');
+      const b = start('op-b');
+      expect(await leading(b, 60_000)).to.equal(undefined);
+      expect(api.count('deletePod')).to.equal(0);
+    });
+
+    it('does not take over from a leader Pod on a not-Ready Node by default (and never reads the Node)', async () => {
+      const leader = api.addPod('op-a', { nodeName: 'dead' });
+      api.nodes.set('dead', { name: 'dead', ready: 'False' });
+      api.putLock('lock', { name: 'op-a', uid: leader.uid });
+      api.addPod('op-b');
+      const b = start('op-b');
+      expect(await leading(b, 5 * 60_000)).to.equal(undefined);
+      expect(api.count('getNode')).to.equal(0);
+      expect(api.count('deletePod')).to.equal(0);
+      expect(api.count('deleteConfigMap')).to.equal(0);
+    });
+
+    it('with forceTakeoverOnNotReadyNode deletes the leader Pod and the lock (UID preconditions) and takes over', async () => {
+      const leader = api.addPod('op-a', { nodeName: 'dead' });
+      api.nodes.set('dead', { name: 'dead', ready: 'Unknown' });
+      const lock = api.putLock('lock', { name: 'op-a', uid: leader.uid });
+      api.addPod('op-b');
+      const b = start('op-b', { forceTakeoverOnNotReadyNode: true });
+      expect(await leading(b, 10)).to.not.equal(undefined);
+      expect(api.calls.filter((call) => call.method.startsWith('delete'))).to.deep.equal([
+        { method: 'deletePod', name: 'op-a', uid: leader.uid },
+        { method: 'deleteConfigMap', name: 'lock', uid: lock.uid },
+      ]);
+      expect(api.pods.get('op-a')?.terminating).to.equal(true);
+    });
+
+    it('with forceTakeoverOnNotReadyNode leaves a leader on a Ready Node alone', async () => {
+      const leader = api.addPod('op-a', { nodeName: 'fine' });
+      api.nodes.set('fine', { name: 'fine', ready: 'True' });
+      api.putLock('lock', { name: 'op-a', uid: leader.uid });
+      api.addPod('op-b');
+      const b = start('op-b', { forceTakeoverOnNotReadyNode: true });
+      expect(await leading(b, 60_000)).to.equal(undefined);
+      expect(api.count('getNode')).to.be.greaterThan(1);
+      expect(api.count('deletePod')).to.equal(0);
+    });
+
+    it('with forceTakeoverOnNotReadyNode treats a missing Node as not Ready', async () => {
+      const leader = api.addPod('op-a', { nodeName: 'gone' });
+      api.putLock('lock', { name: 'op-a', uid: leader.uid });
+      api.addPod('op-b');
+      const b = start('op-b', { forceTakeoverOnNotReadyNode: true });
+      expect(await leading(b, 10)).to.not.equal(undefined);
+    });
+
+    it('reports the loss when its lock is deleted from under it, then leads again in a new term', async () => {
+      api.addPod('op-a');
+      const a = start('op-a');
+      const first = await leading(a);
+      api.removeLock('lock');
+      await clock.tickAsync(0);
+      expect(first!.signal.aborted).to.equal(true);
+      expect(LeaderElectionError.is(first!.signal.reason, 'lockConflict')).to.equal(true);
+      expect(first!.isValid()).to.equal(false);
+      expect(first!.validUntil()).to.be.lessThan(Infinity);
+      const second = await leading(a, 10);
+      expect(second).to.not.equal(undefined);
+      expect(second).to.not.equal(first);
+      expect(second!.epoch).to.equal(2);
+      expect(a.leadership.map((value) => value.leading)).to.deep.equal([false, true, false, true]);
+    });
+
+    it('reports the loss when its lock is replaced by another owner and then follows', async () => {
+      api.addPod('op-a');
+      const other = api.addPod('op-b');
+      const a = start('op-a');
+      const first = await leading(a);
+      api.putLock('lock', { name: 'op-b', uid: other.uid });
+      await clock.tickAsync(10);
+      expect(first!.signal.aborted).to.equal(true);
+      expect(a.elector.currentTerm()).to.equal(undefined);
+    });
+
+    it('rejects with podNotFound when its Pod was replaced after a loss', async () => {
+      api.addPod('op-a');
+      const a = start('op-a');
+      await leading(a);
+      api.pods.delete('op-a');
+      api.addPod('op-a');
+      api.removeLock('lock');
+      await clock.tickAsync(10);
+      const error = await a.done.then(
+        () => undefined,
+        (reason: unknown) => reason,
+      );
+      expect(LeaderElectionError.is(error, 'podNotFound')).to.equal(true);
+    });
+
+    it('keeps leading while the API server fails, and polls the lock with backoff until the watch is back', async () => {
+      api.addPod('op-a');
+      const a = start('op-a', { maxBackoffMs: 4000 });
+      const term = await leading(a);
+      api.fail('watchConfigMap', 503);
+      api.fail('getConfigMap', 503);
+      api.closeWatches(apiError(503));
+      await clock.tickAsync(60_000);
+      expect(term!.isValid()).to.equal(true);
+      // 1, 2, 4, 4, ... s (× 0.75 jitter): bounded, never a hot loop.
+      expect(api.count('getConfigMap')).to.be.within(10, 25);
+      expect(a.errors.every((error) => error.kind === 'apiError')).to.equal(true);
+      api.clearFailures();
+      await clock.tickAsync(4000);
+      expect(api.openWatches).to.equal(1);
+      api.removeLock('lock');
+      await clock.tickAsync(0);
+      expect(term!.isValid()).to.equal(false);
+    });
+
+    it('restarts a quiet watch from the last resourceVersion without reading the lock', async () => {
+      api.addPod('op-a');
+      api.addPod('op-b');
+      start('op-a');
+      await clock.tickAsync(0);
+      const b = start('op-b');
+      await clock.tickAsync(10);
+      const gets = api.count('getConfigMap');
+      const watches = api.count('watchConfigMap');
+      for (let i = 0; i < 5; i += 1) {
+        await clock.tickAsync(30_000);
+        api.closeWatches(); // client-node 2.0.1's inactivity timeout
+      }
+      await clock.tickAsync(0);
+      expect(api.count('getConfigMap')).to.equal(gets);
+      expect(api.count('watchConfigMap')).to.equal(watches + 10); // op-a's and op-b's
+      expect(b.errors).to.deep.equal([]);
+    });
+
+    it('does not hot-loop on a watch that closes at once', async () => {
+      api.addPod('op-a');
+      const a = start('op-a', { maxBackoffMs: 2000 });
+      await leading(a);
+      const watches = api.count('watchConfigMap');
+      for (let i = 0; i < 2000; i += 1) {
+        api.closeWatches();
+        await clock.tickAsync(5);
+      }
+      expect(api.count('watchConfigMap') - watches).to.be.within(3, 12);
+    });
+
+    it('starts again from a fresh read after 410 Expired on the watch', async () => {
+      api.addPod('op-a');
+      const a = start('op-a');
+      const term = await leading(a);
+      const gets = api.count('getConfigMap');
+      api.closeWatches(apiError(410, 'too old resource version'));
+      await clock.tickAsync(1000);
+      expect(api.count('getConfigMap')).to.equal(gets + 1);
+      expect(api.openWatches).to.equal(1);
+      expect(term!.isValid()).to.equal(true);
+    });
+
+    it('backs off on a 403 for its own Pod and reports a forbidden error naming verb and resource', async () => {
+      api.addPod('op-a');
+      api.fail('getPod', 403);
+      const a = start('op-a', { maxBackoffMs: 8000 });
+      await clock.tickAsync(60_000);
+      // 0.75 × (1, 2, 4, 8, 8, ...) s: 11 or 12 requests in a minute, not thousands.
+      expect(api.count('getPod')).to.be.within(8, 13);
+      expect(a.errors[0]?.kind).to.equal('forbidden');
+      expect(a.errors[0]?.message).to.contain('verb "get" on resource "pods"');
+      api.clearFailures();
+      expect(await leading(a, 8000)).to.not.equal(undefined);
+    });
+
+    it('backs off on failures to create or read the lock, and to read the leader Pod', async () => {
+      const leader = api.addPod('op-a');
+      api.putLock('lock', { name: 'op-a', uid: leader.uid });
+      api.addPod('op-b');
+      api.fail('getConfigMap', 403, 3);
+      const b = start('op-b', { maxBackoffMs: 2000 });
+      await clock.tickAsync(10_000);
+      expect(b.errors.map((error) => error.kind)).to.deep.equal(['forbidden', 'forbidden', 'forbidden']);
+      expect(b.errors[0]?.message).to.contain('verb "get" on resource "configmaps"');
+      api.fail('createConfigMap', 500, 2);
+      api.fail('getPod', 403);
+      api.closeWatches();
+      await clock.tickAsync(10_000);
+      expect(b.errors.some((error) => error.message.includes('on resource "pods"'))).to.equal(true);
+      expect(api.count('getPod')).to.be.lessThan(15);
+    });
+
+    it('reports a failed delete and tries again on the next check', async () => {
+      const leader = api.addPod('op-a', { phase: 'Failed', reason: 'Evicted' });
+      api.putLock('lock', { name: 'op-a', uid: leader.uid });
+      api.addPod('op-b');
+      api.fail('deletePod', 403, 1);
+      const b = start('op-b');
+      await clock.tickAsync(10);
+      expect(b.errors[0]?.message).to.contain('verb "delete" on resource "pods"');
+      expect(await leading(b, 1000)).to.not.equal(undefined);
+    });
+
+    it('rejects with podNotFound when its own Pod does not exist', async () => {
+      const a = start('typo');
+      await clock.tickAsync(0);
+      const error = await a.done.then(
+        () => undefined,
+        (reason: unknown) => reason,
+      );
+      expect(LeaderElectionError.is(error, 'podNotFound')).to.equal(true);
+      expect((error as Error).message).to.contain('metadata.name');
+    });
+
+    it('resolves on abort with nothing left running, ends the term and completes the observables', async () => {
+      api.addPod('op-a');
+      const a = start('op-a');
+      const term = await leading(a);
+      let completed = 0;
+      a.elector.leadership$.subscribe({ complete: () => (completed += 1) });
+      a.elector.leader$.subscribe({ complete: () => (completed += 1) });
+      a.controller.abort();
+      await clock.tickAsync(0);
+      await a.done;
+      expect(LeaderElectionError.is(term!.signal.reason, 'stopped')).to.equal(true);
+      expect(completed).to.equal(2);
+      expect(api.openWatches).to.equal(0);
+      expect(clock.countTimers()).to.equal(0);
+      expect(api.locks.has('lock'), 'the lock is kept until the Pod goes away').to.equal(true);
+    });
+
+    it('waits for tracked work (bounded by drainTimeoutMs) before ending the term on stop', async () => {
+      api.addPod('op-a');
+      const a = start('op-a', { drainTimeoutMs: 5000 });
+      const term = await leading(a);
+      void term!.track(new Promise((resolve) => setTimeout(resolve, 2000)));
+      const returned = term!.track(Promise.reject(new Error('work failed')));
+      await returned.catch(() => undefined);
+      a.controller.abort();
+      await clock.tickAsync(1999);
+      expect(term!.signal.aborted).to.equal(false);
+      await clock.tickAsync(1);
+      await a.done;
+      expect(term!.signal.aborted).to.equal(true);
+
+      const b = start('op-a', { drainTimeoutMs: 100 });
+      api.removeLock('lock');
+      api.putLock('lock', { name: 'op-a', uid: api.pods.get('op-a')!.uid });
+      const bTerm = await leading(b);
+      void bTerm!.track(new Promise(() => undefined));
+      b.controller.abort();
+      await clock.tickAsync(100);
+      await b.done;
+    });
+
+    it('stops while following or while retrying', async () => {
+      const leader = api.addPod('op-a');
+      api.putLock('lock', { name: 'op-a', uid: leader.uid });
+      api.addPod('op-b');
+      const b = start('op-b');
+      await clock.tickAsync(5000);
+      b.controller.abort();
+      await clock.tickAsync(0);
+      await b.done;
+
+      api.fail('getPod', 500);
+      const c = start('op-b');
+      await clock.tickAsync(5000);
+      c.controller.abort();
+      await clock.tickAsync(0);
+      await c.done;
+    });
+
+    it('may be called only once', async () => {
+      api.addPod('op-a');
+      const a = start('op-a');
+      const error = await a.elector.run(new AbortController().signal).then(
+        () => undefined,
+        (reason: unknown) => reason,
+      );
+      expect(LeaderElectionError.is(error, 'invalidConfig')).to.equal(true);
+    });
+  });
+
+  describe('.whenLeading', () => {
+    it('resolves with the term, at once when leading already', async () => {
+      api.addPod('op-a');
+      const a = start('op-a');
+      const waiting = a.elector.whenLeading();
+      await clock.tickAsync(0);
+      const term = await waiting;
+      expect(await a.elector.whenLeading()).to.equal(term);
+    });
+
+    it('rejects when the signal aborts, and when the elector stops first', async () => {
+      const leader = api.addPod('op-a');
+      api.putLock('lock', { name: 'op-a', uid: leader.uid });
+      api.addPod('op-b');
+      const b = start('op-b');
+      const controller = new AbortController();
+      const aborted = b.elector.whenLeading(controller.signal).catch((error: unknown) => error);
+      controller.abort(new Error('no longer interested'));
+      expect(((await aborted) as Error).message).to.equal('no longer interested');
+      const early = await b.elector
+        .whenLeading(AbortSignal.abort(new Error('early')))
+        .catch((error: unknown) => error);
+      expect((early as Error).message).to.equal('early');
+      const stopped = b.elector.whenLeading().catch((error: unknown) => error);
+      b.controller.abort();
+      await clock.tickAsync(0);
+      expect(LeaderElectionError.is(await stopped, 'stopped')).to.equal(true);
+      expect(
+        LeaderElectionError.is(await b.elector.whenLeading().catch((error: unknown) => error), 'stopped'),
+      ).to.equal(true);
+    });
+  });
+
+  describe('constructor', () => {
+    it('rejects invalid backoffs', () => {
+      for (const options of [
+        { initialBackoffMs: 0 },
+        { initialBackoffMs: 2000, maxBackoffMs: 1000 },
+        { maxBackoffMs: Infinity },
+        { drainTimeoutMs: -1 },
+      ]) {
+        expect(() =>
+          createLeaderForLifeElector({ lockName: 'l', namespace: 'ns', podName: 'p', api, ...options }),
+        ).to.throw(LeaderElectionError);
+      }
+    });
+
+    it('uses a KubeConfig when no api is given (making no request before run)', () => {
+      const elector = createLeaderForLifeElector({ lockName: 'l', namespace: 'ns', podName: 'p', env: {} });
+      expect(elector.identity).to.equal('p');
+    });
+  });
+});
