@@ -11,7 +11,17 @@ export type LeaderElectionErrorKind =
   | 'lockConflict'
   | 'lockUnreadable'
   | 'apiError'
-  | 'stopped';
+  | 'stopped'
+  | 'timeout'
+  | 'watchExpired'
+  | 'lost'
+  | 'unhealthy';
+
+/** Options of {@link LeaderElectionError}: the standard `cause`, and the HTTP status when known. */
+export interface LeaderElectionErrorOptions extends ErrorOptions {
+  /** The API server's HTTP status code, when the error is an API response. */
+  readonly statusCode?: number;
+}
 
 /**
  * The one error class of `@kubekit/leaderelection`. Use {@link LeaderElectionError.is} rather
@@ -19,12 +29,15 @@ export type LeaderElectionErrorKind =
  */
 export class LeaderElectionError extends Error {
   readonly kind: LeaderElectionErrorKind;
+  /** The API server's HTTP status code, when the error is an API response. */
+  readonly statusCode: number | undefined;
   readonly [brand] = true;
 
-  constructor(kind: LeaderElectionErrorKind, message: string, options?: ErrorOptions) {
+  constructor(kind: LeaderElectionErrorKind, message: string, options?: LeaderElectionErrorOptions) {
     super(message, options);
     this.name = 'LeaderElectionError';
     this.kind = kind;
+    this.statusCode = options?.statusCode;
   }
 
   /** True for any `LeaderElectionError` (of any copy of the package), optionally of one kind. */

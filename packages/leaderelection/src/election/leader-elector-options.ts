@@ -1,0 +1,38 @@
+import type { Registry } from 'prom-client';
+import type { Clock } from '../clock.js';
+import type { Lock } from '../locks/lock.js';
+import type { Logger } from '../logger.js';
+import type { EventRecorder } from '../observability/event-recorder.js';
+import type { LeaseTimings } from './lease-timings.js';
+
+/** Options of `LeaderElector`. Durations are in milliseconds. */
+export interface LeaderElectorOptions extends Partial<LeaseTimings> {
+  /** Where the record lives: a `LeaseLock`, a `ConfigMapLock`, or your own `Lock`. */
+  readonly lock: Lock;
+  /** This replica's identity; defaults to (and must equal) `lock.identity`. */
+  readonly identity?: string;
+  /**
+   * On a voluntary stop, write an empty holder once tracked work has drained, so a follower takes
+   * over at once instead of after leaseDuration. Default `false` (as client-go).
+   */
+  readonly releaseOnCancel?: boolean;
+  /** How long a voluntary stop waits for `term.track`ed work before releasing. Default renewDeadline. */
+  readonly drainTimeout?: number;
+  /** Added to leaseDuration before the health check fails for a leader that has not renewed. Default retryPeriod. */
+  readonly healthTolerance?: number;
+  /**
+   * Watch the lock (default `true`). `false` makes followers poll every jittered retryPeriod, as
+   * client-go does: only for comparisons (the benchmark's baseline).
+   */
+  readonly watch?: boolean;
+  /** Monotonic time and timers. Default `systemClock`. */
+  readonly clock?: Clock;
+  /** Default: logs nothing. */
+  readonly logger?: Logger;
+  /** prom-client registry for the metrics; default prom-client's global registry; `null`: no metrics. */
+  readonly registry?: Registry | null;
+  /** Where Events go; default `lock.eventRecorder`; `null`: no Events. */
+  readonly eventRecorder?: EventRecorder | null;
+  /** Source of randomness for jitter, in [0, 1). Default `Math.random`. */
+  readonly random?: () => number;
+}

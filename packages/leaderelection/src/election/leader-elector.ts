@@ -1,0 +1,743 @@
+import { BehaviorSubject, distinctUntilChanged } from 'rxjs';
+import type { Observable } from 'rxjs';
+import { systemClock } from '../clock.js';
+import type { Clock } from '../clock.js';
+import { LeaderElectionError } from '../leader-election-error.js';
+import { hasValidHolder } from '../locks/leader-election-record.js';
+import type { LeaderElectionRecord } from '../locks/leader-election-record.js';
+import type { Lock, LockSnapshot } from '../locks/lock.js';
+import { quietLogger } from '../logger.js';
+import type { Logger } from '../logger.js';
+import type { EventRecorder, ElectionEvent } from '../observability/event-recorder.js';
+import { LeaderElectionMetrics } from '../observability/leader-election-metrics.js';
+import { LeaseTerm } from '../term/lease-term.js';
+import { ConditionLog } from './condition-log.js';
+import { deadlineSignal } from './deadline-signal.js';
+import type { Elector, Leadership, Term } from './elector.js';
+import type { LeaderElectorOptions } from './leader-elector-options.js';
+import { jittered, validateLeaseTimings } from './lease-timings.js';
+import type { LeaseTimings } from './lease-timings.js';
+import { Wakeup } from './wakeup.js';
+
+/** Where an elector is in its life. `run` moves it from `idle` to `running`, then `stopping`, `stopped`. */
+export type LeaderElectorState = 'idle' | 'running' | 'stopping' | 'stopped';
+
+/** The lock as this replica last saw it, and when (on its own clock) it saw it change. */
+interface Observation {
+  /** `undefined`: the object does not exist. */
+  readonly snapshot: LockSnapshot | undefined;
+  readonly observedAt: number;
+}
+
+type Verb = 'get' | 'create' | 'update';
+
+/** The longest timer `setTimeout` accepts; "wait until woken" waits this long at most. */
+const maxTimer = 2_147_483_647;
+
+/** Reads `signal.aborted` afresh (a call, so that flow analysis does not assume it unchanged). */
+function isAborted(signal: AbortSignal): boolean {
+  return signal.aborted;
+}
+
+function conditionOf(error: LeaderElectionError): string {
+  return error.statusCode === undefined ? error.kind : `${error.kind}:${error.statusCode}`;
+}
+
+function outcomeOf(error: LeaderElectionError): string {
+  if (error.statusCode !== undefined) return String(error.statusCode);
+  return error.kind === 'timeout' ? 'timeout' : 'error';
+}
+
+/**
+ * Lease-based leader election as DESIGN.md specifies it: followers watch the lock and act at the
+ * exact moment of a release or expiry (measured on their own monotonic clock from when they saw
+ * the record change), a leader renews with one conditional write per retryPeriod and steps down
+ * the moment renewDeadline has passed since the start of its last successful renew, and every
+ * write is a compare-and-swap on the last-read resourceVersion.
+ *
+ * Construction validates the timings (`LeaderElectionError` kind `invalidConfig`); nothing an API
+ * server does makes `run` reject: failures are retried and logged once per distinct condition.
+ */
+export class LeaderElector implements Elector {
+  readonly identity: string;
+  readonly lockDescription: string;
+  readonly leadership$: Observable<Leadership>;
+  readonly leader$: Observable<string | undefined>;
+  /** The validated timings, in milliseconds. */
+  readonly timings: LeaseTimings;
+
+  private readonly lock: Lock;
+  private readonly clock: Clock;
+  private readonly logger: Logger;
+  private readonly random: () => number;
+  private readonly releaseOnCancel: boolean;
+  private readonly drainTimeout: number;
+  private readonly healthTolerance: number;
+  private readonly watchEnabled: boolean;
+  private readonly metrics: LeaderElectionMetrics;
+  private readonly events: EventRecorder | undefined;
+  private readonly conditions: ConditionLog;
+  private readonly leadershipSubject = new BehaviorSubject<Leadership>({ leading: false });
+  private readonly leaderSubject = new BehaviorSubject<string | undefined>(undefined);
+  private readonly wakeup = new Wakeup();
+  private readonly pendingEvents = new Set<Promise<void>>();
+
+  private stateValue: LeaderElectorState = 'idle';
+  private observation: Observation | undefined;
+  private term: LeaseTerm | undefined;
+  /** The lock as our last successful write left it, while we hold it. */
+  private held: LockSnapshot | undefined;
+  private watchUp = false;
+
+  constructor(options: LeaderElectorOptions) {
+    this.lock = options.lock;
+    this.lockDescription = options.lock.description;
+    if (options.identity !== undefined && options.identity !== options.lock.identity) {
+      throw new LeaderElectionError(
+        'invalidConfig',
+        `${this.lockDescription}: identity "${options.identity}" differs from the lock's identity "${options.lock.identity}"; set it in one place`,
+      );
+    }
+    this.identity = options.lock.identity;
+    if (this.identity === '') {
+      throw new LeaderElectionError('invalidConfig', `${this.lockDescription}: identity must not be empty`);
+    }
+    this.timings = validateLeaseTimings(this.lockDescription, options);
+    this.clock = options.clock ?? systemClock;
+    this.logger = options.logger ?? quietLogger;
+    this.random = options.random ?? Math.random;
+    this.releaseOnCancel = options.releaseOnCancel ?? false;
+    this.drainTimeout = options.drainTimeout ?? this.timings.renewDeadline;
+    this.healthTolerance = options.healthTolerance ?? this.timings.retryPeriod;
+    this.watchEnabled = options.watch ?? true;
+    this.metrics = new LeaderElectionMetrics(options.lock.name, options.registry);
+    this.events =
+      options.eventRecorder === null ? undefined : (options.eventRecorder ?? options.lock.eventRecorder);
+    this.conditions = new ConditionLog(this.logger, { lock: this.lockDescription, identity: this.identity });
+    this.leadership$ = this.leadershipSubject.asObservable().pipe(distinctUntilChanged());
+    this.leader$ = this.leaderSubject.asObservable().pipe(distinctUntilChanged());
+  }
+
+  /** Where the elector is in its life. */
+  get state(): LeaderElectorState {
+    return this.stateValue;
+  }
+
+  currentTerm(): Term | undefined {
+    const leadership = this.leadershipSubject.value;
+    return leadership.leading ? leadership.term : undefined;
+  }
+
+  /** The identity last observed holding the lock (`undefined` for none). */
+  currentLeader(): string | undefined {
+    return this.leaderSubject.value;
+  }
+
+  whenLeading(signal?: AbortSignal): Promise<Term> {
+    return new Promise<Term>((resolve, reject) => {
+      if (signal?.aborted) {
+        reject(signal.reason as Error);
+        return;
+      }
+      const onAbort = (): void => {
+        subscription.unsubscribe();
+        reject(signal?.reason as Error);
+      };
+      const subscription = this.leadershipSubject.subscribe({
+        next: (leadership) => {
+          if (!leadership.leading) return;
+          signal?.removeEventListener('abort', onAbort);
+          resolve(leadership.term);
+          queueMicrotask(() => {
+            subscription.unsubscribe();
+          });
+        },
+        complete: () => {
+          signal?.removeEventListener('abort', onAbort);
+          reject(
+            new LeaderElectionError(
+              'stopped',
+              `${this.lockDescription}: the elector stopped before acquiring`,
+            ),
+          );
+        },
+      });
+      signal?.addEventListener('abort', onAbort, { once: true });
+    });
+  }
+
+  /**
+   * The watchdog: false when this replica holds the lock but has not renewed it for leaseDuration
+   * plus the health tolerance (which a working elector never allows: it steps down at
+   * renewDeadline). Always true when not leading.
+   */
+  healthy(): boolean {
+    const term = this.term;
+    if (term === undefined || term.hasEnded()) return true;
+    return this.clock.now() - term.lastRenewedAt <= this.timings.leaseDuration + this.healthTolerance;
+  }
+
+  /** Like {@link healthy}, for health endpoints: throws `LeaderElectionError` kind `unhealthy` saying why. */
+  checkHealth(): void {
+    const term = this.term;
+    if (this.healthy() || term === undefined) return;
+    const since = Math.round(this.clock.now() - term.lastRenewedAt);
+    throw new LeaderElectionError(
+      'unhealthy',
+      `${this.lockDescription}: ${this.identity} leads but has not renewed for ${since} ms ` +
+        `(limit: leaseDuration ${this.timings.leaseDuration} ms + tolerance ${this.healthTolerance} ms); ` +
+        'the elector is stuck (event loop blocked?)',
+    );
+  }
+
+  async run(signal: AbortSignal): Promise<void> {
+    if (this.stateValue !== 'idle') {
+      throw new LeaderElectionError(
+        'invalidConfig',
+        `${this.lockDescription}: run() may be called only once`,
+      );
+    }
+    this.stateValue = 'running';
+    this.logger.info(
+      { lock: this.lockDescription, identity: this.identity, ...this.timings },
+      'starting leader election',
+    );
+    const stopWatch = new AbortController();
+    const watching = this.watchEnabled ? this.watchLoop(stopWatch.signal) : Promise.resolve();
+    try {
+      while (!signal.aborted || this.term !== undefined) {
+        try {
+          if (this.term === undefined) await this.follow(signal);
+          else await this.lead(this.term, signal);
+        } catch (error: unknown) {
+          // A bug, not an API failure (those are handled where they happen): never crash, retry.
+          this.logger.error(
+            { lock: this.lockDescription, err: error },
+            'unexpected error in the election loop; retrying',
+          );
+          if (this.term !== undefined) this.loseTerm(this.term, 'unexpected error');
+          await this.pause(this.timings.retryPeriod, [signal]);
+        }
+      }
+    } finally {
+      this.stateValue = 'stopping';
+      stopWatch.abort();
+      await watching;
+      while (this.pendingEvents.size > 0) await Promise.allSettled([...this.pendingEvents]);
+      this.stateValue = 'stopped';
+      this.metrics.leading(false);
+      this.logger.info({ lock: this.lockDescription, identity: this.identity }, 'leader election stopped');
+      this.leadershipSubject.complete();
+      this.leaderSubject.complete();
+    }
+  }
+
+  // ---- following --------------------------------------------------------------------------
+
+  private async follow(stop: AbortSignal): Promise<void> {
+    const { retryPeriod } = this.timings;
+    let needRead = this.observation === undefined || !this.watchEnabled;
+    while (!stop.aborted && this.term === undefined) {
+      if (needRead) {
+        if (!(await this.read(stop))) {
+          await this.pause(jittered(retryPeriod, this.random), [stop]);
+          continue;
+        }
+        needRead = false;
+      }
+      const observation = this.observation;
+      if (observation === undefined) {
+        needRead = true;
+        continue;
+      }
+      const now = this.clock.now();
+      const expiry = this.expiryOf(observation);
+      if (now >= expiry) {
+        const outcome = await this.acquire(observation.snapshot);
+        if (outcome === 'acquired') return;
+        needRead = true;
+        if (outcome === 'failed') await this.pause(jittered(retryPeriod, this.random), [stop]);
+        continue;
+      }
+      const pollIn = this.watchUp ? Infinity : jittered(retryPeriod, this.random);
+      const started = now;
+      await this.pause(Math.min(expiry - now, pollIn), [stop]);
+      if (this.observation === observation && this.clock.now() - started >= pollIn) needRead = true;
+    }
+  }
+
+  /** When the observed holder's claim lapses, on our clock; `-Infinity` when nobody validly holds it. */
+  private expiryOf(observation: Observation): number {
+    const record = observation.snapshot?.record;
+    if (!hasValidHolder(record) || record.holderIdentity === this.identity) return -Infinity;
+    return observation.observedAt + record.leaseDurationSeconds * 1000;
+  }
+
+  private async read(stop: AbortSignal): Promise<boolean> {
+    try {
+      const snapshot = await this.request(
+        'get',
+        (signal) => this.lock.get(signal),
+        this.timings.renewDeadline,
+        [stop],
+      );
+      this.conditions.ok('read', `${this.lockDescription}: reading the lock works again`);
+      this.observe(snapshot);
+      return true;
+    } catch (error: unknown) {
+      if (stop.aborted) return false;
+      this.reportFailure('read', 'reading the lock', error);
+      return false;
+    }
+  }
+
+  private async acquire(previous: LockSnapshot | undefined): Promise<'acquired' | 'conflict' | 'failed'> {
+    const start = this.clock.now();
+    const wallNow = new Date();
+    const record: LeaderElectionRecord = {
+      holderIdentity: this.identity,
+      leaseDurationSeconds: Math.ceil(this.timings.leaseDuration / 1000),
+      acquireTime: wallNow,
+      renewTime: wallNow,
+      leaseTransitions: previous === undefined ? 0 : (previous.record?.leaseTransitions ?? 0) + 1,
+    };
+    // Not bounded by the stop signal: if the write lands, we lead, and a stop then releases properly.
+    try {
+      const snapshot =
+        previous === undefined
+          ? await this.request(
+              'create',
+              (signal) => this.lock.create(record, signal),
+              this.timings.renewDeadline,
+              [],
+            )
+          : await this.request(
+              'update',
+              (signal) => this.lock.update(record, previous.resourceVersion, signal),
+              this.timings.renewDeadline,
+              [],
+            );
+      this.conditions.ok('acquire', `${this.lockDescription}: acquiring works again`);
+      const term = new LeaseTerm(
+        this.identity,
+        record.leaseTransitions,
+        start,
+        wallNow,
+        this.timings.renewDeadline,
+        this.clock,
+      );
+      this.held = snapshot;
+      this.term = term;
+      this.observe(snapshot);
+      if (!term.isValid()) {
+        // The answer came later than renewDeadline: the claim had lapsed before we knew we had it.
+        this.term = undefined;
+        term.end(new LeaderElectionError('lost', `${this.lockDescription}: acquired too late to lead`));
+        return 'failed';
+      }
+      this.startTerm(term);
+      return 'acquired';
+    } catch (error: unknown) {
+      if (LeaderElectionError.is(error, 'lockConflict')) {
+        this.logger.debug({ lock: this.lockDescription, err: error }, 'conflict while acquiring; re-reading');
+        return 'conflict';
+      }
+      this.reportFailure('acquire', 'acquiring the lock', error);
+      return 'failed';
+    }
+  }
+
+  // ---- leading ----------------------------------------------------------------------------
+
+  private startTerm(term: LeaseTerm): void {
+    this.metrics.leading(true);
+    this.metrics.transition('acquired');
+    this.logger.info(
+      { lock: this.lockDescription, identity: this.identity, epoch: term.epoch },
+      `${this.identity} became leader`,
+    );
+    this.leadershipSubject.next({ leading: true, term });
+    this.recordEvent({ type: 'Normal', reason: 'LeaderElection', message: `${this.identity} became leader` });
+  }
+
+  /** Ends `term` involuntarily (or at release): the lock is not, or no longer, ours. */
+  private loseTerm(term: LeaseTerm, why: string): void {
+    if (term.hasEnded()) return;
+    const wasActive = term.state === 'active';
+    term.end(
+      new LeaderElectionError('lost', `${this.lockDescription}: ${this.identity} lost the lease: ${why}`),
+    );
+    if (wasActive) this.stoppedLeading(why, 'Warning');
+    this.logger.warn(
+      { lock: this.lockDescription, identity: this.identity, epoch: term.epoch },
+      `lost the lease: ${why}`,
+    );
+    this.wakeup.notify();
+  }
+
+  private stoppedLeading(why: string, type: ElectionEvent['type']): void {
+    this.metrics.leading(false);
+    this.metrics.transition('lost');
+    this.leadershipSubject.next({ leading: false });
+    this.recordEvent({ type, reason: 'LeaderElection', message: `${this.identity} stopped leading: ${why}` });
+  }
+
+  private async lead(term: LeaseTerm, stop: AbortSignal): Promise<void> {
+    const { retryPeriod } = this.timings;
+    let nextRenew = term.lastRenewedAt + retryPeriod;
+    const drain = { done: false };
+    const drainTimer = new AbortController();
+    try {
+      while (!term.hasEnded()) {
+        if (stop.aborted && term.state === 'active') {
+          term.stopLeading(
+            new LeaderElectionError('stopped', `${this.lockDescription}: the elector is stopping`),
+          );
+          this.stoppedLeading('the elector is stopping', 'Normal');
+          void Promise.race([term.drained(), this.clock.sleep(this.drainTimeout, drainTimer.signal)])
+            .catch(() => undefined)
+            .then(() => {
+              drain.done = true;
+              this.wakeup.notify();
+            });
+        }
+        if (term.state === 'draining' && drain.done) break;
+        const now = this.clock.now();
+        if (now >= term.validUntil()) {
+          this.loseTerm(term, `no successful renew within renewDeadline (${this.timings.renewDeadline} ms)`);
+          break;
+        }
+        if (now < nextRenew) {
+          await this.pause(
+            Math.min(nextRenew, term.validUntil()) - now,
+            term.state === 'active' ? [stop] : [],
+          );
+          continue;
+        }
+        nextRenew = now + retryPeriod;
+        await this.renew(term);
+      }
+      if (!term.hasEnded()) {
+        if (this.releaseOnCancel) await this.release(term);
+        else term.end(new LeaderElectionError('stopped', `${this.lockDescription}: the elector stopped`));
+      }
+    } finally {
+      drainTimer.abort();
+      this.term = undefined;
+      this.held = undefined;
+    }
+  }
+
+  private recordFor(term: LeaseTerm): LeaderElectionRecord {
+    return {
+      holderIdentity: this.identity,
+      leaseDurationSeconds: Math.ceil(this.timings.leaseDuration / 1000),
+      acquireTime: term.acquireTime,
+      renewTime: new Date(),
+      leaseTransitions: term.epoch,
+    };
+  }
+
+  /** One conditional write; after a conflict, one read and (if still ours) another write. */
+  private async renew(term: LeaseTerm): Promise<void> {
+    let resourceVersion = this.held?.resourceVersion;
+    for (let attempt = 0; attempt < 3 && resourceVersion !== undefined; attempt++) {
+      const start = this.clock.now();
+      const left = term.validUntil() - start;
+      if (left <= 0) return;
+      const version: string = resourceVersion;
+      try {
+        const snapshot = await this.request(
+          'update',
+          (signal) => this.lock.update(this.recordFor(term), version, signal),
+          left,
+          [],
+        );
+        if (term.hasEnded()) return;
+        term.renewed(start);
+        this.held = snapshot;
+        this.conditions.ok('renew', `${this.lockDescription}: renewing works again`);
+        this.observe(snapshot);
+        return;
+      } catch (error: unknown) {
+        if (term.hasEnded()) return;
+        if (!LeaderElectionError.is(error, 'lockConflict')) {
+          this.reportFailure('renew', 'renewing the lease', error);
+          return;
+        }
+      }
+      // Someone wrote the lock since our last write (or our last write's answer was lost): re-read.
+      this.metrics.slowPath();
+      let current: LockSnapshot | undefined;
+      try {
+        current = await this.request(
+          'get',
+          (signal) => this.lock.get(signal),
+          term.validUntil() - this.clock.now(),
+          [],
+        );
+      } catch (error: unknown) {
+        if (!term.hasEnded()) this.reportFailure('renew', 'reading the lock after a conflict', error);
+        return;
+      }
+      this.observe(current);
+      if (term.hasEnded()) return;
+      if (current?.record?.holderIdentity !== this.identity) {
+        this.loseTerm(
+          term,
+          current === undefined ? 'the lock was deleted' : 'the lock was cleared by someone else',
+        );
+        return;
+      }
+      resourceVersion = current.resourceVersion;
+    }
+  }
+
+  /** Writes an empty holder, conditionally, retrying on conflict while the lock is still ours. */
+  private async release(term: LeaseTerm): Promise<void> {
+    // From here on we no longer claim the lock.
+    term.end(new LeaderElectionError('stopped', `${this.lockDescription}: released`));
+    const { renewDeadline, retryPeriod } = this.timings;
+    const giveUpAt = this.clock.now() + renewDeadline;
+    let resourceVersion = this.held?.resourceVersion;
+    while (resourceVersion !== undefined && this.clock.now() < giveUpAt) {
+      const version: string = resourceVersion;
+      const wallNow = new Date();
+      const record: LeaderElectionRecord = {
+        holderIdentity: '',
+        leaseDurationSeconds: 1,
+        acquireTime: wallNow,
+        renewTime: wallNow,
+        leaseTransitions: term.epoch,
+      };
+      try {
+        const snapshot = await this.request(
+          'update',
+          (signal) => this.lock.update(record, version, signal),
+          giveUpAt - this.clock.now(),
+          [],
+        );
+        this.observe(snapshot);
+        this.logger.info({ lock: this.lockDescription, identity: this.identity }, 'released the lease');
+        return;
+      } catch (error: unknown) {
+        if (!LeaderElectionError.is(error, 'lockConflict')) {
+          this.reportFailure('release', 'releasing the lease', error);
+          await this.pause(Math.min(retryPeriod, giveUpAt - this.clock.now()), []);
+          continue;
+        }
+      }
+      try {
+        const current = await this.request(
+          'get',
+          (signal) => this.lock.get(signal),
+          giveUpAt - this.clock.now(),
+          [],
+        );
+        this.observe(current);
+        resourceVersion =
+          current?.record?.holderIdentity === this.identity ? current.resourceVersion : undefined;
+      } catch (error: unknown) {
+        this.reportFailure('release', 'reading the lock before releasing', error);
+        await this.pause(Math.min(retryPeriod, giveUpAt - this.clock.now()), []);
+      }
+    }
+  }
+
+  // ---- observing --------------------------------------------------------------------------
+
+  /** Takes in the lock's state from any source (read, write, watch). */
+  private observe(snapshot: LockSnapshot | undefined): void {
+    const previous = this.observation;
+    if (
+      previous !== undefined &&
+      previous.snapshot?.resourceVersion === snapshot?.resourceVersion &&
+      (previous.snapshot === undefined) === (snapshot === undefined)
+    ) {
+      return;
+    }
+    this.observation = { snapshot, observedAt: this.clock.now() };
+    const record = snapshot?.record;
+    const holder = hasValidHolder(record) ? record.holderIdentity : undefined;
+    this.leaderSubject.next(holder);
+    const term = this.term;
+    if (term !== undefined && holder !== undefined && holder !== this.identity) {
+      this.loseTerm(term, `${holder} holds the lock`);
+    }
+    this.wakeup.notify();
+  }
+
+  private async watchLoop(signal: AbortSignal): Promise<void> {
+    let resourceVersion: string | undefined;
+    while (!signal.aborted) {
+      const watch = { established: false };
+      let failure: unknown;
+      try {
+        await this.lock.watch(
+          resourceVersion,
+          {
+            onEstablished: () => {
+              watch.established = true;
+              this.metrics.request('watch', '200');
+              this.setWatchUp(true);
+            },
+            onEvent: (event) => {
+              switch (event.type) {
+                case 'bookmark':
+                  resourceVersion = event.resourceVersion;
+                  break;
+                case 'deleted':
+                  resourceVersion = event.resourceVersion;
+                  this.observe(undefined);
+                  break;
+                case 'changed':
+                  resourceVersion = event.snapshot.resourceVersion;
+                  this.observe(event.snapshot);
+                  break;
+              }
+            },
+          },
+          signal,
+        );
+      } catch (error: unknown) {
+        failure = error;
+      }
+      if (isAborted(signal)) break;
+      if (failure === undefined && watch.established) {
+        // A quiet end (the server's or client-node's inactivity timeout): resume where we were.
+        this.conditions.ok('watch', `${this.lockDescription}: watching the lock works again`);
+        continue;
+      }
+      this.setWatchUp(false);
+      if (LeaderElectionError.is(failure, 'watchExpired')) {
+        // 410: our resourceVersion is too old. Start over from the current state.
+        this.logger.debug({ lock: this.lockDescription }, 'watch expired (410); relisting');
+        if (resourceVersion !== undefined) {
+          resourceVersion = undefined;
+          continue;
+        }
+      }
+      if (failure === undefined) {
+        this.conditions.fail(
+          'watch',
+          'closed',
+          `${this.lockDescription}: the watch closed before it was established; polling every retryPeriod meanwhile`,
+        );
+      } else {
+        if (LeaderElectionError.is(failure)) this.metrics.request('watch', outcomeOf(failure));
+        this.reportFailure('watch', 'watching the lock (polling every retryPeriod meanwhile)', failure);
+      }
+      await this.pause(jittered(this.timings.retryPeriod, this.random), [signal], false);
+    }
+    this.setWatchUp(false);
+  }
+
+  private setWatchUp(up: boolean): void {
+    if (this.watchUp === up) return;
+    this.watchUp = up;
+    this.wakeup.notify();
+  }
+
+  // ---- plumbing ---------------------------------------------------------------------------
+
+  /**
+   * Runs one lock request bounded by `timeoutMs` (and `parents`), counting it in the metrics and
+   * turning any failure into a `LeaderElectionError`. Settles when its signal aborts, even if the
+   * lock does not.
+   */
+  private async request<T>(
+    verb: Verb,
+    call: (signal: AbortSignal) => Promise<T>,
+    timeoutMs: number,
+    parents: readonly AbortSignal[],
+  ): Promise<T> {
+    using deadline = deadlineSignal(
+      this.clock,
+      timeoutMs,
+      parents,
+      `${this.lockDescription}: ${verb} timed out after ${Math.round(timeoutMs)} ms`,
+    );
+    const signal = deadline.signal;
+    try {
+      const result = await new Promise<T>((resolve, reject) => {
+        if (signal.aborted) {
+          reject(signal.reason as Error);
+          return;
+        }
+        const onAbort = (): void => {
+          reject(signal.reason as Error);
+        };
+        signal.addEventListener('abort', onAbort, { once: true });
+        call(signal).then(
+          (value) => {
+            signal.removeEventListener('abort', onAbort);
+            resolve(value);
+          },
+          (error: unknown) => {
+            signal.removeEventListener('abort', onAbort);
+            reject(error instanceof Error ? error : new Error(String(error)));
+          },
+        );
+      });
+      this.metrics.request(verb, '200');
+      return result;
+    } catch (error: unknown) {
+      const failure = LeaderElectionError.is(error)
+        ? error
+        : new LeaderElectionError('apiError', `${this.lockDescription}: ${verb} failed: ${String(error)}`, {
+            cause: error,
+          });
+      this.metrics.request(verb, outcomeOf(failure));
+      throw failure;
+    }
+  }
+
+  private reportFailure(channel: string, doing: string, error: unknown): void {
+    const failure = LeaderElectionError.is(error)
+      ? error
+      : new LeaderElectionError('apiError', String(error), { cause: error });
+    this.conditions.fail(
+      channel,
+      conditionOf(failure),
+      `${this.lockDescription}: ${doing} failed (${failure.message}); retrying`,
+      failure,
+    );
+  }
+
+  /**
+   * Waits `ms` on the clock, or until woken (a new observation, a change of the watch, a lost
+   * term), or until one of `signals` aborts. Never rejects.
+   */
+  private async pause(ms: number, signals: readonly AbortSignal[], wake = true): Promise<void> {
+    if (ms <= 0) return;
+    const timer = new AbortController();
+    const signal = AbortSignal.any([timer.signal, ...signals]);
+    try {
+      const sleeping = this.clock.sleep(Math.min(ms, maxTimer), signal).catch(() => undefined);
+      await (wake ? Promise.race([sleeping, this.wakeup.wait()]) : sleeping);
+    } finally {
+      timer.abort();
+    }
+  }
+
+  private recordEvent(event: ElectionEvent): void {
+    const recorder = this.events;
+    if (recorder === undefined) return;
+    const deadline = deadlineSignal(
+      this.clock,
+      this.timings.renewDeadline,
+      [],
+      `${this.lockDescription}: event timed out`,
+    );
+    const pending: Promise<void> = recorder
+      .record(event, deadline.signal)
+      .catch((error: unknown) => {
+        this.logger.debug({ lock: this.lockDescription, err: error }, 'could not record an Event (ignored)');
+      })
+      .finally(() => {
+        deadline[Symbol.dispose]();
+        this.pendingEvents.delete(pending);
+      });
+    this.pendingEvents.add(pending);
+  }
+}
