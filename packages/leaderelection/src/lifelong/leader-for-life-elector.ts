@@ -281,7 +281,7 @@ export class LeaderForLifeElector implements Elector {
     if (watch.gone) {
       this.endTerm(
         new LeaderElectionError(
-          'lockConflict',
+          'lost',
           `${this.lockDescription}: the lock owned by pod ${this.identity} was deleted or replaced; leadership lost`,
         ),
       );
@@ -408,14 +408,14 @@ export class LeaderForLifeElector implements Elector {
         'forbidden',
         `${this.lockDescription}: forbidden to ${verb} ${resource} "${name}"${where}: grant the Pod's service account ` +
           `verb "${verb}" on resource "${resource}" (apiGroup "")${resource === 'nodes' ? ' in a ClusterRole' : ''}; retrying`,
-        { cause: error },
+        { cause: error, statusCode: code },
       );
     }
     const detail = error instanceof Error ? error.message : String(error);
     return new LeaderElectionError(
       'apiError',
       `${this.lockDescription}: ${verb} ${resource} "${name}" failed${code === undefined ? '' : ` (${code})`}: ${detail}; retrying`,
-      { cause: error },
+      code === undefined ? { cause: error } : { cause: error, statusCode: code },
     );
   }
 }

@@ -227,7 +227,7 @@ describe('LeaderForLifeElector', () => {
       api.removeLock('lock');
       await clock.tickAsync(0);
       expect(first!.signal.aborted).to.equal(true);
-      expect(LeaderElectionError.is(first!.signal.reason, 'lockConflict')).to.equal(true);
+      expect(LeaderElectionError.is(first!.signal.reason, 'lost')).to.equal(true);
       expect(first!.isValid()).to.equal(false);
       expect(first!.validUntil()).to.be.lessThan(Infinity);
       const second = await leading(a, 10);
