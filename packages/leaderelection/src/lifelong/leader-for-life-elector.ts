@@ -369,8 +369,7 @@ export class LeaderForLifeElector implements Elector {
           this.observe(observed);
         },
       },
-      lock.uid,
-      lock.resourceVersion,
+      lock,
     );
   }
 

@@ -16,8 +16,8 @@ export interface LockWatchDeps {
 }
 
 /**
- * Follows one lock object (by UID) until it is gone: deleted, or replaced by another object of the
- * same name. It keeps one watch open from the last resourceVersion seen, restarts it at once when
+ * Follows one lock (its object UID and its owner's UID) until it is gone: deleted, replaced by
+ * another object of the same name, or given another owner. It keeps one watch open from the last resourceVersion seen, restarts it at once when
  * the stream ends quietly (client-node's 30 s inactivity timeout is not a failure), and while the
  * watch fails reads (polls) the lock with capped, jittered backoff between attempts.
  */
@@ -28,15 +28,19 @@ export class LockWatch {
   private readonly waiters = new Set<() => void>();
   private watchUp = false;
 
+  private readonly uid: string;
+  private readonly ownerUid: string | undefined;
+
   constructor(
     private readonly deps: LockWatchDeps,
-    private readonly uid: string,
-    resourceVersion: string | undefined,
+    lock: LockInfo,
   ) {
-    this.loop = this.run(resourceVersion);
+    this.uid = lock.uid;
+    this.ownerUid = lock.owner?.uid;
+    this.loop = this.run(lock.resourceVersion);
   }
 
-  /** True once the lock with our UID is known to be gone. */
+  /** True once the lock is known to be gone (deleted, replaced, or owned by another Pod). */
   get gone(): boolean {
     return this.goneFlag;
   }
@@ -92,7 +96,7 @@ export class LockWatch {
           try {
             const lock = await api.getConfigMap(namespace, name);
             this.deps.onLock(lock);
-            if (lock.uid !== this.uid) {
+            if (!this.isSame(lock)) {
               this.markGone();
               break;
             }
@@ -159,8 +163,12 @@ export class LockWatch {
       return lock.resourceVersion;
     }
     this.deps.onLock(lock);
-    if (lock.uid !== this.uid) this.markGone();
+    if (!this.isSame(lock)) this.markGone();
     return lock.resourceVersion;
+  }
+
+  private isSame(lock: LockInfo): boolean {
+    return lock.uid === this.uid && lock.owner?.uid === this.ownerUid;
   }
 }
 

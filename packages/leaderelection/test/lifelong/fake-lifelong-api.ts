@@ -102,6 +102,15 @@ export class FakeLifelongApi implements LifelongApi {
     return lock;
   }
 
+  /** Changes a lock's owner in place (same object UID), as an update by another program would. */
+  setLockOwner(name: string, owner: PodOwner | undefined): void {
+    const lock = this.locks.get(name);
+    if (lock === undefined) return;
+    const updated: LockInfo = { ...lock, owner, resourceVersion: String(++this.rv) };
+    this.locks.set(name, updated);
+    this.emit(name, { type: 'MODIFIED', lock: updated });
+  }
+
   /** Deletes a lock directly (as an administrator would). */
   removeLock(name: string): void {
     const lock = this.locks.get(name);

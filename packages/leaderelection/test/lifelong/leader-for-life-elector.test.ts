@@ -248,6 +248,35 @@ describe('LeaderForLifeElector', () => {
       expect(a.elector.currentTerm()).to.equal(undefined);
     });
 
+    it('reports the loss when its lock is given another owner in place (same object UID)', async () => {
+      api.addPod('op-a');
+      const other = api.addPod('op-b');
+      const a = start('op-a');
+      const first = await leading(a);
+      const touched = api.locks.get('lock')!;
+      api.setLockOwner('lock', { name: 'op-b', uid: other.uid });
+      await clock.tickAsync(10);
+      expect(first!.signal.aborted).to.equal(true);
+      expect(a.elector.currentTerm()).to.equal(undefined);
+      expect(api.locks.get('lock')!.uid).to.equal(touched.uid);
+      const leaders: (string | undefined)[] = [];
+      a.elector.leader$.subscribe((leader) => leaders.push(leader));
+      expect(leaders).to.deep.equal(['op-b']);
+    });
+
+    it('keeps following when the lock is modified without a change of owner', async () => {
+      const leader = api.addPod('op-a');
+      api.putLock('lock', { name: 'op-a', uid: leader.uid });
+      api.addPod('op-b');
+      const b = start('op-b');
+      await clock.tickAsync(10);
+      const gets = api.count('getConfigMap');
+      api.setLockOwner('lock', { name: 'op-a', uid: leader.uid });
+      await clock.tickAsync(10);
+      expect(api.count('getConfigMap')).to.equal(gets);
+      expect(b.elector.currentTerm()).to.equal(undefined);
+    });
+
     it('rejects with podNotFound when its Pod was replaced after a loss', async () => {
       api.addPod('op-a');
       const a = start('op-a');
