@@ -1,7 +1,14 @@
 const brand = Symbol.for('@kubekit/envtest.EnvtestError');
 
 /** What went wrong, for code that must react differently to each case. */
-export type EnvtestErrorKind = 'invalidOptions' | 'startFailed' | 'notRunning' | 'invalidFault';
+export type EnvtestErrorKind =
+  | 'invalidOptions'
+  | 'startFailed'
+  | 'notRunning'
+  | 'invalidFault'
+  | 'unknownUser'
+  | 'notFound'
+  | 'alreadyRunning';
 
 /**
  * The one error class of `@kubekit/envtest`. Use {@link EnvtestError.is} rather than

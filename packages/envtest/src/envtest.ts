@@ -12,6 +12,16 @@ export interface EnvtestOptions {
   readonly gcDelayMs?: number;
   /** Named users created at start, each with its own bearer token and kubeconfig context. */
   readonly users?: readonly string[];
+  /**
+   * Grace period of a Pod deleted without `gracePeriodSeconds` whose spec has no
+   * `terminationGracePeriodSeconds`, in ms. Default 100 (kube-apiserver's default is 30 s, too
+   * long for tests). An explicit grace period is always honoured, in seconds.
+   */
+  readonly podGracePeriodMs?: number;
+  /** Interval of BOOKMARK events on watches that allow them, in ms. Default 1000. */
+  readonly bookmarkIntervalMs?: number;
+  /** Changes kept per resource for watches to resume from; older ones are 410 Expired. Default 10000. */
+  readonly watchHistorySize?: number;
 }
 
 /** A verb as kube-apiserver's audit log and RBAC name it. */
@@ -24,6 +34,8 @@ export interface RequestMatch {
   readonly verb?: Verb;
   /** Plural resource name, e.g. `leases`, `configmaps`, `pods`. */
   readonly resource?: string;
+  /** Subresource, e.g. `status`; `''` matches only requests to the main resource. */
+  readonly subresource?: string;
   readonly namespace?: string;
   readonly name?: string;
 }
@@ -77,6 +89,15 @@ export interface ClusterControl {
    * is dead: Pods on it that are deleted gracefully stay Terminating until force-deleted.
    */
   setNodeReady(name: string, ready: 'True' | 'False' | 'Unknown'): Promise<void>;
+  /** Creates a namespace in-process (no request is counted); resolves with its name. */
+  createNamespace(name: string): Promise<string>;
+  /** Deletes a namespace in-process: it turns Terminating, is emptied, then removed. */
+  deleteNamespace(name: string): Promise<void>;
+  /**
+   * Forgets the watch history up to now, as an etcd compaction: a later watch from an older
+   * resourceVersion gets a `410 Expired` ERROR event.
+   */
+  compact(): void;
 }
 
 /** A running embedded API server. */

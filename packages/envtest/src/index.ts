@@ -11,3 +11,4 @@ export type {
 } from './envtest.js';
 export type { EnvtestErrorKind } from './envtest-error.js';
 export { EnvtestError } from './envtest-error.js';
+export { startEnvtest } from './start-envtest.js';

@@ -1,0 +1,137 @@
+import { invalidValue, requiredValue } from './api-error.js';
+import type { StatusCause } from './api-error.js';
+import { formatTime, isRecord } from './kube-object.js';
+import type { KubeObject } from './kube-object.js';
+import { resourceType } from './resource-type.js';
+import type { ResourceType } from './resource-type.js';
+
+interface CrdNames {
+  readonly plural: string;
+  readonly singular: string;
+  readonly kind: string;
+  readonly listKind: string;
+  readonly shortNames: string[];
+  readonly categories: string[];
+}
+
+function strings(value: unknown): string[] {
+  return Array.isArray(value) ? value.filter((item): item is string => typeof item === 'string') : [];
+}
+
+function namesOf(spec: Record<string, unknown>): CrdNames {
+  const names = isRecord(spec['names']) ? spec['names'] : {};
+  const kind = typeof names['kind'] === 'string' ? names['kind'] : '';
+  return {
+    plural: typeof names['plural'] === 'string' ? names['plural'] : '',
+    singular: typeof names['singular'] === 'string' ? names['singular'] : kind.toLowerCase(),
+    kind,
+    listKind: typeof names['listKind'] === 'string' ? names['listKind'] : `${kind}List`,
+    shortNames: strings(names['shortNames']),
+    categories: strings(names['categories']),
+  };
+}
+
+/** Validation of a CustomResourceDefinition (the parts envtest relies on). */
+export function validateCrd(crd: KubeObject): StatusCause[] {
+  const causes: StatusCause[] = [];
+  const spec = isRecord(crd['spec']) ? crd['spec'] : {};
+  const group = spec['group'];
+  const names = namesOf(spec);
+  if (typeof group !== 'string' || !group.includes('.')) {
+    causes.push(invalidValue('spec.group', group ?? '', 'should be a domain with at least one dot'));
+  }
+  if (!names.plural) causes.push(requiredValue('spec.names.plural'));
+  if (!names.kind) causes.push(requiredValue('spec.names.kind'));
+  if (spec['scope'] !== 'Namespaced' && spec['scope'] !== 'Cluster') {
+    causes.push(invalidValue('spec.scope', spec['scope'] ?? '', 'supported values: "Cluster", "Namespaced"'));
+  }
+  const versions: unknown[] = Array.isArray(spec['versions']) ? spec['versions'] : [];
+  if (versions.length === 0)
+    causes.push(
+      requiredValue(
+        'spec.versions',
+        'Invalid value: must have exactly one version marked as storage version',
+      ),
+    );
+  const storage = versions.filter((v) => isRecord(v) && v['storage'] === true).length;
+  if (versions.length > 0 && storage !== 1) {
+    causes.push(
+      invalidValue(
+        'spec.versions',
+        versions.length,
+        'must have exactly one version marked as storage version',
+      ),
+    );
+  }
+  versions.forEach((version, index) => {
+    if (!isRecord(version) || typeof version['name'] !== 'string' || !version['name']) {
+      causes.push(requiredValue(`spec.versions[${index}].name`));
+    }
+  });
+  if (typeof group === 'string' && names.plural && crd.metadata.name !== `${names.plural}.${group}`) {
+    causes.push(
+      invalidValue('metadata.name', crd.metadata.name ?? '', `must be spec.names.plural+"."+spec.group`),
+    );
+  }
+  return causes;
+}
+
+/** The status a CRD gets when it is established (at once, in envtest). */
+export function establishCrd(crd: KubeObject): void {
+  const spec = isRecord(crd['spec']) ? crd['spec'] : {};
+  const names = namesOf(spec);
+  const versions: unknown[] = Array.isArray(spec['versions']) ? spec['versions'] : [];
+  const storageVersion = versions.find((v) => isRecord(v) && v['storage'] === true);
+  const now = formatTime(Date.now());
+  const condition = (type: string, reason: string, message: string): Record<string, string> => ({
+    type,
+    status: 'True',
+    lastTransitionTime: now,
+    reason,
+    message,
+  });
+  crd['status'] = {
+    acceptedNames: {
+      plural: names.plural,
+      singular: names.singular,
+      kind: names.kind,
+      listKind: names.listKind,
+      ...(names.shortNames.length > 0 ? { shortNames: names.shortNames } : {}),
+      ...(names.categories.length > 0 ? { categories: names.categories } : {}),
+    },
+    conditions: [
+      condition('NamesAccepted', 'NoConflicts', 'no conflicts found'),
+      condition('Established', 'InitialNamesAccepted', 'the initial names have been accepted'),
+    ],
+    storedVersions:
+      isRecord(storageVersion) && typeof storageVersion['name'] === 'string' ? [storageVersion['name']] : [],
+  };
+}
+
+/** The resource types a CRD serves: one per served version, all sharing one storage. */
+export function crdResourceTypes(crd: KubeObject): ResourceType[] {
+  const spec = isRecord(crd['spec']) ? crd['spec'] : {};
+  const group = typeof spec['group'] === 'string' ? spec['group'] : '';
+  const names = namesOf(spec);
+  const versions: unknown[] = Array.isArray(spec['versions']) ? spec['versions'] : [];
+  return versions
+    .filter((version): version is Record<string, unknown> => isRecord(version) && version['served'] !== false)
+    .map((version) => {
+      const subresources = isRecord(version['subresources']) ? version['subresources'] : {};
+      return resourceType({
+        group,
+        version: typeof version['name'] === 'string' ? version['name'] : '',
+        plural: names.plural,
+        kind: names.kind,
+        singular: names.singular,
+        listKind: names.listKind,
+        namespaced: spec['scope'] === 'Namespaced',
+        shortNames: names.shortNames,
+        categories: names.categories,
+        statusSubresource: isRecord(subresources['status']),
+        tracksGeneration: true,
+        strategicMergePatch: false,
+        custom: true,
+      });
+    });
+}

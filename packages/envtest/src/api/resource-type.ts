@@ -1,0 +1,67 @@
+import type { QualifiedResource, StatusCause } from './api-error.js';
+import type { KubeObject } from './kube-object.js';
+
+/** How `metadata.name` is validated, as kube-apiserver does for each type. */
+export type NameRule = 'subdomain' | 'label' | 'label1035' | 'pathSegment';
+
+/**
+ * One served resource of one API version: its names, its scope and how the server treats its
+ * objects (kube-apiserver's `RESTCreateStrategy` / `RESTUpdateStrategy`).
+ */
+export interface ResourceType extends QualifiedResource {
+  readonly version: string;
+  /** `group/version`, or `version` for the core group. */
+  readonly apiVersion: string;
+  readonly singular: string;
+  readonly listKind: string;
+  readonly namespaced: boolean;
+  readonly shortNames: readonly string[];
+  readonly categories: readonly string[];
+  /** Objects of every version of one resource share this storage id (`group/plural`). */
+  readonly storageId: string;
+  readonly statusSubresource: boolean;
+  /** `metadata.generation` is set and bumped when anything but metadata and status changes. */
+  readonly tracksGeneration: boolean;
+  /** PUT of a missing object creates it (Leases, Events) instead of answering 404. */
+  readonly allowCreateOnUpdate: boolean;
+  /** PUT without `metadata.resourceVersion` is allowed (it is 422 for Leases). */
+  readonly allowUnconditionalUpdate: boolean;
+  /** Strategic merge patch is served (built-in types); custom resources answer 415. */
+  readonly strategicMergePatch: boolean;
+  readonly nameRule: NameRule;
+  /** Field selector labels served besides `metadata.name` and `metadata.namespace`. */
+  readonly fieldLabels: readonly string[];
+  /** Fills defaults into a new object (a private copy the function may change). */
+  readonly prepareCreate?: (object: KubeObject) => void;
+  /** Type-specific validation of a new or updated object. */
+  readonly validate?: (object: KubeObject, old: KubeObject | undefined) => StatusCause[];
+  /** Rewrites fields that must be normalised on write (e.g. MicroTime); may throw an ApiError. */
+  readonly normalize?: (object: KubeObject) => void;
+  /** True for resources served because of a CustomResourceDefinition. */
+  readonly custom: boolean;
+}
+
+/** The fields of a ResourceType that have a default in `resourceType`. */
+export type ResourceTypeInit = Pick<ResourceType, 'group' | 'version' | 'plural' | 'kind' | 'namespaced'> &
+  Partial<Omit<ResourceType, 'group' | 'version' | 'plural' | 'kind' | 'namespaced' | 'apiVersion'>>;
+
+/** A ResourceType with every unset field defaulted as for a plain built-in type. */
+export function resourceType(init: ResourceTypeInit): ResourceType {
+  return {
+    apiVersion: init.group ? `${init.group}/${init.version}` : init.version,
+    singular: init.kind.toLowerCase(),
+    listKind: `${init.kind}List`,
+    shortNames: [],
+    categories: [],
+    storageId: `${init.group}/${init.plural}`,
+    statusSubresource: false,
+    tracksGeneration: false,
+    allowCreateOnUpdate: false,
+    allowUnconditionalUpdate: true,
+    strategicMergePatch: true,
+    nameRule: 'subdomain',
+    fieldLabels: [],
+    custom: false,
+    ...init,
+  };
+}

@@ -1,0 +1,109 @@
+#!/usr/bin/env node
+import { realpathSync } from 'node:fs';
+import { rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import type { EnvtestOptions } from './envtest.js';
+import { EnvtestError } from './envtest-error.js';
+import { startEnvtest } from './start-envtest.js';
+
+const USAGE = `usage: kubekit-envtest [--port N] [--host ADDRESS] [--kubeconfig-out PATH] [--gc-delay MS]
+                       [--user NAME ...] [--insecure]
+
+Starts an embedded Kubernetes API server, writes a kubeconfig (admin context current, one
+context per --user) and prints one JSON line {"url": ..., "kubeconfig": ...} when ready.
+Stops cleanly on SIGTERM or SIGINT.`;
+
+function integer(name: string, value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  if (!/^\d+$/.test(value))
+    throw new EnvtestError(
+      'invalidOptions',
+      `kubekit-envtest: --${name} must be a non-negative integer, got "${value}"`,
+    );
+  return Number(value);
+}
+
+/** Runs the CLI; resolves with the process exit code once the server has stopped. */
+export async function main(argv: readonly string[], signals: NodeJS.EventEmitter = process): Promise<number> {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: [...argv],
+      options: {
+        port: { type: 'string' },
+        host: { type: 'string' },
+        'kubeconfig-out': { type: 'string' },
+        'gc-delay': { type: 'string' },
+        user: { type: 'string', multiple: true },
+        insecure: { type: 'boolean' },
+        help: { type: 'boolean', short: 'h' },
+      },
+      strict: true,
+    });
+  } catch (error) {
+    console.error(`${error instanceof Error ? error.message : String(error)}\n${USAGE}`);
+    return 2;
+  }
+  const values = parsed.values;
+  if (values.help) {
+    console.log(USAGE);
+    return 0;
+  }
+  let options: EnvtestOptions;
+  try {
+    const port = integer('port', values.port);
+    const gcDelayMs = integer('gc-delay', values['gc-delay']);
+    options = {
+      ...(port === undefined ? {} : { port }),
+      ...(gcDelayMs === undefined ? {} : { gcDelayMs }),
+      ...(values.host === undefined ? {} : { host: values.host }),
+      ...(values.user === undefined ? {} : { users: values.user }),
+      ...(values.insecure ? { insecure: true } : {}),
+    };
+  } catch (error) {
+    console.error(`${error instanceof Error ? error.message : String(error)}\n${USAGE}`);
+    return 2;
+  }
+  const env = await startEnvtest(options);
+  const ownFile = values['kubeconfig-out'] === undefined;
+  const kubeconfig = values['kubeconfig-out'] ?? join(tmpdir(), `kubekit-envtest-${process.pid}.kubeconfig`);
+  await env.writeKubeconfig(kubeconfig);
+  console.log(JSON.stringify({ url: env.url, kubeconfig }));
+  await new Promise<void>((resolve) => {
+    const stop = (): void => {
+      signals.off('SIGTERM', stop);
+      signals.off('SIGINT', stop);
+      resolve();
+    };
+    signals.on('SIGTERM', stop);
+    signals.on('SIGINT', stop);
+  });
+  await env.stop();
+  if (ownFile) await rm(kubeconfig, { force: true });
+  return 0;
+}
+
+function invokedDirectly(): boolean {
+  const script = process.argv[1];
+  if (script === undefined) return false;
+  try {
+    return realpathSync(script) === fileURLToPath(import.meta.url);
+  } catch {
+    return false;
+  }
+}
+
+if (invokedDirectly()) {
+  main(process.argv.slice(2)).then(
+    (code) => {
+      process.exitCode = code;
+    },
+    (error: unknown) => {
+      console.error(error instanceof Error ? error.message : String(error));
+      process.exitCode = 1;
+    },
+  );
+}

@@ -1,0 +1,282 @@
+import { writeFile } from 'node:fs/promises';
+import { createServer as createHttpServer } from 'node:http';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
+import type { AddressInfo } from 'node:net';
+import type { KubeConfig } from '@kubernetes/client-node';
+import { builtinResources, namespaces } from './api/builtin-resources.js';
+import { ObjectService } from './api/object-service.js';
+import { ResourceRegistry } from './api/resource-registry.js';
+import { ADMIN_USER, TokenAuthenticator } from './auth/token-authenticator.js';
+import { ClusterControlImpl } from './cluster-control-impl.js';
+import { CrdController } from './controllers/crd-controller.js';
+import { GarbageCollector } from './controllers/garbage-collector.js';
+import { PodTerminator } from './controllers/pod-terminator.js';
+import type { Envtest, EnvtestOptions } from './envtest.js';
+import { EnvtestError } from './envtest-error.js';
+import { FaultTable } from './faults/fault-table.js';
+import { RequestCounterTable } from './faults/request-counter-table.js';
+import { serveAdmin } from './http/admin-endpoint.js';
+import { ApiHandler } from './http/api-handler.js';
+import { WatchRegistry } from './http/watch-registry.js';
+import { kubeconfigDocument, kubeConfigOf } from './kubeconfig/kubeconfig-document.js';
+import type { KubeconfigSource } from './kubeconfig/kubeconfig-document.js';
+import { ObjectStore } from './storage/object-store.js';
+import { generateCertificates } from './tls/generate-certificates.js';
+
+type State = 'idle' | 'starting' | 'running' | 'stopping' | 'stopped';
+
+interface ResolvedOptions {
+  readonly host: string;
+  readonly port: number;
+  readonly insecure: boolean;
+  readonly gcDelayMs: number;
+  readonly users: readonly string[];
+  readonly podGracePeriodMs: number;
+  readonly bookmarkIntervalMs: number;
+  readonly watchHistorySize: number;
+}
+
+function nonNegative(name: string, value: number | undefined, fallback: number, integer = false): number {
+  if (value === undefined) return fallback;
+  if (!Number.isFinite(value) || value < 0 || (integer && !Number.isInteger(value))) {
+    throw new EnvtestError(
+      'invalidOptions',
+      `envtest: ${name} (${value}) must be a${integer ? 'n integer' : ' number'} >= 0`,
+    );
+  }
+  return value;
+}
+
+function resolveOptions(options: EnvtestOptions): ResolvedOptions {
+  const port = nonNegative('port', options.port, 0, true);
+  if (port > 65535) throw new EnvtestError('invalidOptions', `envtest: port (${port}) must be at most 65535`);
+  for (const user of options.users ?? []) {
+    if (typeof user !== 'string' || user === '')
+      throw new EnvtestError('invalidOptions', 'envtest: user names must be non-empty strings');
+  }
+  const bookmarkIntervalMs = nonNegative('bookmarkIntervalMs', options.bookmarkIntervalMs, 1000);
+  const watchHistorySize = nonNegative('watchHistorySize', options.watchHistorySize, 10_000, true);
+  if (bookmarkIntervalMs === 0)
+    throw new EnvtestError('invalidOptions', 'envtest: bookmarkIntervalMs must be > 0');
+  if (watchHistorySize === 0)
+    throw new EnvtestError('invalidOptions', 'envtest: watchHistorySize must be > 0');
+  return {
+    host: options.host ?? '127.0.0.1',
+    port,
+    insecure: options.insecure ?? false,
+    gcDelayMs: nonNegative('gcDelayMs', options.gcDelayMs, 0),
+    users: options.users ?? [],
+    podGracePeriodMs: nonNegative('podGracePeriodMs', options.podGracePeriodMs, 100),
+    bookmarkIntervalMs,
+    watchHistorySize,
+  };
+}
+
+/** The embedded API server behind `startEnvtest`. */
+export class EnvtestServer implements Envtest {
+  readonly #options: ResolvedOptions;
+  readonly #authenticator = new TokenAuthenticator();
+  readonly #store: ObjectStore;
+  readonly #registry = new ResourceRegistry();
+  readonly #pods = new PodTerminator();
+  readonly #service: ObjectService;
+  readonly #gc: GarbageCollector;
+  readonly #crds: CrdController;
+  readonly #watches = new WatchRegistry();
+  readonly #hung = new Set<ServerResponse>();
+  readonly #stopping = new AbortController();
+  readonly faults: FaultTable;
+  readonly counters = new RequestCounterTable();
+  readonly cluster: ClusterControlImpl;
+  #state: State = 'idle';
+  #server: Server | undefined;
+  #url = '';
+  #caCert: string | undefined;
+  #kubeConfig: KubeConfig | undefined;
+  #stopped: Promise<void> | undefined;
+
+  constructor(options: EnvtestOptions = {}) {
+    this.#options = resolveOptions(options);
+    this.#store = new ObjectStore(this.#options.watchHistorySize);
+    for (const type of builtinResources) this.#registry.add(type);
+    this.#service = new ObjectService(
+      this.#store,
+      this.#registry,
+      this.#pods,
+      this.#options.podGracePeriodMs,
+    );
+    this.#gc = new GarbageCollector(this.#service, this.#options.gcDelayMs);
+    this.#crds = new CrdController(this.#service);
+    this.faults = new FaultTable((match, destroy) => this.#watches.drop(match, destroy));
+    this.cluster = new ClusterControlImpl(this.#service);
+    for (const user of this.#options.users) this.#authenticator.addUser(user);
+  }
+
+  get url(): string {
+    this.#assertRunning();
+    return this.#url;
+  }
+
+  get kubeConfig(): KubeConfig {
+    this.#assertRunning();
+    this.#kubeConfig ??= kubeConfigOf(this.#source(), ADMIN_USER);
+    return this.#kubeConfig;
+  }
+
+  /** The PEM CA certificate clients must trust (undefined in insecure mode). */
+  get caCert(): string | undefined {
+    return this.#caCert;
+  }
+
+  /** The bearer token of a user. */
+  tokenFor(user: string): string {
+    const token = this.#authenticator.tokenOf(user);
+    if (token === undefined)
+      throw new EnvtestError(
+        'unknownUser',
+        `envtest: no user "${user}"; create it with addUser or options.users`,
+      );
+    return token;
+  }
+
+  kubeConfigFor(user: string): KubeConfig {
+    this.#assertRunning();
+    this.tokenFor(user);
+    return kubeConfigOf(this.#source(), user);
+  }
+
+  addUser(user: string): void {
+    if (user === '') throw new EnvtestError('invalidOptions', 'envtest: a user name must not be empty');
+    this.#authenticator.addUser(user);
+  }
+
+  async writeKubeconfig(path: string): Promise<void> {
+    this.#assertRunning();
+    await writeFile(path, `${JSON.stringify(kubeconfigDocument(this.#source()), null, 2)}\n`, {
+      mode: 0o600,
+    });
+  }
+
+  #source(): KubeconfigSource {
+    const tokens = new Map<string, string>();
+    for (const user of this.#authenticator.users()) tokens.set(user, this.#authenticator.tokenOf(user) ?? '');
+    return { url: this.#url, caCert: this.#caCert, tokens };
+  }
+
+  #assertRunning(): void {
+    if (this.#state !== 'running') {
+      throw new EnvtestError(
+        'notRunning',
+        `envtest: the server is ${this.#state}; use it between startEnvtest() and stop()`,
+      );
+    }
+  }
+
+  /** Listens and serves. Call once. */
+  async start(): Promise<void> {
+    if (this.#state !== 'idle')
+      throw new EnvtestError('alreadyRunning', `envtest: start() called while ${this.#state}`);
+    this.#state = 'starting';
+    try {
+      for (const name of ['default', 'kube-system', 'kube-public', 'kube-node-lease']) {
+        this.#service.create(namespaces, undefined, {
+          apiVersion: 'v1',
+          kind: 'Namespace',
+          metadata: { name },
+        });
+      }
+      this.#pods.start(this.#service);
+      this.#gc.start();
+      this.#crds.start();
+      const handler = new ApiHandler({
+        service: this.#service,
+        authenticator: this.#authenticator,
+        faults: this.faults,
+        counters: this.counters,
+        watches: this.#watches,
+        insecure: this.#options.insecure,
+        bookmarkIntervalMs: this.#options.bookmarkIntervalMs,
+        signal: this.#stopping.signal,
+        hung: this.#hung,
+        serverAddress: () => new URL(this.#url).host,
+        admin: (path, request, response) =>
+          serveAdmin(
+            {
+              faults: this.faults,
+              counters: this.counters,
+              cluster: this.cluster,
+              addUser: (user) => this.#authenticator.addUser(user),
+            },
+            path,
+            request,
+            response,
+          ),
+      });
+      const listener = (request: IncomingMessage, response: ServerResponse): void => {
+        void handler.handle(request, response);
+      };
+      let server: Server;
+      if (this.#options.insecure) server = createHttpServer(listener);
+      else {
+        const extraHosts = ['127.0.0.1', 'localhost', '::1', '0.0.0.0', '::'].includes(this.#options.host)
+          ? []
+          : [this.#options.host];
+        const certificates = await generateCertificates(extraHosts);
+        this.#caCert = certificates.caCert;
+        server = createHttpsServer({ key: certificates.serverKey, cert: certificates.serverCert }, listener);
+      }
+      server.keepAliveTimeout = 30_000;
+      this.#server = server;
+      await new Promise<void>((resolve, reject) => {
+        server.once('error', reject);
+        server.listen(this.#options.port, this.#options.host, () => {
+          server.off('error', reject);
+          resolve();
+        });
+      });
+      const address = server.address() as AddressInfo;
+      const host = address.address.includes(':') ? `[${address.address}]` : address.address;
+      this.#url = `${this.#options.insecure ? 'http' : 'https'}://${host}:${address.port}`;
+      this.#state = 'running';
+    } catch (error) {
+      this.#state = 'running';
+      await this.stop();
+      throw new EnvtestError(
+        'startFailed',
+        `envtest: could not start: ${error instanceof Error ? error.message : String(error)}`,
+        {
+          cause: error,
+        },
+      );
+    }
+  }
+
+  stop(): Promise<void> {
+    this.#stopped ??= this.#stop();
+    return this.#stopped;
+  }
+
+  async #stop(): Promise<void> {
+    this.#state = 'stopping';
+    this.#stopping.abort();
+    this.faults.clear();
+    this.#gc.stop();
+    this.#pods.stop();
+    this.#crds.stop();
+    this.#watches.closeAll();
+    for (const response of this.#hung) response.socket?.destroy();
+    this.#hung.clear();
+    const server = this.#server;
+    if (server?.listening) {
+      const closed = new Promise<void>((resolve) => {
+        server.close(() => {
+          resolve();
+        });
+      });
+      server.closeAllConnections();
+      await closed;
+    }
+    this.#state = 'stopped';
+  }
+}

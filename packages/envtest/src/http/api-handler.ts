@@ -1,0 +1,600 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { ApiError } from '../api/api-error.js';
+import { isRecord } from '../api/kube-object.js';
+import type { KubeObject } from '../api/kube-object.js';
+import { supportedFields } from '../api/object-service.js';
+import type { DeleteOptions, ObjectService } from '../api/object-service.js';
+import type { ResourceType } from '../api/resource-type.js';
+import { ADMIN_USER } from '../auth/token-authenticator.js';
+import type { TokenAuthenticator } from '../auth/token-authenticator.js';
+import type { Verb } from '../envtest.js';
+import type { FaultTable } from '../faults/fault-table.js';
+import type { RequestAttributes } from '../faults/request-attributes.js';
+import type { RequestCounterTable } from '../faults/request-counter-table.js';
+import { jsonPatch } from '../patch/json-patch.js';
+import { mergePatch } from '../patch/merge-patch.js';
+import { strategicMergePatch } from '../patch/strategic-merge-patch.js';
+import { FieldSelector } from '../selectors/field-selector.js';
+import { LabelSelector } from '../selectors/label-selector.js';
+import {
+  apiGroup,
+  apiGroupList,
+  apiResourceList,
+  apiVersions,
+  openApiV3Document,
+  openApiV3Root,
+  SERVER_VERSION,
+} from './discovery.js';
+import { mediaType, parseJson, readBody, sendError, sendJson, sendText, sleep } from './http-util.js';
+import { parseRequestInfo } from './request-info.js';
+import type { ResourceRequestInfo } from './request-info.js';
+import type { WatchRegistry } from './watch-registry.js';
+import { WatchStream } from './watch-stream.js';
+
+/** Everything the request handler works with; owned by the server. */
+export interface ApiHandlerContext {
+  readonly service: ObjectService;
+  readonly authenticator: TokenAuthenticator;
+  readonly faults: FaultTable;
+  readonly counters: RequestCounterTable;
+  readonly watches: WatchRegistry;
+  /** Plain HTTP: every request acts as the admin. */
+  readonly insecure: boolean;
+  readonly bookmarkIntervalMs: number;
+  /** Aborted when the server stops: pending latencies end at once. */
+  readonly signal: AbortSignal;
+  /** Requests kept open by a `hang` fault; destroyed on stop. */
+  readonly hung: Set<ServerResponse>;
+  /** `host:port` as clients reach the server. */
+  serverAddress(): string;
+  /** Serves `/_envtest/…` (already authenticated as the admin). */
+  admin(path: string, request: IncomingMessage, response: ServerResponse): Promise<void>;
+}
+
+const PUBLIC_PATHS = /^\/(healthz|livez|readyz|version)(\/.*)?$/;
+// kube-apiserver also accepts YAML and protobuf bodies; envtest serves JSON only, and says so.
+const UNKNOWN_FORMAT =
+  'the body of the request was in an unknown format - accepted media types include: application/json';
+
+const PATCH_TYPES = new Set([
+  'application/json-patch+json',
+  'application/merge-patch+json',
+  'application/strategic-merge-patch+json',
+]);
+
+function unsupportedMediaType(message: string): ApiError {
+  return new ApiError(415, 'UnsupportedMediaType', message);
+}
+
+function flag(query: URLSearchParams, name: string): boolean {
+  const value = query.get(name);
+  return value === 'true' || value === '1';
+}
+
+function integerParam(query: URLSearchParams, name: string): number | undefined {
+  const value = query.get(name);
+  if (value === null || value === '') return undefined;
+  if (!/^-?\d+$/.test(value))
+    throw ApiError.badRequest(`${name}: invalid value "${value}": must be an integer`);
+  return Number(value);
+}
+
+function verbOf(method: string, info: ResourceRequestInfo, query: URLSearchParams): Verb {
+  switch (method) {
+    case 'GET':
+    case 'HEAD':
+      if (info.watchPrefix || flag(query, 'watch')) return 'watch';
+      return info.name === undefined ? 'list' : 'get';
+    case 'POST':
+      return 'create';
+    case 'PUT':
+      return 'update';
+    case 'PATCH':
+      return 'patch';
+    case 'DELETE':
+      return info.name === undefined ? 'deletecollection' : 'delete';
+    default:
+      throw new ApiError(
+        405,
+        'MethodNotAllowed',
+        `the server does not allow this method on the requested resource`,
+      );
+  }
+}
+
+/**
+ * The request pipeline of the embedded API server: authentication, request counting, fault
+ * injection, then discovery, health, or the resource verbs over the object service.
+ */
+export class ApiHandler {
+  readonly #context: ApiHandlerContext;
+
+  constructor(context: ApiHandlerContext) {
+    this.#context = context;
+  }
+
+  /** Serves one request; never rejects. */
+  async handle(request: IncomingMessage, response: ServerResponse): Promise<void> {
+    try {
+      await this.#handle(request, response);
+    } catch (error) {
+      sendError(response, error);
+    }
+  }
+
+  #authenticate(request: IncomingMessage, path: string): string | undefined {
+    if (this.#context.insecure) return ADMIN_USER;
+    const header = request.headers.authorization;
+    const user = this.#context.authenticator.authenticate(header);
+    if (user !== undefined) return user;
+    if (header === undefined && PUBLIC_PATHS.test(path)) return undefined;
+    throw new ApiError(401, 'Unauthorized', 'Unauthorized');
+  }
+
+  async #handle(request: IncomingMessage, response: ServerResponse): Promise<void> {
+    const url = request.url ?? '/';
+    const queryStart = url.indexOf('?');
+    const path = queryStart < 0 ? url : url.slice(0, queryStart);
+    const query = new URLSearchParams(queryStart < 0 ? '' : url.slice(queryStart + 1));
+    const user = this.#authenticate(request, path);
+    if (path === '/_envtest' || path.startsWith('/_envtest/')) {
+      if (user !== ADMIN_USER)
+        throw ApiError.forbidden(
+          `User "${user ?? 'system:anonymous'}" cannot use the envtest admin endpoint`,
+        );
+      await this.#context.admin(path, request, response);
+      return;
+    }
+    const info = parseRequestInfo(path);
+    const method = request.method ?? 'GET';
+    if (info.kind === 'nonResource') {
+      const attributes: RequestAttributes = {
+        user: user ?? 'system:anonymous',
+        verb: method === 'GET' ? 'get' : 'create',
+      };
+      if (!(await this.#applyFaults(attributes, request, response))) return;
+      this.#nonResource(path, method, response);
+      return;
+    }
+    const verb = verbOf(method, info, query);
+    const attributes: RequestAttributes = {
+      user: user ?? 'system:anonymous',
+      verb,
+      resource: info.plural,
+      ...(info.subresource === undefined ? {} : { subresource: info.subresource }),
+      ...(info.namespace === undefined ? {} : { namespace: info.namespace }),
+      ...(info.name === undefined ? {} : { name: info.name }),
+    };
+    this.#context.counters.record(attributes);
+    if (!(await this.#applyFaults(attributes, request, response))) return;
+    if (user === undefined) throw new ApiError(401, 'Unauthorized', 'Unauthorized');
+    await this.#resource(info, verb, attributes, query, request, response);
+  }
+
+  /** Applies the matching faults; false when the request must not be served. */
+  async #applyFaults(
+    attributes: RequestAttributes,
+    request: IncomingMessage,
+    response: ServerResponse,
+  ): Promise<boolean> {
+    const decision = this.#context.faults.decide(attributes);
+    if (decision.latencyMs > 0) {
+      await sleep(decision.latencyMs, this.#context.signal);
+      if (this.#context.signal.aborted) {
+        request.socket.destroy();
+        return false;
+      }
+    }
+    const effect = decision.effect;
+    if (!effect) return true;
+    switch (effect.kind) {
+      case 'error':
+        throw ApiError.fromCode(effect.code, effect.message, effect.retryAfterSeconds);
+      case 'hang': {
+        const hung = this.#context.hung;
+        hung.add(response);
+        const unregister = effect.release(() => {
+          request.socket.destroy();
+        });
+        response.on('close', () => {
+          unregister();
+          hung.delete(response);
+        });
+        return false;
+      }
+      case 'partition':
+        request.socket.destroy();
+        return false;
+    }
+  }
+
+  #nonResource(path: string, method: string, response: ServerResponse): void {
+    const registry = this.#context.service.registry;
+    if (method !== 'GET' && method !== 'HEAD') {
+      sendText(response, 405, 'method not allowed');
+      return;
+    }
+    const segments = path.split('/').filter((segment) => segment !== '');
+    let body: unknown;
+    if (path === '/api' || path === '/api/') body = apiVersions(this.#context.serverAddress());
+    else if (segments[0] === 'api' && segments.length === 2)
+      body = apiResourceList(registry, '', segments[1] ?? '');
+    else if (path === '/apis' || path === '/apis/') body = apiGroupList(registry);
+    else if (segments[0] === 'apis' && segments.length === 2) body = apiGroup(registry, segments[1] ?? '');
+    else if (segments[0] === 'apis' && segments.length === 3) {
+      body = apiResourceList(registry, segments[1] ?? '', segments[2] ?? '');
+    } else if (path === '/version' || path === '/version/') body = SERVER_VERSION;
+    else if (path === '/openapi/v3' || path === '/openapi/v3/') body = openApiV3Root(registry);
+    else if (segments[0] === 'openapi' && segments[1] === 'v3') {
+      const [, , root, first, second] = segments;
+      if (root === 'api' && first !== undefined && second === undefined)
+        body = openApiV3Document(registry, '', first);
+      else if (root === 'apis' && first !== undefined && second !== undefined && segments.length === 5) {
+        body = openApiV3Document(registry, first, second);
+      }
+    } else if (PUBLIC_PATHS.test(path)) {
+      sendText(response, 200, 'ok');
+      return;
+    }
+    if (body === undefined) {
+      sendText(response, 404, '404 page not found\n');
+      return;
+    }
+    sendJson(response, 200, body);
+  }
+
+  #type(info: ResourceRequestInfo): ResourceType {
+    const type = this.#context.service.registry.byPath(info.group, info.version, info.plural);
+    if (!type) throw ApiError.resourceNotFound();
+    if (info.subresource !== undefined && (info.subresource !== 'status' || !type.statusSubresource)) {
+      throw ApiError.resourceNotFound();
+    }
+    if (!type.namespaced && info.namespace !== undefined) throw ApiError.resourceNotFound();
+    return type;
+  }
+
+  async #resource(
+    info: ResourceRequestInfo,
+    verb: Verb,
+    attributes: RequestAttributes,
+    query: URLSearchParams,
+    request: IncomingMessage,
+    response: ServerResponse,
+  ): Promise<void> {
+    const type = this.#type(info);
+    const service = this.#context.service;
+    const namespace = type.namespaced ? info.namespace : undefined;
+    const name = info.name ?? '';
+    const dryRun = query.get('dryRun') === 'All';
+    if (type.namespaced && namespace === undefined && verb !== 'list' && verb !== 'watch') {
+      if (verb === 'create' || verb === 'deletecollection') throw ApiError.resourceNotFound();
+      throw ApiError.resourceNotFound();
+    }
+    switch (verb) {
+      case 'get':
+        sendJson(response, 200, service.get(type, namespace, name));
+        return;
+      case 'list':
+        this.#list(type, namespace, query, response);
+        return;
+      case 'watch':
+        this.#watch(type, namespace, info.name, query, attributes, response);
+        return;
+      case 'create': {
+        if (info.subresource !== undefined) throw ApiError.methodNotSupported(type, 'create');
+        const body = await this.#readObject(type, request, response, namespace);
+        sendJson(response, 201, service.create(type, namespace, body, dryRun));
+        return;
+      }
+      case 'update': {
+        const body = await this.#readObject(type, request, response, namespace);
+        this.#checkName(body, name);
+        const subresource = info.subresource === 'status' ? 'status' : undefined;
+        const { object, created } = service.update(type, namespace, name, body, subresource, dryRun);
+        sendJson(response, created ? 201 : 200, object);
+        return;
+      }
+      case 'patch':
+        await this.#patch(type, namespace, name, info.subresource, request, response, dryRun);
+        return;
+      case 'delete':
+        this.#delete(type, namespace, name, await this.#deleteOptions(query, request, response), response);
+        return;
+      case 'deletecollection': {
+        const options = await this.#deleteOptions(query, request, response);
+        const listed = service.list(type, namespace, {
+          labelSelector: LabelSelector.parse(query.get('labelSelector')),
+          fieldSelector: FieldSelector.parse(query.get('fieldSelector'), supportedFields(type)),
+        });
+        const items: KubeObject[] = [];
+        for (const object of listed.items) {
+          try {
+            items.push(
+              service.delete(type, object.metadata.namespace, object.metadata.name ?? '', options).object,
+            );
+          } catch {
+            // Deleted concurrently.
+          }
+        }
+        sendJson(response, 200, {
+          kind: type.listKind,
+          apiVersion: type.apiVersion,
+          metadata: { resourceVersion: String(service.store.revision) },
+          items,
+        });
+        return;
+      }
+    }
+  }
+
+  #list(
+    type: ResourceType,
+    namespace: string | undefined,
+    query: URLSearchParams,
+    response: ServerResponse,
+  ): void {
+    const limit = integerParam(query, 'limit');
+    const continueToken = query.get('continue');
+    const result = this.#context.service.list(type, namespace, {
+      labelSelector: LabelSelector.parse(query.get('labelSelector')),
+      fieldSelector: FieldSelector.parse(query.get('fieldSelector'), supportedFields(type)),
+      ...(limit === undefined ? {} : { limit }),
+      ...(continueToken ? { continueToken } : {}),
+    });
+    const metadata: Record<string, unknown> = { resourceVersion: result.resourceVersion };
+    if (result.continueToken !== undefined) metadata['continue'] = result.continueToken;
+    if (result.remainingItemCount !== undefined) metadata['remainingItemCount'] = result.remainingItemCount;
+    sendJson(response, 200, {
+      kind: type.listKind,
+      apiVersion: type.apiVersion,
+      metadata,
+      items: result.items,
+    });
+  }
+
+  #watch(
+    type: ResourceType,
+    namespace: string | undefined,
+    name: string | undefined,
+    query: URLSearchParams,
+    attributes: RequestAttributes,
+    response: ServerResponse,
+  ): void {
+    let fieldSelector = query.get('fieldSelector') ?? '';
+    if (name !== undefined)
+      fieldSelector = fieldSelector ? `${fieldSelector},metadata.name=${name}` : `metadata.name=${name}`;
+    const timeoutSeconds = integerParam(query, 'timeoutSeconds');
+    const resourceVersion = query.get('resourceVersion') ?? undefined;
+    const stream = new WatchStream(
+      this.#context.service,
+      response,
+      {
+        type,
+        namespace,
+        labels: LabelSelector.parse(query.get('labelSelector')),
+        fields: FieldSelector.parse(fieldSelector, supportedFields(type)),
+        resourceVersion,
+        allowBookmarks: flag(query, 'allowWatchBookmarks'),
+        sendInitialEvents: flag(query, 'sendInitialEvents'),
+        timeoutSeconds,
+        bookmarkIntervalMs: this.#context.bookmarkIntervalMs,
+        attributes,
+      },
+      (closed) => {
+        this.#context.watches.delete(closed);
+      },
+    );
+    this.#context.watches.add(stream);
+    stream.start();
+  }
+
+  async #readJson(request: IncomingMessage, response: ServerResponse): Promise<unknown> {
+    const type = mediaType(request.headers['content-type']);
+    if (type !== '' && type !== 'application/json' && type !== '*/*')
+      throw unsupportedMediaType(UNKNOWN_FORMAT);
+    return parseJson(await readBody(request, response));
+  }
+
+  /** Reads an object body and checks it against the URL: apiVersion, kind, namespace. */
+  async #readObject(
+    type: ResourceType,
+    request: IncomingMessage,
+    response: ServerResponse,
+    namespace: string | undefined,
+  ): Promise<KubeObject> {
+    const body = await this.#readJson(request, response);
+    if (!isRecord(body))
+      throw ApiError.badRequest(`couldn't get version/kind; json parse error: the body is not a JSON object`);
+    return this.#checkObject(type, body, namespace);
+  }
+
+  #checkObject(type: ResourceType, body: Record<string, unknown>, namespace: string | undefined): KubeObject {
+    const apiVersion = body['apiVersion'];
+    const kind = body['kind'];
+    if (apiVersion !== undefined && apiVersion !== '' && apiVersion !== type.apiVersion) {
+      const served = this.#context.service.registry
+        .versionsOf(type.storageId)
+        .some((t) => t.apiVersion === apiVersion);
+      if (!served) {
+        throw ApiError.badRequest(
+          `the API version in the data (${JSON.stringify(apiVersion)}) does not match the expected API version (${type.apiVersion})`,
+        );
+      }
+    }
+    if (kind !== undefined && kind !== '' && kind !== type.kind) {
+      throw ApiError.badRequest(
+        `the kind in the data (${JSON.stringify(kind)}) does not match the expected kind (${type.kind})`,
+      );
+    }
+    const metadata = body['metadata'];
+    if (metadata !== undefined && !isRecord(metadata))
+      throw ApiError.badRequest('metadata: must be an object');
+    const object = {
+      ...body,
+      apiVersion: type.apiVersion,
+      kind: type.kind,
+      metadata: { ...(metadata ?? {}) },
+    } as KubeObject;
+    const bodyNamespace = object.metadata.namespace;
+    if (
+      type.namespaced &&
+      bodyNamespace !== undefined &&
+      bodyNamespace !== '' &&
+      bodyNamespace !== namespace
+    ) {
+      throw ApiError.badRequest(
+        'the namespace of the provided object does not match the namespace sent on the request',
+      );
+    }
+    return object;
+  }
+
+  #checkName(object: KubeObject, name: string): void {
+    const bodyName = object.metadata.name;
+    if (bodyName !== undefined && bodyName !== '' && bodyName !== name) {
+      throw ApiError.badRequest(
+        `the name of the object (${bodyName}) does not match the name on the URL (${name})`,
+      );
+    }
+    object.metadata.name = name;
+  }
+
+  async #patch(
+    type: ResourceType,
+    namespace: string | undefined,
+    name: string,
+    subresource: string | undefined,
+    request: IncomingMessage,
+    response: ServerResponse,
+    dryRun: boolean,
+  ): Promise<void> {
+    const contentType = mediaType(request.headers['content-type']);
+    if (
+      !PATCH_TYPES.has(contentType) ||
+      (contentType === 'application/strategic-merge-patch+json' && !type.strategicMergePatch)
+    ) {
+      const accepted = type.strategicMergePatch
+        ? 'application/json-patch+json, application/merge-patch+json, application/strategic-merge-patch+json'
+        : 'application/json-patch+json, application/merge-patch+json';
+      throw unsupportedMediaType(
+        `the body of the request was in an unknown format - accepted media types include: ${accepted}`,
+      );
+    }
+    const patch = parseJson(await readBody(request, response));
+    const service = this.#context.service;
+    const current = service.get(type, namespace, name);
+    let patched: unknown;
+    if (contentType === 'application/json-patch+json') patched = jsonPatch(current, patch);
+    else {
+      if (!isRecord(patch)) throw ApiError.badRequest('the patch must be a JSON object');
+      patched =
+        contentType === 'application/merge-patch+json'
+          ? mergePatch(current, patch)
+          : strategicMergePatch(current, patch);
+    }
+    if (!isRecord(patched)) throw ApiError.badRequest('the patched object is not a JSON object');
+    const object = this.#checkObject(type, patched, namespace);
+    this.#checkName(object, name);
+    object.metadata.resourceVersion ??= current.metadata.resourceVersion ?? '';
+    const { object: updated } = service.update(
+      type,
+      namespace,
+      name,
+      object,
+      subresource === 'status' ? 'status' : undefined,
+      dryRun,
+    );
+    sendJson(response, 200, updated);
+  }
+
+  async #deleteOptions(
+    query: URLSearchParams,
+    request: IncomingMessage,
+    response: ServerResponse,
+  ): Promise<DeleteOptions> {
+    const raw = await readBody(request, response);
+    let body: Record<string, unknown> = {};
+    if (raw.length > 0) {
+      const type = mediaType(request.headers['content-type']);
+      if (type !== '' && type !== 'application/json' && type !== '*/*')
+        throw unsupportedMediaType(UNKNOWN_FORMAT);
+      const parsed = parseJson(raw);
+      if (isRecord(parsed)) body = parsed;
+    }
+    const grace =
+      typeof body['gracePeriodSeconds'] === 'number'
+        ? body['gracePeriodSeconds']
+        : integerParam(query, 'gracePeriodSeconds');
+    let policy =
+      (typeof body['propagationPolicy'] === 'string'
+        ? body['propagationPolicy']
+        : query.get('propagationPolicy')) ?? undefined;
+    const orphan =
+      body['orphanDependents'] ??
+      (query.has('orphanDependents') ? flag(query, 'orphanDependents') : undefined);
+    if (policy === undefined && orphan === true) policy = 'Orphan';
+    if (policy !== undefined && policy !== 'Foreground' && policy !== 'Background' && policy !== 'Orphan') {
+      throw new ApiError(
+        422,
+        'Invalid',
+        `DeleteOptions.meta.k8s.io "" is invalid: propagationPolicy: Unsupported value: "${policy}": supported values: "Foreground", "Background", "Orphan"`,
+        {
+          kind: 'DeleteOptions',
+          group: 'meta.k8s.io',
+          causes: [
+            {
+              reason: 'FieldValueNotSupported',
+              message: `Unsupported value: "${policy}"`,
+              field: 'propagationPolicy',
+            },
+          ],
+        },
+      );
+    }
+    const preconditions = isRecord(body['preconditions']) ? body['preconditions'] : undefined;
+    const dryRun = Array.isArray(body['dryRun'])
+      ? body['dryRun'].includes('All')
+      : query.get('dryRun') === 'All';
+    return {
+      ...(grace === undefined ? {} : { gracePeriodSeconds: grace }),
+      ...(policy === undefined ? {} : { propagationPolicy: policy }),
+      ...(preconditions === undefined
+        ? {}
+        : {
+            preconditions: {
+              ...(typeof preconditions['uid'] === 'string' ? { uid: preconditions['uid'] } : {}),
+              ...(typeof preconditions['resourceVersion'] === 'string'
+                ? { resourceVersion: preconditions['resourceVersion'] }
+                : {}),
+            },
+          }),
+      ...(dryRun ? { dryRun } : {}),
+    };
+  }
+
+  #delete(
+    type: ResourceType,
+    namespace: string | undefined,
+    name: string,
+    options: DeleteOptions,
+    response: ServerResponse,
+  ): void {
+    const { object, removed } = this.#context.service.delete(type, namespace, name, options);
+    if (!removed || type.custom || type.plural === 'pods' || type.plural === 'namespaces') {
+      sendJson(response, 200, object);
+      return;
+    }
+    sendJson(response, 200, {
+      kind: 'Status',
+      apiVersion: 'v1',
+      metadata: {},
+      status: 'Success',
+      details: {
+        name,
+        ...(type.group ? { group: type.group } : {}),
+        kind: type.plural,
+        uid: object.metadata.uid ?? '',
+      },
+    });
+  }
+}

@@ -1,0 +1,36 @@
+import type { RequestMatch } from '../envtest.js';
+import { matchesRequest } from '../faults/request-attributes.js';
+import type { WatchStream } from './watch-stream.js';
+
+/** The open watch streams of a server, so that faults and `stop()` can close them. */
+export class WatchRegistry {
+  readonly #streams = new Set<WatchStream>();
+
+  get size(): number {
+    return this.#streams.size;
+  }
+
+  add(stream: WatchStream): void {
+    this.#streams.add(stream);
+  }
+
+  delete(stream: WatchStream): void {
+    this.#streams.delete(stream);
+  }
+
+  /** Closes the streams whose request matches; `destroy` cuts their sockets instead of ending them. */
+  drop(match: RequestMatch, destroy: boolean): number {
+    let closed = 0;
+    for (const stream of [...this.#streams]) {
+      if (!matchesRequest(match, stream.request.attributes)) continue;
+      stream.close(destroy);
+      closed += 1;
+    }
+    return closed;
+  }
+
+  closeAll(): void {
+    for (const stream of [...this.#streams]) stream.close(true);
+    this.#streams.clear();
+  }
+}

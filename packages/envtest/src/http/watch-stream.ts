@@ -1,0 +1,186 @@
+import type { ServerResponse } from 'node:http';
+import type { KubeObject } from '../api/kube-object.js';
+import type { ObjectService } from '../api/object-service.js';
+import type { ResourceType } from '../api/resource-type.js';
+import { ApiError } from '../api/api-error.js';
+import type { RequestAttributes } from '../faults/request-attributes.js';
+import type { FieldSelector } from '../selectors/field-selector.js';
+import type { LabelSelector } from '../selectors/label-selector.js';
+import type { StoreEvent } from '../storage/object-store.js';
+
+export type WatchEventType = 'ADDED' | 'MODIFIED' | 'DELETED' | 'BOOKMARK' | 'ERROR';
+
+/** What one watch request asked for. */
+export interface WatchRequest {
+  readonly type: ResourceType;
+  readonly namespace: string | undefined;
+  readonly labels: LabelSelector;
+  readonly fields: FieldSelector;
+  /** The `resourceVersion` parameter; undefined or "0" start with the current objects. */
+  readonly resourceVersion: string | undefined;
+  readonly allowBookmarks: boolean;
+  readonly sendInitialEvents: boolean;
+  readonly timeoutSeconds: number | undefined;
+  readonly bookmarkIntervalMs: number;
+  readonly attributes: RequestAttributes;
+}
+
+const lineCache = new WeakMap<KubeObject, Partial<Record<WatchEventType, string>>>();
+
+/** One watch event as a JSON line, serialised once per object and type however many watch it. */
+function eventLine(type: WatchEventType, object: unknown): string {
+  if (typeof object !== 'object' || object === null) return `${JSON.stringify({ type, object })}\n`;
+  const key = object as KubeObject;
+  let cached = lineCache.get(key);
+  if (!cached) {
+    cached = {};
+    lineCache.set(key, cached);
+  }
+  let line = cached[type];
+  if (line === undefined) {
+    line = `{"type":"${type}","object":${JSON.stringify(object)}}\n`;
+    cached[type] = line;
+  }
+  return line;
+}
+
+/**
+ * One open watch: a 200 response streaming JSON lines (`{"type":…,"object":…}`) as the store
+ * changes. Ends on `timeoutSeconds`, when the client goes away, or when closed by the server.
+ */
+export class WatchStream {
+  readonly request: WatchRequest;
+  readonly #service: ObjectService;
+  readonly #response: ServerResponse;
+  readonly #onClose: (stream: WatchStream) => void;
+  #unsubscribe: (() => void) | undefined;
+  #timeout: NodeJS.Timeout | undefined;
+  #bookmarks: NodeJS.Timeout | undefined;
+  #closed = false;
+
+  constructor(
+    service: ObjectService,
+    response: ServerResponse,
+    request: WatchRequest,
+    onClose: (stream: WatchStream) => void,
+  ) {
+    this.#service = service;
+    this.#response = response;
+    this.request = request;
+    this.#onClose = onClose;
+  }
+
+  #matches(object: KubeObject): boolean {
+    const { namespace, labels, fields, type } = this.request;
+    return (
+      (!type.namespaced || namespace === undefined || object.metadata.namespace === namespace) &&
+      labels.matches(object.metadata.labels) &&
+      fields.matches(object)
+    );
+  }
+
+  #send(type: WatchEventType, object: KubeObject): void {
+    this.#response.write(eventLine(type, this.#service.view(this.request.type, object)));
+  }
+
+  #deliver(event: StoreEvent): void {
+    const now = this.#matches(event.object);
+    if (event.type === 'ADDED') {
+      if (now) this.#send('ADDED', event.object);
+      return;
+    }
+    if (event.type === 'DELETED') {
+      if (now) this.#send('DELETED', event.object);
+      return;
+    }
+    const before = event.previous !== undefined && this.#matches(event.previous);
+    if (now && before) this.#send('MODIFIED', event.object);
+    else if (now) this.#send('ADDED', event.object);
+    else if (before) {
+      const gone: KubeObject = {
+        ...event.previous,
+        metadata: { ...event.previous.metadata, resourceVersion: String(event.resourceVersion) },
+      };
+      this.#send('DELETED', gone);
+    }
+  }
+
+  /** Sends the response head, the initial or missed events, then follows the store. */
+  start(): void {
+    const { type, resourceVersion, timeoutSeconds } = this.request;
+    this.#response.writeHead(200, {
+      'Content-Type': 'application/json',
+      'Cache-Control': 'no-cache, private',
+      'Transfer-Encoding': 'chunked',
+    });
+    this.#response.flushHeaders();
+    this.#response.on('close', () => {
+      this.close();
+    });
+    const store = this.#service.store;
+    try {
+      if (
+        resourceVersion === undefined ||
+        resourceVersion === '' ||
+        resourceVersion === '0' ||
+        this.request.sendInitialEvents
+      ) {
+        const name = this.request.fields.name;
+        const candidates =
+          name === undefined
+            ? store.list(type.storageId, type.namespaced ? this.request.namespace : undefined)
+            : store
+                .list(type.storageId, type.namespaced ? this.request.namespace : undefined)
+                .filter((o) => o.metadata.name === name);
+        for (const object of candidates) if (this.#matches(object)) this.#send('ADDED', object);
+        if (this.request.sendInitialEvents && this.request.allowBookmarks) this.#bookmark(true);
+      } else {
+        if (!/^\d+$/.test(resourceVersion))
+          throw ApiError.badRequest(`invalid resource version: ${resourceVersion}`);
+        for (const event of store.changesSince(type.storageId, Number(resourceVersion))) this.#deliver(event);
+      }
+    } catch (error) {
+      const status = error instanceof ApiError ? error : ApiError.fromCode(500, String(error));
+      this.#response.write(`${JSON.stringify({ type: 'ERROR', object: status.toStatus() })}\n`);
+      this.close();
+      return;
+    }
+    this.#unsubscribe = store.subscribe(type.storageId, (event) => {
+      this.#deliver(event);
+    });
+    if (timeoutSeconds !== undefined && timeoutSeconds > 0) {
+      this.#timeout = setTimeout(() => {
+        this.close();
+      }, timeoutSeconds * 1000);
+    }
+    if (this.request.allowBookmarks) {
+      this.#bookmarks = setInterval(() => {
+        this.#bookmark(false);
+      }, this.request.bookmarkIntervalMs);
+    }
+  }
+
+  #bookmark(initialEventsEnd: boolean): void {
+    const { type } = this.request;
+    const metadata: Record<string, unknown> = { resourceVersion: String(this.#service.store.revision) };
+    if (initialEventsEnd) metadata['annotations'] = { 'k8s.io/initial-events-end': 'true' };
+    this.#response.write(
+      `${JSON.stringify({ type: 'BOOKMARK', object: { kind: type.kind, apiVersion: type.apiVersion, metadata } })}\n`,
+    );
+  }
+
+  /** Ends the stream cleanly (the client sees the response end), or destroys the socket. */
+  close(destroy = false): void {
+    if (this.#closed) {
+      if (destroy) this.#response.socket?.destroy();
+      return;
+    }
+    this.#closed = true;
+    this.#unsubscribe?.();
+    clearTimeout(this.#timeout);
+    clearInterval(this.#bookmarks);
+    if (destroy) this.#response.socket?.destroy();
+    else this.#response.end();
+    this.#onClose(this);
+  }
+}

@@ -1,0 +1,62 @@
+import { ApiError } from '../api/api-error.js';
+import { isRecord } from '../api/kube-object.js';
+import type { KubeObject } from '../api/kube-object.js';
+
+interface FieldRequirement {
+  readonly field: string;
+  readonly equal: boolean;
+  readonly value: string;
+}
+
+/** The value of a dotted field path as a field selector compares it ('' when absent). */
+export function fieldValue(object: KubeObject, path: string): string {
+  let current: unknown = object;
+  for (const part of path.split('.')) {
+    if (!isRecord(current)) return '';
+    current = current[part];
+  }
+  if (current === undefined || current === null) return '';
+  return typeof current === 'string' ? current : JSON.stringify(current);
+}
+
+/** A parsed field selector (`metadata.name=x,status.phase!=Failed`) over the fields a type serves. */
+export class FieldSelector {
+  readonly #requirements: readonly FieldRequirement[];
+
+  private constructor(requirements: readonly FieldRequirement[]) {
+    this.#requirements = requirements;
+  }
+
+  static readonly everything = new FieldSelector([]);
+
+  get empty(): boolean {
+    return this.#requirements.length === 0;
+  }
+
+  /**
+   * @param supported the field labels the resource serves
+   * @throws ApiError 400 BadRequest for a malformed selector or an unsupported field.
+   */
+  static parse(text: string | null | undefined, supported: readonly string[]): FieldSelector {
+    if (!text?.trim()) return FieldSelector.everything;
+    const requirements = text.split(',').map((term): FieldRequirement => {
+      const match = /^\s*([^!=\s]+)\s*(==|=|!=)\s*(.*?)\s*$/.exec(term);
+      if (!match) throw ApiError.badRequest(`invalid selector: '${text}'; can't understand '${term}'`);
+      const field = match[1] ?? '';
+      if (!supported.includes(field)) throw ApiError.badRequest(`field label not supported: ${field}`);
+      return { field, equal: match[2] !== '!=', value: match[3] ?? '' };
+    });
+    return new FieldSelector(requirements);
+  }
+
+  /** The name an `metadata.name=` term pins, if any (lets a watch or list skip the scan). */
+  get name(): string | undefined {
+    return this.#requirements.find((r) => r.field === 'metadata.name' && r.equal)?.value;
+  }
+
+  matches(object: KubeObject): boolean {
+    return this.#requirements.every(
+      (requirement) => (fieldValue(object, requirement.field) === requirement.value) === requirement.equal,
+    );
+  }
+}

@@ -1,0 +1,144 @@
+import { ApiError } from '../api/api-error.js';
+import type { KubeObject } from '../api/kube-object.js';
+
+export type StoreEventType = 'ADDED' | 'MODIFIED' | 'DELETED';
+
+/** One committed change. `object` carries the resourceVersion of the change. */
+export interface StoreEvent {
+  readonly type: StoreEventType;
+  readonly storageId: string;
+  readonly key: string;
+  readonly object: KubeObject;
+  /** The object before the change (absent for ADDED). */
+  readonly previous: KubeObject | undefined;
+  readonly resourceVersion: number;
+}
+
+export type StoreListener = (event: StoreEvent) => void;
+
+class Bucket {
+  readonly objects = new Map<string, KubeObject>();
+  readonly history: StoreEvent[] = [];
+  /** Watches from a resourceVersion below this are too old (410 Expired). */
+  compactedRevision = 0;
+  readonly listeners = new Set<StoreListener>();
+}
+
+/**
+ * Versioned in-memory storage, as etcd behind kube-apiserver: one global revision counter
+ * (the resourceVersion), one bucket of objects per resource, and a bounded history of changes
+ * per resource from which watches resume. Stored objects are never mutated.
+ */
+export class ObjectStore {
+  readonly #buckets = new Map<string, Bucket>();
+  readonly #listeners = new Set<StoreListener>();
+  readonly #historySize: number;
+  #revision = 0;
+
+  constructor(historySize: number) {
+    this.#historySize = historySize;
+  }
+
+  /** The resourceVersion of the last change, as lists report it. */
+  get revision(): number {
+    return this.#revision;
+  }
+
+  #bucket(storageId: string): Bucket {
+    let bucket = this.#buckets.get(storageId);
+    if (!bucket) {
+      bucket = new Bucket();
+      this.#buckets.set(storageId, bucket);
+    }
+    return bucket;
+  }
+
+  get(storageId: string, key: string): KubeObject | undefined {
+    return this.#buckets.get(storageId)?.objects.get(key);
+  }
+
+  /** Every object of a resource (of one namespace if given), sorted by key as etcd lists them. */
+  list(storageId: string, namespace?: string): KubeObject[] {
+    const bucket = this.#buckets.get(storageId);
+    if (!bucket) return [];
+    const entries = [...bucket.objects].filter(
+      ([, object]) => namespace === undefined || object.metadata.namespace === namespace,
+    );
+    entries.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    return entries.map(([, object]) => object);
+  }
+
+  /** Number of objects of a resource. */
+  size(storageId: string): number {
+    return this.#buckets.get(storageId)?.objects.size ?? 0;
+  }
+
+  /**
+   * Stores a change: gives `object` the next resourceVersion, records it in the history and tells
+   * every listener, synchronously. `object` must be a fresh copy nobody else holds.
+   */
+  commit(storageId: string, key: string, type: StoreEventType, object: KubeObject): KubeObject {
+    const bucket = this.#bucket(storageId);
+    const previous = bucket.objects.get(key);
+    this.#revision += 1;
+    object.metadata.resourceVersion = String(this.#revision);
+    if (type === 'DELETED') bucket.objects.delete(key);
+    else bucket.objects.set(key, object);
+    const event: StoreEvent = { type, storageId, key, object, previous, resourceVersion: this.#revision };
+    bucket.history.push(event);
+    if (bucket.history.length > this.#historySize) {
+      const dropped = bucket.history.splice(0, bucket.history.length - this.#historySize);
+      const last = dropped[dropped.length - 1];
+      if (last) bucket.compactedRevision = last.resourceVersion;
+    }
+    for (const listener of bucket.listeners) listener(event);
+    for (const listener of this.#listeners) listener(event);
+    return object;
+  }
+
+  /** Removes every object of a resource at once (a CRD was deleted), without events. */
+  drop(storageId: string): void {
+    this.#buckets.delete(storageId);
+  }
+
+  /**
+   * The changes of a resource after `revision`, oldest first.
+   * @throws ApiError 410 Expired when the history no longer reaches back to `revision`.
+   */
+  changesSince(storageId: string, revision: number): StoreEvent[] {
+    const bucket = this.#bucket(storageId);
+    if (revision < bucket.compactedRevision) {
+      throw ApiError.expired(`too old resource version: ${revision} (${bucket.compactedRevision + 1})`);
+    }
+    const history = bucket.history;
+    let low = 0;
+    let high = history.length;
+    while (low < high) {
+      const mid = (low + high) >>> 1;
+      if ((history[mid]?.resourceVersion ?? 0) <= revision) low = mid + 1;
+      else high = mid;
+    }
+    return history.slice(low);
+  }
+
+  /** Forgets every resource's history up to now, as an etcd compaction does. */
+  compact(): void {
+    for (const bucket of this.#buckets.values()) {
+      bucket.history.length = 0;
+      bucket.compactedRevision = this.#revision;
+    }
+  }
+
+  /** Calls `listener` for every change of one resource; returns the unsubscribe function. */
+  subscribe(storageId: string, listener: StoreListener): () => void {
+    const bucket = this.#bucket(storageId);
+    bucket.listeners.add(listener);
+    return () => bucket.listeners.delete(listener);
+  }
+
+  /** Calls `listener` for every change of every resource; returns the unsubscribe function. */
+  subscribeAll(listener: StoreListener): () => void {
+    this.#listeners.add(listener);
+    return () => this.#listeners.delete(listener);
+  }
+}

@@ -1,0 +1,2 @@
+export type { TestEnvtest, UseEnvtestOptions } from './use-envtest.js';
+export { useEnvtest } from './use-envtest.js';
