@@ -15,6 +15,8 @@ export interface ElectCliOptions {
   readonly renewDeadlineMs: number;
   readonly retryPeriodMs: number;
   readonly releaseOnCancel: boolean;
+  /** Followers watch the lock (default); false: they poll every retryPeriod, as client-go does. */
+  readonly watch: boolean;
   readonly kubeconfig?: string;
   readonly context?: string;
   readonly json: boolean;
@@ -38,6 +40,8 @@ Options:
   --renew-deadline D        default 10s
   --retry-period D          default 2s
   --release-on-cancel       release the lock on SIGTERM/SIGINT so a follower takes over at once
+  --no-watch                followers poll every jittered retry period instead of watching, as
+                            client-go does (for comparisons; leases and configmaps only)
   --kubeconfig PATH         default: $KUBECONFIG, ~/.kube/config, or in-cluster
   --context NAME            kubeconfig context to use
   --json                    one JSON object per line on stdout
@@ -70,6 +74,7 @@ export function parseElectCliArgs(args: readonly string[]): ElectCliOptions | 'h
         'renew-deadline': { type: 'string', default: '10s' },
         'retry-period': { type: 'string', default: '2s' },
         'release-on-cancel': { type: 'boolean', default: false },
+        'no-watch': { type: 'boolean', default: false },
         kubeconfig: { type: 'string' },
         context: { type: 'string' },
         json: { type: 'boolean', default: false },
@@ -101,6 +106,7 @@ export function parseElectCliArgs(args: readonly string[]): ElectCliOptions | 'h
       renewDeadlineMs: parseDuration(values['renew-deadline'], '--renew-deadline'),
       retryPeriodMs: parseDuration(values['retry-period'], '--retry-period'),
       releaseOnCancel: values['release-on-cancel'],
+      watch: !values['no-watch'],
       json: values.json,
       command: positionals,
       ...optional('namespace', values.namespace),

@@ -70,7 +70,8 @@ export class LeaderElector implements Elector {
   private readonly clock: Clock;
   private readonly logger: Logger;
   private readonly random: () => number;
-  private readonly releaseOnCancel: boolean;
+  private releaseOnCancel: boolean;
+  private releasedValue = false;
   private readonly drainTimeout: number;
   private readonly healthTolerance: number;
   private readonly watchEnabled: boolean;
@@ -116,6 +117,19 @@ export class LeaderElector implements Elector {
     this.conditions = new ConditionLog(this.logger, { lock: this.lockDescription, identity: this.identity });
     this.leadership$ = this.leadershipSubject.asObservable().pipe(distinctUntilChanged());
     this.leader$ = this.leaderSubject.asObservable().pipe(distinctUntilChanged());
+  }
+
+  /**
+   * Changes whether a voluntary stop releases the lock (see `releaseOnCancel`); takes effect if
+   * called before `run`'s signal aborts. The CLI releases when its command exits by itself.
+   */
+  setReleaseOnCancel(release: boolean): void {
+    this.releaseOnCancel = release;
+  }
+
+  /** Whether the last stop released the lock (an empty holder was written). */
+  get released(): boolean {
+    return this.releasedValue;
   }
 
   /** Where the elector is in its life. */
@@ -518,6 +532,7 @@ export class LeaderElector implements Elector {
           [],
         );
         this.observe(snapshot);
+        this.releasedValue = true;
         this.logger.info({ lock: this.lockDescription, identity: this.identity }, 'released the lease');
         return;
       } catch (error: unknown) {

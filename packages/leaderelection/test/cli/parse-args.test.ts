@@ -39,6 +39,7 @@ describe('parseElectCliArgs', () => {
       renewDeadlineMs: 10_000,
       retryPeriodMs: 2_000,
       releaseOnCancel: false,
+      watch: true,
       json: false,
       command: [],
     });
@@ -60,6 +61,7 @@ describe('parseElectCliArgs', () => {
       '--retry-period',
       '200ms',
       '--release-on-cancel',
+      '--no-watch',
       '--kubeconfig',
       '/tmp/kc',
       '--context',
@@ -79,6 +81,7 @@ describe('parseElectCliArgs', () => {
       renewDeadlineMs: 600,
       retryPeriodMs: 200,
       releaseOnCancel: true,
+      watch: false,
       kubeconfig: '/tmp/kc',
       context: 'ctx',
       json: true,

@@ -1,0 +1,116 @@
+import { expect } from 'chai';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { useEnvtest } from '@kubekit/envtest/testing';
+import { ElectProcess } from '../../bench/support/elect-process.js';
+
+// Real `kubekit-elect` processes against the embedded API server, each as its own user.
+describe('kubekit-elect (processes on envtest)', function () {
+  this.timeout(30_000);
+  const env = useEnvtest({ users: ['a', 'b'] });
+  let dir: string;
+  let kubeconfig: string;
+  const started: ElectProcess[] = [];
+
+  beforeEach(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'kubekit-elect-e2e-'));
+    kubeconfig = join(dir, 'kubeconfig');
+    await env.writeKubeconfig(kubeconfig);
+  });
+
+  afterEach(async () => {
+    for (const running of started.splice(0)) running.kill('SIGKILL');
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  function elect(user: string, ...extra: string[]): ElectProcess {
+    const running = new ElectProcess(user, [
+      '--name',
+      'e2e',
+      '--namespace',
+      env.namespace,
+      '--identity',
+      user,
+      '--kubeconfig',
+      kubeconfig,
+      '--context',
+      user,
+      '--lease-duration',
+      '1s',
+      '--renew-deadline',
+      '600ms',
+      '--retry-period',
+      '200ms',
+      ...extra,
+    ]);
+    started.push(running);
+    return running;
+  }
+
+  it('hands over on SIGTERM with --release-on-cancel, long before the lease could expire', async () => {
+    const a = elect('a', '--release-on-cancel');
+    await a.next((e) => e.event === 'acquired', 0, 10_000);
+    const b = elect('b', '--release-on-cancel');
+    await b.next((e) => e.event === 'leader' && e.fields['leader'] === 'a', 0, 10_000);
+    a.kill('SIGTERM');
+    const released = await a.next((e) => e.event === 'released', 0, 10_000);
+    const acquired = await b.next((e) => e.event === 'acquired', 0, 10_000);
+    expect(acquired.fields['epoch']).to.equal(1);
+    // Well under the 1 s lease duration: the follower acted on the release, not on expiry.
+    expect(acquired.at - released.at).to.be.below(500);
+    expect(await a.exited).to.equal(0);
+  });
+
+  it('runs the command only on the leader and exits with its code after releasing', async () => {
+    const marker = join(dir, 'ran-by');
+    const go = join(dir, 'go');
+    const a = elect(
+      'a',
+      '--',
+      'sh',
+      '-c',
+      `echo a >> ${marker}; while [ ! -e ${go} ]; do sleep 0.02; done; exit 5`,
+    );
+    await a.next((e) => e.event === 'acquired', 0, 10_000);
+    const b = elect('b', '--', 'sh', '-c', `echo b >> ${marker}; sleep 30`);
+    await b.next((e) => e.event === 'leader' && e.fields['leader'] === 'a', 0, 10_000);
+    writeFileSync(go, '');
+    expect(await a.exited).to.equal(5);
+    expect(a.events.map((e) => e.event)).to.include('released');
+    await b.next((e) => e.event === 'acquired', 0, 10_000);
+    for (let i = 0; i < 100 && !readFileSync(marker, 'utf8').includes('b'); i++) {
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    expect(readFileSync(marker, 'utf8')).to.equal('a\nb\n');
+  });
+
+  it('stops the command when the leader is cut off from the API server', async () => {
+    const pidFile = join(dir, 'pid');
+    const a = elect('a', '--', 'sh', '-c', `echo $$ > ${pidFile}; exec sleep 30`);
+    await a.next((e) => e.event === 'acquired', 0, 10_000);
+    while (!existsSync(pidFile) || readFileSync(pidFile, 'utf8').trim() === '') {
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    env.faults.add({ user: 'a', partition: true });
+    const lost = await a.next((e) => e.event === 'lost', 0, 10_000);
+    expect(String(lost.fields['reason'])).to.match(/renew/i);
+    const pid = Number(readFileSync(pidFile, 'utf8'));
+    for (let i = 0; i < 100; i++) {
+      try {
+        process.kill(pid, 0);
+      } catch {
+        return;
+      }
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    expect.fail('the command still runs after the lease was lost');
+  });
+
+  it('reports a context the kubeconfig lacks and exits 1', async () => {
+    const bad = new ElectProcess('bad', ['--name', 'e2e', '--kubeconfig', kubeconfig, '--context', 'nobody']);
+    started.push(bad);
+    expect(await bad.exited).to.equal(1);
+    expect(bad.events[0]?.fields['message']).to.match(/no context "nobody"/);
+  });
+});
