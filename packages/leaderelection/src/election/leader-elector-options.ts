@@ -18,6 +18,11 @@ export interface LeaderElectorOptions extends Partial<LeaseTimings> {
   readonly releaseOnCancel?: boolean;
   /** How long a voluntary stop waits for `term.track`ed work before releasing. Default renewDeadline. */
   readonly drainTimeout?: number;
+  /**
+   * Timeout of one API request, so that a lost answer leaves time for another attempt; a leader's
+   * requests are further bounded by the time left before renewDeadline. Default renewDeadline / 2.
+   */
+  readonly requestTimeout?: number;
   /** Added to leaseDuration before the health check fails for a leader that has not renewed. Default retryPeriod. */
   readonly healthTolerance?: number;
   /**

@@ -74,6 +74,7 @@ export class LeaderElector implements Elector {
   private releasedValue = false;
   private readonly drainTimeout: number;
   private readonly healthTolerance: number;
+  private readonly requestTimeout: number;
   private readonly watchEnabled: boolean;
   private readonly metrics: LeaderElectionMetrics;
   private readonly events: EventRecorder | undefined;
@@ -110,6 +111,13 @@ export class LeaderElector implements Elector {
     this.releaseOnCancel = options.releaseOnCancel ?? false;
     this.drainTimeout = options.drainTimeout ?? this.timings.renewDeadline;
     this.healthTolerance = options.healthTolerance ?? this.timings.retryPeriod;
+    this.requestTimeout = options.requestTimeout ?? this.timings.renewDeadline / 2;
+    if (!(this.requestTimeout > 0)) {
+      throw new LeaderElectionError(
+        'invalidConfig',
+        `${this.lockDescription}: requestTimeout (${String(options.requestTimeout)} ms) must be positive`,
+      );
+    }
     this.watchEnabled = options.watch ?? true;
     this.metrics = new LeaderElectionMetrics(options.lock.name, options.registry);
     this.events =
@@ -666,6 +674,7 @@ export class LeaderElector implements Elector {
     timeoutMs: number,
     parents: readonly AbortSignal[],
   ): Promise<T> {
+    timeoutMs = Math.min(timeoutMs, this.requestTimeout);
     using deadline = deadlineSignal(
       this.clock,
       timeoutMs,

@@ -1,0 +1,47 @@
+import { runSchedule } from './simulation.js';
+import type { SimulationResult } from './simulation.js';
+
+/** Totals over many schedules. */
+export interface SimulationSummary {
+  readonly schedules: number;
+  readonly safetyViolations: number;
+  readonly livenessFailures: number;
+  readonly hung: number;
+  readonly failures: readonly SimulationResult[];
+  readonly maxRecoveryMs: number;
+}
+
+/** Runs `count` schedules from seeds `first`, `first + 1`, …, keeping the failed ones. */
+export async function runSeeds(first: number, count: number): Promise<SimulationSummary> {
+  let safetyViolations = 0;
+  let livenessFailures = 0;
+  let hung = 0;
+  let maxRecoveryMs = 0;
+  const failures: SimulationResult[] = [];
+  for (let seed = first; seed < first + count; seed++) {
+    const result = await runSchedule(seed);
+    if (result.safetyViolations.length > 0) safetyViolations++;
+    if (result.livenessFailure !== undefined) livenessFailures++;
+    if (result.hung !== undefined) hung++;
+    if (Number.isFinite(result.recoveryMs)) maxRecoveryMs = Math.max(maxRecoveryMs, result.recoveryMs);
+    if (
+      result.safetyViolations.length > 0 ||
+      result.livenessFailure !== undefined ||
+      result.hung !== undefined
+    ) {
+      failures.push(result);
+    }
+  }
+  return { schedules: count, safetyViolations, livenessFailures, hung, failures, maxRecoveryMs };
+}
+
+/** A failed schedule, with the seed to reproduce it: `runSchedule(seed)`. */
+export function describeFailure(result: SimulationResult): string {
+  return [
+    `seed ${result.seed} (reproduce: runSchedule(${result.seed}))`,
+    ...result.safetyViolations.map((v) => `  SAFETY: ${v}`),
+    ...(result.livenessFailure === undefined ? [] : [`  LIVENESS: ${result.livenessFailure}`]),
+    ...(result.hung === undefined ? [] : [`  HUNG: ${result.hung}`]),
+    ...result.events.slice(0, 60).map((e) => `    ${e}`),
+  ].join('\n');
+}

@@ -1,0 +1,370 @@
+import { LeaderElectionError } from '@kubekit/leaderelection';
+import type {
+  LeaderElectionRecord,
+  Lock,
+  LockSnapshot,
+  LockWatchEvent,
+  LockWatchHandlers,
+} from '@kubekit/leaderelection';
+import type { Prng } from './prng.js';
+import type { SimProcess } from './sim-process.js';
+import type { VirtualScheduler } from './virtual-scheduler.js';
+
+/** How the network and the API server treat one candidate's requests right now (mutable). */
+export interface NetworkConditions {
+  /** Requests and watch events vanish (`blackhole`) or are refused at once (`refuse`). */
+  partition: 'none' | 'blackhole' | 'refuse';
+  /** One-way latency in true ms, drawn per leg. */
+  latency: () => number;
+  /** Probability that a response is lost after the server applied the request. */
+  lossRate: number;
+  /** Probability that the server answers 5xx/429 without applying the request. */
+  errorRate: number;
+  /** Probability that a request is applied twice (a retrying proxy): the second answer is dropped. */
+  duplicateRate: number;
+  /** Probability that a watch event is delivered twice. */
+  duplicateEventRate: number;
+  /** Watch events take independent latencies (so may be reordered) instead of arriving in order. */
+  reorderWatch: boolean;
+}
+
+export function healthyNetwork(latency: () => number): NetworkConditions {
+  return {
+    partition: 'none',
+    latency,
+    lossRate: 0,
+    errorRate: 0,
+    duplicateRate: 0,
+    duplicateEventRate: 0,
+    reorderWatch: false,
+  };
+}
+
+/** The lock object as the simulated API server stores it. */
+interface StoredObject {
+  readonly resourceVersion: string;
+  readonly record: LeaderElectionRecord | undefined;
+}
+
+interface Change {
+  readonly resourceVersion: string;
+  readonly object: StoredObject | undefined;
+}
+
+interface Stream {
+  push(change: Change): void;
+  end(error?: Error): void;
+}
+
+/** Counts of what the store served, for assertions. */
+export interface StoreCounters {
+  get: number;
+  create: number;
+  update: number;
+  watch: number;
+  conflicts: number;
+}
+
+/**
+ * The simulated API server for one lock object: resourceVersions, compare-and-swap, watch streams
+ * with history (410 when too old), and the faults a test injects through each candidate's
+ * {@link NetworkConditions}. True time comes from the scheduler.
+ */
+export class SimLockStore {
+  private object: StoredObject | undefined;
+  private readonly history: Change[] = [];
+  private nextVersion = 1;
+  private readonly streams = new Set<Stream>();
+  readonly counters: StoreCounters = { get: 0, create: 0, update: 0, watch: 0, conflicts: 0 };
+
+  constructor(
+    readonly scheduler: VirtualScheduler,
+    private readonly historyLimit = 50,
+  ) {}
+
+  snapshot(): LockSnapshot | undefined {
+    return this.object === undefined ? undefined : { ...this.object };
+  }
+
+  /** Sets the object directly (initial state, rogue writers): bumps the resourceVersion. */
+  put(record: LeaderElectionRecord | undefined): LockSnapshot {
+    return this.write(record);
+  }
+
+  /** Rewrites the object unchanged with a new resourceVersion (someone touching it): conflicts for everyone. */
+  touch(): void {
+    if (this.object !== undefined) this.write(this.object.record);
+  }
+
+  delete(): void {
+    if (this.object === undefined) return;
+    this.object = undefined;
+    this.publish({ resourceVersion: String(this.nextVersion++), object: undefined });
+  }
+
+  /** Ends every open watch stream, quietly or with an error. */
+  dropWatches(error?: Error): number {
+    const streams = [...this.streams];
+    for (const stream of streams) stream.end(error);
+    return streams.length;
+  }
+
+  serveGet(): LockSnapshot | undefined {
+    this.counters.get++;
+    return this.snapshot();
+  }
+
+  serveCreate(record: LeaderElectionRecord): LockSnapshot | 'conflict' {
+    this.counters.create++;
+    if (this.object !== undefined) {
+      this.counters.conflicts++;
+      return 'conflict';
+    }
+    return this.write(record);
+  }
+
+  serveUpdate(record: LeaderElectionRecord, resourceVersion: string): LockSnapshot | 'conflict' {
+    this.counters.update++;
+    if (this.object?.resourceVersion !== resourceVersion) {
+      this.counters.conflicts++;
+      return 'conflict';
+    }
+    return this.write(record);
+  }
+
+  /** Opens a stream from `resourceVersion` (current state first when undefined); `expired` when too old. */
+  openStream(resourceVersion: string | undefined, stream: Stream): 'expired' | 'open' {
+    this.counters.watch++;
+    if (resourceVersion === undefined) {
+      if (this.object !== undefined)
+        stream.push({ resourceVersion: this.object.resourceVersion, object: this.object });
+    } else {
+      const index = this.history.findIndex((change) => change.resourceVersion === resourceVersion);
+      if (index < 0) return 'expired';
+      for (const change of this.history.slice(index + 1)) stream.push(change);
+    }
+    this.streams.add(stream);
+    return 'open';
+  }
+
+  closeStream(stream: Stream): void {
+    this.streams.delete(stream);
+  }
+
+  private write(record: LeaderElectionRecord | undefined): LockSnapshot {
+    const object: StoredObject = { resourceVersion: String(this.nextVersion++), record };
+    this.object = object;
+    this.publish({ resourceVersion: object.resourceVersion, object });
+    return { ...object };
+  }
+
+  private publish(change: Change): void {
+    this.history.push(change);
+    if (this.history.length > this.historyLimit) this.history.shift();
+    for (const stream of this.streams) stream.push(change);
+  }
+}
+
+function apiError(code: number): LeaderElectionError {
+  return new LeaderElectionError(
+    'apiError',
+    code === 429 ? 'simulated throttling (429)' : `simulated server error (${code})`,
+    {
+      statusCode: code,
+    },
+  );
+}
+
+/**
+ * One candidate's view of a {@link SimLockStore}: the `Lock` its real `LeaderElector` uses.
+ * Requests travel to the server and back with the candidate's latency; the server applies them
+ * in true time whatever the client does meanwhile (an aborted request may still land); answers
+ * reach the candidate only when its process runs (pauses defer them).
+ */
+export class SimLock implements Lock {
+  readonly description: string;
+
+  constructor(
+    private readonly store: SimLockStore,
+    private readonly process: SimProcess,
+    readonly net: NetworkConditions,
+    private readonly prng: Prng,
+    readonly identity: string,
+    readonly name = 'sim-lock',
+    /** How long the server keeps a watch open before closing it quietly (true ms range). */
+    private readonly watchLifetime: readonly [number, number] = [5_000, 60_000],
+  ) {
+    this.description = `lease sim/${name}`;
+  }
+
+  get(signal: AbortSignal): Promise<LockSnapshot | undefined> {
+    return this.call(signal, () => this.store.serveGet());
+  }
+
+  create(record: LeaderElectionRecord, signal: AbortSignal): Promise<LockSnapshot> {
+    return this.call(signal, () => this.store.serveCreate(record));
+  }
+
+  update(record: LeaderElectionRecord, resourceVersion: string, signal: AbortSignal): Promise<LockSnapshot> {
+    return this.call(signal, () => this.store.serveUpdate(record, resourceVersion));
+  }
+
+  private call<T>(signal: AbortSignal, serve: () => T | 'conflict'): Promise<T> {
+    const scheduler = this.store.scheduler;
+    return new Promise<T>((resolve, reject) => {
+      if (signal.aborted) {
+        reject(signal.reason as Error);
+        return;
+      }
+      let done = false;
+      const finish = (outcome: () => void): void => {
+        if (done) return;
+        done = true;
+        signal.removeEventListener('abort', onAbort);
+        outcome();
+      };
+      const onAbort = (): void => {
+        finish(() => {
+          reject(signal.reason as Error);
+        });
+      };
+      signal.addEventListener('abort', onAbort, { once: true });
+      const answer = (outcome: () => void): void => {
+        const back = this.net.latency();
+        if (this.prng.chance(this.net.lossRate)) return;
+        this.process.at(scheduler.now + back, () => {
+          if (this.net.partition === 'blackhole') return;
+          finish(outcome);
+        });
+      };
+      if (this.net.partition === 'refuse') {
+        this.process.at(scheduler.now + 0.5, () => {
+          finish(() => {
+            reject(new LeaderElectionError('apiError', 'simulated connection refused (partition)'));
+          });
+        });
+        return;
+      }
+      if (this.net.partition === 'blackhole') return;
+      scheduler.at(scheduler.now + this.net.latency(), () => {
+        if (this.net.partition !== 'none') return;
+        if (this.prng.chance(this.net.errorRate)) {
+          const code = [500, 503, 504, 429][this.prng.int(4)] ?? 500;
+          answer(() => {
+            reject(apiError(code));
+          });
+          return;
+        }
+        const result = serve();
+        if (this.prng.chance(this.net.duplicateRate)) {
+          scheduler.at(scheduler.now + this.net.latency(), () => {
+            serve();
+          });
+        }
+        answer(() => {
+          if (result === 'conflict') {
+            reject(
+              new LeaderElectionError('lockConflict', `${this.description}: simulated conflict (409)`, {
+                statusCode: 409,
+              }),
+            );
+          } else {
+            resolve(result);
+          }
+        });
+      });
+    });
+  }
+
+  watch(
+    resourceVersion: string | undefined,
+    handlers: LockWatchHandlers,
+    signal: AbortSignal,
+  ): Promise<void> {
+    const scheduler = this.store.scheduler;
+    return new Promise<void>((resolve, reject) => {
+      if (signal.aborted) {
+        resolve();
+        return;
+      }
+      let done = false;
+      let lastDelivery = scheduler.now;
+      const finish = (error?: Error): void => {
+        if (done) return;
+        done = true;
+        this.store.closeStream(stream);
+        lifetime?.cancel();
+        signal.removeEventListener('abort', onAbort);
+        if (error === undefined) resolve();
+        else reject(error);
+      };
+      const onAbort = (): void => {
+        finish();
+      };
+      signal.addEventListener('abort', onAbort, { once: true });
+      const toEvent = (change: Change): LockWatchEvent =>
+        change.object === undefined
+          ? { type: 'deleted', resourceVersion: change.resourceVersion }
+          : {
+              type: 'changed',
+              snapshot: { resourceVersion: change.object.resourceVersion, record: change.object.record },
+            };
+      const deliver = (change: Change): void => {
+        if (this.net.partition !== 'none') return;
+        const copies = this.prng.chance(this.net.duplicateEventRate) ? 2 : 1;
+        for (let i = 0; i < copies; i++) {
+          let time = scheduler.now + this.net.latency();
+          if (!this.net.reorderWatch) time = Math.max(time, lastDelivery);
+          lastDelivery = time;
+          this.process.at(time, () => {
+            if (!done) handlers.onEvent(toEvent(change));
+          });
+        }
+      };
+      const stream: Stream = {
+        push: deliver,
+        end: (error) => {
+          // The end reaches the client after the events already on their way.
+          this.process.at(Math.max(lastDelivery, scheduler.now + this.net.latency()), () => {
+            finish(error);
+          });
+        },
+      };
+      let lifetime: { cancel(): void } | undefined;
+      if (this.net.partition === 'refuse') {
+        this.process.at(scheduler.now + 0.5, () => {
+          finish(new LeaderElectionError('apiError', 'simulated connection refused (partition)'));
+        });
+        return;
+      }
+      if (this.net.partition === 'blackhole') return;
+      scheduler.at(scheduler.now + this.net.latency(), () => {
+        if (done || this.net.partition !== 'none') return;
+        if (this.prng.chance(this.net.errorRate)) {
+          const code = [500, 503][this.prng.int(2)] ?? 500;
+          this.process.at(scheduler.now + this.net.latency(), () => {
+            finish(apiError(code));
+          });
+          return;
+        }
+        // Events are pushed (and scheduled) only after the "established" answer.
+        const answerAt = scheduler.now + this.net.latency();
+        lastDelivery = answerAt;
+        const established = this.process.at(answerAt, () => {
+          if (!done) handlers.onEstablished();
+        });
+        if (this.store.openStream(resourceVersion, stream) === 'expired') {
+          established.cancel();
+          this.process.at(answerAt, () => {
+            finish(new LeaderElectionError('watchExpired', 'simulated 410 Gone', { statusCode: 410 }));
+          });
+          return;
+        }
+        const [min, max] = this.watchLifetime;
+        lifetime = scheduler.at(scheduler.now + min + this.prng.next() * (max - min), () => {
+          stream.end();
+        });
+      });
+    });
+  }
+}

@@ -1,0 +1,380 @@
+import { LeaderElector } from '@kubekit/leaderelection';
+import type { LeaderElectionRecord, LeaseTerm } from '@kubekit/leaderelection';
+import { leaseTermOf } from '../support/lease-term-of.js';
+import { Prng } from './prng.js';
+import { SimLock, SimLockStore, healthyNetwork } from './sim-lock-store.js';
+import type { NetworkConditions } from './sim-lock-store.js';
+import { SimProcess } from './sim-process.js';
+import { VirtualScheduler } from './virtual-scheduler.js';
+
+/** What one seeded schedule found. Empty `safetyViolations` and no `livenessFailure` / `hung`: passed. */
+export interface SimulationResult {
+  readonly seed: number;
+  readonly safetyViolations: readonly string[];
+  readonly livenessFailure: string | undefined;
+  /** Set when an elector's `run` did not resolve after it was stopped. */
+  readonly hung: string | undefined;
+  /** True ms from the end of the faults to the first valid leader (`Infinity`: none). */
+  readonly recoveryMs: number;
+  /** leaseDuration + retryPeriod at the slowest clock's rate: the tight liveness budget, in true ms. */
+  readonly tightBudgetMs: number;
+  readonly terms: number;
+  readonly candidates: number;
+  readonly events: string[];
+}
+
+/** Knobs for testing the simulator itself. */
+export interface ScheduleOptions {
+  /**
+   * Ratio of the fastest to the slowest clock rate. Default leaseDuration/renewDeadline (the most
+   * the algorithm tolerates); larger values must produce safety violations.
+   */
+  readonly rateSpread?: number;
+}
+
+/** One held term, as true-time interval [start, end): end follows `validUntil()` on the holder's clock. */
+interface Segment {
+  readonly candidate: string;
+  readonly term: LeaseTerm;
+  readonly process: SimProcess;
+  readonly start: number;
+  end: number;
+}
+
+interface Candidate {
+  readonly name: string;
+  readonly process: SimProcess;
+  readonly net: NetworkConditions;
+  readonly elector: LeaderElector;
+  readonly stop: AbortController;
+  resolved: boolean;
+  /** Latency spike in force (0: none), in true ms. */
+  readonly spike: { max: number };
+}
+
+const timingsChoices = [
+  { leaseDuration: 15_000, renewDeadline: 10_000, retryPeriod: 2_000 },
+  { leaseDuration: 1_000, renewDeadline: 600, retryPeriod: 200 },
+  { leaseDuration: 5_000, renewDeadline: 3_000, retryPeriod: 1_000 },
+  { leaseDuration: 8_000, renewDeadline: 6_000, retryPeriod: 1_500 },
+] as const;
+
+/** Bad or odd initial records: the elector must read all of them tolerantly. */
+function initialRecord(prng: Prng): LeaderElectionRecord | undefined | 'absent' {
+  const base = { acquireTime: undefined, renewTime: undefined, leaseTransitions: prng.int(5) };
+  switch (prng.int(6)) {
+    case 0:
+      return 'absent';
+    case 1:
+      return { ...base, holderIdentity: '', leaseDurationSeconds: 1 };
+    case 2:
+      return undefined; // unreadable
+    case 3:
+      return { ...base, holderIdentity: 'ghost', leaseDurationSeconds: 0 };
+    case 4:
+      return { ...base, holderIdentity: 'ghost', leaseDurationSeconds: -3 };
+    default:
+      return { ...base, holderIdentity: 'ghost', leaseDurationSeconds: 2 }; // a dead leader
+  }
+}
+
+/**
+ * Runs one schedule: N candidates running the real `LeaderElector` against a simulated lock, each
+ * with its own drifting clock (rates within the tolerated ratio leaseDuration/renewDeadline), under
+ * faults drawn from `seed` until `faultsEnd`, then healthy until the horizon; then stops them all.
+ *
+ * Safety: no two held terms overlap in true time (a term is held from its emission until
+ * `validUntil()`, read on its holder's clock, has passed), and epochs strictly increase.
+ * Liveness: after the faults end, a valid leader exists within leaseDuration + retryPeriod (true time
+ * at the slowest clock's rate; the initial record's own duration if longer), plus request latency.
+ */
+export async function runSchedule(seed: number, options: ScheduleOptions = {}): Promise<SimulationResult> {
+  const prng = new Prng(seed);
+  const scheduler = new VirtualScheduler();
+  const store = new SimLockStore(scheduler, 20 + prng.int(60));
+  const timings = timingsChoices[prng.int(timingsChoices.length)]!;
+  const { leaseDuration: LD, renewDeadline: RD, retryPeriod: RP } = timings;
+  const tolerated = options.rateSpread ?? LD / RD;
+  const baseLatency = prng.between(0.2, Math.min(30, RP / 10));
+  const faultsEnd = LD * prng.between(3, 8);
+  const events: string[] = [];
+  const note = (what: string): void => {
+    if (events.length < 200) events.push(`${scheduler.now.toFixed(3)} ${what}`);
+  };
+
+  const initial = initialRecord(prng);
+  const ghostLease = initial !== 'absent' && initial !== undefined ? initial.leaseDurationSeconds * 1000 : 0;
+  if (initial !== 'absent') store.put(initial);
+  note(
+    `start: ${JSON.stringify(timings)} initial=${initial === undefined ? 'unreadable' : JSON.stringify(initial)}`,
+  );
+
+  const candidates: Candidate[] = [];
+  const segments: Segment[] = [];
+  const live = new Set<Segment>();
+  let nextId = 0;
+  const reorderWatch = prng.chance(0.2);
+  const releaseOnCancel = prng.chance(0.5);
+  let minRate = Infinity;
+
+  const spawn = (at: number): void => {
+    const name = `c${nextId++}`;
+    // Rates spread over the whole tolerated ratio: max/min ≤ leaseDuration/renewDeadline.
+    const rate = Math.pow(tolerated, prng.next() - 0.5);
+    minRate = Math.min(minRate, rate);
+    const process = new SimProcess(scheduler, rate, prng.between(0, 1e6));
+    const latencyPrng = prng.fork();
+    const spike = { max: 0 };
+    const net = healthyNetwork(() =>
+      spike.max > 0 ? latencyPrng.next() * spike.max : baseLatency * (0.5 + latencyPrng.next()),
+    );
+    net.reorderWatch = reorderWatch;
+    const lock = new SimLock(store, process, net, prng.fork(), name, 'sim-lock', [RD / 2, 6 * LD]);
+    const random = prng.fork();
+    const elector = new LeaderElector({
+      lock,
+      ...timings,
+      clock: process,
+      random: () => random.next(),
+      registry: null,
+      eventRecorder: null,
+      releaseOnCancel,
+    });
+    const candidate: Candidate = {
+      name,
+      process,
+      net,
+      elector,
+      stop: new AbortController(),
+      resolved: false,
+      spike,
+    };
+    elector.leadership$.subscribe((leadership) => {
+      if (!leadership.leading) return;
+      const segment: Segment = {
+        candidate: name,
+        term: leaseTermOf(leadership.term),
+        process,
+        start: scheduler.now,
+        end: process.trueTimeOf(leadership.term.validUntil()),
+      };
+      segments.push(segment);
+      live.add(segment);
+      note(`${name} acquired epoch ${leadership.term.epoch}`);
+    });
+    process.at(at, () => {
+      void elector.run(candidate.stop.signal).then(() => {
+        candidate.resolved = true;
+      });
+    });
+    candidates.push(candidate);
+  };
+
+  const n = 2 + prng.int(4);
+  for (let i = 0; i < n; i++) spawn(prng.between(0, RP));
+
+  // ---- faults ----
+  const windows = 2 + prng.int(10);
+  const crashed = new Set<Candidate>();
+  for (let i = 0; i < windows; i++) {
+    const start = prng.between(0, faultsEnd * 0.9);
+    const end = Math.min(faultsEnd, start + prng.between(0.05, 2.5) * LD);
+    // Faults hit the current leader more often than not: that is where safety is at stake.
+    const pick = (): Candidate => {
+      const leader = candidates.find((c) => c.elector.currentTerm() !== undefined);
+      return leader !== undefined && prng.chance(0.6) ? leader : candidates[prng.int(candidates.length)]!;
+    };
+    const kind = prng.int(11);
+    switch (kind) {
+      case 0: {
+        let c = candidates[0]!;
+        const spike = prng.between(0.2, 1.5) * RD;
+        scheduler.at(start, () => {
+          c = pick();
+          c.spike.max = spike;
+          note(`${c.name} latency up to ${spike.toFixed(0)} ms`);
+        });
+        scheduler.at(end, () => {
+          c.spike.max = 0;
+        });
+        break;
+      }
+      case 1:
+      case 2: {
+        let c = candidates[0]!;
+        const mode = kind === 1 ? 'blackhole' : 'refuse';
+        scheduler.at(start, () => {
+          c = pick();
+          c.net.partition = mode;
+          note(`${c.name} partitioned (${mode})`);
+        });
+        scheduler.at(end, () => {
+          c.net.partition = 'none';
+          note(`${c.name} partition healed`);
+        });
+        break;
+      }
+      case 3: {
+        let c = candidates[0]!;
+        scheduler.at(start, () => {
+          c = pick();
+          c.process.pause(end);
+          note(`${c.name} paused until ${end.toFixed(0)}`);
+        });
+        break;
+      }
+      case 4: {
+        let c = candidates[0]!;
+        const loss = prng.between(0.1, 0.6);
+        scheduler.at(start, () => {
+          c = pick();
+          c.net.lossRate = loss;
+          note(`${c.name} loses ${(loss * 100).toFixed(0)}% of responses`);
+        });
+        scheduler.at(end, () => {
+          c.net.lossRate = 0;
+        });
+        break;
+      }
+      case 5: {
+        const rate = prng.between(0.1, 0.8);
+        scheduler.at(start, () => {
+          for (const c of candidates) c.net.errorRate = rate;
+          note(`server errors ${(rate * 100).toFixed(0)}%`);
+        });
+        scheduler.at(end, () => {
+          for (const c of candidates) c.net.errorRate = 0;
+        });
+        break;
+      }
+      case 6: {
+        const every = prng.between(5, RP);
+        const storm = (): void => {
+          if (scheduler.now >= end) return;
+          store.touch();
+          scheduler.at(scheduler.now + prng.next() * every, storm);
+        };
+        scheduler.at(start, () => {
+          note(`conflict storm every ~${every.toFixed(0)} ms`);
+          storm();
+        });
+        break;
+      }
+      case 7: {
+        const times = 1 + prng.int(5);
+        for (let k = 0; k < times; k++) {
+          scheduler.at(prng.between(start, end), () => {
+            const dropped = store.dropWatches(
+              prng.chance(0.5) ? new Error('simulated connection reset') : undefined,
+            );
+            note(`dropped ${dropped} watches`);
+          });
+        }
+        break;
+      }
+      case 8: {
+        let c = candidates[0]!;
+        const duplicates = prng.between(0.1, 0.8);
+        scheduler.at(start, () => {
+          c = pick();
+          c.net.duplicateRate = duplicates;
+          c.net.duplicateEventRate = duplicates;
+          note(`${c.name} duplicates requests and events`);
+        });
+        scheduler.at(end, () => {
+          c.net.duplicateRate = 0;
+          c.net.duplicateEventRate = 0;
+        });
+        break;
+      }
+      case 9: {
+        // A crash: the process stops dead (no release) for the rest of the run; a new one starts.
+        scheduler.at(start, () => {
+          const alive = candidates.filter((c) => !crashed.has(c));
+          const c = alive[prng.int(alive.length)];
+          if (c === undefined) return;
+          crashed.add(c);
+          c.process.pause(Number.MAX_SAFE_INTEGER);
+          note(`${c.name} crashed`);
+          spawn(scheduler.now + prng.between(0, LD));
+        });
+        break;
+      }
+      default: {
+        // A voluntary stop (releasing when configured), and a replacement.
+        scheduler.at(start, () => {
+          const alive = candidates.filter((c) => !crashed.has(c) && !c.stop.signal.aborted);
+          const c = alive[prng.int(alive.length)];
+          if (c === undefined) return;
+          c.stop.abort();
+          note(`${c.name} stopped`);
+          spawn(scheduler.now + prng.between(0, RP));
+        });
+        break;
+      }
+    }
+  }
+
+  // ---- run and check ----
+  const safetyViolations: string[] = [];
+  const sample = (): void => {
+    for (const segment of live) {
+      segment.end = segment.process.trueTimeOf(segment.term.validUntil());
+      if (segment.term.hasEnded()) live.delete(segment);
+    }
+  };
+  // leaseDuration (or the initial record's own, if longer) + retryPeriod, at the slowest clock's rate.
+  const recoveryWindow = (Math.max(LD, ghostLease) + RP) / minRate + 20 * baseLatency;
+  const horizon = faultsEnd + Math.max(recoveryWindow, 2 * LD) + 2 * LD;
+  await scheduler.runUntil(horizon, sample);
+  sample();
+
+  const ordered = [...segments].sort((a, b) => a.start - b.start);
+  for (let i = 0; i < ordered.length; i++) {
+    const a = ordered[i]!;
+    for (let j = i + 1; j < ordered.length; j++) {
+      const b = ordered[j]!;
+      if (b.start >= a.end) continue;
+      if (b.start >= horizon) continue;
+      safetyViolations.push(
+        `${a.candidate} (epoch ${a.term.epoch}, valid ${a.start.toFixed(3)}–${a.end.toFixed(3)}) and ` +
+          `${b.candidate} (epoch ${b.term.epoch}, valid ${b.start.toFixed(3)}–${b.end.toFixed(3)}) overlap`,
+      );
+    }
+    const next = ordered[i + 1];
+    if (next !== undefined && next.term.epoch <= a.term.epoch) {
+      safetyViolations.push(
+        `epoch did not increase: ${a.candidate} ${a.term.epoch} then ${next.candidate} ${next.term.epoch}`,
+      );
+    }
+  }
+
+  // Liveness: a term valid at some instant in [faultsEnd, faultsEnd + recoveryWindow].
+  let recoveryMs = Infinity;
+  for (const segment of ordered) {
+    if (segment.end <= faultsEnd) continue;
+    recoveryMs = Math.min(recoveryMs, Math.max(0, segment.start - faultsEnd));
+  }
+  const livenessFailure =
+    recoveryMs <= recoveryWindow
+      ? undefined
+      : `no leader within ${recoveryWindow.toFixed(0)} ms after the faults ended at ${faultsEnd.toFixed(0)} (first after: ${recoveryMs})`;
+
+  // ---- stop everyone; every run() must resolve ----
+  for (const c of candidates) c.stop.abort();
+  await scheduler.runUntil(horizon + 4 * LD);
+  await scheduler.settle();
+  const stuck = candidates.filter((c) => !c.resolved && !crashed.has(c)).map((c) => c.name);
+  const hung = stuck.length === 0 ? undefined : `run() did not resolve after stop: ${stuck.join(', ')}`;
+  return {
+    seed,
+    safetyViolations,
+    livenessFailure,
+    hung,
+    recoveryMs,
+    tightBudgetMs: recoveryWindow,
+    terms: segments.length,
+    candidates: candidates.length,
+    events,
+  };
+}

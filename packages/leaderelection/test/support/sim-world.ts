@@ -1,0 +1,83 @@
+import { LeaderElector } from '@kubekit/leaderelection';
+import type { LeaderElectorOptions, Lock } from '@kubekit/leaderelection';
+import { Prng } from '../sim/prng.js';
+import { SimLock, SimLockStore, healthyNetwork } from '../sim/sim-lock-store.js';
+import type { NetworkConditions } from '../sim/sim-lock-store.js';
+import { SimProcess } from '../sim/sim-process.js';
+import { VirtualScheduler } from '../sim/virtual-scheduler.js';
+
+/** A candidate in a {@link SimWorld}: its process (clock), lock, network and elector. */
+export interface SimCandidate {
+  readonly process: SimProcess;
+  readonly lock: SimLock;
+  readonly net: NetworkConditions;
+  readonly elector: LeaderElector;
+  readonly stop: AbortController;
+  /** The promise of `elector.run`, once started. */
+  running: Promise<void> | undefined;
+  start(): void;
+}
+
+/** Unit-test fixture: one simulated lock and candidates in virtual time, 1 ms latency by default. */
+export class SimWorld {
+  readonly scheduler = new VirtualScheduler();
+  readonly store = new SimLockStore(this.scheduler);
+  private readonly prng = new Prng(42);
+  readonly candidates: SimCandidate[] = [];
+
+  constructor(readonly latencyMs = 1) {}
+
+  add(
+    identity: string,
+    options: Partial<Omit<LeaderElectorOptions, 'lock'>> & {
+      rate?: number;
+      wrapLock?: (lock: SimLock) => Lock;
+    } = {},
+  ): SimCandidate {
+    const { rate = 1, wrapLock, ...electorOptions } = options;
+    const process = new SimProcess(this.scheduler, rate, 1000 * this.candidates.length);
+    const net = healthyNetwork(() => this.latencyMs);
+    const lock = new SimLock(this.store, process, net, this.prng.fork(), identity, 'sim-lock', [1e9, 1e9]);
+    const random = this.prng.fork();
+    const elector = new LeaderElector({
+      registry: null,
+      eventRecorder: null,
+      random: () => random.next(),
+      ...electorOptions,
+      lock: wrapLock === undefined ? lock : wrapLock(lock),
+      clock: process,
+    });
+    const candidate: SimCandidate = {
+      process,
+      lock,
+      net,
+      elector,
+      stop: new AbortController(),
+      running: undefined,
+      start() {
+        candidate.running ??= elector.run(candidate.stop.signal);
+      },
+    };
+    this.candidates.push(candidate);
+    return candidate;
+  }
+
+  /** Advances virtual time by `ms`, running everything due. */
+  async advance(ms: number): Promise<void> {
+    await this.scheduler.runUntil(this.scheduler.now + ms);
+  }
+
+  /** Stops every candidate and runs until all `run` promises have resolved (fails after `maxMs`). */
+  async stopAll(maxMs = 120_000): Promise<void> {
+    for (const candidate of this.candidates) candidate.stop.abort();
+    const all = Promise.all(this.candidates.map((c) => c.running ?? Promise.resolve()));
+    const state = { done: false };
+    void all.then(() => {
+      state.done = true;
+    });
+    const until = this.scheduler.now + maxMs;
+    while (!state.done && this.scheduler.now < until) await this.advance(10);
+    if (!state.done) throw new Error('run() did not resolve after stop');
+    await all;
+  }
+}
