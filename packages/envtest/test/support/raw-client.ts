@@ -65,7 +65,9 @@ export function raw(
   const url = new URL(path, env.url);
   const payload = options.rawBody ?? (options.body === undefined ? undefined : JSON.stringify(options.body));
   const headers: Record<string, string> = {
-    ...(payload === undefined ? {} : { 'Content-Type': 'application/json' }),
+    ...(payload === undefined
+      ? {}
+      : { 'Content-Type': 'application/json', 'Content-Length': String(Buffer.byteLength(payload)) }),
     ...options.headers,
   };
   const bearer = options.token === undefined ? token : options.token;
