@@ -74,6 +74,8 @@ export class LeaderForLifeElector implements Elector {
   private podUid: string | undefined;
   private term: LeaderForLifeTerm | undefined;
   private highestEpochSeen = 0;
+  /** Watches being closed in the background (so that a takeover need not wait for a socket). */
+  private readonly closing = new Set<Promise<void>>();
 
   /**
    * Resolves the namespace and Pod name at once (see the class comment for the errors thrown); makes
@@ -132,6 +134,7 @@ export class LeaderForLifeElector implements Elector {
     } catch (error) {
       if (!signal.aborted || LeaderElectionError.is(error, 'podNotFound')) throw error;
     } finally {
+      await Promise.all([...this.closing]);
       const term = this.term;
       if (term !== undefined) {
         await term.drain(this.drainTimeoutMs);
@@ -276,7 +279,7 @@ export class LeaderForLifeElector implements Elector {
     } catch (error) {
       if (!signal.aborted) throw error;
     } finally {
-      await watch.stop();
+      this.release(watch);
     }
     if (watch.gone) {
       this.endTerm(
@@ -306,7 +309,7 @@ export class LeaderForLifeElector implements Elector {
     } catch (error) {
       if (!signal.aborted) throw error;
     } finally {
-      await watch.stop();
+      this.release(watch);
     }
   }
 
@@ -352,6 +355,12 @@ export class LeaderForLifeElector implements Elector {
       const code = statusCodeOf(error);
       if (code !== 404 && code !== 409) throw this.wrap(error, 'delete', resource, name);
     }
+  }
+
+  /** Stops a lock watch without waiting; `run` waits for it before it resolves. */
+  private release(watch: LockWatch): void {
+    const closed = watch.stop().finally(() => this.closing.delete(closed));
+    this.closing.add(closed);
   }
 
   private newLockWatch(lock: LockInfo): LockWatch {

@@ -1,0 +1,401 @@
+import { expect } from 'chai';
+import {
+  CoreV1Api,
+  V1Container,
+  V1Node,
+  V1ObjectMeta,
+  V1Pod,
+  V1PodSpec,
+  type KubeConfig,
+} from '@kubernetes/client-node';
+import { useEnvtest } from '@kubekit/envtest/testing';
+import {
+  KubernetesLifelongApi,
+  LeaderElectionError,
+  LeaderForLifeElector,
+  type LeaderForLifeOptions,
+} from '@kubekit/leaderelection';
+import { statusCodeOf } from '#lib/lifelong/lifelong-api.js';
+
+const GC_DELAY_MS = 500;
+
+interface Candidate {
+  readonly elector: LeaderForLifeElector;
+  readonly controller: AbortController;
+  readonly done: Promise<void>;
+  readonly errors: LeaderElectionError[];
+  readonly leaders: (string | undefined)[];
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+async function eventually(
+  check: () => boolean | Promise<boolean>,
+  timeoutMs: number,
+  what: string,
+): Promise<void> {
+  const deadline = performance.now() + timeoutMs;
+  while (!(await check())) {
+    if (performance.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await sleep(5);
+  }
+}
+
+function within<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  return Promise.race([
+    promise,
+    new Promise<never>((_, reject) => {
+      timer = setTimeout(() => {
+        reject(new Error(`${what}: not within ${ms} ms`));
+      }, ms);
+    }),
+  ]).finally(() => {
+    clearTimeout(timer);
+  });
+}
+
+describe('LeaderForLifeElector on envtest (integration)', function () {
+  this.timeout(30_000);
+  let test = 0;
+  const candidates: Candidate[] = [];
+
+  // Registered before useEnvtest's hooks, so candidates stop before the test's namespace goes.
+  afterEach(async () => {
+    for (const candidate of candidates.splice(0)) {
+      candidate.controller.abort();
+      await candidate.done.catch(() => undefined);
+    }
+  });
+
+  // Every test runs in a fresh namespace (env.namespace) with faults cleared and counters reset.
+  const env = useEnvtest({ gcDelayMs: GC_DELAY_MS });
+  let admin: CoreV1Api;
+  let NS: string;
+
+  beforeEach(() => {
+    test += 1;
+    admin = env.kubeConfig.makeApiClient(CoreV1Api);
+    NS = env.namespace;
+  });
+
+  /** Names unique to the running test. */
+  function unique(name: string): string {
+    return `${name}-${test}`;
+  }
+
+  async function createNode(name: string): Promise<void> {
+    const node = Object.assign(new V1Node(), { metadata: Object.assign(new V1ObjectMeta(), { name }) });
+    await admin.createNode({ body: node });
+    await env.cluster.setNodeReady(name, 'True');
+  }
+
+  async function createPod(name: string, nodeName: string): Promise<string> {
+    const container = Object.assign(new V1Container(), { name: 'operator', image: 'example.com/operator:1' });
+    const pod = Object.assign(new V1Pod(), {
+      metadata: Object.assign(new V1ObjectMeta(), { name, namespace: NS }),
+      spec: Object.assign(new V1PodSpec(), { nodeName, containers: [container] }),
+    });
+    const created = await admin.createNamespacedPod({ namespace: NS, body: pod });
+    return created.metadata?.uid ?? '';
+  }
+
+  async function podExists(name: string): Promise<boolean> {
+    try {
+      await admin.readNamespacedPod({ name, namespace: NS });
+      return true;
+    } catch (error) {
+      if (statusCodeOf(error) === 404) return false;
+      throw error;
+    }
+  }
+
+  async function lockOwnerUid(name: string): Promise<string | undefined> {
+    try {
+      const lock = await admin.readNamespacedConfigMap({ name, namespace: NS });
+      return lock.metadata?.ownerReferences?.[0]?.uid;
+    } catch (error) {
+      if (statusCodeOf(error) === 404) return undefined;
+      throw error;
+    }
+  }
+
+  function kubeConfigOf(user: string): KubeConfig {
+    env.addUser(user);
+    return env.kubeConfigFor(user);
+  }
+
+  /** Runs a candidate in Pod `podName` as envtest user `user` (so faults and counters can target it). */
+  function start(
+    user: string,
+    podName: string,
+    lockName: string,
+    options: Partial<LeaderForLifeOptions> = {},
+  ): Candidate {
+    const elector = new LeaderForLifeElector({
+      lockName,
+      namespace: NS,
+      podName,
+      kubeConfig: kubeConfigOf(user),
+      initialBackoffMs: 100,
+      maxBackoffMs: 400,
+      env: {},
+      ...options,
+    });
+    const controller = new AbortController();
+    const errors: LeaderElectionError[] = [];
+    const leaders: (string | undefined)[] = [];
+    elector.errors$.subscribe((error) => errors.push(error));
+    elector.leader$.subscribe((leader) => leaders.push(leader));
+    const done = elector.run(controller.signal);
+    done.catch(() => undefined);
+    const candidate = { elector, controller, done, errors, leaders };
+    candidates.push(candidate);
+    return candidate;
+  }
+
+  async function stop(candidate: Candidate): Promise<void> {
+    candidate.controller.abort();
+    await candidate.done;
+  }
+
+  it('a follower leads within GC delay + 100 ms of the leader Pod being deleted (by watch, not backoff)', async () => {
+    const node = unique('node');
+    await createNode(node);
+    const lock = unique('lock');
+    const [podA, podB] = [unique('op-a'), unique('op-b')];
+    await createPod(podA, node);
+    await createPod(podB, node);
+    const a = start(unique('a'), podA, lock);
+    await within(a.elector.whenLeading(), 2000, 'a leads');
+    // b's backoff is a minute: only the watch can make it lead in time.
+    const userB = unique('b');
+    const b = start(userB, podB, lock, { initialBackoffMs: 60_000, maxBackoffMs: 60_000 });
+    await eventually(
+      () => env.counters.count({ user: userB, verb: 'watch', resource: 'configmaps' }) >= 1,
+      2000,
+      'b watches',
+    );
+    expect(b.elector.currentTerm()).to.equal(undefined);
+    expect(b.leaders).to.deep.equal([undefined, podA]);
+
+    // Let envtest's GC check of the new lock (due GC_DELAY_MS after its creation) pass first, so
+    // that the deletion of the Pod is what frees the lock.
+    await sleep(GC_DELAY_MS);
+    await stop(a); // the leader's process dies with its Pod
+    const removed = performance.now();
+    await admin.deleteNamespacedPod({ name: podA, namespace: NS, gracePeriodSeconds: 0 });
+    await within(b.elector.whenLeading(), GC_DELAY_MS + 1000, 'b leads');
+    const latency = performance.now() - removed;
+    expect(latency).to.be.at.least(GC_DELAY_MS - 10); // it waited for the GC, claimed nothing
+    expect(latency).to.be.at.most(GC_DELAY_MS + 100);
+    // Waiting was one read and a watch, not polling.
+    expect(env.counters.count({ user: userB, verb: 'get', resource: 'configmaps' })).to.equal(1);
+  });
+
+  it('an Evicted leader Pod is deleted by a follower (UID precondition) and the follower takes over', async () => {
+    const node = unique('node');
+    await createNode(node);
+    const lock = unique('lock');
+    const [podA, podB] = [unique('op-a'), unique('op-b')];
+    await createPod(podA, node);
+    await createPod(podB, node);
+    const a = start(unique('a'), podA, lock);
+    const first = await within(a.elector.whenLeading(), 2000, 'a leads');
+    const userB = unique('b');
+    const b = start(userB, podB, lock);
+    await eventually(() => b.leaders.includes(podA), 2000, 'b follows');
+    expect(env.counters.count({ user: userB, verb: 'delete', resource: 'pods' })).to.equal(0);
+
+    await env.cluster.setPodStatus(NS, podA, { phase: 'Failed', reason: 'Evicted' });
+    await within(b.elector.whenLeading(), 400 + GC_DELAY_MS + 1000, 'b leads');
+    expect(await podExists(podA)).to.equal(false);
+    expect(env.counters.count({ user: userB, verb: 'delete', resource: 'pods' })).to.equal(1);
+    // The old leader's term ended when GC deleted its lock, and without its Pod it does not campaign.
+    expect(first.signal.aborted).to.equal(true);
+    const error = await a.done.then(
+      () => undefined,
+      (reason: unknown) => reason,
+    );
+    expect(LeaderElectionError.is(error, 'podNotFound')).to.equal(true);
+  });
+
+  it('every delete it sends carries a UID precondition (the API server refuses another UID)', async () => {
+    const node = unique('node');
+    await createNode(node);
+    const pod = unique('op-a');
+    const lock = unique('lock');
+    const uid = await createPod(pod, node);
+    const api = new KubernetesLifelongApi(kubeConfigOf(unique('a')));
+    const created = await api.createConfigMap(NS, lock, { name: pod, uid }, {});
+    expect(created.owner).to.deep.equal({ name: pod, uid });
+    const refused = async (work: Promise<void>): Promise<number | undefined> =>
+      work.then(
+        () => undefined,
+        (error: unknown) => statusCodeOf(error),
+      );
+    expect(await refused(api.deletePod(NS, pod, 'another-uid'))).to.equal(409);
+    expect(await refused(api.deleteConfigMap(NS, lock, 'another-uid'))).to.equal(409);
+    expect(await podExists(pod)).to.equal(true);
+    expect(await lockOwnerUid(lock)).to.equal(uid);
+    await api.deleteConfigMap(NS, lock, created.uid);
+    expect(await lockOwnerUid(lock)).to.equal(undefined);
+  });
+
+  it('a leader Pod stuck Terminating on a dead Node: no takeover by default; with forced takeover, takeover', async () => {
+    const [node, deadNode] = [unique('node'), unique('dead-node')];
+    await createNode(node);
+    await createNode(deadNode);
+    const lock = unique('lock');
+    const [podA, podB] = [unique('op-a'), unique('op-b')];
+    const uidA = await createPod(podA, deadNode);
+    await createPod(podB, node);
+    const a = start(unique('a'), podA, lock);
+    const first = await within(a.elector.whenLeading(), 2000, 'a leads');
+    const userB = unique('b');
+    const b = start(userB, podB, lock);
+    await eventually(() => b.leaders.includes(podA), 2000, 'b follows');
+
+    await env.cluster.setNodeReady(deadNode, 'False');
+    await admin.deleteNamespacedPod({ name: podA, namespace: NS }); // graceful: stuck Terminating
+    await sleep(2000); // five times b's longest backoff
+    const stuck = await admin.readNamespacedPod({ name: podA, namespace: NS });
+    expect(stuck.metadata?.deletionTimestamp).to.not.equal(undefined);
+    expect(b.elector.currentTerm(), 'b still waits').to.equal(undefined);
+    expect(b.leaders.at(-1)).to.equal(podA);
+    expect(await lockOwnerUid(lock)).to.equal(uidA);
+    expect(env.counters.count({ user: userB, verb: 'get', resource: 'nodes' })).to.equal(0);
+    expect(env.counters.count({ user: userB, verb: 'delete' })).to.equal(0);
+    expect(first.isValid()).to.equal(true);
+
+    // The same Pod's process restarted with forced takeover enabled.
+    await stop(b);
+    const userB2 = unique('b2');
+    const b2 = start(userB2, podB, lock, { forceTakeoverOnNotReadyNode: true });
+    await within(b2.elector.whenLeading(), 2000, 'b leads with forced takeover');
+    expect(env.counters.count({ user: userB2, verb: 'get', resource: 'nodes' })).to.be.at.least(1);
+    expect(env.counters.count({ user: userB2, verb: 'delete', resource: 'configmaps' })).to.equal(1);
+    // This is the trade: the partitioned leader saw its lock go and reports the loss, but only once
+    // it can reach the API server again.
+    await eventually(() => first.signal.aborted, 2000, 'a reports the loss');
+  });
+
+  it('a new Pod with the old Pod name but a new UID does not claim the old lock', async () => {
+    const node = unique('node');
+    await createNode(node);
+    const lock = unique('lock');
+    const pod = unique('op-0');
+    const oldUid = await createPod(pod, node);
+    const old = start(unique('old'), pod, lock);
+    await within(old.elector.whenLeading(), 2000, 'the old Pod leads');
+    await stop(old);
+    // A StatefulSet recreates the Pod with the same name at once; GC has not run yet.
+    await admin.deleteNamespacedPod({ name: pod, namespace: NS, gracePeriodSeconds: 0 });
+    const newUid = await createPod(pod, node);
+    const started = performance.now();
+    const user = unique('new');
+    const fresh = start(user, pod, lock);
+    await eventually(() => fresh.leaders.includes(pod), 1000, 'the new process reads the lock');
+    await sleep(10);
+    expect(performance.now() - started).to.be.below(GC_DELAY_MS);
+    expect(fresh.elector.currentTerm(), 'does not claim the old lock').to.equal(undefined);
+    expect(await lockOwnerUid(lock)).to.equal(oldUid);
+    expect(env.counters.count({ user, verb: 'delete' })).to.equal(0);
+    await within(fresh.elector.whenLeading(), GC_DELAY_MS + 1000, 'the new Pod leads after GC');
+    expect(await lockOwnerUid(lock)).to.equal(newUid);
+  });
+
+  it('a restarted process in the same Pod (same UID) is leader again at once', async () => {
+    const node = unique('node');
+    await createNode(node);
+    const lock = unique('lock');
+    const pod = unique('op-a');
+    const uid = await createPod(pod, node);
+    const first = start(unique('first'), pod, lock);
+    const firstTerm = await within(first.elector.whenLeading(), 2000, 'leads');
+    await stop(first);
+    const lockBefore = await admin.readNamespacedConfigMap({ name: lock, namespace: NS });
+    const started = performance.now();
+    const user = unique('restarted');
+    const restarted = start(user, pod, lock);
+    const term = await within(restarted.elector.whenLeading(), 500, 'leads again');
+    expect(performance.now() - started).to.be.below(200);
+    expect(term.epoch).to.equal(firstTerm.epoch);
+    const lockAfter = await admin.readNamespacedConfigMap({ name: lock, namespace: NS });
+    expect(lockAfter.metadata?.uid).to.equal(lockBefore.metadata?.uid);
+    expect(lockAfter.metadata?.ownerReferences?.[0]?.uid).to.equal(uid);
+    // Its Pod, a create (409 AlreadyExists), a read of the lock: no waiting, no delete.
+    expect(env.counters.count({ user, verb: 'get', resource: 'pods' })).to.equal(1);
+    expect(env.counters.count({ user, verb: 'create', resource: 'configmaps' })).to.equal(1);
+    expect(env.counters.count({ user, verb: 'get', resource: 'configmaps' })).to.equal(1);
+    expect(env.counters.count({ user, verb: 'delete' })).to.equal(0);
+  });
+
+  it('out of a cluster: the notInCluster error; without POD_NAME: the noPodName error', () => {
+    const kubeConfig = env.kubeConfig;
+    const outOfCluster = (): unknown =>
+      new LeaderForLifeElector({
+        lockName: 'l',
+        kubeConfig,
+        namespaceFile: '/nonexistent/namespace',
+        env: {},
+      });
+    expect(outOfCluster).to.throw(LeaderElectionError).with.property('kind', 'notInCluster');
+    const noPodName = (): unknown =>
+      new LeaderForLifeElector({ lockName: 'l', kubeConfig, namespace: NS, env: {} });
+    expect(noPodName)
+      .to.throw(LeaderElectionError, 'fieldPath: metadata.name')
+      .with.property('kind', 'noPodName');
+  });
+
+  it('own Pod missing: run rejects with podNotFound', async () => {
+    const candidate = start(unique('a'), unique('no-such-pod'), unique('lock'));
+    const error = await candidate.done.then(
+      () => undefined,
+      (reason: unknown) => reason,
+    );
+    expect(LeaderElectionError.is(error, 'podNotFound')).to.equal(true);
+  });
+
+  it('a 403 on GET does not hot-loop: requests over a fixed window stay within the backoff schedule', async () => {
+    const node = unique('node');
+    await createNode(node);
+    const pod = unique('op-a');
+    await createPod(pod, node);
+    const user = unique('a');
+    env.addUser(user);
+    env.faults.add({ user, verb: 'get', resource: 'pods', error: { code: 403 } });
+    const candidate = start(user, pod, unique('lock'));
+    const WINDOW_MS = 3000;
+    await sleep(WINDOW_MS);
+    const requests = env.counters.count({ user, verb: 'get', resource: 'pods' });
+    // Delays of 100, 200, 400, 400, … ms (jittered into their upper half): at most ~16 in 3 s.
+    expect(requests).to.be.within(5, 17);
+    expect(candidate.errors[0]?.kind).to.equal('forbidden');
+    expect(candidate.errors[0]?.message).to.contain('verb "get" on resource "pods"');
+    // Retried, not fatal: once RBAC is fixed it leads.
+    env.faults.clear();
+    await within(candidate.elector.whenLeading(), 1000, 'leads once allowed');
+  });
+
+  it('a 403 on GET of the lock does not hot-loop either', async () => {
+    const node = unique('node');
+    await createNode(node);
+    const lock = unique('lock');
+    const [podA, podB] = [unique('op-a'), unique('op-b')];
+    await createPod(podA, node);
+    await createPod(podB, node);
+    const a = start(unique('a'), podA, lock);
+    await within(a.elector.whenLeading(), 2000, 'a leads');
+    const user = unique('b');
+    env.addUser(user);
+    env.faults.add({ user, verb: 'get', resource: 'configmaps', error: { code: 403 } });
+    const b = start(user, podB, lock);
+    await sleep(3000);
+    expect(env.counters.count({ user, verb: 'get', resource: 'configmaps' })).to.be.within(5, 17);
+    expect(env.counters.count({ user, verb: 'create', resource: 'configmaps' })).to.be.within(5, 17);
+    expect(b.errors[0]?.message).to.contain('verb "get" on resource "configmaps"');
+  });
+});
