@@ -25,6 +25,8 @@ interface ActiveFault {
   readonly hung: Set<() => void>;
 }
 
+const NO_FAULT: FaultDecision = { latencyMs: 0 };
+
 const VERBS = new Set(['get', 'list', 'watch', 'create', 'update', 'patch', 'delete', 'deletecollection']);
 
 /** Checks a rule and returns it; throws `EnvtestError('invalidFault')` explaining what is wrong. */
@@ -120,6 +122,7 @@ export class FaultTable implements FaultInjector {
 
   /** The faults that apply to one request; counts it against rules with `times`. */
   decide(request: RequestAttributes): FaultDecision {
+    if (this.#faults.size === 0) return NO_FAULT;
     let latencyMs = 0;
     let effect: FaultDecision['effect'];
     for (const fault of [...this.#faults.values()]) {
