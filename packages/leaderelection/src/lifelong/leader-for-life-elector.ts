@@ -3,6 +3,9 @@ import { BehaviorSubject, distinctUntilChanged, Subject, filter, take, type Obse
 import { systemClock, type Clock } from '../clock.js';
 import type { Elector, Leadership, Term } from '../election/elector.js';
 import { LeaderElectionError } from '../leader-election-error.js';
+import { quietLogger, type Logger } from '../logger.js';
+import type { ElectionEvent, EventRecorder } from '../observability/event-recorder.js';
+import { LeaderElectionMetrics } from '../observability/leader-election-metrics.js';
 import { Backoff } from './backoff.js';
 import { KubernetesLifelongApi } from './kubernetes-lifelong-api.js';
 import { resolvePodLocation, type LeaderForLifeOptions } from './leader-for-life-options.js';
@@ -67,6 +70,12 @@ export class LeaderForLifeElector implements Elector {
   private readonly maxBackoffMs: number;
   private readonly forceTakeover: boolean;
   private readonly drainTimeoutMs: number;
+  private readonly logger: Logger;
+  private readonly metrics: LeaderElectionMetrics;
+  private readonly events: EventRecorder | undefined;
+  private readonly pendingEvents = new Set<Promise<void>>();
+  /** The message of the failure condition logged last, until it recovers. */
+  private failing: string | undefined;
   private readonly leadershipSubject = new BehaviorSubject<Leadership>({ leading: false });
   private readonly leaderSubject = new BehaviorSubject<string | undefined>(undefined);
   private readonly errorsSubject = new Subject<LeaderElectionError>();
@@ -108,6 +117,9 @@ export class LeaderForLifeElector implements Elector {
     this.maxBackoffMs = max;
     this.forceTakeover = options.forceTakeoverOnNotReadyNode ?? false;
     this.drainTimeoutMs = drain;
+    this.logger = options.logger ?? quietLogger;
+    this.metrics = new LeaderElectionMetrics(options.lockName, options.registry);
+    this.events = options.eventRecorder;
     this.api = options.api ?? new KubernetesLifelongApi(options.kubeConfig ?? defaultKubeConfig());
     this.leadership$ = this.leadershipSubject.pipe(distinctUntilChanged());
     this.leader$ = this.leaderSubject.pipe(distinctUntilChanged());
@@ -140,7 +152,10 @@ export class LeaderForLifeElector implements Elector {
         await term.drain(this.drainTimeoutMs);
         this.endTerm(new LeaderElectionError('stopped', `${this.lockDescription}: elector stopped`));
       }
+      this.metrics.leading(false);
+      await Promise.all([...this.pendingEvents]);
       this.state = 'stopped';
+      this.logger.info({ lock: this.lockDescription, identity: this.identity }, 'leader election stopped');
       this.leadershipSubject.complete();
       this.leaderSubject.complete();
       this.errorsSubject.complete();
@@ -207,6 +222,7 @@ export class LeaderForLifeElector implements Elector {
         continue;
       }
       backoff.reset();
+      this.recovered();
       if (lock === undefined) continue; // deleted between our create and our read: create again
       this.observe(lock);
       if (lock.owner?.uid === this.podUid) {
@@ -224,7 +240,10 @@ export class LeaderForLifeElector implements Elector {
     for (;;) {
       try {
         const pod = await this.api.getPod(this.namespace, this.identity);
-        if (this.podUid === undefined || pod.uid === this.podUid) return pod.uid;
+        if (this.podUid === undefined || pod.uid === this.podUid) {
+          this.recovered();
+          return pod.uid;
+        }
         throw new LeaderElectionError(
           'podNotFound',
           `${this.lockDescription}: pod ${this.namespace}/${this.identity} was replaced (UID ${this.podUid} is gone); this process must not lead`,
@@ -272,7 +291,14 @@ export class LeaderForLifeElector implements Elector {
     const epoch = epochOf(lock) ?? this.highestEpochSeen + 1;
     const term = new LeaderForLifeTerm(this.identity, epoch, this.clock);
     this.term = term;
+    this.metrics.leading(true);
+    this.metrics.transition('acquired');
+    this.logger.info(
+      { lock: this.lockDescription, identity: this.identity, epoch },
+      `${this.identity} became leader`,
+    );
     this.leadershipSubject.next({ leading: true, term });
+    this.recordEvent({ type: 'Normal', reason: 'LeaderElection', message: `${this.identity} became leader` });
     const watch = this.newLockWatch(lock);
     try {
       while (!watch.gone) await watch.waitGone(this.maxBackoffMs, signal);
@@ -299,6 +325,7 @@ export class LeaderForLifeElector implements Elector {
         let takenOver = false;
         try {
           takenOver = await this.examineLeader(lock);
+          this.recovered();
         } catch (error) {
           if (isAborted(signal)) return;
           this.report(error);
@@ -374,6 +401,9 @@ export class LeaderForLifeElector implements Elector {
         onError: (error, verb) => {
           this.report(this.wrap(error, verb, 'configmaps', this.lockName));
         },
+        onHealthy: () => {
+          this.recovered();
+        },
         onLock: (observed) => {
           this.observe(observed);
         },
@@ -392,7 +422,52 @@ export class LeaderForLifeElector implements Elector {
     if (term === undefined) return;
     this.term = undefined;
     term.end(reason);
+    const lost = reason.kind === 'lost';
+    this.metrics.leading(false);
+    if (lost) {
+      this.metrics.transition('lost');
+      this.logger.warn(
+        { lock: this.lockDescription, identity: this.identity, epoch: term.epoch },
+        reason.message,
+      );
+    }
     this.leadershipSubject.next({ leading: false });
+    this.recordEvent({
+      type: lost ? 'Warning' : 'Normal',
+      reason: 'LeaderElection',
+      message: `${this.identity} stopped leading: ${lost ? 'the lock was deleted or taken' : 'stopped'}`,
+    });
+  }
+
+  /** Sends an Event, fire-and-forget, bounded by `drainTimeoutMs`; `run` waits for it. */
+  private recordEvent(event: ElectionEvent): void {
+    const recorder = this.events;
+    if (recorder === undefined) return;
+    const deadline = new AbortController();
+    const timer = new AbortController();
+    void this.clock.sleep(this.drainTimeoutMs, timer.signal).then(
+      () => {
+        deadline.abort(new LeaderElectionError('timeout', `${this.lockDescription}: event timed out`));
+      },
+      () => undefined,
+    );
+    const pending: Promise<void> = recorder
+      .record(event, deadline.signal)
+      .catch((error: unknown) => {
+        this.logger.debug({ lock: this.lockDescription, err: error }, 'could not record an Event (ignored)');
+      })
+      .finally(() => {
+        timer.abort();
+        this.pendingEvents.delete(pending);
+      });
+    this.pendingEvents.add(pending);
+  }
+
+  /** A request succeeded: log the end of a logged failure condition. */
+  private recovered(): void {
+    if (this.failing === undefined) return;
+    this.logger.info({ lock: this.lockDescription, previously: this.failing }, 'API requests succeed again');
+    this.failing = undefined;
   }
 
   private newBackoff(): Backoff {
@@ -400,11 +475,14 @@ export class LeaderForLifeElector implements Elector {
   }
 
   private report(error: unknown): void {
-    this.errorsSubject.next(
-      LeaderElectionError.is(error)
-        ? error
-        : new LeaderElectionError('apiError', `${this.lockDescription}: ${String(error)}`, { cause: error }),
-    );
+    const typed = LeaderElectionError.is(error)
+      ? error
+      : new LeaderElectionError('apiError', `${this.lockDescription}: ${String(error)}`, { cause: error });
+    if (typed.message !== this.failing) {
+      this.failing = typed.message;
+      this.logger.warn({ lock: this.lockDescription, kind: typed.kind, err: typed }, typed.message);
+    }
+    this.errorsSubject.next(typed);
   }
 
   private wrap(error: unknown, verb: Verb, resource: Resource, name: string): LeaderElectionError {

@@ -1,7 +1,10 @@
 import { readFileSync } from 'node:fs';
 import type { KubeConfig } from '@kubernetes/client-node';
+import type { Registry } from 'prom-client';
 import type { Clock } from '../clock.js';
 import { LeaderElectionError } from '../leader-election-error.js';
+import type { Logger } from '../logger.js';
+import type { EventRecorder } from '../observability/event-recorder.js';
 import type { LifelongApi } from './lifelong-api.js';
 
 /** Where Kubernetes mounts the Pod's namespace (with the service-account token). */
@@ -44,6 +47,19 @@ export interface LeaderForLifeOptions {
   readonly forceTakeoverOnNotReadyNode?: boolean;
   /** Bound in ms on waiting for tracked work when `run` stops while leading. Default 10000. */
   readonly drainTimeoutMs?: number;
+  /** Default: logs nothing. Each retried failure is logged once (warn) until it recovers (info). */
+  readonly logger?: Logger;
+  /**
+   * prom-client registry for `leader_election_master_status{name}` and
+   * `leader_election_transitions_total{name,transition}`; default prom-client's global registry;
+   * `null`: no metrics.
+   */
+  readonly registry?: Registry | null;
+  /**
+   * Where Events about the lock go ("became leader", "stopped leading"), e.g. a
+   * `KubernetesEventRecorder` for the ConfigMap (needs `create` on `events`). Default: none.
+   */
+  readonly eventRecorder?: EventRecorder;
   /** Time source. Default `systemClock`. */
   readonly clock?: Clock;
   /** Uniform random numbers in [0, 1) for jitter. Default `Math.random`. */

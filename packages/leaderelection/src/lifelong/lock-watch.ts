@@ -11,6 +11,8 @@ export interface LockWatchDeps {
   readonly newBackoff: () => Backoff;
   /** Called with every failure (of the watch or of a fallback read); the watch retries it. */
   readonly onError: (error: unknown, verb: 'get' | 'watch') => void;
+  /** Called when a read or a watch event succeeds (after failures: the condition has recovered). */
+  readonly onHealthy: () => void;
   /** Called with every version of the lock observed. */
   readonly onLock: (lock: LockInfo | undefined) => void;
 }
@@ -95,6 +97,7 @@ export class LockWatch {
           // The watch is down: read the lock (the polling fallback) and watch again from there.
           try {
             const lock = await api.getConfigMap(namespace, name);
+            this.deps.onHealthy();
             this.deps.onLock(lock);
             if (!this.isSame(lock)) {
               this.markGone();
@@ -122,6 +125,7 @@ export class LockWatch {
             name,
             resourceVersion,
             (event) => {
+              if (events === 0) this.deps.onHealthy();
               events += 1;
               resourceVersion = this.handle(event) ?? resourceVersion;
             },

@@ -1,5 +1,6 @@
 import { expect } from 'chai';
 import sinon from 'sinon';
+import { Registry } from 'prom-client';
 import {
   EPOCH_ANNOTATION,
   LeaderElectionError,
@@ -474,6 +475,78 @@ describe('LeaderForLifeElector', () => {
         (reason: unknown) => reason,
       );
       expect(LeaderElectionError.is(error, 'invalidConfig')).to.equal(true);
+    });
+  });
+
+  describe('observability', () => {
+    it('reports master status and transitions on the injected registry', async () => {
+      const registry = new Registry();
+      api.addPod('op-a');
+      const a = start('op-a', { registry });
+      await leading(a);
+      const text = async (): Promise<string> => registry.metrics();
+      expect(await text()).to.contain('leader_election_master_status{name="lock"} 1');
+      expect(await text()).to.contain(
+        'leader_election_transitions_total{name="lock",transition="acquired"} 1',
+      );
+      api.removeLock('lock');
+      await clock.tickAsync(0);
+      expect(await text()).to.contain('leader_election_transitions_total{name="lock",transition="lost"} 1');
+      a.controller.abort();
+      await clock.tickAsync(0);
+      await a.done;
+      expect(await text()).to.contain('leader_election_master_status{name="lock"} 0');
+    });
+
+    it('logs a failure condition once and its recovery once', async () => {
+      const logged: { level: string; message: string }[] = [];
+      const log =
+        (level: string) =>
+        (_fields: object, message: string): void => {
+          logged.push({ level, message });
+        };
+      const logger = { debug: log('debug'), info: log('info'), warn: log('warn'), error: log('error') };
+      api.addPod('op-a');
+      api.fail('getPod', 403, 4);
+      const a = start('op-a', { logger });
+      await clock.tickAsync(20_000);
+      expect(a.errors).to.have.length(4);
+      expect(logged.filter((entry) => entry.level === 'warn')).to.have.length(1);
+      expect(logged.filter((entry) => entry.message === 'API requests succeed again')).to.have.length(1);
+      expect(logged.some((entry) => entry.message === 'op-a became leader')).to.equal(true);
+    });
+
+    it('records Events on acquire and loss, waits for them on stop, and ignores a failing recorder', async () => {
+      const recorded: { type: string; message: string }[] = [];
+      let fail = false;
+      const eventRecorder = {
+        record: async (event: { type: string; message: string }, signal: AbortSignal): Promise<void> => {
+          recorded.push(event);
+          if (fail) throw new Error('events are forbidden');
+          await new Promise<void>((resolve) => {
+            const timer = setTimeout(resolve, 50);
+            signal.addEventListener('abort', () => {
+              clearTimeout(timer);
+              resolve();
+            });
+          });
+        },
+      };
+      api.addPod('op-a');
+      const a = start('op-a', { eventRecorder });
+      await leading(a);
+      api.removeLock('lock');
+      await clock.tickAsync(10);
+      fail = true;
+      a.controller.abort();
+      await clock.tickAsync(100);
+      await a.done;
+      expect(recorded.map((event) => `${event.type}: ${event.message}`)).to.deep.equal([
+        'Normal: op-a became leader',
+        'Warning: op-a stopped leading: the lock was deleted or taken',
+        'Normal: op-a became leader',
+        'Normal: op-a stopped leading: stopped',
+      ]);
     });
   });
 
