@@ -259,13 +259,17 @@ export class LeaderElector implements Elector {
   private async follow(stop: AbortSignal): Promise<void> {
     const { retryPeriod } = this.timings;
     let needRead = this.observation === undefined || !this.watchEnabled;
+    /** When to poll next (while the watch is down), on our clock; kept across early wake-ups. */
+    let pollAt: number | undefined;
     while (!stop.aborted && this.term === undefined) {
       if (needRead) {
+        needRead = false;
+        pollAt = undefined;
         if (!(await this.read(stop))) {
+          needRead = true;
           await this.pause(jittered(retryPeriod, this.random), [stop]);
           continue;
         }
-        needRead = false;
       }
       const observation = this.observation;
       if (observation === undefined) {
@@ -281,10 +285,13 @@ export class LeaderElector implements Elector {
         if (outcome === 'failed') await this.pause(jittered(retryPeriod, this.random), [stop]);
         continue;
       }
-      const pollIn = this.watchUp ? Infinity : jittered(retryPeriod, this.random);
-      const started = now;
-      await this.pause(Math.min(expiry - now, pollIn), [stop]);
-      if (this.observation === observation && this.clock.now() - started >= pollIn) needRead = true;
+      if (this.watchUp) pollAt = undefined;
+      else pollAt ??= now + jittered(retryPeriod, this.random);
+      const wakeAt = Math.min(expiry, pollAt ?? Infinity);
+      const timedOut = await this.pause(wakeAt - now, [stop]);
+      // A timer may fire a fraction of a millisecond before the monotonic clock says it is due.
+      if (pollAt !== undefined && (this.clock.now() >= pollAt || (timedOut && wakeAt === pollAt)))
+        needRead = true;
     }
   }
 
@@ -594,6 +601,7 @@ export class LeaderElector implements Elector {
     let resourceVersion: string | undefined;
     while (!signal.aborted) {
       const watch = { established: false };
+      const startedAt = this.clock.now();
       let failure: unknown;
       try {
         await this.lock.watch(
@@ -629,6 +637,11 @@ export class LeaderElector implements Elector {
       if (failure === undefined && watch.established) {
         // A quiet end (the server's or client-node's inactivity timeout): resume where we were.
         this.conditions.ok('watch', `${this.lockDescription}: watching the lock works again`);
+        continue;
+      }
+      if (watch.established && this.clock.now() - startedAt >= this.timings.retryPeriod) {
+        // A long-lived watch broke (connection reset): try once at once before falling back to polling.
+        this.logger.debug({ lock: this.lockDescription, err: failure }, 'the watch broke; re-watching');
         continue;
       }
       this.setWatchUp(false);
@@ -730,15 +743,18 @@ export class LeaderElector implements Elector {
 
   /**
    * Waits `ms` on the clock, or until woken (a new observation, a change of the watch, a lost
-   * term), or until one of `signals` aborts. Never rejects.
+   * term), or until one of `signals` aborts. Resolves `true` when the time ran out; never rejects.
    */
-  private async pause(ms: number, signals: readonly AbortSignal[], wake = true): Promise<void> {
-    if (ms <= 0) return;
+  private async pause(ms: number, signals: readonly AbortSignal[], wake = true): Promise<boolean> {
+    if (ms <= 0) return true;
     const timer = new AbortController();
     const signal = AbortSignal.any([timer.signal, ...signals]);
     try {
-      const sleeping = this.clock.sleep(Math.min(ms, maxTimer), signal).catch(() => undefined);
-      await (wake ? Promise.race([sleeping, this.wakeup.wait()]) : sleeping);
+      const sleeping = this.clock.sleep(Math.min(ms, maxTimer), signal).then(
+        () => true,
+        () => false,
+      );
+      return await (wake ? Promise.race([sleeping, this.wakeup.wait().then(() => false)]) : sleeping);
     } finally {
       timer.abort();
     }
