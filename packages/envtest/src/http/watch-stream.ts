@@ -80,7 +80,13 @@ export class WatchStream {
   }
 
   #send(type: WatchEventType, object: KubeObject): void {
-    this.#response.write(eventLine(type, this.#service.view(this.request.type, object)));
+    this.#write(eventLine(type, this.#service.view(this.request.type, object)));
+  }
+
+  /** Writes unless the client is gone (its 'close' event may still be on its way). */
+  #write(line: string): void {
+    if (this.#closed || this.#response.destroyed || this.#response.writableEnded) return;
+    this.#response.write(line);
   }
 
   #deliver(event: StoreEvent): void {
@@ -117,6 +123,8 @@ export class WatchStream {
     this.#response.on('close', () => {
       this.close();
     });
+    // A write racing the client's disconnect fails; the 'close' handler above cleans up.
+    this.#response.on('error', () => undefined);
     const store = this.#service.store;
     try {
       if (
@@ -141,7 +149,7 @@ export class WatchStream {
       }
     } catch (error) {
       const status = error instanceof ApiError ? error : ApiError.fromCode(500, String(error));
-      this.#response.write(`${JSON.stringify({ type: 'ERROR', object: status.toStatus() })}\n`);
+      this.#write(`${JSON.stringify({ type: 'ERROR', object: status.toStatus() })}\n`);
       this.close();
       return;
     }
@@ -164,7 +172,7 @@ export class WatchStream {
     const { type } = this.request;
     const metadata: Record<string, unknown> = { resourceVersion: String(this.#service.store.revision) };
     if (initialEventsEnd) metadata['annotations'] = { 'k8s.io/initial-events-end': 'true' };
-    this.#response.write(
+    this.#write(
       `${JSON.stringify({ type: 'BOOKMARK', object: { kind: type.kind, apiVersion: type.apiVersion, metadata } })}\n`,
     );
   }
