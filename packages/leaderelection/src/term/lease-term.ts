@@ -11,6 +11,7 @@ export type LeaseTermState = 'active' | 'draining' | 'ended';
 /** The {@link Term} of a lease elector; only the elector changes it. */
 export class LeaseTerm implements Term {
   readonly signal: AbortSignal;
+  readonly acquiredAt: number;
   private readonly controller = new AbortController();
   private readonly tracked = new Set<Promise<unknown>>();
   private stateValue: LeaseTermState = 'active';
@@ -27,12 +28,9 @@ export class LeaseTerm implements Term {
     private readonly clock: Clock,
   ) {
     this.signal = this.controller.signal;
+    this.acquiredAt = renewStart;
     this.lastRenewStart = renewStart;
     this.validUntilValue = renewStart + renewDeadline;
-  }
-
-  get acquiredAt(): number {
-    return this.validUntilValue - this.renewDeadline;
   }
 
   get state(): LeaseTermState {

@@ -122,6 +122,10 @@ describe('LeaderElector', () => {
       // get (5+5), then create starts at 10 ms on a's clock (offset 0).
       expect(term.validUntil()).to.equal(10 + fast.renewDeadline);
       expect(term.isValid()).to.be.true;
+      expect(term.acquiredAt).to.equal(10);
+      await world.advance(5_000);
+      expect(term.acquiredAt).to.equal(10);
+      expect(term.validUntil()).to.equal(4_010 + fast.renewDeadline);
       await world.stopAll();
     });
 
