@@ -64,6 +64,26 @@ describe('envtest watch streams', () => {
     await watch.ended;
   });
 
+  it('sends nothing up to a resourceVersion that is still in the future', async () => {
+    const a = await core().createNamespacedConfigMap({
+      namespace: env.namespace,
+      body: { metadata: { name: 'a' } },
+    });
+    const future = Number(a.metadata?.resourceVersion) + 2;
+    const watch = rawWatch(
+      env,
+      `/api/v1/namespaces/${env.namespace}/configmaps?watch=true&resourceVersion=${future}`,
+    );
+    await watch.status;
+    for (const name of ['b', 'c', 'd']) {
+      await core().createNamespacedConfigMap({ namespace: env.namespace, body: { metadata: { name } } });
+    }
+    await eventually(() => watch.events.length === 1);
+    expect(watch.events[0]?.object.metadata?.name).to.equal('d');
+    watch.close();
+    await watch.ended;
+  });
+
   it('answers a too old resourceVersion with a 200 stream holding one ERROR event of a 410 Expired Status', async () => {
     const a = await core().createNamespacedConfigMap({
       namespace: env.namespace,

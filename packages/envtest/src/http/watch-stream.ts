@@ -57,6 +57,8 @@ export class WatchStream {
   #timeout: NodeJS.Timeout | undefined;
   #bookmarks: NodeJS.Timeout | undefined;
   #closed = false;
+  /** Changes up to this resourceVersion are not sent (a watch from a future resourceVersion). */
+  #startRevision = 0;
 
   constructor(
     service: ObjectService,
@@ -90,6 +92,7 @@ export class WatchStream {
   }
 
   #deliver(event: StoreEvent): void {
+    if (event.resourceVersion <= this.#startRevision) return;
     const now = this.#matches(event.object);
     if (event.type === 'ADDED') {
       if (now) this.#send('ADDED', event.object);
@@ -145,7 +148,8 @@ export class WatchStream {
       } else {
         if (!/^\d+$/.test(resourceVersion))
           throw ApiError.badRequest(`invalid resource version: ${resourceVersion}`);
-        for (const event of store.changesSince(type.storageId, Number(resourceVersion))) this.#deliver(event);
+        this.#startRevision = Number(resourceVersion);
+        for (const event of store.changesSince(type.storageId, this.#startRevision)) this.#deliver(event);
       }
     } catch (error) {
       const status = error instanceof ApiError ? error : ApiError.fromCode(500, String(error));
