@@ -232,6 +232,44 @@ describe('envtest object semantics (client-node over HTTPS)', () => {
       expect(again.metadata?.resourceVersion).to.equal(created.metadata?.resourceVersion);
     });
 
+    it("answers 409 when the uid in the body is not the stored object's", async () => {
+      await core().createNamespacedConfigMap({
+        namespace: env.namespace,
+        body: { metadata: { name: 'uid' } },
+      });
+      const { code, body } = await failure(
+        core().replaceNamespacedConfigMap({
+          namespace: env.namespace,
+          name: 'uid',
+          body: { metadata: { name: 'uid', uid: 'another' } },
+        }),
+      );
+      expect(code).to.equal(409);
+      expect(String(body['message'])).to.contain('UID in precondition: another');
+    });
+
+    it('keeps the data of an immutable ConfigMap', async () => {
+      const created = await core().createNamespacedConfigMap({
+        namespace: env.namespace,
+        body: { metadata: { name: 'frozen' }, data: { a: '1' }, immutable: true },
+      });
+      const { code, body } = await failure(
+        core().replaceNamespacedConfigMap({
+          namespace: env.namespace,
+          name: 'frozen',
+          body: { ...created, data: { a: '2' } },
+        }),
+      );
+      expect(code).to.equal(422);
+      expect(body).to.have.nested.property('details.causes[0].field', 'data');
+      const labelled = await core().replaceNamespacedConfigMap({
+        namespace: env.namespace,
+        name: 'frozen',
+        body: { ...created, metadata: { ...created.metadata, labels: { ok: 'yes' } } },
+      });
+      expect(labelled.metadata?.labels).to.deep.equal({ ok: 'yes' });
+    });
+
     it('answers 400 when the name in the body differs from the URL', async () => {
       await core().createNamespacedConfigMap({
         namespace: env.namespace,

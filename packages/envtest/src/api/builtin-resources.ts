@@ -1,8 +1,8 @@
 import { randomInt } from 'node:crypto';
-import { invalidValue, requiredValue } from './api-error.js';
+import { forbiddenValue, invalidValue, requiredValue } from './api-error.js';
 import type { StatusCause } from './api-error.js';
 import { establishCrd, validateCrd } from './custom-resources.js';
-import { isRecord } from './kube-object.js';
+import { isRecord, jsonEqual } from './kube-object.js';
 import type { KubeObject } from './kube-object.js';
 import { resourceType } from './resource-type.js';
 import type { ResourceType } from './resource-type.js';
@@ -107,6 +107,21 @@ export const nodes = resourceType({
   fieldLabels: ['spec.unschedulable'],
 });
 
+/** ConfigMaps and Secrets marked `immutable: true` keep their data and the mark. */
+function validateImmutable(object: KubeObject, old: KubeObject | undefined): StatusCause[] {
+  if (old?.['immutable'] !== true) return [];
+  const causes: StatusCause[] = [];
+  if (object['immutable'] !== true) {
+    causes.push(forbiddenValue('immutable', 'field is immutable when `immutable` is set'));
+  }
+  for (const field of ['data', 'binaryData']) {
+    if (!jsonEqual(object[field] ?? {}, old[field] ?? {})) {
+      causes.push(forbiddenValue(field, 'field is immutable when `immutable` is set'));
+    }
+  }
+  return causes;
+}
+
 export const configmaps = resourceType({
   group: '',
   version: 'v1',
@@ -114,6 +129,7 @@ export const configmaps = resourceType({
   kind: 'ConfigMap',
   namespaced: true,
   shortNames: ['cm'],
+  validate: validateImmutable,
 });
 
 export const secrets = resourceType({
@@ -123,6 +139,7 @@ export const secrets = resourceType({
   kind: 'Secret',
   namespaced: true,
   fieldLabels: ['type'],
+  validate: validateImmutable,
   prepareCreate(object) {
     object['type'] ??= 'Opaque';
   },

@@ -272,6 +272,14 @@ export class ObjectService {
     }
     if (sentVersion && sentVersion !== old.metadata.resourceVersion)
       throw ApiError.staleResourceVersion(type, name);
+    const sentUid = body.metadata.uid;
+    if (sentUid && sentUid !== old.metadata.uid) {
+      throw ApiError.conflict(
+        type,
+        name,
+        `Precondition failed: UID in precondition: ${sentUid}, UID in object meta: ${old.metadata.uid ?? ''}`,
+      );
+    }
     let object: KubeObject;
     if (subresource === 'status') {
       object = cloneJson(old);
