@@ -76,6 +76,8 @@ export class SimLockStore {
   private nextVersion = 1;
   private readonly streams = new Set<Stream>();
   readonly counters: StoreCounters = { get: 0, create: 0, update: 0, watch: 0, conflicts: 0 };
+  /** The latest true time at which any message scheduled so far arrives (requests, answers, events). */
+  latestDelivery = 0;
 
   constructor(
     readonly scheduler: VirtualScheduler,
@@ -107,6 +109,12 @@ export class SimLockStore {
     const streams = [...this.streams];
     for (const stream of streams) stream.end(error);
     return streams.length;
+  }
+
+  /** Notes that a message will arrive at true time `time`. */
+  noteDelivery(time: number): number {
+    this.latestDelivery = Math.max(this.latestDelivery, time);
+    return time;
   }
 
   serveGet(): LockSnapshot | undefined {
@@ -183,6 +191,8 @@ function apiError(code: number): LeaderElectionError {
  */
 export class SimLock implements Lock {
   readonly description: string;
+  /** Watch events held back by a blackhole partition, delivered when it heals. */
+  private held: (() => void)[] = [];
 
   constructor(
     private readonly store: SimLockStore,
@@ -195,6 +205,15 @@ export class SimLock implements Lock {
     private readonly watchLifetime: readonly [number, number] = [5_000, 60_000],
   ) {
     this.description = `lease sim/${name}`;
+  }
+
+  /** Starts or ends a partition; ending one delivers the watch events it held back. */
+  setPartition(mode: NetworkConditions['partition']): void {
+    this.net.partition = mode;
+    if (mode !== 'none') return;
+    const held = this.held;
+    this.held = [];
+    for (const deliver of held) deliver();
   }
 
   get(signal: AbortSignal): Promise<LockSnapshot | undefined> {
@@ -232,7 +251,7 @@ export class SimLock implements Lock {
       const answer = (outcome: () => void): void => {
         const back = this.net.latency();
         if (this.prng.chance(this.net.lossRate)) return;
-        this.process.at(scheduler.now + back, () => {
+        this.process.at(this.store.noteDelivery(scheduler.now + back), () => {
           if (this.net.partition === 'blackhole') return;
           finish(outcome);
         });
@@ -246,7 +265,7 @@ export class SimLock implements Lock {
         return;
       }
       if (this.net.partition === 'blackhole') return;
-      scheduler.at(scheduler.now + this.net.latency(), () => {
+      scheduler.at(this.store.noteDelivery(scheduler.now + this.net.latency()), () => {
         if (this.net.partition !== 'none') return;
         if (this.prng.chance(this.net.errorRate)) {
           const code = [500, 503, 504, 429][this.prng.int(4)] ?? 500;
@@ -257,7 +276,7 @@ export class SimLock implements Lock {
         }
         const result = serve();
         if (this.prng.chance(this.net.duplicateRate)) {
-          scheduler.at(scheduler.now + this.net.latency(), () => {
+          scheduler.at(this.store.noteDelivery(scheduler.now + this.net.latency()), () => {
             serve();
           });
         }
@@ -310,12 +329,22 @@ export class SimLock implements Lock {
               snapshot: { resourceVersion: change.object.resourceVersion, record: change.object.record },
             };
       const deliver = (change: Change): void => {
-        if (this.net.partition !== 'none') return;
+        if (this.net.partition === 'refuse') {
+          stream.end(new LeaderElectionError('apiError', 'simulated connection reset (partition)'));
+          return;
+        }
+        if (this.net.partition === 'blackhole') {
+          // TCP keeps the stream: events wait in flight until the partition heals.
+          this.held.push(() => {
+            if (!done) deliver(change);
+          });
+          return;
+        }
         const copies = this.prng.chance(this.net.duplicateEventRate) ? 2 : 1;
         for (let i = 0; i < copies; i++) {
           let time = scheduler.now + this.net.latency();
           if (!this.net.reorderWatch) time = Math.max(time, lastDelivery);
-          lastDelivery = time;
+          lastDelivery = this.store.noteDelivery(time);
           this.process.at(time, () => {
             if (!done) handlers.onEvent(toEvent(change));
           });

@@ -45,6 +45,7 @@ interface Candidate {
   readonly name: string;
   readonly process: SimProcess;
   readonly net: NetworkConditions;
+  readonly lock: SimLock;
   readonly elector: LeaderElector;
   readonly stop: AbortController;
   resolved: boolean;
@@ -85,8 +86,9 @@ function initialRecord(prng: Prng): LeaderElectionRecord | undefined | 'absent' 
  *
  * Safety: no two held terms overlap in true time (a term is held from its emission until
  * `validUntil()`, read on its holder's clock, has passed), and epochs strictly increase.
- * Liveness: after the faults end, a valid leader exists within leaseDuration + retryPeriod (true time
- * at the slowest clock's rate; the initial record's own duration if longer), plus request latency.
+ * Liveness: once the faults have ended (the last fault window closed and every message they delayed
+ * has arrived), a valid leader exists within leaseDuration + retryPeriod (true time at the slowest
+ * clock's rate; the initial record's own duration if longer), plus request latency.
  */
 export async function runSchedule(seed: number, options: ScheduleOptions = {}): Promise<SimulationResult> {
   const prng = new Prng(seed);
@@ -144,6 +146,7 @@ export async function runSchedule(seed: number, options: ScheduleOptions = {}): 
       name,
       process,
       net,
+      lock,
       elector,
       stop: new AbortController(),
       resolved: false,
@@ -205,11 +208,11 @@ export async function runSchedule(seed: number, options: ScheduleOptions = {}): 
         const mode = kind === 1 ? 'blackhole' : 'refuse';
         scheduler.at(start, () => {
           c = pick();
-          c.net.partition = mode;
+          c.lock.setPartition(mode);
           note(`${c.name} partitioned (${mode})`);
         });
         scheduler.at(end, () => {
-          c.net.partition = 'none';
+          c.lock.setPartition('none');
           note(`${c.name} partition healed`);
         });
         break;
@@ -325,7 +328,10 @@ export async function runSchedule(seed: number, options: ScheduleOptions = {}): 
   };
   // leaseDuration (or the initial record's own, if longer) + retryPeriod, at the slowest clock's rate.
   const recoveryWindow = (Math.max(LD, ghostLease) + RP) / minRate + 20 * baseLatency;
-  const horizon = faultsEnd + Math.max(recoveryWindow, 2 * LD) + 2 * LD;
+  await scheduler.runUntil(faultsEnd, sample);
+  // The faults have ended once every message they delayed has arrived (or was dropped).
+  const healedAt = Math.max(faultsEnd, store.latestDelivery);
+  const horizon = healedAt + Math.max(recoveryWindow, 2 * LD) + 2 * LD;
   await scheduler.runUntil(horizon, sample);
   sample();
 
@@ -349,16 +355,16 @@ export async function runSchedule(seed: number, options: ScheduleOptions = {}): 
     }
   }
 
-  // Liveness: a term valid at some instant in [faultsEnd, faultsEnd + recoveryWindow].
+  // Liveness: a term valid at some instant in [healedAt, healedAt + recoveryWindow].
   let recoveryMs = Infinity;
   for (const segment of ordered) {
-    if (segment.end <= faultsEnd) continue;
-    recoveryMs = Math.min(recoveryMs, Math.max(0, segment.start - faultsEnd));
+    if (segment.end <= healedAt) continue;
+    recoveryMs = Math.min(recoveryMs, Math.max(0, segment.start - healedAt));
   }
   const livenessFailure =
     recoveryMs <= recoveryWindow
       ? undefined
-      : `no leader within ${recoveryWindow.toFixed(0)} ms after the faults ended at ${faultsEnd.toFixed(0)} (first after: ${recoveryMs})`;
+      : `no leader within ${recoveryWindow.toFixed(0)} ms after the faults ended at ${healedAt.toFixed(0)} (first after: ${recoveryMs})`;
 
   // ---- stop everyone; every run() must resolve ----
   for (const c of candidates) c.stop.abort();
