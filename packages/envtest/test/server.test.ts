@@ -7,7 +7,7 @@ import { CoreV1Api, KubeConfig } from '@kubernetes/client-node';
 import { EnvtestError, startEnvtest } from '@kubekit/envtest';
 import { useEnvtest } from '@kubekit/envtest/testing';
 import { main } from '#lib/cli.js';
-import { raw, sleep } from './support/raw-client.js';
+import { raw, rawWatch, sleep } from './support/raw-client.js';
 
 describe('startEnvtest', () => {
   it('serves HTTPS on 127.0.0.1 with a CA in the KubeConfig and stops without leaving handles', async () => {
@@ -31,6 +31,38 @@ describe('startEnvtest', () => {
     const after = process.getActiveResourcesInfo().filter((r) => r !== 'Timeout').length;
     expect(after).to.be.at.most(before);
     expect(() => env.url).to.throw(EnvtestError, /stopped/);
+  });
+
+  it('stop() releases hung requests, pending latencies, open watches and keep-alive connections', async () => {
+    const before = process.getActiveResourcesInfo().filter((r) => r !== 'Timeout').length;
+    const env = await startEnvtest({ users: ['a', 'b'] });
+    const core = (user: string): CoreV1Api => env.kubeConfigFor(user).makeApiClient(CoreV1Api);
+    await core('a').listNamespace();
+    env.faults.add({ user: 'a', hang: true });
+    env.faults.add({ user: 'b', latencyMs: 60_000 });
+    const settled: string[] = [];
+    const hung = core('a')
+      .listNamespace()
+      .then(
+        () => settled.push('hung: answered'),
+        () => settled.push('hung: failed'),
+      );
+    const slow = core('b')
+      .listNamespace()
+      .then(
+        () => settled.push('slow: answered'),
+        () => settled.push('slow: failed'),
+      );
+    const watch = rawWatch(env, '/api/v1/namespaces?watch=true');
+    await watch.status;
+    await sleep(50);
+    const stopping = performance.now();
+    await env.stop();
+    await Promise.all([hung, slow, watch.ended]);
+    expect(performance.now() - stopping).to.be.lessThan(1000);
+    expect(settled.sort()).to.deep.equal(['hung: failed', 'slow: failed']);
+    await sleep(20);
+    expect(process.getActiveResourcesInfo().filter((r) => r !== 'Timeout').length).to.be.at.most(before);
   });
 
   it('rejects invalid options with EnvtestError invalidOptions', async () => {
