@@ -1,4 +1,4 @@
-import type { Clock } from '../clock.js';
+import { timerCancelled, type Clock } from '../clock.js';
 import { LeaderElectionError } from '../leader-election-error.js';
 
 /** A signal that aborts after a time on an injected clock, or with any parent. */
@@ -28,7 +28,7 @@ export function deadlineSignal(
   return {
     signal: AbortSignal.any([timeout.signal, ...parents]),
     [Symbol.dispose]: () => {
-      timer.abort();
+      timer.abort(timerCancelled);
     },
   };
 }

@@ -1,6 +1,6 @@
 import { BehaviorSubject, distinctUntilChanged } from 'rxjs';
 import type { Observable } from 'rxjs';
-import { systemClock } from '../clock.js';
+import { systemClock, timerCancelled } from '../clock.js';
 import type { Clock } from '../clock.js';
 import { LeaderElectionError } from '../leader-election-error.js';
 import { hasValidHolder } from '../locks/leader-election-record.js';
@@ -756,7 +756,7 @@ export class LeaderElector implements Elector {
       );
       return await (wake ? Promise.race([sleeping, this.wakeup.wait().then(() => false)]) : sleeping);
     } finally {
-      timer.abort();
+      timer.abort(timerCancelled);
     }
   }
 

@@ -7,8 +7,16 @@ import {
   V1Preconditions,
   Watch,
   type KubeConfig,
-} from '@kubernetes/client-node';
-import type { LifelongApi, LockEvent, LockInfo, NodeInfo, PodInfo, PodOwner } from './lifelong-api.js';
+} from "@kubernetes/client-node";
+import type {
+  LifelongApi,
+  LockEvent,
+  LockInfo,
+  NodeInfo,
+  PodInfo,
+  PodOwner,
+} from "./lifelong-api.js";
+import { reuseConnections } from "../kube/reuse-connections.js";
 
 interface RawOwnerReference {
   readonly apiVersion?: string;
@@ -33,20 +41,22 @@ class WatchStatusError extends Error {
     message: string,
   ) {
     super(message);
-    this.name = 'WatchStatusError';
+    this.name = "WatchStatusError";
   }
 }
 
 function toLock(object: RawConfigMap): LockInfo {
   const metadata = object.metadata ?? {};
   const owner = metadata.ownerReferences?.find(
-    (ref) => ref.kind === 'Pod' && (ref.apiVersion ?? 'v1') === 'v1',
+    (ref) => ref.kind === "Pod" && (ref.apiVersion ?? "v1") === "v1",
   );
   return {
-    uid: metadata.uid ?? '',
-    resourceVersion: metadata.resourceVersion ?? '',
+    uid: metadata.uid ?? "",
+    resourceVersion: metadata.resourceVersion ?? "",
     owner:
-      owner?.name !== undefined && owner.uid !== undefined ? { name: owner.name, uid: owner.uid } : undefined,
+      owner?.name !== undefined && owner.uid !== undefined
+        ? { name: owner.name, uid: owner.uid }
+        : undefined,
     annotations: { ...metadata.annotations },
   };
 }
@@ -59,7 +69,11 @@ function uidPrecondition(uid: string): V1DeleteOptions {
 }
 
 function isTimeout(error: unknown): boolean {
-  return typeof error === 'object' && error !== null && (error as { name?: unknown }).name === 'TimeoutError';
+  return (
+    typeof error === "object" &&
+    error !== null &&
+    (error as { name?: unknown }).name === "TimeoutError"
+  );
 }
 
 /** {@link LifelongApi} over `@kubernetes/client-node` 2.0.1: CoreV1Api and Watch. */
@@ -68,15 +82,16 @@ export class KubernetesLifelongApi implements LifelongApi {
   private readonly watcher: Watch;
 
   constructor(kubeConfig: KubeConfig) {
-    this.core = kubeConfig.makeApiClient(CoreV1Api);
-    this.watcher = new Watch(kubeConfig);
+    const pooled = reuseConnections(kubeConfig);
+    this.core = pooled.makeApiClient(CoreV1Api);
+    this.watcher = new Watch(pooled);
   }
 
   async getPod(namespace: string, name: string): Promise<PodInfo> {
     const pod = await this.core.readNamespacedPod({ name, namespace });
     return {
       name: pod.metadata?.name ?? name,
-      uid: pod.metadata?.uid ?? '',
+      uid: pod.metadata?.uid ?? "",
       phase: pod.status?.phase,
       reason: pod.status?.reason,
       nodeName: pod.spec?.nodeName,
@@ -85,13 +100,22 @@ export class KubernetesLifelongApi implements LifelongApi {
   }
 
   async deletePod(namespace: string, name: string, uid: string): Promise<void> {
-    await this.core.deleteNamespacedPod({ name, namespace, body: uidPrecondition(uid) });
+    await this.core.deleteNamespacedPod({
+      name,
+      namespace,
+      body: uidPrecondition(uid),
+    });
   }
 
   async getNode(name: string): Promise<NodeInfo> {
     const node = await this.core.readNode({ name });
-    const ready = node.status?.conditions?.find((condition) => condition.type === 'Ready')?.status;
-    return { name, ready: ready === 'True' || ready === 'False' ? ready : 'Unknown' };
+    const ready = node.status?.conditions?.find(
+      (condition) => condition.type === "Ready",
+    )?.status;
+    return {
+      name,
+      ready: ready === "True" || ready === "False" ? ready : "Unknown",
+    };
   }
 
   async getConfigMap(namespace: string, name: string): Promise<LockInfo> {
@@ -105,8 +129,8 @@ export class KubernetesLifelongApi implements LifelongApi {
     annotations: Record<string, string>,
   ): Promise<LockInfo> {
     const reference = Object.assign(new V1OwnerReference(), {
-      apiVersion: 'v1',
-      kind: 'Pod',
+      apiVersion: "v1",
+      kind: "Pod",
       name: owner.name,
       uid: owner.uid,
     });
@@ -116,13 +140,28 @@ export class KubernetesLifelongApi implements LifelongApi {
       annotations,
       ownerReferences: [reference],
     });
-    const body = Object.assign(new V1ConfigMap(), { apiVersion: 'v1', kind: 'ConfigMap', metadata });
-    const created = await this.core.createNamespacedConfigMap({ namespace, body });
+    const body = Object.assign(new V1ConfigMap(), {
+      apiVersion: "v1",
+      kind: "ConfigMap",
+      metadata,
+    });
+    const created = await this.core.createNamespacedConfigMap({
+      namespace,
+      body,
+    });
     return toLock(created);
   }
 
-  async deleteConfigMap(namespace: string, name: string, uid: string): Promise<void> {
-    await this.core.deleteNamespacedConfigMap({ name, namespace, body: uidPrecondition(uid) });
+  async deleteConfigMap(
+    namespace: string,
+    name: string,
+    uid: string,
+  ): Promise<void> {
+    await this.core.deleteNamespacedConfigMap({
+      name,
+      namespace,
+      body: uidPrecondition(uid),
+    });
   }
 
   watchConfigMap(
@@ -136,12 +175,23 @@ export class KubernetesLifelongApi implements LifelongApi {
       let controller: AbortController | undefined;
       let statusError: WatchStatusError | undefined;
       const onAbort = (): void => controller?.abort();
-      signal.addEventListener('abort', onAbort, { once: true });
+      signal.addEventListener("abort", onAbort, { once: true });
       const finish = (error: unknown): void => {
-        signal.removeEventListener('abort', onAbort);
+        signal.removeEventListener("abort", onAbort);
         if (statusError !== undefined) reject(statusError);
-        else if (signal.aborted || error === null || error === undefined || isTimeout(error)) resolve();
-        else reject(error instanceof Error ? error : new Error('watch failed', { cause: error }));
+        else if (
+          signal.aborted ||
+          error === null ||
+          error === undefined ||
+          isTimeout(error)
+        )
+          resolve();
+        else
+          reject(
+            error instanceof Error
+              ? error
+              : new Error("watch failed", { cause: error }),
+          );
       };
       const query: Record<string, string | boolean | undefined> = {
         fieldSelector: `metadata.name=${name}`,
@@ -155,21 +205,25 @@ export class KubernetesLifelongApi implements LifelongApi {
           (type: string, object: unknown) => {
             if (statusError !== undefined) return;
             switch (type) {
-              case 'ADDED':
-              case 'MODIFIED':
-              case 'DELETED':
+              case "ADDED":
+              case "MODIFIED":
+              case "DELETED":
                 onEvent({ type, lock: toLock(object as RawConfigMap) });
                 break;
-              case 'BOOKMARK': {
-                const version = (object as RawConfigMap).metadata?.resourceVersion;
-                if (version !== undefined) onEvent({ type, resourceVersion: version });
+              case "BOOKMARK": {
+                const version = (object as RawConfigMap).metadata
+                  ?.resourceVersion;
+                if (version !== undefined)
+                  onEvent({ type, resourceVersion: version });
                 break;
               }
-              case 'ERROR': {
+              case "ERROR": {
                 const status = object as { code?: unknown; message?: unknown };
                 statusError = new WatchStatusError(
-                  typeof status.code === 'number' ? status.code : 500,
-                  typeof status.message === 'string' ? status.message : 'watch error',
+                  typeof status.code === "number" ? status.code : 500,
+                  typeof status.message === "string"
+                    ? status.message
+                    : "watch error",
                 );
                 controller?.abort();
                 break;
@@ -186,7 +240,7 @@ export class KubernetesLifelongApi implements LifelongApi {
             if (signal.aborted || statusError !== undefined) opened.abort();
           },
           (error: unknown) => {
-            finish(error ?? new Error('watch failed'));
+            finish(error ?? new Error("watch failed"));
           },
         );
     });

@@ -10,6 +10,7 @@ import { parseLeaderElectionAnnotation } from './leader-election-record.js';
 import type { LeaderElectionRecord } from './leader-election-record.js';
 import type { KubeLockOptions } from './lease-lock.js';
 import type { Lock, LockSnapshot, LockWatchHandlers } from './lock.js';
+import { reuseConnections } from '../kube/reuse-connections.js';
 
 /** The annotation older clients (client-go's ConfigMapLock, operator tools) keep the record in. */
 export const leaderAnnotation = 'control-plane.alpha.kubernetes.io/leader';
@@ -51,8 +52,9 @@ export class ConfigMapLock implements Lock {
     this.namespace = resolveNamespace(`configmap ${options.name}`, options.namespace, options.namespaceFile);
     this.identity = options.identity ?? defaultIdentity();
     this.description = `configmap ${this.namespace}/${this.name}`;
-    this.api = options.kubeConfig.makeApiClient(CoreV1Api);
-    this.watcher = new Watch(options.kubeConfig);
+    const kubeConfig = reuseConnections(options.kubeConfig);
+    this.api = kubeConfig.makeApiClient(CoreV1Api);
+    this.watcher = new Watch(kubeConfig);
     if (options.events ?? true) {
       this.eventRecorder = new KubernetesEventRecorder(
         options.kubeConfig,

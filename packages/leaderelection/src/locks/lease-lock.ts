@@ -17,6 +17,7 @@ import { watchLockObject } from './kube-watch.js';
 import { parseLeaderElectionRecord } from './leader-election-record.js';
 import type { LeaderElectionRecord } from './leader-election-record.js';
 import type { Lock, LockSnapshot, LockWatchHandlers } from './lock.js';
+import { reuseConnections } from '../kube/reuse-connections.js';
 
 /** Options of {@link LeaseLock} and `ConfigMapLock`. */
 export interface KubeLockOptions {
@@ -63,8 +64,9 @@ export class LeaseLock implements Lock {
     this.namespace = resolveNamespace(`lease ${options.name}`, options.namespace, options.namespaceFile);
     this.identity = options.identity ?? defaultIdentity();
     this.description = `lease ${this.namespace}/${this.name}`;
-    this.api = options.kubeConfig.makeApiClient(CoordinationV1Api);
-    this.watcher = new Watch(options.kubeConfig);
+    const kubeConfig = reuseConnections(options.kubeConfig);
+    this.api = kubeConfig.makeApiClient(CoordinationV1Api);
+    this.watcher = new Watch(kubeConfig);
     if (options.events ?? true) {
       this.eventRecorder = new KubernetesEventRecorder(
         options.kubeConfig,

@@ -1,0 +1,109 @@
+// Cost of the lease-based elector at scale: 1,000 LeaderElectors in this process, each leading
+// its own Lease at client-go's default timings (15 s / 10 s / 2 s), against an embedded API
+// server running in a separate process (so that only the electors' heap and CPU are measured).
+// Heap: growth of the live heap (after full GCs) from before the electors existed to steady
+// state, per elector. CPU: this process's user + system time over a steady-state window, as a
+// share of one core. KUBEKIT_BENCH_ELECTORS overrides the count.
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { KubeConfig } from '@kubernetes/client-node';
+import { Registry } from 'prom-client';
+import { createLeaseElector, type LeaderElector } from '@kubekit/leaderelection';
+import { reportFigure, sleep } from './support/figures.js';
+
+const COUNT = Number(process.env['KUBEKIT_BENCH_ELECTORS'] ?? '1000');
+const WINDOW_MS = 30_000;
+
+function liveHeap(): number {
+  const collect = (globalThis as { gc?: () => void }).gc;
+  if (collect === undefined) throw new Error('run with --expose-gc (npm run bench does)');
+  collect();
+  collect();
+  return process.memoryUsage().heapUsed;
+}
+
+const require = createRequire(import.meta.url);
+const envtestCli = join(dirname(require.resolve('@kubekit/envtest/package.json')), 'dist', 'cli.js');
+const dir = mkdtempSync(join(tmpdir(), 'kubekit-many-'));
+const kubeconfigPath = join(dir, 'kubeconfig');
+const server = spawn(process.execPath, [envtestCli, '--kubeconfig-out', kubeconfigPath], {
+  stdio: ['ignore', 'pipe', 'inherit'],
+});
+const electors: LeaderElector[] = [];
+const stop = new AbortController();
+const runs: Promise<void>[] = [];
+try {
+  const lines = createInterface({ input: server.stdout! });
+  const [ready] = (await once(lines, 'line')) as [string];
+  lines.close();
+  console.log(`envtest: ${ready}`);
+
+  const kubeConfig = new KubeConfig();
+  kubeConfig.loadFromFile(kubeconfigPath);
+  const registry = new Registry();
+  const heapBefore = liveHeap();
+
+  for (let i = 0; i < COUNT; i++) {
+    electors.push(
+      createLeaseElector({
+        kubeConfig,
+        name: `many-${i}`,
+        namespace: 'default',
+        identity: `bench-${i}`,
+        registry,
+        events: false,
+      }),
+    );
+  }
+  const started = performance.now();
+  for (const elector of electors) runs.push(elector.run(stop.signal));
+  await Promise.all(electors.map((elector) => elector.whenLeading()));
+  console.log(`${COUNT} electors lead after ${(performance.now() - started).toFixed(0)} ms`);
+  // Settle into steady state: every elector renews every retryPeriod from here on.
+  await sleep(10_000);
+
+  const cpuBefore = process.cpuUsage();
+  const windowStart = performance.now();
+  await sleep(WINDOW_MS);
+  const cpu = process.cpuUsage(cpuBefore);
+  const elapsed = performance.now() - windowStart;
+  const heapPerElector = (liveHeap() - heapBefore) / COUNT / 1024;
+  const cpuShare = ((cpu.user + cpu.system) / 1000 / elapsed) * 100;
+  const leading = electors.filter((elector) => elector.currentTerm() !== undefined).length;
+  console.log(`${leading}/${COUNT} still leading after the window`);
+
+  const base = `leaderelection/many-electors`;
+  reportFigure({ name: `${base}/electors`, value: COUNT, unit: 'count', goal: null, baseline: null });
+  reportFigure({
+    name: `${base}/still-leading`,
+    value: leading,
+    unit: 'count',
+    goal: `>= ${COUNT}`,
+    baseline: null,
+  });
+  reportFigure({
+    name: `${base}/heap-per-elector`,
+    value: heapPerElector,
+    unit: 'KB',
+    goal: '< 50',
+    baseline: null,
+  });
+  reportFigure({
+    name: `${base}/cpu-steady-state`,
+    value: cpuShare,
+    unit: '% of one core',
+    goal: '< 10',
+    baseline: null,
+  });
+} finally {
+  stop.abort();
+  await Promise.allSettled(runs);
+  server.kill('SIGTERM');
+  await once(server, 'exit');
+  rmSync(dir, { recursive: true, force: true });
+}
