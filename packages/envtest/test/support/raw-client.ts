@@ -149,7 +149,7 @@ export function rawWatch(
 /** Polls `condition` every 5 ms until it holds or `timeoutMs` passes. */
 export async function eventually(
   condition: () => boolean | Promise<boolean>,
-  timeoutMs = 3000,
+  timeoutMs = 10_000,
 ): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
