@@ -7,16 +7,9 @@ import {
   V1Preconditions,
   Watch,
   type KubeConfig,
-} from "@kubernetes/client-node";
-import type {
-  LifelongApi,
-  LockEvent,
-  LockInfo,
-  NodeInfo,
-  PodInfo,
-  PodOwner,
-} from "./lifelong-api.js";
-import { reuseConnections } from "../kube/reuse-connections.js";
+} from '@kubernetes/client-node';
+import type { LifelongApi, LockEvent, LockInfo, NodeInfo, PodInfo, PodOwner } from './lifelong-api.js';
+import { reuseConnections } from '../kube/reuse-connections.js';
 
 interface RawOwnerReference {
   readonly apiVersion?: string;
@@ -41,22 +34,20 @@ class WatchStatusError extends Error {
     message: string,
   ) {
     super(message);
-    this.name = "WatchStatusError";
+    this.name = 'WatchStatusError';
   }
 }
 
 function toLock(object: RawConfigMap): LockInfo {
   const metadata = object.metadata ?? {};
   const owner = metadata.ownerReferences?.find(
-    (ref) => ref.kind === "Pod" && (ref.apiVersion ?? "v1") === "v1",
+    (ref) => ref.kind === 'Pod' && (ref.apiVersion ?? 'v1') === 'v1',
   );
   return {
-    uid: metadata.uid ?? "",
-    resourceVersion: metadata.resourceVersion ?? "",
+    uid: metadata.uid ?? '',
+    resourceVersion: metadata.resourceVersion ?? '',
     owner:
-      owner?.name !== undefined && owner.uid !== undefined
-        ? { name: owner.name, uid: owner.uid }
-        : undefined,
+      owner?.name !== undefined && owner.uid !== undefined ? { name: owner.name, uid: owner.uid } : undefined,
     annotations: { ...metadata.annotations },
   };
 }
@@ -69,11 +60,7 @@ function uidPrecondition(uid: string): V1DeleteOptions {
 }
 
 function isTimeout(error: unknown): boolean {
-  return (
-    typeof error === "object" &&
-    error !== null &&
-    (error as { name?: unknown }).name === "TimeoutError"
-  );
+  return typeof error === 'object' && error !== null && (error as { name?: unknown }).name === 'TimeoutError';
 }
 
 /** {@link LifelongApi} over `@kubernetes/client-node` 2.0.1: CoreV1Api and Watch. */
@@ -91,7 +78,7 @@ export class KubernetesLifelongApi implements LifelongApi {
     const pod = await this.core.readNamespacedPod({ name, namespace });
     return {
       name: pod.metadata?.name ?? name,
-      uid: pod.metadata?.uid ?? "",
+      uid: pod.metadata?.uid ?? '',
       phase: pod.status?.phase,
       reason: pod.status?.reason,
       nodeName: pod.spec?.nodeName,
@@ -109,12 +96,10 @@ export class KubernetesLifelongApi implements LifelongApi {
 
   async getNode(name: string): Promise<NodeInfo> {
     const node = await this.core.readNode({ name });
-    const ready = node.status?.conditions?.find(
-      (condition) => condition.type === "Ready",
-    )?.status;
+    const ready = node.status?.conditions?.find((condition) => condition.type === 'Ready')?.status;
     return {
       name,
-      ready: ready === "True" || ready === "False" ? ready : "Unknown",
+      ready: ready === 'True' || ready === 'False' ? ready : 'Unknown',
     };
   }
 
@@ -129,8 +114,8 @@ export class KubernetesLifelongApi implements LifelongApi {
     annotations: Record<string, string>,
   ): Promise<LockInfo> {
     const reference = Object.assign(new V1OwnerReference(), {
-      apiVersion: "v1",
-      kind: "Pod",
+      apiVersion: 'v1',
+      kind: 'Pod',
       name: owner.name,
       uid: owner.uid,
     });
@@ -141,8 +126,8 @@ export class KubernetesLifelongApi implements LifelongApi {
       ownerReferences: [reference],
     });
     const body = Object.assign(new V1ConfigMap(), {
-      apiVersion: "v1",
-      kind: "ConfigMap",
+      apiVersion: 'v1',
+      kind: 'ConfigMap',
       metadata,
     });
     const created = await this.core.createNamespacedConfigMap({
@@ -152,11 +137,7 @@ export class KubernetesLifelongApi implements LifelongApi {
     return toLock(created);
   }
 
-  async deleteConfigMap(
-    namespace: string,
-    name: string,
-    uid: string,
-  ): Promise<void> {
+  async deleteConfigMap(namespace: string, name: string, uid: string): Promise<void> {
     await this.core.deleteNamespacedConfigMap({
       name,
       namespace,
@@ -175,23 +156,12 @@ export class KubernetesLifelongApi implements LifelongApi {
       let controller: AbortController | undefined;
       let statusError: WatchStatusError | undefined;
       const onAbort = (): void => controller?.abort();
-      signal.addEventListener("abort", onAbort, { once: true });
+      signal.addEventListener('abort', onAbort, { once: true });
       const finish = (error: unknown): void => {
-        signal.removeEventListener("abort", onAbort);
+        signal.removeEventListener('abort', onAbort);
         if (statusError !== undefined) reject(statusError);
-        else if (
-          signal.aborted ||
-          error === null ||
-          error === undefined ||
-          isTimeout(error)
-        )
-          resolve();
-        else
-          reject(
-            error instanceof Error
-              ? error
-              : new Error("watch failed", { cause: error }),
-          );
+        else if (signal.aborted || error === null || error === undefined || isTimeout(error)) resolve();
+        else reject(error instanceof Error ? error : new Error('watch failed', { cause: error }));
       };
       const query: Record<string, string | boolean | undefined> = {
         fieldSelector: `metadata.name=${name}`,
@@ -205,25 +175,21 @@ export class KubernetesLifelongApi implements LifelongApi {
           (type: string, object: unknown) => {
             if (statusError !== undefined) return;
             switch (type) {
-              case "ADDED":
-              case "MODIFIED":
-              case "DELETED":
+              case 'ADDED':
+              case 'MODIFIED':
+              case 'DELETED':
                 onEvent({ type, lock: toLock(object as RawConfigMap) });
                 break;
-              case "BOOKMARK": {
-                const version = (object as RawConfigMap).metadata
-                  ?.resourceVersion;
-                if (version !== undefined)
-                  onEvent({ type, resourceVersion: version });
+              case 'BOOKMARK': {
+                const version = (object as RawConfigMap).metadata?.resourceVersion;
+                if (version !== undefined) onEvent({ type, resourceVersion: version });
                 break;
               }
-              case "ERROR": {
+              case 'ERROR': {
                 const status = object as { code?: unknown; message?: unknown };
                 statusError = new WatchStatusError(
-                  typeof status.code === "number" ? status.code : 500,
-                  typeof status.message === "string"
-                    ? status.message
-                    : "watch error",
+                  typeof status.code === 'number' ? status.code : 500,
+                  typeof status.message === 'string' ? status.message : 'watch error',
                 );
                 controller?.abort();
                 break;
@@ -240,7 +206,7 @@ export class KubernetesLifelongApi implements LifelongApi {
             if (signal.aborted || statusError !== undefined) opened.abort();
           },
           (error: unknown) => {
-            finish(error ?? new Error("watch failed"));
+            finish(error ?? new Error('watch failed'));
           },
         );
     });
