@@ -79,7 +79,10 @@ describe('kubectl against envtest', function () {
     expect(await kubectl('apply', '-f', file)).to.contain('configmap/cm unchanged');
     expect(await kubectl('get', 'configmaps', '-o', 'name')).to.contain('configmap/cm');
     expect(await kubectl('get', 'lease', 'lease', '-o', 'jsonpath={.spec.holderIdentity}')).to.equal('me');
-    expect(await kubectl('get', 'pods')).to.match(/pod/);
+    expect(await kubectl('get', 'pods')).to.match(
+      /^NAME\s+READY\s+STATUS\s+RESTARTS\s+AGE\npod\s+0\/1\s+Pending\s+0\s+\S+\n$/,
+    );
+    expect(await kubectl('get', 'leases')).to.match(/^NAME\s+HOLDER\s+AGE\nlease\s+me\s+\S+\n$/);
     expect(await kubectl('describe', 'configmap', 'cm')).to.match(/Name:\s+cm/);
     expect(await kubectl('describe', 'lease', 'lease')).to.match(/Holder Identity:\s+me/);
     expect(await kubectl('describe', 'pod', 'pod')).to.match(/Name:\s+pod/);

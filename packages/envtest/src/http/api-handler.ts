@@ -27,6 +27,7 @@ import {
 } from './discovery.js';
 import { mediaType, parseJson, readBody, sendError, sendJson, sendText, sleep } from './http-util.js';
 import { parseRequestInfo } from './request-info.js';
+import { includeObjectParam, toTable, wantsTable } from './table.js';
 import type { ResourceRequestInfo } from './request-info.js';
 import type { WatchRegistry } from './watch-registry.js';
 import { WatchStream } from './watch-stream.js';
@@ -271,14 +272,36 @@ export class ApiHandler {
       throw ApiError.resourceNotFound();
     }
     switch (verb) {
-      case 'get':
-        sendJson(response, 200, service.get(type, namespace, name));
+      case 'get': {
+        const object = service.get(type, namespace, name);
+        const table = wantsTable(request.headers.accept);
+        sendJson(
+          response,
+          200,
+          table
+            ? toTable(
+                type,
+                [object],
+                { resourceVersion: object.metadata.resourceVersion },
+                includeObjectParam(query.get('includeObject')),
+              )
+            : object,
+        );
         return;
+      }
       case 'list':
-        this.#list(type, namespace, query, response);
+        this.#list(type, namespace, query, wantsTable(request.headers.accept), response);
         return;
       case 'watch':
-        this.#watch(type, namespace, info.name, query, attributes, response);
+        this.#watch(
+          type,
+          namespace,
+          info.name,
+          query,
+          attributes,
+          wantsTable(request.headers.accept),
+          response,
+        );
         return;
       case 'create': {
         if (info.subresource !== undefined) throw ApiError.methodNotSupported(type, 'create');
@@ -331,6 +354,7 @@ export class ApiHandler {
     type: ResourceType,
     namespace: string | undefined,
     query: URLSearchParams,
+    table: boolean,
     response: ServerResponse,
   ): void {
     const limit = integerParam(query, 'limit');
@@ -344,6 +368,14 @@ export class ApiHandler {
     const metadata: Record<string, unknown> = { resourceVersion: result.resourceVersion };
     if (result.continueToken !== undefined) metadata['continue'] = result.continueToken;
     if (result.remainingItemCount !== undefined) metadata['remainingItemCount'] = result.remainingItemCount;
+    if (table) {
+      sendJson(
+        response,
+        200,
+        toTable(type, result.items, metadata, includeObjectParam(query.get('includeObject'))),
+      );
+      return;
+    }
     sendJson(response, 200, {
       kind: type.listKind,
       apiVersion: type.apiVersion,
@@ -358,6 +390,7 @@ export class ApiHandler {
     name: string | undefined,
     query: URLSearchParams,
     attributes: RequestAttributes,
+    table: boolean,
     response: ServerResponse,
   ): void {
     let fieldSelector = query.get('fieldSelector') ?? '';
@@ -379,6 +412,7 @@ export class ApiHandler {
         timeoutSeconds,
         bookmarkIntervalMs: this.#context.bookmarkIntervalMs,
         attributes,
+        table: table ? includeObjectParam(query.get('includeObject')) : undefined,
       },
       (closed) => {
         this.#context.watches.delete(closed);

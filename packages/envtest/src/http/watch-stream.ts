@@ -7,6 +7,8 @@ import type { RequestAttributes } from '../faults/request-attributes.js';
 import type { FieldSelector } from '../selectors/field-selector.js';
 import type { LabelSelector } from '../selectors/label-selector.js';
 import type { StoreEvent } from '../storage/object-store.js';
+import { toTable } from './table.js';
+import type { IncludeObject } from './table.js';
 
 export type WatchEventType = 'ADDED' | 'MODIFIED' | 'DELETED' | 'BOOKMARK' | 'ERROR';
 
@@ -23,6 +25,8 @@ export interface WatchRequest {
   readonly timeoutSeconds: number | undefined;
   readonly bookmarkIntervalMs: number;
   readonly attributes: RequestAttributes;
+  /** Send each object as a one-row `meta.k8s.io/v1` Table (kubectl get -w), with this includeObject. */
+  readonly table: IncludeObject | undefined;
 }
 
 const lineCache = new WeakMap<KubeObject, Partial<Record<WatchEventType, string>>>();
@@ -57,6 +61,7 @@ export class WatchStream {
   #timeout: NodeJS.Timeout | undefined;
   #bookmarks: NodeJS.Timeout | undefined;
   #closed = false;
+  #headersSent = false;
   /** Changes up to this resourceVersion are not sent (a watch from a future resourceVersion). */
   #startRevision = 0;
 
@@ -82,7 +87,17 @@ export class WatchStream {
   }
 
   #send(type: WatchEventType, object: KubeObject): void {
-    this.#write(eventLine(type, this.#service.view(this.request.type, object)));
+    const view = this.#service.view(this.request.type, object);
+    const include = this.request.table;
+    if (include === undefined) {
+      this.#write(eventLine(type, view));
+      return;
+    }
+    // Column definitions go with the first event only, as kube-apiserver sends them.
+    const metadata = { resourceVersion: view.metadata.resourceVersion };
+    const table = toTable(this.request.type, [view], metadata, include, !this.#headersSent);
+    this.#headersSent = true;
+    this.#write(`${JSON.stringify({ type, object: table })}\n`);
   }
 
   /** Writes unless the client is gone (its 'close' event may still be on its way). */

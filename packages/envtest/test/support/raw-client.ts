@@ -99,6 +99,7 @@ export function rawWatch(
   env: Envtest,
   path: string,
   user?: string,
+  headers: Record<string, string> = {},
 ): { events: WatchEvent[]; status: Promise<number>; ended: Promise<void>; close: () => void } {
   const { ca, token } = credentials(env, user);
   const url = new URL(path, env.url);
@@ -113,7 +114,7 @@ export function rawWatch(
       url,
       {
         method: 'GET',
-        headers: { Authorization: `Bearer ${token}` },
+        headers: { ...headers, Authorization: `Bearer ${token}` },
         ...(ca === undefined ? {} : { ca }),
         agent: false,
       },
