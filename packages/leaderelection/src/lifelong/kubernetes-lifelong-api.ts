@@ -6,6 +6,8 @@ import {
   V1OwnerReference,
   V1Preconditions,
   Watch,
+  setHeaderMiddleware,
+  type ConfigurationOptions,
   type KubeConfig,
 } from '@kubernetes/client-node';
 import type { LifelongApi, LockEvent, LockInfo, NodeInfo, PodInfo, PodOwner } from './lifelong-api.js';
@@ -52,6 +54,25 @@ function toLock(object: RawConfigMap): LockInfo {
   };
 }
 
+const userAgent = setHeaderMiddleware('User-Agent', 'kubekit-leaderelection');
+
+/** Per-request client-node options that abandon the HTTP request when `signal` aborts. */
+function abortable(signal: AbortSignal | undefined): ConfigurationOptions | undefined {
+  if (signal === undefined) return undefined;
+  return {
+    middleware: [
+      {
+        pre: (context) => {
+          context.setSignal(signal);
+          return userAgent.pre(context);
+        },
+        post: (context) => userAgent.post(context),
+      },
+    ],
+    middlewareMergeStrategy: 'append',
+  };
+}
+
 /** Delete options that make the API server delete only the object with this UID. */
 function uidPrecondition(uid: string): V1DeleteOptions {
   return Object.assign(new V1DeleteOptions(), {
@@ -74,8 +95,8 @@ export class KubernetesLifelongApi implements LifelongApi {
     this.watcher = new Watch(pooled);
   }
 
-  async getPod(namespace: string, name: string): Promise<PodInfo> {
-    const pod = await this.core.readNamespacedPod({ name, namespace });
+  async getPod(namespace: string, name: string, signal?: AbortSignal): Promise<PodInfo> {
+    const pod = await this.core.readNamespacedPod({ name, namespace }, abortable(signal));
     return {
       name: pod.metadata?.name ?? name,
       uid: pod.metadata?.uid ?? '',
@@ -86,25 +107,18 @@ export class KubernetesLifelongApi implements LifelongApi {
     };
   }
 
-  async deletePod(namespace: string, name: string, uid: string): Promise<void> {
-    await this.core.deleteNamespacedPod({
-      name,
-      namespace,
-      body: uidPrecondition(uid),
-    });
+  async deletePod(namespace: string, name: string, uid: string, signal?: AbortSignal): Promise<void> {
+    await this.core.deleteNamespacedPod({ name, namespace, body: uidPrecondition(uid) }, abortable(signal));
   }
 
-  async getNode(name: string): Promise<NodeInfo> {
-    const node = await this.core.readNode({ name });
+  async getNode(name: string, signal?: AbortSignal): Promise<NodeInfo> {
+    const node = await this.core.readNode({ name }, abortable(signal));
     const ready = node.status?.conditions?.find((condition) => condition.type === 'Ready')?.status;
-    return {
-      name,
-      ready: ready === 'True' || ready === 'False' ? ready : 'Unknown',
-    };
+    return { name, ready: ready === 'True' || ready === 'False' ? ready : 'Unknown' };
   }
 
-  async getConfigMap(namespace: string, name: string): Promise<LockInfo> {
-    return toLock(await this.core.readNamespacedConfigMap({ name, namespace }));
+  async getConfigMap(namespace: string, name: string, signal?: AbortSignal): Promise<LockInfo> {
+    return toLock(await this.core.readNamespacedConfigMap({ name, namespace }, abortable(signal)));
   }
 
   async createConfigMap(
@@ -112,6 +126,7 @@ export class KubernetesLifelongApi implements LifelongApi {
     name: string,
     owner: PodOwner,
     annotations: Record<string, string>,
+    signal?: AbortSignal,
   ): Promise<LockInfo> {
     const reference = Object.assign(new V1OwnerReference(), {
       apiVersion: 'v1',
@@ -125,24 +140,16 @@ export class KubernetesLifelongApi implements LifelongApi {
       annotations,
       ownerReferences: [reference],
     });
-    const body = Object.assign(new V1ConfigMap(), {
-      apiVersion: 'v1',
-      kind: 'ConfigMap',
-      metadata,
-    });
-    const created = await this.core.createNamespacedConfigMap({
-      namespace,
-      body,
-    });
+    const body = Object.assign(new V1ConfigMap(), { apiVersion: 'v1', kind: 'ConfigMap', metadata });
+    const created = await this.core.createNamespacedConfigMap({ namespace, body }, abortable(signal));
     return toLock(created);
   }
 
-  async deleteConfigMap(namespace: string, name: string, uid: string): Promise<void> {
-    await this.core.deleteNamespacedConfigMap({
-      name,
-      namespace,
-      body: uidPrecondition(uid),
-    });
+  async deleteConfigMap(namespace: string, name: string, uid: string, signal?: AbortSignal): Promise<void> {
+    await this.core.deleteNamespacedConfigMap(
+      { name, namespace, body: uidPrecondition(uid) },
+      abortable(signal),
+    );
   }
 
   watchConfigMap(

@@ -43,7 +43,9 @@ type State = 'idle' | 'running' | 'stopped';
  * - **Loss.** The term ends (its signal aborts, `leadership$` emits not-leading) only when the
  *   lock this Pod owns is deleted or replaced from under it; an unreachable API server is not a
  *   loss (no other Pod can acquire a lock that exists). After a loss the elector campaigns again
- *   (as a follower if another Pod took the lock), unless its own Pod is gone.
+ *   (as a follower if another Pod took the lock), unless its own Pod is gone (`podNotFound`) or
+ *   being deleted (then it waits, not leading, until stopped: no tug of war after a forced
+ *   takeover). A Pod being deleted does not campaign at start either.
  * - **Epoch.** Each lock carries an annotation with its epoch: one more than the highest epoch this
  *   replica has seen on the lock (1 for a first lock). Terms of one lock cannot overlap anyway.
  *
@@ -70,6 +72,9 @@ export class LeaderForLifeElector implements Elector {
   private readonly maxBackoffMs: number;
   private readonly forceTakeover: boolean;
   private readonly drainTimeoutMs: number;
+  private readonly requestTimeoutMs: number;
+  /** `run`'s signal: every request is abandoned when it aborts. */
+  private runSignal: AbortSignal = new AbortController().signal;
   private readonly logger: Logger;
   private readonly metrics: LeaderElectionMetrics;
   private readonly events: EventRecorder | undefined;
@@ -101,10 +106,11 @@ export class LeaderForLifeElector implements Elector {
       );
     }
     const drain = options.drainTimeoutMs ?? 10_000;
-    if (!(drain >= 0)) {
+    const requestTimeout = options.requestTimeoutMs ?? 10_000;
+    if (!(drain >= 0) || !(requestTimeout > 0)) {
       throw new LeaderElectionError(
         'invalidConfig',
-        `configmap ${namespace}/${options.lockName}: drainTimeoutMs must be >= 0`,
+        `configmap ${namespace}/${options.lockName}: need drainTimeoutMs (${drain}) >= 0 and requestTimeoutMs (${requestTimeout}) > 0`,
       );
     }
     this.namespace = namespace;
@@ -117,6 +123,7 @@ export class LeaderForLifeElector implements Elector {
     this.maxBackoffMs = max;
     this.forceTakeover = options.forceTakeoverOnNotReadyNode ?? false;
     this.drainTimeoutMs = drain;
+    this.requestTimeoutMs = requestTimeout;
     this.logger = options.logger ?? quietLogger;
     this.metrics = new LeaderElectionMetrics(options.lockName, options.registry);
     this.events = options.eventRecorder;
@@ -141,6 +148,7 @@ export class LeaderForLifeElector implements Elector {
       );
     }
     this.state = 'running';
+    this.runSignal = signal;
     try {
       await this.campaign(signal);
     } catch (error) {
@@ -203,14 +211,18 @@ export class LeaderForLifeElector implements Elector {
   }
 
   private async campaign(signal: AbortSignal): Promise<void> {
-    this.podUid = await this.findOwnPod(signal);
+    let checkOwnPod = true;
     const backoff = this.newBackoff();
-    let lost = false;
     while (!signal.aborted) {
-      if (lost) {
-        // Our lock went away: campaign again only while our Pod still exists.
-        this.podUid = await this.findOwnPod(signal);
-        lost = false;
+      if (checkOwnPod) {
+        // At start and after a loss: campaign only while this Pod exists and is not being deleted.
+        const self = await this.findOwnPod(signal);
+        this.podUid = self.uid;
+        if (self.terminating) {
+          await this.standAside(signal);
+          return;
+        }
+        checkOwnPod = false;
       }
       let lock: LockInfo | undefined;
       try {
@@ -227,22 +239,44 @@ export class LeaderForLifeElector implements Elector {
       this.observe(lock);
       if (lock.owner?.uid === this.podUid) {
         await this.lead(lock, signal);
-        lost = !signal.aborted;
+        checkOwnPod = !signal.aborted;
       } else {
         await this.follow(lock, signal);
       }
     }
   }
 
-  /** Reads this Pod's UID, retrying failures; throws `podNotFound` on 404. */
-  private async findOwnPod(signal: AbortSignal): Promise<string> {
+  /**
+   * This Pod is being deleted: it must not lead (again), or a forced takeover would turn into a
+   * tug of war with the Pod that took over. Waits, not leading, until `run` stops.
+   */
+  private async standAside(signal: AbortSignal): Promise<void> {
+    this.logger.warn(
+      { lock: this.lockDescription, identity: this.identity },
+      `pod ${this.namespace}/${this.identity} is being deleted: not campaigning for ${this.lockDescription}`,
+    );
+    await new Promise<void>((resolve) => {
+      if (signal.aborted) resolve();
+      else
+        signal.addEventListener(
+          'abort',
+          () => {
+            resolve();
+          },
+          { once: true },
+        );
+    });
+  }
+
+  /** Reads this Pod, retrying failures; throws `podNotFound` on 404 or when it has another UID. */
+  private async findOwnPod(signal: AbortSignal): Promise<PodInfo> {
     const backoff = this.newBackoff();
     for (;;) {
       try {
-        const pod = await this.api.getPod(this.namespace, this.identity);
+        const pod = await this.request((bounded) => this.api.getPod(this.namespace, this.identity, bounded));
         if (this.podUid === undefined || pod.uid === this.podUid) {
           this.recovered();
-          return pod.uid;
+          return pod;
         }
         throw new LeaderElectionError(
           'podNotFound',
@@ -269,18 +303,21 @@ export class LeaderForLifeElector implements Elector {
   private async acquireOrRead(): Promise<LockInfo | undefined> {
     const uid = this.podUid ?? '';
     try {
-      const created = await this.api.createConfigMap(
-        this.namespace,
-        this.lockName,
-        { name: this.identity, uid },
-        { [EPOCH_ANNOTATION]: String(this.highestEpochSeen + 1) },
+      const annotations = { [EPOCH_ANNOTATION]: String(this.highestEpochSeen + 1) };
+      return await this.request((bounded) =>
+        this.api.createConfigMap(
+          this.namespace,
+          this.lockName,
+          { name: this.identity, uid },
+          annotations,
+          bounded,
+        ),
       );
-      return created;
     } catch (error) {
       if (statusCodeOf(error) !== 409) throw this.wrap(error, 'create', 'configmaps', this.lockName);
     }
     try {
-      return await this.api.getConfigMap(this.namespace, this.lockName);
+      return await this.request((bounded) => this.api.getConfigMap(this.namespace, this.lockName, bounded));
     } catch (error) {
       if (statusCodeOf(error) === 404) return undefined;
       throw this.wrap(error, 'get', 'configmaps', this.lockName);
@@ -349,7 +386,7 @@ export class LeaderForLifeElector implements Elector {
     if (owner === undefined) return false; // not a Pod-owned lock: only its deletion frees it
     let pod: PodInfo;
     try {
-      pod = await this.api.getPod(this.namespace, owner.name);
+      pod = await this.request((bounded) => this.api.getPod(this.namespace, owner.name, bounded));
     } catch (error) {
       if (statusCodeOf(error) === 404) return false; // owner gone: the garbage collector frees the lock
       throw this.wrap(error, 'get', 'pods', owner.name);
@@ -362,7 +399,8 @@ export class LeaderForLifeElector implements Elector {
     if (!this.forceTakeover || pod.nodeName === undefined) return false;
     let ready: string;
     try {
-      ready = (await this.api.getNode(pod.nodeName)).ready;
+      const nodeName = pod.nodeName;
+      ready = (await this.request((bounded) => this.api.getNode(nodeName, bounded))).ready;
     } catch (error) {
       if (statusCodeOf(error) !== 404) throw this.wrap(error, 'get', 'nodes', pod.nodeName);
       ready = 'Unknown';
@@ -376,11 +414,43 @@ export class LeaderForLifeElector implements Elector {
   /** Deletes with a UID precondition; "already gone" and "now another object" are both fine. */
   private async deleteWithUid(resource: 'pods' | 'configmaps', name: string, uid: string): Promise<void> {
     try {
-      if (resource === 'pods') await this.api.deletePod(this.namespace, name, uid);
-      else await this.api.deleteConfigMap(this.namespace, name, uid);
+      await this.request((bounded) =>
+        resource === 'pods'
+          ? this.api.deletePod(this.namespace, name, uid, bounded)
+          : this.api.deleteConfigMap(this.namespace, name, uid, bounded),
+      );
     } catch (error) {
       const code = statusCodeOf(error);
       if (code !== 404 && code !== 409) throw this.wrap(error, 'delete', resource, name);
+    }
+  }
+
+  /**
+   * Runs one API request under a signal that aborts when `parent` (default: `run`'s signal) aborts
+   * or after `requestTimeoutMs`, with a `timeout` error; leaves no timer behind.
+   */
+  private async request<T>(work: (signal: AbortSignal) => Promise<T>, parent = this.runSignal): Promise<T> {
+    const deadline = new AbortController();
+    const timer = new AbortController();
+    void this.clock.sleep(this.requestTimeoutMs, timer.signal).then(
+      () => {
+        deadline.abort(
+          new LeaderElectionError(
+            'timeout',
+            `${this.lockDescription}: an API request got no answer within ${this.requestTimeoutMs} ms; retrying`,
+          ),
+        );
+      },
+      () => undefined,
+    );
+    try {
+      return await work(AbortSignal.any([parent, deadline.signal]));
+    } catch (error) {
+      // client-node may reject with a generic abort error: report the timeout instead.
+      if (deadline.signal.aborted && !parent.aborted) throw deadline.signal.reason as Error;
+      throw error;
+    } finally {
+      timer.abort();
     }
   }
 
@@ -398,6 +468,7 @@ export class LeaderForLifeElector implements Elector {
         namespace: this.namespace,
         name: this.lockName,
         newBackoff: () => this.newBackoff(),
+        request: (work, signal) => this.request(work, signal),
         onError: (error, verb) => {
           this.report(this.wrap(error, verb, 'configmaps', this.lockName));
         },

@@ -45,6 +45,11 @@ export interface LeaderForLifeOptions {
    * Needs `get` on `nodes`.
    */
   readonly forceTakeoverOnNotReadyNode?: boolean;
+  /**
+   * Timeout of one API request in ms (a watch is not bounded by it): an unanswered request fails
+   * and is retried with backoff instead of blocking the election. Default 10000; > 0.
+   */
+  readonly requestTimeoutMs?: number;
   /** Bound in ms on waiting for tracked work when `run` stops while leading. Default 10000. */
   readonly drainTimeoutMs?: number;
   /** Default: logs nothing. Each retried failure is logged once (warn) until it recovers (info). */

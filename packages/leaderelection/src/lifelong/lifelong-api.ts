@@ -5,22 +5,24 @@
  *
  * Every method rejects with an error whose numeric `code` (or `statusCode`) is the HTTP status when
  * the API server answered with an error (client-node's `ApiException`); see {@link statusCodeOf}.
+ * Each request is abandoned (rejects) as soon as its `signal` aborts.
  */
 export interface LifelongApi {
-  getPod(namespace: string, name: string): Promise<PodInfo>;
+  getPod(namespace: string, name: string, signal?: AbortSignal): Promise<PodInfo>;
   /** Deletes a Pod only if it still has `uid` (a UID precondition): 409 if not, 404 if absent. */
-  deletePod(namespace: string, name: string, uid: string): Promise<void>;
-  getNode(name: string): Promise<NodeInfo>;
-  getConfigMap(namespace: string, name: string): Promise<LockInfo>;
+  deletePod(namespace: string, name: string, uid: string, signal?: AbortSignal): Promise<void>;
+  getNode(name: string, signal?: AbortSignal): Promise<NodeInfo>;
+  getConfigMap(namespace: string, name: string, signal?: AbortSignal): Promise<LockInfo>;
   /** Creates the lock ConfigMap owned by `owner`: 409 (AlreadyExists) when it exists. */
   createConfigMap(
     namespace: string,
     name: string,
     owner: PodOwner,
     annotations: Record<string, string>,
+    signal?: AbortSignal,
   ): Promise<LockInfo>;
   /** Deletes the lock only if it still has `uid` (a UID precondition): 409 if not, 404 if absent. */
-  deleteConfigMap(namespace: string, name: string, uid: string): Promise<void>;
+  deleteConfigMap(namespace: string, name: string, uid: string, signal?: AbortSignal): Promise<void>;
   /**
    * Watches the one ConfigMap `name` (field selector `metadata.name=<name>`) from `resourceVersion`
    * (from "now" with the current object as ADDED when undefined), calling `onEvent` for every

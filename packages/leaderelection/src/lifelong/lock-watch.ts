@@ -9,6 +9,8 @@ export interface LockWatchDeps {
   readonly namespace: string;
   readonly name: string;
   readonly newBackoff: () => Backoff;
+  /** Runs one API request, bounded by the request timeout and by `signal`. */
+  readonly request: <T>(work: (signal: AbortSignal) => Promise<T>, signal: AbortSignal) => Promise<T>;
   /** Called with every failure (of the watch or of a fallback read); the watch retries it. */
   readonly onError: (error: unknown, verb: 'get' | 'watch') => void;
   /** Called when a read or a watch event succeeds (after failures: the condition has recovered). */
@@ -96,7 +98,10 @@ export class LockWatch {
         if (resourceVersion === undefined) {
           // The watch is down: read the lock (the polling fallback) and watch again from there.
           try {
-            const lock = await api.getConfigMap(namespace, name);
+            const lock = await this.deps.request(
+              (bounded) => api.getConfigMap(namespace, name, bounded),
+              signal,
+            );
             this.deps.onHealthy();
             this.deps.onLock(lock);
             if (!this.isSame(lock)) {

@@ -39,6 +39,8 @@ export class FakeLifelongApi implements LifelongApi {
   readonly nodes = new Map<string, NodeInfo>();
   readonly locks = new Map<string, LockInfo>();
   readonly calls: { method: Method; name: string; uid?: string }[] = [];
+  /** Methods whose calls get no answer (until their signal aborts), with how many more to hang. */
+  private readonly hangs = new Map<Method, number>();
   /** Failures by method: each call takes the first; a rule with `times` undefined stays. */
   private readonly failures = new Map<Method, { code: number; times: number | undefined }>();
   private readonly watchers = new Set<Watcher>();
@@ -73,6 +75,31 @@ export class FakeLifelongApi implements LifelongApi {
 
   clearFailures(): void {
     this.failures.clear();
+    this.hangs.clear();
+  }
+
+  /** The next `times` calls of `method` get no answer until their signal aborts. */
+  hang(method: Method, times = Infinity): void {
+    this.hangs.set(method, times);
+  }
+
+  /** Waits like a request: a hung one rejects only when `signal` aborts. */
+  private async answer(method: Method, signal: AbortSignal | undefined): Promise<void> {
+    const left = this.hangs.get(method);
+    if (left === undefined) {
+      await Promise.resolve();
+      return;
+    }
+    if (left <= 1) this.hangs.delete(method);
+    else this.hangs.set(method, left - 1);
+    await new Promise<never>((_, reject) => {
+      if (signal === undefined) return;
+      const onAbort = (): void => {
+        reject(new Error('request aborted', { cause: signal.reason }));
+      };
+      if (signal.aborted) onAbort();
+      else signal.addEventListener('abort', onAbort, { once: true });
+    });
   }
 
   count(method: Method): number {
@@ -150,16 +177,16 @@ export class FakeLifelongApi implements LifelongApi {
     }, this.gcDelayMs);
   }
 
-  async getPod(_namespace: string, name: string): Promise<PodInfo> {
-    await Promise.resolve();
+  async getPod(_namespace: string, name: string, signal?: AbortSignal): Promise<PodInfo> {
+    await this.answer('getPod', signal);
     this.check('getPod', name);
     const pod = this.pods.get(name);
     if (pod === undefined) throw apiError(404);
     return { ...pod };
   }
 
-  async deletePod(_namespace: string, name: string, uid: string): Promise<void> {
-    await Promise.resolve();
+  async deletePod(_namespace: string, name: string, uid: string, signal?: AbortSignal): Promise<void> {
+    await this.answer('deletePod', signal);
     this.check('deletePod', name, uid);
     const pod = this.pods.get(name);
     if (pod === undefined) throw apiError(404);
@@ -170,16 +197,16 @@ export class FakeLifelongApi implements LifelongApi {
     else pod.terminating = true;
   }
 
-  async getNode(name: string): Promise<NodeInfo> {
-    await Promise.resolve();
+  async getNode(name: string, signal?: AbortSignal): Promise<NodeInfo> {
+    await this.answer('getNode', signal);
     this.check('getNode', name);
     const node = this.nodes.get(name);
     if (node === undefined) throw apiError(404);
     return node;
   }
 
-  async getConfigMap(_namespace: string, name: string): Promise<LockInfo> {
-    await Promise.resolve();
+  async getConfigMap(_namespace: string, name: string, signal?: AbortSignal): Promise<LockInfo> {
+    await this.answer('getConfigMap', signal);
     this.check('getConfigMap', name);
     const lock = this.locks.get(name);
     if (lock === undefined) throw apiError(404);
@@ -191,8 +218,9 @@ export class FakeLifelongApi implements LifelongApi {
     name: string,
     owner: PodOwner,
     annotations: Record<string, string>,
+    signal?: AbortSignal,
   ): Promise<LockInfo> {
-    await Promise.resolve();
+    await this.answer('createConfigMap', signal);
     this.check('createConfigMap', name, owner.uid);
     if (this.locks.has(name)) throw apiError(409, 'AlreadyExists');
     const lock = this.putLock(name, owner, annotations);
@@ -200,8 +228,8 @@ export class FakeLifelongApi implements LifelongApi {
     return lock;
   }
 
-  async deleteConfigMap(_namespace: string, name: string, uid: string): Promise<void> {
-    await Promise.resolve();
+  async deleteConfigMap(_namespace: string, name: string, uid: string, signal?: AbortSignal): Promise<void> {
+    await this.answer('deleteConfigMap', signal);
     this.check('deleteConfigMap', name, uid);
     const lock = this.locks.get(name);
     if (lock === undefined) throw apiError(404);

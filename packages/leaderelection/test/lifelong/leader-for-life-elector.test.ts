@@ -202,6 +202,36 @@ describe('LeaderForLifeElector', () => {
       expect(api.pods.get('op-a')?.terminating).to.equal(true);
     });
 
+    it('with forceTakeoverOnNotReadyNode takes over from a still-running leader, which then stands aside', async () => {
+      const old = api.addPod('op-a', { nodeName: 'partitioned' });
+      api.nodes.set('partitioned', { name: 'partitioned', ready: 'False' });
+      api.addPod('op-b');
+      const a = start('op-a');
+      const first = await leading(a);
+      const b = start('op-b', { forceTakeoverOnNotReadyNode: true });
+      await clock.tickAsync(10);
+      expect(first!.signal.aborted, 'the old leader reports the loss').to.equal(true);
+      expect(b.elector.currentTerm()).to.not.equal(undefined);
+      // Its Pod is Terminating: it does not campaign again (no tug of war over the lock).
+      await clock.tickAsync(60_000);
+      expect(a.elector.currentTerm()).to.equal(undefined);
+      expect(
+        api.calls.filter((call) => call.method === 'createConfigMap' && call.uid === old.uid),
+      ).to.have.length(1);
+      expect(api.count('deleteConfigMap')).to.equal(1);
+    });
+
+    it('does not campaign at all from a Pod that is being deleted', async () => {
+      const pod = api.addPod('op-a');
+      pod.terminating = true;
+      const a = start('op-a');
+      await clock.tickAsync(60_000);
+      expect(api.count('createConfigMap')).to.equal(0);
+      a.controller.abort();
+      await clock.tickAsync(0);
+      await a.done;
+    });
+
     it('with forceTakeoverOnNotReadyNode leaves a leader on a Ready Node alone', async () => {
       const leader = api.addPod('op-a', { nodeName: 'fine' });
       api.nodes.set('fine', { name: 'fine', ready: 'True' });
@@ -397,6 +427,28 @@ describe('LeaderForLifeElector', () => {
       expect(await leading(b, 1000)).to.not.equal(undefined);
     });
 
+    it('gives up on an unanswered request after requestTimeoutMs and retries it with backoff', async () => {
+      api.addPod('op-a');
+      api.hang('createConfigMap', 1);
+      const a = start('op-a', { requestTimeoutMs: 5000 });
+      expect(await leading(a, 4999)).to.equal(undefined);
+      await clock.tickAsync(1);
+      expect(a.errors[0]?.kind).to.equal('timeout');
+      expect(a.errors[0]?.message).to.contain('no answer within 5000 ms');
+      expect(await leading(a, 1000)).to.not.equal(undefined);
+    });
+
+    it('stops at once while a request hangs', async () => {
+      api.addPod('op-a');
+      api.hang('getPod');
+      const a = start('op-a', { requestTimeoutMs: 60_000 });
+      await clock.tickAsync(10);
+      a.controller.abort();
+      await clock.tickAsync(0);
+      await a.done;
+      expect(a.errors).to.deep.equal([]);
+    });
+
     it('rejects with podNotFound when its own Pod does not exist', async () => {
       const a = start('typo');
       await clock.tickAsync(0);
@@ -590,6 +642,7 @@ describe('LeaderForLifeElector', () => {
         { initialBackoffMs: 2000, maxBackoffMs: 1000 },
         { maxBackoffMs: Infinity },
         { drainTimeoutMs: -1 },
+        { requestTimeoutMs: 0 },
       ]) {
         expect(() =>
           createLeaderForLifeElector({ lockName: 'l', namespace: 'ns', podName: 'p', api, ...options }),

@@ -251,7 +251,7 @@ describe('LeaderForLifeElector on envtest (integration)', function () {
     const lock = unique('lock');
     const [podA, podB] = [unique('op-a'), unique('op-b')];
     const uidA = await createPod(podA, deadNode);
-    await createPod(podB, node);
+    const uidB = await createPod(podB, node);
     const a = start(unique('a'), podA, lock);
     const first = await within(a.elector.whenLeading(), 2000, 'a leads');
     const userB = unique('b');
@@ -280,6 +280,11 @@ describe('LeaderForLifeElector on envtest (integration)', function () {
     // This is the trade: the partitioned leader saw its lock go and reports the loss, but only once
     // it can reach the API server again.
     await eventually(() => first.signal.aborted, 2000, 'a reports the loss');
+    // Its Pod is Terminating, so it does not campaign again: no tug of war over the lock.
+    await sleep(1000);
+    expect(b2.elector.currentTerm()?.isValid()).to.equal(true);
+    expect(a.elector.currentTerm()).to.equal(undefined);
+    expect(await lockOwnerUid(lock)).to.equal(uidB);
   });
 
   it('a new Pod with the old Pod name but a new UID does not claim the old lock', async () => {
@@ -397,5 +402,35 @@ describe('LeaderForLifeElector on envtest (integration)', function () {
     expect(env.counters.count({ user, verb: 'get', resource: 'configmaps' })).to.be.within(5, 17);
     expect(env.counters.count({ user, verb: 'create', resource: 'configmaps' })).to.be.within(5, 17);
     expect(b.errors[0]?.message).to.contain('verb "get" on resource "configmaps"');
+  });
+
+  it('abandons an unanswered request after requestTimeoutMs and retries it; stopping does not wait for one', async () => {
+    const node = unique('node');
+    await createNode(node);
+    const pod = unique('op-a');
+    await createPod(pod, node);
+    const user = unique('a');
+    env.addUser(user);
+    env.faults.add({ user, verb: 'create', resource: 'configmaps', hang: true, times: 1 });
+    const started = performance.now();
+    const candidate = start(user, pod, unique('lock'), { requestTimeoutMs: 300 });
+    await within(candidate.elector.whenLeading(), 2000, 'leads after the timeout');
+    expect(performance.now() - started).to.be.at.least(290);
+    expect(candidate.errors[0]?.kind).to.equal('timeout');
+
+    const other = unique('op-b');
+    await createPod(other, node);
+    const hung = unique('b');
+    env.addUser(hung);
+    env.faults.add({ user: hung, verb: 'get', resource: 'pods', hang: true });
+    const stuck = start(hung, other, unique('lock'), { requestTimeoutMs: 60_000 });
+    await eventually(
+      () => env.counters.count({ user: hung, verb: 'get', resource: 'pods' }) >= 1,
+      2000,
+      'hung',
+    );
+    const stopping = performance.now();
+    await stop(stuck);
+    expect(performance.now() - stopping).to.be.below(200);
   });
 });
