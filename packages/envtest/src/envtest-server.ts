@@ -95,6 +95,7 @@ export class EnvtestServer implements Envtest {
   #caCert: string | undefined;
   #kubeConfig: KubeConfig | undefined;
   #stopped: Promise<void> | undefined;
+  #starting: Promise<void> | undefined;
 
   constructor(options: EnvtestOptions = {}) {
     this.#options = resolveOptions(options);
@@ -173,11 +174,19 @@ export class EnvtestServer implements Envtest {
     }
   }
 
-  /** Listens and serves. Call once. */
-  async start(): Promise<void> {
-    if (this.#state !== 'idle')
-      throw new EnvtestError('alreadyRunning', `envtest: start() called while ${this.#state}`);
+  /** Listens and serves. Call once; a `stop()` during start waits for it, then stops. */
+  start(): Promise<void> {
+    if (this.#state !== 'idle') {
+      return Promise.reject(
+        new EnvtestError('alreadyRunning', `envtest: start() called while ${this.#state}`),
+      );
+    }
     this.#state = 'starting';
+    this.#starting = this.#start();
+    return this.#starting;
+  }
+
+  async #start(): Promise<void> {
     try {
       for (const name of ['default', 'kube-system', 'kube-public', 'kube-node-lease']) {
         this.#service.create(namespaces, undefined, {
@@ -240,8 +249,7 @@ export class EnvtestServer implements Envtest {
       this.#url = `${this.#options.insecure ? 'http' : 'https'}://${host}:${address.port}`;
       this.#state = 'running';
     } catch (error) {
-      this.#state = 'running';
-      await this.stop();
+      await this.#teardown();
       throw new EnvtestError(
         'startFailed',
         `envtest: could not start: ${error instanceof Error ? error.message : String(error)}`,
@@ -258,6 +266,11 @@ export class EnvtestServer implements Envtest {
   }
 
   async #stop(): Promise<void> {
+    await this.#starting?.catch(() => undefined);
+    await this.#teardown();
+  }
+
+  async #teardown(): Promise<void> {
     this.#state = 'stopping';
     this.#stopping.abort();
     this.faults.clear();

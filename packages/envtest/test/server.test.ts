@@ -65,6 +65,19 @@ describe('startEnvtest', () => {
     expect(process.getActiveResourcesInfo().filter((r) => r !== 'Timeout').length).to.be.at.most(before);
   });
 
+  it('stop() during start waits for the start, then stops', async () => {
+    const { EnvtestServer } = await import('#lib/envtest-server.js');
+    const server = new EnvtestServer();
+    const started = server.start();
+    const stopped = server.stop();
+    await started;
+    await stopped;
+    expect(() => server.url).to.throw(EnvtestError, /stopped/);
+    let error: unknown;
+    await server.start().catch((e: unknown) => (error = e));
+    expect(EnvtestError.is(error, 'alreadyRunning')).to.equal(true);
+  });
+
   it('rejects invalid options with EnvtestError invalidOptions', async () => {
     for (const options of [
       { port: -1 },
