@@ -456,7 +456,12 @@ export class LeaderForLifeElector implements Elector {
 
   /** Stops a lock watch without waiting; `run` waits for it before it resolves. */
   private release(watch: LockWatch): void {
-    const closed = watch.stop().finally(() => this.closing.delete(closed));
+    const closed = watch
+      .stop()
+      .catch((error: unknown) => {
+        this.logger.error({ lock: this.lockDescription, err: error }, 'a lock watch failed to stop');
+      })
+      .finally(() => this.closing.delete(closed));
     this.closing.add(closed);
   }
 

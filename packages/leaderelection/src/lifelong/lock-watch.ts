@@ -2,6 +2,12 @@ import type { Clock } from '../clock.js';
 import { Backoff } from './backoff.js';
 import { statusCodeOf, type LifelongApi, type LockEvent, type LockInfo } from './lifelong-api.js';
 
+/**
+ * A watch that ends without an event sooner than this is treated as failing (backoff before the
+ * next one), so that a server that closes watches at once cannot make a hot loop of them.
+ */
+const MIN_QUIET_WATCH_MS = 1000;
+
 /** What a {@link LockWatch} needs. */
 export interface LockWatchDeps {
   readonly api: LifelongApi;
@@ -138,7 +144,7 @@ export class LockWatch {
           );
           this.watchUp = false;
           if (isAborted(signal)) break;
-          if (events === 0 && clock.now() - started < backoff.initialMs) {
+          if (events === 0 && clock.now() - started < MIN_QUIET_WATCH_MS) {
             // A stream that closes at once, again and again, must not become a hot loop.
             await clock.sleep(backoff.next(), signal);
           } else {

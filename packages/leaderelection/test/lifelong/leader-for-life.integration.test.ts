@@ -1,4 +1,5 @@
 import { expect } from 'chai';
+import sinon from 'sinon';
 import {
   CoreV1Api,
   V1Container,
@@ -71,7 +72,9 @@ describe('LeaderForLifeElector on envtest (integration)', function () {
   });
 
   // Every test runs in a fresh namespace (env.namespace) with faults cleared and counters reset.
-  const env = useEnvtest({ gcDelayMs: GC_DELAY_MS });
+  // Bookmarks as rare as kube-apiserver's (about a minute), so that a watch can be quiet for the
+  // 30 s after which client-node 2.0.1 gives up on it.
+  const env = useEnvtest({ gcDelayMs: GC_DELAY_MS, bookmarkIntervalMs: 60_000 });
   let admin: CoreV1Api;
   let NS: string;
 
@@ -432,5 +435,50 @@ describe('LeaderForLifeElector on envtest (integration)', function () {
     const stopping = performance.now();
     await stop(stuck);
     expect(performance.now() - stopping).to.be.below(200);
+  });
+
+  it("restarts a watch ended by client-node's 30 s inactivity timeout from its resourceVersion, not as a failure", async () => {
+    const node = unique('node');
+    await createNode(node);
+    const lock = unique('lock');
+    const [podA, podB] = [unique('op-a'), unique('op-b')];
+    await createPod(podA, node);
+    await createPod(podB, node);
+    const a = start(unique('a'), podA, lock);
+    await within(a.elector.whenLeading(), 2000, 'a leads');
+    // client-node arms its inactivity timer with setTimeout: fake it (and the elector's clock) before
+    // B watches; time still runs on its own for the server.
+    const clock = sinon.useFakeTimers({
+      toFake: ['setTimeout', 'clearTimeout', 'performance'],
+      shouldAdvanceTime: true,
+      shouldClearNativeTimers: true, // undici clears timers it armed before
+    });
+    const userB = unique('b');
+    let b: Candidate;
+    try {
+      // (No leader-Pod check within the virtual 30 s, so that no request is in flight as time jumps.)
+      b = start(userB, podB, lock, { initialBackoffMs: 120_000, maxBackoffMs: 120_000 });
+      await eventually(
+        () => env.counters.count({ user: userB, verb: 'watch', resource: 'configmaps' }) >= 1,
+        2000,
+        'b watches',
+      );
+      await clock.tickAsync(30_500);
+      await eventually(
+        () => env.counters.count({ user: userB, verb: 'watch', resource: 'configmaps' }) >= 2,
+        2000,
+        're-watch',
+      );
+    } finally {
+      clock.restore();
+    }
+    expect(b.errors).to.deep.equal([]);
+    expect(env.counters.count({ user: userB, verb: 'get', resource: 'configmaps' }), 'no re-read').to.equal(
+      1,
+    );
+    await stop(a);
+    await sleep(GC_DELAY_MS);
+    await admin.deleteNamespacedPod({ name: podA, namespace: NS, gracePeriodSeconds: 0 });
+    await within(b.elector.whenLeading(), GC_DELAY_MS + 1000, 'b leads through the restarted watch');
   });
 });
