@@ -241,6 +241,30 @@ describe('LeaderElector', () => {
       await world.stopAll();
     });
 
+    it('keeps polling every jittered retryPeriod when timers fire a fraction of a millisecond early (regression)', async () => {
+      // With real timers, a poll timer could fire just before its due time on the monotonic clock;
+      // the follower then drew a new delay instead of polling, and missed renews until it expired.
+      const world = new SimWorld();
+      const a = world.add('a', fast);
+      a.start();
+      await world.advance(50);
+      const failingWatch = (lock: Lock): Lock =>
+        Object.assign(Object.create(lock) as Lock, {
+          watch: () =>
+            Promise.reject(new LeaderElectionError('apiError', 'watch refused', { statusCode: 503 })),
+        });
+      const b = world.add('b', { ...fast, wrapLock: failingWatch, earlyTimersMs: 0.5 });
+      b.start();
+      await world.advance(1_000);
+      const gets = world.store.counters.get;
+      const updates = world.store.counters.update;
+      await world.advance(60_000);
+      expect(world.store.counters.get - gets).to.be.within(13, 31);
+      expect(world.store.counters.update - updates).to.equal(30); // only a's renews: b never tried to take over
+      expect(b.elector.currentTerm()).to.be.undefined;
+      await world.stopAll();
+    });
+
     it('restarts a watch that ended quietly from its last resourceVersion, without polling', async () => {
       const world = new SimWorld();
       const a = world.add('a', fast);

@@ -32,9 +32,11 @@ export class SimWorld {
     options: Partial<Omit<LeaderElectorOptions, 'lock'>> & {
       rate?: number;
       wrapLock?: (lock: SimLock) => Lock;
+      /** Timers fire this many ms early (as libuv's millisecond timers can against performance.now()). */
+      earlyTimersMs?: number;
     } = {},
   ): SimCandidate {
-    const { rate = 1, wrapLock, ...electorOptions } = options;
+    const { rate = 1, wrapLock, earlyTimersMs = 0, ...electorOptions } = options;
     const process = new SimProcess(this.scheduler, rate, 1000 * this.candidates.length);
     const net = healthyNetwork(() => this.latencyMs);
     const lock = new SimLock(this.store, process, net, this.prng.fork(), identity, 'sim-lock', [1e9, 1e9]);
@@ -45,7 +47,13 @@ export class SimWorld {
       random: () => random.next(),
       ...electorOptions,
       lock: wrapLock === undefined ? lock : wrapLock(lock),
-      clock: process,
+      clock:
+        earlyTimersMs === 0
+          ? process
+          : {
+              now: () => process.now(),
+              sleep: (ms, signal) => process.sleep(Math.max(0, ms - earlyTimersMs), signal),
+            },
     });
     const candidate: SimCandidate = {
       process,
