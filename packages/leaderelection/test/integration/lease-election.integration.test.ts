@@ -133,7 +133,7 @@ describe('LeaderElector on envtest (integration)', function () {
         ?.renewTime;
       await sleep(2_000);
       const updates = env.counters.count({ user: 'a', verb: 'update', resource: 'leases' });
-      expect(updates).to.be.within(8, 11);
+      expect(updates).to.be.within(7, 11);
       expect(env.counters.count({ user: 'a', verb: 'get', resource: 'leases' })).to.equal(0);
       expect(env.counters.count({ user: 'b', verb: 'get', resource: 'leases' })).to.equal(0);
       expect(env.counters.count({ user: 'b', verb: 'update', resource: 'leases' })).to.equal(0);
@@ -171,7 +171,7 @@ describe('LeaderElector on envtest (integration)', function () {
       // a last renewed at most retryPeriod before it stopped; b waits leaseDuration from seeing it.
       expect(takeover).to.be.within(
         timings.leaseDuration - timings.retryPeriod - 20,
-        timings.leaseDuration + 150,
+        timings.leaseDuration + 250,
       );
     });
 
@@ -246,7 +246,7 @@ describe('LeaderElector on envtest (integration)', function () {
       const fault = env.faults.add({ user: 'a', verb: 'update', resource: 'leases', hang: true });
       const hungAt = performance.now();
       await eventually(() => a.terms[0]?.end !== undefined, 2_000, 'a to step down');
-      expect(a.terms[0]!.end! - hungAt).to.be.at.most(timings.renewDeadline + 50);
+      expect(a.terms[0]!.end! - hungAt).to.be.at.most(timings.renewDeadline + 100);
       await leading(b, 3_000);
       expect(b.terms[0]!.start).to.be.greaterThan(a.terms[0]!.end!);
       fault.remove();
@@ -285,7 +285,7 @@ describe('LeaderElector on envtest (integration)', function () {
       const stopped = performance.now();
       a.stop.abort();
       await leading(b, 3_000);
-      expect(performance.now() - stopped).to.be.lessThan(timings.leaseDuration + 200);
+      expect(performance.now() - stopped).to.be.lessThan(timings.leaseDuration + 300);
     });
 
     it('records Events about the Lease on acquire and on stop', async () => {
