@@ -106,6 +106,32 @@ describe('kubectl against envtest', function () {
     expect(await kubectl('get', 'configmaps', '-o', 'name')).to.equal('');
   });
 
+  it('creates namespaces, configmaps, secrets and serviceaccounts imperatively (protobuf bodies)', async () => {
+    const binary = join(dir, 'binary');
+    await writeFile(binary, Buffer.from([0, 1, 0xff]));
+    const ns = `${env.namespace}-made`;
+    expect(await kubectl('create', 'namespace', ns)).to.contain(`namespace/${ns} created`);
+    expect(
+      await kubectl('create', 'configmap', 'cm', '--from-literal=a=b', `--from-file=bin=${binary}`),
+    ).to.contain('created');
+    expect(await kubectl('get', 'configmap', 'cm', '-o', 'jsonpath={.data.a} {.binaryData.bin}')).to.equal(
+      'b AAH/',
+    );
+    await kubectl(
+      'create',
+      'secret',
+      'generic',
+      's',
+      '--from-literal=password=hunter2',
+      `--from-file=bin=${binary}`,
+    );
+    expect(
+      await kubectl('get', 'secret', 's', '-o', 'jsonpath={.type} {.data.password} {.data.bin}'),
+    ).to.equal(`Opaque ${Buffer.from('hunter2').toString('base64')} AAH/`);
+    expect(await kubectl('create', 'serviceaccount', 'sa')).to.contain('serviceaccount/sa created');
+    expect(await kubectl('delete', 'namespace', ns)).to.contain('deleted');
+  });
+
   it('applies a CRD and its custom resources', async () => {
     const group = `${env.namespace.replace(/[^a-z0-9]/g, '')}.example.com`;
     const crd = await manifest('crd', [

@@ -141,7 +141,7 @@ export const secrets = resourceType({
   fieldLabels: ['type'],
   validate: validateImmutable,
   prepareCreate(object) {
-    object['type'] ??= 'Opaque';
+    if (object['type'] === undefined || object['type'] === '') object['type'] = 'Opaque';
   },
   normalize(object) {
     const stringData = object['stringData'];

@@ -26,6 +26,7 @@ import {
   SERVER_VERSION,
 } from './discovery.js';
 import { mediaType, parseJson, readBody, sendError, sendJson, sendText, sleep } from './http-util.js';
+import { decodeProtobufObject } from './protobuf-decoder.js';
 import { parseRequestInfo } from './request-info.js';
 import { includeObjectParam, toTable, wantsTable } from './table.js';
 import type { ResourceRequestInfo } from './request-info.js';
@@ -53,9 +54,10 @@ export interface ApiHandlerContext {
 }
 
 const PUBLIC_PATHS = /^\/(healthz|livez|readyz|version)(\/.*)?$/;
-// kube-apiserver also accepts YAML and protobuf bodies; envtest serves JSON only, and says so.
+// kube-apiserver also accepts YAML, and protobuf for every built-in kind; envtest reads JSON, and
+// protobuf only for what kubectl's imperative create commands send. It says so.
 const UNKNOWN_FORMAT =
-  'the body of the request was in an unknown format - accepted media types include: application/json';
+  'the body of the request was in an unknown format - accepted media types include: application/json, application/vnd.kubernetes.protobuf (Namespace, ConfigMap, Secret, ServiceAccount)';
 
 const PATCH_TYPES = new Set([
   'application/json-patch+json',
@@ -424,6 +426,8 @@ export class ApiHandler {
 
   async #readJson(request: IncomingMessage, response: ServerResponse): Promise<unknown> {
     const type = mediaType(request.headers['content-type']);
+    if (type === 'application/vnd.kubernetes.protobuf')
+      return decodeProtobufObject(await readBody(request, response));
     if (type !== '' && type !== 'application/json' && type !== '*/*')
       throw unsupportedMediaType(UNKNOWN_FORMAT);
     return parseJson(await readBody(request, response));
