@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { humanDuration, wantsTable } from '#lib/http/table.js';
+import { humanDuration, simpleJsonPath, wantsTable } from '#lib/http/table.js';
 import { useEnvtest } from '@kubekit/envtest/testing';
 import { raw, rawWatch, eventually } from './support/raw-client.js';
 
@@ -41,6 +41,17 @@ describe('wantsTable', () => {
     expect(
       wantsTable('application/vnd.kubernetes.protobuf;as=Table;v=v1;g=meta.k8s.io,application/json'),
     ).to.equal(false);
+  });
+});
+
+describe('simpleJsonPath', () => {
+  it('reads dotted paths with indexes and gives up on filters', () => {
+    const object = { spec: { size: 3, items: [{ name: 'a' }] } };
+    expect(simpleJsonPath(object, '.spec.size')).to.equal(3);
+    expect(simpleJsonPath(object, '.spec.items[0].name')).to.equal('a');
+    expect(simpleJsonPath(object, '.spec.missing.deeper')).to.equal(undefined);
+    expect(simpleJsonPath(object, '.spec.items[?(@.name=="a")].name')).to.equal(undefined);
+    expect(simpleJsonPath(object, '.spec.size[0]')).to.equal(undefined);
   });
 });
 
@@ -123,6 +134,45 @@ describe('envtest Table output (kubectl get)', () => {
     expect(await cells(`/api/v1/namespaces/${ns}/services`)).to.include('80/TCP');
     expect(await cells(`/apis/apps/v1/namespaces/${ns}/deployments`)).to.include('0/2');
     expect(await cells(`/api/v1/namespaces/${ns}/serviceaccounts`)).to.deep.equal([]);
+  });
+
+  it('shows the additionalPrinterColumns of a CRD', async () => {
+    const group = `${env.namespace.replace(/[^a-z0-9]/g, '')}.example.com`;
+    await raw(env, 'POST', '/apis/apiextensions.k8s.io/v1/customresourcedefinitions', {
+      body: {
+        metadata: { name: `gizmos.${group}` },
+        spec: {
+          group,
+          scope: 'Namespaced',
+          names: { plural: 'gizmos', kind: 'Gizmo' },
+          versions: [
+            {
+              name: 'v1',
+              served: true,
+              storage: true,
+              additionalPrinterColumns: [
+                { name: 'Size', type: 'integer', jsonPath: '.spec.size' },
+                { name: 'Color', type: 'string', jsonPath: '.spec.color', priority: 1 },
+                { name: 'Since', type: 'date', jsonPath: '.metadata.creationTimestamp' },
+                { name: 'Ready', type: 'string', jsonPath: '.status.conditions[?(@.type=="Ready")].status' },
+              ],
+            },
+          ],
+        },
+      },
+    });
+    const path = `/apis/${group}/v1/namespaces/${env.namespace}/gizmos`;
+    await raw(env, 'POST', path, { body: { metadata: { name: 'g' }, spec: { size: 3, color: 'red' } } });
+    const table = await raw(env, 'GET', path, { headers });
+    const columns = (table.json as { columnDefinitions: { name: string; priority: number }[] })
+      .columnDefinitions;
+    expect(columns.map((c) => c.name)).to.deep.equal(['Name', 'Size', 'Color', 'Since', 'Ready', 'Age']);
+    expect(columns[2]?.priority).to.equal(1);
+    const cells = (table.json as { rows: { cells: unknown[] }[] }).rows[0]?.cells;
+    expect(cells?.slice(0, 3)).to.deep.equal(['g', 3, 'red']);
+    expect(cells?.[3]).to.match(/^\d+s$/);
+    expect(cells?.[4]).to.equal('');
+    await raw(env, 'DELETE', `/apis/apiextensions.k8s.io/v1/customresourcedefinitions/gizmos.${group}`);
   });
 
   it('streams one-row Tables on a watch, with column definitions in the first event only', async () => {

@@ -3,7 +3,7 @@ import type { StatusCause } from './api-error.js';
 import { formatTime, isRecord } from './kube-object.js';
 import type { KubeObject } from './kube-object.js';
 import { resourceType } from './resource-type.js';
-import type { ResourceType } from './resource-type.js';
+import type { PrinterColumn, ResourceType } from './resource-type.js';
 
 interface CrdNames {
   readonly plural: string;
@@ -108,6 +108,17 @@ export function establishCrd(crd: KubeObject): void {
   };
 }
 
+function printerColumns(value: unknown): PrinterColumn[] {
+  if (!Array.isArray(value)) return [];
+  return value.filter(isRecord).map((column) => ({
+    name: typeof column['name'] === 'string' ? column['name'] : '',
+    type: typeof column['type'] === 'string' ? column['type'] : 'string',
+    jsonPath: typeof column['jsonPath'] === 'string' ? column['jsonPath'] : '',
+    description: typeof column['description'] === 'string' ? column['description'] : '',
+    priority: typeof column['priority'] === 'number' ? column['priority'] : 0,
+  }));
+}
+
 /** The resource types a CRD serves: one per served version, all sharing one storage. */
 export function crdResourceTypes(crd: KubeObject): ResourceType[] {
   const spec = isRecord(crd['spec']) ? crd['spec'] : {};
@@ -132,6 +143,7 @@ export function crdResourceTypes(crd: KubeObject): ResourceType[] {
         tracksGeneration: true,
         strategicMergePatch: false,
         custom: true,
+        printerColumns: printerColumns(version['additionalPrinterColumns']),
       });
     });
 }

@@ -1,6 +1,15 @@
 import type { QualifiedResource, StatusCause } from './api-error.js';
 import type { KubeObject } from './kube-object.js';
 
+/** One of a CRD's `additionalPrinterColumns`. */
+export interface PrinterColumn {
+  readonly name: string;
+  readonly type: string;
+  readonly jsonPath: string;
+  readonly description: string;
+  readonly priority: number;
+}
+
 /** How `metadata.name` is validated, as kube-apiserver does for each type. */
 export type NameRule = 'subdomain' | 'label' | 'label1035' | 'pathSegment';
 
@@ -39,6 +48,8 @@ export interface ResourceType extends QualifiedResource {
   readonly normalize?: (object: KubeObject) => void;
   /** True for resources served because of a CustomResourceDefinition. */
   readonly custom: boolean;
+  /** A CRD version's `additionalPrinterColumns`, shown by `kubectl get`. */
+  readonly printerColumns: readonly PrinterColumn[];
 }
 
 /** The fields of a ResourceType that have a default in `resourceType`. */
@@ -62,6 +73,7 @@ export function resourceType(init: ResourceTypeInit): ResourceType {
     nameRule: 'subdomain',
     fieldLabels: [],
     custom: false,
+    printerColumns: [],
     ...init,
   };
 }

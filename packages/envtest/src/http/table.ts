@@ -1,6 +1,6 @@
 import { isRecord } from '../api/kube-object.js';
 import type { KubeObject } from '../api/kube-object.js';
-import type { ResourceType } from '../api/resource-type.js';
+import type { PrinterColumn, ResourceType } from '../api/resource-type.js';
 
 /** What rows carry besides the cells (`includeObject`); kube-apiserver's default is Metadata. */
 export type IncludeObject = 'None' | 'Metadata' | 'Object';
@@ -131,9 +131,43 @@ function servicePorts(object: KubeObject): string {
     .join(',');
 }
 
+/**
+ * The value at a simple JSONPath (`.spec.size`, `.status.items[0].name`); `undefined` for
+ * anything else (filters, wildcards), which kubectl shows as an empty cell.
+ */
+export function simpleJsonPath(object: unknown, path: string): unknown {
+  if (!/^(\.[A-Za-z0-9_-]+(\[\d+\])*)+$/.test(path)) return undefined;
+  let current: unknown = object;
+  for (const match of path.matchAll(/\.([A-Za-z0-9_-]+)|\[(\d+)\]/g)) {
+    if (match[1] !== undefined) current = isRecord(current) ? current[match[1]] : undefined;
+    else current = Array.isArray(current) ? (current as unknown[])[Number(match[2])] : undefined;
+  }
+  return current;
+}
+
+function printerColumn(column: PrinterColumn): Column {
+  const type = column.type === 'integer' || column.type === 'number' ? 'integer' : 'string';
+  return {
+    name: column.name,
+    type,
+    format: '',
+    description: column.description,
+    priority: column.priority > 0 ? 1 : 0,
+    cell: (object, now) => {
+      const value = simpleJsonPath(object, column.jsonPath);
+      if (value === undefined || value === null) return '';
+      if (column.type === 'date' && typeof value === 'string') {
+        const time = Date.parse(value);
+        return Number.isNaN(time) ? value : humanDuration(now - time);
+      }
+      return typeof value === 'number' ? value : text(value, '');
+    },
+  };
+}
+
 /** The columns kube-apiserver prints for a type (the common ones; others get Name and Age). */
 function columnsFor(type: ResourceType): Column[] {
-  if (type.custom) return [NAME, AGE];
+  if (type.custom) return [NAME, ...type.printerColumns.map(printerColumn), AGE];
   switch (`${type.group}/${type.plural}`) {
     case 'coordination.k8s.io/leases':
       return [NAME, column('Holder', (o) => text(field(o, 'spec', 'holderIdentity'), '')), AGE];
