@@ -52,7 +52,9 @@ function round(value: number): number {
   return Math.round(value * 10) / 10;
 }
 
-const env = await startEnvtest({ gcDelayMs: GC_DELAY_MS });
+// Bookmarks about as rare as kube-apiserver's, so that followers waiting over 30 s also go through
+// client-node 2.0.1's inactivity timeout and watch again.
+const env = await startEnvtest({ gcDelayMs: GC_DELAY_MS, bookmarkIntervalMs: 60_000 });
 const admin = env.kubeConfig.makeApiClient(CoreV1Api);
 await admin.createNode({
   body: Object.assign(new V1Node(), { metadata: Object.assign(new V1ObjectMeta(), { name: 'node-1' }) }),
