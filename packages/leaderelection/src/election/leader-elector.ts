@@ -589,12 +589,33 @@ export class LeaderElector implements Elector {
     this.observation = { snapshot, observedAt: this.clock.now() };
     const record = snapshot?.record;
     const holder = hasValidHolder(record) ? record.holderIdentity : undefined;
+    if (snapshot !== undefined) this.checkRecord(record);
     this.leaderSubject.next(holder);
     const term = this.term;
     if (term !== undefined && holder !== undefined && holder !== this.identity) {
       this.loseTerm(term, `${holder} holds the lock`);
     }
     this.wakeup.notify();
+  }
+
+  /** Logs (once) a record that other software wrote in a form we cannot time. */
+  private checkRecord(record: LeaderElectionRecord | undefined): void {
+    const free = 'treating the lock as free (it is still only replaced by compare-and-swap)';
+    if (record === undefined) {
+      this.conditions.fail(
+        'record',
+        'unreadable',
+        `${this.lockDescription}: the lock holds no readable leader record; ${free}`,
+      );
+    } else if (record.holderIdentity !== '' && record.leaseDurationSeconds <= 0) {
+      this.conditions.fail(
+        'record',
+        'noDuration',
+        `${this.lockDescription}: the record names holder "${record.holderIdentity}" without a positive leaseDurationSeconds; ${free}`,
+      );
+    } else {
+      this.conditions.ok('record', `${this.lockDescription}: the leader record is readable`);
+    }
   }
 
   private async watchLoop(signal: AbortSignal): Promise<void> {

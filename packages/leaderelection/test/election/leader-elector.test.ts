@@ -457,6 +457,23 @@ describe('LeaderElector', () => {
       await world.stopAll();
     });
 
+    it('logs a record it cannot time once, and takes the lock over', async () => {
+      const world = new SimWorld();
+      const logger = memoryLogger();
+      world.store.put(record('x', 0));
+      const b = world.add('b', { ...fast, logger });
+      b.start();
+      await world.advance(100);
+      const warnings = logger.lines.filter((l) => l.level === 'warn').map((l) => l.message);
+      expect(warnings).to.deep.equal([
+        'lease sim/sim-lock: the record names holder "x" without a positive leaseDurationSeconds; treating the lock as free (it is still only replaced by compare-and-swap)',
+      ]);
+      expect(b.elector.currentTerm()).to.not.be.undefined;
+      expect(logger.lines.some((l) => l.message === 'lease sim/sim-lock: the leader record is readable')).to
+        .be.true;
+      await world.stopAll();
+    });
+
     it('rejects when called twice', async () => {
       const world = new SimWorld();
       const a = world.add('a', fast);
