@@ -393,7 +393,8 @@ export class LeaderForLifeElector implements Elector {
     }
     if (pod.uid !== owner.uid) return false; // a new Pod with the old name: the old owner is gone
     if (hasTerminated(pod)) {
-      await this.deleteWithUid('pods', pod.name, pod.uid);
+      // Deleted once is enough: then the garbage collector frees the lock when the Pod is gone.
+      if (!pod.terminating) await this.deleteWithUid('pods', pod.name, pod.uid);
       return false;
     }
     if (!this.forceTakeover || pod.nodeName === undefined) return false;

@@ -167,6 +167,17 @@ describe('LeaderForLifeElector', () => {
       });
     }
 
+    it('does not delete a terminated leader Pod again while it is being deleted', async () => {
+      const leader = api.addPod('op-a', { phase: 'Failed', reason: 'Evicted' });
+      leader.terminating = true;
+      api.putLock('lock', { name: 'op-a', uid: leader.uid });
+      api.addPod('op-b');
+      const b = start('op-b');
+      expect(await leading(b, 60_000)).to.equal(undefined);
+      expect(api.count('getPod')).to.be.greaterThan(3);
+      expect(api.count('deletePod')).to.equal(0);
+    });
+
     it('leaves a leader Pod that Failed for another reason alone', async () => {
       const leader = api.addPod('op-a', { phase: 'Failed', reason: 'OOMKilled' });
       api.putLock('lock', { name: 'op-a', uid: leader.uid });
