@@ -56,13 +56,20 @@ type State = 'idle' | 'running' | 'stopped';
  * `errors$` and retried with backoff, since RBAC and the API server can be fixed while it waits.
  */
 export class LeaderForLifeElector implements Elector {
+  /** This Pod's name (what the lock's owner reference names; the UID is what is compared). */
   readonly identity: string;
+  /** `configmap <namespace>/<lockName>`. */
   readonly lockDescription: string;
   readonly namespace: string;
   readonly lockName: string;
   readonly leadership$: Observable<Leadership>;
+  /**
+   * The name of the Pod that owns the lock, `undefined` while there is no lock. A Pod recreated
+   * with the old name shows that name while the old Pod's lock lasts: compare `leadership$`, not
+   * this, with `identity` to know whether this replica leads.
+   */
   readonly leader$: Observable<string | undefined>;
-  /** Every failure that is being retried, as a typed error (`forbidden`, `apiError`). Hot. */
+  /** Every failure that is being retried, as a typed error (`forbidden`, `timeout`, `apiError`). Hot. */
   readonly errors$: Observable<LeaderElectionError>;
 
   private readonly api: LifelongApi;
