@@ -157,6 +157,92 @@ describe('envtest Deployments', () => {
     expect(scaled.json).to.have.nested.property('status.replicas', 1);
   });
 
+  it('serves the scale subresource (autoscaling/v1 Scale) with conditional updates', async () => {
+    const path = `/apis/apps/v1/namespaces/${env.namespace}/deployments`;
+    await raw(env, 'POST', path, { body: deployment('scaled') });
+    const scale = await raw(env, 'GET', `${path}/scaled/scale`);
+    expect(scale.json).to.deep.include({ kind: 'Scale', apiVersion: 'autoscaling/v1' });
+    expect(scale.json).to.have.nested.property('spec.replicas', 1);
+    expect(scale.json).to.have.nested.property('status.selector', 'app=scaled');
+    const stale = structuredClone(scale.json) as {
+      metadata: { resourceVersion: string };
+      spec: { replicas: number };
+    };
+    stale.spec.replicas = 4;
+    const put = await raw(env, 'PUT', `${path}/scaled/scale`, { body: stale });
+    expect(put.json).to.have.nested.property('spec.replicas', 4);
+    expect((await raw(env, 'PUT', `${path}/scaled/scale`, { body: stale })).status).to.equal(409);
+    const patched = await raw(env, 'PATCH', `${path}/scaled/scale`, {
+      body: { spec: { replicas: 2 } },
+      headers: { 'Content-Type': 'application/merge-patch+json' },
+    });
+    expect(patched.json).to.have.nested.property('spec.replicas', 2);
+    const json = await raw(env, 'PATCH', `${path}/scaled/scale`, {
+      body: [{ op: 'replace', path: '/spec/replicas', value: 5 }],
+      headers: { 'Content-Type': 'application/json-patch+json' },
+    });
+    expect(json.json).to.have.nested.property('spec.replicas', 5);
+    const read = await raw(env, 'GET', `${path}/scaled`);
+    expect(read.json).to.have.nested.property('spec.replicas', 5);
+    expect(read.json).to.have.nested.property('metadata.generation', 4);
+    const negative = await raw(env, 'PATCH', `${path}/scaled/scale`, {
+      body: { spec: { replicas: -1 } },
+      headers: { 'Content-Type': 'application/merge-patch+json' },
+    });
+    expect(negative.status).to.equal(422);
+    expect(
+      (
+        await raw(env, 'PATCH', `${path}/scaled/scale`, {
+          rawBody: '{}',
+          headers: { 'Content-Type': 'text/plain' },
+        })
+      ).status,
+    ).to.equal(415);
+    expect((await raw(env, 'DELETE', `${path}/scaled/scale`)).status).to.equal(405);
+    const discovery = await raw(env, 'GET', '/apis/apps/v1');
+    expect(JSON.stringify(discovery.json)).to.contain('"name":"deployments/scale"');
+  });
+
+  it('serves the scale subresource a CRD declares', async () => {
+    const group = `${env.namespace.replace(/[^a-z0-9]/g, '')}.example.com`;
+    await raw(env, 'POST', '/apis/apiextensions.k8s.io/v1/customresourcedefinitions', {
+      body: {
+        metadata: { name: `pools.${group}` },
+        spec: {
+          group,
+          scope: 'Namespaced',
+          names: { plural: 'pools', kind: 'Pool' },
+          versions: [
+            {
+              name: 'v1',
+              served: true,
+              storage: true,
+              subresources: {
+                status: {},
+                scale: {
+                  specReplicasPath: '.spec.size',
+                  statusReplicasPath: '.status.size',
+                  labelSelectorPath: '.status.selector',
+                },
+              },
+            },
+          ],
+        },
+      },
+    });
+    const path = `/apis/${group}/v1/namespaces/${env.namespace}/pools`;
+    await raw(env, 'POST', path, { body: { metadata: { name: 'p' }, spec: { size: 1 } } });
+    await raw(env, 'PATCH', `${path}/p/status`, {
+      body: { status: { size: 1, selector: 'pool=p' } },
+      headers: { 'Content-Type': 'application/merge-patch+json' },
+    });
+    const scaled = await raw(env, 'PUT', `${path}/p/scale`, { body: { spec: { replicas: 3 } } });
+    expect(scaled.json).to.have.nested.property('spec.replicas', 3);
+    expect(scaled.json).to.have.nested.property('status.selector', 'pool=p');
+    expect((await raw(env, 'GET', `${path}/p`)).json).to.have.nested.property('spec.size', 3);
+    await raw(env, 'DELETE', `/apis/apiextensions.k8s.io/v1/customresourcedefinitions/pools.${group}`);
+  });
+
   it('answers 422 when the selector does not match the template labels', async () => {
     const response = await raw(env, 'POST', `/apis/apps/v1/namespaces/${env.namespace}/deployments`, {
       body: deployment('bad', { app: 'other' }),

@@ -132,6 +132,29 @@ describe('kubectl against envtest', function () {
     expect(await kubectl('delete', 'namespace', ns)).to.contain('deleted');
   });
 
+  it('scales a deployment', async () => {
+    const file = await manifest('deployment', [
+      {
+        apiVersion: 'apps/v1',
+        kind: 'Deployment',
+        metadata: { name: 'web' },
+        spec: {
+          selector: { matchLabels: { app: 'web' } },
+          template: {
+            metadata: { labels: { app: 'web' } },
+            spec: { containers: [{ name: 'c', image: 'nginx' }] },
+          },
+        },
+      },
+    ]);
+    await kubectl('apply', '-f', file);
+    expect(await kubectl('scale', 'deployment', 'web', '--replicas=3')).to.contain('scaled');
+    expect(await kubectl('get', 'deployment', 'web', '-o', 'jsonpath={.spec.replicas}')).to.equal('3');
+    expect(await kubectl('get', 'deployments')).to.match(
+      /^NAME\s+READY\s+UP-TO-DATE\s+AVAILABLE\s+AGE\nweb\s+0\/3\s+0\s+0\s+\S+\n$/,
+    );
+  });
+
   it('applies a CRD and its custom resources', async () => {
     const group = `${env.namespace.replace(/[^a-z0-9]/g, '')}.example.com`;
     const crd = await manifest('crd', [

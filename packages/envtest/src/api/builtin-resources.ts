@@ -301,6 +301,7 @@ export const deployments = resourceType({
   categories: ['all'],
   statusSubresource: true,
   tracksGeneration: true,
+  scale: { specReplicasPath: '.spec.replicas', statusReplicasPath: '.status.replicas' },
   prepareCreate(object) {
     const spec = record(object, 'spec');
     spec['replicas'] ??= 1;

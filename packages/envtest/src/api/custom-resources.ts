@@ -3,7 +3,7 @@ import type { StatusCause } from './api-error.js';
 import { formatTime, isRecord } from './kube-object.js';
 import type { KubeObject } from './kube-object.js';
 import { resourceType } from './resource-type.js';
-import type { PrinterColumn, ResourceType } from './resource-type.js';
+import type { PrinterColumn, ResourceType, ScaleSubresource } from './resource-type.js';
 
 interface CrdNames {
   readonly plural: string;
@@ -108,6 +108,20 @@ export function establishCrd(crd: KubeObject): void {
   };
 }
 
+function scaleOf(value: unknown): { scale?: ScaleSubresource } {
+  if (!isRecord(value) || typeof value['specReplicasPath'] !== 'string') return {};
+  const statusReplicasPath =
+    typeof value['statusReplicasPath'] === 'string' ? value['statusReplicasPath'] : '.status.replicas';
+  const labelSelectorPath = value['labelSelectorPath'];
+  return {
+    scale: {
+      specReplicasPath: value['specReplicasPath'],
+      statusReplicasPath,
+      ...(typeof labelSelectorPath === 'string' ? { labelSelectorPath } : {}),
+    },
+  };
+}
+
 function printerColumns(value: unknown): PrinterColumn[] {
   if (!Array.isArray(value)) return [];
   return value.filter(isRecord).map((column) => ({
@@ -144,6 +158,7 @@ export function crdResourceTypes(crd: KubeObject): ResourceType[] {
         strategicMergePatch: false,
         custom: true,
         printerColumns: printerColumns(version['additionalPrinterColumns']),
+        ...scaleOf(subresources['scale']),
       });
     });
 }

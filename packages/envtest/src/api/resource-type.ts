@@ -1,6 +1,14 @@
 import type { QualifiedResource, StatusCause } from './api-error.js';
 import type { KubeObject } from './kube-object.js';
 
+/** Where a resource with a `scale` subresource keeps its replicas (simple JSONPaths). */
+export interface ScaleSubresource {
+  readonly specReplicasPath: string;
+  readonly statusReplicasPath: string;
+  /** Path of a label selector string; for Deployments the selector is built from matchLabels. */
+  readonly labelSelectorPath?: string;
+}
+
 /** One of a CRD's `additionalPrinterColumns`. */
 export interface PrinterColumn {
   readonly name: string;
@@ -48,6 +56,8 @@ export interface ResourceType extends QualifiedResource {
   readonly normalize?: (object: KubeObject) => void;
   /** True for resources served because of a CustomResourceDefinition. */
   readonly custom: boolean;
+  /** The `scale` subresource (autoscaling/v1 Scale), where the replica counts live. */
+  readonly scale?: ScaleSubresource;
   /** A CRD version's `additionalPrinterColumns`, shown by `kubectl get`. */
   readonly printerColumns: readonly PrinterColumn[];
 }

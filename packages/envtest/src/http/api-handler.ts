@@ -4,7 +4,7 @@ import { isRecord } from '../api/kube-object.js';
 import type { KubeObject } from '../api/kube-object.js';
 import { supportedFields } from '../api/object-service.js';
 import type { DeleteOptions, ObjectService } from '../api/object-service.js';
-import type { ResourceType } from '../api/resource-type.js';
+import type { ResourceType, ScaleSubresource } from '../api/resource-type.js';
 import { ADMIN_USER } from '../auth/token-authenticator.js';
 import type { TokenAuthenticator } from '../auth/token-authenticator.js';
 import type { Verb } from '../envtest.js';
@@ -28,6 +28,7 @@ import {
 import { mediaType, parseJson, readBody, sendError, sendJson, sendText, sleep } from './http-util.js';
 import { decodeProtobufObject } from './protobuf-decoder.js';
 import { parseRequestInfo } from './request-info.js';
+import { applyScale, scaleOf } from './scale.js';
 import { includeObjectParam, toTable, wantsTable } from './table.js';
 import type { ResourceRequestInfo } from './request-info.js';
 import type { WatchRegistry } from './watch-registry.js';
@@ -249,7 +250,10 @@ export class ApiHandler {
   #type(info: ResourceRequestInfo): ResourceType {
     const type = this.#context.service.registry.byPath(info.group, info.version, info.plural);
     if (!type) throw ApiError.resourceNotFound();
-    if (info.subresource !== undefined && (info.subresource !== 'status' || !type.statusSubresource)) {
+    const subresource = info.subresource;
+    const served =
+      subresource === 'status' ? type.statusSubresource : subresource === 'scale' && type.scale !== undefined;
+    if (subresource !== undefined && !served) {
       throw ApiError.resourceNotFound();
     }
     if (!type.namespaced && info.namespace !== undefined) throw ApiError.resourceNotFound();
@@ -272,6 +276,10 @@ export class ApiHandler {
     if (type.namespaced && namespace === undefined && verb !== 'list' && verb !== 'watch') {
       if (verb === 'create' || verb === 'deletecollection') throw ApiError.resourceNotFound();
       throw ApiError.resourceNotFound();
+    }
+    if (info.subresource === 'scale' && type.scale) {
+      await this.#scale(type, type.scale, namespace, name, verb, request, response, dryRun);
+      return;
     }
     switch (verb) {
       case 'get': {
@@ -543,6 +551,49 @@ export class ApiHandler {
       dryRun,
     );
     sendJson(response, 200, updated);
+  }
+
+  /** GET, PUT and PATCH of the `scale` subresource (autoscaling/v1 Scale). */
+  async #scale(
+    type: ResourceType,
+    scale: ScaleSubresource,
+    namespace: string | undefined,
+    name: string,
+    verb: Verb,
+    request: IncomingMessage,
+    response: ServerResponse,
+    dryRun: boolean,
+  ): Promise<void> {
+    const service = this.#context.service;
+    const current = service.get(type, namespace, name);
+    let body: unknown;
+    switch (verb) {
+      case 'get':
+        sendJson(response, 200, scaleOf(scale, current));
+        return;
+      case 'update':
+        body = await this.#readJson(request, response);
+        break;
+      case 'patch': {
+        const contentType = mediaType(request.headers['content-type']);
+        if (!PATCH_TYPES.has(contentType))
+          throw unsupportedMediaType(`the server does not support patch type ${contentType}`);
+        const patch = parseJson(await readBody(request, response));
+        const view = scaleOf(scale, current);
+        if (contentType === 'application/json-patch+json') body = jsonPatch(view, patch);
+        else body = mergePatch(view, patch);
+        break;
+      }
+      case 'create':
+      case 'delete':
+      case 'deletecollection':
+      case 'list':
+      case 'watch':
+        throw ApiError.methodNotSupported(type, verb);
+    }
+    const updated = applyScale(scale, current, body);
+    const { object } = service.update(type, namespace, name, updated, undefined, dryRun);
+    sendJson(response, 200, scaleOf(scale, object));
   }
 
   async #deleteOptions(

@@ -56,17 +56,29 @@ function resourceEntries(type: ResourceType): unknown[] {
     ...(type.shortNames.length > 0 ? { shortNames: type.shortNames } : {}),
     ...(type.categories.length > 0 ? { categories: type.categories } : {}),
   };
-  if (!type.statusSubresource) return [main];
-  return [
-    main,
-    {
+  const entries: unknown[] = [main];
+  const verbs = ['get', 'patch', 'update'];
+  if (type.statusSubresource) {
+    entries.push({
       name: `${type.plural}/status`,
       singularName: '',
       namespaced: type.namespaced,
       kind: type.kind,
-      verbs: ['get', 'patch', 'update'],
-    },
-  ];
+      verbs,
+    });
+  }
+  if (type.scale) {
+    entries.push({
+      name: `${type.plural}/scale`,
+      singularName: '',
+      namespaced: type.namespaced,
+      group: 'autoscaling',
+      version: 'v1',
+      kind: 'Scale',
+      verbs,
+    });
+  }
+  return entries;
 }
 
 /** `GET /api/v1` or `GET /apis/GROUP/VERSION`, or undefined when nothing is served there. */
