@@ -1,16 +1,16 @@
-import { CoreV1Api, V1ConfigMap, V1ObjectMeta, Watch } from '@kubernetes/client-node';
+import type { V1ConfigMap } from '@kubernetes/client-node';
 import { defaultIdentity } from '../defaults/default-identity.js';
 import { resolveNamespace } from '../defaults/default-namespace.js';
 import type { EventRecorder } from '../observability/event-recorder.js';
 import { KubernetesEventRecorder } from '../observability/kubernetes-event-recorder.js';
-import { lockRequestError, requestOptions, statusCodeOf } from './kube-request.js';
+import { lockRequestError, statusCodeOf } from './kube-request.js';
 import type { LockRequest } from './kube-request.js';
 import { watchLockObject } from './kube-watch.js';
 import { parseLeaderElectionAnnotation } from './leader-election-record.js';
 import type { LeaderElectionRecord } from './leader-election-record.js';
 import type { KubeLockOptions } from './lease-lock.js';
 import type { Lock, LockSnapshot, LockWatchHandlers } from './lock.js';
-import { reuseConnections } from '../kube/reuse-connections.js';
+import { KubeHttpClient } from '../kube/kube-http-client.js';
 
 /** The annotation older clients (client-go's ConfigMapLock, operator tools) keep the record in. */
 export const leaderAnnotation = 'control-plane.alpha.kubernetes.io/leader';
@@ -42,8 +42,9 @@ export class ConfigMapLock implements Lock {
   readonly namespace: string;
   readonly description: string;
   readonly eventRecorder?: EventRecorder;
-  private readonly api: CoreV1Api;
-  private readonly watcher: Watch;
+  private readonly client: KubeHttpClient;
+  /** The collection path; the object's path is `${collection}/${name}`. */
+  private readonly collection: string;
   private last: V1ConfigMap | undefined;
 
   /** @throws LeaderElectionError kind `noNamespace` when no namespace is given or found. */
@@ -52,9 +53,8 @@ export class ConfigMapLock implements Lock {
     this.namespace = resolveNamespace(`configmap ${options.name}`, options.namespace, options.namespaceFile);
     this.identity = options.identity ?? defaultIdentity();
     this.description = `configmap ${this.namespace}/${this.name}`;
-    const kubeConfig = reuseConnections(options.kubeConfig);
-    this.api = kubeConfig.makeApiClient(CoreV1Api);
-    this.watcher = new Watch(kubeConfig);
+    this.client = KubeHttpClient.for(options.kubeConfig);
+    this.collection = `/api/v1/namespaces/${encodeURIComponent(this.namespace)}/configmaps`;
     if (options.events ?? true) {
       this.eventRecorder = new KubernetesEventRecorder(
         options.kubeConfig,
@@ -68,6 +68,10 @@ export class ConfigMapLock implements Lock {
     return { lock: this.description, verb, resource: 'configmaps', namespace: this.namespace };
   }
 
+  private objectPath(): string {
+    return `${this.collection}/${encodeURIComponent(this.name)}`;
+  }
+
   private snapshot(configMap: V1ConfigMap): LockSnapshot {
     this.last = configMap;
     const annotation = configMap.metadata?.annotations?.[leaderAnnotation];
@@ -79,11 +83,8 @@ export class ConfigMapLock implements Lock {
 
   async get(signal: AbortSignal): Promise<LockSnapshot | undefined> {
     try {
-      const configMap = await this.api.readNamespacedConfigMap(
-        { name: this.name, namespace: this.namespace },
-        requestOptions(signal),
-      );
-      return this.snapshot(configMap);
+      const configMap = await this.client.request('GET', this.objectPath(), undefined, signal);
+      return this.snapshot(configMap as V1ConfigMap);
     } catch (error: unknown) {
       if (statusCodeOf(error) === 404 && !signal.aborted) return undefined;
       throw lockRequestError(error, this.request('get'), signal);
@@ -91,19 +92,17 @@ export class ConfigMapLock implements Lock {
   }
 
   async create(record: LeaderElectionRecord, signal: AbortSignal): Promise<LockSnapshot> {
-    const body = Object.assign(new V1ConfigMap(), {
+    const body = {
       apiVersion: 'v1',
       kind: 'ConfigMap',
-      metadata: Object.assign(new V1ObjectMeta(), {
+      metadata: {
         name: this.name,
         namespace: this.namespace,
         annotations: { [leaderAnnotation]: annotationOf(record) },
-      }),
-    });
+      },
+    };
     try {
-      return this.snapshot(
-        await this.api.createNamespacedConfigMap({ namespace: this.namespace, body }, requestOptions(signal)),
-      );
+      return this.snapshot((await this.client.request('POST', this.collection, body, signal)) as V1ConfigMap);
     } catch (error: unknown) {
       throw lockRequestError(error, this.request('create'), signal);
     }
@@ -115,10 +114,10 @@ export class ConfigMapLock implements Lock {
     signal: AbortSignal,
   ): Promise<LockSnapshot> {
     const base = this.last?.metadata?.resourceVersion === resourceVersion ? this.last : undefined;
-    const body = Object.assign(new V1ConfigMap(), base, {
+    const body = Object.assign({}, base, {
       apiVersion: 'v1',
       kind: 'ConfigMap',
-      metadata: Object.assign(new V1ObjectMeta(), base?.metadata, {
+      metadata: Object.assign({}, base?.metadata, {
         name: this.name,
         namespace: this.namespace,
         resourceVersion,
@@ -126,11 +125,8 @@ export class ConfigMapLock implements Lock {
       }),
     });
     try {
-      const configMap = await this.api.replaceNamespacedConfigMap(
-        { name: this.name, namespace: this.namespace, body },
-        requestOptions(signal),
-      );
-      return this.snapshot(configMap);
+      const configMap = await this.client.request('PUT', this.objectPath(), body, signal);
+      return this.snapshot(configMap as V1ConfigMap);
     } catch (error: unknown) {
       if (statusCodeOf(error) === 404 && !signal.aborted) {
         throw lockRequestError(
@@ -150,8 +146,8 @@ export class ConfigMapLock implements Lock {
   ): Promise<void> {
     return watchLockObject(
       {
-        watcher: this.watcher,
-        path: `/api/v1/namespaces/${encodeURIComponent(this.namespace)}/configmaps`,
+        watcher: this.client,
+        path: this.collection,
         name: this.name,
         request: this.request('watch'),
         toSnapshot: (object) => this.snapshot(object as V1ConfigMap),

@@ -6,7 +6,8 @@ import type { LockSnapshot, LockWatchHandlers } from './lock.js';
 
 /** What `watchLockObject` needs to know about the kind of lock object. */
 export interface WatchTarget {
-  readonly watcher: Watch;
+  /** client-node's `Watch`, or anything with its `watch` contract (e.g. `KubeHttpClient`). */
+  readonly watcher: Pick<Watch, 'watch'>;
   /** The collection path, e.g. `/apis/coordination.k8s.io/v1/namespaces/ns/leases`. */
   readonly path: string;
   readonly name: string;
@@ -24,8 +25,9 @@ function isTimeout(error: unknown): boolean {
 }
 
 /**
- * Watches one object (field selector on its name) with client-node's `Watch`, as `Lock.watch`
- * specifies. client-node 2.0.1 aborts a watch after 30 s without data: once established, that
+ * Watches one object (field selector on its name) with `target.watcher`, as `Lock.watch`
+ * specifies. The watcher (client-node 2.0.1's `Watch`, `KubeHttpClient`) ends a watch after 30 s
+ * without data with a `TimeoutError`: once established, that
  * counts as a quiet end (resolve), so the caller resumes from its last resourceVersion.
  */
 export function watchLockObject(

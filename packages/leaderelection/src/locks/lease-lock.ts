@@ -1,23 +1,16 @@
-import {
-  CoordinationV1Api,
-  V1Lease,
-  V1LeaseSpec,
-  V1MicroTime,
-  V1ObjectMeta,
-  Watch,
-} from '@kubernetes/client-node';
-import type { KubeConfig } from '@kubernetes/client-node';
+import { V1MicroTime } from '@kubernetes/client-node';
+import type { KubeConfig, V1Lease, V1LeaseSpec } from '@kubernetes/client-node';
 import { defaultIdentity } from '../defaults/default-identity.js';
 import { resolveNamespace } from '../defaults/default-namespace.js';
 import type { EventRecorder } from '../observability/event-recorder.js';
 import { KubernetesEventRecorder } from '../observability/kubernetes-event-recorder.js';
-import { lockRequestError, requestOptions, statusCodeOf } from './kube-request.js';
+import { lockRequestError, statusCodeOf } from './kube-request.js';
 import type { LockRequest } from './kube-request.js';
 import { watchLockObject } from './kube-watch.js';
 import { parseLeaderElectionRecord } from './leader-election-record.js';
 import type { LeaderElectionRecord } from './leader-election-record.js';
 import type { Lock, LockSnapshot, LockWatchHandlers } from './lock.js';
-import { reuseConnections } from '../kube/reuse-connections.js';
+import { KubeHttpClient } from '../kube/kube-http-client.js';
 
 /** Options of {@link LeaseLock} and `ConfigMapLock`. */
 export interface KubeLockOptions {
@@ -35,8 +28,9 @@ export interface KubeLockOptions {
   readonly events?: boolean;
 }
 
+/** The spec holding `record`, keeping `base`'s other fields. MicroTimes serialise with 6 fractional digits. */
 function toRecord(record: LeaderElectionRecord, base?: V1LeaseSpec): V1LeaseSpec {
-  const spec = Object.assign(new V1LeaseSpec(), base, {
+  const spec: V1LeaseSpec = Object.assign({}, base, {
     holderIdentity: record.holderIdentity,
     leaseDurationSeconds: record.leaseDurationSeconds,
     leaseTransitions: record.leaseTransitions,
@@ -53,8 +47,9 @@ export class LeaseLock implements Lock {
   readonly namespace: string;
   readonly description: string;
   readonly eventRecorder?: EventRecorder;
-  private readonly api: CoordinationV1Api;
-  private readonly watcher: Watch;
+  private readonly client: KubeHttpClient;
+  /** The collection path; the object's path is `${collection}/${name}`. */
+  private readonly collection: string;
   /** The object last read or written, to keep its other fields on update. */
   private last: V1Lease | undefined;
 
@@ -64,9 +59,8 @@ export class LeaseLock implements Lock {
     this.namespace = resolveNamespace(`lease ${options.name}`, options.namespace, options.namespaceFile);
     this.identity = options.identity ?? defaultIdentity();
     this.description = `lease ${this.namespace}/${this.name}`;
-    const kubeConfig = reuseConnections(options.kubeConfig);
-    this.api = kubeConfig.makeApiClient(CoordinationV1Api);
-    this.watcher = new Watch(kubeConfig);
+    this.client = KubeHttpClient.for(options.kubeConfig);
+    this.collection = `/apis/coordination.k8s.io/v1/namespaces/${encodeURIComponent(this.namespace)}/leases`;
     if (options.events ?? true) {
       this.eventRecorder = new KubernetesEventRecorder(
         options.kubeConfig,
@@ -80,6 +74,10 @@ export class LeaseLock implements Lock {
     return { lock: this.description, verb, resource: 'leases', namespace: this.namespace };
   }
 
+  private objectPath(): string {
+    return `${this.collection}/${encodeURIComponent(this.name)}`;
+  }
+
   private snapshot(lease: V1Lease): LockSnapshot {
     this.last = lease;
     return {
@@ -90,11 +88,8 @@ export class LeaseLock implements Lock {
 
   async get(signal: AbortSignal): Promise<LockSnapshot | undefined> {
     try {
-      const lease = await this.api.readNamespacedLease(
-        { name: this.name, namespace: this.namespace },
-        requestOptions(signal),
-      );
-      return this.snapshot(lease);
+      const lease = await this.client.request('GET', this.objectPath(), undefined, signal);
+      return this.snapshot(lease as V1Lease);
     } catch (error: unknown) {
       if (statusCodeOf(error) === 404 && !signal.aborted) return undefined;
       throw lockRequestError(error, this.request('get'), signal);
@@ -102,16 +97,14 @@ export class LeaseLock implements Lock {
   }
 
   async create(record: LeaderElectionRecord, signal: AbortSignal): Promise<LockSnapshot> {
-    const body = Object.assign(new V1Lease(), {
+    const body = {
       apiVersion: 'coordination.k8s.io/v1',
       kind: 'Lease',
-      metadata: Object.assign(new V1ObjectMeta(), { name: this.name, namespace: this.namespace }),
+      metadata: { name: this.name, namespace: this.namespace },
       spec: toRecord(record),
-    });
+    };
     try {
-      return this.snapshot(
-        await this.api.createNamespacedLease({ namespace: this.namespace, body }, requestOptions(signal)),
-      );
+      return this.snapshot((await this.client.request('POST', this.collection, body, signal)) as V1Lease);
     } catch (error: unknown) {
       throw lockRequestError(error, this.request('create'), signal);
     }
@@ -123,22 +116,19 @@ export class LeaseLock implements Lock {
     signal: AbortSignal,
   ): Promise<LockSnapshot> {
     const base = this.last?.metadata?.resourceVersion === resourceVersion ? this.last : undefined;
-    const body = Object.assign(new V1Lease(), {
+    const body = {
       apiVersion: 'coordination.k8s.io/v1',
       kind: 'Lease',
-      metadata: Object.assign(new V1ObjectMeta(), base?.metadata, {
+      metadata: Object.assign({}, base?.metadata, {
         name: this.name,
         namespace: this.namespace,
         resourceVersion,
       }),
       spec: toRecord(record, base?.spec),
-    });
+    };
     try {
-      const lease = await this.api.replaceNamespacedLease(
-        { name: this.name, namespace: this.namespace, body },
-        requestOptions(signal),
-      );
-      return this.snapshot(lease);
+      const lease = await this.client.request('PUT', this.objectPath(), body, signal);
+      return this.snapshot(lease as V1Lease);
     } catch (error: unknown) {
       // A replace of a deleted object is a create in disguise: report it as a conflict to re-read.
       if (statusCodeOf(error) === 404 && !signal.aborted) {
@@ -159,8 +149,8 @@ export class LeaseLock implements Lock {
   ): Promise<void> {
     return watchLockObject(
       {
-        watcher: this.watcher,
-        path: `/apis/coordination.k8s.io/v1/namespaces/${encodeURIComponent(this.namespace)}/leases`,
+        watcher: this.client,
+        path: this.collection,
         name: this.name,
         request: this.request('watch'),
         toSnapshot: (object) => this.snapshot(object as V1Lease),
