@@ -2,7 +2,7 @@ import { writeFile } from 'node:fs/promises';
 import { createServer as createHttpServer } from 'node:http';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
 import type { KubeConfig } from '@kubernetes/client-node';
 import { builtinResources, namespaces } from './api/builtin-resources.js';
 import { ObjectService } from './api/object-service.js';
@@ -85,6 +85,7 @@ export class EnvtestServer implements Envtest {
   readonly #crds: CrdController;
   readonly #watches = new WatchRegistry();
   readonly #hung = new Set<ServerResponse>();
+  readonly #sockets = new Set<Socket>();
   readonly #stopping = new AbortController();
   readonly faults: FaultTable;
   readonly counters = new RequestCounterTable();
@@ -236,6 +237,12 @@ export class EnvtestServer implements Envtest {
         server = createHttpsServer({ key: certificates.serverKey, cert: certificates.serverCert }, listener);
       }
       server.keepAliveTimeout = 30_000;
+      // Every TCP connection, also those still in their TLS handshake, which the HTTP server
+      // does not track and closeAllConnections() therefore misses.
+      server.on('connection', (socket: Socket) => {
+        this.#sockets.add(socket);
+        socket.once('close', () => this.#sockets.delete(socket));
+      });
       this.#server = server;
       await new Promise<void>((resolve, reject) => {
         server.once('error', reject);
@@ -288,6 +295,7 @@ export class EnvtestServer implements Envtest {
         });
       });
       server.closeAllConnections();
+      for (const socket of this.#sockets) socket.destroy();
       await closed;
     }
     this.#state = 'stopped';

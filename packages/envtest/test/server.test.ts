@@ -3,6 +3,7 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { EventEmitter } from 'node:events';
+import { connect } from 'node:net';
 import { CoreV1Api, KubeConfig } from '@kubernetes/client-node';
 import { EnvtestError, startEnvtest } from '@kubekit/envtest';
 import { useEnvtest } from '@kubekit/envtest/testing';
@@ -63,6 +64,18 @@ describe('startEnvtest', () => {
     expect(settled.sort()).to.deep.equal(['hung: failed', 'slow: failed']);
     await sleep(20);
     expect(process.getActiveResourcesInfo().filter((r) => r !== 'Timeout').length).to.be.at.most(before);
+  });
+
+  it('stop() also closes connections that never finished their TLS handshake', async () => {
+    const env = await startEnvtest();
+    const { port } = new URL(env.url);
+    const socket = connect(Number(port), '127.0.0.1');
+    await new Promise((resolve) => socket.once('connect', resolve));
+    const closed = new Promise((resolve) => socket.once('close', resolve));
+    const started = performance.now();
+    await env.stop();
+    await closed;
+    expect(performance.now() - started).to.be.lessThan(1000);
   });
 
   it('stop() during start waits for the start, then stops', async () => {
