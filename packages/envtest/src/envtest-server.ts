@@ -252,7 +252,10 @@ export class EnvtestServer implements Envtest {
         });
       });
       const address = server.address() as AddressInfo;
-      const host = address.address.includes(':') ? `[${address.address}]` : address.address;
+      // Bound to every interface: clients reach it on loopback, which the certificate names.
+      const reachable =
+        address.address === '0.0.0.0' ? '127.0.0.1' : address.address === '::' ? '::1' : address.address;
+      const host = reachable.includes(':') ? `[${reachable}]` : reachable;
       this.#url = `${this.#options.insecure ? 'http' : 'https'}://${host}:${address.port}`;
       this.#state = 'running';
     } catch (error) {

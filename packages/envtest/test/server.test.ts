@@ -106,6 +106,16 @@ describe('startEnvtest', () => {
     }
   });
 
+  it('is reached on loopback when asked to listen on every interface', async () => {
+    const env = await startEnvtest({ host: '0.0.0.0' });
+    try {
+      expect(env.url).to.match(/^https:\/\/127\.0\.0\.1:/);
+      await env.kubeConfig.makeApiClient(CoreV1Api).listNamespace();
+    } finally {
+      await env.stop();
+    }
+  });
+
   it('fails with startFailed when the port is taken', async () => {
     const first = await startEnvtest();
     let error: unknown;
