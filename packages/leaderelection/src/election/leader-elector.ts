@@ -31,6 +31,9 @@ interface Observation {
 
 type Verb = 'get' | 'create' | 'update';
 
+/** How many recent resourceVersions an elector remembers the first sighting of. */
+const firstSeenLimit = 16;
+
 /** The longest timer `setTimeout` accepts; "wait until woken" waits this long at most. */
 const maxTimer = 2_147_483_647;
 
@@ -83,6 +86,8 @@ export class LeaderElector implements Elector {
   private readonly leaderSubject = new BehaviorSubject<string | undefined>(undefined);
   private readonly wakeup = new Wakeup();
   private readonly pendingEvents = new Set<Promise<void>>();
+  /** resourceVersion → when we first saw it (the most recent few). */
+  private readonly firstSeen = new Map<string, number>();
 
   private stateValue: LeaderElectorState = 'idle';
   private observation: Observation | undefined;
@@ -586,7 +591,7 @@ export class LeaderElector implements Elector {
     ) {
       return;
     }
-    this.observation = { snapshot, observedAt: this.clock.now() };
+    this.observation = { snapshot, observedAt: this.firstSeenAt(snapshot) };
     const record = snapshot?.record;
     const holder = hasValidHolder(record) ? record.holderIdentity : undefined;
     if (snapshot !== undefined) this.checkRecord(record);
@@ -596,6 +601,25 @@ export class LeaderElector implements Elector {
       this.loseTerm(term, `${holder} holds the lock`);
     }
     this.wakeup.notify();
+  }
+
+  /**
+   * When we first saw this version of the lock: now, unless a stale answer (a reordered read, a
+   * late watch event) came in between and we are seeing the current version again. The record has
+   * been at that version at least since then, so expiry may count from then (and must, or every
+   * stale answer would restart the wait).
+   */
+  private firstSeenAt(snapshot: LockSnapshot | undefined): number {
+    const now = this.clock.now();
+    if (snapshot === undefined) return now;
+    const seen = this.firstSeen.get(snapshot.resourceVersion);
+    if (seen !== undefined) return seen;
+    this.firstSeen.set(snapshot.resourceVersion, now);
+    if (this.firstSeen.size > firstSeenLimit) {
+      const oldest = this.firstSeen.keys().next();
+      if (oldest.done !== true) this.firstSeen.delete(oldest.value);
+    }
+    return now;
   }
 
   /** Logs (once) a record that other software wrote in a form we cannot time. */

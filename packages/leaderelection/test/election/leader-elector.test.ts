@@ -7,6 +7,7 @@ import type {
   Leadership,
   Logger,
   Lock,
+  LockWatchHandlers,
   Term,
 } from '@kubekit/leaderelection';
 import { leaseTermOf } from '../support/lease-term-of.js';
@@ -173,6 +174,34 @@ describe('LeaderElector', () => {
       // observed at 2 ms (get answered), acquire sent at 15 002, answered at 15 004.
       expect(log[0]!.start).to.be.closeTo(15_004, 0.01);
       expect(log[0]!.term.epoch).to.equal(4);
+      await world.stopAll();
+    });
+
+    it('does not restart the expiry wait for a stale answer followed by the current version again', async () => {
+      const world = new SimWorld();
+      world.store.put(record('ghost', 15));
+      let handlers: LockWatchHandlers | undefined;
+      const tapWatch = (lock: Lock): Lock =>
+        Object.assign(Object.create(lock) as Lock, {
+          watch: (rv: string | undefined, h: LockWatchHandlers, signal: AbortSignal) => {
+            handlers = h;
+            return lock.watch(rv, h, signal);
+          },
+        });
+      const b = world.add('b', { ...fast, wrapLock: tapWatch });
+      const log = termLog(world, b);
+      b.start();
+      await world.advance(5_000);
+      const current = world.store.snapshot()!;
+      // A late answer from before (another version), then the current version once more.
+      handlers!.onEvent({
+        type: 'changed',
+        snapshot: { resourceVersion: 'older', record: record('ghost', 15) },
+      });
+      handlers!.onEvent({ type: 'changed', snapshot: current });
+      await world.advance(10_100);
+      expect(log).to.have.length(1);
+      expect(log[0]!.start).to.be.lessThan(15_100);
       await world.stopAll();
     });
 

@@ -1,5 +1,5 @@
 import { LeaderElector } from '@kubekit/leaderelection';
-import type { LeaderElectionRecord, LeaseTerm } from '@kubekit/leaderelection';
+import type { LeaderElectionRecord, LeaseTerm, Logger } from '@kubekit/leaderelection';
 import { leaseTermOf } from '../support/lease-term-of.js';
 import { Prng } from './prng.js';
 import { SimLock, SimLockStore, healthyNetwork } from './sim-lock-store.js';
@@ -30,6 +30,8 @@ export interface ScheduleOptions {
    * the algorithm tolerates); larger values must produce safety violations.
    */
   readonly rateSpread?: number;
+  /** Debugging: receives every candidate's log lines, prefixed with true time and name. */
+  readonly trace?: (line: string) => void;
 }
 
 /** One held term, as true-time interval [start, end): end follows `validUntil()` on the holder's clock. */
@@ -59,6 +61,15 @@ const timingsChoices = [
   { leaseDuration: 5_000, renewDeadline: 3_000, retryPeriod: 1_000 },
   { leaseDuration: 8_000, renewDeadline: 6_000, retryPeriod: 1_500 },
 ] as const;
+
+function traceLogger(trace: (line: string) => void, scheduler: VirtualScheduler, name: string): Logger {
+  const at =
+    (level: string) =>
+    (_fields: object, message: string): void => {
+      trace(`${scheduler.now.toFixed(3)} ${name} ${level} ${message}`);
+    };
+  return { debug: at('debug'), info: at('info'), warn: at('warn'), error: at('error') };
+}
 
 /** Bad or odd initial records: the elector must read all of them tolerantly. */
 function initialRecord(prng: Prng): LeaderElectionRecord | undefined | 'absent' {
@@ -141,6 +152,7 @@ export async function runSchedule(seed: number, options: ScheduleOptions = {}): 
       registry: null,
       eventRecorder: null,
       releaseOnCancel,
+      ...(options.trace === undefined ? {} : { logger: traceLogger(options.trace, scheduler, name) }),
     });
     const candidate: Candidate = {
       name,
