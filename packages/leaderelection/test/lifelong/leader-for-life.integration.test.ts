@@ -456,8 +456,13 @@ describe('LeaderForLifeElector on envtest (integration)', function () {
     const userB = unique('b');
     let b: Candidate;
     try {
-      // (No leader-Pod check within the virtual 30 s, so that no request is in flight as time jumps.)
-      b = start(userB, podB, lock, { initialBackoffMs: 120_000, maxBackoffMs: 120_000 });
+      // No leader-Pod check within the virtual 30 s, and no request timeout that the jump of
+      // virtual time could fire while a request is still in flight.
+      b = start(userB, podB, lock, {
+        initialBackoffMs: 120_000,
+        maxBackoffMs: 120_000,
+        requestTimeoutMs: 600_000,
+      });
       await eventually(
         () => env.counters.count({ user: userB, verb: 'watch', resource: 'configmaps' }) >= 1,
         2000,
