@@ -1,3 +1,4 @@
+import { wallClock } from './wall-clock.js';
 import { ApiError } from './api/api-error.js';
 import { namespaces, nodes, pods } from './api/builtin-resources.js';
 import { cloneJson, formatTime, isRecord } from './api/kube-object.js';
@@ -32,7 +33,7 @@ export class ClusterControlImpl implements ClusterControl {
   }
 
   setNodeReady(name: string, ready: 'True' | 'False' | 'Unknown'): Promise<void> {
-    const now = formatTime(Date.now());
+    const now = formatTime(wallClock());
     const existing = this.#service.find(nodes, undefined, name);
     const node: KubeObject =
       existing ??

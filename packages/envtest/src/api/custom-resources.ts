@@ -1,3 +1,4 @@
+import { wallClock } from '../wall-clock.js';
 import { invalidValue, requiredValue } from './api-error.js';
 import type { StatusCause } from './api-error.js';
 import { formatTime, isRecord } from './kube-object.js';
@@ -82,7 +83,7 @@ export function establishCrd(crd: KubeObject): void {
   const names = namesOf(spec);
   const versions: unknown[] = Array.isArray(spec['versions']) ? spec['versions'] : [];
   const storageVersion = versions.find((v) => isRecord(v) && v['storage'] === true);
-  const now = formatTime(Date.now());
+  const now = formatTime(wallClock());
   const condition = (type: string, reason: string, message: string): Record<string, string> => ({
     type,
     status: 'True',

@@ -1,3 +1,4 @@
+import { wallClock } from '../wall-clock.js';
 import { randomBytes, randomUUID } from 'node:crypto';
 import type { ObjectStore } from '../storage/object-store.js';
 import { FieldSelector } from '../selectors/field-selector.js';
@@ -233,7 +234,7 @@ export class ObjectService {
     if (this.#store.get(type.storageId, key)) throw ApiError.alreadyExists(type, name);
     this.#checkNamespace(type, namespace);
     meta.uid = randomUUID();
-    meta.creationTimestamp = formatTime(Date.now());
+    meta.creationTimestamp = formatTime(wallClock());
     delete meta.deletionTimestamp;
     delete meta.deletionGracePeriodSeconds;
     if (type.tracksGeneration) meta.generation = 1;
@@ -380,7 +381,7 @@ export class ObjectService {
     if (type.storageId === namespaces.storageId) {
       // The namespace controller (in the garbage collector) empties it, then removes it.
       if (meta.deletionTimestamp) return { object: this.view(type, old), removed: false };
-      meta.deletionTimestamp = formatTime(Date.now());
+      meta.deletionTimestamp = formatTime(wallClock());
       meta.deletionGracePeriodSeconds = 0;
       object['status'] = { ...(isRecord(object['status']) ? object['status'] : {}), phase: 'Terminating' };
       return {
@@ -400,7 +401,7 @@ export class ObjectService {
       }
     } else {
       const graceSeconds = Math.ceil(graceMs / 1000);
-      meta.deletionTimestamp = formatTime(Date.now() + graceSeconds * 1000);
+      meta.deletionTimestamp = formatTime(wallClock() + graceSeconds * 1000);
       meta.deletionGracePeriodSeconds = graceSeconds;
     }
     if (isRemovable(meta)) {

@@ -1,3 +1,4 @@
+import { clearTimeout, setTimeout } from 'node:timers';
 import { customResourceDefinitions } from '../api/builtin-resources.js';
 import { crdResourceTypes } from '../api/custom-resources.js';
 import type { ObjectService } from '../api/object-service.js';

@@ -1,3 +1,4 @@
+import { clearTimeout, setTimeout } from 'node:timers';
 import { namespaces } from '../api/builtin-resources.js';
 import { cloneJson, isRecord } from '../api/kube-object.js';
 import type { KubeObject, OwnerReference } from '../api/kube-object.js';

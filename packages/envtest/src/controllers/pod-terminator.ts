@@ -1,3 +1,4 @@
+import { clearTimeout, setImmediate, setTimeout } from 'node:timers';
 import { nodes, pods } from '../api/builtin-resources.js';
 import { isRecord } from '../api/kube-object.js';
 import type { KubeObject } from '../api/kube-object.js';

@@ -1,3 +1,4 @@
+import { wallClock } from '../wall-clock.js';
 import { isRecord } from '../api/kube-object.js';
 import type { KubeObject } from '../api/kube-object.js';
 import type { PrinterColumn, ResourceType } from '../api/resource-type.js';
@@ -252,7 +253,7 @@ export function toTable(
   withHeaders = true,
 ): unknown {
   const columns = columnsFor(type);
-  const now = Date.now();
+  const now = wallClock();
   return {
     kind: 'Table',
     apiVersion: 'meta.k8s.io/v1',

@@ -1,3 +1,4 @@
+import { clearInterval, clearTimeout, setInterval, setTimeout } from 'node:timers';
 import type { ServerResponse } from 'node:http';
 import type { KubeObject } from '../api/kube-object.js';
 import type { ObjectService } from '../api/object-service.js';

@@ -1,3 +1,4 @@
+import { wallClock } from '../wall-clock.js';
 import { webcrypto } from 'node:crypto';
 import 'reflect-metadata';
 import * as x509 from '@peculiar/x509';
@@ -31,8 +32,8 @@ function randomSerial(): string {
  */
 export async function generateCertificates(extraHosts: readonly string[] = []): Promise<ServerCertificates> {
   x509.cryptoProvider.set(webcrypto as unknown as Parameters<typeof x509.cryptoProvider.set>[0]);
-  const notBefore = new Date(Date.now() - 60_000);
-  const notAfter = new Date(Date.now() + 24 * 3600_000);
+  const notBefore = new Date(wallClock() - 60_000);
+  const notAfter = new Date(wallClock() + 24 * 3600_000);
   const [caKeys, serverKeys] = await Promise.all([
     webcrypto.subtle.generateKey(ALGORITHM, true, ['sign', 'verify']),
     webcrypto.subtle.generateKey(ALGORITHM, true, ['sign', 'verify']),
