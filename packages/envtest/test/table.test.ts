@@ -134,6 +134,19 @@ describe('envtest Table output (kubectl get)', () => {
     expect(await cells(`/api/v1/namespaces/${ns}/services`)).to.include('80/TCP');
     expect(await cells(`/apis/apps/v1/namespaces/${ns}/deployments`)).to.include('0/2');
     expect(await cells(`/api/v1/namespaces/${ns}/serviceaccounts`)).to.deep.equal([]);
+    await raw(env, 'POST', `/api/v1/namespaces/${ns}/events`, {
+      body: {
+        metadata: { name: 'e' },
+        involvedObject: { kind: 'Lease', name: 'lock', namespace: ns },
+        type: 'Normal',
+        reason: 'LeaderElection',
+        message: 'a became leader',
+        lastTimestamp: new Date(Date.now() - 65_000).toISOString(),
+      },
+    });
+    const event = await cells(`/api/v1/namespaces/${ns}/events`);
+    expect(event[0]).to.match(/^6\ds$/);
+    expect(event.slice(1)).to.deep.equal(['Normal', 'LeaderElection', 'lease/lock', 'a became leader', 'e']);
   });
 
   it('shows the additionalPrinterColumns of a CRD', async () => {

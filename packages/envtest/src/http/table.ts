@@ -216,6 +216,25 @@ function columnsFor(type: ResourceType): Column[] {
         column('Port(s)', servicePorts),
         AGE,
       ];
+    case '/events':
+      return [
+        column('Last Seen', (o, now) => {
+          const seen =
+            text(field(o, 'lastTimestamp'), '') ||
+            text(field(o, 'eventTime'), '') ||
+            (o.metadata.creationTimestamp ?? '');
+          const time = Date.parse(seen);
+          return Number.isNaN(time) ? '<unknown>' : humanDuration(now - time);
+        }),
+        column('Type', (o) => text(o['type'], '')),
+        column('Reason', (o) => text(o['reason'], '')),
+        column('Object', (o) => {
+          const kind = text(field(o, 'involvedObject', 'kind'), '').toLowerCase();
+          return `${kind}/${text(field(o, 'involvedObject', 'name'), '')}`;
+        }),
+        column('Message', (o) => text(o['message'], '')),
+        { ...NAME, priority: 1 },
+      ];
     case 'apps/deployments':
       return [
         NAME,
