@@ -7,7 +7,7 @@ import { ElectProcess } from '../../bench/support/elect-process.js';
 
 // Real `kubekit-elect` processes against the embedded API server, each as its own user.
 describe('kubekit-elect (processes on envtest)', function () {
-  this.timeout(30_000);
+  this.timeout(90_000);
   const env = useEnvtest({ users: ['a', 'b'] });
   let dir: string;
   let kubeconfig: string;
@@ -50,12 +50,12 @@ describe('kubekit-elect (processes on envtest)', function () {
 
   it('hands over on SIGTERM with --release-on-cancel, long before the lease could expire', async () => {
     const a = elect('a', '--release-on-cancel');
-    await a.next((e) => e.event === 'acquired', 0, 10_000);
+    await a.next((e) => e.event === 'acquired', 0, 30_000);
     const b = elect('b', '--release-on-cancel');
-    await b.next((e) => e.event === 'leader' && e.fields['leader'] === 'a', 0, 10_000);
+    await b.next((e) => e.event === 'leader' && e.fields['leader'] === 'a', 0, 30_000);
     a.kill('SIGTERM');
-    const released = await a.next((e) => e.event === 'released', 0, 10_000);
-    const acquired = await b.next((e) => e.event === 'acquired', 0, 10_000);
+    const released = await a.next((e) => e.event === 'released', 0, 30_000);
+    const acquired = await b.next((e) => e.event === 'acquired', 0, 30_000);
     expect(acquired.fields['epoch']).to.equal(1);
     // Well under the 1 s lease duration: the follower acted on the release, not on expiry.
     expect(acquired.at - released.at).to.be.below(500);
@@ -72,13 +72,13 @@ describe('kubekit-elect (processes on envtest)', function () {
       '-c',
       `echo a >> ${marker}; while [ ! -e ${go} ]; do sleep 0.02; done; exit 5`,
     );
-    await a.next((e) => e.event === 'acquired', 0, 10_000);
+    await a.next((e) => e.event === 'acquired', 0, 30_000);
     const b = elect('b', '--', 'sh', '-c', `echo b >> ${marker}; sleep 30`);
-    await b.next((e) => e.event === 'leader' && e.fields['leader'] === 'a', 0, 10_000);
+    await b.next((e) => e.event === 'leader' && e.fields['leader'] === 'a', 0, 30_000);
     writeFileSync(go, '');
     expect(await a.exited).to.equal(5);
     expect(a.events.map((e) => e.event)).to.include('released');
-    await b.next((e) => e.event === 'acquired', 0, 10_000);
+    await b.next((e) => e.event === 'acquired', 0, 30_000);
     for (let i = 0; i < 100 && !readFileSync(marker, 'utf8').includes('b'); i++) {
       await new Promise((resolve) => setTimeout(resolve, 20));
     }
@@ -88,12 +88,12 @@ describe('kubekit-elect (processes on envtest)', function () {
   it('stops the command when the leader is cut off from the API server', async () => {
     const pidFile = join(dir, 'pid');
     const a = elect('a', '--', 'sh', '-c', `echo $$ > ${pidFile}; exec sleep 30`);
-    await a.next((e) => e.event === 'acquired', 0, 10_000);
+    await a.next((e) => e.event === 'acquired', 0, 30_000);
     while (!existsSync(pidFile) || readFileSync(pidFile, 'utf8').trim() === '') {
       await new Promise((resolve) => setTimeout(resolve, 20));
     }
     env.faults.add({ user: 'a', partition: true });
-    const lost = await a.next((e) => e.event === 'lost', 0, 10_000);
+    const lost = await a.next((e) => e.event === 'lost', 0, 30_000);
     expect(String(lost.fields['reason'])).to.match(/renew/i);
     const pid = Number(readFileSync(pidFile, 'utf8'));
     for (let i = 0; i < 100; i++) {
