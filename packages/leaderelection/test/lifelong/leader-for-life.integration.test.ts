@@ -9,6 +9,7 @@ import {
   V1PodSpec,
   type KubeConfig,
 } from '@kubernetes/client-node';
+import type { Verb } from '@kubekit/envtest';
 import { useEnvtest } from '@kubekit/envtest/testing';
 import {
   KubernetesLifelongApi,
@@ -327,9 +328,10 @@ describe('LeaderForLifeElector on envtest (integration)', function () {
     const lockBefore = await admin.readNamespacedConfigMap({ name: lock, namespace: NS });
     const started = performance.now();
     const user = unique('restarted');
-    const restarted = start(user, pod, lock);
-    const term = await within(restarted.elector.whenLeading(), 500, 'leads again');
-    expect(performance.now() - started).to.be.below(200);
+    // With a minute of backoff, any waiting (for GC, for a retry) would show.
+    const restarted = start(user, pod, lock, { initialBackoffMs: 60_000, maxBackoffMs: 60_000 });
+    const term = await within(restarted.elector.whenLeading(), 1000, 'leads again');
+    expect(performance.now() - started).to.be.below(1000);
     expect(term.epoch).to.equal(firstTerm.epoch);
     const lockAfter = await admin.readNamespacedConfigMap({ name: lock, namespace: NS });
     expect(lockAfter.metadata?.uid).to.equal(lockBefore.metadata?.uid);
@@ -485,5 +487,48 @@ describe('LeaderForLifeElector on envtest (integration)', function () {
     await sleep(GC_DELAY_MS);
     await admin.deleteNamespacedPod({ name: podA, namespace: NS, gracePeriodSeconds: 0 });
     await within(b.elector.whenLeading(), GC_DELAY_MS + 1000, 'b leads through the restarted watch');
+  });
+
+  it("works with exactly the README's RBAC (nodes not at all without forced takeover)", async () => {
+    const verbs: readonly Verb[] = [
+      'get',
+      'list',
+      'watch',
+      'create',
+      'update',
+      'patch',
+      'delete',
+      'deletecollection',
+    ];
+    const allowed: Readonly<Record<string, readonly Verb[]>> = {
+      pods: ['get', 'delete'],
+      configmaps: ['get', 'create', 'delete', 'list', 'watch'],
+      nodes: [],
+    };
+    const restrict = (user: string): void => {
+      env.addUser(user);
+      for (const [resource, granted] of Object.entries(allowed)) {
+        for (const verb of verbs) {
+          if (!granted.includes(verb)) env.faults.add({ user, verb, resource, error: { code: 403 } });
+        }
+      }
+    };
+    const node = unique('node');
+    await createNode(node);
+    const lock = unique('lock');
+    const [podA, podB] = [unique('op-a'), unique('op-b')];
+    await createPod(podA, node);
+    await createPod(podB, node);
+    const [userA, userB] = [unique('a'), unique('b')];
+    restrict(userA);
+    restrict(userB);
+    const a = start(userA, podA, lock);
+    await within(a.elector.whenLeading(), 2000, 'a leads');
+    const b = start(userB, podB, lock);
+    await eventually(() => b.leaders.includes(podA), 2000, 'b follows');
+    await env.cluster.setPodStatus(NS, podA, { phase: 'Failed', reason: 'Evicted' });
+    await within(b.elector.whenLeading(), 400 + GC_DELAY_MS + 1000, 'b leads');
+    expect(a.errors).to.deep.equal([]);
+    expect(b.errors).to.deep.equal([]);
   });
 });
