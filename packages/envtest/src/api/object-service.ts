@@ -213,11 +213,18 @@ export class ObjectService {
   }
 
   /**
-   * Creates an object from a request body (already checked against the URL).
+   * Creates an object from a request body (already checked against the URL). With `owned`, the
+   * caller hands over a fresh `body` that nobody else holds, and it becomes the stored object.
    * @throws ApiError 409 AlreadyExists, 422 Invalid, 404 for a missing namespace.
    */
-  create(type: ResourceType, namespace: string | undefined, body: KubeObject, dryRun = false): KubeObject {
-    const object = cloneJson(body);
+  create(
+    type: ResourceType,
+    namespace: string | undefined,
+    body: KubeObject,
+    dryRun = false,
+    owned = false,
+  ): KubeObject {
+    const object = owned ? body : cloneJson(body);
     object.apiVersion = type.apiVersion;
     object.kind = type.kind;
     const meta: ObjectMeta = isRecord(object.metadata) ? object.metadata : {};
@@ -245,7 +252,8 @@ export class ObjectService {
   }
 
   /**
-   * Replaces an object (PUT), or only its status when `subresource` is `status`.
+   * Replaces an object (PUT), or only its status when `subresource` is `status`. With `owned`, as
+   * for `create`, a fresh `body` is stored without a copy.
    * @returns the stored object and whether it was created (PUT of a missing Lease).
    * @throws ApiError 404, 409 Conflict on a stale resourceVersion, 422.
    */
@@ -256,15 +264,16 @@ export class ObjectService {
     body: KubeObject,
     subresource: 'status' | undefined,
     dryRun = false,
+    owned = false,
   ): { object: KubeObject; created: boolean } {
     const key = objectKey(type.namespaced ? namespace : undefined, name);
     const old = this.#store.get(type.storageId, key);
     const sentVersion = body.metadata.resourceVersion;
     if (!old) {
       if (!type.allowCreateOnUpdate || subresource) throw ApiError.notFound(type, name);
-      const fresh = cloneJson(body);
+      const fresh = owned ? body : cloneJson(body);
       delete fresh.metadata.resourceVersion;
-      return { object: this.create(type, namespace, fresh, dryRun), created: true };
+      return { object: this.create(type, namespace, fresh, dryRun, true), created: true };
     }
     if (!sentVersion && !type.allowUnconditionalUpdate) {
       throw ApiError.invalid(type, name, [
@@ -286,7 +295,7 @@ export class ObjectService {
       object = cloneJson(old);
       object['status'] = cloneJson(body['status']);
     } else {
-      object = cloneJson(body);
+      object = owned ? body : cloneJson(body);
       object.apiVersion = old.apiVersion;
       object.kind = type.kind;
       if (type.statusSubresource) {

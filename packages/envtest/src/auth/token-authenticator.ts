@@ -1,4 +1,4 @@
-import { randomBytes, timingSafeEqual } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 
 /** The user every request of the default kubeconfig context acts as. */
 export const ADMIN_USER = 'admin';
@@ -33,11 +33,7 @@ export class TokenAuthenticator {
   /** The user of an `Authorization` header, or undefined when it is missing or not a known token. */
   authenticate(header: string | undefined): string | undefined {
     if (!header?.startsWith('Bearer ')) return undefined;
-    const token = header.slice(7).trim();
-    const user = this.#tokens.get(token);
-    if (user === undefined) return undefined;
-    const expected = Buffer.from(this.#users.get(user) ?? '');
-    const given = Buffer.from(token);
-    return expected.length === given.length && timingSafeEqual(expected, given) ? user : undefined;
+    // A hash lookup: a test server's tokens need no defence against timing attacks.
+    return this.#tokens.get(header.slice(7).trim());
   }
 }

@@ -54,6 +54,7 @@ export interface ApiHandlerContext {
   admin(path: string, request: IncomingMessage, response: ServerResponse): Promise<void>;
 }
 
+const NO_QUERY = new URLSearchParams();
 const PUBLIC_PATHS = /^\/(healthz|livez|readyz|version)(\/.*)?$/;
 // kube-apiserver also accepts YAML, and protobuf for every built-in kind; envtest reads JSON, and
 // protobuf only for what kubectl's imperative create commands send. It says so.
@@ -139,7 +140,7 @@ export class ApiHandler {
     const url = request.url ?? '/';
     const queryStart = url.indexOf('?');
     const path = queryStart < 0 ? url : url.slice(0, queryStart);
-    const query = new URLSearchParams(queryStart < 0 ? '' : url.slice(queryStart + 1));
+    const query = queryStart < 0 ? NO_QUERY : new URLSearchParams(url.slice(queryStart + 1));
     const user = this.#authenticate(request, path);
     if (path === '/_envtest' || path.startsWith('/_envtest/')) {
       if (user !== ADMIN_USER)
@@ -316,14 +317,14 @@ export class ApiHandler {
       case 'create': {
         if (info.subresource !== undefined) throw ApiError.methodNotSupported(type, 'create');
         const body = await this.#readObject(type, request, response, namespace);
-        sendJson(response, 201, service.create(type, namespace, body, dryRun));
+        sendJson(response, 201, service.create(type, namespace, body, dryRun, true));
         return;
       }
       case 'update': {
         const body = await this.#readObject(type, request, response, namespace);
         this.#checkName(body, name);
         const subresource = info.subresource === 'status' ? 'status' : undefined;
-        const { object, created } = service.update(type, namespace, name, body, subresource, dryRun);
+        const { object, created } = service.update(type, namespace, name, body, subresource, dryRun, true);
         sendJson(response, created ? 201 : 200, object);
         return;
       }
@@ -592,7 +593,7 @@ export class ApiHandler {
         throw ApiError.methodNotSupported(type, verb);
     }
     const updated = applyScale(scale, current, body);
-    const { object } = service.update(type, namespace, name, updated, undefined, dryRun);
+    const { object } = service.update(type, namespace, name, updated, undefined, dryRun, true);
     sendJson(response, 200, scaleOf(scale, object));
   }
 

@@ -13,12 +13,16 @@ export function sendJson(
   headers: Readonly<Record<string, string>> = {},
 ): void {
   const text = JSON.stringify(body);
-  response.writeHead(code, {
-    'Content-Type': 'application/json',
-    'Cache-Control': 'no-cache, private',
-    'Content-Length': Buffer.byteLength(text),
-    ...headers,
-  });
+  const head = [
+    'Content-Type',
+    'application/json',
+    'Cache-Control',
+    'no-cache, private',
+    'Content-Length',
+    String(Buffer.byteLength(text)),
+  ];
+  for (const [name, value] of Object.entries(headers)) head.push(name, value);
+  response.writeHead(code, head);
   response.end(text);
 }
 

@@ -86,7 +86,8 @@ export class ObjectStore {
     else bucket.objects.set(key, object);
     const event: StoreEvent = { type, storageId, key, object, previous, resourceVersion: this.#revision };
     bucket.history.push(event);
-    if (bucket.history.length > this.#historySize) {
+    // Trimmed in batches (amortised O(1)): between historySize and 1.5 × historySize are kept.
+    if (bucket.history.length > this.#historySize + (this.#historySize >> 1)) {
       const dropped = bucket.history.splice(0, bucket.history.length - this.#historySize);
       const last = dropped[dropped.length - 1];
       if (last) bucket.compactedRevision = last.resourceVersion;
