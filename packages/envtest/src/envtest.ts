@@ -20,7 +20,10 @@ export interface EnvtestOptions {
   readonly podGracePeriodMs?: number;
   /** Interval of BOOKMARK events on watches that allow them, in ms. Default 1000. */
   readonly bookmarkIntervalMs?: number;
-  /** Changes kept per resource for watches to resume from (at least this many, at most 1.5 times); older ones are 410 Expired. Default 10000. */
+  /**
+   * Changes kept per resource for watches to resume from (at least this many, at most 1.5 times
+   * as many); a watch from an older resourceVersion gets 410 Expired. Default 10000.
+   */
   readonly watchHistorySize?: number;
 }
 
