@@ -76,7 +76,10 @@ export class PodTerminator implements PodTerminationHook {
     const service = this.#service;
     if (!service || !this.#running) return;
     const pod = service.find(pods, entry.namespace, entry.name);
-    if (pod?.metadata.uid !== entry.uid || !pod.metadata.deletionTimestamp) return;
+    if (pod?.metadata.uid !== entry.uid || !pod.metadata.deletionTimestamp) {
+      this.#waiting.delete(entry.uid); // force-deleted meanwhile
+      return;
+    }
     if (isNodeDead(service.find(nodes, undefined, entry.node))) {
       this.#waiting.set(entry.uid, entry);
       return;
