@@ -130,7 +130,7 @@ export class GarbageCollector {
     const found: [ResourceType, KubeObject][] = [];
     for (const type of this.#service.registry.storages()) {
       if (owner.metadata.namespace && !type.namespaced) continue;
-      const candidates = this.#service.store.list(
+      const candidates = this.#service.store.scan(
         type.storageId,
         type.namespaced ? owner.metadata.namespace : undefined,
       );
@@ -208,7 +208,7 @@ export class GarbageCollector {
   #emptyNamespace(namespace: string): void {
     for (const type of this.#service.registry.storages()) {
       if (!type.namespaced) continue;
-      for (const object of this.#service.store.list(type.storageId, namespace)) {
+      for (const object of this.#service.store.scan(type.storageId, namespace)) {
         if (object.metadata.deletionTimestamp) continue;
         try {
           this.#service.delete(type, namespace, object.metadata.name ?? '', {
@@ -227,7 +227,7 @@ export class GarbageCollector {
     if (!ns?.metadata.deletionTimestamp) return;
     const empty = this.#service.registry
       .storages()
-      .every((type) => !type.namespaced || this.#service.store.list(type.storageId, namespace).length === 0);
+      .every((type) => !type.namespaced || this.#service.store.scan(type.storageId, namespace).length === 0);
     if (empty) this.#service.purge(namespaces, ns);
   }
 }

@@ -68,9 +68,12 @@ export class ObjectStore {
     return entries.map(([, object]) => object);
   }
 
-  /** Number of objects of a resource. */
-  size(storageId: string): number {
-    return this.#buckets.get(storageId)?.objects.size ?? 0;
+  /** Every object of a resource (of one namespace if given), unsorted: for scans. */
+  scan(storageId: string, namespace?: string): KubeObject[] {
+    const bucket = this.#buckets.get(storageId);
+    if (!bucket) return [];
+    const all = [...bucket.objects.values()];
+    return namespace === undefined ? all : all.filter((object) => object.metadata.namespace === namespace);
   }
 
   /**
