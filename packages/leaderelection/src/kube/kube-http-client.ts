@@ -1,7 +1,10 @@
-import * as http from 'node:http';
-import * as https from 'node:https';
-import { ApiException } from '@kubernetes/client-node';
+import { STATUS_CODES } from 'node:http';
+import type { IncomingHttpHeaders } from 'node:http';
+import type * as https from 'node:https';
+import { ApiException, HttpMethod, RequestContext } from '@kubernetes/client-node';
 import type { KubeConfig } from '@kubernetes/client-node';
+import { Pool } from 'undici';
+import type { Dispatcher } from 'undici';
 
 /** The methods the locks use. */
 export type KubeHttpMethod = 'GET' | 'POST' | 'PUT';
@@ -22,20 +25,26 @@ const userAgent = 'kubekit-leaderelection';
 interface Endpoint {
   /** The TLS options the pools were built with; when authentication yields others, new pools are built. */
   readonly tls: Readonly<https.AgentOptions>;
-  readonly secure: boolean;
-  readonly hostname: string;
-  readonly port: string;
+  /** E.g. `https://10.0.0.1:6443`. */
+  readonly origin: string;
   /** The server URL's path (without a trailing slash), prefixed to every request path. */
   readonly basePath: string;
-  readonly requests: http.Agent;
-  readonly watches: http.Agent;
+  readonly requests: Dispatcher;
+  readonly watches: Dispatcher;
 }
 
 /** What one request needs, resolved afresh each time (tokens rotate). */
 interface Prepared {
   readonly endpoint: Endpoint;
   readonly headers: Record<string, string>;
-  readonly auth: string | undefined;
+}
+
+/** Receives one response. */
+interface Sink {
+  start(statusCode: number, headers: IncomingHttpHeaders, statusMessage: string | undefined): void;
+  data(chunk: Buffer): void;
+  end(): void;
+  error(error: Error): void;
 }
 
 const tlsFields = [
@@ -58,45 +67,53 @@ function sameTls(a: Readonly<https.AgentOptions>, b: Readonly<https.AgentOptions
   return tlsFields.every((field) => sameValue(a[field], b[field]));
 }
 
-function headersOf(response: http.IncomingMessage): Record<string, string> {
-  const headers: Record<string, string> = {};
-  for (const [name, value] of Object.entries(response.headers)) {
-    if (value !== undefined) headers[name] = Array.isArray(value) ? value.join(', ') : value;
+function headersOf(headers: IncomingHttpHeaders): Record<string, string> {
+  const flat: Record<string, string> = {};
+  for (const [name, value] of Object.entries(headers)) {
+    if (value !== undefined) flat[name] = Array.isArray(value) ? value.join(', ') : value;
   }
-  return headers;
+  return flat;
 }
 
-function apiException(response: http.IncomingMessage, body: string): ApiException<string> {
-  const code = response.statusCode ?? 500;
-  return new ApiException<string>(
-    code,
-    response.statusMessage ?? http.STATUS_CODES[code] ?? 'error',
-    body,
-    headersOf(response),
-  );
+function apiException(
+  statusCode: number,
+  headers: IncomingHttpHeaders,
+  statusMessage: string | undefined,
+  body: string,
+): ApiException<string> {
+  const message =
+    statusMessage !== undefined && statusMessage !== '' ? statusMessage : STATUS_CODES[statusCode];
+  return new ApiException<string>(statusCode, message ?? 'error', body, headersOf(headers));
 }
 
-function isConnectionReset(error: unknown): boolean {
-  return (error as { code?: unknown } | null)?.code === 'ECONNRESET';
+/** A connection that broke before any answer came: the request may be sent once more. */
+function isBrokenConnection(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code;
+  return code === 'UND_ERR_SOCKET' || code === 'ECONNRESET';
+}
+
+class AbortError extends Error {
+  override readonly name = 'AbortError';
 }
 
 const clients = new WeakMap<KubeConfig, KubeHttpClient>();
 
 /**
  * A lean HTTP client for the lock objects' hot path (one conditional PUT per elector per
- * retryPeriod, one watch per elector): node:https with keep-alive connections pooled per cluster
- * and user, JSON bodies, no generated API layer. client-node still does what it is good at:
- * each request is authenticated with `kubeConfig.applyToHTTPSOptions` (bearer tokens, token files,
- * exec and auth-provider plugins, basic auth, impersonation), so rotating credentials keep
- * working; TLS material is kept with the connection pools and new pools are built when it changes
- * (e.g. an exec plugin's rotated client certificate). Through a proxy (`proxyUrl`) it uses
- * client-node's proxy agent. Failures are what client-node's generated API throws: an HTTP error
- * is an `ApiException(code, message, body, headers)` whose body is the server's Status as a
- * string; a network failure is the socket's error; an aborted request rejects with an
+ * retryPeriod, one watch per elector): undici's dispatcher API (no fetch, no web streams, no
+ * generated API layer) over keep-alive connections pooled per cluster and user, JSON bodies.
+ * client-node still does what it is good at: each request is authenticated with
+ * `kubeConfig.applyToHTTPSOptions` (bearer tokens, token files, exec and auth-provider plugins,
+ * basic auth, impersonation), so rotating credentials keep working; TLS material is kept with
+ * the pools, and new pools are built when it changes (e.g. an exec plugin's rotated client
+ * certificate). Through a proxy (`proxyUrl`) it uses the dispatcher client-node builds for it,
+ * once. Failures are what client-node's generated API throws: an HTTP error is an
+ * `ApiException(code, message, body, headers)` whose body is the server's Status as a string; a
+ * network failure is the connection's error (no numeric code); an aborted request rejects with an
  * `AbortError` once its signal aborts.
  *
  * Use {@link KubeHttpClient.for}: one client per KubeConfig, so all locks built from the same
- * KubeConfig share connections.
+ * KubeConfig share connections. Idle connections close after 30 s.
  */
 export class KubeHttpClient {
   private readonly endpoints = new Map<string, Endpoint>();
@@ -115,9 +132,10 @@ export class KubeHttpClient {
 
   /**
    * Sends one request with a JSON body (if any) and resolves with the parsed JSON answer of a 2xx
-   * response. Rejects with `ApiException` for any other status, with the socket's error when the
-   * connection fails (a request that found its reused keep-alive connection closed by the server
-   * is sent once more on a new one), and with an `AbortError` when `signal` aborts.
+   * response. Rejects with `ApiException` for any other status, with the connection's error when
+   * it fails (a request whose connection broke before any answer is sent once more, on a new
+   * one: the locks' writes are compare-and-swaps, so a repeat that already landed is a 409), and
+   * with an `AbortError` (cause: the signal's reason) as soon as `signal` aborts.
    * @param path the request path with its query, e.g. `/apis/coordination.k8s.io/v1/namespaces/ns/leases/x`.
    */
   async request(method: KubeHttpMethod, path: string, body: unknown, signal: AbortSignal): Promise<unknown> {
@@ -126,8 +144,7 @@ export class KubeHttpClient {
     try {
       return await this.send(prepared, method, path, payload, signal);
     } catch (error: unknown) {
-      // A keep-alive connection the server closed as we reused it: the request never got an answer.
-      if (!isConnectionReset(error) || !(error as { reusedSocket?: boolean }).reusedSocket) throw error;
+      if (signal.aborted || !isBrokenConnection(error)) throw error;
       return await this.send(prepared, method, path, payload, signal);
     }
   }
@@ -138,7 +155,8 @@ export class KubeHttpClient {
    * the watch failed; `callback` gets each newline-delimited event (unparseable lines are
    * skipped); `done` is called exactly once: `null` when the server ends the stream, a
    * `TimeoutError` `DOMException` after 30 s without data (or without an answer), an
-   * `ApiException` for a non-200 answer, the connection's error when it breaks.
+   * `ApiException` for a non-200 answer, the connection's error when it breaks, the abort reason
+   * when the controller aborts.
    */
   async watch(
     path: string,
@@ -161,24 +179,20 @@ export class KubeHttpClient {
     return new Promise<AbortController>((resolve) => {
       let finished = false;
       let timedOut = false;
-      const request = this.open(
-        prepared,
-        'GET',
-        `${path}?${search}`,
-        undefined,
-        undefined,
-        prepared.endpoint.watches,
-      );
+      let text = '';
+      let status = 0;
+      let failure: { headers: IncomingHttpHeaders; message: string | undefined } | undefined;
       const finish = (error: unknown): void => {
         if (finished) return;
         finished = true;
         clearTimeout(timer);
         controller.signal.removeEventListener('abort', onAbort);
-        // A stream the server ended leaves its connection to the pool; any other end closes it.
-        if (error !== null) request.destroy();
+        if (error !== null) exchange.abort(error instanceof Error ? error : new AbortError('watch ended'));
         resolve(controller);
         done(timedOut ? new DOMException('The operation was aborted due to timeout', 'TimeoutError') : error);
       };
+      /** Read afresh (callbacks may finish the watch). */
+      const ended = (): boolean => finished;
       const onAbort = (): void => {
         finish(controller.signal.reason);
       };
@@ -188,48 +202,49 @@ export class KubeHttpClient {
       }, watchInactivityMs);
       timer.unref();
       controller.signal.addEventListener('abort', onAbort, { once: true });
-      request.on('error', finish);
-      request.on('response', (response) => {
-        response.setEncoding('utf8');
-        let text = '';
-        if (response.statusCode !== 200) {
-          response.on('data', (chunk: string) => {
-            text += chunk;
-          });
-          response.on('end', () => {
-            finish(apiException(response, text));
-          });
-          response.on('error', finish);
-          return;
-        }
-        timer.refresh();
-        resolve(controller);
-        response.on('data', (chunk: string) => {
-          timer.refresh();
-          text += chunk;
-          let newline = text.indexOf('\n');
-          while (newline >= 0 && !finished) {
-            const line = text.slice(0, newline);
-            text = text.slice(newline + 1);
-            newline = text.indexOf('\n');
-            let event: { type?: unknown; object?: unknown };
-            try {
-              event = JSON.parse(line) as { type?: unknown; object?: unknown };
-            } catch {
-              continue;
+      const exchange = this.exchange(
+        prepared,
+        'GET',
+        `${path}?${search}`,
+        undefined,
+        prepared.endpoint.watches,
+        {
+          start: (statusCode, headers, statusMessage) => {
+            status = statusCode;
+            if (statusCode !== 200) {
+              failure = { headers, message: statusMessage };
+              return;
             }
-            callback(String(event.type), event.object, event);
-          }
-        });
-        response.on('end', () => {
-          finish(null);
-        });
-        response.on('error', finish);
-        response.on('close', () => {
-          if (!response.complete) finish(new Error('the watch connection closed before the stream ended'));
-        });
-      });
-      request.end();
+            timer.refresh();
+            resolve(controller);
+          },
+          data: (chunk) => {
+            if (ended()) return;
+            text += chunk.toString('utf8');
+            if (failure !== undefined) return;
+            timer.refresh();
+            let newline = text.indexOf('\n');
+            while (newline >= 0 && !ended()) {
+              const line = text.slice(0, newline);
+              text = text.slice(newline + 1);
+              newline = text.indexOf('\n');
+              let event: { type?: unknown; object?: unknown };
+              try {
+                event = JSON.parse(line) as { type?: unknown; object?: unknown };
+              } catch {
+                continue;
+              }
+              callback(String(event.type), event.object, event);
+            }
+          },
+          end: () => {
+            finish(
+              failure === undefined ? null : apiException(status, failure.headers, failure.message, text),
+            );
+          },
+          error: finish,
+        },
+      );
     });
   }
 
@@ -240,9 +255,12 @@ export class KubeHttpClient {
     if (cluster === null) throw new Error('the kubeconfig has no current cluster');
     const options: https.RequestOptions = {};
     await kubeConfig.applyToHTTPSOptions(options);
-    const headers: Record<string, string> = {};
+    const headers: Record<string, string> = { Accept: 'application/json', 'User-Agent': userAgent };
     for (const [name, value] of Object.entries(options.headers ?? {})) {
       if (value !== undefined) headers[name] = String(value);
+    }
+    if (typeof options.auth === 'string') {
+      headers['Authorization'] = `Basic ${Buffer.from(options.auth).toString('base64')}`;
     }
     const key = JSON.stringify([cluster.name, kubeConfig.getCurrentUser()?.name ?? '']);
     const tls: https.AgentOptions = {};
@@ -252,32 +270,35 @@ export class KubeHttpClient {
     let endpoint = this.endpoints.get(key);
     if (endpoint === undefined || !sameTls(endpoint.tls, tls)) {
       const url = new URL(cluster.server);
-      const secure = url.protocol === 'https:';
-      const proxied = cluster.proxyUrl !== undefined && cluster.proxyUrl !== '';
-      const pool = (maxSockets: number): http.Agent => {
-        if (proxied && options.agent instanceof http.Agent) return options.agent;
-        const agentOptions = {
-          keepAlive: true,
-          keepAliveMsecs: 30_000,
-          maxSockets,
-          maxFreeSockets: Math.min(maxSockets, 256),
-          scheduling: 'lifo' as const,
-          timeout: idleSocketMs,
-        };
-        return secure ? new https.Agent({ ...tls, ...agentOptions }) : new http.Agent(agentOptions);
-      };
-      endpoint = {
-        tls,
-        secure,
-        hostname: url.hostname.replace(/^\[(.*)\]$/, '$1'),
-        port: url.port,
-        basePath: url.pathname.replace(/\/+$/, ''),
-        requests: pool(maxRequestSockets),
-        watches: pool(Infinity),
-      };
+      let requests: Dispatcher;
+      let watches: Dispatcher;
+      if (cluster.proxyUrl !== undefined && cluster.proxyUrl !== '') {
+        // client-node knows every kind of proxy (HTTP, HTTPS, SOCKS): use its dispatcher, once.
+        const context = new RequestContext(cluster.server, HttpMethod.GET);
+        await kubeConfig.applySecurityAuthentication(context);
+        const proxy = context.getDispatcher();
+        if (proxy === undefined)
+          throw new Error(`cluster ${cluster.name}: no dispatcher for proxy ${cluster.proxyUrl}`);
+        requests = proxy;
+        watches = proxy;
+      } else {
+        const connect = { ...tls, keepAlive: true, keepAliveInitialDelay: 30_000 } as Record<string, unknown>;
+        requests = new Pool(url.origin, {
+          connect,
+          connections: maxRequestSockets,
+          keepAliveTimeout: idleSocketMs,
+        });
+        watches = new Pool(url.origin, {
+          connect,
+          keepAliveTimeout: idleSocketMs,
+          headersTimeout: 0,
+          bodyTimeout: 0,
+        });
+      }
+      endpoint = { tls, origin: url.origin, basePath: url.pathname.replace(/\/+$/, ''), requests, watches };
       this.endpoints.set(key, endpoint);
     }
-    return { endpoint, headers, auth: options.auth ?? undefined };
+    return { endpoint, headers };
   }
 
   private send(
@@ -288,21 +309,35 @@ export class KubeHttpClient {
     signal: AbortSignal,
   ): Promise<unknown> {
     return new Promise<unknown>((resolve, reject) => {
-      const request = this.open(prepared, method, path, payload, signal, prepared.endpoint.requests);
-      request.on('error', (error: Error) => {
-        reject(Object.assign(error, { reusedSocket: request.reusedSocket }));
-      });
-      request.on('response', (response) => {
-        response.setEncoding('utf8');
-        let text = '';
-        response.on('data', (chunk: string) => {
-          text += chunk;
-        });
-        response.on('error', reject);
-        response.on('end', () => {
-          const code = response.statusCode ?? 0;
-          if (code < 200 || code > 299) {
-            reject(apiException(response, text));
+      if (signal.aborted) {
+        reject(new AbortError('the request was aborted', { cause: signal.reason }));
+        return;
+      }
+      let status = 0;
+      let answer: { headers: IncomingHttpHeaders; message: string | undefined } | undefined;
+      const chunks: Buffer[] = [];
+      const onAbort = (): void => {
+        const error = new AbortError('the request was aborted', { cause: signal.reason });
+        exchange.abort(error);
+        reject(error);
+      };
+      signal.addEventListener('abort', onAbort, { once: true });
+      const exchange = this.exchange(prepared, method, path, payload, prepared.endpoint.requests, {
+        start: (statusCode, headers, statusMessage) => {
+          status = statusCode;
+          answer = { headers, message: statusMessage };
+        },
+        data: (chunk) => {
+          chunks.push(chunk);
+        },
+        end: () => {
+          signal.removeEventListener('abort', onAbort);
+          const text =
+            chunks.length === 1
+              ? (chunks[0]?.toString('utf8') ?? '')
+              : Buffer.concat(chunks).toString('utf8');
+          if (status < 200 || status > 299) {
+            reject(apiException(status, answer?.headers ?? {}, answer?.message, text));
             return;
           }
           try {
@@ -312,40 +347,68 @@ export class KubeHttpClient {
               new Error(`the API server answered ${method} ${path} with invalid JSON`, { cause: error }),
             );
           }
-        });
+        },
+        error: (error) => {
+          signal.removeEventListener('abort', onAbort);
+          reject(answer === undefined ? error : Object.assign(error, { answered: true }));
+        },
       });
-      request.end(payload);
     });
   }
 
-  private open(
+  /** Dispatches one request to `dispatcher`; the returned handle aborts it (at once, or once it starts). */
+  private exchange(
     prepared: Prepared,
     method: KubeHttpMethod,
     path: string,
     payload: string | undefined,
-    signal: AbortSignal | undefined,
-    agent: http.Agent,
-  ): http.ClientRequest {
+    dispatcher: Dispatcher,
+    sink: Sink,
+  ): { abort(reason: Error): void } {
     const { endpoint } = prepared;
-    const headers: Record<string, string> = {
-      Accept: 'application/json',
-      'User-Agent': userAgent,
-      ...prepared.headers,
+    let headers = prepared.headers;
+    if (payload !== undefined) headers = { ...headers, 'Content-Type': 'application/json' };
+    let control: Dispatcher.DispatchController | undefined;
+    let aborted: Error | undefined;
+    let settled = false;
+    const handler: Dispatcher.DispatchHandler = {
+      onRequestStart: (controller) => {
+        control = controller;
+        if (aborted !== undefined) controller.abort(aborted);
+      },
+      onResponseStart: (_controller, statusCode, responseHeaders, statusMessage) => {
+        sink.start(statusCode, responseHeaders, statusMessage);
+      },
+      onResponseData: (_controller, chunk) => {
+        sink.data(chunk);
+      },
+      onResponseEnd: () => {
+        if (settled) return;
+        settled = true;
+        sink.end();
+      },
+      onResponseError: (_controller, error) => {
+        if (settled) return;
+        settled = true;
+        sink.error(error);
+      },
     };
-    if (payload !== undefined) {
-      headers['Content-Type'] = 'application/json';
-      headers['Content-Length'] = String(Buffer.byteLength(payload));
-    }
-    const options: https.RequestOptions = {
-      hostname: endpoint.hostname,
-      port: endpoint.port,
-      path: endpoint.basePath + path,
-      method,
-      headers,
-      agent,
+    dispatcher.dispatch(
+      {
+        origin: endpoint.origin,
+        path: endpoint.basePath + path,
+        method,
+        headers,
+        body: payload ?? null,
+      },
+      handler,
+    );
+    return {
+      abort: (reason) => {
+        if (aborted !== undefined || settled) return;
+        aborted = reason;
+        control?.abort(reason);
+      },
     };
-    if (signal !== undefined) options.signal = signal;
-    if (prepared.auth !== undefined) options.auth = prepared.auth;
-    return endpoint.secure ? https.request(options) : http.request(options);
   }
 }
