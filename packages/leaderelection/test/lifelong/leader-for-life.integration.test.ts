@@ -436,7 +436,7 @@ describe('LeaderForLifeElector on envtest (integration)', function () {
     );
     const stopping = performance.now();
     await stop(stuck);
-    expect(performance.now() - stopping).to.be.below(200);
+    expect(performance.now() - stopping).to.be.below(1000); // not the 60 s request timeout
   });
 
   it("restarts a watch ended by client-node's 30 s inactivity timeout from its resourceVersion, not as a failure", async () => {
