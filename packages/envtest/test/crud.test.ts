@@ -66,14 +66,22 @@ describe('envtest object semantics (client-node over HTTPS)', () => {
       });
     });
 
-    it('rejects a resourceVersion on create', async () => {
-      const { code } = await failure(
+    it('rejects a resourceVersion on create with the 500 of etcd storage', async () => {
+      const { code, body } = await failure(
         core().createNamespacedConfigMap({
           namespace: env.namespace,
           body: { metadata: { name: 'rv', resourceVersion: '12' } },
         }),
       );
-      expect(code).to.equal(400);
+      expect(code).to.equal(500);
+      expect(body).to.deep.equal({
+        kind: 'Status',
+        apiVersion: 'v1',
+        metadata: {},
+        status: 'Failure',
+        message: 'resourceVersion should not be set on objects to be created',
+        code: 500,
+      });
     });
 
     it('generates a name from generateName', async () => {
@@ -217,6 +225,25 @@ describe('envtest object semantics (client-node over HTTPS)', () => {
         }),
       );
       expect(code).to.equal(404);
+    });
+
+    it('answers 409 for an update of a deleted Lease that names its uid, instead of creating it', async () => {
+      const created = await coordination().createNamespacedLease({
+        namespace: env.namespace,
+        body: lease('gone'),
+      });
+      await coordination().deleteNamespacedLease({ namespace: env.namespace, name: 'gone' });
+      const { code, body } = await failure(
+        coordination().replaceNamespacedLease({ namespace: env.namespace, name: 'gone', body: created }),
+      );
+      expect(code).to.equal(409);
+      expect(body['reason']).to.equal('Conflict');
+      expect(String(body['message'])).to.contain(
+        `Precondition failed: UID in precondition: ${created.metadata?.uid ?? ''}`,
+      );
+      expect(
+        (await failure(coordination().readNamespacedLease({ namespace: env.namespace, name: 'gone' }))).code,
+      ).to.equal(404);
     });
 
     it('does not bump the resourceVersion of an update that changes nothing', async () => {

@@ -20,7 +20,7 @@ export interface Status {
   metadata: Record<string, never>;
   status: 'Failure';
   message: string;
-  reason: string;
+  reason?: string;
   details?: StatusDetails;
   code: number;
 }
@@ -113,7 +113,8 @@ export class ApiError extends Error {
       metadata: {},
       status: 'Failure',
       message: this.message,
-      reason: this.reason,
+      // A plain storage error has no reason (kube-apiserver leaves the field out).
+      ...(this.reason === '' ? {} : { reason: this.reason }),
       ...(this.details === undefined ? {} : { details: this.details }),
       code: this.code,
     };

@@ -229,8 +229,10 @@ export class ObjectService {
     object.kind = type.kind;
     const meta: ObjectMeta = isRecord(object.metadata) ? object.metadata : {};
     object.metadata = meta;
-    if (meta.resourceVersion)
-      throw ApiError.badRequest('resourceVersion should not be set on objects to be created');
+    if (meta.resourceVersion) {
+      // etcd3 storage refuses it with a plain error, which kube-apiserver answers as a 500.
+      throw new ApiError(500, '', 'resourceVersion should not be set on objects to be created');
+    }
     if (!meta.name && meta.generateName) meta.name = `${meta.generateName}${generateSuffix()}`;
     if (type.namespaced) meta.namespace = namespace ?? '';
     else delete meta.namespace;
@@ -271,6 +273,17 @@ export class ObjectService {
     const sentVersion = body.metadata.resourceVersion;
     if (!old) {
       if (!type.allowCreateOnUpdate || subresource) throw ApiError.notFound(type, name);
+      const uid = body.metadata.uid;
+      if (uid) {
+        // The body's uid is a storage precondition: an update of a deleted object (sent with the
+        // uid it had) conflicts instead of creating it again.
+        const storageKey = `/registry/${type.plural}/${type.namespaced ? `${namespace ?? ''}/` : ''}${name}`;
+        throw ApiError.conflict(
+          type,
+          name,
+          `StorageError: invalid object, Code: 4, Key: ${storageKey}, ResourceVersion: 0, AdditionalErrorMsg: Precondition failed: UID in precondition: ${uid}, UID in object meta: `,
+        );
+      }
       const fresh = owned ? body : cloneJson(body);
       delete fresh.metadata.resourceVersion;
       return { object: this.create(type, namespace, fresh, dryRun, true), created: true };
