@@ -61,7 +61,8 @@ export function mochaGlobalTeardown() {
     failOnExit();
   }
   const watchdog = setTimeout(() => {
-    const open = process.getActiveResourcesInfo().filter((kind) => kind !== 'Timeout');
+    // One 'Timeout' is this watchdog itself.
+    const open = process.getActiveResourcesInfo();
     console.error(
       `\nThe test process did not exit ${LEAK_GRACE_MS} ms after the last test: leaked handles keep it alive.\n` +
         `Open resources: ${JSON.stringify(open)}\n` +

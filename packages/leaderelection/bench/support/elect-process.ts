@@ -21,9 +21,11 @@ export class ElectProcess {
   constructor(
     readonly label: string,
     args: readonly string[],
+    env: Readonly<Record<string, string>> = {},
   ) {
     this.child = spawn(process.execPath, [electCli, '--json', ...args], {
       stdio: ['ignore', 'pipe', 'inherit'],
+      env: { ...process.env, ...env },
     });
     let pending = '';
     this.child.stdout?.setEncoding('utf8');

@@ -2,6 +2,7 @@ import { expect } from 'chai';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { CoreV1Api } from '@kubernetes/client-node';
 import { useEnvtest } from '@kubekit/envtest/testing';
 import { ElectProcess } from '../../bench/support/elect-process.js';
 
@@ -20,7 +21,15 @@ describe('kubekit-elect (processes on envtest)', function () {
   });
 
   afterEach(async () => {
-    for (const running of started.splice(0)) running.kill('SIGKILL');
+    // SIGTERM, as a user would: kubekit-elect then stops its command too (SIGKILL could not).
+    const running = started.splice(0);
+    for (const process of running) process.kill('SIGTERM');
+    const exited = Promise.all(running.map((process) => process.exited));
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([exited, new Promise((resolve) => (timer = setTimeout(resolve, 15_000)))]);
+    clearTimeout(timer);
+    for (const process of running) process.kill('SIGKILL');
+    await exited;
     rmSync(dir, { recursive: true, force: true });
   });
 
@@ -112,5 +121,81 @@ describe('kubekit-elect (processes on envtest)', function () {
     started.push(bad);
     expect(await bad.exited).to.equal(1);
     expect(bad.events[0]?.fields['message']).to.match(/no context "nobody"/);
+  });
+
+  describe('--lock leader-for-life', () => {
+    async function createPod(name: string): Promise<void> {
+      await env.kubeConfig.makeApiClient(CoreV1Api).createNamespacedPod({
+        namespace: env.namespace,
+        body: { metadata: { name }, spec: { containers: [{ name: 'operator', image: 'example.com/op:1' }] } },
+      });
+    }
+
+    function electForLife(user: string, pod: string, ...extra: string[]): ElectProcess {
+      const running = new ElectProcess(
+        user,
+        [
+          '--name',
+          'op-lock',
+          '--lock',
+          'leader-for-life',
+          '--namespace',
+          env.namespace,
+          '--kubeconfig',
+          kubeconfig,
+          '--context',
+          user,
+          ...extra,
+        ],
+        { POD_NAME: pod },
+      );
+      started.push(running);
+      return running;
+    }
+
+    it('leads until its Pod is gone, then the follower takes over and the old command is stopped', async () => {
+      await createPod('pod-a');
+      await createPod('pod-b');
+      const pidFile = join(dir, 'pid');
+      const a = electForLife('a', 'pod-a', '--', 'sh', '-c', `echo $$ > ${pidFile}; exec sleep 30`);
+      const acquired = await a.next((e) => e.event === 'acquired', 0, 30_000);
+      expect(acquired.fields['identity']).to.equal('pod-a');
+      const b = electForLife('b', 'pod-b');
+      await b.next((e) => e.event === 'leader' && e.fields['leader'] === 'pod-a', 0, 30_000);
+
+      // Deleting the leader's Pod lets the garbage collector remove the lock it owns.
+      await env.kubeConfig
+        .makeApiClient(CoreV1Api)
+        .deleteNamespacedPod({ name: 'pod-a', namespace: env.namespace, gracePeriodSeconds: 0 });
+      await b.next((e) => e.event === 'acquired', 0, 30_000);
+      const lost = await a.next((e) => e.event === 'lost', 0, 30_000);
+      expect(String(lost.fields['reason'])).to.not.equal('');
+      const pid = Number(readFileSync(pidFile, 'utf8'));
+      for (let i = 0; i < 250; i++) {
+        try {
+          process.kill(pid, 0);
+        } catch {
+          return;
+        }
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+      expect.fail('the old leader still runs its command after losing the lock');
+    });
+
+    it('reports a missing POD_NAME as an error naming the downward API and exits 1', async () => {
+      const running = new ElectProcess('a', [
+        '--name',
+        'op-lock',
+        '--lock',
+        'leader-for-life',
+        '--namespace',
+        env.namespace,
+        '--kubeconfig',
+        kubeconfig,
+      ]);
+      started.push(running);
+      expect(await running.exited).to.equal(1);
+      expect(String(running.events[0]?.fields['message'])).to.match(/POD_NAME/);
+    });
   });
 });
