@@ -38,7 +38,7 @@ const electors: LeaderElector[] = [];
 const stop = new AbortController();
 const runs: Promise<void>[] = [];
 try {
-  const lines = createInterface({ input: server.stdout! });
+  const lines = createInterface({ input: server.stdout });
   const [ready] = (await once(lines, 'line')) as [string];
   lines.close();
   console.log(`envtest: ${ready}`);

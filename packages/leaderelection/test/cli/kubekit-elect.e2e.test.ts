@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { CoreV1Api } from '@kubernetes/client-node';
+import { CoreV1Api, V1Container, V1ObjectMeta, V1Pod, V1PodSpec } from '@kubernetes/client-node';
 import { useEnvtest } from '@kubekit/envtest/testing';
 import { ElectProcess } from '../../bench/support/elect-process.js';
 
@@ -125,10 +125,14 @@ describe('kubekit-elect (processes on envtest)', function () {
 
   describe('--lock leader-for-life', () => {
     async function createPod(name: string): Promise<void> {
-      await env.kubeConfig.makeApiClient(CoreV1Api).createNamespacedPod({
-        namespace: env.namespace,
-        body: { metadata: { name }, spec: { containers: [{ name: 'operator', image: 'example.com/op:1' }] } },
+      const container = Object.assign(new V1Container(), { name: 'operator', image: 'example.com/op:1' });
+      const pod = Object.assign(new V1Pod(), {
+        metadata: Object.assign(new V1ObjectMeta(), { name }),
+        spec: Object.assign(new V1PodSpec(), { containers: [container] }),
       });
+      await env.kubeConfig
+        .makeApiClient(CoreV1Api)
+        .createNamespacedPod({ namespace: env.namespace, body: pod });
     }
 
     function electForLife(user: string, pod: string, ...extra: string[]): ElectProcess {
