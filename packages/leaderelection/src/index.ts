@@ -4,7 +4,6 @@ export type { Elector, Leadership, Term } from './election/elector.js';
 export type { LeaderElectionErrorKind } from './leader-election-error.js';
 export { LeaderElectionError } from './leader-election-error.js';
 export type { LeaderForLifeOptions } from './lifelong/leader-for-life-options.js';
-export { SERVICE_ACCOUNT_NAMESPACE_FILE } from './lifelong/leader-for-life-options.js';
 export {
   createLeaderForLifeElector,
   EPOCH_ANNOTATION,
@@ -37,7 +36,11 @@ export type { InvolvedObject } from './observability/kubernetes-event-recorder.j
 export { KubernetesEventRecorder } from './observability/kubernetes-event-recorder.js';
 export { LeaderElectionMetrics } from './observability/leader-election-metrics.js';
 export { defaultIdentity } from './defaults/default-identity.js';
-export { resolveNamespace, serviceAccountNamespaceFile } from './defaults/default-namespace.js';
+export {
+  readPodNamespace,
+  resolveNamespace,
+  serviceAccountNamespaceFile,
+} from './defaults/default-namespace.js';
 export type { LeaseTimings } from './election/lease-timings.js';
 export { defaultLeaseTimings, validateLeaseTimings } from './election/lease-timings.js';
 export type { LeaderElectorOptions } from './election/leader-elector-options.js';

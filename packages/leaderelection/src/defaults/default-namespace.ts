@@ -5,6 +5,20 @@ import { LeaderElectionError } from '../leader-election-error.js';
 export const serviceAccountNamespaceFile = '/var/run/secrets/kubernetes.io/serviceaccount/namespace';
 
 /**
+ * The Pod's own namespace as Kubernetes mounts it (`file`, default
+ * {@link serviceAccountNamespaceFile}); `undefined` when the file is missing or empty (not in a
+ * Pod, or no service account mounted).
+ */
+export function readPodNamespace(file: string = serviceAccountNamespaceFile): string | undefined {
+  try {
+    const text = readFileSync(file, 'utf8').trim();
+    return text === '' ? undefined : text;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
  * The namespace of a lock: `namespace` when given, else the Pod's own namespace from the
  * service-account file (`file`, default {@link serviceAccountNamespaceFile}).
  * @throws LeaderElectionError kind `noNamespace` saying what to set.
@@ -15,13 +29,8 @@ export function resolveNamespace(
   file: string = serviceAccountNamespaceFile,
 ): string {
   if (namespace !== undefined && namespace !== '') return namespace;
-  let fromFile = '';
-  try {
-    fromFile = readFileSync(file, 'utf8').trim();
-  } catch {
-    // Not in a Pod (or no service account mounted): say what to set below.
-  }
-  if (fromFile !== '') return fromFile;
+  const fromFile = readPodNamespace(file);
+  if (fromFile !== undefined) return fromFile;
   throw new LeaderElectionError(
     'noNamespace',
     `${lock}: no namespace given and none found in ${file} (not running in a Pod?); set the lock's namespace option (kubekit-elect --namespace)`,

@@ -1,14 +1,11 @@
-import { readFileSync } from 'node:fs';
 import type { KubeConfig } from '@kubernetes/client-node';
 import type { Registry } from 'prom-client';
 import type { Clock } from '../clock.js';
+import { readPodNamespace, serviceAccountNamespaceFile } from '../defaults/default-namespace.js';
 import { LeaderElectionError } from '../leader-election-error.js';
 import type { Logger } from '../logger.js';
 import type { EventRecorder } from '../observability/event-recorder.js';
 import type { LifelongApi } from './lifelong-api.js';
-
-/** Where Kubernetes mounts the Pod's namespace (with the service-account token). */
-export const SERVICE_ACCOUNT_NAMESPACE_FILE = '/var/run/secrets/kubernetes.io/serviceaccount/namespace';
 
 /** Options of a {@link LeaderForLifeElector}. Only `lockName` is required. */
 export interface LeaderForLifeOptions {
@@ -69,7 +66,7 @@ export interface LeaderForLifeOptions {
   readonly clock?: Clock;
   /** Uniform random numbers in [0, 1) for jitter. Default `Math.random`. */
   readonly random?: () => number;
-  /** Where to read the default namespace. Default {@link SERVICE_ACCOUNT_NAMESPACE_FILE}. */
+  /** Where to read the default namespace. Default {@link serviceAccountNamespaceFile}. */
   readonly namespaceFile?: string;
   /** Environment for `POD_NAME` and `KUBERNETES_SERVICE_HOST`. Default `process.env`. */
   readonly env?: Readonly<Record<string, string | undefined>>;
@@ -85,15 +82,6 @@ const DOWNWARD_API_HINT =
   'add to the container: env: - name: POD_NAME valueFrom: fieldRef: fieldPath: metadata.name ' +
   '(the downward API), or pass the podName option';
 
-function readNamespaceFile(path: string): string | undefined {
-  try {
-    const text = readFileSync(path, 'utf8').trim();
-    return text === '' ? undefined : text;
-  } catch {
-    return undefined;
-  }
-}
-
 /**
  * Finds the namespace and Pod name, or throws a `LeaderElectionError`: `notInCluster` (no namespace
  * file and no `KUBERNETES_SERVICE_HOST`), `noNamespace` (in a cluster, but no namespace file),
@@ -101,11 +89,11 @@ function readNamespaceFile(path: string): string | undefined {
  */
 export function resolvePodLocation(options: LeaderForLifeOptions): PodLocation {
   const env = options.env ?? process.env;
-  const file = options.namespaceFile ?? SERVICE_ACCOUNT_NAMESPACE_FILE;
+  const file = options.namespaceFile ?? serviceAccountNamespaceFile;
   if (options.lockName === '') {
     throw new LeaderElectionError('invalidConfig', 'leader-for-life: lockName must not be empty');
   }
-  const namespace = options.namespace ?? readNamespaceFile(file);
+  const namespace = options.namespace ?? readPodNamespace(file);
   if (namespace === undefined || namespace === '') {
     if (env['KUBERNETES_SERVICE_HOST'] === undefined) {
       throw new LeaderElectionError(
