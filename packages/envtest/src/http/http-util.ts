@@ -5,14 +5,23 @@ import { ApiError } from '../api/api-error.js';
 /** kube-apiserver's limit on request bodies: 3 MiB. */
 export const MAX_BODY_BYTES = 3 * 1024 * 1024;
 
-/** Writes a JSON response with a Content-Length. */
+const serialized = new WeakMap<object, string>();
+
+/**
+ * Writes a JSON response with a Content-Length. Stored objects are never mutated, so the JSON of
+ * an object is computed once (an update's answer and the next GET share it).
+ */
 export function sendJson(
   response: ServerResponse,
   code: number,
   body: unknown,
   headers: Readonly<Record<string, string>> = {},
 ): void {
-  const text = JSON.stringify(body);
+  let text = typeof body === 'object' && body !== null ? serialized.get(body) : undefined;
+  if (text === undefined) {
+    text = JSON.stringify(body);
+    if (typeof body === 'object' && body !== null) serialized.set(body, text);
+  }
   const head = [
     'Content-Type',
     'application/json',
