@@ -21,15 +21,13 @@ import {
 } from '@kubernetes/client-node';
 import { startEnvtest } from '@kubekit/envtest';
 import { LeaderForLifeElector } from '@kubekit/leaderelection';
+import { percentile, reportFigure } from './support/figures.js';
+import { sleep } from '../test/support/wait.js';
 
 const RUNS = 20;
 const NS = 'default';
 const GC_DELAY_MS = 0;
 const OPERATOR_LIB_BACKOFF_S = [1, 2, 4, 8, 16];
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
-}
 
 /** operator-lib's retry times (ms since the follower began waiting) until past `untilMs`. */
 function operatorLibRetryTimes(untilMs: number): number[] {
@@ -40,12 +38,6 @@ function operatorLibRetryTimes(untilMs: number): number[] {
     times.push(at);
   }
   return times;
-}
-
-function percentile(values: readonly number[], p: number): number {
-  const sorted = [...values].sort((x, y) => x - y);
-  const rank = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1));
-  return sorted[rank] ?? NaN;
 }
 
 function round(value: number): number {
@@ -153,12 +145,11 @@ console.log(
 );
 console.log(`operator-lib schedule (ms): ${baselines.map((v) => Math.round(v)).join(', ')}`);
 for (const p of [50, 99]) {
-  const figure = {
+  reportFigure({
     name: `leaderelection/leader-for-life/takeover-p${p}`,
     value: round(percentile(latencies, p)),
     unit: 'ms',
     goal: null,
     baseline: round(percentile(baselines, p)),
-  };
-  console.log(`@@bench ${JSON.stringify(figure)}`);
+  });
 }

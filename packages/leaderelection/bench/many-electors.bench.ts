@@ -14,7 +14,8 @@ import { createInterface } from 'node:readline';
 import { KubeConfig } from '@kubernetes/client-node';
 import { Registry } from 'prom-client';
 import { createLeaseElector, type LeaderElector } from '@kubekit/leaderelection';
-import { reportFigure, sleep } from './support/figures.js';
+import { reportFigure } from './support/figures.js';
+import { sleep } from '../test/support/wait.js';
 
 const COUNT = Number(process.env['KUBEKIT_BENCH_ELECTORS'] ?? '1000');
 const WINDOW_MS = 30_000;

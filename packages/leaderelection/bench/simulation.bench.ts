@@ -3,6 +3,7 @@
 // safety violations, liveness failures and the number of schedules in the bench protocol.
 // `SIM_SCHEDULES` and `SIM_FIRST_SEED` override the defaults (10,000 from seed 1).
 import { describeFailure, runSeeds } from '../test/sim/run-seeds.js';
+import { reportFigure } from './support/figures.js';
 
 const schedules = Number(process.env['SIM_SCHEDULES'] ?? 10_000);
 const first = Number(process.env['SIM_FIRST_SEED'] ?? 1);
@@ -15,9 +16,7 @@ console.log(
     `hung runs: ${summary.hung}; slowest recovery after faults: ${summary.maxRecoveryMs.toFixed(0)} ms`,
 );
 const figure = (name: string, value: number, unit: string, goal: string | null): void => {
-  console.log(
-    `@@bench ${JSON.stringify({ name: `leaderelection/simulation/${name}`, value, unit, goal, baseline: null })}`,
-  );
+  reportFigure({ name: `leaderelection/simulation/${name}`, value, unit, goal, baseline: null });
 };
 figure('safety-violations', summary.safetyViolations, 'count', '== 0');
 figure('liveness-failures', summary.livenessFailures + summary.hung, 'count', '== 0');

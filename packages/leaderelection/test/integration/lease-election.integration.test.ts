@@ -4,26 +4,11 @@ import { Registry } from 'prom-client';
 import { useEnvtest } from '@kubekit/envtest/testing';
 import { ConfigMapLock, LeaderElector, LeaseLock, leaderAnnotation } from '@kubekit/leaderelection';
 import type { Lock, Logger, Term } from '@kubekit/leaderelection';
+import { eventually, sleep } from '../support/wait.js';
 
 // Real HTTP, real client-node, the embedded API server; short timings 1 s / 0.6 s / 0.2 s.
 const timings = { leaseDuration: 1_000, renewDeadline: 600, retryPeriod: 200 };
 const users = ['a', 'b', 'c', 'admin2'];
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
-}
-
-async function eventually(
-  check: () => boolean | Promise<boolean>,
-  timeoutMs: number,
-  what: string,
-): Promise<void> {
-  const deadline = performance.now() + timeoutMs;
-  while (!(await check())) {
-    if (performance.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await sleep(2);
-  }
-}
 
 interface LogLine {
   readonly level: string;

@@ -18,6 +18,7 @@ import {
   type LeaderForLifeOptions,
 } from '@kubekit/leaderelection';
 import { statusCodeOf } from '#lib/lifelong/lifelong-api.js';
+import { eventually, sleep } from '../support/wait.js';
 
 const GC_DELAY_MS = 500;
 
@@ -27,22 +28,6 @@ interface Candidate {
   readonly done: Promise<void>;
   readonly errors: LeaderElectionError[];
   readonly leaders: (string | undefined)[];
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
-}
-
-async function eventually(
-  check: () => boolean | Promise<boolean>,
-  timeoutMs: number,
-  what: string,
-): Promise<void> {
-  const deadline = performance.now() + timeoutMs;
-  while (!(await check())) {
-    if (performance.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await sleep(5);
-  }
 }
 
 function within<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
