@@ -17,8 +17,14 @@ export type WatchDone = (error: unknown) => void;
 const watchInactivityMs = 30_000;
 /** Idle keep-alive connections close after this long. */
 const idleSocketMs = 30_000;
-/** Concurrent requests per cluster and user; watches have their own unbounded pool. */
-const maxRequestSockets = 64;
+/**
+ * Connections per cluster and user for requests: unbounded, as Go's http.Transport. Each lock has
+ * at most one request in flight, so this is bounded by the number of locks; a cap would queue
+ * renews behind each other when the server is slow, and queueing time eats into renewDeadline.
+ * The pool reuses the first idle connection, so at steady state only as many stay open as are
+ * busy at once (idle ones close after 30 s). Watches have their own pool.
+ */
+const maxRequestSockets = null;
 const userAgent = 'kubekit-leaderelection';
 
 /** TLS material and connection pools for one cluster and user. */
