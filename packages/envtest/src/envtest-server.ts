@@ -55,7 +55,7 @@ function resolveOptions(options: EnvtestOptions): ResolvedOptions {
     if (typeof user !== 'string' || user === '')
       throw new EnvtestError('invalidOptions', 'envtest: user names must be non-empty strings');
   }
-  const bookmarkIntervalMs = nonNegative('bookmarkIntervalMs', options.bookmarkIntervalMs, 1000);
+  const bookmarkIntervalMs = nonNegative('bookmarkIntervalMs', options.bookmarkIntervalMs, 60_000);
   const watchHistorySize = nonNegative('watchHistorySize', options.watchHistorySize, 10_000, true);
   if (bookmarkIntervalMs === 0)
     throw new EnvtestError('invalidOptions', 'envtest: bookmarkIntervalMs must be > 0');

@@ -18,7 +18,10 @@ export interface EnvtestOptions {
    * long for tests). An explicit grace period is always honoured, in seconds.
    */
   readonly podGracePeriodMs?: number;
-  /** Interval of BOOKMARK events on watches that allow them, in ms. Default 1000. */
+  /**
+   * Interval of BOOKMARK events on watches that allow them, in ms. Default 60000: about as often as
+   * kube-apiserver sends them, so that clients meet their own inactivity timeouts as in a cluster.
+   */
   readonly bookmarkIntervalMs?: number;
   /**
    * Changes kept per resource for watches to resume from (at least this many, at most 1.5 times
