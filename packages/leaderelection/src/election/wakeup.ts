@@ -1,19 +1,23 @@
-/** A level-free notification: `wait()` resolves at the next `notify()`. Holds no handle. */
+/**
+ * A level-free notification: every listener `add`ed is called at the next `notify()`, once, and
+ * then forgotten. Holds no handle.
+ */
 export class Wakeup {
-  private resolve: (() => void) | undefined;
-  private promise: Promise<void> | undefined;
+  private readonly listeners = new Set<() => void>();
 
-  wait(): Promise<void> {
-    this.promise ??= new Promise<void>((resolve) => {
-      this.resolve = resolve;
-    });
-    return this.promise;
+  /** Calls `listener` at the next `notify()` (once), unless `delete`d first. */
+  add(listener: () => void): void {
+    this.listeners.add(listener);
+  }
+
+  delete(listener: () => void): void {
+    this.listeners.delete(listener);
   }
 
   notify(): void {
-    const resolve = this.resolve;
-    this.promise = undefined;
-    this.resolve = undefined;
-    resolve?.();
+    if (this.listeners.size === 0) return;
+    const listeners = [...this.listeners];
+    this.listeners.clear();
+    for (const listener of listeners) listener();
   }
 }
