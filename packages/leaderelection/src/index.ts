@@ -28,7 +28,8 @@ export {
   parseLeaderElectionRecord,
 } from './locks/leader-election-record.js';
 export type { Lock, LockSnapshot, LockWatchEvent, LockWatchHandlers } from './locks/lock.js';
-export type { KubeLockOptions } from './locks/lease-lock.js';
+export type { KubeLockOptions, LockObject, LockObjectKind } from './locks/kube-object-lock.js';
+export { KubeObjectLock } from './locks/kube-object-lock.js';
 export { LeaseLock } from './locks/lease-lock.js';
 export { ConfigMapLock, leaderAnnotation } from './locks/config-map-lock.js';
 export type { ElectionEvent, EventRecorder } from './observability/event-recorder.js';
