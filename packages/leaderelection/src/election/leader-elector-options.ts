@@ -30,6 +30,17 @@ export interface LeaderElectorOptions extends Partial<LeaseTimings> {
    * client-go does: only for comparisons (the benchmark's baseline).
    */
   readonly watch?: boolean;
+  /**
+   * Keep the watch open while this replica leads (default `true`): a leader then steps down the
+   * moment the watch shows another valid holder. `false` closes the watch when a term starts and
+   * re-opens it, from the last resourceVersion observed (normally the leader's own last write),
+   * when the term ends; while leading, a foreign holder is then noticed only by the next renew
+   * (409, re-read, step down), i.e. within retryPeriod instead of at once. Each renew no longer
+   * comes back as a watch event: for processes that lead very many leases. Safety does not
+   * depend on it (every write is a compare-and-swap; the term ends at renewDeadline). Ignored
+   * when `watch` is `false`.
+   */
+  readonly watchWhileLeading?: boolean;
   /** Monotonic time and timers. Default `systemClock`. */
   readonly clock?: Clock;
   /** Default: logs nothing. */

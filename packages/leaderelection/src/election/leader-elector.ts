@@ -79,6 +79,7 @@ export class LeaderElector implements Elector {
   private readonly healthTolerance: number;
   private readonly requestTimeout: number;
   private readonly watchEnabled: boolean;
+  private readonly watchWhileLeading: boolean;
   private readonly metrics: LeaderElectionMetrics;
   private readonly events: EventRecorder | undefined;
   private readonly conditions: ConditionLog;
@@ -97,6 +98,10 @@ export class LeaderElector implements Elector {
   /** The lock as our last successful write left it, while we hold it. */
   private held: LockSnapshot | undefined;
   private watchUp = false;
+  /** With `watchWhileLeading: false`: ends the open watch (when a term starts). */
+  private closeWatch: AbortController | undefined;
+  /** With `watchWhileLeading: false`: lets the watch loop re-open the watch (when a term ends). */
+  private reopenWatch: (() => void) | undefined;
 
   constructor(options: LeaderElectorOptions) {
     this.lock = options.lock;
@@ -126,6 +131,7 @@ export class LeaderElector implements Elector {
       );
     }
     this.watchEnabled = options.watch ?? true;
+    this.watchWhileLeading = options.watchWhileLeading ?? true;
     this.metrics = new LeaderElectionMetrics(options.lock.name, options.registry);
     this.events =
       options.eventRecorder === null ? undefined : (options.eventRecorder ?? options.lock.eventRecorder);
@@ -386,6 +392,7 @@ export class LeaderElector implements Elector {
   // ---- leading ----------------------------------------------------------------------------
 
   private startTerm(term: LeaseTerm): void {
+    this.closeWatch?.abort(timerCancelled);
     this.metrics.leading(true);
     this.metrics.transition('acquired');
     this.logger.info(
@@ -461,6 +468,9 @@ export class LeaderElector implements Elector {
       drainTimer.abort();
       this.term = undefined;
       this.held = undefined;
+      const reopen = this.reopenWatch;
+      this.reopenWatch = undefined;
+      reopen?.();
     }
   }
 
@@ -647,6 +657,20 @@ export class LeaderElector implements Elector {
   private async watchLoop(signal: AbortSignal): Promise<void> {
     let resourceVersion: string | undefined;
     while (!signal.aborted) {
+      if (!this.watchWhileLeading && this.term !== undefined) {
+        // Closed while we lead (watchWhileLeading: false); re-opened from what we saw last.
+        this.setWatchUp(false);
+        await this.whileLeading(signal);
+        resourceVersion = this.observation?.snapshot?.resourceVersion ?? resourceVersion;
+        continue;
+      }
+      // watchWhileLeading: false: a signal of our own, so that a term's start can end the watch.
+      const close = this.watchWhileLeading ? undefined : new AbortController();
+      const onStop = (): void => {
+        close?.abort(signal.reason);
+      };
+      if (close !== undefined) signal.addEventListener('abort', onStop, { once: true });
+      this.closeWatch = close;
       const watch = { established: false };
       const startedAt = this.clock.now();
       let failure: unknown;
@@ -675,12 +699,16 @@ export class LeaderElector implements Elector {
               }
             },
           },
-          signal,
+          close?.signal ?? signal,
         );
       } catch (error: unknown) {
         failure = error;
       }
+      this.closeWatch = undefined;
+      signal.removeEventListener('abort', onStop);
       if (isAborted(signal)) break;
+      // A term started: the loop's top closes it until the term ends.
+      if (close?.signal.aborted === true) continue;
       if (failure === undefined && watch.established) {
         // A quiet end (the server's or client-node's inactivity timeout): resume where we were.
         this.conditions.ok('watch', `${this.lockDescription}: watching the lock works again`);
@@ -713,6 +741,23 @@ export class LeaderElector implements Elector {
       await this.pause(jittered(this.timings.retryPeriod, this.random), [signal], false);
     }
     this.setWatchUp(false);
+  }
+
+  /** Resolves when the current term is over (`this.term` cleared) or `signal` aborts. */
+  private whileLeading(signal: AbortSignal): Promise<void> {
+    return new Promise<void>((resolve) => {
+      if (signal.aborted) {
+        resolve();
+        return;
+      }
+      const done = (): void => {
+        signal.removeEventListener('abort', done);
+        this.reopenWatch = undefined;
+        resolve();
+      };
+      this.reopenWatch = done;
+      signal.addEventListener('abort', done, { once: true });
+    });
   }
 
   private setWatchUp(up: boolean): void {

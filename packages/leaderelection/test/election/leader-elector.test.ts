@@ -382,6 +382,60 @@ describe('LeaderElector', () => {
       await world.stopAll();
     });
 
+    it('keeps its watch open while leading by default', async () => {
+      const world = new SimWorld();
+      const a = world.add('a', fast);
+      a.start();
+      await world.advance(3_000);
+      expect(a.elector.currentTerm()).to.not.be.undefined;
+      expect(world.store.openWatches).to.equal(1);
+      await world.stopAll();
+    });
+
+    it('with watchWhileLeading false, closes the watch while leading and steps down at the next renew', async () => {
+      const world = new SimWorld();
+      const a = world.add('a', { ...fast, watchWhileLeading: false });
+      const log = termLog(world, a);
+      a.start();
+      await world.advance(3_000);
+      expect(log).to.have.length(1);
+      expect(world.store.openWatches).to.equal(0);
+      const at = world.scheduler.now;
+      world.store.put(record('intruder', 15, 9));
+      await world.advance(100);
+      expect(log[0]!.end, 'no watch: the foreign write is not seen at once').to.be.undefined;
+      await world.advance(fast.retryPeriod);
+      expect(log[0]!.end).to.be.greaterThan(at + 100);
+      expect(log[0]!.end).to.be.at.most(at + fast.retryPeriod + 10);
+      expect(a.elector.currentLeader()).to.equal('intruder');
+      await world.advance(100);
+      expect(world.store.openWatches, 'the watch re-opens when the term ends').to.equal(1);
+      await world.stopAll();
+    });
+
+    it('with watchWhileLeading false, re-opens a working watch after its term (a release is seen at once)', async () => {
+      const world = new SimWorld();
+      const a = world.add('a', { ...fast, watchWhileLeading: false });
+      const log = termLog(world, a);
+      a.start();
+      await world.advance(3_000);
+      world.store.put(record('intruder', 15, 9));
+      await world.advance(fast.retryPeriod + 100);
+      expect(log).to.have.length(1);
+      expect(log[0]!.end).to.not.be.undefined;
+      expect(world.store.openWatches).to.equal(1);
+      const counters = { ...world.store.counters };
+      const releasedAt = world.scheduler.now;
+      world.store.put(record('', 1, 10));
+      await world.advance(50);
+      expect(log, 'acquired through the watch, not a poll').to.have.length(2);
+      expect(log[1]!.start).to.be.at.most(releasedAt + 10);
+      expect(world.store.counters.get, 'no read: the watch delivered the release').to.equal(counters.get);
+      expect(world.store.openWatches, 'closed again while leading').to.equal(0);
+      await world.stopAll();
+      expect(world.store.openWatches).to.equal(0);
+    });
+
     it('re-reads after a conflict and keeps leading when the record is still its own', async () => {
       const world = new SimWorld();
       const registry = new Registry();

@@ -155,6 +155,11 @@ export class SimLockStore {
     return 'open';
   }
 
+  /** How many watch streams are open now. */
+  get openWatches(): number {
+    return this.streams.size;
+  }
+
   closeStream(stream: Stream): void {
     this.streams.delete(stream);
   }

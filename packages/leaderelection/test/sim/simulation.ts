@@ -128,6 +128,9 @@ export async function runSchedule(seed: number, options: ScheduleOptions = {}): 
   let nextId = 0;
   const reorderWatch = prng.chance(0.2);
   const releaseOnCancel = prng.chance(0.5);
+  // Every third schedule closes the leader's watch while it leads (drawn from the seed, not the
+  // prng, so that the other draws stay as they were).
+  const watchWhileLeading = seed % 3 !== 0;
   let minRate = Infinity;
 
   const spawn = (at: number): void => {
@@ -152,6 +155,7 @@ export async function runSchedule(seed: number, options: ScheduleOptions = {}): 
       registry: null,
       eventRecorder: null,
       releaseOnCancel,
+      watchWhileLeading,
       ...(options.trace === undefined ? {} : { logger: traceLogger(options.trace, scheduler, name) }),
     });
     const candidate: Candidate = {
