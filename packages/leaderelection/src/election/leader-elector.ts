@@ -11,6 +11,7 @@ import type { Logger } from '../logger.js';
 import type { EventRecorder, ElectionEvent } from '../observability/event-recorder.js';
 import { LeaderElectionMetrics } from '../observability/leader-election-metrics.js';
 import { LeaseTerm } from '../term/lease-term.js';
+import { AbortRelay } from './abort-relay.js';
 import { ConditionLog } from './condition-log.js';
 import { deadlineSignal } from './deadline-signal.js';
 import type { Elector, Leadership, Term } from './elector.js';
@@ -88,6 +89,8 @@ export class LeaderElector implements Elector {
   private readonly wakeup = new Wakeup();
   /** An unaborted signal for the next pause's sleep (see `pause`). */
   private spareTimer: AbortController | undefined;
+  /** One relay per signal the waits listen to (`run`'s and the watch loop's), for the run's duration. */
+  private readonly relays = new Map<AbortSignal, AbortRelay>();
   private readonly pendingEvents = new Set<Promise<void>>();
   /** resourceVersion → when we first saw it (the most recent few). */
   private readonly firstSeen = new Map<string, number>();
@@ -258,6 +261,8 @@ export class LeaderElector implements Elector {
       this.stateValue = 'stopping';
       stopWatch.abort();
       await watching;
+      for (const relay of this.relays.values()) relay[Symbol.dispose]();
+      this.relays.clear();
       while (this.pendingEvents.size > 0) await Promise.allSettled([...this.pendingEvents]);
       this.stateValue = 'stopped';
       this.metrics.leading(false);
@@ -823,7 +828,7 @@ export class LeaderElector implements Elector {
       const settle = (timerFired: boolean): boolean => {
         if (settled) return false;
         settled = true;
-        for (const parent of parents) parent.removeEventListener('abort', onParentAbort);
+        for (const parent of parents) this.relayOf(parent).delete(onParentAbort);
         if (!timerFired) timer.abort(timerCancelled);
         return true;
       };
@@ -846,7 +851,7 @@ export class LeaderElector implements Elector {
         },
         () => undefined,
       );
-      for (const parent of parents) parent.addEventListener('abort', onParentAbort, { once: true });
+      for (const parent of parents) this.relayOf(parent).add(onParentAbort);
       let pending: Promise<T>;
       try {
         pending = call(controller.signal);
@@ -896,7 +901,7 @@ export class LeaderElector implements Elector {
       const finish = (timedOut: boolean): void => {
         if (done) return;
         done = true;
-        for (const signal of signals) signal.removeEventListener('abort', cancel);
+        for (const signal of signals) this.relayOf(signal).delete(cancel);
         if (wake) this.wakeup.delete(cancel);
         // A sleep that resolved has let go of its signal: the next pause may use it.
         if (timedOut) this.spareTimer ??= timer;
@@ -909,9 +914,19 @@ export class LeaderElector implements Elector {
       this.clock.sleep(Math.min(ms, maxTimer), timer.signal).then(() => {
         finish(true);
       }, cancel);
-      for (const signal of signals) signal.addEventListener('abort', cancel, { once: true });
+      for (const signal of signals) this.relayOf(signal).add(cancel);
       if (wake) this.wakeup.add(cancel);
     });
+  }
+
+  /** The relay of `signal` (made at first use, disposed when `run` ends). */
+  private relayOf(signal: AbortSignal): AbortRelay {
+    let relay = this.relays.get(signal);
+    if (relay === undefined) {
+      relay = new AbortRelay(signal);
+      this.relays.set(signal, relay);
+    }
+    return relay;
   }
 
   private recordEvent(event: ElectionEvent): void {
