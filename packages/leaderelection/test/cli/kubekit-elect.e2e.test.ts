@@ -5,6 +5,27 @@ import { join } from 'node:path';
 import { CoreV1Api, V1Container, V1ObjectMeta, V1Pod, V1PodSpec } from '@kubernetes/client-node';
 import { useEnvtest } from '@kubekit/envtest/testing';
 import { ElectProcess } from '../../bench/support/elect-process.js';
+import { eventually } from '../support/wait.js';
+
+/** True while `pid` runs. */
+function running(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** The pid a command wrote to `file` (`echo $$ > file`), once it has. */
+async function pidFrom(file: string): Promise<number> {
+  await eventually(
+    () => existsSync(file) && readFileSync(file, 'utf8').trim() !== '',
+    30_000,
+    `a pid in ${file}`,
+  );
+  return Number(readFileSync(file, 'utf8'));
+}
 
 // Real `kubekit-elect` processes against the embedded API server, each as its own user.
 describe('kubekit-elect (processes on envtest)', function () {
@@ -98,22 +119,11 @@ describe('kubekit-elect (processes on envtest)', function () {
     const pidFile = join(dir, 'pid');
     const a = elect('a', '--', 'sh', '-c', `echo $$ > ${pidFile}; exec sleep 30`);
     await a.next((e) => e.event === 'acquired', 0, 30_000);
-    while (!existsSync(pidFile) || readFileSync(pidFile, 'utf8').trim() === '') {
-      await new Promise((resolve) => setTimeout(resolve, 20));
-    }
+    const pid = await pidFrom(pidFile);
     env.faults.add({ user: 'a', partition: true });
     const lost = await a.next((e) => e.event === 'lost', 0, 30_000);
     expect(String(lost.fields['reason'])).to.match(/renew/i);
-    const pid = Number(readFileSync(pidFile, 'utf8'));
-    for (let i = 0; i < 100; i++) {
-      try {
-        process.kill(pid, 0);
-      } catch {
-        return;
-      }
-      await new Promise((resolve) => setTimeout(resolve, 20));
-    }
-    expect.fail('the command still runs after the lease was lost');
+    await eventually(() => !running(pid), 2_000, 'the command to stop after the lease was lost');
   });
 
   it('reports a context the kubeconfig lacks and exits 1', async () => {
@@ -135,8 +145,9 @@ describe('kubekit-elect (processes on envtest)', function () {
         .createNamespacedPod({ namespace: env.namespace, body: pod });
     }
 
-    function electForLife(user: string, pod: string, ...extra: string[]): ElectProcess {
-      const running = new ElectProcess(
+    /** A leader-for-life candidate as `user`, in Pod `pod` (no POD_NAME when `undefined`). */
+    function electForLife(user: string, pod: string | undefined, ...extra: string[]): ElectProcess {
+      const elector = new ElectProcess(
         user,
         [
           '--name',
@@ -151,10 +162,10 @@ describe('kubekit-elect (processes on envtest)', function () {
           user,
           ...extra,
         ],
-        { POD_NAME: pod },
+        pod === undefined ? {} : { POD_NAME: pod },
       );
-      started.push(running);
-      return running;
+      started.push(elector);
+      return elector;
     }
 
     it('leads until its Pod is gone, then the follower takes over and the old command is stopped', async () => {
@@ -164,6 +175,7 @@ describe('kubekit-elect (processes on envtest)', function () {
       const a = electForLife('a', 'pod-a', '--', 'sh', '-c', `echo $$ > ${pidFile}; exec sleep 30`);
       const acquired = await a.next((e) => e.event === 'acquired', 0, 30_000);
       expect(acquired.fields['identity']).to.equal('pod-a');
+      const pid = await pidFrom(pidFile);
       const b = electForLife('b', 'pod-b');
       await b.next((e) => e.event === 'leader' && e.fields['leader'] === 'pod-a', 0, 30_000);
 
@@ -174,32 +186,17 @@ describe('kubekit-elect (processes on envtest)', function () {
       await b.next((e) => e.event === 'acquired', 0, 30_000);
       const lost = await a.next((e) => e.event === 'lost', 0, 30_000);
       expect(String(lost.fields['reason'])).to.not.equal('');
-      const pid = Number(readFileSync(pidFile, 'utf8'));
-      for (let i = 0; i < 250; i++) {
-        try {
-          process.kill(pid, 0);
-        } catch {
-          return;
-        }
-        await new Promise((resolve) => setTimeout(resolve, 20));
-      }
-      expect.fail('the old leader still runs its command after losing the lock');
+      await eventually(
+        () => !running(pid),
+        5_000,
+        'the old leader to stop its command after losing the lock',
+      );
     });
 
     it('reports a missing POD_NAME as an error naming the downward API and exits 1', async () => {
-      const running = new ElectProcess('a', [
-        '--name',
-        'op-lock',
-        '--lock',
-        'leader-for-life',
-        '--namespace',
-        env.namespace,
-        '--kubeconfig',
-        kubeconfig,
-      ]);
-      started.push(running);
-      expect(await running.exited).to.equal(1);
-      expect(String(running.events[0]?.fields['message'])).to.match(/POD_NAME/);
+      const elector = electForLife('a', undefined);
+      expect(await elector.exited).to.equal(1);
+      expect(String(elector.events[0]?.fields['message'])).to.match(/POD_NAME/);
     });
   });
 });

@@ -14,6 +14,13 @@ import { leaseTermOf } from '../support/lease-term-of.js';
 import { SimWorld } from '../support/sim-world.js';
 import type { SimCandidate } from '../support/sim-world.js';
 
+/** `lock` with a watch the server always refuses (503): the follower must fall back to polling. */
+function failingWatch(lock: Lock): Lock {
+  return Object.assign(Object.create(lock) as Lock, {
+    watch: () => Promise.reject(new LeaderElectionError('apiError', 'watch refused', { statusCode: 503 })),
+  });
+}
+
 const fast = { leaseDuration: 15_000, renewDeadline: 10_000, retryPeriod: 2_000 };
 
 function record(
@@ -253,11 +260,6 @@ describe('LeaderElector', () => {
       const a = world.add('a', fast);
       a.start();
       await world.advance(50);
-      const failingWatch = (lock: Lock): Lock =>
-        Object.assign(Object.create(lock) as Lock, {
-          watch: () =>
-            Promise.reject(new LeaderElectionError('apiError', 'watch refused', { statusCode: 503 })),
-        });
       const b = world.add('b', { ...fast, wrapLock: failingWatch });
       b.start();
       await world.advance(1_000);
@@ -277,11 +279,6 @@ describe('LeaderElector', () => {
       const a = world.add('a', fast);
       a.start();
       await world.advance(50);
-      const failingWatch = (lock: Lock): Lock =>
-        Object.assign(Object.create(lock) as Lock, {
-          watch: () =>
-            Promise.reject(new LeaderElectionError('apiError', 'watch refused', { statusCode: 503 })),
-        });
       const b = world.add('b', { ...fast, wrapLock: failingWatch, earlyTimersMs: 0.5 });
       b.start();
       await world.advance(1_000);
