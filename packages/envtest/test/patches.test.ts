@@ -1,18 +1,8 @@
 import { expect } from 'chai';
-import { ApiError } from '#lib/api/api-error.js';
+import { thrownApiError } from './support/thrown-api-error.js';
 import { jsonPatch } from '#lib/patch/json-patch.js';
 import { mergePatch } from '#lib/patch/merge-patch.js';
 import { strategicMergePatch } from '#lib/patch/strategic-merge-patch.js';
-
-function apiError(fn: () => unknown): ApiError {
-  try {
-    fn();
-  } catch (error) {
-    if (error instanceof ApiError) return error;
-    throw error;
-  }
-  throw new Error('did not throw');
-}
 
 describe('jsonPatch', () => {
   const document = { a: { b: 1 }, list: [1, 2, 3], 'x/y': { '~z': 0 } };
@@ -57,7 +47,7 @@ describe('jsonPatch', () => {
       [{ op: 'add', path: '/a/b/c', value: 1 }],
     ];
     for (const patch of unprocessable) {
-      expect(apiError(() => jsonPatch(document, patch)).code, JSON.stringify(patch)).to.equal(422);
+      expect(thrownApiError(() => jsonPatch(document, patch)).code, JSON.stringify(patch)).to.equal(422);
     }
     for (const patch of [
       { op: 'add' },
@@ -65,7 +55,7 @@ describe('jsonPatch', () => {
       [{ op: 'frobnicate', path: '/a' }],
       [{ op: 'add', path: 'a', value: 1 }],
     ]) {
-      expect(apiError(() => jsonPatch(document, patch)).code, JSON.stringify(patch)).to.equal(400);
+      expect(thrownApiError(() => jsonPatch(document, patch)).code, JSON.stringify(patch)).to.equal(400);
     }
   });
 });

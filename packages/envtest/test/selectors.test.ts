@@ -1,18 +1,8 @@
 import { expect } from 'chai';
-import { ApiError } from '#lib/api/api-error.js';
+import { thrownApiError } from './support/thrown-api-error.js';
 import { FieldSelector, fieldValue } from '#lib/selectors/field-selector.js';
 import { LabelSelector } from '#lib/selectors/label-selector.js';
 import type { KubeObject } from '#lib/api/kube-object.js';
-
-function badRequest(fn: () => unknown): ApiError {
-  try {
-    fn();
-  } catch (error) {
-    if (error instanceof ApiError) return error;
-    throw error;
-  }
-  throw new Error('did not throw');
-}
 
 describe('LabelSelector', () => {
   describe('.parse', () => {
@@ -61,7 +51,7 @@ describe('LabelSelector', () => {
       'a=-bad-',
     ]) {
       it(`answers 400 for "${bad}"`, () => {
-        expect(badRequest(() => LabelSelector.parse(bad)).code).to.equal(400);
+        expect(thrownApiError(() => LabelSelector.parse(bad)).code).to.equal(400);
       });
     }
   });
@@ -98,10 +88,10 @@ describe('FieldSelector', () => {
   });
 
   it('answers 400 for unsupported fields and malformed terms', () => {
-    expect(badRequest(() => FieldSelector.parse('spec.other=x', supported)).message).to.equal(
+    expect(thrownApiError(() => FieldSelector.parse('spec.other=x', supported)).message).to.equal(
       'field label not supported: spec.other',
     );
-    expect(badRequest(() => FieldSelector.parse('metadata.name', supported)).code).to.equal(400);
+    expect(thrownApiError(() => FieldSelector.parse('metadata.name', supported)).code).to.equal(400);
   });
 
   it('reads absent fields as empty strings', () => {

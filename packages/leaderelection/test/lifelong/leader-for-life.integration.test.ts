@@ -91,6 +91,16 @@ describe('LeaderForLifeElector on envtest (integration)', function () {
     return created.metadata?.uid ?? '';
   }
 
+  /** A fresh Node with two operator Pods on it, and a fresh lock name for them to compete for. */
+  async function twoPodsOnANode(): Promise<{ lock: string; podA: string; podB: string }> {
+    const node = unique('node');
+    await createNode(node);
+    const [podA, podB] = [unique('op-a'), unique('op-b')];
+    await createPod(podA, node);
+    await createPod(podB, node);
+    return { lock: unique('lock'), podA, podB };
+  }
+
   async function podExists(name: string): Promise<boolean> {
     try {
       await admin.readNamespacedPod({ name, namespace: NS });
@@ -151,12 +161,7 @@ describe('LeaderForLifeElector on envtest (integration)', function () {
   }
 
   it('a follower leads within GC delay + 100 ms of the leader Pod being deleted (by watch, not backoff)', async () => {
-    const node = unique('node');
-    await createNode(node);
-    const lock = unique('lock');
-    const [podA, podB] = [unique('op-a'), unique('op-b')];
-    await createPod(podA, node);
-    await createPod(podB, node);
+    const { lock, podA, podB } = await twoPodsOnANode();
     const a = start(unique('a'), podA, lock);
     await within(a.elector.whenLeading(), 2000, 'a leads');
     // b's backoff is a minute: only the watch can make it lead in time.
@@ -185,12 +190,7 @@ describe('LeaderForLifeElector on envtest (integration)', function () {
   });
 
   it('an Evicted leader Pod is deleted by a follower (UID precondition) and the follower takes over', async () => {
-    const node = unique('node');
-    await createNode(node);
-    const lock = unique('lock');
-    const [podA, podB] = [unique('op-a'), unique('op-b')];
-    await createPod(podA, node);
-    await createPod(podB, node);
+    const { lock, podA, podB } = await twoPodsOnANode();
     const a = start(unique('a'), podA, lock);
     const first = await within(a.elector.whenLeading(), 2000, 'a leads');
     const userB = unique('b');
@@ -376,12 +376,7 @@ describe('LeaderForLifeElector on envtest (integration)', function () {
   });
 
   it('a 403 on GET of the lock does not hot-loop either', async () => {
-    const node = unique('node');
-    await createNode(node);
-    const lock = unique('lock');
-    const [podA, podB] = [unique('op-a'), unique('op-b')];
-    await createPod(podA, node);
-    await createPod(podB, node);
+    const { lock, podA, podB } = await twoPodsOnANode();
     const a = start(unique('a'), podA, lock);
     await within(a.elector.whenLeading(), 2000, 'a leads');
     const user = unique('b');
@@ -425,12 +420,7 @@ describe('LeaderForLifeElector on envtest (integration)', function () {
   });
 
   it("restarts a watch ended by client-node's 30 s inactivity timeout from its resourceVersion, not as a failure", async () => {
-    const node = unique('node');
-    await createNode(node);
-    const lock = unique('lock');
-    const [podA, podB] = [unique('op-a'), unique('op-b')];
-    await createPod(podA, node);
-    await createPod(podB, node);
+    const { lock, podA, podB } = await twoPodsOnANode();
     const a = start(unique('a'), podA, lock);
     await within(a.elector.whenLeading(), 2000, 'a leads');
     // client-node arms its inactivity timer with setTimeout: fake it (and the elector's clock) before
@@ -498,12 +488,7 @@ describe('LeaderForLifeElector on envtest (integration)', function () {
         }
       }
     };
-    const node = unique('node');
-    await createNode(node);
-    const lock = unique('lock');
-    const [podA, podB] = [unique('op-a'), unique('op-b')];
-    await createPod(podA, node);
-    await createPod(podB, node);
+    const { lock, podA, podB } = await twoPodsOnANode();
     const [userA, userB] = [unique('a'), unique('b')];
     restrict(userA);
     restrict(userB);
