@@ -1,6 +1,8 @@
 import { expect } from 'chai';
 import sinon from 'sinon';
 import { systemClock } from '@kubekit/leaderelection';
+import type { Clock } from '@kubekit/leaderelection';
+import { startTimer } from '#lib/clock.js';
 
 describe('systemClock', () => {
   describe('.now', () => {
@@ -53,4 +55,46 @@ describe('systemClock', () => {
       }
     });
   });
+});
+
+describe('startTimer', () => {
+  let fake: sinon.SinonFakeTimers;
+  beforeEach(() => {
+    fake = sinon.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'performance'] });
+  });
+  afterEach(() => {
+    fake.restore();
+  });
+
+  /** A clock with only `now` and `sleep`, as user-written clocks written before `setTimer` are. */
+  const sleepOnlyClock: Clock = {
+    now: () => systemClock.now(),
+    sleep: (ms, signal) => systemClock.sleep(ms, signal),
+  };
+
+  for (const [name, clock] of [
+    ['systemClock (setTimer)', systemClock],
+    ['a clock without setTimer (sleep)', sleepOnlyClock],
+  ] as const) {
+    it(`calls back once after the time has passed, on ${name}`, async () => {
+      let calls = 0;
+      startTimer(clock, 1_000, () => calls++);
+      await fake.tickAsync(999);
+      expect(calls).to.equal(0);
+      await fake.tickAsync(1);
+      await fake.tickAsync(5_000);
+      expect(calls).to.equal(1);
+      expect(fake.countTimers()).to.equal(0);
+    });
+
+    it(`never calls back once cancelled, and leaves no timer, on ${name}`, async () => {
+      let calls = 0;
+      const timer = startTimer(clock, 1_000, () => calls++);
+      timer.cancel();
+      timer.cancel();
+      await fake.tickAsync(5_000);
+      expect(calls).to.equal(0);
+      expect(fake.countTimers()).to.equal(0);
+    });
+  }
 });

@@ -1,6 +1,6 @@
 import { BehaviorSubject, distinctUntilChanged } from 'rxjs';
 import type { Observable } from 'rxjs';
-import { systemClock, timerCancelled } from '../clock.js';
+import { startTimer, systemClock, timerCancelled } from '../clock.js';
 import type { Clock } from '../clock.js';
 import { LeaderElectionError } from '../leader-election-error.js';
 import { hasValidHolder } from '../locks/leader-election-record.js';
@@ -87,8 +87,6 @@ export class LeaderElector implements Elector {
   private readonly leadershipSubject = new BehaviorSubject<Leadership>({ leading: false });
   private readonly leaderSubject = new BehaviorSubject<string | undefined>(undefined);
   private readonly wakeup = new Wakeup();
-  /** An unaborted signal for the next pause's sleep (see `pause`). */
-  private spareTimer: AbortController | undefined;
   /** One relay per signal the waits listen to (`run`'s and the watch loop's), for the run's duration. */
   private readonly relays = new Map<AbortSignal, AbortRelay>();
   private readonly pendingEvents = new Set<Promise<void>>();
@@ -456,10 +454,11 @@ export class LeaderElector implements Elector {
           break;
         }
         if (now < nextRenew) {
-          await this.pause(
-            Math.min(nextRenew, term.validUntil()) - now,
-            term.state === 'active' ? [stop] : [],
-          );
+          const due = Math.min(nextRenew, term.validUntil());
+          const timedOut = await this.pause(due - now, term.state === 'active' ? [stop] : []);
+          // A timer may fire a fraction of a millisecond before the monotonic clock says it is
+          // due: renew then rather than wait (and pay for) another timer of under a millisecond.
+          if (timedOut && due === nextRenew) nextRenew = Math.min(nextRenew, this.clock.now());
           continue;
         }
         nextRenew = now + retryPeriod;
@@ -804,9 +803,9 @@ export class LeaderElector implements Elector {
    * Calls `call` with a signal that aborts after `timeoutMs` on the clock (reason: a
    * `LeaderElectionError` of kind `timeout`) or with the first of `parents` to abort (its reason),
    * and settles at once when it does. The equivalent of `deadlineSignal` without
-   * `AbortSignal.any`: on the renew path of a thousand electors that, and the timeout message built
-   * in advance, were a measurable share of their CPU. The timer and every listener go away when it
-   * settles; the call's signal is never aborted after the call has settled.
+   * `AbortSignal.any` and with one controller (the call's) and one clock timer: on the renew path
+   * of a thousand electors every object per request shows in their CPU. The timer and every
+   * listener go away when it settles; the call's signal is never aborted after it has settled.
    */
   private bounded<T>(
     verb: Verb,
@@ -822,14 +821,13 @@ export class LeaderElector implements Elector {
         }
       }
       const controller = new AbortController();
-      const timer = new AbortController();
       let settled = false;
       /** Ends the wait: removes the parents' listeners and (unless it fired) cancels the timer. */
       const settle = (timerFired: boolean): boolean => {
         if (settled) return false;
         settled = true;
         for (const parent of parents) this.relayOf(parent).delete(onParentAbort);
-        if (!timerFired) timer.abort(timerCancelled);
+        if (!timerFired) timer.cancel();
         return true;
       };
       const onParentAbort = (): void => {
@@ -838,19 +836,16 @@ export class LeaderElector implements Elector {
         controller.abort(parent?.reason);
         reject(controller.signal.reason as Error);
       };
-      this.clock.sleep(Math.max(0, timeoutMs), timer.signal).then(
-        () => {
-          if (!settle(true)) return;
-          controller.abort(
-            new LeaderElectionError(
-              'timeout',
-              `${this.lockDescription}: ${verb} timed out after ${Math.round(timeoutMs)} ms`,
-            ),
-          );
-          reject(controller.signal.reason as Error);
-        },
-        () => undefined,
-      );
+      const timer = startTimer(this.clock, Math.max(0, timeoutMs), () => {
+        if (!settle(true)) return;
+        controller.abort(
+          new LeaderElectionError(
+            'timeout',
+            `${this.lockDescription}: ${verb} timed out after ${Math.round(timeoutMs)} ms`,
+          ),
+        );
+        reject(controller.signal.reason as Error);
+      });
       for (const parent of parents) this.relayOf(parent).add(onParentAbort);
       let pending: Promise<T>;
       try {
@@ -888,32 +883,27 @@ export class LeaderElector implements Elector {
   /**
    * Waits `ms` on the clock, or until woken (a new observation, a change of the watch, a lost
    * term), or until one of `signals` aborts. Resolves `true` when the time ran out; never rejects.
-   * Leaves no timer or listener behind; a timer signal that was not needed to cancel its sleep is
-   * kept to time the next pause (no `AbortSignal.any`, no controller per pause in steady state).
+   * Leaves no timer or listener behind.
    */
   private pause(ms: number, signals: readonly AbortSignal[], wake = true): Promise<boolean> {
     if (ms <= 0) return Promise.resolve(true);
     for (const signal of signals) if (signal.aborted) return Promise.resolve(false);
     return new Promise<boolean>((resolve) => {
-      const timer = this.spareTimer ?? new AbortController();
-      this.spareTimer = undefined;
       let done = false;
       const finish = (timedOut: boolean): void => {
         if (done) return;
         done = true;
         for (const signal of signals) this.relayOf(signal).delete(cancel);
         if (wake) this.wakeup.delete(cancel);
-        // A sleep that resolved has let go of its signal: the next pause may use it.
-        if (timedOut) this.spareTimer ??= timer;
-        else timer.abort(timerCancelled);
+        if (!timedOut) timer.cancel();
         resolve(timedOut);
       };
       const cancel = (): void => {
         finish(false);
       };
-      this.clock.sleep(Math.min(ms, maxTimer), timer.signal).then(() => {
+      const timer = startTimer(this.clock, Math.min(ms, maxTimer), () => {
         finish(true);
-      }, cancel);
+      });
       for (const signal of signals) this.relayOf(signal).add(cancel);
       if (wake) this.wakeup.add(cancel);
     });

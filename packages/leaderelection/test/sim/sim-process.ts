@@ -1,4 +1,4 @@
-import type { Clock } from '@kubekit/leaderelection';
+import type { Clock, ClockTimer } from '@kubekit/leaderelection';
 import type { Scheduled, VirtualScheduler } from './virtual-scheduler.js';
 
 /** Past a timer's target, so that `now()` at firing is never a rounding error short of it. */
@@ -47,6 +47,10 @@ export class SimProcess implements Clock {
         current.cancel();
       },
     };
+  }
+
+  setTimer(ms: number, callback: () => void): ClockTimer {
+    return this.at(this.scheduler.now + Math.max(0, ms) / this.rate + epsilon, callback);
   }
 
   sleep(ms: number, signal?: AbortSignal): Promise<void> {
