@@ -3,8 +3,9 @@ import type { IncomingHttpHeaders } from 'node:http';
 import type * as https from 'node:https';
 import { ApiException, HttpMethod, RequestContext } from '@kubernetes/client-node';
 import type { KubeConfig } from '@kubernetes/client-node';
-import { Pool } from 'undici';
 import type { Dispatcher } from 'undici';
+import { assertHeaderSafe, Http1Pool } from './http1-pool.js';
+import type { Exchange, ResponseSink } from './http1-pool.js';
 
 /** The methods the locks use. */
 export type KubeHttpMethod = 'GET' | 'POST' | 'PUT';
@@ -17,15 +18,13 @@ export type WatchDone = (error: unknown) => void;
 const watchInactivityMs = 30_000;
 /** Idle keep-alive connections close after this long. */
 const idleSocketMs = 30_000;
-/**
- * Connections per cluster and user for requests: unbounded, as Go's http.Transport. Each lock has
- * at most one request in flight, so this is bounded by the number of locks; a cap would queue
- * renews behind each other when the server is slow, and queueing time eats into renewDeadline.
- * The pool reuses the first idle connection, so at steady state only as many stay open as are
- * busy at once (idle ones close after 30 s). Watches have their own pool.
- */
-const maxRequestSockets = null;
 const userAgent = 'kubekit-leaderelection';
+/**
+ * How long one authentication (`applyToHTTPSOptions`: decoding certificates, reading token files,
+ * asking exec plugins) serves further requests. At 500 renews a second it was a tenth of all
+ * allocation. A 401 drops it at once (and the request is sent once more, freshly authenticated).
+ */
+const authReuseMs = 1_000;
 
 /** TLS material and connection pools for one cluster and user. */
 interface Endpoint {
@@ -35,22 +34,22 @@ interface Endpoint {
   readonly origin: string;
   /** The server URL's path (without a trailing slash), prefixed to every request path. */
   readonly basePath: string;
-  readonly requests: Dispatcher;
-  readonly watches: Dispatcher;
+  /** Direct connections (no proxy): the package's own HTTP/1.1 pool, for requests and watches. */
+  readonly pool: Http1Pool | undefined;
+  /** Through a proxy: client-node's dispatcher for it. */
+  readonly proxy: Dispatcher | undefined;
 }
 
-/** What one request needs, resolved afresh each time (tokens rotate). */
+/** What one request needs: resolved afresh at most every `authReuseMs` (tokens rotate). */
 interface Prepared {
   readonly endpoint: Endpoint;
   readonly headers: Record<string, string>;
-}
-
-/** Receives one response. */
-interface Sink {
-  start(statusCode: number, headers: IncomingHttpHeaders, statusMessage: string | undefined): void;
-  data(chunk: Buffer): void;
-  end(): void;
-  error(error: Error): void;
+  /** `headers` as header lines, for the pool. */
+  readonly headerBlock: string;
+  /** `headerBlock` with `Content-Type: application/json`, for requests with a body. */
+  readonly jsonHeaderBlock: string;
+  /** When it was resolved (`performance.now()`). */
+  readonly at: number;
 }
 
 const tlsFields = [
@@ -92,10 +91,14 @@ function apiException(
   return new ApiException<string>(statusCode, message ?? 'error', body, headersOf(headers));
 }
 
+function statusCodeOf(error: unknown): number | undefined {
+  return error instanceof ApiException ? error.code : undefined;
+}
+
 /** A connection that broke before any answer came: the request may be sent once more. */
 function isBrokenConnection(error: unknown): boolean {
   const code = (error as { code?: unknown } | null)?.code;
-  return code === 'UND_ERR_SOCKET' || code === 'ECONNRESET';
+  return code === 'UND_ERR_SOCKET' || code === 'ECONNRESET' || code === 'EPIPE';
 }
 
 class AbortError extends Error {
@@ -108,9 +111,10 @@ const clients = new WeakMap<KubeConfig, KubeHttpClient>();
  * A lean HTTP client for the lock objects' hot path (one conditional PUT per elector per
  * retryPeriod, one watch per elector): undici's dispatcher API (no fetch, no web streams, no
  * generated API layer) over keep-alive connections pooled per cluster and user, JSON bodies.
- * client-node still does what it is good at: each request is authenticated with
+ * client-node still does what it is good at: requests are authenticated with
  * `kubeConfig.applyToHTTPSOptions` (bearer tokens, token files, exec and auth-provider plugins,
- * basic auth, impersonation), so rotating credentials keep working; TLS material is kept with
+ * basic auth, impersonation) afresh at least every second and at once after a 401, so rotating
+ * credentials keep working; TLS material is kept with
  * the pools, and new pools are built when it changes (e.g. an exec plugin's rotated client
  * certificate). Through a proxy (`proxyUrl`) it uses the dispatcher client-node builds for it,
  * once. Failures are what client-node's generated API throws: an HTTP error is an
@@ -123,6 +127,10 @@ const clients = new WeakMap<KubeConfig, KubeHttpClient>();
  */
 export class KubeHttpClient {
   private readonly endpoints = new Map<string, Endpoint>();
+  /** The last authentication, reused while under `authReuseMs` old. */
+  private reused: Prepared | undefined;
+  /** The authentication under way, if any. */
+  private authenticating: Promise<Prepared> | undefined;
 
   private constructor(private readonly kubeConfig: KubeConfig) {}
 
@@ -140,18 +148,29 @@ export class KubeHttpClient {
    * Sends one request with a JSON body (if any) and resolves with the parsed JSON answer of a 2xx
    * response. Rejects with `ApiException` for any other status, with the connection's error when
    * it fails (a request whose connection broke before any answer is sent once more, on a new
-   * one: the locks' writes are compare-and-swaps, so a repeat that already landed is a 409), and
+   * one: the locks' writes are compare-and-swaps, so a repeat that already landed is a 409; so is
+   * one answered 401, freshly authenticated), and
    * with an `AbortError` (cause: the signal's reason) as soon as `signal` aborts.
    * @param path the request path with its query, e.g. `/apis/coordination.k8s.io/v1/namespaces/ns/leases/x`.
    */
   async request(method: KubeHttpMethod, path: string, body: unknown, signal: AbortSignal): Promise<unknown> {
-    const prepared = await this.prepare();
+    let prepared = await this.prepare();
     const payload = body === undefined ? undefined : JSON.stringify(body);
-    try {
-      return await this.send(prepared, method, path, payload, signal);
-    } catch (error: unknown) {
-      if (signal.aborted || !isBrokenConnection(error)) throw error;
-      return await this.send(prepared, method, path, payload, signal);
+    let resent = false;
+    for (;;) {
+      try {
+        return await this.send(prepared, method, path, payload, signal);
+      } catch (error: unknown) {
+        if (signal.aborted || resent) throw error;
+        if (statusCodeOf(error) === 401) {
+          // Perhaps the credentials rotated since the authentication we reused: once more, afresh.
+          this.forget(prepared);
+          prepared = await this.prepare();
+        } else if (!isBrokenConnection(error)) {
+          throw error;
+        }
+        resent = true;
+      }
     }
   }
 
@@ -208,54 +227,72 @@ export class KubeHttpClient {
       }, watchInactivityMs);
       timer.unref();
       controller.signal.addEventListener('abort', onAbort, { once: true });
-      const exchange = this.exchange(
-        prepared,
-        'GET',
-        `${path}?${search}`,
-        undefined,
-        prepared.endpoint.watches,
-        {
-          start: (statusCode, headers, statusMessage) => {
-            status = statusCode;
-            if (statusCode !== 200) {
-              failure = { headers, message: statusMessage };
-              return;
-            }
-            timer.refresh();
-            resolve(controller);
-          },
-          data: (chunk) => {
-            if (ended()) return;
-            text += chunk.toString('utf8');
-            if (failure !== undefined) return;
-            timer.refresh();
-            let newline = text.indexOf('\n');
-            while (newline >= 0 && !ended()) {
-              const line = text.slice(0, newline);
-              text = text.slice(newline + 1);
-              newline = text.indexOf('\n');
-              let event: { type?: unknown; object?: unknown };
-              try {
-                event = JSON.parse(line) as { type?: unknown; object?: unknown };
-              } catch {
-                continue;
-              }
-              callback(String(event.type), event.object, event);
-            }
-          },
-          end: () => {
-            finish(
-              failure === undefined ? null : apiException(status, failure.headers, failure.message, text),
-            );
-          },
-          error: finish,
+      const exchange = this.exchange(prepared, 'GET', `${path}?${search}`, undefined, true, {
+        start: (statusCode, headers, statusMessage) => {
+          status = statusCode;
+          if (statusCode !== 200) {
+            failure = { headers, message: statusMessage };
+            return;
+          }
+          timer.refresh();
+          resolve(controller);
         },
-      );
+        data: (chunk) => {
+          if (ended()) return;
+          text += chunk.toString('utf8');
+          if (failure !== undefined) return;
+          timer.refresh();
+          let newline = text.indexOf('\n');
+          while (newline >= 0 && !ended()) {
+            const line = text.slice(0, newline);
+            text = text.slice(newline + 1);
+            newline = text.indexOf('\n');
+            let event: { type?: unknown; object?: unknown };
+            try {
+              event = JSON.parse(line) as { type?: unknown; object?: unknown };
+            } catch {
+              continue;
+            }
+            callback(String(event.type), event.object, event);
+          }
+        },
+        end: () => {
+          if (status === 401) this.forget(prepared);
+          finish(failure === undefined ? null : apiException(status, failure.headers, failure.message, text));
+        },
+        error: finish,
+      });
     });
   }
 
-  /** Authenticates one request and finds (or builds) the pools for the current cluster and user. */
+  /**
+   * The authentication and pools for the next request: the last ones while under `authReuseMs`
+   * old, else afresh (once for all the requests that ask meanwhile).
+   */
   private async prepare(): Promise<Prepared> {
+    const reused = this.reused;
+    if (reused !== undefined && performance.now() - reused.at < authReuseMs) return reused;
+    this.authenticating ??= this.authenticate().then(
+      (prepared) => {
+        this.authenticating = undefined;
+        this.reused = prepared;
+        return prepared;
+      },
+      (error: unknown) => {
+        this.authenticating = undefined;
+        throw error;
+      },
+    );
+    return this.authenticating;
+  }
+
+  /** Stops reusing `prepared` (the server refused its credentials). */
+  private forget(prepared: Prepared): void {
+    if (this.reused === prepared) this.reused = undefined;
+  }
+
+  /** Authenticates one request and finds (or builds) the pools for the current cluster and user. */
+  private async authenticate(): Promise<Prepared> {
     const kubeConfig = this.kubeConfig;
     const cluster = kubeConfig.getCurrentCluster();
     if (cluster === null) throw new Error('the kubeconfig has no current cluster');
@@ -276,35 +313,36 @@ export class KubeHttpClient {
     let endpoint = this.endpoints.get(key);
     if (endpoint === undefined || !sameTls(endpoint.tls, tls)) {
       const url = new URL(cluster.server);
-      let requests: Dispatcher;
-      let watches: Dispatcher;
+      let pool: Http1Pool | undefined;
+      let proxy: Dispatcher | undefined;
       if (cluster.proxyUrl !== undefined && cluster.proxyUrl !== '') {
         // client-node knows every kind of proxy (HTTP, HTTPS, SOCKS): use its dispatcher, once.
         const context = new RequestContext(cluster.server, HttpMethod.GET);
         await kubeConfig.applySecurityAuthentication(context);
-        const proxy = context.getDispatcher();
+        proxy = context.getDispatcher();
         if (proxy === undefined)
           throw new Error(`cluster ${cluster.name}: no dispatcher for proxy ${cluster.proxyUrl}`);
-        requests = proxy;
-        watches = proxy;
       } else {
-        const connect = { ...tls, keepAlive: true, keepAliveInitialDelay: 30_000 } as Record<string, unknown>;
-        requests = new Pool(url.origin, {
-          connect,
-          connections: maxRequestSockets,
-          keepAliveTimeout: idleSocketMs,
-        });
-        watches = new Pool(url.origin, {
-          connect,
-          keepAliveTimeout: idleSocketMs,
-          headersTimeout: 0,
-          bodyTimeout: 0,
+        const secure = url.protocol === 'https:';
+        pool = new Http1Pool({
+          host: url.hostname.replace(/^\[(.*)\]$/, '$1'),
+          port: url.port === '' ? (secure ? 443 : 80) : Number(url.port),
+          tls: secure ? tls : undefined,
+          idleTimeoutMs: idleSocketMs,
         });
       }
-      endpoint = { tls, origin: url.origin, basePath: url.pathname.replace(/\/+$/, ''), requests, watches };
+      this.endpoints.get(key)?.pool?.close();
+      endpoint = { tls, origin: url.origin, basePath: url.pathname.replace(/\/+$/, ''), pool, proxy };
       this.endpoints.set(key, endpoint);
     }
-    return { endpoint, headers };
+    let headerBlock = '';
+    for (const [name, value] of Object.entries(headers)) {
+      assertHeaderSafe(name, 'a request header name');
+      assertHeaderSafe(value, `request header ${name}`);
+      headerBlock += `${name}: ${value}\r\n`;
+    }
+    const jsonHeaderBlock = `${headerBlock}Content-Type: application/json\r\n`;
+    return { endpoint, headers, headerBlock, jsonHeaderBlock, at: performance.now() };
   }
 
   private send(
@@ -328,7 +366,7 @@ export class KubeHttpClient {
         reject(error);
       };
       signal.addEventListener('abort', onAbort, { once: true });
-      const exchange = this.exchange(prepared, method, path, payload, prepared.endpoint.requests, {
+      const exchange = this.exchange(prepared, method, path, payload, false, {
         start: (statusCode, headers, statusMessage) => {
           status = statusCode;
           answer = { headers, message: statusMessage };
@@ -368,12 +406,18 @@ export class KubeHttpClient {
     method: KubeHttpMethod,
     path: string,
     payload: string | undefined,
-    dispatcher: Dispatcher,
-    sink: Sink,
-  ): { abort(reason: Error): void } {
+    watch: boolean,
+    sink: ResponseSink,
+  ): Exchange {
     const { endpoint } = prepared;
-    let headers = prepared.headers;
-    if (payload !== undefined) headers = { ...headers, 'Content-Type': 'application/json' };
+    if (endpoint.pool !== undefined) {
+      const block = payload === undefined ? prepared.headerBlock : prepared.jsonHeaderBlock;
+      return endpoint.pool.dispatch(method, endpoint.basePath + path, block, payload, sink);
+    }
+    const dispatcher = endpoint.proxy;
+    if (dispatcher === undefined) throw new Error('an endpoint has neither connections nor a proxy');
+    const headers =
+      payload === undefined ? prepared.headers : { ...prepared.headers, 'Content-Type': 'application/json' };
     let control: Dispatcher.DispatchController | undefined;
     let aborted: Error | undefined;
     let settled = false;
@@ -406,6 +450,7 @@ export class KubeHttpClient {
         method,
         headers,
         body: payload ?? null,
+        ...(watch ? { headersTimeout: 0, bodyTimeout: 0 } : {}),
       },
       handler,
     );

@@ -174,14 +174,30 @@ describe('KubeHttpClient (integration)', function () {
       expect(connect.callCount).to.equal(warm);
     });
 
-    it('authenticates every request afresh, so a rotated token is used at once', async () => {
+    it('reuses one authentication for up to a second, then authenticates afresh', async () => {
+      const clock = sinon.useFakeTimers({ toFake: ['performance'] });
       const user = kubeConfig.getCurrentUser();
       const other = env.kubeConfigFor('b').getCurrentUser();
-      expect(user?.token).to.be.a('string');
       await client.request('GET', leases('x'), undefined, never).catch(() => undefined);
       Object.assign(user ?? {}, { token: other?.token });
+      clock.tick(900);
       await client.request('GET', leases('x'), undefined, never).catch(() => undefined);
-      expect(env.counters.snapshot()).to.deep.include({ 'a get leases': 1, 'b get leases': 1 });
+      expect(env.counters.snapshot()).to.deep.include({ 'a get leases': 2 });
+      clock.tick(200);
+      await client.request('GET', leases('x'), undefined, never).catch(() => undefined);
+      expect(env.counters.snapshot()).to.deep.include({ 'a get leases': 2, 'b get leases': 1 });
+    });
+
+    it('after a 401, authenticates afresh and sends the request once more', async () => {
+      const user = kubeConfig.getCurrentUser();
+      const token = user?.token;
+      Object.assign(user ?? {}, { token: 'not-a-token' });
+      const refused = await failure(client.request('GET', leases('x'), undefined, never));
+      expect(refused).to.be.instanceOf(ApiException).with.property('code', 401);
+      // Within the second the refused authentication would be reused: the 401 drops it.
+      Object.assign(user ?? {}, { token });
+      await client.request('POST', leases(), lease('x', 'a'), never);
+      expect(env.counters.snapshot()).to.deep.include({ 'a create leases': 1 });
     });
   });
 
