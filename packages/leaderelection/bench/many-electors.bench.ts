@@ -5,8 +5,9 @@
 // state, per elector. CPU: this process's user + system time over a steady-state window, as a
 // share of one core. KUBEKIT_BENCH_ELECTORS overrides the count. Measured twice in one run, each
 // in a fresh process of this script with its own envtest (so that neither heap figure includes
-// the other's leftovers): the default configuration, then `watchWhileLeading: false` (the leaders
-// close their watch, so a renew no longer comes back to them as a watch event).
+// the other's leftovers): the default configuration (a leader closes its watch, as client-go's
+// leaders have none), then `watchWhileLeading: true` (each renew also comes back to its leader as
+// a watch event), whose figures are printed for information.
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -106,7 +107,7 @@ async function measureHere(mode: string): Promise<void> {
     console.log(`envtest: ${ready}`);
     const kubeConfig = new KubeConfig();
     kubeConfig.loadFromFile(kubeconfigPath);
-    const options = mode === 'no-leader-watch' ? { watchWhileLeading: false } : {};
+    const options = mode === 'leader-watch' ? { watchWhileLeading: true } : {};
     const figures = await measure(kubeConfig, `many-${mode}`, options);
     console.log(MEASUREMENT + JSON.stringify(figures));
   } finally {
@@ -137,14 +138,16 @@ const mode = process.env[MODE_VARIABLE];
 if (mode !== undefined) {
   await measureHere(mode);
 } else {
-  const watching = await measureInChild('default');
-  const notWatching = await measureInChild('no-leader-watch');
+  const byDefault = await measureInChild('default');
+  const leaderWatch = await measureInChild('leader-watch');
   const base = `leaderelection/many-electors`;
   reportFigure({ name: `${base}/electors`, value: COUNT, unit: 'count', goal: null, baseline: null });
   for (const [suffix, figures] of [
-    ['', watching],
-    ['-no-leader-watch', notWatching],
+    ['', byDefault],
+    ['-leader-watch', leaderWatch],
   ] as const) {
+    // The heap and CPU goals apply to the default configuration; the opt-in leader watch is shown beside it.
+    const goal = (text: string): string | null => (suffix === '' ? text : null);
     reportFigure({
       name: `${base}/still-leading${suffix}`,
       value: figures.leading,
@@ -156,14 +159,14 @@ if (mode !== undefined) {
       name: `${base}/heap-per-elector${suffix}`,
       value: figures.heapPerElector,
       unit: 'KB',
-      goal: '< 50',
+      goal: goal('< 50'),
       baseline: null,
     });
     reportFigure({
       name: `${base}/cpu-steady-state${suffix}`,
       value: figures.cpuShare,
       unit: '% of one core',
-      goal: '< 10',
+      goal: goal('< 10'),
       baseline: null,
     });
   }

@@ -31,14 +31,18 @@ export interface LeaderElectorOptions extends Partial<LeaseTimings> {
    */
   readonly watch?: boolean;
   /**
-   * Keep the watch open while this replica leads (default `true`): a leader then steps down the
-   * moment the watch shows another valid holder. `false` closes the watch when a term starts and
-   * re-opens it, from the last resourceVersion observed (normally the leader's own last write),
-   * when the term ends; while leading, a foreign holder is then noticed only by the next renew
-   * (409, re-read, step down), i.e. within retryPeriod instead of at once. Each renew no longer
-   * comes back as a watch event: for processes that lead very many leases. Safety does not
-   * depend on it (every write is a compare-and-swap; the term ends at renewDeadline). Ignored
-   * when `watch` is `false`.
+   * Keep the watch open while this replica leads (default `false`). By default a leader closes
+   * its watch when its term starts and re-opens it, from the last resourceVersion observed
+   * (normally its own last write), when the term ends: as with client-go, a leader learns of a
+   * foreign holder through its next renew (409, re-read, step down at once), i.e. within
+   * retryPeriod, and the API server keeps no watch for it. Safety does not depend on the watch:
+   * every write is a compare-and-swap, and a follower that follows the protocol takes over only
+   * after the leader's term has ended (at renewDeadline, before leaseDuration can pass anywhere).
+   * Only writers outside the protocol (a person editing the Lease, other software) can put
+   * another holder in while a term is valid. `true` keeps the watch, so that such a write ends
+   * the term within milliseconds instead of retryPeriod; each renew then also comes back to the
+   * leader as a watch event (about 1.8 times the CPU with a thousand electors in one process).
+   * Ignored when `watch` is `false`.
    */
   readonly watchWhileLeading?: boolean;
   /** Monotonic time and timers. Default `systemClock`. */

@@ -132,7 +132,7 @@ export class LeaderElector implements Elector {
       );
     }
     this.watchEnabled = options.watch ?? true;
-    this.watchWhileLeading = options.watchWhileLeading ?? true;
+    this.watchWhileLeading = options.watchWhileLeading ?? false;
     this.metrics = new LeaderElectionMetrics(options.lock.name, options.registry);
     this.events =
       options.eventRecorder === null ? undefined : (options.eventRecorder ?? options.lock.eventRecorder);

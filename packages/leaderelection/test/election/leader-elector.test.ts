@@ -365,9 +365,9 @@ describe('LeaderElector', () => {
       await world.stopAll();
     });
 
-    it('steps down at once when the watch shows another valid holder', async () => {
+    it('with watchWhileLeading, steps down at once when the watch shows another valid holder', async () => {
       const world = new SimWorld();
-      const a = world.add('a', fast);
+      const a = world.add('a', { ...fast, watchWhileLeading: true });
       const log = termLog(world, a);
       a.start();
       await world.advance(3_000);
@@ -379,9 +379,9 @@ describe('LeaderElector', () => {
       await world.stopAll();
     });
 
-    it('keeps its watch open while leading by default', async () => {
+    it('keeps its watch open while leading with watchWhileLeading', async () => {
       const world = new SimWorld();
-      const a = world.add('a', fast);
+      const a = world.add('a', { ...fast, watchWhileLeading: true });
       a.start();
       await world.advance(3_000);
       expect(a.elector.currentTerm()).to.not.be.undefined;
@@ -389,9 +389,9 @@ describe('LeaderElector', () => {
       await world.stopAll();
     });
 
-    it('with watchWhileLeading false, closes the watch while leading and steps down at the next renew', async () => {
+    it('by default, closes the watch while leading and steps down at the next renew', async () => {
       const world = new SimWorld();
-      const a = world.add('a', { ...fast, watchWhileLeading: false });
+      const a = world.add('a', fast);
       const log = termLog(world, a);
       a.start();
       await world.advance(3_000);
@@ -410,9 +410,9 @@ describe('LeaderElector', () => {
       await world.stopAll();
     });
 
-    it('with watchWhileLeading false, re-opens a working watch after its term (a release is seen at once)', async () => {
+    it('by default, re-opens a working watch after its term (a release is seen at once)', async () => {
       const world = new SimWorld();
-      const a = world.add('a', { ...fast, watchWhileLeading: false });
+      const a = world.add('a', fast);
       const log = termLog(world, a);
       a.start();
       await world.advance(3_000);
