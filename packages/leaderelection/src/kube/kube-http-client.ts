@@ -109,15 +109,14 @@ const clients = new WeakMap<KubeConfig, KubeHttpClient>();
 
 /**
  * A lean HTTP client for the lock objects' hot path (one conditional PUT per elector per
- * retryPeriod, one watch per elector): undici's dispatcher API (no fetch, no web streams, no
- * generated API layer) over keep-alive connections pooled per cluster and user, JSON bodies.
- * client-node still does what it is good at: requests are authenticated with
+ * retryPeriod, one watch per follower): the package's own keep-alive HTTP/1.1 connections
+ * ({@link Http1Pool}; no fetch, no streams, no generated API layer), pooled per cluster and user,
+ * JSON bodies. client-node still does what it is good at: requests are authenticated with
  * `kubeConfig.applyToHTTPSOptions` (bearer tokens, token files, exec and auth-provider plugins,
  * basic auth, impersonation) afresh at least every second and at once after a 401, so rotating
- * credentials keep working; TLS material is kept with
- * the pools, and new pools are built when it changes (e.g. an exec plugin's rotated client
- * certificate). Through a proxy (`proxyUrl`) it uses the dispatcher client-node builds for it,
- * once. Failures are what client-node's generated API throws: an HTTP error is an
+ * credentials keep working; TLS material is kept with the pool, and a new pool is built when it
+ * changes (e.g. an exec plugin's rotated client certificate). Through a proxy (`proxyUrl`) it
+ * uses undici's dispatcher API with the dispatcher client-node builds for the proxy, once. Failures are what client-node's generated API throws: an HTTP error is an
  * `ApiException(code, message, body, headers)` whose body is the server's Status as a string; a
  * network failure is the connection's error (no numeric code); an aborted request rejects with an
  * `AbortError` once its signal aborts.
@@ -331,7 +330,6 @@ export class KubeHttpClient {
           idleTimeoutMs: idleSocketMs,
         });
       }
-      this.endpoints.get(key)?.pool?.close();
       endpoint = { tls, origin: url.origin, basePath: url.pathname.replace(/\/+$/, ''), pool, proxy };
       this.endpoints.set(key, endpoint);
     }

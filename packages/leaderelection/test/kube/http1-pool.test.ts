@@ -469,27 +469,27 @@ describe('Http1Pool', function () {
       expect(server.connections).to.equal(2);
     });
 
-    it('closes an HTTP/1.0 answer without keep-alive after it completes', async () => {
-      const recorder = new Recorder();
-      pool.dispatch('GET', '/path', '', undefined, recorder);
-      const { socket } = await server.request();
-      socket.write('HTTP/1.0 200 OK\r\nContent-Length: 2\r\n\r\nok');
-      await recorder.done;
-      await closed(socket);
-      await expectWorks();
-      expect(server.connections).to.equal(2);
-    });
-
-    it('closes at once a connection whose Keep-Alive timeout is too short to reuse it', async () => {
-      const recorder = new Recorder();
-      pool.dispatch('GET', '/path', '', undefined, recorder);
-      const { socket } = await server.request();
-      socket.write('HTTP/1.1 200 OK\r\nKeep-Alive: timeout=1\r\nContent-Length: 2\r\n\r\nok');
-      await recorder.done;
-      await closed(socket);
-      await expectWorks();
-      expect(server.connections).to.equal(2);
-    });
+    for (const [title, answer] of [
+      [
+        'closes an HTTP/1.0 answer without keep-alive after it completes',
+        'HTTP/1.0 200 OK\r\nContent-Length: 2\r\n\r\nok',
+      ],
+      [
+        'closes at once a connection whose Keep-Alive timeout is too short to reuse it',
+        'HTTP/1.1 200 OK\r\nKeep-Alive: timeout=1\r\nContent-Length: 2\r\n\r\nok',
+      ],
+    ] as const) {
+      it(title, async () => {
+        const recorder = new Recorder();
+        pool.dispatch('GET', '/path', '', undefined, recorder);
+        const { socket } = await server.request();
+        socket.write(answer);
+        await recorder.done;
+        await closed(socket);
+        await expectWorks();
+        expect(server.connections).to.equal(2);
+      });
+    }
 
     it('closes an idle connection after idleTimeoutMs', async () => {
       const quick = new Http1Pool({ host: '127.0.0.1', port, tls: undefined, idleTimeoutMs: 20 });
