@@ -1,6 +1,7 @@
 import { STATUS_CODES } from 'node:http';
 import type { IncomingHttpHeaders } from 'node:http';
 import type * as https from 'node:https';
+import { StringDecoder } from 'node:string_decoder';
 import { ApiException, HttpMethod, RequestContext } from '@kubernetes/client-node';
 import type { KubeConfig } from '@kubernetes/client-node';
 import type { Dispatcher } from 'undici';
@@ -97,8 +98,8 @@ function statusCodeOf(error: unknown): number | undefined {
 
 /** A connection that broke before any answer came: the request may be sent once more. */
 function isBrokenConnection(error: unknown): boolean {
-  const code = (error as { code?: unknown } | null)?.code;
-  return code === 'UND_ERR_SOCKET' || code === 'ECONNRESET' || code === 'EPIPE';
+  const { code, answered } = (error ?? {}) as { code?: unknown; answered?: unknown };
+  return (code === 'UND_ERR_SOCKET' || code === 'ECONNRESET' || code === 'EPIPE') && answered !== true;
 }
 
 class AbortError extends Error {
@@ -116,7 +117,8 @@ const clients = new WeakMap<KubeConfig, KubeHttpClient>();
  * basic auth, impersonation) afresh at least every second and at once after a 401, so rotating
  * credentials keep working; TLS material is kept with the pool, and a new pool is built when it
  * changes (e.g. an exec plugin's rotated client certificate). Through a proxy (`proxyUrl`) it
- * uses undici's dispatcher API with the dispatcher client-node builds for the proxy, once. Failures are what client-node's generated API throws: an HTTP error is an
+ * uses undici's dispatcher API with the dispatcher client-node builds for the proxy, once.
+ * Failures are what client-node's generated API throws: an HTTP error is an
  * `ApiException(code, message, body, headers)` whose body is the server's Status as a string; a
  * network failure is the connection's error (no numeric code); an aborted request rejects with an
  * `AbortError` once its signal aborts.
@@ -148,8 +150,8 @@ export class KubeHttpClient {
    * response. Rejects with `ApiException` for any other status, with the connection's error when
    * it fails (a request whose connection broke before any answer is sent once more, on a new
    * one: the locks' writes are compare-and-swaps, so a repeat that already landed is a 409; so is
-   * one answered 401, freshly authenticated), and
-   * with an `AbortError` (cause: the signal's reason) as soon as `signal` aborts.
+   * one answered 401, freshly authenticated), and with an `AbortError` (cause: the signal's
+   * reason) as soon as `signal` aborts.
    * @param path the request path with its query, e.g. `/apis/coordination.k8s.io/v1/namespaces/ns/leases/x`.
    */
   async request(method: KubeHttpMethod, path: string, body: unknown, signal: AbortSignal): Promise<unknown> {
@@ -204,6 +206,7 @@ export class KubeHttpClient {
       let finished = false;
       let timedOut = false;
       let text = '';
+      const decoder = new StringDecoder('utf8');
       let status = 0;
       let failure: { headers: IncomingHttpHeaders; message: string | undefined } | undefined;
       const finish = (error: unknown): void => {
@@ -238,7 +241,8 @@ export class KubeHttpClient {
         },
         data: (chunk) => {
           if (ended()) return;
-          text += chunk.toString('utf8');
+          // A character's bytes may straddle two chunks: decode across them.
+          text += decoder.write(chunk);
           if (failure !== undefined) return;
           timer.refresh();
           let newline = text.indexOf('\n');

@@ -1,8 +1,9 @@
+import { once } from 'node:events';
+import net from 'node:net';
 import tls from 'node:tls';
 import { expect } from 'chai';
 import sinon from 'sinon';
-import { ApiException } from '@kubernetes/client-node';
-import type { KubeConfig } from '@kubernetes/client-node';
+import { ApiException, KubeConfig } from '@kubernetes/client-node';
 import { useEnvtest } from '@kubekit/envtest/testing';
 import { LeaderElectionError } from '@kubekit/leaderelection';
 import { KubeHttpClient } from '#lib/kube/kube-http-client.js';
@@ -282,5 +283,60 @@ describe('KubeHttpClient (integration)', function () {
       controller.abort();
       await ended;
     });
+  });
+});
+
+describe('KubeHttpClient (scripted plain-HTTP server)', () => {
+  let server: net.Server;
+  const sockets: net.Socket[] = [];
+
+  beforeEach(async () => {
+    server = net.createServer((socket) => sockets.push(socket));
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  });
+
+  afterEach(async () => {
+    for (const socket of sockets.splice(0)) socket.destroy();
+    await new Promise((resolve) => server.close(resolve));
+  });
+
+  it('decodes a watch event whose multi-byte character straddles two chunks', async () => {
+    const kubeConfig = new KubeConfig();
+    kubeConfig.loadFromOptions({
+      clusters: [
+        {
+          name: 'c',
+          // client-node refuses plain HTTP unless TLS verification is off.
+          server: `http://127.0.0.1:${String((server.address() as net.AddressInfo).port)}`,
+          skipTLSVerify: true,
+        },
+      ],
+      users: [{ name: 'u', token: 't' }],
+      contexts: [{ name: 'x', cluster: 'c', user: 'u' }],
+      currentContext: 'x',
+    });
+    const connected = once(server, 'connection') as Promise<[net.Socket]>;
+    const events: unknown[] = [];
+    let done!: (error: unknown) => void;
+    const ended = new Promise<unknown>((resolve) => (done = resolve));
+    const started = KubeHttpClient.for(kubeConfig).watch(
+      '/api/v1/namespaces/ns/configmaps',
+      {},
+      (_type, object) => {
+        events.push(object);
+      },
+      done,
+    );
+    const [socket] = await connected;
+    const line = Buffer.from(`${JSON.stringify({ type: 'ADDED', object: { holder: 'é' } })}\n`);
+    const split = line.indexOf(Buffer.from('é')) + 1;
+    const chunk = (bytes: Buffer): string =>
+      `${bytes.length.toString(16)}\r\n${bytes.toString('latin1')}\r\n`;
+    socket.write('HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n', 'latin1');
+    await started;
+    // Two chunks reach the watch as two pieces of data, however TCP delivers them.
+    socket.write(`${chunk(line.subarray(0, split))}${chunk(line.subarray(split))}0\r\n\r\n`, 'latin1');
+    expect(await ended).to.equal(null);
+    expect(events).to.deep.equal([{ holder: 'é' }]);
   });
 });
