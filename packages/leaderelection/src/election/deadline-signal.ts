@@ -1,4 +1,4 @@
-import { timerCancelled, type Clock } from '../clock.js';
+import { startTimer, type Clock } from '../clock.js';
 import { LeaderElectionError } from '../leader-election-error.js';
 
 /** A signal that aborts after a time on an injected clock, or with any parent. */
@@ -18,17 +18,13 @@ export function deadlineSignal(
   message: string,
 ): DeadlineSignal {
   const timeout = new AbortController();
-  const timer = new AbortController();
-  clock.sleep(Math.max(0, ms), timer.signal).then(
-    () => {
-      timeout.abort(new LeaderElectionError('timeout', message));
-    },
-    () => undefined,
-  );
+  const timer = startTimer(clock, Math.max(0, ms), () => {
+    timeout.abort(new LeaderElectionError('timeout', message));
+  });
   return {
     signal: AbortSignal.any([timeout.signal, ...parents]),
     [Symbol.dispose]: () => {
-      timer.abort(timerCancelled);
+      timer.cancel();
     },
   };
 }

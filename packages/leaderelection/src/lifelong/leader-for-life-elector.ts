@@ -1,6 +1,7 @@
 import { KubeConfig } from '@kubernetes/client-node';
 import { BehaviorSubject, distinctUntilChanged, Subject, filter, take, type Observable } from 'rxjs';
 import { systemClock, type Clock } from '../clock.js';
+import { deadlineSignal } from '../election/deadline-signal.js';
 import type { Elector, Leadership, Term } from '../election/elector.js';
 import { LeaderElectionError } from '../leader-election-error.js';
 import { quietLogger, type Logger } from '../logger.js';
@@ -438,27 +439,18 @@ export class LeaderForLifeElector implements Elector {
    * or after `requestTimeoutMs`, with a `timeout` error; leaves no timer behind.
    */
   private async request<T>(work: (signal: AbortSignal) => Promise<T>, parent = this.runSignal): Promise<T> {
-    const deadline = new AbortController();
-    const timer = new AbortController();
-    void this.clock.sleep(this.requestTimeoutMs, timer.signal).then(
-      () => {
-        deadline.abort(
-          new LeaderElectionError(
-            'timeout',
-            `${this.lockDescription}: an API request got no answer within ${this.requestTimeoutMs} ms; retrying`,
-          ),
-        );
-      },
-      () => undefined,
+    using deadline = deadlineSignal(
+      this.clock,
+      this.requestTimeoutMs,
+      [parent],
+      `${this.lockDescription}: an API request got no answer within ${this.requestTimeoutMs} ms; retrying`,
     );
     try {
-      return await work(AbortSignal.any([parent, deadline.signal]));
+      return await work(deadline.signal);
     } catch (error) {
       // client-node may reject with a generic abort error: report the timeout instead.
       if (deadline.signal.aborted && !parent.aborted) throw deadline.signal.reason as Error;
       throw error;
-    } finally {
-      timer.abort();
     }
   }
 
@@ -527,13 +519,11 @@ export class LeaderForLifeElector implements Elector {
   private recordEvent(event: ElectionEvent): void {
     const recorder = this.events;
     if (recorder === undefined) return;
-    const deadline = new AbortController();
-    const timer = new AbortController();
-    void this.clock.sleep(this.drainTimeoutMs, timer.signal).then(
-      () => {
-        deadline.abort(new LeaderElectionError('timeout', `${this.lockDescription}: event timed out`));
-      },
-      () => undefined,
+    const deadline = deadlineSignal(
+      this.clock,
+      this.drainTimeoutMs,
+      [],
+      `${this.lockDescription}: event timed out`,
     );
     const pending: Promise<void> = recorder
       .record(event, deadline.signal)
@@ -541,7 +531,7 @@ export class LeaderForLifeElector implements Elector {
         this.logger.debug({ lock: this.lockDescription, err: error }, 'could not record an Event (ignored)');
       })
       .finally(() => {
-        timer.abort();
+        deadline[Symbol.dispose]();
         this.pendingEvents.delete(pending);
       });
     this.pendingEvents.add(pending);
