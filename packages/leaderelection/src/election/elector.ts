@@ -1,4 +1,5 @@
 import type { Observable } from 'rxjs';
+import type { LeaderElectionError } from '../leader-election-error.js';
 
 /**
  * One uninterrupted period of leadership. A new Term begins with every acquisition; a Term never
@@ -24,18 +25,39 @@ export interface Term {
   /**
    * Monotonic milliseconds (the elector's clock) until which no other replica can have acquired
    * the lock: the start of the last successful renew plus renewDeadline; `Infinity` for
-   * leader-for-life. Check it right before a side effect that must not be done by two leaders.
+   * leader-for-life. Check it (or {@link Term.remainingMs}) right before a side effect that must
+   * not be done by two leaders. Once the term has ended it is the moment it ended, or earlier.
    */
   validUntil(): number;
+  /**
+   * Milliseconds left before `validUntil()`, on the elector's clock (0 once the term has ended):
+   * compare this, never `validUntil()` with `Date.now()`.
+   */
+  remainingMs(): number;
+  /**
+   * Monotonic milliseconds until which no other replica that follows the protocol can lead: for a
+   * lease, the start of the last successful renew plus leaseDuration (a follower counts
+   * leaseDuration from when it saw that renew, which was later); `Infinity` for a leader-for-life
+   * term that has not ended. When the term ended because another holder was seen (or the lock was
+   * deleted from under a leader-for-life term), the moment it ended: someone else may lead at once.
+   * Work that outlives the term must be stopped before this, less a margin for clock-rate drift.
+   */
+  exclusiveUntil(): number;
   /** True while the term has not ended and `validUntil()` lies in the future. */
   isValid(): boolean;
   /**
    * Registers leader-gated work to wait for before the lock is released on a voluntary stop: the
-   * elector keeps holding (renewing) the lock until every tracked promise has settled or the
-   * drain timeout has passed, so no other replica can lead while this one's work still runs.
-   * Returns `work` unchanged.
+   * elector keeps holding (renewing) the lock until every tracked promise has settled. When work
+   * has not settled by the drain timeout, the lock is **not** released (the lease expires instead)
+   * and the error names the work by `name`. Returns `work` unchanged.
    */
-  track<T>(work: Promise<T>): Promise<T>;
+  track<T>(work: Promise<T>, name?: string): Promise<T>;
+  /**
+   * Runs `fn(term)` as tracked work (see {@link Term.track}): `fn` uses `term.signal`, which aborts
+   * the instant the term ends. Rejects at once, without calling `fn`, when the term has already
+   * ended; resolves or rejects as `fn` does. `name` appears in drain-timeout errors and logs.
+   */
+  runWhileLeading<T>(name: string, fn: (term: Term) => Promise<T>): Promise<T>;
 }
 
 /** Whether this replica leads, and the term when it does. */
@@ -75,4 +97,19 @@ export interface Elector {
   whenLeading(signal?: AbortSignal): Promise<Term>;
   /** The current term, or `undefined` when not leading. */
   currentTerm(): Term | undefined;
+  /** The identity last observed holding the lock (`undefined` for none). */
+  currentLeader(): string | undefined;
+  /**
+   * Every failure the elector is retrying (API errors, timeouts, a drain that timed out, a
+   * duplicate identity), as a typed error. Hot: only what happens after subscribing. Completes when
+   * `run` has resolved.
+   */
+  readonly errors$: Observable<LeaderElectionError>;
+  /**
+   * The watchdog (client-go's `HealthzAdaptor`): false when this replica believes it leads but has
+   * not been able to confirm it for longer than it may. Always true when not leading.
+   */
+  healthy(): boolean;
+  /** Like {@link Elector.healthy}, for health endpoints: throws `LeaderElectionError` kind `unhealthy` saying why. */
+  checkHealth(): void;
 }

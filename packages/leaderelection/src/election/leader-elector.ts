@@ -1,4 +1,4 @@
-import { BehaviorSubject, distinctUntilChanged } from 'rxjs';
+import { BehaviorSubject, distinctUntilChanged, Subject } from 'rxjs';
 import type { Observable } from 'rxjs';
 import { startTimer, systemClock, timerCancelled } from '../clock.js';
 import type { Clock } from '../clock.js';
@@ -67,6 +67,7 @@ export class LeaderElector implements Elector {
   readonly lockDescription: string;
   readonly leadership$: Observable<Leadership>;
   readonly leader$: Observable<string | undefined>;
+  readonly errors$: Observable<LeaderElectionError>;
   /** The validated timings, in milliseconds. */
   readonly timings: LeaseTimings;
 
@@ -86,6 +87,7 @@ export class LeaderElector implements Elector {
   private readonly conditions: ConditionLog;
   private readonly leadershipSubject = new BehaviorSubject<Leadership>({ leading: false });
   private readonly leaderSubject = new BehaviorSubject<string | undefined>(undefined);
+  private readonly errorsSubject = new Subject<LeaderElectionError>();
   private readonly wakeup = new Wakeup();
   /** One relay per signal the waits listen to (`run`'s and the watch loop's), for the run's duration. */
   private readonly relays = new Map<AbortSignal, AbortRelay>();
@@ -139,6 +141,7 @@ export class LeaderElector implements Elector {
     this.conditions = new ConditionLog(this.logger, { lock: this.lockDescription, identity: this.identity });
     this.leadership$ = this.leadershipSubject.asObservable().pipe(distinctUntilChanged());
     this.leader$ = this.leaderSubject.asObservable().pipe(distinctUntilChanged());
+    this.errors$ = this.errorsSubject.asObservable();
   }
 
   /**
@@ -267,6 +270,7 @@ export class LeaderElector implements Elector {
       this.logger.info({ lock: this.lockDescription, identity: this.identity }, 'leader election stopped');
       this.leadershipSubject.complete();
       this.leaderSubject.complete();
+      this.errorsSubject.complete();
     }
   }
 
@@ -369,6 +373,7 @@ export class LeaderElector implements Elector {
         start,
         wallNow,
         this.timings.renewDeadline,
+        this.timings.leaseDuration,
         this.clock,
       );
       this.held = snapshot;
@@ -432,7 +437,6 @@ export class LeaderElector implements Elector {
     const { retryPeriod } = this.timings;
     let nextRenew = term.lastRenewedAt + retryPeriod;
     const drain = { done: false };
-    const drainTimer = new AbortController();
     try {
       while (!term.hasEnded()) {
         if (stop.aborted && term.state === 'active') {
@@ -440,12 +444,10 @@ export class LeaderElector implements Elector {
             new LeaderElectionError('stopped', `${this.lockDescription}: the elector is stopping`),
           );
           this.stoppedLeading('the elector is stopping', 'Normal');
-          void Promise.race([term.drained(), this.clock.sleep(this.drainTimeout, drainTimer.signal)])
-            .catch(() => undefined)
-            .then(() => {
-              drain.done = true;
-              this.wakeup.notify();
-            });
+          void term.drain(this.drainTimeout).then(() => {
+            drain.done = true;
+            this.wakeup.notify();
+          });
         }
         if (term.state === 'draining' && drain.done) break;
         const now = this.clock.now();
@@ -469,7 +471,6 @@ export class LeaderElector implements Elector {
         else term.end(new LeaderElectionError('stopped', `${this.lockDescription}: the elector stopped`));
       }
     } finally {
-      drainTimer.abort();
       this.term = undefined;
       this.held = undefined;
       const reopen = this.reopenWatch;
@@ -878,6 +879,7 @@ export class LeaderElector implements Elector {
       `${this.lockDescription}: ${doing} failed (${failure.message}); retrying`,
       failure,
     );
+    this.errorsSubject.next(failure);
   }
 
   /**

@@ -218,6 +218,20 @@ export class LeaderForLifeElector implements Elector {
     return this.term;
   }
 
+  currentLeader(): string | undefined {
+    return this.leaderSubject.value;
+  }
+
+  /** Leader-for-life never renews, so nothing can go stale: always true. */
+  healthy(): boolean {
+    return true;
+  }
+
+  /** Never throws (see {@link LeaderForLifeElector.healthy}). */
+  checkHealth(): void {
+    // Nothing to check.
+  }
+
   private async campaign(signal: AbortSignal): Promise<void> {
     let checkOwnPod = true;
     const backoff = this.newBackoff();

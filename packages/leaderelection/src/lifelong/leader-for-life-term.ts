@@ -1,17 +1,19 @@
 import type { Clock } from '../clock.js';
 import type { Term } from '../election/elector.js';
 import type { LeaderElectionError } from '../leader-election-error.js';
+import { runTracked, WorkTracker, type DrainResult } from '../term/work-tracker.js';
 
 /**
  * A leader-for-life term: it lasts until the lock is deleted or taken from under the leader, or
- * the elector stops. `validUntil()` is `Infinity` while it lasts (nothing can acquire a lock that
- * still exists and is owned by this Pod) and the moment the end was observed once it has ended.
+ * the elector stops. `validUntil()` and `exclusiveUntil()` are `Infinity` while it lasts (nothing
+ * can acquire a lock that still exists and is owned by this Pod) and the moment the end was
+ * observed once it has ended.
  */
 export class LeaderForLifeTerm implements Term {
   readonly acquireTime = new Date();
   readonly acquiredAt: number;
   private readonly controller = new AbortController();
-  private readonly tracked = new Set<Promise<unknown>>();
+  private readonly work = new WorkTracker();
   private endedAt: number | undefined;
 
   constructor(
@@ -30,29 +32,29 @@ export class LeaderForLifeTerm implements Term {
     return this.endedAt ?? Infinity;
   }
 
+  remainingMs(): number {
+    return this.endedAt === undefined ? Infinity : 0;
+  }
+
+  exclusiveUntil(): number {
+    return this.endedAt ?? Infinity;
+  }
+
   isValid(): boolean {
     return this.endedAt === undefined;
   }
 
-  track<T>(work: Promise<T>): Promise<T> {
-    const settled = work.then(
-      () => undefined,
-      () => undefined,
-    );
-    this.tracked.add(settled);
-    void settled.then(() => this.tracked.delete(settled));
-    return work;
+  track<T>(work: Promise<T>, name?: string): Promise<T> {
+    return this.work.track(work, name);
   }
 
-  /** Resolves once every tracked promise has settled, or after `timeoutMs`. */
-  async drain(timeoutMs: number): Promise<void> {
-    if (this.tracked.size === 0) return;
-    const timeout = new AbortController();
-    await Promise.race([
-      Promise.all([...this.tracked]),
-      this.clock.sleep(timeoutMs, timeout.signal).catch(() => undefined),
-    ]);
-    timeout.abort();
+  runWhileLeading<T>(name: string, fn: (term: Term) => Promise<T>): Promise<T> {
+    return runTracked<T, Term>(this, this.work, name, fn);
+  }
+
+  /** Waits for tracked work (those tracked meanwhile included), at most `timeoutMs`. */
+  drain(timeoutMs: number): Promise<DrainResult> {
+    return this.work.drain(this.clock, timeoutMs);
   }
 
   /** Ends the term (idempotent): aborts `signal` with `reason`. */

@@ -1,6 +1,7 @@
 import type { Clock } from '../clock.js';
 import type { Term } from '../election/elector.js';
 import type { LeaderElectionError } from '../leader-election-error.js';
+import { runTracked, WorkTracker, type DrainResult } from './work-tracker.js';
 
 /**
  * Where a lease term is: `active` (leading), `draining` (stopped leading voluntarily, still holding
@@ -8,14 +9,15 @@ import type { LeaderElectionError } from '../leader-election-error.js';
  */
 export type LeaseTermState = 'active' | 'draining' | 'ended';
 
-/** The {@link Term} of a lease elector; only the elector changes it. */
+/** The {@link Term} of a lease elector; only the elector changes it (not exported from the package). */
 export class LeaseTerm implements Term {
   readonly signal: AbortSignal;
   readonly acquiredAt: number;
   private readonly controller = new AbortController();
-  private readonly tracked = new Set<Promise<unknown>>();
+  private readonly work = new WorkTracker();
   private stateValue: LeaseTermState = 'active';
   private validUntilValue: number;
+  private exclusiveUntilValue: number;
   private lastRenewStart: number;
 
   constructor(
@@ -25,12 +27,14 @@ export class LeaseTerm implements Term {
     renewStart: number,
     readonly acquireTime: Date,
     private readonly renewDeadline: number,
+    private readonly leaseDuration: number,
     private readonly clock: Clock,
   ) {
     this.signal = this.controller.signal;
     this.acquiredAt = renewStart;
     this.lastRenewStart = renewStart;
     this.validUntilValue = renewStart + renewDeadline;
+    this.exclusiveUntilValue = renewStart + leaseDuration;
   }
 
   get state(): LeaseTermState {
@@ -51,17 +55,25 @@ export class LeaseTerm implements Term {
     return this.validUntilValue;
   }
 
+  remainingMs(): number {
+    if (this.stateValue !== 'active') return 0;
+    return Math.max(0, this.validUntilValue - this.clock.now());
+  }
+
+  exclusiveUntil(): number {
+    return this.exclusiveUntilValue;
+  }
+
   isValid(): boolean {
     return this.stateValue === 'active' && this.clock.now() < this.validUntilValue;
   }
 
-  track<T>(work: Promise<T>): Promise<T> {
-    this.tracked.add(work);
-    const forget = (): void => {
-      this.tracked.delete(work);
-    };
-    work.then(forget, forget);
-    return work;
+  track<T>(work: Promise<T>, name?: string): Promise<T> {
+    return this.work.track(work, name);
+  }
+
+  runWhileLeading<T>(name: string, fn: (term: Term) => Promise<T>): Promise<T> {
+    return runTracked<T, Term>(this, this.work, name, fn);
   }
 
   /** Records a successful renew whose request started at `start`. Ignored once the term has ended. */
@@ -69,6 +81,7 @@ export class LeaseTerm implements Term {
     if (this.stateValue === 'ended' || start < this.lastRenewStart) return;
     this.lastRenewStart = start;
     this.validUntilValue = start + this.renewDeadline;
+    this.exclusiveUntilValue = start + this.leaseDuration;
   }
 
   /** Voluntary stop: aborts the signal; the lock is still held (and renewed) while work drains. */
@@ -80,17 +93,20 @@ export class LeaseTerm implements Term {
 
   /**
    * The lock is no longer held (lost, deadline passed, or about to be released): aborts the signal
-   * if still active and caps `validUntil` at now.
+   * if still active and caps `validUntil` at now. `takenOver`: another holder may lead already, so
+   * `exclusiveUntil` is capped at now too.
    */
-  end(reason: LeaderElectionError): void {
+  end(reason: LeaderElectionError, takenOver = false): void {
     if (this.stateValue === 'ended') return;
     this.stateValue = 'ended';
-    this.validUntilValue = Math.min(this.validUntilValue, this.clock.now());
+    const now = this.clock.now();
+    this.validUntilValue = Math.min(this.validUntilValue, now);
+    if (takenOver) this.exclusiveUntilValue = Math.min(this.exclusiveUntilValue, now);
     if (!this.controller.signal.aborted) this.controller.abort(reason);
   }
 
-  /** Resolves when every tracked promise has settled (those tracked meanwhile included). */
-  async drained(): Promise<void> {
-    while (this.tracked.size > 0) await Promise.allSettled([...this.tracked]);
+  /** Waits for tracked work (those tracked meanwhile included), at most `timeoutMs`. */
+  drain(timeoutMs: number): Promise<DrainResult> {
+    return this.work.drain(this.clock, timeoutMs);
   }
 }

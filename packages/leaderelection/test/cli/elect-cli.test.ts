@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import { mkdtempSync, readFileSync, rmSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { BehaviorSubject } from 'rxjs';
+import { BehaviorSubject, Subject } from 'rxjs';
 import type { Elector, Leadership, Term } from '@kubekit/leaderelection';
 import { runElectCli, type CliElector } from '#lib/cli/elect-cli.js';
 import { parseElectCliArgs, type ElectCliOptions } from '#lib/cli/elect-cli-options.js';
@@ -18,6 +18,7 @@ class ScriptedElector implements Elector {
   private readonly leader = new BehaviorSubject<string | undefined>(undefined);
   readonly leadership$ = this.leadership.asObservable();
   readonly leader$ = this.leader.asObservable();
+  readonly errors$ = new Subject<never>().asObservable();
   private tracked: Promise<unknown>[] = [];
   private term: { term: Term; controller: AbortController } | undefined;
 
@@ -30,8 +31,15 @@ class ScriptedElector implements Elector {
       acquireTime: new Date(),
       signal: controller.signal,
       validUntil: () => Infinity,
+      remainingMs: () => (controller.signal.aborted ? 0 : Infinity),
+      exclusiveUntil: () => Infinity,
       isValid: () => !controller.signal.aborted,
       track: <T>(work: Promise<T>) => {
+        this.tracked.push(work);
+        return work;
+      },
+      runWhileLeading: <T>(_name: string, fn: (t: Term) => Promise<T>) => {
+        const work = fn(term);
         this.tracked.push(work);
         return work;
       },
@@ -39,6 +47,18 @@ class ScriptedElector implements Elector {
     this.term = { term, controller };
     this.leader.next(this.identity);
     this.leadership.next({ leading: true, term });
+  }
+
+  currentLeader(): string | undefined {
+    return this.leader.value;
+  }
+
+  healthy(): boolean {
+    return true;
+  }
+
+  checkHealth(): void {
+    // Always healthy.
   }
 
   lose(reason: string): void {
