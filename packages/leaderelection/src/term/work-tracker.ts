@@ -39,23 +39,25 @@ export class WorkTracker {
    */
   async drain(clock: Clock, timeoutMs: number): Promise<DrainResult> {
     if (this.tracked.size === 0) return { timedOut: false, pending: [] };
-    let timedOut = false;
+    const state = { timedOut: false };
     let wake: () => void = () => undefined;
     const timeout = new Promise<void>((resolve) => {
       wake = resolve;
     });
     const timer = startTimer(clock, Math.max(0, timeoutMs), () => {
-      timedOut = true;
+      state.timedOut = true;
       wake();
     });
     try {
-      while (this.tracked.size > 0 && !timedOut) {
+      while (this.tracked.size > 0 && !state.timedOut) {
         await Promise.race([Promise.all([...this.tracked.keys()]), timeout]);
       }
     } finally {
       timer.cancel();
     }
-    return timedOut ? { timedOut, pending: this.pendingNames() } : { timedOut, pending: [] };
+    return state.timedOut
+      ? { timedOut: true, pending: this.pendingNames() }
+      : { timedOut: false, pending: [] };
   }
 }
 
