@@ -93,16 +93,18 @@ export class Authenticator {
   }
 
   private async authenticateWithTimeout(): Promise<Credentials> {
-    const stopTimer = new AbortController();
-    const timeout = this.options.clock.sleep(this.options.timeoutMs, stopTimer.signal).then(
-      () => {
-        throw new KubeClientError(
-          'authTimeout',
-          `authentication did not finish within ${this.options.timeoutMs} ms (a hung exec plugin?)`,
+    // Real time, not the injected clock: the timeout guards real processes and files.
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_resolve, reject) => {
+      timer = setTimeout(() => {
+        reject(
+          new KubeClientError(
+            'authTimeout',
+            `authentication did not finish within ${this.options.timeoutMs} ms (a hung exec plugin?)`,
+          ),
         );
-      },
-      () => undefined as never,
-    );
+      }, this.options.timeoutMs);
+    });
     const attempt = this.authenticate();
     // After a timeout nobody awaits the attempt: its late failure must not go unhandled.
     attempt.catch(() => undefined);
@@ -111,7 +113,7 @@ export class Authenticator {
       this.kept = credentials;
       return credentials;
     } finally {
-      stopTimer.abort();
+      clearTimeout(timer);
       this.pending = undefined;
     }
   }
