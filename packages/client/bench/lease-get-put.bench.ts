@@ -2,6 +2,7 @@
 // @kubekit/client against client-node 2.0.1's generated CoordinationV1Api (which opens a new
 // connection per request), on the same envtest (a child process) in the same run. Figure:
 // requests per second (a GET and a PUT count as two). KUBEKIT_BENCH_SECONDS sets each window.
+/* eslint-disable @typescript-eslint/no-unsafe-class-instance-assignment, @typescript-eslint/no-misused-spread -- client-node models are plain-data classes; object literals and spreads are how its API is meant to be used. */
 import { CoordinationV1Api } from '@kubernetes/client-node';
 import type { V1Lease } from '@kubernetes/client-node';
 import type { Lease } from 'kubernetes-types/coordination/v1.js';

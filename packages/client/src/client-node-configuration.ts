@@ -5,10 +5,25 @@ import {
   ServerConfiguration,
   wrapHttpLibrary,
 } from '@kubernetes/client-node';
-import type { Configuration, HttpMethod as ClientNodeMethod, RequestContext } from '@kubernetes/client-node';
+import type {
+  Configuration,
+  HttpMethod as ClientNodeMethod,
+  RequestBody,
+  RequestContext,
+} from '@kubernetes/client-node';
 import { KubeClientError } from './kube-client-error.js';
 import type { KubeClient } from './objects/kube-client.js';
 import type { HttpMethod, Transport } from './transport/transport.js';
+
+/** A request body as text: client-node's generated APIs send JSON strings (and never forms). */
+function textOf(body: RequestBody): string | undefined {
+  if (body === undefined || typeof body === 'string') return body;
+  if (body instanceof URLSearchParams) return body.toString();
+  throw new KubeClientError(
+    'invalidArgument',
+    'client-node asked to send a form, which the transport does not send',
+  );
+}
 
 const methods = new Set<string>(['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS']);
 
@@ -57,7 +72,7 @@ export function clientNodeConfiguration(client: KubeClient | Transport): Configu
         const response = await transport.send({
           method: method as HttpMethod,
           path: path + url.search,
-          body: body === undefined ? undefined : typeof body === 'string' ? body : String(body),
+          body: textOf(body),
           ...(contentType === undefined ? {} : { contentType }),
           ...(accept === undefined ? {} : { accept }),
           signal: context.getSignal(),

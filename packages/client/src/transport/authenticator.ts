@@ -168,7 +168,7 @@ export class Authenticator {
       basePath: url.pathname.replace(/\/+$/, ''),
       host: url.host,
       headers,
-      tls: tls as TlsMaterial,
+      tls,
       proxyUrl: cluster.proxyUrl === undefined || cluster.proxyUrl === '' ? undefined : cluster.proxyUrl,
       at: this.options.clock.now(),
     };

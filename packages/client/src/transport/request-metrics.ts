@@ -22,7 +22,7 @@ export class RequestMetrics {
     const duration = registry.getSingleMetric(durationName);
     this.requests =
       requests instanceof Counter
-        ? (requests as Counter<'code' | 'method' | 'host'>)
+        ? requests
         : new Counter({
             name: requestsName,
             help: 'Number of HTTP requests, partitioned by status code, method, and host.',
@@ -31,7 +31,7 @@ export class RequestMetrics {
           });
     this.duration =
       duration instanceof Histogram
-        ? (duration as Histogram<'verb' | 'host'>)
+        ? duration
         : new Histogram({
             name: durationName,
             help: 'Request latency in seconds. Broken down by verb, and host.',

@@ -1,3 +1,4 @@
+/* eslint-disable @typescript-eslint/no-unsafe-class-instance-assignment -- client-node models are plain-data classes; object literals and spreads are how its API is meant to be used. */
 import diagnostics from 'node:diagnostics_channel';
 import { expect } from 'chai';
 import { ApiException, CoordinationV1Api, CoreV1Api } from '@kubernetes/client-node';

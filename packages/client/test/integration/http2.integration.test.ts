@@ -100,7 +100,7 @@ describe('Transport over HTTP/2 (integration)', function () {
       ['a', 'b', 'c', 'd'].map(async (n) => (await c.get(ref(n))).metadata?.name),
     );
     expect(names).to.deep.equal(['a', 'b', 'c', 'd']);
-    await events.return?.();
+    await events.return();
     expect(
       server.versions.every((v) => v === '2.0'),
       server.versions.join(),

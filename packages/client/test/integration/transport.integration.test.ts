@@ -47,7 +47,7 @@ describe('Transport on envtest (integration)', function () {
       const kubeConfig = kubeConfigWith(clusterOf(env.kubeConfig), {
         name: 'exec-user',
         exec: { command: plugin.command, apiVersion: 'client.authentication.k8s.io/v1' },
-      } as never);
+      });
       // Time stands still: the kept authentication never expires by age, only by a 401.
       const c = client({ kubeConfig, clock: new VirtualClock() });
       const refused = await rejectionOf(
@@ -70,7 +70,7 @@ describe('Transport on envtest (integration)', function () {
       const kubeConfig = kubeConfigWith(clusterOf(env.kubeConfig), {
         name: 'exec-user',
         exec: { command: plugin.command, apiVersion: 'client.authentication.k8s.io/v1' },
-      } as never);
+      });
       const c = client({ kubeConfig, authTimeoutMs: 300 });
       const started = performance.now();
       const error = await rejectionOf(c.get(cmRef('x')));
@@ -101,12 +101,11 @@ describe('Transport on envtest (integration)', function () {
       const clock = new VirtualClock();
       const c = client({ kubeConfig, clock, authCacheMs: 1000 });
       await c.create(cm('a'));
-      const events = c
-        .watch<ConfigMap>(
-          { apiVersion: 'v1', kind: 'ConfigMap', namespace: env.namespace },
-          { resourceVersion: '0' },
-        )
-        [Symbol.asyncIterator]();
+      const watch = c.watch<ConfigMap>(
+        { apiVersion: 'v1', kind: 'ConfigMap', namespace: env.namespace },
+        { resourceVersion: '0' },
+      );
+      const events = watch[Symbol.asyncIterator]();
       expect((await events.next()).value?.object.metadata?.name).to.equal('a');
       expect(c.transport.connections).to.deep.equal({ dispatchers: 1, retiring: 0 });
 
@@ -118,7 +117,7 @@ describe('Transport on envtest (integration)', function () {
       expect(c.transport.connections).to.deep.equal({ dispatchers: 1, retiring: 1 });
       const next = await events.next();
       expect(next.value?.object.metadata?.name).to.equal('b');
-      await events.return?.();
+      await events.return();
       for (let i = 0; i < 100 && c.transport.connections.retiring > 0; i++)
         await new Promise((r) => setTimeout(r, 20));
       expect(c.transport.connections).to.deep.equal({ dispatchers: 1, retiring: 0 });
@@ -172,7 +171,9 @@ describe('Transport on envtest (integration)', function () {
       expect(KubeClientError.is(timedOut, 'timeout'), String(timedOut)).to.be.true;
       const stop = new AbortController();
       const pending = rejectionOf(c.get(cmRef('a'), { signal: stop.signal }));
-      setTimeout(() => stop.abort(new Error('enough')), 50);
+      setTimeout(() => {
+        stop.abort(new Error('enough'));
+      }, 50);
       const aborted = await pending;
       expect(KubeClientError.is(aborted, 'aborted'), String(aborted)).to.be.true;
     });

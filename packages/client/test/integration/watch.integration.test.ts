@@ -25,12 +25,11 @@ describe('KubeClient.watch on envtest (integration)', function () {
 
   it('streams ADDED, MODIFIED and DELETED from a resourceVersion, with selectors', async () => {
     const start = await client.list(kind());
-    const events = client
-      .watch<ConfigMap>(kind(), {
-        resourceVersion: start.metadata.resourceVersion,
-        labelSelector: 'app=x',
-      })
-      [Symbol.asyncIterator]();
+    const watch = client.watch<ConfigMap>(kind(), {
+      resourceVersion: start.metadata.resourceVersion,
+      labelSelector: 'app=x',
+    });
+    const events = watch[Symbol.asyncIterator]();
     const first = events.next();
     await client.create(cm('other'));
     await client.create(cm('a', { app: 'x' }));
@@ -43,7 +42,7 @@ describe('KubeClient.watch on envtest (integration)', function () {
       if (seen.length === 3) break;
       next = await events.next();
     }
-    await events.return?.();
+    await events.return();
     expect(seen).to.deep.equal(['ADDED a', 'MODIFIED a', 'DELETED a']);
   });
 
@@ -126,7 +125,9 @@ describe('KubeClient.watch on envtest (integration)', function () {
         }
       })(),
     );
-    setTimeout(() => stop.abort(), 100);
+    setTimeout(() => {
+      stop.abort();
+    }, 100);
     expect(KubeClientError.is(await aborted, 'aborted'), String(await aborted)).to.be.true;
   });
 
