@@ -258,8 +258,17 @@ export class KubeClient implements ObjectClient {
     await this.transport.close(graceful);
   }
 
+  /** DeleteOptions as the body, when any is set. */
   private deleteBody(options: DeleteOptions | undefined): string | undefined {
-    if (options === undefined) return undefined;
+    if (
+      options === undefined ||
+      (options.preconditions === undefined &&
+        options.propagationPolicy === undefined &&
+        options.gracePeriodSeconds === undefined &&
+        options.dryRun !== true)
+    ) {
+      return undefined;
+    }
     const body = {
       apiVersion: 'v1',
       kind: 'DeleteOptions',
