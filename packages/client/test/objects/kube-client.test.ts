@@ -36,7 +36,7 @@ describe('KubeClient (against a recording server)', () => {
       );
       expect(request?.headers['content-type']).to.equal('application/apply-patch+yaml');
       expect(JSON.parse(request?.body ?? '')).to.deep.equal(cm);
-      expect(request?.headers['authorization']).to.equal('Bearer secret');
+      expect(request?.headers.authorization).to.equal('Bearer secret');
       expect(request?.headers['user-agent']).to.equal('kubekit-client');
     });
 

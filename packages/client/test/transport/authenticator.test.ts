@@ -11,7 +11,7 @@ import { VirtualClock } from '../support/virtual-clock.js';
 function kubeConfigAuthenticatedBy(authenticate: () => Promise<string>): KubeConfig {
   const kubeConfig = kubeConfigWith(
     { name: 'c', server: 'https://10.0.0.1:6443/prefix/', skipTLSVerify: true },
-    { name: 'custom-user', impersonateUser: 'alice' } as User,
+    { name: 'custom-user', impersonateUser: 'alice' },
   );
   kubeConfig.addAuthenticator({
     isAuthProvider: (user: User) => user.name === 'custom-user',
