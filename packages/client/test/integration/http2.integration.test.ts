@@ -36,8 +36,10 @@ async function startServer(): Promise<{
   const options = { cert, key, allowHTTP1: true, requestCert: true, rejectUnauthorized: false };
   const server = http2.createSecureServer(options, (request, response) => {
     versions.push(request.httpVersion);
-    const peer = (request.socket as TLSSocket).getPeerCertificate();
-    clientNames.push(typeof peer.subject?.CN === 'string' ? peer.subject.CN : '');
+    // Without a client certificate, Node answers `{}`.
+    const peer: { subject?: { CN?: unknown } } = (request.socket as TLSSocket).getPeerCertificate();
+    const name = peer.subject?.CN;
+    clientNames.push(typeof name === 'string' ? name : '');
     const url = new URL(request.url, 'https://x');
     response.setHeader('content-type', 'application/json');
     if (url.pathname === '/api/v1') {
@@ -167,9 +169,8 @@ describe('Transport over HTTP/2 (integration)', function () {
       );
       const clock = new VirtualClock();
       client = createClient({ kubeConfig, metrics: null, rateLimit: false, clock });
-      const events = client
-        .watch({ apiVersion: 'v1', kind: 'ConfigMap', namespace: 'ns' })
-        [Symbol.asyncIterator]();
+      const watch = client.watch({ apiVersion: 'v1', kind: 'ConfigMap', namespace: 'ns' });
+      const events = watch[Symbol.asyncIterator]();
       await events.next();
       writeFileSync(dir.file('tls.crt'), second.cert);
       writeFileSync(dir.file('tls.key'), second.key);
