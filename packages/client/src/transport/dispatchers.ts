@@ -29,6 +29,8 @@ export interface DispatchersOptions {
 }
 
 interface Entry {
+  /** The last credentials seen with this dispatcher: the same object needs no comparison. */
+  credentials: Credentials;
   readonly tls: TlsMaterial;
   readonly proxyUrl: string | undefined;
   readonly dispatcher: Dispatcher;
@@ -52,15 +54,22 @@ export class Dispatchers {
   /** The dispatcher for `credentials`: the existing one unless its TLS material or proxy changed. */
   for(credentials: Credentials): Dispatcher {
     const entry = this.entries.get(credentials.key);
+    if (entry?.credentials === credentials) return entry.dispatcher;
     if (
       entry !== undefined &&
       entry.proxyUrl === credentials.proxyUrl &&
       sameTls(entry.tls, credentials.tls)
     ) {
+      entry.credentials = credentials;
       return entry.dispatcher;
     }
     const dispatcher = this.build(credentials);
-    this.entries.set(credentials.key, { tls: credentials.tls, proxyUrl: credentials.proxyUrl, dispatcher });
+    this.entries.set(credentials.key, {
+      credentials,
+      tls: credentials.tls,
+      proxyUrl: credentials.proxyUrl,
+      dispatcher,
+    });
     if (entry !== undefined) this.retire(entry.dispatcher);
     return dispatcher;
   }
@@ -98,7 +107,13 @@ export class Dispatchers {
     const connect = { ...tls, keepAlive: true, keepAliveInitialDelay: 30_000 };
     const common = { allowH2, keepAliveTimeout: keepAliveTimeoutMs, connect };
     if (credentials.proxyUrl !== undefined) {
-      return new ProxyAgent({ ...common, uri: credentials.proxyUrl, requestTls: tls });
+      // The proxy itself is reached with default TLS settings; `requestTls` is the API server's.
+      return new ProxyAgent({
+        allowH2,
+        keepAliveTimeout: keepAliveTimeoutMs,
+        uri: credentials.proxyUrl,
+        requestTls: tls,
+      });
     }
     if (proxy.httpsProxy !== '' || proxy.httpProxy !== '') {
       return new EnvHttpProxyAgent({
