@@ -180,7 +180,7 @@ describe('Transport over HTTP/2 (integration)', function () {
       expect(server.sessions()).to.equal(2);
       expect(server.closedSessions()).to.equal(0); // the old connection still carries the watch
       await events.return();
-      for (let i = 0; i < 100 && server.closedSessions() === 0; i++)
+      for (let i = 0; i < 250 && server.closedSessions() === 0; i++)
         await new Promise((r) => setTimeout(r, 20));
       expect(server.closedSessions()).to.equal(1);
       expect(client.transport.connections).to.deep.equal({ dispatchers: 1, retiring: 0 });

@@ -71,7 +71,7 @@ describe('Transport on envtest (integration)', function () {
         name: 'exec-user',
         exec: { command: plugin.command, apiVersion: 'client.authentication.k8s.io/v1' },
       });
-      const c = client({ kubeConfig, authTimeoutMs: 300 });
+      const c = client({ kubeConfig, authTimeoutMs: 2000 });
       const started = performance.now();
       const error = await rejectionOf(c.get(cmRef('x')));
       expect(KubeClientError.is(error, 'authTimeout'), String(error)).to.be.true;
@@ -118,7 +118,7 @@ describe('Transport on envtest (integration)', function () {
       const next = await events.next();
       expect(next.value?.object.metadata?.name).to.equal('b');
       await events.return();
-      for (let i = 0; i < 100 && c.transport.connections.retiring > 0; i++)
+      for (let i = 0; i < 250 && c.transport.connections.retiring > 0; i++)
         await new Promise((r) => setTimeout(r, 20));
       expect(c.transport.connections).to.deep.equal({ dispatchers: 1, retiring: 0 });
     });
