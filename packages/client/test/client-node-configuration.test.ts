@@ -49,6 +49,20 @@ describe('Transport', () => {
     }
   });
 
+  it('fails with kind invalidArgument for a header undici refuses (a token with a line break)', async () => {
+    const kubeConfig = kubeConfigWith(
+      { name: 'c', server: 'http://127.0.0.1:9', skipTLSVerify: true },
+      { name: 'u', token: 'abc\r\nX-Injected: 1' },
+    );
+    const transport = new Transport({ kubeConfig, metrics: null });
+    try {
+      const error = await rejectionOf(transport.json({ method: 'GET', path: '/x' }));
+      expect(KubeClientError.is(error, 'invalidArgument'), String(error)).to.be.true;
+    } finally {
+      await transport.close();
+    }
+  });
+
   it('fails with kind network when nothing listens, after one more try', async () => {
     const kubeConfig = kubeConfigWith(
       { name: 'c', server: 'http://127.0.0.1:9', skipTLSVerify: true },

@@ -341,6 +341,10 @@ export class Transport {
     if (signal !== undefined && isAborted(signal)) return abortedError(signal, describe(request));
     const code = errorCode(error);
     const reason = error instanceof Error ? error.message : String(error);
+    if (code === 'UND_ERR_INVALID_ARG') {
+      // undici refused the request itself, e.g. a header value with a line break from a kubeconfig.
+      return new KubeClientError('invalidArgument', `${describe(request)}: ${reason}`, { cause: error });
+    }
     return new KubeClientError(
       'network',
       `${describe(request)}: ${code === undefined ? '' : `${code}: `}${reason}`,
