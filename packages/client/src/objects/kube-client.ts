@@ -159,14 +159,16 @@ export class KubeClient implements ObjectClient {
       sendInitialEvents: options?.sendInitialEvents,
       resourceVersionMatch: options?.sendInitialEvents === true ? 'NotOlderThan' : undefined,
     };
+    const inactivityTimeoutMs = options?.inactivityTimeoutMs ?? this.watchInactivityTimeoutMs;
     const stream = await this.transport.stream({
       method: 'GET',
       path: path + queryString(query),
       signal: options?.signal,
+      timeoutMs: inactivityTimeoutMs,
     });
     const events = readWatchEvents<T>(stream.body, {
       maxLineLength: this.maxWatchLineLength,
-      inactivityTimeoutMs: options?.inactivityTimeoutMs ?? this.watchInactivityTimeoutMs,
+      inactivityTimeoutMs,
       what: `watch ${path}`,
     });
     try {

@@ -66,8 +66,8 @@ export interface WatchOptions extends SelectorOptions {
   /** Initial events as ADDED, then a bookmark annotated `k8s.io/initial-events-end` (needs bookmarks). */
   readonly sendInitialEvents?: boolean | undefined;
   /**
-   * The watch fails with kind `timeout` after this long without data from the server, in ms (not
-   * a deadline of the whole watch); 0 for never. Default the client's `watchInactivityTimeoutMs`.
+   * The watch fails with kind `timeout` after this long without data from the server (or without
+   * an answer to the request), in ms; not a deadline of the whole watch; 0 for never. Default the client's `watchInactivityTimeoutMs`.
    */
   readonly inactivityTimeoutMs?: number | undefined;
 }

@@ -205,13 +205,29 @@ export class Transport {
   }
 
   /**
-   * Sends `request` (a watch) without a deadline or undici's body timeout: resolves once a 2xx
-   * answer's headers arrived, with its body as a stream of chunks (destroy it, or abort
-   * `request.signal`, to stop). A non-2xx answer rejects with kind `api`.
+   * Sends `request` (a watch) without undici's body timeout: resolves once a 2xx answer's headers
+   * arrived, with its body as a stream of chunks (destroy it, or abort `request.signal`, to stop).
+   * `request.timeoutMs` (default none) bounds only the wait for the headers: past it, kind
+   * `timeout`. A non-2xx answer rejects with kind `api`.
    */
   async stream(request: TransportRequest): Promise<TransportStream> {
-    const signal = request.signal;
-    const response = await this.exchange(request, signal, true);
+    const headersTimeoutMs = request.timeoutMs ?? 0;
+    let signal = request.signal;
+    let timer: NodeJS.Timeout | undefined;
+    if (headersTimeoutMs > 0) {
+      const headersDeadline = new AbortController();
+      timer = setTimeout(() => {
+        headersDeadline.abort(new DOMException('no answer in time', 'TimeoutError'));
+      }, headersTimeoutMs);
+      signal =
+        signal === undefined ? headersDeadline.signal : AbortSignal.any([signal, headersDeadline.signal]);
+    }
+    let response: Dispatcher.ResponseData;
+    try {
+      response = await this.exchange(request, signal, true);
+    } finally {
+      clearTimeout(timer);
+    }
     if (response.statusCode >= 200 && response.statusCode < 300) {
       return { status: response.statusCode, headers: response.headers, body: response.body };
     }

@@ -117,6 +117,12 @@ describe('KubeClient.watch on envtest (integration)', function () {
     );
     expect(KubeClientError.is(quiet, 'timeout'), String(quiet)).to.be.true;
 
+    env.faults.add({ verb: 'watch', resource: 'configmaps', hang: true, times: 1 });
+    const unanswered = await rejectionOf(
+      client.watch(kind(), { inactivityTimeoutMs: 200 })[Symbol.asyncIterator]().next(),
+    );
+    expect(KubeClientError.is(unanswered, 'timeout'), String(unanswered)).to.be.true;
+
     const stop = new AbortController();
     const aborted = rejectionOf(
       (async () => {
