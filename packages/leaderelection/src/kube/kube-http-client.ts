@@ -209,12 +209,14 @@ export class KubeHttpClient {
       const decoder = new StringDecoder('utf8');
       let status = 0;
       let failure: { headers: IncomingHttpHeaders; message: string | undefined } | undefined;
+      // Unset while the exchange is being created (and for good when creating it threw).
+      let exchange: Exchange | undefined;
       const finish = (error: unknown): void => {
         if (finished) return;
         finished = true;
         clearTimeout(timer);
         controller.signal.removeEventListener('abort', onAbort);
-        if (error !== null) exchange.abort(error instanceof Error ? error : new AbortError('watch ended'));
+        if (error !== null) exchange?.abort(error instanceof Error ? error : new AbortError('watch ended'));
         resolve(controller);
         done(timedOut ? new DOMException('The operation was aborted due to timeout', 'TimeoutError') : error);
       };
@@ -229,7 +231,7 @@ export class KubeHttpClient {
       }, watchInactivityMs);
       timer.unref();
       controller.signal.addEventListener('abort', onAbort, { once: true });
-      const exchange = this.exchange(prepared, 'GET', `${path}?${search}`, undefined, true, {
+      const sink: ResponseSink = {
         start: (statusCode, headers, statusMessage) => {
           status = statusCode;
           if (statusCode !== 200) {
@@ -264,7 +266,14 @@ export class KubeHttpClient {
           finish(failure === undefined ? null : apiException(status, failure.headers, failure.message, text));
         },
         error: finish,
-      });
+      };
+      try {
+        exchange = this.exchange(prepared, 'GET', `${path}?${search}`, undefined, true, sink);
+      } catch (error: unknown) {
+        // E.g. TLS refused a malformed client key before connecting: the watch ends here, and its
+        // inactivity timer with it.
+        finish(error);
+      }
     });
   }
 
@@ -362,13 +371,15 @@ export class KubeHttpClient {
       let status = 0;
       let answer: { headers: IncomingHttpHeaders; message: string | undefined } | undefined;
       const chunks: Buffer[] = [];
+      // Unset while the exchange is being created (and for good when creating it threw).
+      let exchange: Exchange | undefined;
       const onAbort = (): void => {
         const error = new AbortError('the request was aborted', { cause: signal.reason });
-        exchange.abort(error);
+        exchange?.abort(error);
         reject(error);
       };
       signal.addEventListener('abort', onAbort, { once: true });
-      const exchange = this.exchange(prepared, method, path, payload, false, {
+      const sink: ResponseSink = {
         start: (statusCode, headers, statusMessage) => {
           status = statusCode;
           answer = { headers, message: statusMessage };
@@ -398,7 +409,14 @@ export class KubeHttpClient {
           signal.removeEventListener('abort', onAbort);
           reject(answer === undefined ? error : Object.assign(error, { answered: true }));
         },
-      });
+      };
+      try {
+        exchange = this.exchange(prepared, method, path, payload, false, sink);
+      } catch (error: unknown) {
+        // E.g. TLS refused a malformed client key before connecting.
+        signal.removeEventListener('abort', onAbort);
+        reject(error instanceof Error ? error : new Error(String(error)));
+      }
     });
   }
 
