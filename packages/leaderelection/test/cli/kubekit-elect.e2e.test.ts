@@ -209,15 +209,23 @@ describe('kubekit-elect (processes on envtest)', function () {
       const pid = await pidFrom(pidFile);
       try {
         const api = env.kubeConfigFor('admin').makeApiClient(CoordinationV1Api);
-        const lease = await api.readNamespacedLease({ name: 'e2e', namespace: env.namespace });
-        const now = new V1MicroTime();
-        const spec = lease.spec ?? new V1LeaseSpec();
-        spec.holderIdentity = 'intruder';
-        spec.acquireTime = now;
-        spec.renewTime = now;
-        spec.leaseTransitions = (spec.leaseTransitions ?? 0) + 1;
-        lease.spec = spec;
-        await api.replaceNamespacedLease({ name: 'e2e', namespace: env.namespace, body: lease });
+        // Overwrite the holder (compare-and-swap: retried when a's renew came in between).
+        for (let attempt = 1; ; attempt++) {
+          const lease = await api.readNamespacedLease({ name: 'e2e', namespace: env.namespace });
+          const now = new V1MicroTime();
+          const spec = lease.spec ?? new V1LeaseSpec();
+          spec.holderIdentity = 'intruder';
+          spec.acquireTime = now;
+          spec.renewTime = now;
+          spec.leaseTransitions = (spec.leaseTransitions ?? 0) + 1;
+          lease.spec = spec;
+          try {
+            await api.replaceNamespacedLease({ name: 'e2e', namespace: env.namespace, body: lease });
+            break;
+          } catch (error) {
+            if (attempt >= 20) throw error;
+          }
+        }
         const lost = await a.next((e) => e.event === 'lost', 0, 30_000);
         await eventually(() => !running(pid), 9_000, 'the command to be killed');
         expect(performance.now() - lost.at, 'ms from the loss until the command was gone').to.be.below(2_000);
