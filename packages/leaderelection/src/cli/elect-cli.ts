@@ -105,6 +105,10 @@ export async function runElectCli(options: ElectCliOptions, context: ElectCliCon
   let exitCode = 0;
   /** The command of the current or last term, until it is confirmed dead. */
   let command: LeaderCommand | undefined;
+  /** The command of a lost term while it may still run (its grace after the loss). */
+  let graced: LeaderCommand | undefined;
+  const otherLeads = (leader = cli.elector.currentLeader()): boolean =>
+    leader !== undefined && leader !== '' && leader !== identity;
   // Release only what was asked for, and never while a command may still run.
   let releaseWanted = false;
   const applyRelease = (): void => {
@@ -120,13 +124,16 @@ export async function runElectCli(options: ElectCliOptions, context: ElectCliCon
     stop.abort();
   };
 
-  /** Stops `running` by `deadline` (on `cli`'s clock): SIGTERM now, SIGKILL a little before. */
+  /**
+   * Stops `running` by `deadline` (on `cli`'s clock): SIGTERM now, SIGKILL a little before; an
+   * error names it if it is not confirmed dead by then (by a second after an immediate kill).
+   */
   const stopBy = (running: LeaderCommand, deadline: number): Promise<unknown> => {
     const boundMs = Math.max(0, deadline - cli.now());
     const stopped = running.stop(Math.max(0, boundMs - killWindowMs(boundMs)));
     let timer: NodeJS.Timeout | undefined;
     const late = new Promise<void>((resolve) => {
-      timer = setTimeout(resolve, boundMs);
+      timer = setTimeout(resolve, Math.max(boundMs, 1_000));
     });
     void Promise.race([stopped.then(() => true), late.then(() => false)]).then((dead) => {
       clearTimeout(timer);
@@ -158,13 +165,24 @@ export async function runElectCli(options: ElectCliOptions, context: ElectCliCon
       if (!term.signal.aborted && !stop.signal.aborted) stopElector(true, exit.code);
     });
     const onTermEnd = (): void => {
-      void stopBy(running, stop.signal.aborted ? cli.now() + cli.drainMs : lossDeadline(cli, term));
+      if (stop.signal.aborted) {
+        void stopBy(running, cli.now() + cli.drainMs);
+        return;
+      }
+      // Lost: until shortly before exclusiveUntil, and no longer once another holder is seen.
+      graced = running;
+      void running.exited.then(() => {
+        if (graced === running) graced = undefined;
+      });
+      void stopBy(running, otherLeads() ? cli.now() : lossDeadline(cli, term));
     };
     term.signal.addEventListener('abort', onTermEnd, { once: true });
   };
   const subscriptions: Subscription[] = [
     cli.elector.leader$.subscribe((leader) => {
       printer.print('leader', { leader: leader ?? null });
+      // Another replica holds the lock: a lost term's command must not run a moment longer.
+      if (graced !== undefined && otherLeads(leader)) void graced.stop(0);
     }),
   ];
   let term: Term | undefined;

@@ -66,13 +66,21 @@ class ScriptedElector implements Elector {
     // Always healthy.
   }
 
-  /** Ends the term; `takenOver`: another holder was seen, so `exclusiveUntil` is now. */
-  lose(reason: string, takenOver = false): void {
-    if (takenOver) this.exclusiveUntil = Math.min(this.exclusiveUntil, performance.now());
+  /**
+   * Ends the term. `takenOver`: another holder was seen, so `exclusiveUntil` is now (as the lease
+   * elector does); `holder`: the leader observed afterwards (unchanged when not given).
+   */
+  lose(reason: string, options: { takenOver?: boolean; holder?: string } = {}): void {
+    if (options.takenOver === true) this.exclusiveUntil = Math.min(this.exclusiveUntil, performance.now());
     this.term?.controller.abort(new Error(reason));
     this.term = undefined;
-    this.leader.next('other');
+    if (options.holder !== undefined) this.leader.next(options.holder);
     this.leadership.next({ leading: false });
+  }
+
+  /** The observed leader changes (e.g. a follower took over after the loss). */
+  observe(holder: string | undefined): void {
+    this.leader.next(holder);
   }
 
   async run(signal: AbortSignal): Promise<void> {
@@ -308,7 +316,7 @@ describe('runElectCli', () => {
     h.elector.acquire(1);
     const pid = await pidIn(pidFile);
     const lostAt = performance.now();
-    h.elector.lose('other holds the lock', true);
+    h.elector.lose('other holds the lock', { takenOver: true });
     await waitFor(() => !alive(pid), 'the command to be killed');
     // Killed at once (SIGKILL without waiting for SIGTERM); generous for a loaded machine.
     expect(performance.now() - lostAt).to.be.below(2_000);
@@ -331,6 +339,25 @@ describe('runElectCli', () => {
     expect(alive(pid), 'still running within its grace').to.equal(true);
     await waitFor(() => !alive(pid), 'the command to be killed');
     expect(performance.now() - lostAt).to.be.within(1_000, 4_500);
+    h.shutdown.abort();
+    expect(await h.exit).to.equal(0);
+  });
+
+  it('kills the command of a lost term at once when another holder is seen during its grace', async () => {
+    const pidFile = join(dir, 'pid');
+    const elector = new ScriptedElector();
+    const h = start(['--', ...stubborn(pidFile)], false, { elector, drainMs: 10_000 });
+    h.elector.acquire(1);
+    const pid = await pidIn(pidFile);
+    // Lost by deadline: the term would be exclusive for 10 s more.
+    elector.exclusiveUntil = performance.now() + 10_000;
+    h.elector.lose('renew deadline passed');
+    await tick(300);
+    expect(alive(pid), 'still running within its grace').to.equal(true);
+    const seenAt = performance.now();
+    h.elector.observe('other');
+    await waitFor(() => !alive(pid), 'the command to be killed');
+    expect(performance.now() - seenAt).to.be.below(2_000);
     h.shutdown.abort();
     expect(await h.exit).to.equal(0);
   });
