@@ -1,5 +1,5 @@
 // Deterministic simulation at scale: ≥ 10,000 seeded schedules of N candidates running the real
-// LeaderElector against a simulated lock under faults (see test/sim/simulation.ts), reporting
+// LeaseElector against a simulated lock under faults (see test/sim/simulation.ts), reporting
 // safety violations, liveness failures and the number of schedules in the bench protocol.
 // `SIM_SCHEDULES` and `SIM_FIRST_SEED` override the defaults (10,000 from seed 1).
 import { describeFailure, runSeeds } from '../test/sim/run-seeds.js';
@@ -20,4 +20,8 @@ const figure = (name: string, value: number, unit: string, goal: string | null):
 };
 figure('safety-violations', summary.safetyViolations, 'count', '== 0');
 figure('liveness-failures', summary.livenessFailures + summary.hung, 'count', '== 0');
+// Information, no goal: overlaps after an outsider deleted the lock before the later leader had
+// ever seen it (no elector can know of a claim it never saw; see the README, "Deleting the lock").
+figure('unseen-deletion-overlaps', summary.unseenDeletionOverlaps, 'count', null);
+figure('unseen-deletion-epoch-resets', summary.unseenDeletionEpochResets, 'count', null);
 figure('schedules', summary.schedules, 'count', '>= 10000');

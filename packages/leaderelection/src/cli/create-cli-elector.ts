@@ -59,7 +59,7 @@ function eventLogger(onError: (message: string) => void): Logger {
 }
 
 /**
- * Builds the elector `kubekit-elect` runs: a `LeaderElector` on a Lease or ConfigMap, or a
+ * Builds the elector `kubekit-elect` runs: a `LeaseElector` on a Lease or ConfigMap, or a
  * leader-for-life elector, with what the CLI needs to bound its command's life by the term's.
  */
 export function createCliElector(
@@ -104,7 +104,7 @@ export function createCliElector(
   const elector = createLeaseElector({
     kubeConfig,
     name: options.name,
-    lock: options.lock,
+    lockKind: options.lock,
     leaseDuration,
     renewDeadline,
     retryPeriod: options.retryPeriodMs,
