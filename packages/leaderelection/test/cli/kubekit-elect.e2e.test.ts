@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
@@ -39,6 +39,18 @@ async function pidsFrom(file: string, count: number): Promise<number[]> {
       : [];
   await eventually(() => lines().length >= count, 30_000, `${String(count)} pids in ${file}`);
   return lines();
+}
+
+/** Whether the watchdog of the command whose process group is `pgid` runs. */
+function watchdogRuns(pgid: number): boolean {
+  const argument = `kubekit-elect-watchdog\u0000${String(pgid)}\u0000`;
+  return readdirSync('/proc').some((entry) => {
+    try {
+      return /^\d+$/.test(entry) && readFileSync(`/proc/${entry}/cmdline`, 'utf8').includes(argument);
+    } catch {
+      return false;
+    }
+  });
 }
 
 /** SIGKILL to process group `pgid` if it still exists (cleanup after a failed test). */
@@ -178,6 +190,7 @@ describe('kubekit-elect (processes on envtest)', function () {
       const [group = 0, child = 0] = await pidsFrom(pidFile, 2);
       try {
         expect(running(group) && running(child), 'the command and its child run').to.equal(true);
+        expect(watchdogRuns(group), 'its watchdog runs').to.equal(true);
         const killedAt = performance.now();
         a.kill('SIGKILL');
         // Poll every millisecond for the whole group: command, its children, and no zombies counted.
@@ -185,6 +198,8 @@ describe('kubekit-elect (processes on envtest)', function () {
         const tookMs = performance.now() - killedAt;
         expect(await a.exited).to.equal(null);
         expect(tookMs, 'ms from SIGKILL of the elector until its command group was gone').to.be.below(200);
+        // The watchdog that killed the group leaves nothing behind either.
+        await eventually(() => !watchdogRuns(group), 5_000, 'the watchdog to exit');
       } finally {
         killGroup(group);
       }
