@@ -18,7 +18,10 @@ export interface MemoryLockStoreOptions {
 
 /** Options of {@link MemoryLockStore.lock}. */
 export interface MemoryLockOptions {
-  /** Delay of every answer and watch event, in ms on `clock`. Default 0 (the next microtask). */
+  /**
+   * One-way delay, in ms on `clock`: a request reaches the store after it, its answer comes back
+   * after it again; watch events arrive after it. Default 0 (the next microtask each way).
+   */
   readonly latencyMs?: number;
   /** Where the delays are measured. Default `systemClock` (so sinon's fake timers drive it). */
   readonly clock?: Clock;
@@ -264,17 +267,27 @@ export class MemoryLock implements Lock {
       };
       this.afterLatency(
         () => {
-          if (!settle()) return;
+          if (done) return;
+          // The store applies the request now, whatever the client does meanwhile; the answer
+          // travels back with the same latency (and may be held or refused on its way).
           const result = serve();
-          if (result === 'conflict') {
-            reject(
-              new LeaderElectionError('lockConflict', `${this.description}: conflict (409)`, {
-                statusCode: 409,
-              }),
-            );
-          } else {
-            resolve(result);
-          }
+          this.afterLatency(
+            () => {
+              if (!settle()) return;
+              if (result === 'conflict') {
+                reject(
+                  new LeaderElectionError('lockConflict', `${this.description}: conflict (409)`, {
+                    statusCode: 409,
+                  }),
+                );
+              } else {
+                resolve(result);
+              }
+            },
+            () => {
+              if (settle()) reject(refused(this.description));
+            },
+          );
         },
         () => {
           if (settle()) reject(refused(this.description));
