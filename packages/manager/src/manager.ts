@@ -310,8 +310,8 @@ export class Manager {
       try {
         for (const server of this.servers) await server.listen();
       } catch (error: unknown) {
+        // Nothing else has started: the guards below skip every later phase.
         this.fail(error as ManagerError);
-        return;
       }
       this.logger.info({ ports: this.ports }, 'starting the manager');
       if (signal.aborted) this.beginShutdown();
