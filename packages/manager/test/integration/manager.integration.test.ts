@@ -1,0 +1,185 @@
+import { expect } from 'chai';
+import {
+  CoordinationV1Api,
+  CoreV1Api,
+  V1Container,
+  V1Node,
+  V1ObjectMeta,
+  V1Pod,
+  V1PodSpec,
+} from '@kubernetes/client-node';
+import { Registry } from 'prom-client';
+import { useEnvtest } from '@kubekit/envtest/testing';
+import {
+  Manager,
+  ManagerError,
+  type LeaderForLifeElectionOptions,
+  type ManagerOptions,
+} from '@kubekit/manager';
+import { Recorder } from '../support/recorder.js';
+
+// Real HTTPS, real client-node, the embedded API server; lease timings 1 s / 0.6 s / 0.2 s.
+const timings = { leaseDuration: 1_000, renewDeadline: 600, retryPeriod: 200 };
+
+interface Replica {
+  readonly name: string;
+  readonly manager: Manager;
+  readonly stop: AbortController;
+  readonly done: Promise<unknown>;
+  /** What start() ended with: `'resolved'`, the error, or `undefined` while it runs. */
+  outcome: unknown;
+  endedAt: number | undefined;
+}
+
+function eventually(condition: () => boolean, ms: number, what: string): Promise<void> {
+  const deadline = performance.now() + ms;
+  return new Promise((resolve, reject) => {
+    const check = (): void => {
+      if (condition()) resolve();
+      else if (performance.now() > deadline) reject(new Error(`not within ${ms} ms: ${what}`));
+      else setTimeout(check, 2);
+    };
+    check();
+  });
+}
+
+describe('Manager on envtest (integration)', function () {
+  this.timeout(30_000);
+  const replicas: Replica[] = [];
+  afterEach(async () => {
+    for (const replica of replicas.splice(0)) {
+      replica.stop.abort();
+      await replica.done;
+    }
+  });
+  const env = useEnvtest({ users: ['a', 'b', 'c'], gcDelayMs: 200 });
+
+  function start(name: string, log: Recorder, options: Partial<ManagerOptions> = {}): Replica {
+    const manager = new Manager({
+      kubeConfig: env.kubeConfigFor(name),
+      registry: new Registry(),
+      leaderElection: { name: 'operator', namespace: env.namespace, identity: name, ...timings },
+      ...options,
+    });
+    manager.add(log.runnable(`${name}-gated`, { stopDelayMs: 100 }), { name: `${name}-gated` });
+    manager.add(log.runnable(`${name}-everywhere`, { needLeaderElection: false }));
+    const stop = new AbortController();
+    const replica: Replica = {
+      name,
+      manager,
+      stop,
+      outcome: undefined,
+      endedAt: undefined,
+      done: manager.start(stop.signal).then(
+        () => {
+          replica.outcome = 'resolved';
+          replica.endedAt = performance.now();
+        },
+        (error: unknown) => {
+          replica.outcome = error;
+          replica.endedAt = performance.now();
+        },
+      ),
+    };
+    replicas.push(replica);
+    return replica;
+  }
+
+  it('two managers contend: only the leader runs gated runnables; a graceful stop hands over after the drain', async () => {
+    const log = new Recorder();
+    const a = start('a', log);
+    await a.manager.elected(AbortSignal.timeout(5_000));
+    const b = start('b', log);
+    await eventually(() => log.find('start b-everywhere').length === 1, 5_000, 'b runs');
+    await new Promise((resolve) => setTimeout(resolve, 1_500));
+    expect(log.find('start b-gated')).to.deep.equal([]);
+    expect(b.manager.getElector().currentLeader()).to.equal('a');
+
+    const leases = env.kubeConfig.makeApiClient(CoordinationV1Api);
+    a.stop.abort();
+    await eventually(() => log.find('start b-gated').length === 1, 5_000, 'b leads');
+    await a.done;
+    expect(a.outcome).to.equal('resolved');
+    const aStopped = log.find('stop a-gated')[0]!.at;
+    const bStarted = log.find('start b-gated')[0]!;
+    // The release came after a's gated runnable had stopped (100 ms after its abort), and b took
+    // over through the release, far sooner than the lease's expiry.
+    expect(bStarted.at).to.be.above(aStopped);
+    expect(bStarted.at - aStopped).to.be.below(timings.leaseDuration / 2);
+    expect(bStarted.epoch).to.equal(1);
+    const lease = await leases.readNamespacedLease({ name: 'operator', namespace: env.namespace });
+    expect(lease.spec?.holderIdentity).to.equal('b');
+  });
+
+  it('on a loss (the leader is cut off) every gated runnable is aborted and start() rejects before the follower leads', async () => {
+    const log = new Recorder();
+    const a = start('a', log);
+    await a.manager.elected(AbortSignal.timeout(5_000));
+    const b = start('b', log);
+    await eventually(() => b.manager.getElector().currentLeader() === 'a', 5_000, 'b follows');
+    const cut = env.faults.add({ user: 'a', partition: true });
+    try {
+      await eventually(() => log.find('start b-gated').length === 1, 10_000, 'b leads');
+      await eventually(() => a.outcome !== undefined, 5_000, 'a stopped');
+    } finally {
+      cut.remove();
+    }
+    expect(ManagerError.is(a.outcome, 'leadershipLost')).to.equal(true);
+    const aborted = log.find('abort a-gated')[0]!.at;
+    expect(log.find('stop a-gated')[0]!.at).to.be.below(log.find('start b-gated')[0]!.at);
+    expect(a.endedAt).to.be.below(log.find('start b-gated')[0]!.at);
+    expect(aborted).to.be.a('number');
+  });
+
+  it('leader-for-life works through the same options', async () => {
+    const admin = env.kubeConfig.makeApiClient(CoreV1Api);
+    const node = Object.assign(new V1Node(), {
+      metadata: Object.assign(new V1ObjectMeta(), { name: `node-${env.namespace}` }),
+    });
+    await admin.createNode({ body: node });
+    await env.cluster.setNodeReady(`node-${env.namespace}`, 'True');
+    for (const pod of ['pod-a', 'pod-b']) {
+      const container = Object.assign(new V1Container(), {
+        name: 'operator',
+        image: 'example.com/operator:1',
+      });
+      await admin.createNamespacedPod({
+        namespace: env.namespace,
+        body: Object.assign(new V1Pod(), {
+          metadata: Object.assign(new V1ObjectMeta(), { name: pod, namespace: env.namespace }),
+          spec: Object.assign(new V1PodSpec(), {
+            nodeName: `node-${env.namespace}`,
+            containers: [container],
+          }),
+        }),
+      });
+    }
+    const log = new Recorder();
+    const lifelong = (pod: string): LeaderForLifeElectionOptions => ({
+      kind: 'leader-for-life',
+      lockName: 'operator-lock',
+      namespace: env.namespace,
+      podName: pod,
+      env: {},
+    });
+    const a = start('a', log, { leaderElection: lifelong('pod-a') });
+    const term = await a.manager.elected(AbortSignal.timeout(5_000));
+    expect(term.identity).to.equal('pod-a');
+    expect(term.exclusiveUntil()).to.equal(Infinity);
+    const b = start('b', log, { leaderElection: lifelong('pod-b') });
+    await eventually(() => b.manager.getElector().currentLeader() === 'pod-a', 5_000, 'b follows');
+    expect(log.find('start a-gated')).to.have.length(1);
+    expect(log.find('start b-gated')).to.deep.equal([]);
+    const configMap = await admin.readNamespacedConfigMap({
+      name: 'operator-lock',
+      namespace: env.namespace,
+    });
+    expect(configMap.metadata?.ownerReferences?.[0]?.name).to.equal('pod-a');
+    // The leader's Pod goes away: the lock is collected and b leads.
+    a.stop.abort();
+    await a.done;
+    expect(a.outcome).to.equal('resolved');
+    await admin.deleteNamespacedPod({ name: 'pod-a', namespace: env.namespace, gracePeriodSeconds: 0 });
+    await eventually(() => log.find('start b-gated').length === 1, 10_000, 'b leads');
+  });
+});
