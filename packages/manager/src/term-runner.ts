@@ -57,42 +57,59 @@ export class TermRunner {
     if (run !== undefined && !run.controller.signal.aborted) this.startIn(run, entry);
   }
 
-  /** Runs terms until shutdown (or, with `exit`, the first loss). Never rejects. */
-  async run(): Promise<void> {
-    let previous: Term | undefined;
-    for (;;) {
-      const term = await this.nextTerm(previous);
-      // Never start leader-gated runnables once shutdown began.
-      if (term === undefined || this.options.shutdown.aborted) return;
-      previous = term;
-      if ((await this.runTerm(term)) === 'done') return;
-    }
-  }
-
-  /** The next term that has not ended and is not `previous`; `undefined` on shutdown or when the elector ends. */
-  private nextTerm(previous: Term | undefined): Promise<Term | undefined> {
+  /**
+   * Runs terms until shutdown (or, with `exit`, the first loss, or until the elector ends). Never
+   * rejects. A term's runnables start synchronously inside the elector's leadership notification,
+   * before the elector goes on with anything else (its Event, its first renew).
+   */
+  run(): Promise<void> {
     const { elector, shutdown } = this.options;
-    return new Promise((resolve) => {
-      const finish = (term: Term | undefined): void => {
+    return new Promise<void>((resolve) => {
+      let previous: Term | undefined;
+      /** A term that began while the previous one's runnables were still stopping. */
+      let waiting: Term | undefined;
+      let busy = false;
+      let finished = false;
+      /** The elector ended (its leadership$ completed). */
+      let ended = false;
+      const finish = (): void => {
+        if (finished) return;
+        finished = true;
         shutdown.removeEventListener('abort', onShutdown);
         queueMicrotask(() => {
           subscription.unsubscribe();
         });
-        resolve(term);
+        resolve();
       };
       const onShutdown = (): void => {
-        finish(undefined);
+        if (!busy) finish();
+      };
+      const next = (): void => {
+        const term = waiting;
+        waiting = undefined;
+        // Never start leader-gated runnables once shutdown began.
+        if (finished || busy || term === undefined || shutdown.aborted) return;
+        if (term === previous || term.signal.aborted) return;
+        previous = term;
+        busy = true;
+        void this.runTerm(term).then((outcome) => {
+          busy = false;
+          if (outcome === 'done' || shutdown.aborted || ended) finish();
+          else next();
+        });
       };
       const subscription = elector.leadership$.subscribe({
         next: (leadership) => {
-          if (!leadership.leading || leadership.term === previous || leadership.term.signal.aborted) return;
-          finish(leadership.term);
+          if (!leadership.leading) return;
+          waiting = leadership.term;
+          next();
         },
         complete: () => {
-          finish(undefined);
+          ended = true;
+          if (!busy) finish();
         },
       });
-      if (shutdown.aborted) finish(undefined);
+      if (shutdown.aborted) onShutdown();
       else shutdown.addEventListener('abort', onShutdown, { once: true });
     });
   }
@@ -103,7 +120,11 @@ export class TermRunner {
     );
   }
 
-  /** Runs one term; `lost` when it ended by a loss and campaigning goes on, else `done`. */
+  /**
+   * Runs one term: starts its runnables synchronously (before the returned promise is created),
+   * then awaits the end of the term or shutdown; `lost` when it ended by a loss and campaigning
+   * goes on, else `done`.
+   */
   private async runTerm(term: Term): Promise<'lost' | 'done'> {
     const { clock, logger, metrics, shutdown, elector } = this.options;
     const controller = new AbortController();

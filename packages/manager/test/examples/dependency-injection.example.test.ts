@@ -1,11 +1,12 @@
 import { expect } from 'chai';
 import { useEnvtest } from '@kubekit/envtest/testing';
-import { Registry } from 'prom-client';
+import { Registry as TestRegistry } from 'prom-client';
 // --- README: dependency-injection example ---
 import 'reflect-metadata';
 import { CoreV1Api, KubeConfig } from '@kubernetes/client-node';
 import { Container, inject, injectable } from 'inversify';
 import type { Logger } from '@kubekit/leaderelection';
+import type { Registry } from 'prom-client';
 import {
   LOGGER,
   MANAGER,
@@ -69,7 +70,7 @@ describe('README example: a manager built by inversify', function () {
       contexts: [{ ...context!, namespace: env.namespace }],
       currentContext: context!.name,
     });
-    const container = createContainer(scoped, env.namespace, new Registry());
+    const container = createContainer(scoped, env.namespace, new TestRegistry());
     const manager = container.get(MANAGER);
     const stop = new AbortController();
     const running = manager.start(stop.signal);

@@ -1,20 +1,21 @@
 import { expect } from 'chai';
-import { CoordinationV1Api, type KubeConfig } from '@kubernetes/client-node';
+import { CoordinationV1Api } from '@kubernetes/client-node';
 import { useEnvtest } from '@kubekit/envtest/testing';
-import { Registry } from 'prom-client';
+import { Registry as TestRegistry } from 'prom-client';
 // --- README: plain example ---
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { KubeConfig } from '@kubernetes/client-node';
+import type { Term } from '@kubekit/leaderelection';
 import { createManager, runnable, type Manager } from '@kubekit/manager';
+import type { Registry } from 'prom-client';
 
 /** Leader-gated work: runs only while this replica leads, and checks its term before acting. */
-async function reconcileLoop(
-  signal: AbortSignal,
-  term: { isValid(): boolean; epoch: number },
-): Promise<void> {
+async function reconcileLoop(signal: AbortSignal, term: Term): Promise<void> {
   while (!signal.aborted) {
     if (term.isValid()) {
-      // … a side effect fenced by term.epoch …
+      // … a side effect that two leaders must not both do, fenced by term.epoch …
     }
-    await new Promise((resolve) => setTimeout(resolve, 100));
+    await sleep(1_000, undefined, { signal }).catch(() => undefined); // wakes at once on abort
   }
 }
 
@@ -26,15 +27,16 @@ export function createOperator(kubeConfig: KubeConfig, namespace: string, regist
     metricsBindAddress: '127.0.0.1:0', // in a Pod: ':8080'
     ...(registry === undefined ? {} : { registry }),
   });
+  // Leader-gated (the default): started when a term begins, aborted the instant it ends.
   manager.add(
     runnable(async (signal, context) => {
       if (context?.term !== undefined) await reconcileLoop(signal, context.term);
     }),
   );
+  // On every replica: e.g. a webhook server.
   manager.add(
     runnable(
       async (signal) => {
-        // e.g. a webhook server, or a cache warming up on every replica
         await new Promise((resolve) => signal.addEventListener('abort', resolve, { once: true }));
       },
       { needLeaderElection: false },
@@ -45,7 +47,7 @@ export function createOperator(kubeConfig: KubeConfig, namespace: string, regist
 
 // In main():
 //   const manager = createOperator(kubeConfig, 'my-namespace');
-//   await manager.start(setupSignalHandler()); // rejects on failure or lost leadership: exit(1)
+//   await manager.start(setupSignalHandler()); // rejects on a failure or a loss: exit(1)
 // --- end of the README example ---
 
 describe('README example: a plain manager', function () {
@@ -53,7 +55,7 @@ describe('README example: a plain manager', function () {
   const env = useEnvtest();
 
   it('leads, runs the gated loop, answers probes, and releases the lease on stop', async () => {
-    const manager = createOperator(env.kubeConfig, env.namespace, new Registry());
+    const manager = createOperator(env.kubeConfig, env.namespace, new TestRegistry());
     const stop = new AbortController();
     const running = manager.start(stop.signal);
     const term = await manager.elected(AbortSignal.timeout(10_000));
