@@ -92,13 +92,14 @@ export class Manager {
     this.registry = options.registry ?? globalRegistry;
     this.clock = options.clock ?? systemClock;
     this.kubeConfigValue = options.kubeConfig;
-    this.policy = options.onLeadershipLost ?? 'exit';
-    if (this.policy !== 'exit' && this.policy !== 'recampaign') {
+    const policy: string = options.onLeadershipLost ?? 'exit';
+    if (policy !== 'exit' && policy !== 'recampaign') {
       throw new ManagerError(
         'invalidConfig',
-        `onLeadershipLost "${String(this.policy)}" is unknown: use "exit" (the default) or "recampaign"`,
+        `onLeadershipLost "${policy}" is unknown: use "exit" (the default) or "recampaign"`,
       );
     }
+    this.policy = policy;
     this.shutdownTimeout = options.gracefulShutdownTimeout ?? defaultShutdownTimeout;
     if (
       typeof this.shutdownTimeout !== 'number' ||
@@ -390,7 +391,7 @@ export class Manager {
         );
         return;
       }
-      if (!synced && !this.shutdown.signal.aborted) {
+      if (!synced && !isAborted(this.shutdown.signal)) {
         this.fail(
           new ManagerError(
             'startFailed',
@@ -494,6 +495,11 @@ export class Manager {
 /** Builds a {@link Manager}: the same as `new Manager(options)`. */
 export function createManager(options: ManagerOptions = {}): Manager {
   return new Manager(options);
+}
+
+/** Reads `signal.aborted` afresh (after an await), out of reach of the compiler's narrowing. */
+function isAborted(signal: AbortSignal): boolean {
+  return signal.aborted;
 }
 
 function whenAborted(signal: AbortSignal): Promise<void> {

@@ -126,7 +126,7 @@ export class TermRunner {
    * goes on, else `done`.
    */
   private async runTerm(term: Term): Promise<'lost' | 'done'> {
-    const { clock, logger, metrics, shutdown, elector } = this.options;
+    const { logger, metrics, shutdown, elector } = this.options;
     const controller = new AbortController();
     const run: TermRun = {
       term,

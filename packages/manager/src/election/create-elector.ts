@@ -49,10 +49,11 @@ export function createElector(option: ManagerOptions['leaderElection'], defaults
         kubeConfig: options.kubeConfig ?? defaults.kubeConfig(),
       });
     }
-    if (option.kind !== undefined && option.kind !== 'lease') {
+    const kind: string | undefined = option.kind;
+    if (kind !== undefined && kind !== 'lease') {
       throw new ManagerError(
         'invalidConfig',
-        `leaderElection.kind "${String(option.kind)}" is unknown: use "lease" (the default) or "leader-for-life"`,
+        `leaderElection.kind "${kind}" is unknown: use "lease" (the default) or "leader-for-life"`,
       );
     }
     const { kind: _kind, ...options } = option;

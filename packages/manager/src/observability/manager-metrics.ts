@@ -5,13 +5,13 @@ export type ManagerTransition = 'acquired' | 'lost' | 'stopped';
 
 function gauge(registry: Registry, name: string, help: string): Gauge<'lock'> {
   const existing = registry.getSingleMetric(name);
-  if (existing instanceof Gauge) return existing as Gauge<'lock'>;
+  if (existing instanceof Gauge) return existing;
   return new Gauge({ name, help, labelNames: ['lock'], registers: [registry] });
 }
 
 function counter(registry: Registry, name: string, help: string): Counter<'lock' | 'transition'> {
   const existing = registry.getSingleMetric(name);
-  if (existing instanceof Counter) return existing as Counter<'lock' | 'transition'>;
+  if (existing instanceof Counter) return existing;
   return new Counter({ name, help, labelNames: ['lock', 'transition'], registers: [registry] });
 }
 

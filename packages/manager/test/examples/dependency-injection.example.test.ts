@@ -33,7 +33,9 @@ class ConfigMapCounter implements Runnable {
     const list = await api.listNamespacedConfigMap({ namespace });
     if (context?.term?.isValid() === true) this.counted = list.items.length;
     this.logger.info({ epoch: context?.term?.epoch, configMaps: this.counted }, 'counted');
-    await new Promise((resolve) => signal.addEventListener('abort', resolve, { once: true }));
+    await new Promise((resolve) => {
+      signal.addEventListener('abort', resolve, { once: true });
+    });
   }
 }
 

@@ -37,7 +37,9 @@ export function createOperator(kubeConfig: KubeConfig, namespace: string, regist
   manager.add(
     runnable(
       async (signal) => {
-        await new Promise((resolve) => signal.addEventListener('abort', resolve, { once: true }));
+        await new Promise((resolve) => {
+          signal.addEventListener('abort', resolve, { once: true });
+        });
       },
       { needLeaderElection: false },
     ),

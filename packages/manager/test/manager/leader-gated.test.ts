@@ -125,15 +125,15 @@ describe('Manager with a lease elector (virtual time)', () => {
             async (signal, context) => {
               instances.push(id);
               log.note('start', context?.term?.epoch);
-              await new Promise<void>((resolve) =>
+              await new Promise<void>((resolve) => {
                 signal.addEventListener(
                   'abort',
                   () => {
                     resolve();
                   },
                   { once: true },
-                ),
-              );
+                );
+              });
               log.note('stop');
             },
             { restartable: false },

@@ -20,21 +20,26 @@ function cache(log: Recorder, name: string, syncMs: number | 'never' | 'fail' = 
           synced();
         }, syncMs);
       }
-      await new Promise<void>((resolve) =>
+      await new Promise<void>((resolve) => {
         signal.addEventListener(
           'abort',
           () => {
             resolve();
           },
           { once: true },
-        ),
-      );
+        );
+      });
       log.note(`stop ${name}`);
     },
     waitForCacheSync: async (signal) => {
       if (syncMs === 'fail') throw new Error('no RBAC to list');
       if (syncMs === 'never') return false;
-      await Promise.race([whenSynced, new Promise((resolve) => signal.addEventListener('abort', resolve))]);
+      await Promise.race([
+        whenSynced,
+        new Promise((resolve) => {
+          signal.addEventListener('abort', resolve);
+        }),
+      ]);
       return !signal.aborted;
     },
   };

@@ -32,7 +32,9 @@ class InjectedRunnable implements Runnable {
       logger: this.logger,
       epoch: context?.term?.epoch,
     });
-    await new Promise((resolve) => signal.addEventListener('abort', resolve, { once: true }));
+    await new Promise((resolve) => {
+      signal.addEventListener('abort', resolve, { once: true });
+    });
   }
 }
 

@@ -17,7 +17,7 @@ export interface VirtualReplica {
   /** `manager.start(stop.signal)`, once started; never rejects (see `outcome`). */
   running: Promise<void> | undefined;
   /** What `start` ended with: `'resolved'` or the error. */
-  outcome: 'resolved' | unknown;
+  outcome: unknown;
   /** Virtual time at which `start` settled. */
   settledAt: number | undefined;
   start(): void;
