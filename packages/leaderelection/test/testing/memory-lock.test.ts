@@ -130,8 +130,9 @@ describe('MemoryLockStore', () => {
     const clock = sinon.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'performance', 'Date'] });
     try {
       const store = new MemoryLockStore();
+      const lockA = store.lock('a', { latencyMs: 1 });
       const a = new LeaderElector({
-        lock: store.lock('a', { latencyMs: 1 }),
+        lock: lockA,
         registry: null,
         eventRecorder: null,
       });
