@@ -1,6 +1,8 @@
 import { expect } from 'chai';
 import { Registry } from 'prom-client';
-import { LeaderElectionError } from '@kubekit/leaderelection';
+import { BehaviorSubject, EMPTY } from 'rxjs';
+import { LeaderElectionError, LeaderElector, type Elector, type Leadership } from '@kubekit/leaderelection';
+import { MemoryLockStore } from '@kubekit/leaderelection/testing';
 import { createManager, Manager, ManagerError, runnable, type CacheRunnable } from '@kubekit/manager';
 import { Recorder } from '../support/recorder.js';
 import { VirtualWorld } from '../support/virtual-world.js';
@@ -284,5 +286,54 @@ describe('Manager lifecycle (virtual time)', () => {
     invalid({ gracefulShutdownTimeout: Number.NaN }, /gracefulShutdownTimeout/);
     invalid({ healthProbeBindAddress: 'localhost' }, /healthProbeBindAddress "localhost" is not an address/);
     invalid({ metricsBindAddress: ':99999' }, /metricsBindAddress ":99999"/);
+  });
+});
+
+describe('Manager with an Elector of its own', () => {
+  it('stops with leaderElectionFailed when the elector cannot run (here: it was run already)', async () => {
+    const store = new MemoryLockStore();
+    const elector = new LeaderElector({ lock: store.lock('a'), registry: null, eventRecorder: null });
+    const first = new AbortController();
+    const firstRun = elector.run(first.signal);
+    const log = new Recorder();
+    const manager = new Manager({ registry: new Registry(), leaderElection: elector });
+    manager.add(log.runnable('everywhere', { needLeaderElection: false }));
+    const error = (await manager
+      .start(new AbortController().signal)
+      .catch((e: unknown) => e)) as ManagerError;
+    expect(error.kind).to.equal('leaderElectionFailed');
+    expect(error.message).to.match(
+      /^lease memory\/memory-lock: leader election failed: .*run\(\) may be called only once/,
+    );
+    expect(LeaderElectionError.is(error.cause, 'invalidConfig')).to.equal(true);
+    expect(log.whats()).to.deep.equal(['start everywhere', 'abort everywhere', 'stop everywhere']);
+    first.abort();
+    await firstRun;
+  });
+
+  it('stops with leaderElectionFailed when the elector ends by itself', async () => {
+    const leadership = new BehaviorSubject<Leadership>({ leading: false });
+    const ending: Elector = {
+      identity: 'me',
+      lockDescription: 'custom lock',
+      leadership$: leadership.asObservable(),
+      leader$: EMPTY,
+      errors$: EMPTY,
+      run: () => {
+        leadership.complete();
+        return Promise.resolve();
+      },
+      whenLeading: () => Promise.reject(new Error('never')),
+      currentTerm: () => undefined,
+      currentLeader: () => undefined,
+      healthy: () => true,
+      checkHealth: () => undefined,
+    };
+    const manager = new Manager({ registry: new Registry(), leaderElection: ending });
+    const error = (await manager
+      .start(new AbortController().signal)
+      .catch((e: unknown) => e)) as ManagerError;
+    expect(error.kind).to.equal('leaderElectionFailed');
+    expect(error.message).to.equal('custom lock: the elector stopped while the manager ran');
   });
 });
