@@ -141,14 +141,16 @@ describe('Manager on envtest (integration)', function () {
     expect(a.endedAt).to.be.below(bStarted);
   });
 
-  it('leader-for-life works through the same options', async () => {
+  /** A Node and Pods `pods` on it in the test's namespace (leader-for-life needs its own Pod). */
+  async function createPods(...pods: string[]): Promise<CoreV1Api> {
     const admin = env.kubeConfig.makeApiClient(CoreV1Api);
+    const nodeName = `node-${env.namespace}`;
     const node = Object.assign(new V1Node(), {
-      metadata: Object.assign(new V1ObjectMeta(), { name: `node-${env.namespace}` }),
+      metadata: Object.assign(new V1ObjectMeta(), { name: nodeName }),
     });
     await admin.createNode({ body: node });
-    await env.cluster.setNodeReady(`node-${env.namespace}`, 'True');
-    for (const pod of ['pod-a', 'pod-b']) {
+    await env.cluster.setNodeReady(nodeName, 'True');
+    for (const pod of pods) {
       const container = Object.assign(new V1Container(), {
         name: 'operator',
         image: 'example.com/operator:1',
@@ -157,21 +159,24 @@ describe('Manager on envtest (integration)', function () {
         namespace: env.namespace,
         body: Object.assign(new V1Pod(), {
           metadata: Object.assign(new V1ObjectMeta(), { name: pod, namespace: env.namespace }),
-          spec: Object.assign(new V1PodSpec(), {
-            nodeName: `node-${env.namespace}`,
-            containers: [container],
-          }),
+          spec: Object.assign(new V1PodSpec(), { nodeName, containers: [container] }),
         }),
       });
     }
+    return admin;
+  }
+
+  const lifelong = (pod: string): LeaderForLifeElectionOptions => ({
+    kind: 'leader-for-life',
+    lockName: 'operator-lock',
+    namespace: env.namespace,
+    podName: pod,
+    env: {},
+  });
+
+  it('leader-for-life works through the same options', async () => {
+    const admin = await createPods('pod-a', 'pod-b');
     const log = new Recorder();
-    const lifelong = (pod: string): LeaderForLifeElectionOptions => ({
-      kind: 'leader-for-life',
-      lockName: 'operator-lock',
-      namespace: env.namespace,
-      podName: pod,
-      env: {},
-    });
     const a = start('a', log, { leaderElection: lifelong('pod-a') });
     const term = await a.manager.elected(AbortSignal.timeout(5_000));
     expect(term.identity).to.equal('pod-a');
@@ -191,5 +196,22 @@ describe('Manager on envtest (integration)', function () {
     expect(a.outcome).to.equal('resolved');
     await admin.deleteNamespacedPod({ name: 'pod-a', namespace: env.namespace, gracePeriodSeconds: 0 });
     await eventually(() => log.find('start b-gated').length === 1, 10_000, 'b leads');
+  });
+
+  it('leader-for-life: when the lock is taken away, a runnable that does not stop at once is named (the bound is 0)', async () => {
+    const admin = await createPods('pod-a');
+    const log = new Recorder();
+    const a = start('a', log, { leaderElection: lifelong('pod-a') });
+    a.manager.add(log.runnable('prompt'), { name: 'prompt' });
+    await a.manager.elected(AbortSignal.timeout(5_000));
+    await eventually(() => log.find('start prompt').length === 1, 5_000, 'gated runnables run');
+    // Someone deletes the lock: another Pod may lead at once, so nothing may keep running.
+    await admin.deleteNamespacedConfigMap({ name: 'operator-lock', namespace: env.namespace });
+    await eventually(() => a.outcome !== undefined, 5_000, 'a stopped');
+    expect(ManagerError.is(a.outcome, 'leadershipLost')).to.equal(true);
+    // a-gated takes 100 ms to stop: too long when another leader may already run.
+    expect((a.outcome as ManagerError).runnables).to.deep.equal(['a-gated']);
+    expect((a.outcome as Error).message).to.match(/a-gated did not stop within 0 ms/);
+    expect(log.find('stop prompt')).to.have.length(1);
   });
 });
