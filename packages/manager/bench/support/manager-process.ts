@@ -5,7 +5,9 @@
 //
 //   {"event":"up"}                                  the manager runs (campaigning)
 //   {"event":"acquired","at":…,"epoch":…}           the elector reported acquisition
-//   {"event":"gated-started","at":…,"epoch":…,"acquireToStartMs":…}  first gated runnable started
+//   {"event":"gated-started","at":…,"epoch":…,"acquireToStartMs":…,"acquireToStartCpuMs":…}
+//                                                   first gated runnable started (wall and CPU time
+//                                                   since the acquisition was reported)
 //   {"event":"loss","at":…,"lossToAllAbortedMs":…}  a term ended by a loss; every gated runnable saw its abort
 //   {"event":"released","at":…}                     the elector wrote the empty holder (graceful stop)
 //
@@ -54,12 +56,14 @@ const manager = new Manager({
 });
 
 let acquiredAt = 0;
+let cpuAtAcquire = process.cpuUsage();
 let startedInTerm = -1;
 let abortsPending = 0;
 let termEndedAt = 0;
 manager.leadership$.subscribe((leadership) => {
   if (!leadership.leading) return;
   acquiredAt = performance.now();
+  cpuAtAcquire = process.cpuUsage();
   const { term } = leadership;
   emit('acquired', { at: stamp(), epoch: term.epoch });
   abortsPending = GATED;
@@ -74,7 +78,14 @@ for (let i = 0; i < GATED; i++) {
       const epoch = context?.term?.epoch ?? -1;
       if (startedInTerm !== epoch) {
         startedInTerm = epoch;
-        emit('gated-started', { at: stamp(), epoch, acquireToStartMs: performance.now() - acquiredAt });
+        const acquireToStartMs = performance.now() - acquiredAt;
+        const cpu = process.cpuUsage(cpuAtAcquire);
+        emit('gated-started', {
+          at: stamp(),
+          epoch,
+          acquireToStartMs,
+          acquireToStartCpuMs: (cpu.user + cpu.system) / 1000,
+        });
       }
       await new Promise<void>((resolve) => {
         signal.addEventListener(

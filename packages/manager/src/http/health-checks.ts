@@ -54,9 +54,10 @@ export class HealthChecks {
       return true;
     }
     if (!url.pathname.startsWith(`${prefix}/`)) return false;
-    const check = this.checks.get(decodeURIComponent(url.pathname.slice(prefix.length + 1)));
-    if (check === undefined) return false;
+    // Check names are letters, digits, ".", "_" and "-": nothing to decode.
     const name = url.pathname.slice(prefix.length + 1);
+    const check = this.checks.get(name);
+    if (check === undefined) return false;
     const failure = await this.run(name, check);
     if (failure === undefined) {
       response.writeHead(200, textHeaders).end('ok');
