@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import sinon from 'sinon';
-import { LeaderElectionError, LeaderElector } from '@kubekit/leaderelection';
+import { LeaderElectionError, LeaseElector } from '@kubekit/leaderelection';
 import type { LeaderElectionRecord, LockWatchEvent } from '@kubekit/leaderelection';
 import { MemoryLockStore } from '@kubekit/leaderelection/testing';
 
@@ -131,12 +131,12 @@ describe('MemoryLockStore', () => {
     try {
       const store = new MemoryLockStore();
       const lockA = store.lock('a', { latencyMs: 1 });
-      const a = new LeaderElector({
+      const a = new LeaseElector({
         lock: lockA,
         registry: null,
         eventRecorder: null,
       });
-      const b = new LeaderElector({
+      const b = new LeaseElector({
         lock: store.lock('b', { latencyMs: 1 }),
         registry: null,
         eventRecorder: null,

@@ -113,6 +113,32 @@ describe('Manager with a lease elector (virtual time)', () => {
       ).to.equal(true);
     });
 
+    it('when another holder took over, the bound is 0: a runnable that does not stop at once is named', async () => {
+      const log = new Recorder();
+      const a = world.add('a');
+      a.manager.add(log.runnable('prompt'), { name: 'prompt' });
+      a.manager.add(log.runnable('slow', { stopDelayMs: 50 }), { name: 'slow' });
+      a.start();
+      await world.advance(100);
+      const term = a.elector.currentTerm()!;
+      // Someone outside the protocol writes another holder; a finds out at its next renew.
+      world.store().put({
+        holderIdentity: 'intruder',
+        leaseDurationSeconds: 15,
+        acquireTime: undefined,
+        renewTime: undefined,
+        leaseTransitions: 7,
+      });
+      await world.advance(3_000);
+      expect(term.signal.aborted).to.equal(true);
+      const lostAt = log.find('abort prompt')[0]!.at;
+      expect(term.exclusiveUntil()).to.equal(lostAt);
+      expect(ManagerError.is(a.outcome, 'leadershipLost')).to.equal(true);
+      expect((a.outcome as ManagerError).runnables).to.deep.equal(['slow']);
+      expect((a.outcome as Error).message).to.match(/intruder holds the lock.*slow did not stop within 0 ms/);
+      expect(a.settledAt! - lostAt).to.be.below(5);
+    });
+
     it('recampaign: runs the gated set again in each new term, three losses in a row, with new epochs', async () => {
       const log = new Recorder();
       const a = world.add('a', { manager: { onLeadershipLost: 'recampaign' } });

@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import { Registry } from 'prom-client';
 import { BehaviorSubject, EMPTY } from 'rxjs';
-import { LeaderElectionError, LeaderElector, type Elector, type Leadership } from '@kubekit/leaderelection';
+import { LeaderElectionError, LeaseElector, type Elector, type Leadership } from '@kubekit/leaderelection';
 import { MemoryLockStore } from '@kubekit/leaderelection/testing';
 import { createManager, Manager, ManagerError, runnable, type CacheRunnable } from '@kubekit/manager';
 import { Recorder } from '../support/recorder.js';
@@ -292,7 +292,7 @@ describe('Manager lifecycle (virtual time)', () => {
 describe('Manager with an Elector of its own', () => {
   it('stops with leaderElectionFailed when the elector cannot run (here: it was run already)', async () => {
     const store = new MemoryLockStore();
-    const elector = new LeaderElector({ lock: store.lock('a'), registry: null, eventRecorder: null });
+    const elector = new LeaseElector({ lock: store.lock('a'), registry: null, eventRecorder: null });
     const first = new AbortController();
     const firstRun = elector.run(first.signal);
     const log = new Recorder();

@@ -2,7 +2,7 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { expect } from 'chai';
 import { Registry } from 'prom-client';
-import { LeaderElector } from '@kubekit/leaderelection';
+import { LeaseElector } from '@kubekit/leaderelection';
 import { MemoryLockStore } from '@kubekit/leaderelection/testing';
 import { Manager, ManagerError } from '@kubekit/manager';
 import { Recorder } from '../support/recorder.js';
@@ -100,7 +100,7 @@ describe('Manager probe and metrics servers (real HTTP)', () => {
       renewTime: undefined,
       leaseTransitions: 0,
     });
-    const elector = new LeaderElector({ lock: store.lock('me'), registry, eventRecorder: null });
+    const elector = new LeaseElector({ lock: store.lock('me'), registry, eventRecorder: null });
     const manager = new Manager({
       registry,
       leaderElection: elector,

@@ -1,6 +1,6 @@
 import sinon from 'sinon';
 import { Registry } from 'prom-client';
-import { LeaderElector, type LeaderElectorOptions } from '@kubekit/leaderelection';
+import { LeaseElector, type LeaseElectorOptions } from '@kubekit/leaderelection';
 import { MemoryLockStore, type MemoryLock } from '@kubekit/leaderelection/testing';
 import { Manager, type ManagerOptions } from '@kubekit/manager';
 import { memoryLogger } from './recorder.js';
@@ -9,7 +9,7 @@ import { memoryLogger } from './recorder.js';
 export interface VirtualReplica {
   readonly identity: string;
   readonly lock: MemoryLock;
-  readonly elector: LeaderElector;
+  readonly elector: LeaseElector;
   readonly manager: Manager;
   readonly registry: Registry;
   readonly logger: ReturnType<typeof memoryLogger>;
@@ -51,14 +51,14 @@ export class VirtualWorld {
     options: {
       readonly lockName?: string;
       readonly latencyMs?: number;
-      readonly elector?: Partial<Omit<LeaderElectorOptions, 'lock'>>;
+      readonly elector?: Partial<Omit<LeaseElectorOptions, 'lock'>>;
       readonly manager?: Omit<ManagerOptions, 'leaderElection'>;
     } = {},
   ): VirtualReplica {
     const lock = this.store(options.lockName).lock(identity, { latencyMs: options.latencyMs ?? 1 });
     const registry = new Registry();
     const logger = memoryLogger();
-    const elector = new LeaderElector({
+    const elector = new LeaseElector({
       lock,
       registry,
       eventRecorder: null,
