@@ -10,7 +10,8 @@ export type {
   LeaseElectionOptions,
   ManagerOptions,
 } from './manager-options.js';
-export type { AddOptions, BoundPorts, ManagerState } from './manager.js';
+export type { BoundPorts } from './http/manager-servers.js';
+export type { AddOptions, ManagerState } from './manager.js';
 export { createManager, Manager } from './manager.js';
 export type { ManagerTransition } from './observability/manager-metrics.js';
 export type {

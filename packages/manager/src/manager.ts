@@ -12,9 +12,8 @@ import { register as globalRegistry, type Registry } from 'prom-client';
 import type { Observable } from 'rxjs';
 import { isCacheRunnable } from './cache-runnable.js';
 import { createElector } from './election/create-elector.js';
-import { parseBindAddress } from './http/bind-address.js';
-import { HealthChecks, type HealthCheck } from './http/health-checks.js';
-import { ProbeServer } from './http/probe-server.js';
+import type { HealthCheck } from './http/health-checks.js';
+import { ManagerServers, type BoundPorts } from './http/manager-servers.js';
 import { ManagerError } from './manager-error.js';
 import type { LeadershipLostPolicy, ManagerOptions } from './manager-options.js';
 import { ManagerMetrics } from './observability/manager-metrics.js';
@@ -33,12 +32,6 @@ export interface AddOptions {
 
 /** The group a runnable belongs to, in start order. */
 type GroupName = 'caches' | 'others' | 'leaderGated';
-
-/** The ports the servers listen on, once started. */
-export interface BoundPorts {
-  readonly healthProbe: number | undefined;
-  readonly metrics: number | undefined;
-}
 
 const defaultShutdownTimeout = 30_000;
 
@@ -68,11 +61,7 @@ export class Manager {
   private readonly policy: LeadershipLostPolicy;
   private readonly shutdownTimeout: number;
   private readonly metrics: ManagerMetrics;
-  private readonly healthz: HealthChecks;
-  private readonly readyz: HealthChecks;
-  private readonly servers: ProbeServer[] = [];
-  private readonly healthServer: ProbeServer | undefined;
-  private readonly metricsServer: ProbeServer | undefined;
+  private readonly servers: ManagerServers;
   private kubeConfigValue: KubeConfig | undefined;
   private readonly entries: Record<GroupName, RunnableEntry[]> = { caches: [], others: [], leaderGated: [] };
   private added = 0;
@@ -111,14 +100,12 @@ export class Manager {
         `gracefulShutdownTimeout (${String(this.shutdownTimeout)}) must be a number of milliseconds ≥ 0 (0: do not wait; Infinity: wait for ever)`,
       );
     }
-    const healthAddress =
-      options.healthProbeBindAddress === undefined
-        ? undefined
-        : parseBindAddress('healthProbeBindAddress', options.healthProbeBindAddress);
-    const metricsAddress =
-      options.metricsBindAddress === undefined
-        ? undefined
-        : parseBindAddress('metricsBindAddress', options.metricsBindAddress);
+    this.servers = new ManagerServers({
+      healthProbeBindAddress: options.healthProbeBindAddress,
+      metricsBindAddress: options.metricsBindAddress,
+      registry: this.registry,
+      logger: this.logger,
+    });
     this.elector = createElector(options.leaderElection, {
       kubeConfig: () => this.getKubeConfig(),
       registry: this.registry,
@@ -126,42 +113,10 @@ export class Manager {
       clock: this.clock,
     });
     this.metrics = new ManagerMetrics(this.registry, this.elector.lockDescription);
-    const onCheckFailure = (endpoint: string) => (name: string, error: unknown) => {
-      this.logger.warn({ check: name, err: error }, `${endpoint} check ${name} failed`);
-    };
-    this.healthz = new HealthChecks('healthz', onCheckFailure('healthz'));
-    this.readyz = new HealthChecks('readyz', onCheckFailure('readyz'));
     if (options.leaderElection !== undefined && options.leaderElection !== false) {
-      this.healthz.add('leaderElection', () => {
+      this.servers.healthz.add('leaderElection', () => {
         this.elector.checkHealth();
       });
-    }
-    const onServerError = (error: unknown): void => {
-      this.logger.error({ err: error }, 'probe or metrics server error');
-    };
-    if (healthAddress !== undefined) {
-      this.healthServer = new ProbeServer(
-        'healthProbeBindAddress',
-        healthAddress,
-        async (_request, response, url) => {
-          if (!(await this.healthz.handle(url, response))) await this.readyz.handle(url, response);
-        },
-        onServerError,
-      );
-      this.servers.push(this.healthServer);
-    }
-    if (metricsAddress !== undefined) {
-      this.metricsServer = new ProbeServer(
-        'metricsBindAddress',
-        metricsAddress,
-        async (_request, response, url) => {
-          if (url.pathname !== '/metrics') return;
-          const body = await this.registry.metrics();
-          response.writeHead(200, { 'content-type': this.registry.contentType }).end(body);
-        },
-        onServerError,
-      );
-      this.servers.push(this.metricsServer);
     }
     const onFailure = (entry: RunnableEntry, error: unknown): void => {
       this.fail(
@@ -184,7 +139,7 @@ export class Manager {
 
   /** The ports the servers listen on (useful with address `0`); `undefined` until they listen. */
   get ports(): BoundPorts {
-    return { healthProbe: this.healthServer?.port, metrics: this.metricsServer?.port };
+    return this.servers.ports;
   }
 
   /**
@@ -231,12 +186,12 @@ export class Manager {
 
   /** Adds a check to `/healthz` (liveness). A check throws or rejects to fail. @throws ManagerError `invalidConfig` for a bad or duplicate name. */
   addHealthzCheck(name: string, check: HealthCheck): void {
-    this.healthz.add(name, check);
+    this.servers.healthz.add(name, check);
   }
 
   /** Adds a check to `/readyz` (readiness; never about leadership). @throws ManagerError `invalidConfig` for a bad or duplicate name. */
   addReadyzCheck(name: string, check: HealthCheck): void {
-    this.readyz.add(name, check);
+    this.servers.readyz.add(name, check);
   }
 
   /**
@@ -309,7 +264,7 @@ export class Manager {
     let leading: Promise<void> | undefined;
     try {
       try {
-        for (const server of this.servers) await server.listen();
+        await this.servers.listen();
       } catch (error: unknown) {
         // Nothing else has started: the guards below skip every later phase.
         this.fail(error as ManagerError);
@@ -459,7 +414,7 @@ export class Manager {
       late.push(...(await this.groups[group].settle(this.clock, this.remaining())));
     }
     // 5. Servers, last: probes answer until here.
-    for (const server of [...this.servers].reverse()) await server.close();
+    await this.servers.close();
     this.stateValue = 'stopped';
     if (late.length > 0 && this.failure === undefined && this.shutdownTimeout !== 0) {
       this.failure = new ManagerError(
