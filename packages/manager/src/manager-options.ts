@@ -11,7 +11,7 @@ import type { Registry } from 'prom-client';
 /**
  * Lease election through `createLeaseElector`: every option of it (`name`, `namespace`,
  * `identity`, `leaseDuration`, `renewDeadline`, `retryPeriod`, `releaseOnCancel`, `drainTimeout`,
- * `requestTimeout`, `lock: 'configmaps'`, …) passes through unchanged. The manager fills in
+ * `requestTimeout`, `lockKind: 'configmaps'`, …) passes through unchanged. The manager fills in
  * `kubeConfig`, `registry`, `logger` and `clock` from its own options when they are absent, and
  * `releaseOnCancel` defaults to **true** (the manager drains leader-gated work before the elector
  * stops, so releasing is safe; client-go's default is false).
