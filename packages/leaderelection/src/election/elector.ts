@@ -9,8 +9,11 @@ export interface Term {
   /** The identity that holds the lock during this term. */
   readonly identity: string;
   /**
-   * Increases with every change of holder (the lock's `leaseTransitions`); two terms of the same
-   * lock never share an epoch. Use it as a fencing token.
+   * Increases with every acquisition (the lock's `leaseTransitions`): a new term's epoch is above
+   * every epoch its elector has seen on the lock, across deletions of the lock. Use it as a fencing
+   * token among the replicas that saw the previous term; a replica whose first sight of the lock is
+   * its absence (deleted by an outsider) cannot know the previous epochs and starts from 0 (see the
+   * package README, "Deleting the lock").
    */
   readonly epoch: number;
   /** When this replica acquired the lock, in the elector's monotonic milliseconds. */
