@@ -40,7 +40,7 @@ type State = 'idle' | 'running' | 'stopped';
  *   leader Pod on a not-Ready Node is deleted and the lock too (UID preconditions), and the
  *   follower takes over.
  * - **Every delete carries a UID precondition; every failure backs off** (capped at exactly
- *   `maxBackoffMs`, jittered), a failed GET included.
+ *   `maxBackoff`, jittered), a failed GET included.
  * - **Loss.** The term ends (its signal aborts, `leadership$` emits not-leading) only when the
  *   lock this Pod owns is deleted or replaced from under it; an unreachable API server is not a
  *   loss (no other Pod can acquire a lock that exists). After a loss the elector campaigns again
@@ -76,11 +76,11 @@ export class LeaderForLifeElector implements Elector {
   private readonly api: LifelongApi;
   private readonly clock: Clock;
   private readonly random: () => number;
-  private readonly initialBackoffMs: number;
-  private readonly maxBackoffMs: number;
+  private readonly initialBackoff: number;
+  private readonly maxBackoff: number;
   private readonly forceTakeover: boolean;
-  private readonly drainTimeoutMs: number;
-  private readonly requestTimeoutMs: number;
+  private readonly drainTimeout: number;
+  private readonly requestTimeout: number;
   /** `run`'s signal: every request is abandoned when it aborts. */
   private runSignal: AbortSignal = new AbortController().signal;
   private readonly logger: Logger;
@@ -105,20 +105,20 @@ export class LeaderForLifeElector implements Elector {
    */
   constructor(options: LeaderForLifeOptions) {
     const { namespace, podName } = resolvePodLocation(options);
-    const initial = options.initialBackoffMs ?? 1000;
-    const max = options.maxBackoffMs ?? 16_000;
+    const initial = options.initialBackoff ?? 1000;
+    const max = options.maxBackoff ?? 16_000;
     if (!(initial > 0) || !(max >= initial) || !Number.isFinite(max)) {
       throw new LeaderElectionError(
         'invalidConfig',
-        `configmap ${namespace}/${options.lockName}: need 0 < initialBackoffMs (${initial}) <= maxBackoffMs (${max}) < Infinity`,
+        `configmap ${namespace}/${options.lockName}: need 0 < initialBackoff (${initial}) <= maxBackoff (${max}) < Infinity`,
       );
     }
-    const drain = options.drainTimeoutMs ?? 10_000;
-    const requestTimeout = options.requestTimeoutMs ?? 10_000;
+    const drain = options.drainTimeout ?? 10_000;
+    const requestTimeout = options.requestTimeout ?? 10_000;
     if (!(drain >= 0) || !(requestTimeout > 0)) {
       throw new LeaderElectionError(
         'invalidConfig',
-        `configmap ${namespace}/${options.lockName}: need drainTimeoutMs (${drain}) >= 0 and requestTimeoutMs (${requestTimeout}) > 0`,
+        `configmap ${namespace}/${options.lockName}: need drainTimeout (${drain}) >= 0 and requestTimeout (${requestTimeout}) > 0`,
       );
     }
     this.namespace = namespace;
@@ -127,11 +127,11 @@ export class LeaderForLifeElector implements Elector {
     this.lockDescription = `configmap ${namespace}/${options.lockName}`;
     this.clock = options.clock ?? systemClock;
     this.random = options.random ?? Math.random;
-    this.initialBackoffMs = initial;
-    this.maxBackoffMs = max;
+    this.initialBackoff = initial;
+    this.maxBackoff = max;
     this.forceTakeover = options.forceTakeoverOnNotReadyNode ?? false;
-    this.drainTimeoutMs = drain;
-    this.requestTimeoutMs = requestTimeout;
+    this.drainTimeout = drain;
+    this.requestTimeout = requestTimeout;
     this.logger = options.logger ?? quietLogger;
     this.metrics = new LeaderElectionMetrics(options.lockName, options.registry);
     this.events = options.eventRecorder;
@@ -143,7 +143,7 @@ export class LeaderForLifeElector implements Elector {
 
   /**
    * Finds this Pod, then campaigns, leads and follows until `signal` aborts. On abort it stops its
-   * watches and timers, waits for work tracked by the current term (up to `drainTimeoutMs`), ends
+   * watches and timers, waits for work tracked by the current term (up to `drainTimeout`), ends
    * the term (its signal aborts with a `stopped` error) — the lock is kept: it is freed when the Pod
    * goes away — completes the observables and resolves. Rejects with `podNotFound` when this Pod
    * does not exist, or `invalidConfig` when called twice.
@@ -165,7 +165,7 @@ export class LeaderForLifeElector implements Elector {
       await Promise.all([...this.closing]);
       const term = this.term;
       if (term !== undefined) {
-        await term.drain(this.drainTimeoutMs);
+        await term.drain(this.drainTimeout);
         this.endTerm(new LeaderElectionError('stopped', `${this.lockDescription}: elector stopped`));
       }
       this.metrics.leading(false);
@@ -360,7 +360,7 @@ export class LeaderForLifeElector implements Elector {
     this.recordEvent({ type: 'Normal', reason: 'LeaderElection', message: `${this.identity} became leader` });
     const watch = this.newLockWatch(lock);
     try {
-      while (!watch.gone) await watch.waitGone(this.maxBackoffMs, signal);
+      while (!watch.gone) await watch.waitGone(this.maxBackoff, signal);
     } catch (error) {
       if (!signal.aborted) throw error;
     } finally {
@@ -450,14 +450,14 @@ export class LeaderForLifeElector implements Elector {
 
   /**
    * Runs one API request under a signal that aborts when `parent` (default: `run`'s signal) aborts
-   * or after `requestTimeoutMs`, with a `timeout` error; leaves no timer behind.
+   * or after `requestTimeout`, with a `timeout` error; leaves no timer behind.
    */
   private async request<T>(work: (signal: AbortSignal) => Promise<T>, parent = this.runSignal): Promise<T> {
     using deadline = deadlineSignal(
       this.clock,
-      this.requestTimeoutMs,
+      this.requestTimeout,
       [parent],
-      `${this.lockDescription}: an API request got no answer within ${this.requestTimeoutMs} ms; retrying`,
+      `${this.lockDescription}: an API request got no answer within ${this.requestTimeout} ms; retrying`,
     );
     try {
       return await work(deadline.signal);
@@ -529,13 +529,13 @@ export class LeaderForLifeElector implements Elector {
     });
   }
 
-  /** Sends an Event, fire-and-forget, bounded by `drainTimeoutMs`; `run` waits for it. */
+  /** Sends an Event, fire-and-forget, bounded by `drainTimeout`; `run` waits for it. */
   private recordEvent(event: ElectionEvent): void {
     const recorder = this.events;
     if (recorder === undefined) return;
     const deadline = deadlineSignal(
       this.clock,
-      this.drainTimeoutMs,
+      this.drainTimeout,
       [],
       `${this.lockDescription}: event timed out`,
     );
@@ -559,7 +559,7 @@ export class LeaderForLifeElector implements Elector {
   }
 
   private newBackoff(): Backoff {
-    return new Backoff(this.initialBackoffMs, this.maxBackoffMs, this.random);
+    return new Backoff(this.initialBackoff, this.maxBackoff, this.random);
   }
 
   private report(error: unknown): void {

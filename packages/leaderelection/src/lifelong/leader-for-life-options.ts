@@ -26,12 +26,12 @@ export interface LeaderForLifeOptions {
   /** The API calls, for tests or custom clients; overrides `kubeConfig`. */
   readonly api?: LifelongApi;
   /** First retry delay (and first leader-Pod re-check) in ms, jittered. Default 1000; > 0. */
-  readonly initialBackoffMs?: number;
+  readonly initialBackoff?: number;
   /**
    * Exact maximum of every retry delay and leader-Pod re-check interval, in ms: no wait is longer.
-   * Default 16000 (operator-lib's cap); ≥ initialBackoffMs.
+   * Default 16000 (operator-lib's cap); ≥ initialBackoff.
    */
-  readonly maxBackoffMs?: number;
+  readonly maxBackoff?: number;
   /**
    * Default false. When true, a follower that finds the leader's Pod on a Node that is not Ready
    * (Ready condition False or Unknown, or the Node gone) deletes that Pod and the lock (both with a
@@ -46,9 +46,9 @@ export interface LeaderForLifeOptions {
    * Timeout of one API request in ms (a watch is not bounded by it): an unanswered request fails
    * and is retried with backoff instead of blocking the election. Default 10000; > 0.
    */
-  readonly requestTimeoutMs?: number;
+  readonly requestTimeout?: number;
   /** Bound in ms on waiting for tracked work when `run` stops while leading. Default 10000. */
-  readonly drainTimeoutMs?: number;
+  readonly drainTimeout?: number;
   /** Default: logs nothing. Each retried failure is logged once (warn) until it recovers (info). */
   readonly logger?: Logger;
   /**

@@ -49,8 +49,8 @@ describe('LeaderForLifeElector', () => {
       podName,
       api,
       random: () => 0.5,
-      initialBackoffMs: 1000,
-      maxBackoffMs: 16_000,
+      initialBackoff: 1000,
+      maxBackoff: 16_000,
       ...options,
     });
     const controller = new AbortController();
@@ -121,7 +121,7 @@ describe('LeaderForLifeElector', () => {
       api.addPod('op-b');
       const a = start('op-a');
       await clock.tickAsync(0);
-      const b = start('op-b', { initialBackoffMs: 60_000, maxBackoffMs: 60_000 });
+      const b = start('op-b', { initialBackoff: 60_000, maxBackoff: 60_000 });
       await clock.tickAsync(10);
       expect(b.elector.currentTerm()).to.equal(undefined);
       const leaders: (string | undefined)[] = [];
@@ -336,7 +336,7 @@ describe('LeaderForLifeElector', () => {
 
     it('keeps leading while the API server fails, and polls the lock with backoff until the watch is back', async () => {
       api.addPod('op-a');
-      const a = start('op-a', { maxBackoffMs: 4000 });
+      const a = start('op-a', { maxBackoff: 4000 });
       const term = await leading(a);
       api.fail('watchConfigMap', 503);
       api.fail('getConfigMap', 503);
@@ -375,7 +375,7 @@ describe('LeaderForLifeElector', () => {
 
     it('does not hot-loop on a watch that closes at once', async () => {
       api.addPod('op-a');
-      const a = start('op-a', { maxBackoffMs: 2000 });
+      const a = start('op-a', { maxBackoff: 2000 });
       await leading(a);
       const watches = api.count('watchConfigMap');
       for (let i = 0; i < 2000; i += 1) {
@@ -400,7 +400,7 @@ describe('LeaderForLifeElector', () => {
     it('backs off on a 403 for its own Pod and reports a forbidden error naming verb and resource', async () => {
       api.addPod('op-a');
       api.fail('getPod', 403);
-      const a = start('op-a', { maxBackoffMs: 8000 });
+      const a = start('op-a', { maxBackoff: 8000 });
       await clock.tickAsync(60_000);
       // 0.75 × (1, 2, 4, 8, 8, ...) s: 11 or 12 requests in a minute, not thousands.
       expect(api.count('getPod')).to.be.within(8, 13);
@@ -415,7 +415,7 @@ describe('LeaderForLifeElector', () => {
       api.putLock('lock', { name: 'op-a', uid: leader.uid });
       api.addPod('op-b');
       api.fail('getConfigMap', 403, 3);
-      const b = start('op-b', { maxBackoffMs: 2000 });
+      const b = start('op-b', { maxBackoff: 2000 });
       await clock.tickAsync(10_000);
       expect(b.errors.map((error) => error.kind)).to.deep.equal(['forbidden', 'forbidden', 'forbidden']);
       expect(b.errors[0]?.message).to.contain('verb "get" on resource "configmaps"');
@@ -438,10 +438,10 @@ describe('LeaderForLifeElector', () => {
       expect(await leading(b, 1000)).to.not.equal(undefined);
     });
 
-    it('gives up on an unanswered request after requestTimeoutMs and retries it with backoff', async () => {
+    it('gives up on an unanswered request after requestTimeout and retries it with backoff', async () => {
       api.addPod('op-a');
       api.hang('createConfigMap', 1);
-      const a = start('op-a', { requestTimeoutMs: 5000 });
+      const a = start('op-a', { requestTimeout: 5000 });
       expect(await leading(a, 4999)).to.equal(undefined);
       await clock.tickAsync(1);
       expect(a.errors[0]?.kind).to.equal('timeout');
@@ -452,7 +452,7 @@ describe('LeaderForLifeElector', () => {
     it('stops at once while a request hangs', async () => {
       api.addPod('op-a');
       api.hang('getPod');
-      const a = start('op-a', { requestTimeoutMs: 60_000 });
+      const a = start('op-a', { requestTimeout: 60_000 });
       await clock.tickAsync(10);
       a.controller.abort();
       await clock.tickAsync(0);
@@ -488,9 +488,9 @@ describe('LeaderForLifeElector', () => {
       expect(api.locks.has('lock'), 'the lock is kept until the Pod goes away').to.equal(true);
     });
 
-    it('waits for tracked work (bounded by drainTimeoutMs) before ending the term on stop', async () => {
+    it('waits for tracked work (bounded by drainTimeout) before ending the term on stop', async () => {
       api.addPod('op-a');
-      const a = start('op-a', { drainTimeoutMs: 5000 });
+      const a = start('op-a', { drainTimeout: 5000 });
       const term = await leading(a);
       void term!.track(new Promise((resolve) => setTimeout(resolve, 2000)));
       const returned = term!.track(Promise.reject(new Error('work failed')));
@@ -502,7 +502,7 @@ describe('LeaderForLifeElector', () => {
       await a.done;
       expect(term!.signal.aborted).to.equal(true);
 
-      const b = start('op-a', { drainTimeoutMs: 100 });
+      const b = start('op-a', { drainTimeout: 100 });
       api.removeLock('lock');
       api.putLock('lock', { name: 'op-a', uid: api.pods.get('op-a')!.uid });
       const bTerm = await leading(b);
@@ -649,11 +649,11 @@ describe('LeaderForLifeElector', () => {
   describe('constructor', () => {
     it('rejects invalid backoffs', () => {
       for (const options of [
-        { initialBackoffMs: 0 },
-        { initialBackoffMs: 2000, maxBackoffMs: 1000 },
-        { maxBackoffMs: Infinity },
-        { drainTimeoutMs: -1 },
-        { requestTimeoutMs: 0 },
+        { initialBackoff: 0 },
+        { initialBackoff: 2000, maxBackoff: 1000 },
+        { maxBackoff: Infinity },
+        { drainTimeout: -1 },
+        { requestTimeout: 0 },
       ]) {
         expect(() =>
           createLeaderForLifeElector({ lockName: 'l', namespace: 'ns', podName: 'p', api, ...options }),

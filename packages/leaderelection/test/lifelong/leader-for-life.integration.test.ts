@@ -138,8 +138,8 @@ describe('LeaderForLifeElector on envtest (integration)', function () {
       namespace: NS,
       podName,
       kubeConfig: kubeConfigOf(user),
-      initialBackoffMs: 100,
-      maxBackoffMs: 400,
+      initialBackoff: 100,
+      maxBackoff: 400,
       env: {},
       ...options,
     });
@@ -166,7 +166,7 @@ describe('LeaderForLifeElector on envtest (integration)', function () {
     await within(a.elector.whenLeading(), 2000, 'a leads');
     // b's backoff is a minute: only the watch can make it lead in time.
     const userB = unique('b');
-    const b = start(userB, podB, lock, { initialBackoffMs: 60_000, maxBackoffMs: 60_000 });
+    const b = start(userB, podB, lock, { initialBackoff: 60_000, maxBackoff: 60_000 });
     await eventually(
       () => env.counters.count({ user: userB, verb: 'watch', resource: 'configmaps' }) >= 1,
       2000,
@@ -314,7 +314,7 @@ describe('LeaderForLifeElector on envtest (integration)', function () {
     const started = performance.now();
     const user = unique('restarted');
     // With a minute of backoff, any waiting (for GC, for a retry) would show.
-    const restarted = start(user, pod, lock, { initialBackoffMs: 60_000, maxBackoffMs: 60_000 });
+    const restarted = start(user, pod, lock, { initialBackoff: 60_000, maxBackoff: 60_000 });
     const term = await within(restarted.elector.whenLeading(), 1000, 'leads again');
     expect(performance.now() - started).to.be.below(1000);
     expect(term.epoch).to.equal(firstTerm.epoch);
@@ -389,7 +389,7 @@ describe('LeaderForLifeElector on envtest (integration)', function () {
     expect(b.errors[0]?.message).to.contain('verb "get" on resource "configmaps"');
   });
 
-  it('abandons an unanswered request after requestTimeoutMs and retries it; stopping does not wait for one', async () => {
+  it('abandons an unanswered request after requestTimeout and retries it; stopping does not wait for one', async () => {
     const node = unique('node');
     await createNode(node);
     const pod = unique('op-a');
@@ -398,7 +398,7 @@ describe('LeaderForLifeElector on envtest (integration)', function () {
     env.addUser(user);
     env.faults.add({ user, verb: 'create', resource: 'configmaps', hang: true, times: 1 });
     const started = performance.now();
-    const candidate = start(user, pod, unique('lock'), { requestTimeoutMs: 300 });
+    const candidate = start(user, pod, unique('lock'), { requestTimeout: 300 });
     await within(candidate.elector.whenLeading(), 2000, 'leads after the timeout');
     expect(performance.now() - started).to.be.at.least(290);
     expect(candidate.errors[0]?.kind).to.equal('timeout');
@@ -408,7 +408,7 @@ describe('LeaderForLifeElector on envtest (integration)', function () {
     const hung = unique('b');
     env.addUser(hung);
     env.faults.add({ user: hung, verb: 'get', resource: 'pods', hang: true });
-    const stuck = start(hung, other, unique('lock'), { requestTimeoutMs: 60_000 });
+    const stuck = start(hung, other, unique('lock'), { requestTimeout: 60_000 });
     await eventually(
       () => env.counters.count({ user: hung, verb: 'get', resource: 'pods' }) >= 1,
       2000,
@@ -436,9 +436,9 @@ describe('LeaderForLifeElector on envtest (integration)', function () {
       // No leader-Pod check within the virtual 30 s, and no request timeout that the jump of
       // virtual time could fire while a request is still in flight.
       b = start(userB, podB, lock, {
-        initialBackoffMs: 120_000,
-        maxBackoffMs: 120_000,
-        requestTimeoutMs: 600_000,
+        initialBackoff: 120_000,
+        maxBackoff: 120_000,
+        requestTimeout: 600_000,
       });
       await eventually(
         () => env.counters.count({ user: userB, verb: 'watch', resource: 'configmaps' }) >= 1,
