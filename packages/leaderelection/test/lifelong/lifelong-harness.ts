@@ -23,9 +23,9 @@ export interface LifelongHarness {
   readonly clock: sinon.SinonFakeTimers;
   readonly api: FakeLifelongApi;
   /** Starts an elector for Pod `podName` on lock `lock` (1 s / 16 s backoff, no jitter). */
-  start(podName: string, options?: Partial<LeaderForLifeOptions>): Running;
+  readonly start: (podName: string, options?: Partial<LeaderForLifeOptions>) => Running;
   /** Advances virtual time by `withinMs`, then returns the elector's current term. */
-  leading(candidate: Running, withinMs?: number): Promise<Term | undefined>;
+  readonly leading: (candidate: Running, withinMs?: number) => Promise<Term | undefined>;
 }
 
 /**
@@ -63,7 +63,7 @@ export function useLifelongHarness(): LifelongHarness {
     get api() {
       return api!;
     },
-    start(podName, options = {}) {
+    start: (podName, options = {}) => {
       const elector = new LeaderForLifeElector({
         lockName: 'lock',
         namespace: 'ns',
@@ -85,7 +85,7 @@ export function useLifelongHarness(): LifelongHarness {
       running.push(candidate);
       return candidate;
     },
-    async leading(candidate, withinMs = 0) {
+    leading: async (candidate, withinMs = 0) => {
       await clock!.tickAsync(withinMs);
       return candidate.elector.currentTerm();
     },
