@@ -39,9 +39,22 @@ export interface LeaderForLifeOptions {
    * merely partitioned from the API server still runs the old leader's process, which keeps acting
    * as leader until its kubelet reconnects and kills it — two leaders at once. Enable it only if
    * your operator tolerates that (or fences its writes), in exchange for liveness after node loss.
-   * Needs `get` on `nodes`.
+   * Needs `get` on `nodes`. See `notReadyGracePeriod` for how long the Node must have been seen not
+   * Ready first.
    */
   readonly forceTakeoverOnNotReadyNode?: boolean;
+  /**
+   * With `forceTakeoverOnNotReadyNode`: how long, in ms, this follower must have seen the leader's
+   * Node not Ready (or gone) before it takes over: every reading of the Node in that time said not
+   * Ready, with the same `lastTransitionTime` (so it was not Ready in between either). Measured on
+   * this follower's own monotonic clock from its first such reading, so a flapping or briefly
+   * NotReady Node never triggers a takeover, and clock skew does not matter. Default 300000 (5
+   * minutes: Kubernetes' default `tolerationSeconds` for the `node.kubernetes.io/not-ready` and
+   * `unreachable` taints, after which it evicts the Node's Pods itself; the Node controller marks a
+   * silent Node `Unknown` only after its own grace of 40 to 50 s). 0 takes over on the first
+   * not-Ready reading (operator-lib's behaviour). Must be ≥ 0.
+   */
+  readonly notReadyGracePeriod?: number;
   /**
    * Timeout of one API request in ms (a watch is not bounded by it): an unanswered request fails
    * and is retried with backoff instead of blocking the election. Default 10000; > 0.

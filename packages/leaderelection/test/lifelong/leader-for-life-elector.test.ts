@@ -63,7 +63,7 @@ describe('LeaderForLifeElector', () => {
       api.addPod('op-a');
       api.addPod('op-b');
       const a = start('op-a');
-      await clock.tickAsync(0);
+      const aTerm = await leading(a);
       const b = start('op-b', { initialBackoff: 60_000, maxBackoff: 60_000 });
       await clock.tickAsync(10);
       expect(b.elector.currentTerm()).to.equal(undefined);
@@ -76,7 +76,7 @@ describe('LeaderForLifeElector', () => {
       await clock.tickAsync(1);
       const term = b.elector.currentTerm();
       expect(term).to.not.equal(undefined);
-      expect(term!.epoch).to.equal(2);
+      expect(term!.epoch).to.be.greaterThan(aTerm!.epoch);
       expect(leaders).to.deep.equal(['op-a', undefined, 'op-b']);
     });
 
@@ -306,28 +306,79 @@ describe('LeaderForLifeElector', () => {
       expect(api.locks.has('lock'), 'the lock is kept until the Pod goes away').to.equal(true);
     });
 
-    it('waits for tracked work (bounded by drainTimeout) before ending the term on stop', async () => {
+    it('regression: stopping aborts the term signal first, then waits for tracked work (bounded by drainTimeout)', async () => {
       api.addPod('op-a');
       const a = start('op-a', { drainTimeout: 5000 });
       const term = await leading(a);
-      void term!.track(new Promise((resolve) => setTimeout(resolve, 2000)));
+      const order: string[] = [];
+      // Work that stops when the term's signal aborts, taking 2 s to wind down.
+      void term!.runWhileLeading('winds down', async (current) => {
+        await new Promise<void>((resolve) => {
+          current.signal.addEventListener('abort', () => {
+            order.push('signal aborted');
+            setTimeout(resolve, 2000);
+          });
+        });
+        order.push('work done');
+      });
+      let resolved = false;
+      void a.done.then(() => {
+        order.push('run resolved');
+        resolved = true;
+      });
+      a.controller.abort();
+      await clock.tickAsync(0);
+      expect(term!.signal.aborted, 'the signal aborts before the drain').to.equal(true);
+      expect(LeaderElectionError.is(term!.signal.reason, 'stopped')).to.equal(true);
+      expect(a.leadership.at(-1)).to.deep.equal({ leading: false });
+      expect(a.elector.currentTerm()).to.equal(undefined);
+      await clock.tickAsync(1999);
+      expect(resolved, 'run waits for the tracked work').to.equal(false);
+      await clock.tickAsync(1);
+      await a.done;
+      expect(order).to.deep.equal(['signal aborted', 'work done', 'run resolved']);
+      expect(a.errors).to.deep.equal([]);
+    });
+
+    it('regression: a drain timeout is logged at error level naming the pending work and reported on errors$', async () => {
+      const logged: { level: string; fields: object; message: string }[] = [];
+      const log =
+        (level: string) =>
+        (fields: object, message: string): void => {
+          logged.push({ level, fields, message });
+        };
+      const logger = { debug: log('debug'), info: log('info'), warn: log('warn'), error: log('error') };
+      api.addPod('op-a');
+      const a = start('op-a', { drainTimeout: 100, logger });
+      const term = await leading(a);
+      void term!.runWhileLeading('stubborn reconciler', () => new Promise(() => undefined));
+      void term!.track(new Promise(() => undefined));
+      a.controller.abort();
+      await clock.tickAsync(99);
+      expect(a.errors).to.deep.equal([]);
+      await clock.tickAsync(1);
+      await a.done;
+      const errors = logged.filter((entry) => entry.level === 'error');
+      expect(errors).to.have.length(1);
+      expect(errors[0]!.message).to.contain('stubborn reconciler');
+      expect(errors[0]!.message).to.contain('unnamed work');
+      expect(errors[0]!.message).to.contain('100 ms');
+      expect(a.errors).to.have.length(1);
+      expect(a.errors[0]!.kind).to.equal('timeout');
+      expect(a.errors[0]!.message).to.equal(errors[0]!.message);
+    });
+
+    it('ends the term on stop at once when no work is tracked', async () => {
+      api.addPod('op-a');
+      const a = start('op-a', { drainTimeout: 5000 });
+      const term = await leading(a);
       const returned = term!.track(Promise.reject(new Error('work failed')));
       await returned.catch(() => undefined);
       a.controller.abort();
-      await clock.tickAsync(1999);
-      expect(term!.signal.aborted).to.equal(false);
-      await clock.tickAsync(1);
+      await clock.tickAsync(0);
       await a.done;
       expect(term!.signal.aborted).to.equal(true);
-
-      const b = start('op-a', { drainTimeout: 100 });
-      api.removeLock('lock');
-      api.putLock('lock', { name: 'op-a', uid: api.pods.get('op-a')!.uid });
-      const bTerm = await leading(b);
-      void bTerm!.track(new Promise(() => undefined));
-      b.controller.abort();
-      await clock.tickAsync(100);
-      await b.done;
+      expect(a.errors).to.deep.equal([]);
     });
 
     it('stops while following or while retrying', async () => {

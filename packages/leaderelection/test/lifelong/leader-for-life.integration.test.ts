@@ -262,8 +262,11 @@ describe('LeaderForLifeElector on envtest (integration)', function () {
     // The same Pod's process restarted with forced takeover enabled.
     await stop(b);
     const userB2 = unique('b2');
-    const b2 = start(userB2, podB, lock, { forceTakeoverOnNotReadyNode: true });
-    await within(b2.elector.whenLeading(), 2000, 'b leads with forced takeover');
+    const b2Started = performance.now();
+    const b2 = start(userB2, podB, lock, { forceTakeoverOnNotReadyNode: true, notReadyGracePeriod: 1000 });
+    await within(b2.elector.whenLeading(), 3000, 'b leads with forced takeover');
+    // The Node had been NotReady for seconds, but b2 counts from its own first reading of it.
+    expect(performance.now() - b2Started).to.be.at.least(1000);
     expect(env.counters.count({ user: userB2, verb: 'get', resource: 'nodes' })).to.be.at.least(1);
     expect(env.counters.count({ user: userB2, verb: 'delete', resource: 'configmaps' })).to.equal(1);
     // This is the trade: the partitioned leader saw its lock go and reports the loss, but only once
@@ -276,29 +279,77 @@ describe('LeaderForLifeElector on envtest (integration)', function () {
     expect(await lockOwnerUid(lock)).to.equal(uidB);
   });
 
-  it('a new Pod with the old Pod name but a new UID does not claim the old lock', async () => {
+  it('regression: a lock owned by an old Pod of the same name (new UID) is deleted (UID precondition) at once, not waited on until GC', async () => {
     const node = unique('node');
     await createNode(node);
     const lock = unique('lock');
     const pod = unique('op-0');
-    const oldUid = await createPod(pod, node);
+    await createPod(pod, node);
     const old = start(unique('old'), pod, lock);
-    await within(old.elector.whenLeading(), 2000, 'the old Pod leads');
+    const oldTerm = await within(old.elector.whenLeading(), 2000, 'the old Pod leads');
     await stop(old);
+    // Let envtest's GC check of the new lock pass first, so that only the Pod's deletion could free it.
+    await sleep(GC_DELAY_MS);
     // A StatefulSet recreates the Pod with the same name at once; GC has not run yet.
     await admin.deleteNamespacedPod({ name: pod, namespace: NS, gracePeriodSeconds: 0 });
     const newUid = await createPod(pod, node);
     const started = performance.now();
     const user = unique('new');
     const fresh = start(user, pod, lock);
-    await eventually(() => fresh.leaders.includes(pod), 1000, 'the new process reads the lock');
-    await sleep(10);
-    expect(performance.now() - started).to.be.below(GC_DELAY_MS);
-    expect(fresh.elector.currentTerm(), 'does not claim the old lock').to.equal(undefined);
-    expect(await lockOwnerUid(lock)).to.equal(oldUid);
-    expect(env.counters.count({ user, verb: 'delete' })).to.equal(0);
-    await within(fresh.elector.whenLeading(), GC_DELAY_MS + 1000, 'the new Pod leads after GC');
+    const term = await within(fresh.elector.whenLeading(), GC_DELAY_MS + 1000, 'the new Pod leads');
+    // Before the garbage collector could have deleted the old lock: the new Pod deleted it itself.
+    expect(performance.now() - started).to.be.below(GC_DELAY_MS - 100);
+    expect(env.counters.count({ user, verb: 'delete', resource: 'configmaps' })).to.equal(1);
+    expect(env.counters.count({ user, verb: 'delete', resource: 'pods' })).to.equal(0);
     expect(await lockOwnerUid(lock)).to.equal(newUid);
+    expect(term.epoch).to.be.greaterThan(oldTerm.epoch);
+  });
+
+  it('regression: a leader Pod that Failed for another reason than eviction (OOMKilled) is deleted and frees the lock', async () => {
+    const { lock, podA, podB } = await twoPodsOnANode();
+    const a = start(unique('a'), podA, lock);
+    await within(a.elector.whenLeading(), 2000, 'a leads');
+    const userB = unique('b');
+    const b = start(userB, podB, lock);
+    await eventually(() => b.leaders.includes(podA), 2000, 'b follows');
+    await env.cluster.setPodStatus(NS, podA, { phase: 'Failed', reason: 'OOMKilled' });
+    await within(b.elector.whenLeading(), 400 + GC_DELAY_MS + 1000, 'b leads');
+    expect(await podExists(podA)).to.equal(false);
+    expect(env.counters.count({ user: userB, verb: 'delete', resource: 'pods' })).to.equal(1);
+  });
+
+  it('regression: stopping is not delayed by a watch that is still connecting', async () => {
+    const { lock, podA, podB } = await twoPodsOnANode();
+    const a = start(unique('a'), podA, lock);
+    await within(a.elector.whenLeading(), 2000, 'a leads');
+    const userB = unique('b');
+    env.addUser(userB);
+    // The API server never answers b's watch (client-node would wait 30 s for it to connect).
+    env.faults.add({ user: userB, verb: 'watch', resource: 'configmaps', hang: true });
+    const b = start(userB, podB, lock);
+    await eventually(
+      () => env.counters.count({ user: userB, verb: 'watch', resource: 'configmaps' }) >= 1,
+      2000,
+      "b's watch is connecting",
+    );
+    const stopping = performance.now();
+    await stop(b);
+    expect(performance.now() - stopping).to.be.below(1000);
+    // The same for a leader whose watch is connecting.
+    const userA2 = unique('a2');
+    env.addUser(userA2);
+    env.faults.add({ user: userA2, verb: 'watch', resource: 'configmaps', hang: true });
+    await stop(a);
+    const a2 = start(userA2, podA, lock);
+    await within(a2.elector.whenLeading(), 2000, 'a leads again');
+    await eventually(
+      () => env.counters.count({ user: userA2, verb: 'watch', resource: 'configmaps' }) >= 1,
+      2000,
+      "a's watch is connecting",
+    );
+    const stoppingLeader = performance.now();
+    await stop(a2);
+    expect(performance.now() - stoppingLeader).to.be.below(1000);
   });
 
   it('a restarted process in the same Pod (same UID) is leader again at once', async () => {
