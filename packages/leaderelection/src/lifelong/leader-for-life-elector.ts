@@ -1,32 +1,25 @@
 import { KubeConfig } from '@kubernetes/client-node';
-import { BehaviorSubject, distinctUntilChanged, Subject, filter, take, type Observable } from 'rxjs';
+import { Subject, type Observable } from 'rxjs';
 import { systemClock, type Clock } from '../clock.js';
-import { deadlineSignal } from '../election/deadline-signal.js';
 import type { Elector, Leadership, Term } from '../election/elector.js';
 import { LeaderElectionError } from '../leader-election-error.js';
 import { quietLogger, type Logger } from '../logger.js';
-import type { ElectionEvent, EventRecorder } from '../observability/event-recorder.js';
 import { LeaderElectionMetrics } from '../observability/leader-election-metrics.js';
 import { Backoff } from './backoff.js';
 import { KubernetesLifelongApi } from './kubernetes-lifelong-api.js';
-import { resolvePodLocation, type LeaderForLifeOptions } from './leader-for-life-options.js';
-import { LeaderForLifeTerm } from './leader-for-life-term.js';
+import {
+  resolveLeaderForLifeDurations,
+  resolvePodLocation,
+  type LeaderForLifeOptions,
+} from './leader-for-life-options.js';
 import { LeaderPodExaminer } from './leader-pod-examiner.js';
 import { statusCodeOf, type LifelongApi, type LockInfo, type PodInfo } from './lifelong-api.js';
+import { LifelongLeadership } from './lifelong-leadership.js';
 import { LifelongRequests } from './lifelong-requests.js';
 import { EPOCH_ANNOTATION, epochOf, LockEpochs } from './lock-epoch.js';
 import { LockWatch } from './lock-watch.js';
 
 type State = 'idle' | 'running' | 'stopped';
-
-/** Defaults of {@link LeaderForLifeOptions}, in ms. */
-const DEFAULTS = {
-  initialBackoff: 1000,
-  maxBackoff: 16_000,
-  drainTimeout: 10_000,
-  requestTimeout: 10_000,
-  notReadyGracePeriod: 5 * 60_000,
-} as const;
 
 /**
  * Leader-for-life election (operator-lib's `leader.Become`, done right): the leader's Pod owns a
@@ -100,15 +93,10 @@ export class LeaderForLifeElector implements Elector {
   private readonly examinerOptions: ConstructorParameters<typeof LeaderPodExaminer>[0];
   private readonly epochs = new LockEpochs();
   private readonly logger: Logger;
-  private readonly metrics: LeaderElectionMetrics;
-  private readonly events: EventRecorder | undefined;
-  private readonly pendingEvents = new Set<Promise<void>>();
-  private readonly leadershipSubject = new BehaviorSubject<Leadership>({ leading: false });
-  private readonly leaderSubject = new BehaviorSubject<string | undefined>(undefined);
+  private readonly leadership: LifelongLeadership;
   private readonly errorsSubject = new Subject<LeaderElectionError>();
   private state: State = 'idle';
   private podUid: string | undefined;
-  private term: LeaderForLifeTerm | undefined;
   /** Watches being closed in the background (so that a takeover need not wait for a socket). */
   private readonly closing = new Set<Promise<void>>();
 
@@ -119,41 +107,27 @@ export class LeaderForLifeElector implements Elector {
   constructor(options: LeaderForLifeOptions) {
     const { namespace, podName } = resolvePodLocation(options);
     const where = `configmap ${namespace}/${options.lockName}`;
-    const initial = options.initialBackoff ?? DEFAULTS.initialBackoff;
-    const max = options.maxBackoff ?? DEFAULTS.maxBackoff;
-    if (!(initial > 0) || !(max >= initial) || !Number.isFinite(max)) {
-      throw new LeaderElectionError(
-        'invalidConfig',
-        `${where}: need 0 < initialBackoff (${initial}) <= maxBackoff (${max}) < Infinity`,
-      );
-    }
-    const drain = options.drainTimeout ?? DEFAULTS.drainTimeout;
-    const requestTimeout = options.requestTimeout ?? DEFAULTS.requestTimeout;
-    if (!(drain >= 0) || !(requestTimeout > 0)) {
-      throw new LeaderElectionError(
-        'invalidConfig',
-        `${where}: need drainTimeout (${drain}) >= 0 and requestTimeout (${requestTimeout}) > 0`,
-      );
-    }
-    const grace = options.notReadyGracePeriod ?? DEFAULTS.notReadyGracePeriod;
-    if (!(grace >= 0) || !Number.isFinite(grace)) {
-      throw new LeaderElectionError(
-        'invalidConfig',
-        `${where}: need 0 <= notReadyGracePeriod (${grace}) < Infinity (to never take over, leave forceTakeoverOnNotReadyNode false)`,
-      );
-    }
+    const { initialBackoff, maxBackoff, drainTimeout, requestTimeout, notReadyGracePeriod } =
+      resolveLeaderForLifeDurations(options, where);
     this.namespace = namespace;
     this.lockName = options.lockName;
     this.identity = podName;
     this.lockDescription = where;
     this.clock = options.clock ?? systemClock;
     this.random = options.random ?? Math.random;
-    this.initialBackoff = initial;
-    this.maxBackoff = max;
-    this.drainTimeout = drain;
+    this.initialBackoff = initialBackoff;
+    this.maxBackoff = maxBackoff;
+    this.drainTimeout = drainTimeout;
     this.logger = options.logger ?? quietLogger;
-    this.metrics = new LeaderElectionMetrics(options.lockName, options.registry);
-    this.events = options.eventRecorder;
+    this.leadership = new LifelongLeadership({
+      identity: podName,
+      lockDescription: where,
+      clock: this.clock,
+      logger: this.logger,
+      metrics: new LeaderElectionMetrics(options.lockName, options.registry),
+      events: options.eventRecorder,
+      eventTimeout: drainTimeout,
+    });
     this.api = options.api ?? new KubernetesLifelongApi(options.kubeConfig ?? defaultKubeConfig());
     this.requests = new LifelongRequests({
       clock: this.clock,
@@ -174,10 +148,10 @@ export class LeaderForLifeElector implements Elector {
       lockName: options.lockName,
       lockDescription: where,
       forceTakeoverOnNotReadyNode: options.forceTakeoverOnNotReadyNode ?? false,
-      notReadyGracePeriod: grace,
+      notReadyGracePeriod,
     };
-    this.leadership$ = this.leadershipSubject.pipe(distinctUntilChanged());
-    this.leader$ = this.leaderSubject.pipe(distinctUntilChanged());
+    this.leadership$ = this.leadership.leadership$;
+    this.leader$ = this.leadership.leader$;
     this.errors$ = this.errorsSubject.asObservable();
   }
 
@@ -210,19 +184,17 @@ export class LeaderForLifeElector implements Elector {
 
   /** The stop sequence of `run`: end the term, drain (bounded), close, complete. */
   private async stop(): Promise<void> {
-    const term = this.term;
+    const term = this.leadership.end(
+      new LeaderElectionError('stopped', `${this.lockDescription}: elector stopped`),
+    );
     if (term !== undefined) {
-      this.endTerm(new LeaderElectionError('stopped', `${this.lockDescription}: elector stopped`));
       const drained = await term.drain(this.drainTimeout);
       if (drained.timedOut) this.reportDrainTimeout(drained.pending);
     }
     await Promise.all([...this.closing]);
-    this.metrics.leading(false);
-    await Promise.all([...this.pendingEvents]);
+    await this.leadership.close();
     this.state = 'stopped';
     this.logger.info({ lock: this.lockDescription, identity: this.identity }, 'leader election stopped');
-    this.leadershipSubject.complete();
-    this.leaderSubject.complete();
     this.errorsSubject.complete();
   }
 
@@ -237,47 +209,15 @@ export class LeaderForLifeElector implements Elector {
   }
 
   whenLeading(signal?: AbortSignal): Promise<Term> {
-    return new Promise<Term>((resolve, reject) => {
-      if (signal?.aborted === true) {
-        reject(signal.reason as Error);
-        return;
-      }
-      const state = { settled: false };
-      const onAbort = (): void => {
-        state.settled = true;
-        subscription.unsubscribe();
-        reject(signal?.reason as Error);
-      };
-      const subscription = this.leadershipSubject
-        .pipe(
-          filter((value) => value.leading),
-          take(1),
-        )
-        .subscribe({
-          next: (value) => {
-            state.settled = true;
-            signal?.removeEventListener('abort', onAbort);
-            resolve(value.term);
-          },
-          complete: () => {
-            if (state.settled) return;
-            state.settled = true;
-            signal?.removeEventListener('abort', onAbort);
-            reject(
-              new LeaderElectionError('stopped', `${this.lockDescription}: elector stopped before leading`),
-            );
-          },
-        });
-      if (!state.settled) signal?.addEventListener('abort', onAbort, { once: true });
-    });
+    return this.leadership.whenLeading(signal);
   }
 
   currentTerm(): Term | undefined {
-    return this.term;
+    return this.leadership.term;
   }
 
   currentLeader(): string | undefined {
-    return this.leaderSubject.value;
+    return this.leadership.leader;
   }
 
   /**
@@ -415,17 +355,7 @@ export class LeaderForLifeElector implements Elector {
   }
 
   private async lead(lock: LockInfo, signal: AbortSignal): Promise<void> {
-    const epoch = epochOf(lock) ?? this.epochs.next();
-    const term = new LeaderForLifeTerm(this.identity, epoch, this.clock);
-    this.term = term;
-    this.metrics.leading(true);
-    this.metrics.transition('acquired');
-    this.logger.info(
-      { lock: this.lockDescription, identity: this.identity, epoch },
-      `${this.identity} became leader`,
-    );
-    this.leadershipSubject.next({ leading: true, term });
-    this.recordEvent({ type: 'Normal', reason: 'LeaderElection', message: `${this.identity} became leader` });
+    this.leadership.begin(epochOf(lock) ?? this.epochs.next());
     const watch = this.newLockWatch(lock);
     try {
       while (!watch.gone) await watch.waitGone(this.maxBackoff, signal);
@@ -435,7 +365,7 @@ export class LeaderForLifeElector implements Elector {
       this.release(watch);
     }
     if (watch.gone) {
-      this.endTerm(
+      this.leadership.end(
         new LeaderElectionError(
           'lost',
           `${this.lockDescription}: the lock owned by pod ${this.identity} was deleted or replaced; leadership lost`,
@@ -509,51 +439,7 @@ export class LeaderForLifeElector implements Elector {
   /** The lock's current state (`undefined`: deleted), as read or watched. */
   private observe(lock: LockInfo | undefined): void {
     if (lock !== undefined) this.epochs.observe(lock);
-    this.leaderSubject.next(lock?.owner?.name);
-  }
-
-  private endTerm(reason: LeaderElectionError): void {
-    const term = this.term;
-    if (term === undefined) return;
-    this.term = undefined;
-    term.end(reason);
-    const lost = reason.kind === 'lost';
-    this.metrics.leading(false);
-    if (lost) {
-      this.metrics.transition('lost');
-      this.logger.warn(
-        { lock: this.lockDescription, identity: this.identity, epoch: term.epoch },
-        reason.message,
-      );
-    }
-    this.leadershipSubject.next({ leading: false });
-    this.recordEvent({
-      type: lost ? 'Warning' : 'Normal',
-      reason: 'LeaderElection',
-      message: `${this.identity} stopped leading: ${lost ? 'the lock was deleted or taken' : 'stopped'}`,
-    });
-  }
-
-  /** Sends an Event, fire-and-forget, bounded by `drainTimeout`; `run` waits for it. */
-  private recordEvent(event: ElectionEvent): void {
-    const recorder = this.events;
-    if (recorder === undefined) return;
-    const deadline = deadlineSignal(
-      this.clock,
-      this.drainTimeout,
-      [],
-      `${this.lockDescription}: event timed out`,
-    );
-    const pending: Promise<void> = recorder
-      .record(event, deadline.signal)
-      .catch((error: unknown) => {
-        this.logger.debug({ lock: this.lockDescription, err: error }, 'could not record an Event (ignored)');
-      })
-      .finally(() => {
-        deadline[Symbol.dispose]();
-        this.pendingEvents.delete(pending);
-      });
-    this.pendingEvents.add(pending);
+    this.leadership.observeLeader(lock?.owner?.name);
   }
 
   private newBackoff(): Backoff {

@@ -85,6 +85,55 @@ export interface LeaderForLifeOptions {
   readonly env?: Readonly<Record<string, string | undefined>>;
 }
 
+/** The durations of {@link LeaderForLifeOptions} with their defaults applied, in ms. */
+export interface LeaderForLifeDurations {
+  readonly initialBackoff: number;
+  readonly maxBackoff: number;
+  readonly drainTimeout: number;
+  readonly requestTimeout: number;
+  readonly notReadyGracePeriod: number;
+}
+
+const DEFAULT_DURATIONS: LeaderForLifeDurations = {
+  initialBackoff: 1000,
+  maxBackoff: 16_000,
+  drainTimeout: 10_000,
+  requestTimeout: 10_000,
+  notReadyGracePeriod: 5 * 60_000,
+};
+
+/**
+ * Applies the defaults to the durations of `options` and checks them; throws `invalidConfig`
+ * (prefixed with `where`, e.g. `configmap ns/my-lock`) naming the offending option.
+ */
+export function resolveLeaderForLifeDurations(
+  options: LeaderForLifeOptions,
+  where: string,
+): LeaderForLifeDurations {
+  const durations: LeaderForLifeDurations = {
+    initialBackoff: options.initialBackoff ?? DEFAULT_DURATIONS.initialBackoff,
+    maxBackoff: options.maxBackoff ?? DEFAULT_DURATIONS.maxBackoff,
+    drainTimeout: options.drainTimeout ?? DEFAULT_DURATIONS.drainTimeout,
+    requestTimeout: options.requestTimeout ?? DEFAULT_DURATIONS.requestTimeout,
+    notReadyGracePeriod: options.notReadyGracePeriod ?? DEFAULT_DURATIONS.notReadyGracePeriod,
+  };
+  const { initialBackoff, maxBackoff, drainTimeout, requestTimeout, notReadyGracePeriod } = durations;
+  const invalid = (message: string): LeaderElectionError =>
+    new LeaderElectionError('invalidConfig', `${where}: ${message}`);
+  if (!(initialBackoff > 0) || !(maxBackoff >= initialBackoff) || !Number.isFinite(maxBackoff)) {
+    throw invalid(`need 0 < initialBackoff (${initialBackoff}) <= maxBackoff (${maxBackoff}) < Infinity`);
+  }
+  if (!(drainTimeout >= 0) || !(requestTimeout > 0)) {
+    throw invalid(`need drainTimeout (${drainTimeout}) >= 0 and requestTimeout (${requestTimeout}) > 0`);
+  }
+  if (!(notReadyGracePeriod >= 0) || !Number.isFinite(notReadyGracePeriod)) {
+    throw invalid(
+      `need 0 <= notReadyGracePeriod (${notReadyGracePeriod}) < Infinity (to never take over, leave forceTakeoverOnNotReadyNode false)`,
+    );
+  }
+  return durations;
+}
+
 /** Where this replica runs, resolved from options, the environment and the namespace file. */
 export interface PodLocation {
   readonly namespace: string;

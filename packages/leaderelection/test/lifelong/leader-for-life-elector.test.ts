@@ -516,18 +516,32 @@ describe('LeaderForLifeElector', () => {
   });
 
   describe('constructor', () => {
-    it('rejects invalid backoffs', () => {
-      for (const options of [
-        { initialBackoff: 0 },
-        { initialBackoff: 2000, maxBackoff: 1000 },
-        { maxBackoff: Infinity },
-        { drainTimeout: -1 },
-        { requestTimeout: 0 },
-      ]) {
+    it('rejects invalid durations, naming the option', () => {
+      for (const [options, named] of [
+        [{ initialBackoff: 0 }, 'initialBackoff'],
+        [{ initialBackoff: 2000, maxBackoff: 1000 }, 'maxBackoff'],
+        [{ maxBackoff: Infinity }, 'maxBackoff'],
+        [{ drainTimeout: -1 }, 'drainTimeout'],
+        [{ requestTimeout: 0 }, 'requestTimeout'],
+        [{ notReadyGracePeriod: -1 }, 'notReadyGracePeriod'],
+        [{ notReadyGracePeriod: Infinity }, 'notReadyGracePeriod'],
+        [{ notReadyGracePeriod: NaN }, 'notReadyGracePeriod'],
+      ] as const) {
         expect(() =>
           createLeaderForLifeElector({ lockName: 'l', namespace: 'ns', podName: 'p', api, ...options }),
-        ).to.throw(LeaderElectionError);
+        )
+          .to.throw(LeaderElectionError, named)
+          .with.property('kind', 'invalidConfig');
       }
+      expect(() =>
+        createLeaderForLifeElector({
+          lockName: 'l',
+          namespace: 'ns',
+          podName: 'p',
+          api,
+          notReadyGracePeriod: 0,
+        }),
+      ).to.not.throw();
     });
 
     it('uses a KubeConfig when no api is given (making no request before run)', () => {
