@@ -8,6 +8,12 @@ import { runTracked, WorkTracker, type DrainResult } from '../term/work-tracker.
  * the elector stops. `validUntil()` and `exclusiveUntil()` are `Infinity` while it lasts (nothing
  * can acquire a lock that still exists and is owned by this Pod) and the moment the end was
  * observed once it has ended.
+ *
+ * Its `epoch` is the lock's epoch annotation (see `LockEpochs` for exactly when it is a fencing
+ * token): greater than the previous lock's epoch whenever the replica that created the lock had
+ * observed the previous lock; derived from that replica's wall clock otherwise. Two terms of the
+ * same lock object (a process restarted in the same Pod) share its epoch: they are the same Pod's
+ * leadership, one process after the other.
  */
 export class LeaderForLifeTerm implements Term {
   readonly acquireTime = new Date();
