@@ -34,11 +34,6 @@ export class LockEpochs {
 
   constructor(private readonly wallClock: () => number = Date.now) {}
 
-  /** The highest epoch observed so far (0 for none). */
-  get highestObserved(): number {
-    return this.highest;
-  }
-
   /** Takes note of a version of the lock (any owner; read, watched, deleted or replaced). */
   observe(lock: LockInfo): void {
     this.highest = Math.max(this.highest, epochOf(lock) ?? 0);
