@@ -18,7 +18,7 @@ import { fileURLToPath } from 'node:url';
 import { createInterface } from 'node:readline';
 import { KubeConfig } from '@kubernetes/client-node';
 import { Registry } from 'prom-client';
-import { createLeaseElector, type LeaderElector } from '@kubekit/leaderelection';
+import { createLeaseElector, type LeaseElector } from '@kubekit/leaderelection';
 import { reportFigure } from './support/figures.js';
 import { sleep } from '../test/support/wait.js';
 
@@ -51,7 +51,7 @@ async function measure(
   prefix: string,
   options: { watchWhileLeading?: boolean },
 ): Promise<Measurement> {
-  const electors: LeaderElector[] = [];
+  const electors: LeaseElector[] = [];
   const stop = new AbortController();
   const runs: Promise<void>[] = [];
   try {

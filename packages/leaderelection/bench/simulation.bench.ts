@@ -1,5 +1,5 @@
 // Deterministic simulation at scale: ≥ 10,000 seeded schedules of N candidates running the real
-// LeaderElector against a simulated lock under faults (see test/sim/simulation.ts), reporting
+// LeaseElector against a simulated lock under faults (see test/sim/simulation.ts), reporting
 // safety violations, liveness failures and the number of schedules in the bench protocol.
 // `SIM_SCHEDULES` and `SIM_FIRST_SEED` override the defaults (10,000 from seed 1).
 import { describeFailure, runSeeds } from '../test/sim/run-seeds.js';

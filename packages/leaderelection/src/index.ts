@@ -14,7 +14,6 @@ export type {
   PodInfo,
   PodOwner,
 } from './lifelong/lifelong-api.js';
-export { KubernetesLifelongApi } from './lifelong/kubernetes-lifelong-api.js';
 export type { LeaderElectionErrorOptions } from './leader-election-error.js';
 export type { Logger } from './logger.js';
 export { quietLogger } from './logger.js';
@@ -32,7 +31,6 @@ export { ConfigMapLock, leaderAnnotation } from './locks/config-map-lock.js';
 export type { ElectionEvent, EventRecorder } from './observability/event-recorder.js';
 export type { InvolvedObject } from './observability/kubernetes-event-recorder.js';
 export { KubernetesEventRecorder } from './observability/kubernetes-event-recorder.js';
-export { LeaderElectionMetrics } from './observability/leader-election-metrics.js';
 export { defaultIdentity } from './defaults/default-identity.js';
 export {
   readPodNamespace,
@@ -41,10 +39,8 @@ export {
 } from './defaults/default-namespace.js';
 export type { LeaseTimings } from './election/lease-timings.js';
 export { defaultLeaseTimings, validateLeaseTimings } from './election/lease-timings.js';
-export type { LeaderElectorOptions } from './election/leader-elector-options.js';
-export type { LeaderElectorState } from './election/leader-elector.js';
-export { LeaderElector } from './election/leader-elector.js';
+export type { LeaseElectorOptions } from './election/lease-elector-options.js';
+export type { LeaseElectorState } from './election/lease-elector.js';
+export { LeaseElector } from './election/lease-elector.js';
 export type { CreateLeaseElectorOptions } from './election/create-lease-elector.js';
 export { createLeaseElector } from './election/create-lease-elector.js';
-export type { LeaseTermState } from './term/lease-term.js';
-export { LeaseTerm } from './term/lease-term.js';

@@ -9,12 +9,13 @@ export type LeaderElectionErrorKind =
   | 'podNotFound'
   | 'forbidden'
   | 'lockConflict'
-  | 'lockUnreadable'
   | 'apiError'
   | 'stopped'
   | 'timeout'
   | 'watchExpired'
   | 'lost'
+  | 'drainTimeout'
+  | 'duplicateIdentity'
   | 'unhealthy';
 
 /** Options of {@link LeaderElectionError}: the standard `cause`, and the HTTP status when known. */

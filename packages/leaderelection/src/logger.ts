@@ -17,3 +17,20 @@ export const quietLogger: Logger = {
   warn: () => undefined,
   error: () => undefined,
 };
+
+/**
+ * `logger` with every call guarded: a logger that throws (a closed stream, a bad serializer) is
+ * silenced for that line instead of breaking the caller's control flow.
+ */
+export function safeLogger(logger: Logger): Logger {
+  const guard =
+    (level: keyof Logger) =>
+    (fields: object, message: string): void => {
+      try {
+        logger[level](fields, message);
+      } catch {
+        // Logging must never end a term or a loop; there is nowhere left to report it.
+      }
+    };
+  return { debug: guard('debug'), info: guard('info'), warn: guard('warn'), error: guard('error') };
+}

@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import { describeFailure, runSeeds } from './sim/run-seeds.js';
 import { runSchedule } from './sim/simulation.js';
 
-// Seeded schedules of the real LeaderElector under faults (test/sim/simulation.ts). `SIM_SCHEDULES`
+// Seeded schedules of the real LeaseElector under faults (test/sim/simulation.ts). `SIM_SCHEDULES`
 // and `SIM_FIRST_SEED` change how many and which; a failure prints the seed that reproduces it.
 const schedules = Number(process.env['SIM_SCHEDULES'] ?? 300);
 const first = Number(process.env['SIM_FIRST_SEED'] ?? 1);

@@ -60,7 +60,7 @@ function eventLogger(onError: (message: string) => void): Logger {
 }
 
 /**
- * Builds the elector `kubekit-elect` runs: a `LeaderElector` on a Lease or ConfigMap, or a
+ * Builds the elector `kubekit-elect` runs: a `LeaseElector` on a Lease or ConfigMap, or a
  * leader-for-life elector, with the CLI's release and kill-grace rules.
  */
 export function createCliElector(

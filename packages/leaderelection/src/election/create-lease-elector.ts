@@ -1,11 +1,11 @@
 import type { KubeConfig } from '@kubernetes/client-node';
 import { ConfigMapLock } from '../locks/config-map-lock.js';
 import { LeaseLock } from '../locks/lease-lock.js';
-import { LeaderElector } from './leader-elector.js';
-import type { LeaderElectorOptions } from './leader-elector-options.js';
+import { LeaseElector } from './lease-elector.js';
+import type { LeaseElectorOptions } from './lease-elector-options.js';
 
 /** Options of {@link createLeaseElector}: the lock's and the elector's in one object. */
-export interface CreateLeaseElectorOptions extends Omit<LeaderElectorOptions, 'lock'> {
+export interface CreateLeaseElectorOptions extends Omit<LeaseElectorOptions, 'lock'> {
   readonly kubeConfig: KubeConfig;
   /** The lock object's name. */
   readonly name: string;
@@ -20,10 +20,10 @@ export interface CreateLeaseElectorOptions extends Omit<LeaderElectorOptions, 'l
 }
 
 /**
- * A `LeaderElector` on a `LeaseLock` (or `ConfigMapLock`), from one options object: what the CLI
+ * A `LeaseElector` on a `LeaseLock` (or `ConfigMapLock`), from one options object: what the CLI
  * and the Manager use. Throws `LeaderElectionError` (`noNamespace`, `invalidConfig`) at once.
  */
-export function createLeaseElector(options: CreateLeaseElectorOptions): LeaderElector {
+export function createLeaseElector(options: CreateLeaseElectorOptions): LeaseElector {
   const {
     kubeConfig,
     name,
@@ -43,5 +43,5 @@ export function createLeaseElector(options: CreateLeaseElectorOptions): LeaderEl
     ...(events === undefined ? {} : { events }),
   };
   const lock = kind === 'configmaps' ? new ConfigMapLock(lockOptions) : new LeaseLock(lockOptions);
-  return new LeaderElector({ ...electorOptions, lock });
+  return new LeaseElector({ ...electorOptions, lock });
 }

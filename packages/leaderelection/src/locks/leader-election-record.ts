@@ -14,6 +14,11 @@ export interface LeaderElectionRecord {
 }
 
 /** True when the record names a holder whose claim can be timed: a non-empty identity and a positive duration. */
+/** True when `record` says explicitly that nobody holds the lock (an empty holder: a release). */
+export function isReleased(record: LeaderElectionRecord | undefined): boolean {
+  return record?.holderIdentity === '';
+}
+
 export function hasValidHolder(record: LeaderElectionRecord | undefined): record is LeaderElectionRecord {
   return record !== undefined && record.holderIdentity !== '' && record.leaseDurationSeconds > 0;
 }

@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import { CoordinationV1Api, CoreV1Api, V1ConfigMap, V1ObjectMeta } from '@kubernetes/client-node';
 import { Registry } from 'prom-client';
 import { useEnvtest } from '@kubekit/envtest/testing';
-import { ConfigMapLock, LeaderElector, LeaseLock, leaderAnnotation } from '@kubekit/leaderelection';
+import { ConfigMapLock, LeaseElector, LeaseLock, leaderAnnotation } from '@kubekit/leaderelection';
 import type { Lock, Logger, Term } from '@kubekit/leaderelection';
 import { eventually, sleep } from '../support/wait.js';
 
@@ -17,7 +17,7 @@ interface LogLine {
 
 interface Candidate {
   readonly name: string;
-  readonly elector: LeaderElector;
+  readonly elector: LeaseElector;
   readonly stop: AbortController;
   readonly done: Promise<void>;
   readonly registry: Registry;
@@ -26,7 +26,7 @@ interface Candidate {
   readonly terms: { term: Term; start: number; end?: number }[];
 }
 
-describe('LeaderElector on envtest (integration)', function () {
+describe('LeaseElector on envtest (integration)', function () {
   this.timeout(30_000);
   const env = useEnvtest({ users });
   let candidates: Candidate[] = [];
@@ -57,7 +57,7 @@ describe('LeaderElector on envtest (integration)', function () {
       };
     const logger: Logger = { debug: () => undefined, info: at('info'), warn: at('warn'), error: at('error') };
     const registry = new Registry();
-    const elector = new LeaderElector({
+    const elector = new LeaseElector({
       lock,
       ...timings,
       logger,

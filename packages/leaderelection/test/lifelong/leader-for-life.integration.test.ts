@@ -1,3 +1,4 @@
+import { KubernetesLifelongApi } from '#lib/lifelong/kubernetes-lifelong-api.js';
 import { expect } from 'chai';
 import sinon from 'sinon';
 import {
@@ -12,7 +13,6 @@ import {
 import type { Verb } from '@kubekit/envtest';
 import { useEnvtest } from '@kubekit/envtest/testing';
 import {
-  KubernetesLifelongApi,
   LeaderElectionError,
   LeaderForLifeElector,
   type LeaderForLifeOptions,

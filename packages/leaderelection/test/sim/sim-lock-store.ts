@@ -189,7 +189,7 @@ function apiError(code: number): LeaderElectionError {
 }
 
 /**
- * One candidate's view of a {@link SimLockStore}: the `Lock` its real `LeaderElector` uses.
+ * One candidate's view of a {@link SimLockStore}: the `Lock` its real `LeaseElector` uses.
  * Requests travel to the server and back with the candidate's latency; the server applies them
  * in true time whatever the client does meanwhile (an aborted request may still land); answers
  * reach the candidate only when its process runs (pauses defer them).

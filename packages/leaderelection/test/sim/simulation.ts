@@ -1,5 +1,6 @@
-import { LeaderElector } from '@kubekit/leaderelection';
-import type { LeaderElectionRecord, LeaseTerm, Logger } from '@kubekit/leaderelection';
+import { LeaseElector } from '@kubekit/leaderelection';
+import type { LeaderElectionRecord, Logger } from '@kubekit/leaderelection';
+import type { LeaseTerm } from '#lib/term/lease-term.js';
 import { leaseTermOf } from '../support/lease-term-of.js';
 import { Prng } from './prng.js';
 import { SimLock, SimLockStore, healthyNetwork } from './sim-lock-store.js';
@@ -48,7 +49,7 @@ interface Candidate {
   readonly process: SimProcess;
   readonly net: NetworkConditions;
   readonly lock: SimLock;
-  readonly elector: LeaderElector;
+  readonly elector: LeaseElector;
   readonly stop: AbortController;
   resolved: boolean;
   /** Latency spike in force (0: none), in true ms. */
@@ -91,7 +92,7 @@ function initialRecord(prng: Prng): LeaderElectionRecord | undefined | 'absent' 
 }
 
 /**
- * Runs one schedule: N candidates running the real `LeaderElector` against a simulated lock, each
+ * Runs one schedule: N candidates running the real `LeaseElector` against a simulated lock, each
  * with its own drifting clock (rates within the tolerated ratio leaseDuration/renewDeadline), under
  * faults drawn from `seed` until `faultsEnd`, then healthy until the horizon; then stops them all.
  *
@@ -147,7 +148,7 @@ export async function runSchedule(seed: number, options: ScheduleOptions = {}): 
     net.reorderWatch = reorderWatch;
     const lock = new SimLock(store, process, net, prng.fork(), name, 'sim-lock', [RD / 2, 6 * LD]);
     const random = prng.fork();
-    const elector = new LeaderElector({
+    const elector = new LeaseElector({
       lock,
       ...timings,
       clock: process,

@@ -1,4 +1,4 @@
-import { LeaseTerm } from '@kubekit/leaderelection';
+import { LeaseTerm } from '#lib/term/lease-term.js';
 import type { Term } from '@kubekit/leaderelection';
 
 /** The `LeaseTerm` behind a `Term` of a lease elector (throws for any other). */

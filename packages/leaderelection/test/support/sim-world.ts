@@ -1,5 +1,5 @@
-import { LeaderElector } from '@kubekit/leaderelection';
-import type { LeaderElectorOptions, Lock } from '@kubekit/leaderelection';
+import { LeaseElector } from '@kubekit/leaderelection';
+import type { LeaseElectorOptions, Lock } from '@kubekit/leaderelection';
 import { Prng } from '../sim/prng.js';
 import { SimLock, SimLockStore, healthyNetwork } from '../sim/sim-lock-store.js';
 import type { NetworkConditions } from '../sim/sim-lock-store.js';
@@ -11,7 +11,7 @@ export interface SimCandidate {
   readonly process: SimProcess;
   readonly lock: SimLock;
   readonly net: NetworkConditions;
-  readonly elector: LeaderElector;
+  readonly elector: LeaseElector;
   readonly stop: AbortController;
   /** The promise of `elector.run`, once started. */
   running: Promise<void> | undefined;
@@ -29,7 +29,7 @@ export class SimWorld {
 
   add(
     identity: string,
-    options: Partial<Omit<LeaderElectorOptions, 'lock'>> & {
+    options: Partial<Omit<LeaseElectorOptions, 'lock'>> & {
       rate?: number;
       wrapLock?: (lock: SimLock) => Lock;
       /** Timers fire this many ms early (as libuv's millisecond timers can against performance.now()). */
@@ -41,7 +41,7 @@ export class SimWorld {
     const net = healthyNetwork(() => this.latencyMs);
     const lock = new SimLock(this.store, process, net, this.prng.fork(), identity, 'sim-lock', [1e9, 1e9]);
     const random = this.prng.fork();
-    const elector = new LeaderElector({
+    const elector = new LeaseElector({
       registry: null,
       eventRecorder: null,
       random: () => random.next(),

@@ -5,8 +5,8 @@ import type { Logger } from '../logger.js';
 import type { EventRecorder } from '../observability/event-recorder.js';
 import type { LeaseTimings } from './lease-timings.js';
 
-/** Options of `LeaderElector`. Durations are in milliseconds. */
-export interface LeaderElectorOptions extends Partial<LeaseTimings> {
+/** Options of `LeaseElector`. Durations are in milliseconds. */
+export interface LeaseElectorOptions extends Partial<LeaseTimings> {
   /** Where the record lives: a `LeaseLock`, a `ConfigMapLock`, or your own `Lock`. */
   readonly lock: Lock;
   /** This replica's identity; defaults to (and must equal) `lock.identity`. */
@@ -16,7 +16,12 @@ export interface LeaderElectorOptions extends Partial<LeaseTimings> {
    * over at once instead of after leaseDuration. Default `false` (as client-go).
    */
   readonly releaseOnCancel?: boolean;
-  /** How long a voluntary stop waits for `term.track`ed work before releasing. Default renewDeadline. */
+  /**
+   * How long a voluntary stop waits for `term.track`ed work (still renewing the lock meanwhile)
+   * before releasing. When work is still running then, the lock is **not** released: it expires
+   * after leaseDuration, the work is named in an error-level log line and on `errors$`. Default
+   * renewDeadline.
+   */
   readonly drainTimeout?: number;
   /**
    * Timeout of one API request, so that a lost answer leaves time for another attempt; a leader's

@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import sinon from 'sinon';
-import { LeaderElector } from '@kubekit/leaderelection';
+import { LeaseElector } from '@kubekit/leaderelection';
 import type { LeaderElectionRecord, Lock, LockSnapshot } from '@kubekit/leaderelection';
 
 /** A lock answering at once, in memory, whose watch stays open quietly until aborted. */
@@ -31,7 +31,7 @@ function memoryLock(identity: string): Lock & { snapshot: LockSnapshot | undefin
   return lock;
 }
 
-describe('LeaderElector on systemClock (sinon fake timers)', () => {
+describe('LeaseElector on systemClock (sinon fake timers)', () => {
   let clock: sinon.SinonFakeTimers;
   beforeEach(() => {
     clock = sinon.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'performance'] });
@@ -42,7 +42,7 @@ describe('LeaderElector on systemClock (sinon fake timers)', () => {
 
   it('leads, renews every retryPeriod, and leaves no timer behind once run resolves', async () => {
     const lock = memoryLock('a');
-    const elector = new LeaderElector({ lock, registry: null, releaseOnCancel: true });
+    const elector = new LeaseElector({ lock, registry: null, releaseOnCancel: true });
     const stop = new AbortController();
     const running = elector.run(stop.signal);
     await clock.tickAsync(10);

@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { Registry } from 'prom-client';
-import { LeaderElectionError, LeaderElector } from '@kubekit/leaderelection';
+import { LeaderElectionError, LeaseElector } from '@kubekit/leaderelection';
 import type {
   ElectionEvent,
   LeaderElectionRecord,
@@ -68,38 +68,38 @@ function memoryLogger(): Logger & { lines: { level: string; message: string }[] 
   return { lines, debug: at('debug'), info: at('info'), warn: at('warn'), error: at('error') };
 }
 
-describe('LeaderElector', () => {
+describe('LeaseElector', () => {
   describe('constructor', () => {
     const world = new SimWorld();
     const lock = world.add('x').lock;
 
     it('defaults to 15 s / 10 s / 2 s', () => {
-      expect(new LeaderElector({ lock, registry: null }).timings).to.deep.equal(fast);
+      expect(new LeaseElector({ lock, registry: null }).timings).to.deep.equal(fast);
     });
 
     it('rejects leaseDuration not above renewDeadline, naming the lock and the values', () => {
-      expect(() => new LeaderElector({ lock, leaseDuration: 10_000, renewDeadline: 10_000, registry: null }))
+      expect(() => new LeaseElector({ lock, leaseDuration: 10_000, renewDeadline: 10_000, registry: null }))
         .to.throw('lease sim/sim-lock: leaseDuration (10s) must exceed renewDeadline (10s)')
         .that.satisfies((e: unknown) => LeaderElectionError.is(e, 'invalidConfig'));
     });
 
     it('rejects renewDeadline not above 1.2 × retryPeriod', () => {
       expect(
-        () => new LeaderElector({ lock, renewDeadline: 2_400, retryPeriod: 2_000, registry: null }),
+        () => new LeaseElector({ lock, renewDeadline: 2_400, retryPeriod: 2_000, registry: null }),
       ).to.throw(/renewDeadline \(2.4s\) must exceed 1.2 × retryPeriod \(2.4s\)/);
     });
 
     it('rejects non-positive and non-finite durations', () => {
-      expect(() => new LeaderElector({ lock, retryPeriod: 0, registry: null })).to.throw(
+      expect(() => new LeaseElector({ lock, retryPeriod: 0, registry: null })).to.throw(
         /retryPeriod \(0 ms\)/,
       );
-      expect(() => new LeaderElector({ lock, leaseDuration: Number.NaN, registry: null })).to.throw(
+      expect(() => new LeaseElector({ lock, leaseDuration: Number.NaN, registry: null })).to.throw(
         /leaseDuration/,
       );
     });
 
     it("rejects an identity that differs from the lock's", () => {
-      expect(() => new LeaderElector({ lock, identity: 'y', registry: null })).to.throw(
+      expect(() => new LeaseElector({ lock, identity: 'y', registry: null })).to.throw(
         LeaderElectionError,
         /identity "y" differs/,
       );
@@ -546,7 +546,7 @@ describe('LeaderElector', () => {
       await world.advance(100);
       const warnings = logger.lines.filter((l) => l.level === 'warn').map((l) => l.message);
       expect(warnings).to.deep.equal([
-        'lease sim/sim-lock: the record names holder "x" without a positive leaseDurationSeconds; treating the lock as free (it is still only replaced by compare-and-swap)',
+        'lease sim/sim-lock: the record names holder "x" without a positive leaseDurationSeconds; treating it as held by the last valid holder seen until that holder expires, else as free (it is still only replaced by compare-and-swap)',
       ]);
       expect(b.elector.currentTerm()).to.not.be.undefined;
       expect(logger.lines.some((l) => l.message === 'lease sim/sim-lock: the leader record is readable')).to
@@ -573,7 +573,7 @@ describe('LeaderElector', () => {
       expect(a.elector.state).to.equal('idle');
       a.start();
       await world.advance(10);
-      expect(a.elector.state).to.equal('running');
+      expect(a.elector.state).to.be.oneOf(['following', 'leading']);
       await world.stopAll();
       expect(a.elector.state).to.equal('stopped');
       expect(completed).to.equal(2);
@@ -608,20 +608,6 @@ describe('LeaderElector', () => {
       await world.advance(20);
       expect(blog).to.have.length(1);
       expect(blog[0]!.term.epoch).to.equal(term.epoch + 1);
-      await world.stopAll();
-    });
-
-    it('releases after the drain timeout when tracked work never settles', async () => {
-      const world = new SimWorld();
-      const a = world.add('a', { ...fast, releaseOnCancel: true, drainTimeout: 3_000 });
-      a.start();
-      await world.advance(100);
-      void a.elector.currentTerm()!.track(new Promise<never>(() => undefined));
-      a.stop.abort();
-      await world.advance(2_900);
-      expect(world.store.snapshot()?.record?.holderIdentity).to.equal('a');
-      await world.advance(200);
-      expect(world.store.snapshot()?.record?.holderIdentity).to.equal('');
       await world.stopAll();
     });
 

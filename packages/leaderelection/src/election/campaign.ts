@@ -1,0 +1,171 @@
+import type { Clock } from '../clock.js';
+import { LeaderElectionError } from '../leader-election-error.js';
+import type { Logger } from '../logger.js';
+import type { LeaderElectionRecord } from '../locks/leader-election-record.js';
+import type { Lock, LockSnapshot } from '../locks/lock.js';
+import { LeaseTerm } from '../term/lease-term.js';
+import type { ConditionLog } from './condition-log.js';
+import { jittered, type LeaseTimings } from './lease-timings.js';
+import type { LockObserver } from './lock-observer.js';
+import type { LockWatcher } from './lock-watcher.js';
+import type { RequestRunner } from './request-runner.js';
+import type { Waiter } from './waiter.js';
+
+/** What a {@link Campaign} needs from its elector. */
+export interface CampaignOptions {
+  readonly identity: string;
+  readonly description: string;
+  readonly timings: LeaseTimings;
+  readonly lock: Lock;
+  readonly clock: Clock;
+  readonly random: () => number;
+  readonly logger: Logger;
+  readonly conditions: ConditionLog;
+  readonly observer: LockObserver;
+  /** `undefined` when the elector does not watch (it polls, as client-go). */
+  readonly watcher: LockWatcher | undefined;
+  readonly waiter: Waiter;
+  readonly requests: RequestRunner;
+}
+
+/** A term just acquired and the lock as the acquiring write left it. */
+export interface Acquired {
+  readonly term: LeaseTerm;
+  readonly held: LockSnapshot;
+}
+
+/**
+ * The follower: reads the lock when it knows nothing (or its watch is down), waits for the exact
+ * moment the current claim lapses (or a release shows on the watch), then acquires by
+ * compare-and-swap. {@link Campaign.follow} resolves with the new term, or `undefined` when `stop`
+ * aborted first.
+ */
+export class Campaign {
+  constructor(private readonly options: CampaignOptions) {}
+
+  async follow(stop: AbortSignal): Promise<Acquired | undefined> {
+    const { observer, watcher, clock, random, waiter } = this.options;
+    const { retryPeriod } = this.options.timings;
+    let needRead = observer.observation === undefined || watcher === undefined;
+    /** When to poll next (while the watch is down), on our clock; kept across early wake-ups. */
+    let pollAt: number | undefined;
+    let watchWasUp = watcher?.up ?? false;
+    while (!stop.aborted) {
+      const watchUp = watcher?.up ?? false;
+      if (watchWasUp && !watchUp) needRead = true; // the watch just went down: read at once
+      watchWasUp = watchUp;
+      if (needRead) {
+        needRead = false;
+        pollAt = undefined;
+        if (!(await this.read(stop))) {
+          needRead = true;
+          await waiter.pause(jittered(retryPeriod, random), [stop]);
+          continue;
+        }
+      }
+      if (observer.observation === undefined) {
+        needRead = true;
+        continue;
+      }
+      const now = clock.now();
+      const expiry = observer.expiry();
+      if (now >= expiry) {
+        const outcome = await this.acquire(observer.observation.snapshot);
+        if (typeof outcome === 'object') return outcome;
+        needRead = true;
+        if (outcome === 'failed') await waiter.pause(jittered(retryPeriod, random), [stop]);
+        continue;
+      }
+      if (watcher?.up === true) pollAt = undefined;
+      else pollAt ??= now + jittered(retryPeriod, random);
+      const wakeAt = Math.min(expiry, pollAt ?? Infinity);
+      const timedOut = await waiter.pause(wakeAt - now, [stop]);
+      // A timer may fire a fraction of a millisecond before the monotonic clock says it is due.
+      if (pollAt !== undefined && (clock.now() >= pollAt || (timedOut && wakeAt === pollAt))) needRead = true;
+    }
+    return undefined;
+  }
+
+  private async read(stop: AbortSignal): Promise<boolean> {
+    const { requests, observer, lock, description } = this.options;
+    const begun = observer.beginRead();
+    try {
+      const snapshot = await requests.request(
+        'get',
+        (signal) => lock.get(signal),
+        this.options.timings.renewDeadline,
+        [stop],
+      );
+      this.options.conditions.ok('read', `${description}: reading the lock works again`);
+      observer.readAnswer(snapshot, begun);
+      return true;
+    } catch (error: unknown) {
+      if (stop.aborted) return false;
+      requests.reportFailure('read', 'reading the lock', error);
+      return false;
+    }
+  }
+
+  /**
+   * Writes this replica's record over `previous` (creates it when absent). Not bounded by the stop
+   * signal: if the write lands we lead, and a stop then ends the term properly.
+   */
+  private async acquire(previous: LockSnapshot | undefined): Promise<Acquired | 'conflict' | 'failed'> {
+    const { identity, description, timings, clock, lock, observer, requests, conditions } = this.options;
+    const start = clock.now();
+    const wallNow = new Date();
+    // Above every epoch ever observed (across deletions), and above the record being replaced.
+    const epoch = Math.max(
+      observer.nextEpoch(),
+      previous === undefined ? 0 : (previous.record?.leaseTransitions ?? 0) + 1,
+    );
+    const record: LeaderElectionRecord = {
+      holderIdentity: identity,
+      leaseDurationSeconds: Math.ceil(timings.leaseDuration / 1000),
+      acquireTime: wallNow,
+      renewTime: wallNow,
+      leaseTransitions: epoch,
+    };
+    try {
+      const snapshot =
+        previous === undefined
+          ? await requests.request(
+              'create',
+              (signal) => lock.create(record, signal),
+              timings.renewDeadline,
+              [],
+            )
+          : await requests.request(
+              'update',
+              (signal) => lock.update(record, previous.resourceVersion, signal),
+              timings.renewDeadline,
+              [],
+            );
+      conditions.ok('acquire', `${description}: acquiring works again`);
+      observer.markOwn({ epoch, acquireTime: wallNow });
+      const term = new LeaseTerm(
+        identity,
+        epoch,
+        start,
+        wallNow,
+        timings.renewDeadline,
+        timings.leaseDuration,
+        clock,
+      );
+      observer.writeAnswer(snapshot);
+      if (!term.isValid()) {
+        // The answer came later than renewDeadline: the claim had lapsed before we knew we had it.
+        term.end(new LeaderElectionError('lost', `${description}: acquired too late to lead`));
+        return 'failed';
+      }
+      return { term, held: snapshot };
+    } catch (error: unknown) {
+      if (LeaderElectionError.is(error, 'lockConflict')) {
+        this.options.logger.debug({ lock: description, err: error }, 'conflict while acquiring; re-reading');
+        return 'conflict';
+      }
+      requests.reportFailure('acquire', 'acquiring the lock', error);
+      return 'failed';
+    }
+  }
+}

@@ -1,0 +1,272 @@
+import type { Clock } from '../clock.js';
+import { hasValidHolder, isReleased } from '../locks/leader-election-record.js';
+import type { LeaderElectionRecord } from '../locks/leader-election-record.js';
+import type { LockSnapshot, LockWatchEvent } from '../locks/lock.js';
+import type { ConditionLog } from './condition-log.js';
+
+/** The lock as this replica last saw it, and when (on its own clock) it saw it change. */
+export interface Observation {
+  /** `undefined`: the object does not exist. */
+  readonly snapshot: LockSnapshot | undefined;
+  readonly observedAt: number;
+}
+
+/** A valid holder's claim as last seen: it outlives a deletion or an unreadable rewrite of the record. */
+interface Claim {
+  readonly holder: string;
+  readonly leaseMs: number;
+  readonly observedAt: number;
+  /** The claim is one of this replica's own terms. */
+  readonly own: boolean;
+}
+
+/** How this replica recognises a record it wrote itself: the term's epoch and acquire time. */
+export interface OwnRecord {
+  readonly epoch: number;
+  readonly acquireTime: Date;
+}
+
+/** What the observer tells its elector. */
+export interface LockObserverListener {
+  /** A newer state was accepted (wake the loops). */
+  changed(observation: Observation): void;
+  /**
+   * The accepted state names a holder that is not one of this replica's terms, or none (released):
+   * someone else may lead from now on. `duplicate`: the holder uses this replica's identity.
+   */
+  foreignState(why: string, duplicate: boolean): void;
+  /** A record under this replica's identity that it did not write changed: another process uses the identity. */
+  duplicateIdentity(message: string): void;
+}
+
+/** How many recent resourceVersions an observer remembers the first sighting of. */
+const firstSeenLimit = 16;
+/** How many of its own terms' records an observer recognises. */
+const ownLimit = 4;
+
+/**
+ * The one owner of what this replica knows about the lock. Every read, write answer and watch
+ * event goes through it; it decides which of them are newer than what it has, when the current
+ * claim on the lock lapses, and which epoch comes next. Its rules:
+ *
+ * - **Stale answers are dropped.** A read or write answer of a resourceVersion seen before and
+ *   since superseded is stale. A read during which something newer arrived is dropped. While a read or write
+ *   answer is ahead of the watch (the watch has not delivered that version yet), watch events are
+ *   older than it and are dropped: watches deliver in order (bounded by leaseDuration, in case a
+ *   stream loses events).
+ * - **Only an explicit release frees a lock at once.** A deleted or unreadable record that had a
+ *   valid holder counts as that holder's until leaseDuration after the holder was last seen.
+ * - **Epochs never go back.** The next epoch is one more than the highest ever observed, across
+ *   deletions of the lock.
+ * - **Own records are recognised by epoch and acquire time**, not identity alone: a record under
+ *   this identity that this process did not write belongs to someone else (a duplicate identity,
+ *   or a previous run of this replica) and is waited out like any other holder's.
+ */
+export class LockObserver {
+  private observationValue: Observation | undefined;
+  /** resourceVersion → when we first saw it (the most recent few). */
+  private readonly firstSeen = new Map<string, number>();
+  /** Bumped by every accepted observation; a read that began before a bump may be stale. */
+  private sequence = 0;
+  /** A version from a read or write that the watch has not delivered yet, and since when. */
+  private aheadOfWatch: { resourceVersion: string; since: number } | undefined;
+  private claim: Claim | undefined;
+  private highestEpoch = -1;
+  private readonly own: OwnRecord[] = [];
+  /** The resourceVersion of the last duplicate-identity record reported (one report per change). */
+  private duplicateSeen: string | undefined;
+
+  constructor(
+    private readonly identity: string,
+    private readonly description: string,
+    private readonly leaseDuration: number,
+    private readonly clock: Clock,
+    private readonly conditions: ConditionLog,
+    private readonly listener: LockObserverListener,
+  ) {}
+
+  get observation(): Observation | undefined {
+    return this.observationValue;
+  }
+
+  /** Marks the start of a read; pass the result to {@link LockObserver.readAnswer}. */
+  beginRead(): number {
+    return this.sequence;
+  }
+
+  /** A read's answer; dropped when something newer arrived while it was in flight. */
+  readAnswer(snapshot: LockSnapshot | undefined, begun: number): void {
+    if (begun !== this.sequence && this.observationValue !== undefined) return;
+    this.accept(snapshot, 'outOfBand');
+  }
+
+  /** The answer to one of this replica's writes (it is the current state of the lock). */
+  writeAnswer(snapshot: LockSnapshot): void {
+    this.accept(snapshot, 'outOfBand');
+  }
+
+  /** A watch event. */
+  watchEvent(event: Exclude<LockWatchEvent, { type: 'bookmark' }>): void {
+    const resourceVersion = event.type === 'changed' ? event.snapshot.resourceVersion : event.resourceVersion;
+    const ahead = this.aheadOfWatch;
+    if (ahead !== undefined) {
+      if (resourceVersion === ahead.resourceVersion) {
+        this.aheadOfWatch = undefined;
+        return;
+      }
+      if (this.clock.now() - ahead.since < this.leaseDuration) return; // older than what we have
+      this.aheadOfWatch = undefined;
+    }
+    this.accept(event.type === 'changed' ? event.snapshot : undefined, 'watch', resourceVersion);
+  }
+
+  /** A watch (re)starts from `resourceVersion` (`undefined`: from the current state). */
+  watchStarting(resourceVersion: string | undefined): void {
+    if (resourceVersion === undefined || resourceVersion === this.aheadOfWatch?.resourceVersion) {
+      this.aheadOfWatch = undefined;
+    }
+  }
+
+  /** Records a term of this replica, so that its records are recognised as its own. */
+  markOwn(record: OwnRecord): void {
+    this.own.push(record);
+    if (this.own.length > ownLimit) this.own.shift();
+    this.highestEpoch = Math.max(this.highestEpoch, record.epoch);
+  }
+
+  /** True when `record` is one this replica wrote as the holder of one of its terms. */
+  isOwn(record: LeaderElectionRecord | undefined): boolean {
+    if (record?.holderIdentity !== this.identity) return false;
+    const acquired = record.acquireTime?.getTime();
+    return this.own.some(
+      (own) => own.epoch === record.leaseTransitions && own.acquireTime.getTime() === acquired,
+    );
+  }
+
+  /** The epoch of the next acquisition: above every epoch ever observed on this lock. */
+  nextEpoch(): number {
+    return this.highestEpoch + 1;
+  }
+
+  /**
+   * When the current claim on the lock lapses, on this replica's clock; `-Infinity` when nobody
+   * else validly holds it (free, released, or this replica's own record).
+   */
+  expiry(): number {
+    const observation = this.observationValue;
+    if (observation === undefined) return -Infinity;
+    const record = observation.snapshot?.record;
+    if (hasValidHolder(record)) {
+      if (this.isOwn(record)) return -Infinity;
+      return observation.observedAt + record.leaseDurationSeconds * 1000;
+    }
+    if (isReleased(record)) return -Infinity; // explicitly released
+    const claim = this.claim;
+    if (claim === undefined || claim.own) return -Infinity;
+    return claim.observedAt + claim.leaseMs;
+  }
+
+  private accept(
+    snapshot: LockSnapshot | undefined,
+    source: 'outOfBand' | 'watch',
+    watchVersion?: string,
+  ): void {
+    const previous = this.observationValue;
+    const version = snapshot?.resourceVersion ?? watchVersion;
+    if (previous !== undefined) {
+      const previousVersion = previous.snapshot?.resourceVersion;
+      const same = snapshot === undefined ? previous.snapshot === undefined : previousVersion === version;
+      if (same) return;
+      // An answer of a version seen before and since superseded is stale. (A watch delivers in
+      // order: one of its events that repeats an earlier version is taken as the current state
+      // again, timed from when that version was first seen.)
+      if (source === 'outOfBand' && version !== undefined && this.firstSeen.has(version)) return;
+    }
+    const observedAt = this.firstSeenAt(version);
+    const observation: Observation = { snapshot, observedAt };
+    this.observationValue = observation;
+    this.sequence++;
+    if (source === 'outOfBand' && snapshot !== undefined) {
+      this.aheadOfWatch = { resourceVersion: snapshot.resourceVersion, since: observedAt };
+    }
+    const record = snapshot?.record;
+    if (record !== undefined) this.highestEpoch = Math.max(this.highestEpoch, record.leaseTransitions);
+    if (snapshot !== undefined) this.checkRecord(record);
+    if (hasValidHolder(record)) {
+      const own = this.isOwn(record);
+      this.claim = {
+        holder: record.holderIdentity,
+        leaseMs: record.leaseDurationSeconds * 1000,
+        observedAt,
+        own,
+      };
+      if (record.holderIdentity === this.identity && !own) this.noteDuplicate(snapshot);
+    } else if (isReleased(record)) {
+      this.claim = undefined;
+    }
+    this.listener.changed(observation);
+    this.reportForeign(record);
+  }
+
+  private reportForeign(record: LeaderElectionRecord | undefined): void {
+    if (hasValidHolder(record)) {
+      if (this.isOwn(record)) return;
+      const duplicate = record.holderIdentity === this.identity;
+      const why = duplicate
+        ? `another process holds the lock under this replica's identity "${this.identity}"`
+        : `${record.holderIdentity} holds the lock`;
+      this.listener.foreignState(why, duplicate);
+    } else if (isReleased(record)) {
+      this.listener.foreignState('the lock was released by someone else', false);
+    }
+  }
+
+  private noteDuplicate(snapshot: LockSnapshot | undefined): void {
+    const previous = this.duplicateSeen;
+    this.duplicateSeen = snapshot?.resourceVersion;
+    if (previous === undefined) return; // first sight: a previous run of this replica, perhaps
+    this.listener.duplicateIdentity(
+      `${this.description}: the lock is being renewed under this replica's identity "${this.identity}" by another ` +
+        'process; give every replica a unique identity (this one waits for that holder to expire)',
+    );
+  }
+
+  /**
+   * When we first saw this version of the lock: now, unless we saw it before (a re-delivery). The
+   * record has been at that version at least since then, so expiry may count from then.
+   */
+  private firstSeenAt(version: string | undefined): number {
+    const now = this.clock.now();
+    if (version === undefined) return now;
+    const seen = this.firstSeen.get(version);
+    if (seen !== undefined) return seen;
+    this.firstSeen.set(version, now);
+    if (this.firstSeen.size > firstSeenLimit) {
+      const oldest = this.firstSeen.keys().next();
+      if (oldest.done !== true) this.firstSeen.delete(oldest.value);
+    }
+    return now;
+  }
+
+  /** Logs (once) a record that other software wrote in a form we cannot time. */
+  private checkRecord(record: LeaderElectionRecord | undefined): void {
+    const treat =
+      'treating it as held by the last valid holder seen until that holder expires, else as free ' +
+      '(it is still only replaced by compare-and-swap)';
+    if (record === undefined) {
+      this.conditions.fail(
+        'record',
+        'unreadable',
+        `${this.description}: the lock holds no readable leader record; ${treat}`,
+      );
+    } else if (record.holderIdentity !== '' && record.leaseDurationSeconds <= 0) {
+      this.conditions.fail(
+        'record',
+        'noDuration',
+        `${this.description}: the record names holder "${record.holderIdentity}" without a positive leaseDurationSeconds; ${treat}`,
+      );
+    } else {
+      this.conditions.ok('record', `${this.description}: the leader record is readable`);
+    }
+  }
+}

@@ -1,0 +1,204 @@
+import { startTimer, timerCancelled, type Clock } from '../clock.js';
+import { LeaderElectionError } from '../leader-election-error.js';
+import type { Logger } from '../logger.js';
+import type { Lock } from '../locks/lock.js';
+import type { LeaderElectionMetrics } from '../observability/leader-election-metrics.js';
+import type { ConditionLog } from './condition-log.js';
+import { jittered } from './lease-timings.js';
+import type { LockObserver } from './lock-observer.js';
+import { outcomeOf, type RequestRunner } from './request-runner.js';
+import { isAborted, type Waiter } from './waiter.js';
+
+/** What a {@link LockWatcher} needs from its elector. */
+export interface LockWatcherOptions {
+  readonly lock: Lock;
+  readonly description: string;
+  readonly observer: LockObserver;
+  readonly waiter: Waiter;
+  readonly requests: RequestRunner;
+  readonly conditions: ConditionLog;
+  readonly metrics: LeaderElectionMetrics;
+  readonly logger: Logger;
+  readonly clock: Clock;
+  readonly random: () => number;
+  readonly retryPeriod: number;
+  /** Keep watching while this replica leads; otherwise {@link LockWatcher.pause} closes the watch. */
+  readonly whileLeading: boolean;
+}
+
+/**
+ * Keeps one watch on the lock object and feeds its events to the observer. `up` says whether a
+ * watch is established; while it is not, followers poll. A watch that ends quietly (an inactivity
+ * timeout) is resumed from its last resourceVersion at once; one that breaks is marked down at once
+ * (followers read at once) and re-opened; one not established within retryPeriod is marked down.
+ * Without `whileLeading`, a term's start closes it ({@link LockWatcher.pause}) and the term's end
+ * re-opens it from the last version observed ({@link LockWatcher.resume}).
+ */
+export class LockWatcher {
+  private upValue = false;
+  private paused = false;
+  /** Ends the open watch when this replica starts leading (without `whileLeading`). */
+  private closeCurrent: AbortController | undefined;
+  /** Lets a paused loop go on. */
+  private onResume: (() => void) | undefined;
+
+  constructor(private readonly options: LockWatcherOptions) {}
+
+  /** True while a watch is established. */
+  get up(): boolean {
+    return this.upValue;
+  }
+
+  /** A term started: close the watch until {@link LockWatcher.resume} (unless watching while leading). */
+  pause(): void {
+    if (this.options.whileLeading) return;
+    this.paused = true;
+    this.closeCurrent?.abort(timerCancelled);
+  }
+
+  /** The term ended: re-open the watch from the last version observed. */
+  resume(): void {
+    this.paused = false;
+    const resume = this.onResume;
+    this.onResume = undefined;
+    resume?.();
+  }
+
+  /** Watches until `signal` aborts; never rejects. */
+  async run(signal: AbortSignal): Promise<void> {
+    const { observer, retryPeriod } = this.options;
+    let resourceVersion: string | undefined;
+    while (!signal.aborted) {
+      if (this.paused) {
+        this.setUp(false);
+        await this.whilePaused(signal);
+        resourceVersion = observer.observation?.snapshot?.resourceVersion ?? resourceVersion;
+        continue;
+      }
+      const close = new AbortController();
+      const onStop = (): void => {
+        close.abort(signal.reason);
+      };
+      signal.addEventListener('abort', onStop, { once: true });
+      this.closeCurrent = close;
+      const outcome = await this.watchOnce(resourceVersion, close.signal, (version) => {
+        resourceVersion = version;
+      });
+      this.closeCurrent = undefined;
+      signal.removeEventListener('abort', onStop);
+      if (isAborted(signal) || close.signal.aborted) continue; // stopping, or paused by a term's start
+      const { failure, established, lived } = outcome;
+      if (failure === undefined && established) {
+        // A quiet end (the server's or the client's inactivity timeout): resume where we were.
+        this.options.conditions.ok('watch', `${this.options.description}: watching the lock works again`);
+        continue;
+      }
+      this.setUp(false);
+      if (established && lived >= retryPeriod) {
+        // A long-lived watch broke (connection reset): followers read at once (the watch is down)
+        // while it is re-opened at once.
+        this.options.logger.debug(
+          { lock: this.options.description, err: failure },
+          'the watch broke; re-watching',
+        );
+        continue;
+      }
+      if (LeaderElectionError.is(failure, 'watchExpired') && resourceVersion !== undefined) {
+        // 410: our resourceVersion is too old. Start over from the current state.
+        this.options.logger.debug({ lock: this.options.description }, 'watch expired (410); relisting');
+        resourceVersion = undefined;
+        continue;
+      }
+      if (failure === undefined) {
+        this.options.conditions.fail(
+          'watch',
+          'closed',
+          `${this.options.description}: the watch closed before it was established; polling every retryPeriod meanwhile`,
+        );
+      } else {
+        if (LeaderElectionError.is(failure)) this.options.metrics.request('watch', outcomeOf(failure));
+        this.options.requests.reportFailure(
+          'watch',
+          'watching the lock (polling every retryPeriod meanwhile)',
+          failure,
+        );
+      }
+      await this.options.waiter.pause(jittered(retryPeriod, this.options.random), [signal], false);
+    }
+    this.setUp(false);
+  }
+
+  /** One watch from `from`; marks the watch down if it is not established within retryPeriod. */
+  private async watchOnce(
+    from: string | undefined,
+    signal: AbortSignal,
+    advance: (resourceVersion: string) => void,
+  ): Promise<{ failure: unknown; established: boolean; lived: number }> {
+    const { lock, observer, clock, metrics, retryPeriod } = this.options;
+    const state = { established: false };
+    const startedAt = clock.now();
+    const grace = this.upValue
+      ? startTimer(clock, retryPeriod, () => {
+          if (!state.established) this.setUp(false);
+        })
+      : undefined;
+    observer.watchStarting(from);
+    let failure: unknown;
+    try {
+      await lock.watch(
+        from,
+        {
+          onEstablished: () => {
+            state.established = true;
+            metrics.request('watch', '200');
+            this.setUp(true);
+          },
+          onEvent: (event) => {
+            switch (event.type) {
+              case 'bookmark':
+                advance(event.resourceVersion);
+                break;
+              case 'deleted':
+                advance(event.resourceVersion);
+                observer.watchEvent(event);
+                break;
+              case 'changed':
+                advance(event.snapshot.resourceVersion);
+                observer.watchEvent(event);
+                break;
+            }
+          },
+        },
+        signal,
+      );
+    } catch (error: unknown) {
+      failure = error;
+    } finally {
+      grace?.cancel();
+    }
+    return { failure, established: state.established, lived: clock.now() - startedAt };
+  }
+
+  /** Resolves on {@link LockWatcher.resume} or when `signal` aborts. */
+  private whilePaused(signal: AbortSignal): Promise<void> {
+    return new Promise<void>((resolve) => {
+      if (signal.aborted || !this.paused) {
+        resolve();
+        return;
+      }
+      const done = (): void => {
+        signal.removeEventListener('abort', done);
+        this.onResume = undefined;
+        resolve();
+      };
+      this.onResume = done;
+      signal.addEventListener('abort', done, { once: true });
+    });
+  }
+
+  private setUp(up: boolean): void {
+    if (this.upValue === up) return;
+    this.upValue = up;
+    this.options.waiter.notify();
+  }
+}
