@@ -1,9 +1,9 @@
 import { KubeConfig } from '@kubernetes/client-node';
-import { Subject, type Observable } from 'rxjs';
+import type { Observable } from 'rxjs';
 import { systemClock, type Clock } from '../clock.js';
 import type { Elector, Leadership, Term } from '../election/elector.js';
 import { LeaderElectionError } from '../leader-election-error.js';
-import { quietLogger, type Logger } from '../logger.js';
+import { quietLogger, safeLogger, type Logger } from '../logger.js';
 import { LeaderElectionMetrics } from '../observability/leader-election-metrics.js';
 import { Backoff } from './backoff.js';
 import { KubernetesLifelongApi } from './kubernetes-lifelong-api.js';
@@ -54,7 +54,7 @@ type State = 'idle' | 'running' | 'stopped';
  * - **Stop** (`run`'s signal aborts): the term's signal aborts first (leader-gated work stops, and
  *   `leadership$` emits not-leading), then `run` waits for work tracked by the term, at most
  *   `drainTimeout`, and resolves. The lock is kept: it is freed when the Pod goes. A drain that
- *   times out is logged at error level and reported on `errors$` (kind `timeout`), naming the work.
+ *   times out is logged at error level and reported on `errors$` (kind `drainTimeout`), naming the work.
  *
  * Errors: the constructor throws `LeaderElectionError` `invalidConfig`, `notInCluster`,
  * `noNamespace` or `noPodName`; `run` rejects with `podNotFound` when this Pod does not exist
@@ -79,7 +79,7 @@ export class LeaderForLifeElector implements Elector {
   readonly leader$: Observable<string | undefined>;
   /**
    * Every failure that is being retried, as a typed error (`forbidden`, `timeout`, `apiError`), and
-   * a drain that timed out on stop (`timeout`). Hot; completes when `run` has resolved.
+   * a drain that timed out on stop (`drainTimeout`). Hot; completes when `run` has resolved.
    */
   readonly errors$: Observable<LeaderElectionError>;
 
@@ -94,7 +94,6 @@ export class LeaderForLifeElector implements Elector {
   private readonly epochs = new LockEpochs();
   private readonly logger: Logger;
   private readonly leadership: LifelongLeadership;
-  private readonly errorsSubject = new Subject<LeaderElectionError>();
   private state: State = 'idle';
   private podUid: string | undefined;
   /** Watches being closed in the background (so that a takeover need not wait for a socket). */
@@ -118,7 +117,7 @@ export class LeaderForLifeElector implements Elector {
     this.initialBackoff = initialBackoff;
     this.maxBackoff = maxBackoff;
     this.drainTimeout = drainTimeout;
-    this.logger = options.logger ?? quietLogger;
+    this.logger = safeLogger(options.logger ?? quietLogger);
     this.leadership = new LifelongLeadership({
       identity: podName,
       lockDescription: where,
@@ -136,7 +135,7 @@ export class LeaderForLifeElector implements Elector {
       namespace,
       logger: this.logger,
       onError: (error) => {
-        this.errorsSubject.next(error);
+        this.leadership.reportError(error);
       },
     });
     this.examinerOptions = {
@@ -152,14 +151,14 @@ export class LeaderForLifeElector implements Elector {
     };
     this.leadership$ = this.leadership.leadership$;
     this.leader$ = this.leadership.leader$;
-    this.errors$ = this.errorsSubject.asObservable();
+    this.errors$ = this.leadership.errors$;
   }
 
   /**
    * Finds this Pod, then campaigns, leads and follows until `signal` aborts. On abort it stops in
    * the lease elector's order: it ends the term (its signal aborts with a `stopped` error and
    * `leadership$` emits not-leading), waits for work tracked by the term (at most `drainTimeout`;
-   * on a timeout it logs an error and emits a `timeout` error on `errors$`, naming the work), and
+   * on a timeout it logs an error and emits a `drainTimeout` error on `errors$`, naming the work), and
    * meanwhile stops its watches and requests; then it completes the observables and resolves. The
    * lock is kept: it is freed when the Pod goes away. Rejects with `podNotFound` when this Pod does
    * not exist, or `invalidConfig` when called twice.
@@ -195,17 +194,16 @@ export class LeaderForLifeElector implements Elector {
     await this.leadership.close();
     this.state = 'stopped';
     this.logger.info({ lock: this.lockDescription, identity: this.identity }, 'leader election stopped');
-    this.errorsSubject.complete();
   }
 
   private reportDrainTimeout(pending: readonly string[]): void {
     const error = new LeaderElectionError(
-      'timeout',
+      'drainTimeout',
       `${this.lockDescription}: work of the ended term did not finish within drainTimeout (${this.drainTimeout} ms) ` +
         `after the elector stopped: ${pending.join(', ')}; it may still be running (this Pod keeps the lock)`,
     );
     this.logger.error({ lock: this.lockDescription, identity: this.identity, pending }, error.message);
-    this.errorsSubject.next(error);
+    this.leadership.reportError(error);
   }
 
   whenLeading(signal?: AbortSignal): Promise<Term> {

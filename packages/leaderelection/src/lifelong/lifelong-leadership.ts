@@ -1,7 +1,8 @@
-import { BehaviorSubject, distinctUntilChanged, filter, take, type Observable } from 'rxjs';
+import { filter, take, type Observable } from 'rxjs';
 import type { Clock } from '../clock.js';
 import { deadlineSignal } from '../election/deadline-signal.js';
 import type { Leadership, Term } from '../election/elector.js';
+import { LeadershipPublisher } from '../election/leadership-publisher.js';
 import { LeaderElectionError } from '../leader-election-error.js';
 import type { Logger } from '../logger.js';
 import type { ElectionEvent, EventRecorder } from '../observability/event-recorder.js';
@@ -22,22 +23,28 @@ export interface LifelongLeadershipOptions {
 }
 
 /**
- * What a leader-for-life elector tells the world about leadership, in one place: the current term,
- * `leadership$` and `leader$`, the metrics, the log lines and the Events of every transition. The
- * campaign loop calls {@link LifelongLeadership.begin} and {@link LifelongLeadership.end}; nothing
- * else changes it.
+ * What a leader-for-life elector tells the world, in one place: the current term, `leadership$`,
+ * `leader$` and `errors$` (through the lease elector's {@link LeadershipPublisher}, so a subscriber
+ * that throws is logged and cannot crash the process or the elector), the metrics, the log lines
+ * and the Events of every transition. The campaign loop calls {@link LifelongLeadership.begin} and
+ * {@link LifelongLeadership.end}; nothing else changes it.
  */
 export class LifelongLeadership {
   readonly leadership$: Observable<Leadership>;
   readonly leader$: Observable<string | undefined>;
-  private readonly leadershipSubject = new BehaviorSubject<Leadership>({ leading: false });
-  private readonly leaderSubject = new BehaviorSubject<string | undefined>(undefined);
+  readonly errors$: Observable<LeaderElectionError>;
+  private readonly publisher: LeadershipPublisher;
   private readonly pendingEvents = new Set<Promise<void>>();
   private currentTerm: LeaderForLifeTerm | undefined;
 
   constructor(private readonly options: LifelongLeadershipOptions) {
-    this.leadership$ = this.leadershipSubject.pipe(distinctUntilChanged());
-    this.leader$ = this.leaderSubject.pipe(distinctUntilChanged());
+    this.publisher = new LeadershipPublisher(options.logger, {
+      lock: options.lockDescription,
+      identity: options.identity,
+    });
+    this.leadership$ = this.publisher.leadership$;
+    this.leader$ = this.publisher.leader$;
+    this.errors$ = this.publisher.errors$;
   }
 
   /** The current term, `undefined` when not leading. */
@@ -47,12 +54,17 @@ export class LifelongLeadership {
 
   /** The name of the Pod last observed owning the lock. */
   get leader(): string | undefined {
-    return this.leaderSubject.value;
+    return this.publisher.leader;
   }
 
   /** The lock's owner as last observed (`undefined`: no lock). */
   observeLeader(name: string | undefined): void {
-    this.leaderSubject.next(name);
+    this.publisher.publishLeader(name);
+  }
+
+  /** Passes a failure on to `errors$`. */
+  reportError(error: LeaderElectionError): void {
+    this.publisher.errors.next(error);
   }
 
   /** Starts a term of `epoch` and announces it (log, metrics, `leadership$`, Event). */
@@ -63,7 +75,7 @@ export class LifelongLeadership {
     metrics.leading(true);
     metrics.transition('acquired');
     logger.info({ lock: lockDescription, identity, epoch }, `${identity} became leader`);
-    this.leadershipSubject.next({ leading: true, term });
+    this.publisher.publishLeadership({ leading: true, term });
     this.recordEvent({ type: 'Normal', reason: 'LeaderElection', message: `${identity} became leader` });
     return term;
   }
@@ -84,7 +96,7 @@ export class LifelongLeadership {
       metrics.transition('lost');
       logger.warn({ lock: lockDescription, identity, epoch: term.epoch }, reason.message);
     }
-    this.leadershipSubject.next({ leading: false });
+    this.publisher.publishLeadership({ leading: false });
     this.recordEvent({
       type: lost ? 'Warning' : 'Normal',
       reason: 'LeaderElection',
@@ -106,7 +118,7 @@ export class LifelongLeadership {
         subscription.unsubscribe();
         reject(signal?.reason as Error);
       };
-      const subscription = this.leadershipSubject
+      const subscription = this.publisher.leadership$
         .pipe(
           filter((value) => value.leading),
           take(1),
@@ -137,8 +149,7 @@ export class LifelongLeadership {
   async close(): Promise<void> {
     this.options.metrics.leading(false);
     await Promise.all([...this.pendingEvents]);
-    this.leadershipSubject.complete();
-    this.leaderSubject.complete();
+    this.publisher.complete();
   }
 
   /** Sends an Event, fire-and-forget, bounded by `eventTimeout`; `close` waits for it. */

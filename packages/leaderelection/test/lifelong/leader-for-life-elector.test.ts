@@ -364,7 +364,7 @@ describe('LeaderForLifeElector', () => {
       expect(errors[0]!.message).to.contain('unnamed work');
       expect(errors[0]!.message).to.contain('100 ms');
       expect(a.errors).to.have.length(1);
-      expect(a.errors[0]!.kind).to.equal('timeout');
+      expect(a.errors[0]!.kind).to.equal('drainTimeout');
       expect(a.errors[0]!.message).to.equal(errors[0]!.message);
     });
 
@@ -428,6 +428,46 @@ describe('LeaderForLifeElector', () => {
       await clock.tickAsync(0);
       await a.done;
       expect(await text()).to.contain('leader_election_master_status{name="lock"} 0');
+    });
+
+    it('survives subscribers and a logger that throw (logged, not rethrown)', async () => {
+      const logged: string[] = [];
+      const throwing =
+        (level: string) =>
+        (_fields: object, message: string): void => {
+          logged.push(`${level}: ${message}`);
+          throw new Error(`logger broke at ${level}`);
+        };
+      const logger = {
+        debug: throwing('debug'),
+        info: throwing('info'),
+        warn: throwing('warn'),
+        error: throwing('error'),
+      };
+      api.addPod('op-a');
+      const a = start('op-a', { logger });
+      a.elector.leadership$.subscribe(() => {
+        throw new Error('subscriber broke');
+      });
+      a.elector.leader$.subscribe({
+        next: () => {
+          throw new Error('subscriber broke');
+        },
+      });
+      const first = await leading(a);
+      expect(first).to.not.equal(undefined);
+      api.removeLock('lock');
+      await clock.tickAsync(10);
+      expect(first!.signal.aborted).to.equal(true);
+      const second = a.elector.currentTerm();
+      expect(second).to.not.equal(undefined);
+      expect(second).to.not.equal(first);
+      a.controller.abort();
+      await clock.tickAsync(0);
+      await a.done;
+      expect(logged.some((line) => line.startsWith('error: a subscriber of the elector threw'))).to.equal(
+        true,
+      );
     });
 
     it('logs a failure condition once and its recovery once', async () => {
