@@ -13,6 +13,7 @@ import {
 import type { Verb } from '@kubekit/envtest';
 import { useEnvtest } from '@kubekit/envtest/testing';
 import {
+  EPOCH_ANNOTATION,
   LeaderElectionError,
   LeaderForLifeElector,
   type LeaderForLifeOptions,
@@ -350,6 +351,21 @@ describe('LeaderForLifeElector on envtest (integration)', function () {
     const stoppingLeader = performance.now();
     await stop(a2);
     expect(performance.now() - stoppingLeader).to.be.below(1000);
+  });
+
+  it('regression: a lock created after a deletion that no running replica saw gets a higher epoch, and it is in the annotation', async () => {
+    const { lock, podA, podB } = await twoPodsOnANode();
+    const a = start(unique('a'), podA, lock);
+    const first = await within(a.elector.whenLeading(), 2000, 'a leads');
+    await stop(a);
+    // Deleted while no replica runs: the next creator never saw it.
+    await admin.deleteNamespacedConfigMap({ name: lock, namespace: NS });
+    await sleep(5);
+    const b = start(unique('b'), podB, lock);
+    const second = await within(b.elector.whenLeading(), 2000, 'b leads');
+    expect(second.epoch).to.be.greaterThan(first.epoch);
+    const written = await admin.readNamespacedConfigMap({ name: lock, namespace: NS });
+    expect(written.metadata?.annotations?.[EPOCH_ANNOTATION]).to.equal(String(second.epoch));
   });
 
   it('a restarted process in the same Pod (same UID) is leader again at once', async () => {
