@@ -161,7 +161,7 @@ describe('LeaderForLifeElector on envtest (integration)', function () {
     await candidate.done;
   }
 
-  it('a follower leads within GC delay + 100 ms of the leader Pod being deleted (by watch, not backoff)', async () => {
+  it('a follower leads within GC delay + 400 ms of the leader Pod being deleted (by watch, not its 60 s backoff)', async () => {
     const { lock, podA, podB } = await twoPodsOnANode();
     const a = start(unique('a'), podA, lock);
     await within(a.elector.whenLeading(), 2000, 'a leads');
@@ -185,7 +185,9 @@ describe('LeaderForLifeElector on envtest (integration)', function () {
     await within(b.elector.whenLeading(), GC_DELAY_MS + 1000, 'b leads');
     const latency = performance.now() - removed;
     expect(latency).to.be.at.least(GC_DELAY_MS - 10); // it waited for the GC, claimed nothing
-    expect(latency).to.be.at.most(GC_DELAY_MS + 100);
+    // Typically GC + 10 to 30 ms (see the benchmark); the bound leaves room for a loaded machine and
+    // is still far below b's 60 s backoff.
+    expect(latency).to.be.at.most(GC_DELAY_MS + 400);
     // Waiting was one read and a watch, not polling.
     expect(env.counters.count({ user: userB, verb: 'get', resource: 'configmaps' })).to.equal(1);
   });
