@@ -1,5 +1,6 @@
 // Imports every kubekit package by its published name, the way an operator in a monorepo does.
 // If an exports map or its types stop resolving under nodenext, this file stops compiling.
+import { KubeClientError } from '@kubekit/client';
 import { EnvtestError } from '@kubekit/envtest';
 import { LeaderElectionError, systemClock, type Clock } from '@kubekit/leaderelection';
 import { ManagerError, runnable, type Runnable } from '@kubekit/manager';
@@ -11,4 +12,4 @@ export const idle: Runnable = runnable(() => Promise.resolve(), { needLeaderElec
 
 export const noop: Reconciler = { reconcile: () => Promise.resolve({}) };
 
-export const errorClasses = [EnvtestError, LeaderElectionError, ManagerError, TerminalError];
+export const errorClasses = [KubeClientError, EnvtestError, LeaderElectionError, ManagerError, TerminalError];

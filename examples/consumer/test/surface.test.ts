@@ -4,6 +4,7 @@ import { clock, errorClasses, idle, noop } from '../src/surface.js';
 describe('package surface for consumers', () => {
   it('loads every package by name at run time', async () => {
     expect(errorClasses.map((c) => c.name)).to.deep.equal([
+      'KubeClientError',
       'EnvtestError',
       'LeaderElectionError',
       'ManagerError',

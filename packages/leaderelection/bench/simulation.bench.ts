@@ -20,4 +20,8 @@ const figure = (name: string, value: number, unit: string, goal: string | null):
 };
 figure('safety-violations', summary.safetyViolations, 'count', '== 0');
 figure('liveness-failures', summary.livenessFailures + summary.hung, 'count', '== 0');
+// Information, no goal: overlaps after an outsider deleted the lock before the later leader had
+// ever seen it (no elector can know of a claim it never saw; see the README, "Deleting the lock").
+figure('unseen-deletion-overlaps', summary.unseenDeletionOverlaps, 'count', null);
+figure('unseen-deletion-epoch-resets', summary.unseenDeletionEpochResets, 'count', null);
 figure('schedules', summary.schedules, 'count', '>= 10000');

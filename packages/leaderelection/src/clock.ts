@@ -22,6 +22,17 @@ export interface Clock {
    * which matters with a thousand electors in one process), and `sleep` otherwise.
    */
   setTimer?(ms: number, callback: () => void): ClockTimer;
+  /**
+   * Optional: wall-clock time, for the timestamps written into records (for humans and other
+   * tools: never used for a validity decision). Default `new Date()`. Simulations give every
+   * process its own.
+   */
+  date?(): Date;
+}
+
+/** `clock.date()` when the clock has it, else `new Date()`. */
+export function wallTime(clock: Clock): Date {
+  return clock.date?.() ?? new Date();
 }
 
 /**

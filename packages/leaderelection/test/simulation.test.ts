@@ -1,5 +1,6 @@
 import { expect } from 'chai';
 import { describeFailure, runSeeds } from './sim/run-seeds.js';
+import { deletionAsRelease } from './sim/deletion-as-release.js';
 import { runSchedule } from './sim/simulation.js';
 
 // Seeded schedules of the real LeaseElector under faults (test/sim/simulation.ts). `SIM_SCHEDULES`
@@ -33,5 +34,19 @@ describe('deterministic simulation', function () {
       violations += (await runSchedule(seed, { rateSpread: 4 })).safetyViolations.length;
     }
     expect(violations).to.be.greaterThan(0);
+  });
+
+  it('would have caught a follower acting on a deleted lock at once (review: lock deleted while held)', async () => {
+    // The same schedules (outsider deletions only) with electors that take a deleted lock for a
+    // released one, as before the fix, and with the real electors.
+    let before = 0;
+    let after = 0;
+    for (let seed = 1; seed <= 30; seed++) {
+      before += (await runSchedule(seed, { faults: ['deleteLock'], wrapLock: deletionAsRelease }))
+        .safetyViolations.length;
+      after += (await runSchedule(seed, { faults: ['deleteLock'] })).safetyViolations.length;
+    }
+    expect(before, 'the simulation did not notice the old behaviour').to.be.greaterThan(0);
+    expect(after).to.equal(0);
   });
 });

@@ -104,7 +104,7 @@ export function createCliElector(
   const elector = createLeaseElector({
     kubeConfig,
     name: options.name,
-    lock: options.lock,
+    lockKind: options.lock,
     leaseDuration,
     renewDeadline,
     retryPeriod: options.retryPeriodMs,

@@ -1,4 +1,4 @@
-import type { Clock } from '../clock.js';
+import { wallTime, type Clock } from '../clock.js';
 import { LeaderElectionError } from '../leader-election-error.js';
 import type { Logger } from '../logger.js';
 import type { LeaderElectionRecord } from '../locks/leader-election-record.js';
@@ -113,7 +113,7 @@ export class Campaign {
   private async acquire(previous: LockSnapshot | undefined): Promise<Acquired | 'conflict' | 'failed'> {
     const { identity, description, timings, clock, lock, observer, requests, conditions } = this.options;
     const start = clock.now();
-    const wallNow = new Date();
+    const wallNow = wallTime(this.options.clock);
     // Above every epoch ever observed (across deletions), and above the record being replaced.
     const epoch = Math.max(
       observer.nextEpoch(),
@@ -126,6 +126,12 @@ export class Campaign {
       renewTime: wallNow,
       leaseTransitions: epoch,
     };
+    this.options.logger.debug(
+      { lock: description, epoch, over: previous?.resourceVersion ?? null },
+      previous === undefined
+        ? `creating the lock, epoch ${epoch}`
+        : `acquiring over ${previous.resourceVersion}, epoch ${epoch}`,
+    );
     try {
       const snapshot =
         previous === undefined

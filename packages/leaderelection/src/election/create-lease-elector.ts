@@ -11,8 +11,11 @@ export interface CreateLeaseElectorOptions extends Omit<LeaseElectorOptions, 'lo
   readonly name: string;
   /** Default: the Pod's namespace (service-account file); neither → `noNamespace` error. */
   readonly namespace?: string;
-  /** Which kind of object holds the record. Default `leases`. */
-  readonly lock?: 'leases' | 'configmaps';
+  /**
+   * Which kind of object holds the record. Default `leases`. (`lock`, in every other options
+   * object, is the `Lock` itself.)
+   */
+  readonly lockKind?: 'leases' | 'configmaps';
   /** Where to read the Pod's namespace from (tests). */
   readonly namespaceFile?: string;
   /** Record Kubernetes Events about the lock. Default `true`. */
@@ -28,7 +31,7 @@ export function createLeaseElector(options: CreateLeaseElectorOptions): LeaseEle
     kubeConfig,
     name,
     namespace,
-    lock: kind,
+    lockKind: kind,
     namespaceFile,
     events,
     identity,

@@ -11,13 +11,13 @@ export interface Observation {
   readonly observedAt: number;
 }
 
-/** A valid holder's claim as last seen: it outlives a deletion or an unreadable rewrite of the record. */
+/**
+ * What the last readable record seen allows someone to hold the lock for: the holder's
+ * leaseDuration, or (after a release) this elector's own, as someone may have acquired since. It
+ * outlives a deletion or an unreadable rewrite of the record.
+ */
 interface Claim {
-  readonly holder: string;
   readonly leaseMs: number;
-  readonly observedAt: number;
-  /** The claim is one of this replica's own terms. */
-  readonly own: boolean;
 }
 
 /** How this replica recognises a record it wrote itself: the term's epoch and acquire time. */
@@ -49,13 +49,18 @@ const ownLimit = 4;
  * event goes through it; it decides which of them are newer than what it has, when the current
  * claim on the lock lapses, and which epoch comes next. Its rules:
  *
- * - **Stale answers are dropped.** A read or write answer of a resourceVersion seen before and
- *   since superseded is stale. A read during which something newer arrived is dropped. While a read or write
+ * - **Stale answers are dropped.** A read during which anything else was accepted is dropped
+ *   (reads are linearizable: one that began after the last accepted state returns at least that). While a read or write
  *   answer is ahead of the watch (the watch has not delivered that version yet), watch events are
  *   older than it and are dropped: watches deliver in order (bounded by leaseDuration, in case a
  *   stream loses events).
- * - **Only an explicit release frees a lock at once.** A deleted or unreadable record that had a
- *   valid holder counts as that holder's until leaseDuration after the holder was last seen.
+ * - **Only an explicit release frees a lock at once.** When the lock disappears or becomes
+ *   unreadable after this replica saw it readable, it counts as held for a leaseDuration (the last
+ *   holder's; after a release, this elector's own) from the moment this replica saw that change:
+ *   the holder may have renewed, or someone acquired, since this replica last saw the record, and
+ *   a deletion erases the evidence that compare-and-swap would otherwise have checked. (A replica
+ *   whose first sight of the lock is an absent or unreadable one cannot know of any holder: it
+ *   takes the lock at once.)
  * - **Epochs never go back.** The next epoch is one more than the highest ever observed, across
  *   deletions of the lock.
  * - **Own records are recognised by epoch and acquire time**, not identity alone: a record under
@@ -96,17 +101,20 @@ export class LockObserver {
 
   /** A read's answer; dropped when something newer arrived while it was in flight. */
   readAnswer(snapshot: LockSnapshot | undefined, begun: number): void {
+    this.noteRecord(snapshot);
     if (begun !== this.sequence && this.observationValue !== undefined) return;
     this.accept(snapshot, 'outOfBand');
   }
 
   /** The answer to one of this replica's writes (it is the current state of the lock). */
   writeAnswer(snapshot: LockSnapshot): void {
+    this.noteRecord(snapshot);
     this.accept(snapshot, 'outOfBand');
   }
 
   /** A watch event. */
   watchEvent(event: Exclude<LockWatchEvent, { type: 'bookmark' }>): void {
+    if (event.type === 'changed') this.noteRecord(event.snapshot);
     const resourceVersion = event.type === 'changed' ? event.snapshot.resourceVersion : event.resourceVersion;
     const ahead = this.aheadOfWatch;
     if (ahead !== undefined) {
@@ -125,6 +133,20 @@ export class LockObserver {
     if (resourceVersion === undefined || resourceVersion === this.aheadOfWatch?.resourceVersion) {
       this.aheadOfWatch = undefined;
     }
+  }
+
+  /**
+   * Every record seen counts, even on an answer then dropped as stale: epochs never go back, and a
+   * valid holder seen is remembered as the lock's claim (should the lock then disappear, that holder
+   * may still lead: waiting for it is only ever too cautious). A release counts too: someone may
+   * have acquired after it.
+   */
+  private noteRecord(snapshot: LockSnapshot | undefined): void {
+    const record = snapshot?.record;
+    if (record === undefined) return;
+    this.highestEpoch = Math.max(this.highestEpoch, record.leaseTransitions);
+    if (hasValidHolder(record)) this.claim = { leaseMs: record.leaseDurationSeconds * 1000 };
+    else if (isReleased(record)) this.claim = { leaseMs: this.leaseDuration };
   }
 
   /** Records a term of this replica, so that its records are recognised as its own. */
@@ -162,8 +184,8 @@ export class LockObserver {
     }
     if (isReleased(record)) return -Infinity; // explicitly released
     const claim = this.claim;
-    if (claim === undefined || claim.own) return -Infinity;
-    return claim.observedAt + claim.leaseMs;
+    if (claim === undefined) return -Infinity;
+    return observation.observedAt + claim.leaseMs;
   }
 
   private accept(
@@ -177,10 +199,6 @@ export class LockObserver {
       const previousVersion = previous.snapshot?.resourceVersion;
       const same = snapshot === undefined ? previous.snapshot === undefined : previousVersion === version;
       if (same) return;
-      // An answer of a version seen before and since superseded is stale. (A watch delivers in
-      // order: one of its events that repeats an earlier version is taken as the current state
-      // again, timed from when that version was first seen.)
-      if (source === 'outOfBand' && version !== undefined && this.firstSeen.has(version)) return;
     }
     const observedAt = this.firstSeenAt(version);
     const observation: Observation = { snapshot, observedAt };
@@ -190,19 +208,10 @@ export class LockObserver {
       this.aheadOfWatch = { resourceVersion: snapshot.resourceVersion, since: observedAt };
     }
     const record = snapshot?.record;
-    if (record !== undefined) this.highestEpoch = Math.max(this.highestEpoch, record.leaseTransitions);
     if (snapshot !== undefined) this.checkRecord(record);
-    if (hasValidHolder(record)) {
-      const own = this.isOwn(record);
-      this.claim = {
-        holder: record.holderIdentity,
-        leaseMs: record.leaseDurationSeconds * 1000,
-        observedAt,
-        own,
-      };
-      if (record.holderIdentity === this.identity && !own) this.noteDuplicate(snapshot);
-    } else if (isReleased(record)) {
-      this.claim = undefined;
+    this.noteRecord(snapshot);
+    if (hasValidHolder(record) && record.holderIdentity === this.identity && !this.isOwn(record)) {
+      this.noteDuplicate(snapshot);
     }
     this.listener.changed(observation);
     this.reportForeign(record);
@@ -232,8 +241,10 @@ export class LockObserver {
   }
 
   /**
-   * When we first saw this version of the lock: now, unless we saw it before (a re-delivery). The
-   * record has been at that version at least since then, so expiry may count from then.
+   * When we first saw this version of the lock: now, unless we saw it before (a re-delivery, or
+   * the current version again after a stale answer in between). The record has been at that version
+   * at least since then, so expiry may count from then (and must, or every stale answer would
+   * restart the wait).
    */
   private firstSeenAt(version: string | undefined): number {
     const now = this.clock.now();

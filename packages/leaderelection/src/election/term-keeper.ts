@@ -1,5 +1,5 @@
 import type { Subject } from 'rxjs';
-import type { Clock } from '../clock.js';
+import { wallTime, type Clock } from '../clock.js';
 import { LeaderElectionError } from '../leader-election-error.js';
 import type { Logger } from '../logger.js';
 import { hasValidHolder, isReleased, type LeaderElectionRecord } from '../locks/leader-election-record.js';
@@ -217,7 +217,7 @@ export class TermKeeper {
       holderIdentity: this.options.identity,
       leaseDurationSeconds: Math.ceil(this.options.timings.leaseDuration / 1000),
       acquireTime: term.acquireTime,
-      renewTime: new Date(),
+      renewTime: wallTime(this.options.clock),
       leaseTransitions: term.epoch,
     };
   }
@@ -313,7 +313,7 @@ export class TermKeeper {
     let resourceVersion = this.held?.resourceVersion;
     while (resourceVersion !== undefined && clock.now() < giveUpAt) {
       const version: string = resourceVersion;
-      const wallNow = new Date();
+      const wallNow = wallTime(this.options.clock);
       const record: LeaderElectionRecord = {
         holderIdentity: '',
         leaseDurationSeconds: 1,

@@ -1,6 +1,6 @@
 import { KubeConfig } from '@kubernetes/client-node';
 import type { Observable } from 'rxjs';
-import { systemClock, type Clock } from '../clock.js';
+import { systemClock, wallTime, type Clock } from '../clock.js';
 import type { Elector, Leadership, Term } from '../election/elector.js';
 import { LeaderElectionError } from '../leader-election-error.js';
 import { quietLogger, safeLogger, type Logger } from '../logger.js';
@@ -91,7 +91,7 @@ export class LeaderForLifeElector implements Elector {
   private readonly drainTimeout: number;
   private readonly requests: LifelongRequests;
   private readonly examinerOptions: ConstructorParameters<typeof LeaderPodExaminer>[0];
-  private readonly epochs = new LockEpochs();
+  private readonly epochs: LockEpochs;
   private readonly logger: Logger;
   private readonly leadership: LifelongLeadership;
   private state: State = 'idle';
@@ -117,6 +117,7 @@ export class LeaderForLifeElector implements Elector {
     this.initialBackoff = initialBackoff;
     this.maxBackoff = maxBackoff;
     this.drainTimeout = drainTimeout;
+    this.epochs = new LockEpochs(() => wallTime(this.clock).getTime());
     this.logger = safeLogger(options.logger ?? quietLogger);
     this.leadership = new LifelongLeadership({
       identity: podName,

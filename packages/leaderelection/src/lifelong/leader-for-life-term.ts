@@ -1,4 +1,4 @@
-import type { Clock } from '../clock.js';
+import { wallTime, type Clock } from '../clock.js';
 import type { Term } from '../election/elector.js';
 import type { LeaderElectionError } from '../leader-election-error.js';
 import { runTracked, WorkTracker, type DrainResult } from '../term/work-tracker.js';
@@ -16,7 +16,7 @@ import { runTracked, WorkTracker, type DrainResult } from '../term/work-tracker.
  * leadership, one process after the other.
  */
 export class LeaderForLifeTerm implements Term {
-  readonly acquireTime = new Date();
+  readonly acquireTime: Date;
   readonly acquiredAt: number;
   private readonly controller = new AbortController();
   private readonly work = new WorkTracker();
@@ -28,6 +28,7 @@ export class LeaderForLifeTerm implements Term {
     private readonly clock: Clock,
   ) {
     this.acquiredAt = clock.now();
+    this.acquireTime = wallTime(clock);
   }
 
   get signal(): AbortSignal {

@@ -32,7 +32,8 @@ export function epochOf(lock: LockInfo): number | undefined {
 export class LockEpochs {
   private highest = 0;
 
-  constructor(private readonly wallClock: () => number = Date.now) {}
+  /** @param wallClock wall-clock milliseconds since 1970 (the elector's `Clock.date`). */
+  constructor(private readonly wallClock: () => number) {}
 
   /** Takes note of a version of the lock (any owner; read, watched, deleted or replaced). */
   observe(lock: LockInfo): void {

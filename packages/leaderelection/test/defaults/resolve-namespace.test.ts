@@ -85,7 +85,7 @@ describe('LeaseLock', () => {
       kubeConfig,
       name: 'op',
       namespace: 'ns',
-      lock: 'configmaps',
+      lockKind: 'configmaps',
       registry: null,
     });
     expect(configMap.lockDescription).to.equal('configmap ns/op');

@@ -5,6 +5,10 @@ import type { SimulationResult } from './simulation.js';
 export interface SimulationSummary {
   readonly schedules: number;
   readonly safetyViolations: number;
+  /** Schedules with an overlap no elector could avoid (see `SimulationResult.unseenDeletionOverlaps`). */
+  readonly unseenDeletionOverlaps: number;
+  /** Schedules where, for the same reason, only an epoch started again lower (no overlap). */
+  readonly unseenDeletionEpochResets: number;
   readonly livenessFailures: number;
   readonly hung: number;
   readonly failures: readonly SimulationResult[];
@@ -14,6 +18,8 @@ export interface SimulationSummary {
 /** Runs `count` schedules from seeds `first`, `first + 1`, …, keeping the failed ones. */
 export async function runSeeds(first: number, count: number): Promise<SimulationSummary> {
   let safetyViolations = 0;
+  let unseenDeletionOverlaps = 0;
+  let unseenDeletionEpochResets = 0;
   let livenessFailures = 0;
   let hung = 0;
   let maxRecoveryMs = 0;
@@ -21,6 +27,8 @@ export async function runSeeds(first: number, count: number): Promise<Simulation
   for (let seed = first; seed < first + count; seed++) {
     const result = await runSchedule(seed);
     if (result.safetyViolations.length > 0) safetyViolations++;
+    if (result.unseenDeletionOverlaps.some((line) => line.endsWith('overlap'))) unseenDeletionOverlaps++;
+    else if (result.unseenDeletionOverlaps.length > 0) unseenDeletionEpochResets++;
     if (result.livenessFailure !== undefined) livenessFailures++;
     if (result.hung !== undefined) hung++;
     if (Number.isFinite(result.recoveryMs)) maxRecoveryMs = Math.max(maxRecoveryMs, result.recoveryMs);
@@ -32,7 +40,16 @@ export async function runSeeds(first: number, count: number): Promise<Simulation
       failures.push(result);
     }
   }
-  return { schedules: count, safetyViolations, livenessFailures, hung, failures, maxRecoveryMs };
+  return {
+    schedules: count,
+    safetyViolations,
+    unseenDeletionOverlaps,
+    unseenDeletionEpochResets,
+    livenessFailures,
+    hung,
+    failures,
+    maxRecoveryMs,
+  };
 }
 
 /** A failed schedule, with the seed to reproduce it: `runSchedule(seed)`. */

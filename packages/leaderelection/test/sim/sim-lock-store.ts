@@ -26,6 +26,11 @@ export interface NetworkConditions {
   duplicateEventRate: number;
   /** Watch events take independent latencies (so may be reordered) instead of arriving in order. */
   reorderWatch: boolean;
+  /**
+   * Extra true ms before a read's answer arrives, after the server has answered it: the answer is
+   * stale by then (a slow proxy or a congested connection), while watch events keep flowing.
+   */
+  staleReads: number;
 }
 
 export function healthyNetwork(latency: () => number): NetworkConditions {
@@ -37,6 +42,7 @@ export function healthyNetwork(latency: () => number): NetworkConditions {
     duplicateRate: 0,
     duplicateEventRate: 0,
     reorderWatch: false,
+    staleReads: 0,
   };
 }
 
@@ -98,8 +104,12 @@ export class SimLockStore {
     if (this.object !== undefined) this.write(this.object.record);
   }
 
+  /** True times at which the object was deleted. */
+  readonly deletions: number[] = [];
+
   delete(): void {
     if (this.object === undefined) return;
+    this.deletions.push(this.scheduler.now);
     this.object = undefined;
     this.publish({ resourceVersion: String(this.nextVersion++), object: undefined });
   }
@@ -196,6 +206,10 @@ function apiError(code: number): LeaderElectionError {
  */
 export class SimLock implements Lock {
   readonly description: string;
+  /** `holder#epoch` → when (true ms) a record naming them first reached this candidate. */
+  readonly seen = new Map<string, number>();
+  /** When (true ms) the candidate last sent a create or an update. */
+  lastWriteSentAt = -Infinity;
   /** Watch events held back by a blackhole partition, delivered when it heals. */
   private held: (() => void)[] = [];
 
@@ -212,6 +226,14 @@ export class SimLock implements Lock {
     this.description = `lease sim/${name}`;
   }
 
+  private noteSeen(value: unknown): void {
+    const record = (value as Partial<LockSnapshot> | undefined)?.record;
+    if (record !== undefined && record.holderIdentity !== '') {
+      const key = `${record.holderIdentity}#${record.leaseTransitions}`;
+      if (!this.seen.has(key)) this.seen.set(key, this.store.scheduler.now);
+    }
+  }
+
   /** Starts or ends a partition; ending one delivers the watch events it held back. */
   setPartition(mode: NetworkConditions['partition']): void {
     this.net.partition = mode;
@@ -222,18 +244,20 @@ export class SimLock implements Lock {
   }
 
   get(signal: AbortSignal): Promise<LockSnapshot | undefined> {
-    return this.call(signal, () => this.store.serveGet());
+    return this.call(signal, () => this.store.serveGet(), this.net.staleReads);
   }
 
   create(record: LeaderElectionRecord, signal: AbortSignal): Promise<LockSnapshot> {
+    this.lastWriteSentAt = this.store.scheduler.now;
     return this.call(signal, () => this.store.serveCreate(record));
   }
 
   update(record: LeaderElectionRecord, resourceVersion: string, signal: AbortSignal): Promise<LockSnapshot> {
+    this.lastWriteSentAt = this.store.scheduler.now;
     return this.call(signal, () => this.store.serveUpdate(record, resourceVersion));
   }
 
-  private call<T>(signal: AbortSignal, serve: () => T | 'conflict'): Promise<T> {
+  private call<T>(signal: AbortSignal, serve: () => T | 'conflict', extraBack = 0): Promise<T> {
     const scheduler = this.store.scheduler;
     return new Promise<T>((resolve, reject) => {
       if (signal.aborted) {
@@ -254,7 +278,7 @@ export class SimLock implements Lock {
       };
       signal.addEventListener('abort', onAbort, { once: true });
       const answer = (outcome: () => void): void => {
-        const back = this.net.latency();
+        const back = this.net.latency() + extraBack;
         if (this.prng.chance(this.net.lossRate)) return;
         this.process.at(this.store.noteDelivery(scheduler.now + back), () => {
           if (this.net.partition === 'blackhole') return;
@@ -293,6 +317,7 @@ export class SimLock implements Lock {
               }),
             );
           } else {
+            this.noteSeen(result);
             resolve(result);
           }
         });
@@ -351,7 +376,10 @@ export class SimLock implements Lock {
           if (!this.net.reorderWatch) time = Math.max(time, lastDelivery);
           lastDelivery = this.store.noteDelivery(time);
           this.process.at(time, () => {
-            if (!done) handlers.onEvent(toEvent(change));
+            if (done) return;
+            const event = toEvent(change);
+            if (event.type === 'changed') this.noteSeen(event.snapshot);
+            handlers.onEvent(event);
           });
         }
       };

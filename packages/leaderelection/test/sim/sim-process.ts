@@ -18,6 +18,11 @@ export class SimProcess implements Clock {
     readonly offset: number,
   ) {}
 
+  /** This process's wall clock: its own, like a real machine's (an arbitrary day plus its clock). */
+  date(): Date {
+    return new Date(Date.UTC(2026, 0, 1) + this.now());
+  }
+
   now(): number {
     return this.offset + this.rate * this.scheduler.now;
   }

@@ -1,5 +1,5 @@
 import { LeaseElector } from '@kubekit/leaderelection';
-import type { LeaderElectionRecord, Logger } from '@kubekit/leaderelection';
+import type { LeaderElectionRecord, Lock, Logger } from '@kubekit/leaderelection';
 import type { LeaseTerm } from '#lib/term/lease-term.js';
 import { leaseTermOf } from '../support/lease-term-of.js';
 import { Prng } from './prng.js';
@@ -12,6 +12,13 @@ import { VirtualScheduler } from './virtual-scheduler.js';
 export interface SimulationResult {
   readonly seed: number;
   readonly safetyViolations: readonly string[];
+  /**
+   * Overlaps (or epochs that did not increase) after an outsider deleted the lock, where the later
+   * holder had never seen the earlier term's record: it started, or was cut off, before it could.
+   * No elector can know of a claim it never saw (the lock keeps no history once deleted), so these
+   * are outside the guarantee, and counted apart (see the package README, "Deleting the lock").
+   */
+  readonly unseenDeletionOverlaps: readonly string[];
   readonly livenessFailure: string | undefined;
   /** Set when an elector's `run` did not resolve after it was stopped. */
   readonly hung: string | undefined;
@@ -33,11 +40,39 @@ export interface ScheduleOptions {
   readonly rateSpread?: number;
   /** Debugging: receives every candidate's log lines, prefixed with true time and name. */
   readonly trace?: (line: string) => void;
+  /** Only these kinds of fault (default: all of {@link faultKinds}). */
+  readonly faults?: readonly FaultKind[];
+  /** Wraps each candidate's lock (to model a broken elector for testing the simulator itself). */
+  readonly wrapLock?: (lock: SimLock) => Lock;
 }
+
+/** Every kind of fault a schedule draws from. */
+export const faultKinds = [
+  'latency',
+  'blackhole',
+  'refuse',
+  'pause',
+  'responseLoss',
+  'serverErrors',
+  'conflictStorm',
+  'dropWatches',
+  'duplicates',
+  'crash',
+  'stop',
+  'deleteLock',
+  'duplicateIdentity',
+  'throwingSubscriber',
+  'staleReads',
+] as const;
+
+/** A kind of fault. */
+export type FaultKind = (typeof faultKinds)[number];
 
 /** One held term, as true-time interval [start, end): end follows `validUntil()` on the holder's clock. */
 interface Segment {
   readonly candidate: string;
+  /** When (true ms) the holder sent the write that acquired the term. */
+  readonly acquireSentAt: number;
   readonly term: LeaseTerm;
   readonly process: SimProcess;
   readonly start: number;
@@ -54,6 +89,8 @@ interface Candidate {
   resolved: boolean;
   /** Latency spike in force (0: none), in true ms. */
   readonly spike: { max: number };
+  /** While true, the candidate's logger throws on every call. */
+  readonly brokenLogger: { on: boolean };
 }
 
 const timingsChoices = [
@@ -63,11 +100,18 @@ const timingsChoices = [
   { leaseDuration: 8_000, renewDeadline: 6_000, retryPeriod: 1_500 },
 ] as const;
 
-function traceLogger(trace: (line: string) => void, scheduler: VirtualScheduler, name: string): Logger {
+/** The candidate's logger: traces when asked to, and throws on every call while `broken.on`. */
+function candidateLogger(
+  trace: ((line: string) => void) | undefined,
+  scheduler: VirtualScheduler,
+  name: string,
+  broken: { readonly on: boolean },
+): Logger {
   const at =
     (level: string) =>
     (_fields: object, message: string): void => {
-      trace(`${scheduler.now.toFixed(3)} ${name} ${level} ${message}`);
+      trace?.(`${scheduler.now.toFixed(3)} ${name} ${level} ${message}`);
+      if (broken.on) throw new Error(`simulated logger failure (${name})`);
     };
   return { debug: at('debug'), info: at('info'), warn: at('warn'), error: at('error') };
 }
@@ -134,7 +178,8 @@ export async function runSchedule(seed: number, options: ScheduleOptions = {}): 
   const watchWhileLeading = seed % 3 !== 0;
   let minRate = Infinity;
 
-  const spawn = (at: number): void => {
+  /** Starts a candidate at true time `at`; `identity` (default: its own name) may duplicate another's. */
+  const spawn = (at: number, identity?: string): void => {
     const name = `c${nextId++}`;
     // Rates spread over the whole tolerated ratio: max/min ≤ leaseDuration/renewDeadline.
     const rate = Math.pow(tolerated, prng.next() - 0.5);
@@ -146,10 +191,14 @@ export async function runSchedule(seed: number, options: ScheduleOptions = {}): 
       spike.max > 0 ? latencyPrng.next() * spike.max : baseLatency * (0.5 + latencyPrng.next()),
     );
     net.reorderWatch = reorderWatch;
-    const lock = new SimLock(store, process, net, prng.fork(), name, 'sim-lock', [RD / 2, 6 * LD]);
+    const lock = new SimLock(store, process, net, prng.fork(), identity ?? name, 'sim-lock', [
+      RD / 2,
+      6 * LD,
+    ]);
     const random = prng.fork();
+    const brokenLogger = { on: false };
     const elector = new LeaseElector({
-      lock,
+      lock: options.wrapLock === undefined ? lock : options.wrapLock(lock),
       ...timings,
       clock: process,
       random: () => random.next(),
@@ -157,7 +206,7 @@ export async function runSchedule(seed: number, options: ScheduleOptions = {}): 
       eventRecorder: null,
       releaseOnCancel,
       watchWhileLeading,
-      ...(options.trace === undefined ? {} : { logger: traceLogger(options.trace, scheduler, name) }),
+      logger: candidateLogger(options.trace, scheduler, name, brokenLogger),
     });
     const candidate: Candidate = {
       name,
@@ -168,11 +217,13 @@ export async function runSchedule(seed: number, options: ScheduleOptions = {}): 
       stop: new AbortController(),
       resolved: false,
       spike,
+      brokenLogger,
     };
     elector.leadership$.subscribe((leadership) => {
       if (!leadership.leading) return;
       const segment: Segment = {
         candidate: name,
+        acquireSentAt: lock.lastWriteSentAt,
         term: leaseTermOf(leadership.term),
         process,
         start: scheduler.now,
@@ -204,9 +255,10 @@ export async function runSchedule(seed: number, options: ScheduleOptions = {}): 
       const leader = candidates.find((c) => c.elector.currentTerm() !== undefined);
       return leader !== undefined && prng.chance(0.6) ? leader : candidates[prng.int(candidates.length)]!;
     };
-    const kind = prng.int(11);
+    const kinds = options.faults ?? faultKinds;
+    const kind = kinds[prng.int(kinds.length)]!;
     switch (kind) {
-      case 0: {
+      case 'latency': {
         let c = candidates[0]!;
         const spike = prng.between(0.2, 1.5) * RD;
         scheduler.at(start, () => {
@@ -219,10 +271,10 @@ export async function runSchedule(seed: number, options: ScheduleOptions = {}): 
         });
         break;
       }
-      case 1:
-      case 2: {
+      case 'blackhole':
+      case 'refuse': {
         let c = candidates[0]!;
-        const mode = kind === 1 ? 'blackhole' : 'refuse';
+        const mode = kind;
         scheduler.at(start, () => {
           c = pick();
           c.lock.setPartition(mode);
@@ -234,7 +286,7 @@ export async function runSchedule(seed: number, options: ScheduleOptions = {}): 
         });
         break;
       }
-      case 3: {
+      case 'pause': {
         let c = candidates[0]!;
         scheduler.at(start, () => {
           c = pick();
@@ -243,7 +295,7 @@ export async function runSchedule(seed: number, options: ScheduleOptions = {}): 
         });
         break;
       }
-      case 4: {
+      case 'responseLoss': {
         let c = candidates[0]!;
         const loss = prng.between(0.1, 0.6);
         scheduler.at(start, () => {
@@ -256,7 +308,7 @@ export async function runSchedule(seed: number, options: ScheduleOptions = {}): 
         });
         break;
       }
-      case 5: {
+      case 'serverErrors': {
         const rate = prng.between(0.1, 0.8);
         scheduler.at(start, () => {
           for (const c of candidates) c.net.errorRate = rate;
@@ -267,7 +319,7 @@ export async function runSchedule(seed: number, options: ScheduleOptions = {}): 
         });
         break;
       }
-      case 6: {
+      case 'conflictStorm': {
         const every = prng.between(5, RP);
         const storm = (): void => {
           if (scheduler.now >= end) return;
@@ -280,7 +332,7 @@ export async function runSchedule(seed: number, options: ScheduleOptions = {}): 
         });
         break;
       }
-      case 7: {
+      case 'dropWatches': {
         const times = 1 + prng.int(5);
         for (let k = 0; k < times; k++) {
           scheduler.at(prng.between(start, end), () => {
@@ -292,7 +344,7 @@ export async function runSchedule(seed: number, options: ScheduleOptions = {}): 
         }
         break;
       }
-      case 8: {
+      case 'duplicates': {
         let c = candidates[0]!;
         const duplicates = prng.between(0.1, 0.8);
         scheduler.at(start, () => {
@@ -307,7 +359,7 @@ export async function runSchedule(seed: number, options: ScheduleOptions = {}): 
         });
         break;
       }
-      case 9: {
+      case 'crash': {
         // A crash: the process stops dead (no release) for the rest of the run; a new one starts.
         scheduler.at(start, () => {
           const alive = candidates.filter((c) => !crashed.has(c));
@@ -320,7 +372,62 @@ export async function runSchedule(seed: number, options: ScheduleOptions = {}): 
         });
         break;
       }
-      default: {
+      case 'deleteLock': {
+        // Someone outside the protocol deletes the lock (kubectl delete lease), once or a few times.
+        const times = 1 + prng.int(3);
+        for (let k = 0; k < times; k++) {
+          scheduler.at(prng.between(start, end), () => {
+            store.delete();
+            note('the lock was deleted by an outsider');
+          });
+        }
+        break;
+      }
+      case 'duplicateIdentity': {
+        // A second process starts with the identity of a running one (a copy-pasted --identity).
+        scheduler.at(start, () => {
+          const alive = candidates.filter((c) => !crashed.has(c) && !c.stop.signal.aborted);
+          const c = alive[prng.int(alive.length)];
+          if (c === undefined) return;
+          note(`a second process starts with ${c.name}'s identity`);
+          spawn(scheduler.now, c.lock.identity);
+        });
+        break;
+      }
+      case 'throwingSubscriber': {
+        // A subscriber of leadership$ throws on every value; the candidate's logger throws too.
+        let c = candidates[0]!;
+        scheduler.at(start, () => {
+          c = pick();
+          c.brokenLogger.on = true;
+          const subscription = c.elector.leadership$.subscribe(() => {
+            throw new Error(`simulated subscriber failure (${c.name})`);
+          });
+          scheduler.at(end, () => {
+            subscription.unsubscribe();
+          });
+          note(`${c.name} has a throwing subscriber and logger`);
+        });
+        scheduler.at(end, () => {
+          c.brokenLogger.on = false;
+        });
+        break;
+      }
+      case 'staleReads': {
+        // A candidate's read answers arrive late (stale) while its watch events keep flowing.
+        let c = candidates[0]!;
+        const delay = prng.between(0.1, 1.5) * RP;
+        scheduler.at(start, () => {
+          c = candidates[prng.int(candidates.length)]!;
+          c.net.staleReads = delay;
+          note(`${c.name} reads arrive ${delay.toFixed(0)} ms late`);
+        });
+        scheduler.at(end, () => {
+          c.net.staleReads = 0;
+        });
+        break;
+      }
+      case 'stop': {
         // A voluntary stop (releasing when configured), and a replacement.
         scheduler.at(start, () => {
           const alive = candidates.filter((c) => !crashed.has(c) && !c.stop.signal.aborted);
@@ -353,20 +460,40 @@ export async function runSchedule(seed: number, options: ScheduleOptions = {}): 
   sample();
 
   const ordered = [...segments].sort((a, b) => a.start - b.start);
+  const unseenDeletionOverlaps: string[] = [];
+  const byName = new Map(candidates.map((c) => [c.name, c]));
+  /**
+   * b could not know of a's term: the lock was deleted after a sent its acquiring write, and b had
+   * not seen a's record when it sent the write that made it leader.
+   */
+  const unseenAfterDeletion = (a: Segment, b: Segment): boolean => {
+    const later = byName.get(b.candidate)!;
+    const earlier = byName.get(a.candidate)!;
+    const seenAt = later.lock.seen.get(`${earlier.lock.identity}#${a.term.epoch}`) ?? Infinity;
+    if (seenAt <= b.acquireSentAt) return false;
+    return store.deletions.some((at) => at >= a.acquireSentAt && at <= b.start);
+  };
+  const report = (a: Segment, b: Segment, violation: string): void => {
+    (unseenAfterDeletion(a, b) ? unseenDeletionOverlaps : safetyViolations).push(violation);
+  };
   for (let i = 0; i < ordered.length; i++) {
     const a = ordered[i]!;
     for (let j = i + 1; j < ordered.length; j++) {
       const b = ordered[j]!;
       if (b.start >= a.end) continue;
       if (b.start >= horizon) continue;
-      safetyViolations.push(
+      report(
+        a,
+        b,
         `${a.candidate} (epoch ${a.term.epoch}, valid ${a.start.toFixed(3)}–${a.end.toFixed(3)}) and ` +
           `${b.candidate} (epoch ${b.term.epoch}, valid ${b.start.toFixed(3)}–${b.end.toFixed(3)}) overlap`,
       );
     }
     const next = ordered[i + 1];
     if (next !== undefined && next.term.epoch <= a.term.epoch) {
-      safetyViolations.push(
+      report(
+        a,
+        next,
         `epoch did not increase: ${a.candidate} ${a.term.epoch} then ${next.candidate} ${next.term.epoch}`,
       );
     }
@@ -392,6 +519,7 @@ export async function runSchedule(seed: number, options: ScheduleOptions = {}): 
   return {
     seed,
     safetyViolations,
+    unseenDeletionOverlaps,
     livenessFailure,
     hung,
     recoveryMs,

@@ -1,0 +1,382 @@
+import { isExpired } from '../api-errors.js';
+import { KubeClientError } from '../kube-client-error.js';
+import type { Status } from '../kube-client-error.js';
+import { Transport } from '../transport/transport.js';
+import type { HttpMethod, TransportOptions } from '../transport/transport.js';
+import { readWatchEvents } from '../watch/read-watch-events.js';
+import type { WatchEvent } from '../watch/watch-event.js';
+import type { KindRef, KubeList, KubeObject, ObjectRef } from './kube-object.js';
+import type {
+  ApplyOptions,
+  CallOptions,
+  DeleteCollectionOptions,
+  DeleteOptions,
+  GetOptions,
+  ListAllOptions,
+  ListOptions,
+  ObjectClient,
+  PatchOptions,
+  WatchOptions,
+  WriteOptions,
+} from './object-client.js';
+import { RestMapper } from './rest-mapper.js';
+import type { ResourceMapping } from './rest-mapper.js';
+
+/** Options of {@link createClient}: the transport's, plus the watches'. */
+export interface ClientOptions extends TransportOptions {
+  /** Default inactivity timeout of watches, in ms; 0 for none. Default 300000 (5 minutes). */
+  readonly watchInactivityTimeoutMs?: number;
+  /** The longest watch event accepted, in characters. Default 16 Mi (16777216). */
+  readonly maxWatchLineLength?: number;
+}
+
+type Query = Record<string, string | number | boolean | undefined>;
+
+const patchTypes = {
+  merge: 'application/merge-patch+json',
+  json: 'application/json-patch+json',
+  strategic: 'application/strategic-merge-patch+json',
+} as const;
+
+function queryString(query: Query): string {
+  const params = new URLSearchParams();
+  for (const [key, value] of Object.entries(query)) {
+    if (value !== undefined) params.append(key, String(value));
+  }
+  const text = params.toString();
+  return text === '' ? '' : `?${text}`;
+}
+
+function writeQuery(
+  options: { dryRun?: boolean | undefined; fieldManager?: string | undefined } | undefined,
+): Query {
+  return { dryRun: options?.dryRun === true ? 'All' : undefined, fieldManager: options?.fieldManager };
+}
+
+function callOf(options: CallOptions | undefined): {
+  signal?: AbortSignal | undefined;
+  timeoutMs?: number | undefined;
+} {
+  return { signal: options?.signal, timeoutMs: options?.timeoutMs };
+}
+
+/**
+ * The generic object client ({@link ObjectClient}) over one {@link Transport}. Build it with
+ * {@link createClient}; `close()` it when done.
+ */
+export class KubeClient implements ObjectClient {
+  /** The HTTP stack under this client: for raw requests and client-node's generated APIs. */
+  readonly transport: Transport;
+  readonly mapper: RestMapper;
+  private readonly watchInactivityTimeoutMs: number;
+  private readonly maxWatchLineLength: number;
+
+  constructor(options: ClientOptions) {
+    this.transport = new Transport(options);
+    this.mapper = new RestMapper(this.transport);
+    this.watchInactivityTimeoutMs = options.watchInactivityTimeoutMs ?? 300_000;
+    this.maxWatchLineLength = options.maxWatchLineLength ?? 16 * 1024 * 1024;
+  }
+
+  async get<T extends KubeObject = KubeObject>(ref: ObjectRef, options?: GetOptions): Promise<T> {
+    const path = await this.path(ref, ref.name, '', options?.signal);
+    return this.call<T>(
+      'GET',
+      path + queryString({ resourceVersion: options?.resourceVersion }),
+      undefined,
+      options,
+    );
+  }
+
+  async list<T extends KubeObject = KubeObject>(ref: KindRef, options?: ListOptions): Promise<KubeList<T>> {
+    const path = await this.path(ref, undefined, '', options?.signal);
+    const query: Query = {
+      labelSelector: options?.labelSelector,
+      fieldSelector: options?.fieldSelector,
+      limit: options?.limit,
+      continue: options?.continue,
+      resourceVersion: options?.resourceVersion,
+      resourceVersionMatch: options?.resourceVersionMatch,
+    };
+    return this.call<KubeList<T>>('GET', path + queryString(query), undefined, options);
+  }
+
+  async *listPages<T extends KubeObject = KubeObject>(
+    ref: KindRef,
+    options?: ListAllOptions,
+  ): AsyncGenerator<KubeList<T>> {
+    const limit = options?.pageSize ?? 500;
+    const selectors = { labelSelector: options?.labelSelector, fieldSelector: options?.fieldSelector };
+    let next: string | undefined;
+    do {
+      const page = await this.list<T>(ref, { ...callOf(options), ...selectors, limit, continue: next });
+      yield page;
+      next = page.metadata.continue === '' ? undefined : page.metadata.continue;
+    } while (next !== undefined);
+  }
+
+  async listAll<T extends KubeObject = KubeObject>(
+    ref: KindRef,
+    options?: ListAllOptions,
+  ): Promise<KubeList<T>> {
+    let first: KubeList<T> | undefined;
+    try {
+      for await (const page of this.listPages<T>(ref, options)) {
+        if (first === undefined) first = page;
+        else first.items.push(...page.items);
+      }
+    } catch (error: unknown) {
+      if (first === undefined || !isExpired(error)) throw error;
+      // The continue token expired: read the whole list in one request, as client-go's pager.
+      first = await this.list<T>(ref, {
+        ...callOf(options),
+        labelSelector: options?.labelSelector,
+        fieldSelector: options?.fieldSelector,
+      });
+    }
+    if (first === undefined) throw new KubeClientError('invalidResponse', `list ${ref.kind}: no page`);
+    const { continue: _continue, remainingItemCount: _remaining, ...metadata } = first.metadata;
+    return { ...first, metadata };
+  }
+
+  async *watch<T extends KubeObject = KubeObject>(
+    ref: KindRef & { readonly name?: string | undefined },
+    options?: WatchOptions,
+  ): AsyncGenerator<WatchEvent<T>, void, undefined> {
+    const path = await this.path(ref, undefined, '', options?.signal);
+    const byName = ref.name === undefined ? undefined : `metadata.name=${ref.name}`;
+    const fieldSelector =
+      byName === undefined
+        ? options?.fieldSelector
+        : [byName, options?.fieldSelector].filter((s) => s !== undefined && s !== '').join(',');
+    const query: Query = {
+      watch: 'true',
+      resourceVersion: options?.resourceVersion,
+      allowWatchBookmarks: options?.allowWatchBookmarks,
+      labelSelector: options?.labelSelector,
+      fieldSelector,
+      timeoutSeconds: options?.timeoutSeconds,
+      sendInitialEvents: options?.sendInitialEvents,
+      resourceVersionMatch: options?.sendInitialEvents === true ? 'NotOlderThan' : undefined,
+    };
+    const inactivityTimeoutMs = options?.inactivityTimeoutMs ?? this.watchInactivityTimeoutMs;
+    const stream = await this.transport.stream({
+      method: 'GET',
+      path: path + queryString(query),
+      signal: options?.signal,
+      timeoutMs: inactivityTimeoutMs,
+    });
+    const events = readWatchEvents<T>(stream.body, {
+      maxLineLength: this.maxWatchLineLength,
+      inactivityTimeoutMs,
+      what: `watch ${path}`,
+    });
+    try {
+      yield* events;
+    } catch (error: unknown) {
+      const signal = options?.signal;
+      if (signal?.aborted === true) {
+        throw new KubeClientError('aborted', `watch ${path} was aborted`, { cause: signal.reason });
+      }
+      if (KubeClientError.is(error)) throw error;
+      throw new KubeClientError(
+        'network',
+        `watch ${path}: ${error instanceof Error ? error.message : String(error)}`,
+        {
+          cause: error,
+        },
+      );
+    }
+  }
+
+  async create<T extends KubeObject>(object: T, options?: WriteOptions): Promise<T> {
+    const ref = this.kindOf(object, 'create');
+    const path = await this.path(ref, undefined, '', options?.signal, true);
+    return this.call<T>('POST', path + queryString(writeQuery(options)), JSON.stringify(object), options);
+  }
+
+  async update<T extends KubeObject>(object: T, options?: WriteOptions): Promise<T> {
+    return this.put(object, '', options);
+  }
+
+  async updateStatus<T extends KubeObject>(object: T, options?: WriteOptions): Promise<T> {
+    return this.put(object, 'status', options);
+  }
+
+  async patch<T extends KubeObject = KubeObject>(
+    ref: ObjectRef,
+    patch: unknown,
+    options?: PatchOptions,
+  ): Promise<T> {
+    return this.sendPatch<T>(ref, '', patch, options);
+  }
+
+  async patchStatus<T extends KubeObject = KubeObject>(
+    ref: ObjectRef,
+    patch: unknown,
+    options?: PatchOptions,
+  ): Promise<T> {
+    return this.sendPatch<T>(ref, 'status', patch, options);
+  }
+
+  async apply<T extends KubeObject>(object: T, options: ApplyOptions): Promise<T> {
+    if (options.fieldManager === '') {
+      throw new KubeClientError('invalidArgument', 'apply: fieldManager is required');
+    }
+    const ref = this.kindOf(object, 'apply');
+    const name = this.nameOf(object, 'apply');
+    const path = await this.path(ref, name, '', options.signal);
+    const query: Query = { ...writeQuery(options), force: options.force === true ? true : undefined };
+    return this.call<T>(
+      'PATCH',
+      path + queryString(query),
+      JSON.stringify(object),
+      options,
+      'application/apply-patch+yaml',
+    );
+  }
+
+  async delete<T extends KubeObject = KubeObject>(
+    ref: ObjectRef,
+    options?: DeleteOptions,
+  ): Promise<T | Status> {
+    const path = await this.path(ref, ref.name, '', options?.signal);
+    return this.call<T | Status>('DELETE', path, this.deleteBody(options), options);
+  }
+
+  async deleteCollection(ref: KindRef, options?: DeleteCollectionOptions): Promise<KubeList | Status> {
+    const path = await this.path(ref, undefined, '', options?.signal);
+    const query: Query = { labelSelector: options?.labelSelector, fieldSelector: options?.fieldSelector };
+    return this.call<KubeList | Status>(
+      'DELETE',
+      path + queryString(query),
+      this.deleteBody(options),
+      options,
+    );
+  }
+
+  /** Closes the connections: requests in flight finish first unless `graceful` is false. Idempotent. */
+  async close(graceful = true): Promise<void> {
+    await this.transport.close(graceful);
+  }
+
+  /** DeleteOptions as the body, when any is set. */
+  private deleteBody(options: DeleteOptions | undefined): string | undefined {
+    if (
+      options === undefined ||
+      (options.preconditions === undefined &&
+        options.propagationPolicy === undefined &&
+        options.gracePeriodSeconds === undefined &&
+        options.dryRun !== true)
+    ) {
+      return undefined;
+    }
+    const body = {
+      apiVersion: 'v1',
+      kind: 'DeleteOptions',
+      preconditions: options.preconditions,
+      propagationPolicy: options.propagationPolicy,
+      gracePeriodSeconds: options.gracePeriodSeconds,
+      dryRun: options.dryRun === true ? ['All'] : undefined,
+    };
+    return JSON.stringify(body);
+  }
+
+  private async put<T extends KubeObject>(
+    object: T,
+    subresource: string,
+    options: WriteOptions | undefined,
+  ): Promise<T> {
+    const verb = subresource === '' ? 'update' : 'updateStatus';
+    const ref = this.kindOf(object, verb);
+    const name = this.nameOf(object, verb);
+    const path = await this.path(ref, name, subresource, options?.signal);
+    return this.call<T>('PUT', path + queryString(writeQuery(options)), JSON.stringify(object), options);
+  }
+
+  private async sendPatch<T extends KubeObject>(
+    ref: ObjectRef,
+    subresource: string,
+    patch: unknown,
+    options: PatchOptions | undefined,
+  ): Promise<T> {
+    const path = await this.path(ref, ref.name, subresource, options?.signal);
+    const contentType = patchTypes[options?.type ?? 'merge'];
+    return this.call<T>(
+      'PATCH',
+      path + queryString(writeQuery(options)),
+      JSON.stringify(patch),
+      options,
+      contentType,
+    );
+  }
+
+  private async call<T>(
+    method: HttpMethod,
+    path: string,
+    body: string | undefined,
+    options: (CallOptions & { idempotent?: boolean | undefined }) | undefined,
+    contentType?: string,
+  ): Promise<T> {
+    return (await this.transport.json({
+      method,
+      path,
+      body,
+      ...(contentType === undefined ? {} : { contentType }),
+      signal: options?.signal,
+      timeoutMs: options?.timeoutMs,
+      idempotent: options?.idempotent,
+    })) as T;
+  }
+
+  private kindOf(object: KubeObject, verb: string): KindRef {
+    const { apiVersion, kind } = object;
+    if (apiVersion === undefined || apiVersion === '' || kind === undefined || kind === '') {
+      throw new KubeClientError('invalidArgument', `${verb}: the object needs apiVersion and kind`);
+    }
+    return { apiVersion, kind, namespace: object.metadata?.namespace };
+  }
+
+  private nameOf(object: KubeObject, verb: string): string {
+    const name = object.metadata?.name;
+    if (name === undefined || name === '') {
+      throw new KubeClientError(
+        'invalidArgument',
+        `${verb} ${object.kind ?? ''}: the object needs metadata.name`,
+      );
+    }
+    return name;
+  }
+
+  /** The request path of `ref` (and `name`, `subresource`), resolved by the REST mapper. */
+  private async path(
+    ref: KindRef,
+    name: string | undefined,
+    subresource: string,
+    signal: AbortSignal | undefined,
+    needsNamespace = name !== undefined,
+  ): Promise<string> {
+    const mapping: ResourceMapping = await this.mapper.mapping(ref.apiVersion, ref.kind, { signal });
+    let path = mapping.groupVersionPath;
+    if (mapping.namespaced && ref.namespace !== undefined && ref.namespace !== '') {
+      path += `/namespaces/${encodeURIComponent(ref.namespace)}`;
+    } else if (mapping.namespaced && needsNamespace) {
+      throw new KubeClientError(
+        'invalidArgument',
+        `${ref.kind} ${name ?? ''}: a namespaced kind needs a namespace`,
+      );
+    }
+    path += `/${mapping.resource}`;
+    if (name !== undefined) {
+      if (name === '') throw new KubeClientError('invalidArgument', `${ref.kind}: an empty name`);
+      path += `/${encodeURIComponent(name)}`;
+    }
+    if (subresource !== '') path += `/${subresource}`;
+    return path;
+  }
+}
+
+/** A client for `options.kubeConfig`'s current context. Close it when done. */
+export function createClient(options: ClientOptions): KubeClient {
+  return new KubeClient(options);
+}

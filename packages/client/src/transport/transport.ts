@@ -1,0 +1,378 @@
+import type { IncomingHttpHeaders } from 'node:http';
+import type { KubeConfig } from '@kubernetes/client-node';
+import type { Registry } from 'prom-client';
+import type { Dispatcher } from 'undici';
+import { apiError, parseRetryAfter } from '../api-errors.js';
+import { systemClock } from '../clock.js';
+import type { Clock } from '../clock.js';
+import { KubeClientError } from '../kube-client-error.js';
+import { abortedError, Authenticator } from './authenticator.js';
+import type { Credentials } from './authenticator.js';
+import { Dispatchers, proxyEnvironment } from './dispatchers.js';
+import { RequestMetrics } from './request-metrics.js';
+import { defaultRateLimit, TokenBucket } from './token-bucket.js';
+import type { RateLimit } from './token-bucket.js';
+
+/** The HTTP methods of the Kubernetes API. */
+export type HttpMethod = 'GET' | 'HEAD' | 'POST' | 'PUT' | 'PATCH' | 'DELETE' | 'OPTIONS';
+
+/** Options of {@link Transport} (and of `createClient`). Every field but `kubeConfig` is optional. */
+export interface TransportOptions {
+  /** Where to connect and how to authenticate: its current context. */
+  readonly kubeConfig: KubeConfig;
+  /**
+   * Client-side rate limit (a token bucket shared by every request of this client, watches
+   * included). Default `{ qps: 20, burst: 30 }` as controller-runtime; `false` turns it off (as
+   * leader election wants).
+   */
+  readonly rateLimit?: RateLimit | false;
+  /** Default deadline of a request (not of a watch), in ms; 0 for none. Default 60000. */
+  readonly requestTimeoutMs?: number;
+  /** How long one authentication serves further requests, in ms. Default 1000. */
+  readonly authCacheMs?: number;
+  /** How long one authentication (e.g. an exec plugin) may take, in ms. Default 10000. */
+  readonly authTimeoutMs?: number;
+  /** How many times a request answered 429 (or 5xx with `Retry-After`, if idempotent) is sent again. Default 5. */
+  readonly maxRetries?: number;
+  /** The wait before a retry when the server sent no `Retry-After`, in ms. Default 1000. */
+  readonly defaultRetryAfterMs?: number;
+  /** The longest wait before a retry, whatever `Retry-After` says, in ms. Default 30000. */
+  readonly maxRetryAfterMs?: number;
+  /** Where the request metrics go: prom-client's global registry by default; `null` for none. */
+  readonly metrics?: Registry | null;
+  /** Negotiate HTTP/2 by ALPN when the server offers it. Default true. */
+  readonly allowH2?: boolean;
+  /** Where `HTTPS_PROXY`, `HTTP_PROXY` and `NO_PROXY` are read from. Default `process.env`. */
+  readonly env?: Readonly<Record<string, string | undefined>>;
+  /** Idle keep-alive connections close after this long, in ms. Default 30000. */
+  readonly keepAliveTimeoutMs?: number;
+  /** Default `kubekit-client`. */
+  readonly userAgent?: string;
+  /** Time for the rate limiter, retry waits and the authentication cache. Default the system clock. */
+  readonly clock?: Clock;
+}
+
+/** One request. */
+export interface TransportRequest {
+  readonly method: HttpMethod;
+  /** Path and query relative to the server URL, e.g. `/api/v1/namespaces/x/pods?limit=5`. */
+  readonly path: string;
+  readonly body?: string | undefined;
+  /** Content type of `body`. Default `application/json`. */
+  readonly contentType?: string;
+  /** Default `application/json`. */
+  readonly accept?: string;
+  /** Extra headers. */
+  readonly headers?: Readonly<Record<string, string>>;
+  /** Aborting it fails the request at once with kind `aborted` (or `timeout` for a `TimeoutError` reason). */
+  readonly signal?: AbortSignal | undefined;
+  /** Deadline of this request in ms, overriding `requestTimeoutMs`; 0 for none. */
+  readonly timeoutMs?: number | undefined;
+  /**
+   * May the request be sent again after its connection broke mid-way? Default: true for GET and
+   * HEAD only. A request whose connection was provably never made is always sent again, once.
+   */
+  readonly idempotent?: boolean | undefined;
+}
+
+/** A whole answer. */
+export interface TransportResponse {
+  readonly status: number;
+  readonly headers: IncomingHttpHeaders;
+  readonly text: string;
+}
+
+/** A streamed 2xx answer (a watch). */
+export interface TransportStream {
+  readonly status: number;
+  readonly headers: IncomingHttpHeaders;
+  readonly body: AsyncIterable<Uint8Array> & { destroy(error?: Error): unknown };
+}
+
+/** Connection errors that prove the request never left: sending it again cannot repeat it. */
+const unsentCodes = new Set(['ECONNREFUSED', 'UND_ERR_CONNECT_TIMEOUT']);
+/** Connection errors after which an idempotent request is sent again (once). */
+const brokenCodes = new Set([
+  'UND_ERR_SOCKET',
+  'ECONNRESET',
+  'EPIPE',
+  'UND_ERR_CLOSED',
+  'ERR_HTTP2_STREAM_ERROR',
+]);
+
+function errorCode(error: unknown): string | undefined {
+  const code = (error as { code?: unknown } | null)?.code;
+  return typeof code === 'string' ? code : undefined;
+}
+
+/** Read afresh: TypeScript would narrow a repeated `signal.aborted` check away. */
+function isAborted(signal: AbortSignal | undefined): boolean {
+  return signal?.aborted === true;
+}
+
+function header(headers: IncomingHttpHeaders, name: string): string | undefined {
+  const value = headers[name];
+  return Array.isArray(value) ? value[0] : value;
+}
+
+/**
+ * The one HTTP stack of kubekit: undici dispatchers per cluster and user ({@link Dispatchers}),
+ * authentication through client-node's KubeConfig ({@link Authenticator}), a token-bucket rate
+ * limit, retries (a 401 once with fresh credentials; a 429 up to `maxRetries` times after its
+ * `Retry-After`; a broken connection once for idempotent requests), deadlines and client-go's
+ * request metrics. Higher layers (the object client, watches, client-node's generated APIs)
+ * send everything through one Transport.
+ */
+export class Transport {
+  /** The KubeConfig this transport connects and authenticates with. */
+  readonly kubeConfig: KubeConfig;
+  readonly clock: Clock;
+  private readonly auth: Authenticator;
+  private readonly dispatchers: Dispatchers;
+  private readonly bucket: TokenBucket | undefined;
+  private readonly metrics: RequestMetrics | undefined;
+  private readonly requestTimeoutMs: number;
+  private readonly maxRetries: number;
+  private readonly defaultRetryAfterMs: number;
+  private readonly maxRetryAfterMs: number;
+  private readonly userAgent: string;
+
+  constructor(options: TransportOptions) {
+    const clock = options.clock ?? systemClock;
+    this.clock = clock;
+    this.kubeConfig = options.kubeConfig;
+    this.auth = new Authenticator(options.kubeConfig, {
+      cacheMs: options.authCacheMs ?? 1000,
+      timeoutMs: options.authTimeoutMs ?? 10_000,
+      clock,
+    });
+    this.dispatchers = new Dispatchers({
+      allowH2: options.allowH2 ?? true,
+      proxy: proxyEnvironment(options.env ?? process.env),
+      keepAliveTimeoutMs: options.keepAliveTimeoutMs ?? 30_000,
+    });
+    const rateLimit = options.rateLimit ?? defaultRateLimit;
+    if (rateLimit !== false && (!(rateLimit.qps > 0) || !(rateLimit.burst >= 1))) {
+      throw new KubeClientError(
+        'invalidArgument',
+        `rateLimit: qps (${rateLimit.qps}) must be > 0 and burst (${rateLimit.burst}) ≥ 1, or pass false`,
+      );
+    }
+    this.bucket = rateLimit === false ? undefined : new TokenBucket(rateLimit, clock);
+    this.metrics = RequestMetrics.in(options.metrics);
+    this.requestTimeoutMs = options.requestTimeoutMs ?? 60_000;
+    this.maxRetries = options.maxRetries ?? 5;
+    this.defaultRetryAfterMs = options.defaultRetryAfterMs ?? 1000;
+    this.maxRetryAfterMs = options.maxRetryAfterMs ?? 30_000;
+    this.userAgent = options.userAgent ?? 'kubekit-client';
+  }
+
+  /**
+   * Sends `request` and resolves with its answer, whatever its status (after the retries above).
+   * Rejects with kind `network`, `auth`, `authTimeout`, `timeout`, `aborted` or `closed`.
+   */
+  async send(request: TransportRequest): Promise<TransportResponse> {
+    const signal = this.deadline(request);
+    const response = await this.exchange(request, signal, false);
+    const text = await response.body.text().catch((error: unknown) => {
+      throw this.failure(error, request, signal);
+    });
+    return { status: response.statusCode, headers: response.headers, text };
+  }
+
+  /** Sends `request`; resolves with the body of a 2xx answer, rejects with kind `api` for any other. */
+  async text(request: TransportRequest): Promise<string> {
+    const response = await this.send(request);
+    if (response.status >= 200 && response.status < 300) return response.text;
+    throw apiError(
+      response.status,
+      response.text,
+      header(response.headers, 'retry-after'),
+      describe(request),
+    );
+  }
+
+  /** Sends `request`; resolves with the parsed JSON of a 2xx answer (kind `invalidResponse` if not JSON). */
+  async json(request: TransportRequest): Promise<unknown> {
+    const text = await this.text(request);
+    try {
+      return JSON.parse(text) as unknown;
+    } catch (error: unknown) {
+      throw new KubeClientError('invalidResponse', `${describe(request)}: the answer is not JSON`, {
+        cause: error,
+      });
+    }
+  }
+
+  /**
+   * Sends `request` (a watch) without undici's body timeout: resolves once a 2xx answer's headers
+   * arrived, with its body as a stream of chunks (destroy it, or abort `request.signal`, to stop).
+   * `request.timeoutMs` (default none) bounds only the wait for the headers: past it, kind
+   * `timeout`. A non-2xx answer rejects with kind `api`.
+   */
+  async stream(request: TransportRequest): Promise<TransportStream> {
+    const headersTimeoutMs = request.timeoutMs ?? 0;
+    let signal = request.signal;
+    let timer: NodeJS.Timeout | undefined;
+    if (headersTimeoutMs > 0) {
+      const headersDeadline = new AbortController();
+      timer = setTimeout(() => {
+        headersDeadline.abort(new DOMException('no answer in time', 'TimeoutError'));
+      }, headersTimeoutMs);
+      signal =
+        signal === undefined ? headersDeadline.signal : AbortSignal.any([signal, headersDeadline.signal]);
+    }
+    let response: Dispatcher.ResponseData;
+    try {
+      response = await this.exchange(request, signal, true);
+    } finally {
+      clearTimeout(timer);
+    }
+    if (response.statusCode >= 200 && response.statusCode < 300) {
+      return { status: response.statusCode, headers: response.headers, body: response.body };
+    }
+    const text = await response.body.text().catch(() => '');
+    throw apiError(response.statusCode, text, header(response.headers, 'retry-after'), describe(request));
+  }
+
+  /** Open dispatchers, and old ones still finishing their requests after a TLS change. */
+  get connections(): { readonly dispatchers: number; readonly retiring: number } {
+    return this.dispatchers.stats();
+  }
+
+  /**
+   * Stops the transport: new requests fail with kind `closed`; resolves once requests in flight
+   * have finished (`graceful`, the default) or failed (`graceful: false`). Idempotent.
+   */
+  async close(graceful = true): Promise<void> {
+    await this.dispatchers.close(graceful);
+  }
+
+  /** The request's signal combined with its deadline. */
+  private deadline(request: TransportRequest): AbortSignal | undefined {
+    const timeoutMs = request.timeoutMs ?? this.requestTimeoutMs;
+    if (timeoutMs <= 0) return request.signal;
+    const timeout = AbortSignal.timeout(timeoutMs);
+    return request.signal === undefined ? timeout : AbortSignal.any([request.signal, timeout]);
+  }
+
+  private async exchange(
+    request: TransportRequest,
+    signal: AbortSignal | undefined,
+    streaming: boolean,
+  ): Promise<Dispatcher.ResponseData> {
+    const idempotent = request.idempotent ?? (request.method === 'GET' || request.method === 'HEAD');
+    let reauthenticated = false;
+    let resent = false;
+    let retries = 0;
+    for (;;) {
+      if (this.dispatchers.isClosed)
+        throw new KubeClientError('closed', `${describe(request)}: the client is closed`);
+      if (signal !== undefined && isAborted(signal)) throw abortedError(signal, describe(request));
+      if (this.bucket !== undefined) {
+        await this.bucket.take(signal).catch((error: unknown) => {
+          throw this.failure(error, request, signal);
+        });
+      }
+      const credentials = await this.auth.get(signal);
+      const started = this.clock.now();
+      let response: Dispatcher.ResponseData;
+      try {
+        response = await this.dispatch(credentials, request, signal, streaming);
+      } catch (error: unknown) {
+        this.metrics?.observe(
+          request.method,
+          credentials.host,
+          undefined,
+          (this.clock.now() - started) / 1000,
+        );
+        const code = errorCode(error);
+        const unsent = code !== undefined && unsentCodes.has(code);
+        const broken = code !== undefined && brokenCodes.has(code);
+        if (!isAborted(signal) && !resent && (unsent || (idempotent && broken))) {
+          resent = true;
+          continue;
+        }
+        throw this.failure(error, request, signal);
+      }
+      const status = response.statusCode;
+      this.metrics?.observe(request.method, credentials.host, status, (this.clock.now() - started) / 1000);
+      if (status === 401 && !reauthenticated) {
+        // Perhaps the credentials rotated since the ones we kept: once more, afresh.
+        await response.body.dump();
+        this.auth.invalidate(credentials);
+        reauthenticated = true;
+        continue;
+      }
+      const retryAfter = parseRetryAfter(header(response.headers, 'retry-after'));
+      const retryable = status === 429 || (status >= 500 && idempotent && retryAfter !== undefined);
+      if (retryable && retries < this.maxRetries) {
+        await response.body.dump();
+        retries += 1;
+        const waitMs = Math.min(
+          this.maxRetryAfterMs,
+          retryAfter === undefined ? this.defaultRetryAfterMs : retryAfter * 1000,
+        );
+        await this.clock.sleep(waitMs, signal).catch((error: unknown) => {
+          throw this.failure(error, request, signal);
+        });
+        continue;
+      }
+      return response;
+    }
+  }
+
+  private dispatch(
+    credentials: Credentials,
+    request: TransportRequest,
+    signal: AbortSignal | undefined,
+    streaming: boolean,
+  ): Promise<Dispatcher.ResponseData> {
+    const headers: Record<string, string> = {
+      ...credentials.headers,
+      accept: request.accept ?? 'application/json',
+      'user-agent': this.userAgent,
+      ...request.headers,
+    };
+    if (request.body !== undefined) headers['content-type'] = request.contentType ?? 'application/json';
+    const dispatcher = this.dispatchers.for(credentials);
+    return dispatcher.request({
+      origin: credentials.origin,
+      path: credentials.basePath + request.path,
+      method: request.method,
+      headers,
+      body: request.body ?? null,
+      signal: signal ?? null,
+      ...(streaming ? { headersTimeout: 0, bodyTimeout: 0 } : {}),
+    });
+  }
+
+  /** The typed error for a failed exchange. */
+  private failure(
+    error: unknown,
+    request: TransportRequest,
+    signal: AbortSignal | undefined,
+  ): KubeClientError {
+    if (KubeClientError.is(error)) return error;
+    if (signal !== undefined && isAborted(signal)) return abortedError(signal, describe(request));
+    const code = errorCode(error);
+    const reason = error instanceof Error ? error.message : String(error);
+    if (code === 'UND_ERR_INVALID_ARG') {
+      // undici refused the request itself, e.g. a header value with a line break from a kubeconfig.
+      return new KubeClientError('invalidArgument', `${describe(request)}: ${reason}`, { cause: error });
+    }
+    return new KubeClientError(
+      'network',
+      `${describe(request)}: ${code === undefined ? '' : `${code}: `}${reason}`,
+      {
+        cause: error,
+      },
+    );
+  }
+}
+
+/** `GET /api/v1/...` without the query, for messages. */
+function describe(request: TransportRequest): string {
+  const query = request.path.indexOf('?');
+  return `${request.method} ${query < 0 ? request.path : request.path.slice(0, query)}`;
+}
