@@ -3,8 +3,9 @@
 //
 // Each run: Pod A leads, Pod B follows (default options: backoff 1 s … 16 s); after B has waited
 // `offset` since it read A's lock (spread over 0.5 … 40 s, so the baseline's schedule is seen at
-// every stage including its 16 s cap) A's process stops and its Pod is deleted (grace period 0); latency = until B leads. The
-// runs go concurrently (each with its own lock and Pods), so the whole takes ~45 s.
+// every stage including its 16 s cap) A's process stops and its Pod is deleted (grace period 0);
+// latency = until B leads. The runs go concurrently (each with its own lock and Pods), so the whole
+// takes ~45 s.
 //
 // Baseline: operator-lib retries the create after 1, 2, 4, 8, 16, 16, … s (nominal, without its
 // +0–20% jitter), i.e. at 1, 3, 7, 15, 31, 47, … s after it started waiting. For the same removal
