@@ -12,7 +12,7 @@ import {
   resolvePodLocation,
   type LeaderForLifeOptions,
 } from './leader-for-life-options.js';
-import { LeaderPodExaminer } from './leader-pod-examiner.js';
+import { LeaderPodExaminer, type LeaderPodExaminerOptions } from './leader-pod-examiner.js';
 import { statusCodeOf, type LifelongApi, type LockInfo, type PodInfo } from './lifelong-api.js';
 import { LifelongLeadership } from './lifelong-leadership.js';
 import { LifelongRequests } from './lifelong-requests.js';
@@ -90,7 +90,7 @@ export class LeaderForLifeElector implements Elector {
   private readonly maxBackoff: number;
   private readonly drainTimeout: number;
   private readonly requests: LifelongRequests;
-  private readonly examinerOptions: ConstructorParameters<typeof LeaderPodExaminer>[0];
+  private readonly examinerOptions: LeaderPodExaminerOptions;
   private readonly epochs: LockEpochs;
   private readonly logger: Logger;
   private readonly leadership: LifelongLeadership;

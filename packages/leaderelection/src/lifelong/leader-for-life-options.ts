@@ -60,7 +60,12 @@ export interface LeaderForLifeOptions {
    * and is retried with backoff instead of blocking the election. Default 10000; > 0.
    */
   readonly requestTimeout?: number;
-  /** Bound in ms on waiting for tracked work when `run` stops while leading. Default 10000. */
+  /**
+   * When `run` stops while leading: how long, in ms, it waits for work tracked by the term (`track`,
+   * `runWhileLeading`) after the term's signal has aborted. Work still running then is logged at
+   * error level and reported on `errors$` (kind `drainTimeout`, naming it); `run` resolves anyway
+   * (the lock stays this Pod's). Also bounds sending one Event. Default 10000; ≥ 0.
+   */
   readonly drainTimeout?: number;
   /** Default: logs nothing. Each retried failure is logged once (warn) until it recovers (info). */
   readonly logger?: Logger;
