@@ -4,6 +4,7 @@ import { LeaderElectionError } from './leader-election-error.js';
 import { createCliElector } from './cli/create-cli-elector.js';
 import { electUsage, parseElectCliArgs } from './cli/elect-cli-options.js';
 import { runElectCli } from './cli/elect-cli.js';
+import { probeCommandSupervision } from './cli/command-supervision.js';
 
 async function main(): Promise<number> {
   let options;
@@ -31,6 +32,7 @@ async function main(): Promise<number> {
       stdout: process.stdout,
       stderr: process.stderr,
       shutdown: shutdown.signal,
+      ...(options.command.length === 0 ? {} : { supervision: probeCommandSupervision(process.env) }),
       createElector: (parsed, onError) =>
         Promise.resolve().then(() => createCliElector(parsed, onError, { env: process.env })),
     });

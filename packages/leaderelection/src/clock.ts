@@ -35,6 +35,9 @@ export function wallTime(clock: Clock): Date {
   return clock.date?.() ?? new Date();
 }
 
+/** The longest delay `setTimeout` honours (about 24.8 days); longer ones fire after 1 ms. */
+export const maxTimerMs = 2_147_483_647;
+
 /**
  * The process's monotonic clock (`performance.now()`) and the global timers, so that sinon's fake
  * timers (faking `setTimeout` and `performance`) drive it in tests.
@@ -51,17 +54,22 @@ export const systemClock: Clock = {
         clearTimeout(timer);
         reject(signal?.reason as Error);
       };
-      const timer = setTimeout(
-        () => {
-          signal?.removeEventListener('abort', onAbort);
-          resolve();
-        },
-        Math.max(0, ms),
-      );
+      // An infinite wait ends only by abort; a longer one than setTimeout honours is capped.
+      const timer =
+        ms === Infinity
+          ? undefined
+          : setTimeout(
+              () => {
+                signal?.removeEventListener('abort', onAbort);
+                resolve();
+              },
+              Math.min(maxTimerMs, Math.max(0, ms)),
+            );
       signal?.addEventListener('abort', onAbort, { once: true });
     }),
   setTimer: (ms, callback) => {
-    const timer = setTimeout(callback, Math.max(0, ms));
+    if (ms === Infinity) return { cancel: () => undefined }; // never fires
+    const timer = setTimeout(callback, Math.min(maxTimerMs, Math.max(0, ms)));
     return {
       cancel: () => {
         clearTimeout(timer);

@@ -5,7 +5,6 @@ import { createLeaseElector } from '../election/create-lease-elector.js';
 import { LeaderElectionError } from '../leader-election-error.js';
 import { createLeaderForLifeElector } from '../lifelong/leader-for-life-elector.js';
 import type { Logger } from '../logger.js';
-import { LeaseTerm } from '../term/lease-term.js';
 import type { ElectCliOptions } from './elect-cli-options.js';
 import type { CliElector } from './elect-cli.js';
 
@@ -61,7 +60,7 @@ function eventLogger(onError: (message: string) => void): Logger {
 
 /**
  * Builds the elector `kubekit-elect` runs: a `LeaseElector` on a Lease or ConfigMap, or a
- * leader-for-life elector, with the CLI's release and kill-grace rules.
+ * leader-for-life elector, with what the CLI needs to bound its command's life by the term's.
  */
 export function createCliElector(
   options: ElectCliOptions,
@@ -93,8 +92,9 @@ export function createCliElector(
       // is leader again at once. There is nothing to release.
       setReleaseOnStop: () => undefined,
       released: () => false,
-      // A lost lock was deleted or taken: another Pod may lead already.
-      lossGraceMs: () => 0,
+      now: () => clock.now(),
+      // A lost term's exclusiveUntil() is the moment of loss: another Pod may lead already.
+      driftMarginMs: 0,
       drainMs: options.renewDeadlineMs,
     };
   }
@@ -109,6 +109,8 @@ export function createCliElector(
     renewDeadline,
     retryPeriod: options.retryPeriodMs,
     releaseOnCancel: options.releaseOnCancel,
+    // The CLI kills its command before this ends, and releases only once it is dead.
+    drainTimeout: renewDeadline,
     watch: options.watch,
     clock,
     logger,
@@ -122,13 +124,12 @@ export function createCliElector(
       elector.setReleaseOnCancel(release);
     },
     released: () => elector.released,
-    // A follower whose clock runs at ours acquires leaseDuration after it saw our last renew; keep
-    // half of the slack between renewDeadline and leaseDuration for clock drift and latency.
-    lossGraceMs: (term) => {
-      const lastRenewed = term instanceof LeaseTerm ? term.lastRenewedAt : clock.now();
-      const deadline = lastRenewed + leaseDuration - (leaseDuration - renewDeadline) / 2;
-      return Math.max(0, deadline - clock.now());
-    },
+    now: () => clock.now(),
+    // A follower whose clock runs at ours acquires leaseDuration after it saw our last renew
+    // (exclusiveUntil); keep half of the slack between renewDeadline and leaseDuration for clock
+    // drift and latency.
+    driftMarginMs: (leaseDuration - renewDeadline) / 2,
+    // The elector's drain timeout (its default): the command is killed before it ends.
     drainMs: renewDeadline,
   };
 }

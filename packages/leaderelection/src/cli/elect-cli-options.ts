@@ -22,14 +22,22 @@ export interface ElectCliOptions {
   readonly json: boolean;
   /** The program to run while leader, and its arguments; empty for none. */
   readonly command: readonly string[];
+  /**
+   * Run the command even where it cannot be made to die with `kubekit-elect` (no `setpriv`, not
+   * Linux): if `kubekit-elect` is then killed, the command keeps running without the lock.
+   */
+  readonly allowOrphans: boolean;
 }
 
 export const electUsage = `Usage: kubekit-elect --name NAME [options] [-- COMMAND ARGS...]
 
 Campaigns for leadership of one lock and reports what happens. With a COMMAND, runs it (in its
 own process group) only while this process leads: on loss it is sent SIGTERM, then SIGKILL
-before the lease can expire at any follower; when it exits by itself, the lock is released and
-kubekit-elect exits with its code.
+before the lease can expire at any follower (at once when another replica holds the lock); when
+it exits by itself, the lock is released and kubekit-elect exits with its code. The lock is
+released only once every process of the command's group is dead. If kubekit-elect itself dies
+(even by SIGKILL), the command's process group is killed within milliseconds: this needs Linux
+and util-linux's setpriv, without which a COMMAND is refused unless --allow-orphans is given.
 
 Options:
   --name NAME               lock name (required)
@@ -44,6 +52,9 @@ Options:
                             client-go does (for comparisons; leases and configmaps only)
   --kubeconfig PATH         default: $KUBECONFIG, ~/.kube/config, or in-cluster
   --context NAME            kubeconfig context to use
+  --allow-orphans           run COMMAND even where it cannot be made to die with kubekit-elect
+                            (not Linux, no setpriv): if kubekit-elect is killed, it runs on
+                            without the lock
   --json                    one JSON object per line on stdout
   -h, --help                show this text`;
 
@@ -78,6 +89,7 @@ export function parseElectCliArgs(args: readonly string[]): ElectCliOptions | 'h
         kubeconfig: { type: 'string' },
         context: { type: 'string' },
         json: { type: 'boolean', default: false },
+        'allow-orphans': { type: 'boolean', default: false },
         help: { type: 'boolean', short: 'h', default: false },
       },
       tokens: true,
@@ -109,6 +121,7 @@ export function parseElectCliArgs(args: readonly string[]): ElectCliOptions | 'h
       watch: !values['no-watch'],
       json: values.json,
       command: positionals,
+      allowOrphans: values['allow-orphans'],
       ...optional('namespace', values.namespace),
       ...optional('identity', values.identity),
       ...optional('kubeconfig', values.kubeconfig),

@@ -36,11 +36,12 @@ export interface Term {
   remainingMs(): number;
   /**
    * Monotonic milliseconds until which no other replica that follows the protocol can lead: for a
-   * lease, the start of the last successful renew plus leaseDuration (a follower counts
-   * leaseDuration from when it saw that renew, which was later); `Infinity` for a leader-for-life
-   * term that has not ended. When the term ended because another holder was seen (or the lock was
-   * deleted from under a leader-for-life term), the moment it ended: someone else may lead at once.
-   * Work that outlives the term must be stopped before this, less a margin for clock-rate drift.
+   * lease, the start of the last successful renew plus leaseDuration / 1.2 (a follower counts
+   * leaseDuration from when it saw that renew, on its own clock, which may run up to 20% fast; and
+   * never less than `validUntil()`); `Infinity` for a leader-for-life term that has not ended. When
+   * the term ended by a release, or because another holder was seen (or the lock was deleted from
+   * under a leader-for-life term), the moment it ended: someone else may lead at once. Work that
+   * outlives the term must be stopped before this.
    */
   exclusiveUntil(): number;
   /** True while the term has not ended and `validUntil()` lies in the future. */

@@ -188,8 +188,9 @@ export class LeaseElector implements Elector {
   private readonly metrics: LeaderElectionMetrics;
 
   /**
-   * Changes whether a voluntary stop releases the lock (see `releaseOnCancel`); takes effect if
-   * called before `run`'s signal aborts. The CLI releases when its command exits by itself.
+   * Changes whether a voluntary stop releases the lock (see `releaseOnCancel`). It is read when
+   * the release would happen, after tracked work has drained: calling it while the elector drains
+   * still counts (the CLI allows the release only once its command is confirmed dead).
    */
   setReleaseOnCancel(release: boolean): void {
     this.releaseOnCancel = release;
@@ -338,8 +339,13 @@ export class LeaseElector implements Elector {
       [],
       `${this.lockDescription}: event timed out`,
     );
-    const pending: Promise<void> = recorder
-      .record(event, deadline.signal)
+    let recording: Promise<void>;
+    try {
+      recording = recorder.record(event, deadline.signal);
+    } catch (error: unknown) {
+      recording = Promise.reject(error instanceof Error ? error : new Error(String(error)));
+    }
+    const pending: Promise<void> = recording
       .catch((error: unknown) => {
         this.logger.debug({ lock: this.lockDescription, err: error }, 'could not record an Event (ignored)');
       })

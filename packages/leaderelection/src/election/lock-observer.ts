@@ -39,6 +39,10 @@ export interface LockObserverListener {
   duplicateIdentity(message: string): void;
 }
 
+function wholeSecond(date: Date): number {
+  return Math.floor(date.getTime() / 1000);
+}
+
 /** How many recent resourceVersions an observer remembers the first sighting of. */
 const firstSeenLimit = 16;
 /** How many of its own terms' records an observer recognises. */
@@ -156,12 +160,16 @@ export class LockObserver {
     this.highestEpoch = Math.max(this.highestEpoch, record.epoch);
   }
 
-  /** True when `record` is one this replica wrote as the holder of one of its terms. */
+  /**
+   * True when `record` is one this replica wrote as the holder of one of its terms: same identity,
+   * epoch and acquire time. Times are compared to the whole second, as some locks store them (the
+   * ConfigMap annotation is RFC 3339 with whole seconds, as client-go writes it).
+   */
   isOwn(record: LeaderElectionRecord | undefined): boolean {
-    if (record?.holderIdentity !== this.identity) return false;
-    const acquired = record.acquireTime?.getTime();
+    if (record?.holderIdentity !== this.identity || record.acquireTime === undefined) return false;
+    const acquired = wholeSecond(record.acquireTime);
     return this.own.some(
-      (own) => own.epoch === record.leaseTransitions && own.acquireTime.getTime() === acquired,
+      (own) => own.epoch === record.leaseTransitions && wholeSecond(own.acquireTime) === acquired,
     );
   }
 

@@ -82,7 +82,6 @@ export class TermKeeper {
     const { timings, waiter, clock } = this.options;
     this.current = term;
     this.held = held;
-    this.started(term);
     let nextRenew = term.lastRenewedAt + timings.retryPeriod;
     const drain: { done: boolean; timedOut: boolean; pending: readonly string[] } = {
       done: false,
@@ -90,6 +89,7 @@ export class TermKeeper {
       pending: [],
     };
     try {
+      this.started(term);
       while (!term.hasEnded()) {
         if (stop.aborted && term.state === 'active') this.beginDrain(term, drain);
         if (term.state === 'draining' && drain.done) break;
@@ -306,8 +306,8 @@ export class TermKeeper {
   /** Writes an empty holder, conditionally, retrying on conflict while the lock is still ours. */
   private async release(term: LeaseTerm): Promise<void> {
     const { description, timings, clock, requests, lock, observer, logger, identity, waiter } = this.options;
-    // From here on we no longer claim the lock.
-    term.end(new LeaderElectionError('stopped', `${description}: released`));
+    // From here on we no longer claim the lock, and followers may act on the release at once.
+    term.end(new LeaderElectionError('stopped', `${description}: released`), true);
     this.lastStop = 'kept';
     const giveUpAt = clock.now() + timings.renewDeadline;
     let resourceVersion = this.held?.resourceVersion;

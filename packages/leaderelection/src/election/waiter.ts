@@ -1,4 +1,4 @@
-import { startTimer, type Clock } from '../clock.js';
+import { maxTimerMs, startTimer, type Clock } from '../clock.js';
 import type { SignalRelays } from './signal-relays.js';
 import { Wakeup } from './wakeup.js';
 
@@ -6,9 +6,6 @@ import { Wakeup } from './wakeup.js';
 export function isAborted(signal: AbortSignal): boolean {
   return signal.aborted;
 }
-
-/** The longest timer `setTimeout` accepts; "wait until woken" waits this long at most. */
-const maxTimer = 2_147_483_647;
 
 /**
  * The elector's one way to wait: for a time on its clock, until woken (a new observation, a change
@@ -47,7 +44,7 @@ export class Waiter {
       const cancel = (): void => {
         finish(false);
       };
-      const timer = startTimer(this.clock, Math.min(ms, maxTimer), () => {
+      const timer = startTimer(this.clock, Math.min(ms, maxTimerMs), () => {
         finish(true);
       });
       for (const signal of signals) this.relays.of(signal).add(cancel);

@@ -5,6 +5,7 @@ import { StringDecoder } from 'node:string_decoder';
 import { ApiException, HttpMethod, RequestContext } from '@kubernetes/client-node';
 import type { KubeConfig } from '@kubernetes/client-node';
 import type { Dispatcher } from 'undici';
+import { LeaderElectionError } from '../leader-election-error.js';
 import { assertHeaderSafe, Http1Pool } from './http1-pool.js';
 import type { Exchange, ResponseSink } from './http1-pool.js';
 
@@ -26,6 +27,18 @@ const userAgent = 'kubekit-leaderelection';
  * allocation. A 401 drops it at once (and the request is sent once more, freshly authenticated).
  */
 const authReuseMs = 1_000;
+/**
+ * How long one authentication may take (an exec plugin that asks a cloud for a token) before the
+ * requests waiting for it fail and the next request starts another. Each request also stops waiting
+ * when its own signal aborts.
+ */
+const defaultAuthTimeoutMs = 5_000;
+
+/** Options of {@link KubeHttpClient.for}. */
+export interface KubeHttpClientOptions {
+  /** How long one authentication may take, in ms. Default 5 s. */
+  readonly authTimeoutMs?: number;
+}
 
 /** TLS material and connection pools for one cluster and user. */
 interface Endpoint {
@@ -106,6 +119,28 @@ class AbortError extends Error {
   override readonly name = 'AbortError';
 }
 
+/** `work`, or an `AbortError` as soon as `signal` aborts (`work` is still observed: no unhandled rejection). */
+function untilAborted<T>(work: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
+  if (signal === undefined) return work;
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = (): void => {
+      reject(new AbortError('the request was aborted', { cause: signal.reason }));
+    };
+    work.then(
+      (value) => {
+        signal.removeEventListener('abort', onAbort);
+        resolve(value);
+      },
+      (error: unknown) => {
+        signal.removeEventListener('abort', onAbort);
+        reject(error instanceof Error ? error : new Error(String(error)));
+      },
+    );
+    if (signal.aborted) onAbort();
+    else signal.addEventListener('abort', onAbort, { once: true });
+  });
+}
+
 const clients = new WeakMap<KubeConfig, KubeHttpClient>();
 
 /**
@@ -115,7 +150,10 @@ const clients = new WeakMap<KubeConfig, KubeHttpClient>();
  * JSON bodies. client-node still does what it is good at: requests are authenticated with
  * `kubeConfig.applyToHTTPSOptions` (bearer tokens, token files, exec and auth-provider plugins,
  * basic auth, impersonation) afresh at least every second and at once after a 401, so rotating
- * credentials keep working; TLS material is kept with the pool, and a new pool is built when it
+ * credentials keep working; one authentication at a time serves every request that waits for it,
+ * each request waits for it at most until its own signal aborts, and one that has not finished
+ * within `authTimeoutMs` (a hung plugin) fails with a `LeaderElectionError` of kind `timeout`; a
+ * failed authentication is not kept: the next request tries again; TLS material is kept with the pool, and a new pool is built when it
  * changes (e.g. an exec plugin's rotated client certificate). Through a proxy (`proxyUrl`) it
  * uses undici's dispatcher API with the dispatcher client-node builds for the proxy, once.
  * Failures are what client-node's generated API throws: an HTTP error is an
@@ -132,14 +170,23 @@ export class KubeHttpClient {
   private reused: Prepared | undefined;
   /** The authentication under way, if any. */
   private authenticating: Promise<Prepared> | undefined;
+  private readonly authTimeoutMs: number;
 
-  private constructor(private readonly kubeConfig: KubeConfig) {}
+  private constructor(
+    private readonly kubeConfig: KubeConfig,
+    options: KubeHttpClientOptions,
+  ) {
+    this.authTimeoutMs = options.authTimeoutMs ?? defaultAuthTimeoutMs;
+  }
 
-  /** The client of `kubeConfig` (the same one for the same object). */
-  static for(kubeConfig: KubeConfig): KubeHttpClient {
+  /**
+   * The client of `kubeConfig` (the same one for the same object). `options` apply only when this
+   * call creates the client.
+   */
+  static for(kubeConfig: KubeConfig, options: KubeHttpClientOptions = {}): KubeHttpClient {
     let client = clients.get(kubeConfig);
     if (client === undefined) {
-      client = new KubeHttpClient(kubeConfig);
+      client = new KubeHttpClient(kubeConfig, options);
       clients.set(kubeConfig, client);
     }
     return client;
@@ -155,7 +202,7 @@ export class KubeHttpClient {
    * @param path the request path with its query, e.g. `/apis/coordination.k8s.io/v1/namespaces/ns/leases/x`.
    */
   async request(method: KubeHttpMethod, path: string, body: unknown, signal: AbortSignal): Promise<unknown> {
-    let prepared = await this.prepare();
+    let prepared = await this.prepare(signal);
     const payload = body === undefined ? undefined : JSON.stringify(body);
     let resent = false;
     for (;;) {
@@ -166,7 +213,7 @@ export class KubeHttpClient {
         if (statusCodeOf(error) === 401) {
           // Perhaps the credentials rotated since the authentication we reused: once more, afresh.
           this.forget(prepared);
-          prepared = await this.prepare();
+          prepared = await this.prepare(signal);
         } else if (!isBrokenConnection(error)) {
           throw error;
         }
@@ -182,7 +229,7 @@ export class KubeHttpClient {
    * skipped); `done` is called exactly once: `null` when the server ends the stream, a
    * `TimeoutError` `DOMException` after 30 s without data (or without an answer), an
    * `ApiException` for a non-200 answer, the connection's error when it breaks, the abort reason
-   * when the controller aborts.
+   * when the controller aborts, the authentication's error when it fails or times out.
    */
   async watch(
     path: string,
@@ -197,7 +244,7 @@ export class KubeHttpClient {
     }
     let prepared: Prepared;
     try {
-      prepared = await this.prepare();
+      prepared = await this.prepare(undefined);
     } catch (error: unknown) {
       done(error);
       return controller;
@@ -209,12 +256,14 @@ export class KubeHttpClient {
       const decoder = new StringDecoder('utf8');
       let status = 0;
       let failure: { headers: IncomingHttpHeaders; message: string | undefined } | undefined;
+      // Unset while the exchange is being created (and for good when creating it threw).
+      let exchange: Exchange | undefined;
       const finish = (error: unknown): void => {
         if (finished) return;
         finished = true;
         clearTimeout(timer);
         controller.signal.removeEventListener('abort', onAbort);
-        if (error !== null) exchange.abort(error instanceof Error ? error : new AbortError('watch ended'));
+        if (error !== null) exchange?.abort(error instanceof Error ? error : new AbortError('watch ended'));
         resolve(controller);
         done(timedOut ? new DOMException('The operation was aborted due to timeout', 'TimeoutError') : error);
       };
@@ -229,7 +278,7 @@ export class KubeHttpClient {
       }, watchInactivityMs);
       timer.unref();
       controller.signal.addEventListener('abort', onAbort, { once: true });
-      const exchange = this.exchange(prepared, 'GET', `${path}?${search}`, undefined, true, {
+      const sink: ResponseSink = {
         start: (statusCode, headers, statusMessage) => {
           status = statusCode;
           if (statusCode !== 200) {
@@ -264,29 +313,60 @@ export class KubeHttpClient {
           finish(failure === undefined ? null : apiException(status, failure.headers, failure.message, text));
         },
         error: finish,
-      });
+      };
+      try {
+        exchange = this.exchange(prepared, 'GET', `${path}?${search}`, undefined, true, sink);
+      } catch (error: unknown) {
+        // E.g. TLS refused a malformed client key before connecting: the watch ends here, and its
+        // inactivity timer with it.
+        finish(error);
+      }
     });
   }
 
   /**
    * The authentication and pools for the next request: the last ones while under `authReuseMs`
-   * old, else afresh (once for all the requests that ask meanwhile).
+   * old, else afresh (once for all the requests that ask meanwhile, at most `authTimeoutMs`).
+   * Rejects with an `AbortError` as soon as `signal` aborts.
    */
-  private async prepare(): Promise<Prepared> {
+  private prepare(signal: AbortSignal | undefined): Promise<Prepared> {
     const reused = this.reused;
-    if (reused !== undefined && performance.now() - reused.at < authReuseMs) return reused;
-    this.authenticating ??= this.authenticate().then(
+    if (reused !== undefined && performance.now() - reused.at < authReuseMs) {
+      return Promise.resolve(reused);
+    }
+    return untilAborted((this.authenticating ??= this.authenticateInTime()), signal);
+  }
+
+  /** One authentication, bounded by `authTimeoutMs`; only its own outcome clears `authenticating`. */
+  private authenticateInTime(): Promise<Prepared> {
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_resolve, reject) => {
+      timer = setTimeout(() => {
+        const user = this.kubeConfig.getCurrentUser()?.name ?? '(none)';
+        reject(
+          new LeaderElectionError(
+            'timeout',
+            `kubeconfig user ${user}: authentication did not finish within ${String(this.authTimeoutMs)} ms (is its exec or auth-provider plugin hung?); the next request tries again`,
+          ),
+        );
+      }, this.authTimeoutMs);
+    });
+    const attempt: Promise<Prepared> = Promise.race([this.authenticate(), timeout]).then(
       (prepared) => {
-        this.authenticating = undefined;
-        this.reused = prepared;
+        clearTimeout(timer);
+        if (this.authenticating === attempt) {
+          this.authenticating = undefined;
+          this.reused = prepared;
+        }
         return prepared;
       },
       (error: unknown) => {
-        this.authenticating = undefined;
+        clearTimeout(timer);
+        if (this.authenticating === attempt) this.authenticating = undefined;
         throw error;
       },
     );
-    return this.authenticating;
+    return attempt;
   }
 
   /** Stops reusing `prepared` (the server refused its credentials). */
@@ -362,13 +442,15 @@ export class KubeHttpClient {
       let status = 0;
       let answer: { headers: IncomingHttpHeaders; message: string | undefined } | undefined;
       const chunks: Buffer[] = [];
+      // Unset while the exchange is being created (and for good when creating it threw).
+      let exchange: Exchange | undefined;
       const onAbort = (): void => {
         const error = new AbortError('the request was aborted', { cause: signal.reason });
-        exchange.abort(error);
+        exchange?.abort(error);
         reject(error);
       };
       signal.addEventListener('abort', onAbort, { once: true });
-      const exchange = this.exchange(prepared, method, path, payload, false, {
+      const sink: ResponseSink = {
         start: (statusCode, headers, statusMessage) => {
           status = statusCode;
           answer = { headers, message: statusMessage };
@@ -398,7 +480,14 @@ export class KubeHttpClient {
           signal.removeEventListener('abort', onAbort);
           reject(answer === undefined ? error : Object.assign(error, { answered: true }));
         },
-      });
+      };
+      try {
+        exchange = this.exchange(prepared, method, path, payload, false, sink);
+      } catch (error: unknown) {
+        // E.g. TLS refused a malformed client key before connecting.
+        signal.removeEventListener('abort', onAbort);
+        reject(error instanceof Error ? error : new Error(String(error)));
+      }
     });
   }
 

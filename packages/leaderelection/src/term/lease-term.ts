@@ -9,6 +9,14 @@ import { runTracked, WorkTracker, type DrainResult } from './work-tracker.js';
  */
 export type LeaseTermState = 'active' | 'draining' | 'ended';
 
+/**
+ * How much faster than the holder's a follower's clock may run for `exclusiveUntil()` to hold: a
+ * follower whose clock runs `r` times as fast acts `leaseDuration / r` (true time) after it saw a
+ * renew. Validity itself holds up to the ratio leaseDuration/renewDeadline; of that slack,
+ * `exclusiveUntil` promises what is left beyond 20% drift (real clocks drift by parts per million).
+ */
+export const exclusiveDriftAllowance = 1.2;
+
 /** The {@link Term} of a lease elector; only the elector changes it (not exported from the package). */
 export class LeaseTerm implements Term {
   readonly signal: AbortSignal;
@@ -34,7 +42,12 @@ export class LeaseTerm implements Term {
     this.acquiredAt = renewStart;
     this.lastRenewStart = renewStart;
     this.validUntilValue = renewStart + renewDeadline;
-    this.exclusiveUntilValue = renewStart + leaseDuration;
+    this.exclusiveUntilValue = renewStart + this.exclusiveSpan();
+  }
+
+  /** How long after a renew's start no follower can lead, with the drift allowance. */
+  private exclusiveSpan(): number {
+    return Math.max(this.renewDeadline, this.leaseDuration / exclusiveDriftAllowance);
   }
 
   get state(): LeaseTermState {
@@ -81,7 +94,7 @@ export class LeaseTerm implements Term {
     if (this.stateValue === 'ended' || start < this.lastRenewStart) return;
     this.lastRenewStart = start;
     this.validUntilValue = start + this.renewDeadline;
-    this.exclusiveUntilValue = start + this.leaseDuration;
+    this.exclusiveUntilValue = start + this.exclusiveSpan();
   }
 
   /** Voluntary stop: aborts the signal; the lock is still held (and renewed) while work drains. */

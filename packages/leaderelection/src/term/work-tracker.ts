@@ -1,4 +1,4 @@
-import { startTimer, type Clock } from '../clock.js';
+import { maxTimerMs, startTimer, type Clock } from '../clock.js';
 
 /** How a drain ended: every tracked promise settled, or the timeout passed first. */
 export interface DrainResult {
@@ -44,16 +44,20 @@ export class WorkTracker {
     const timeout = new Promise<void>((resolve) => {
       wake = resolve;
     });
-    const timer = startTimer(clock, Math.max(0, timeoutMs), () => {
-      state.timedOut = true;
-      wake();
-    });
+    // Infinity: wait for the work however long it takes.
+    const timer =
+      timeoutMs === Infinity
+        ? undefined
+        : startTimer(clock, Math.min(maxTimerMs, Math.max(0, timeoutMs)), () => {
+            state.timedOut = true;
+            wake();
+          });
     try {
       while (this.tracked.size > 0 && !state.timedOut) {
         await Promise.race([Promise.all([...this.tracked.keys()]), timeout]);
       }
     } finally {
-      timer.cancel();
+      timer?.cancel();
     }
     return state.timedOut
       ? { timedOut: true, pending: this.pendingNames() }

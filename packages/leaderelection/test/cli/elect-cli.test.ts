@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { BehaviorSubject, Subject } from 'rxjs';
 import type { Elector, Leadership, Term } from '@kubekit/leaderelection';
+import { probeCommandSupervision, type CommandSupervision } from '#lib/cli/command-supervision.js';
 import { runElectCli, type CliElector } from '#lib/cli/elect-cli.js';
 import { parseElectCliArgs, type ElectCliOptions } from '#lib/cli/elect-cli-options.js';
 
@@ -14,6 +15,10 @@ class ScriptedElector implements Elector {
   readonly events: string[] = [];
   releaseOnStop = false;
   didRelease = false;
+  /** Like the elector's drain timeout: how long `run` waits for tracked work before deciding. */
+  drainTimeoutMs = Infinity;
+  /** What `exclusiveUntil()` of the current term returns, on `performance.now()`. */
+  exclusiveUntil = Infinity;
   private readonly leadership = new BehaviorSubject<Leadership>({ leading: false });
   private readonly leader = new BehaviorSubject<string | undefined>(undefined);
   readonly leadership$ = this.leadership.asObservable();
@@ -32,7 +37,7 @@ class ScriptedElector implements Elector {
       signal: controller.signal,
       validUntil: () => Infinity,
       remainingMs: () => (controller.signal.aborted ? 0 : Infinity),
-      exclusiveUntil: () => Infinity,
+      exclusiveUntil: () => this.exclusiveUntil,
       isValid: () => !controller.signal.aborted,
       track: <T>(work: Promise<T>) => {
         this.tracked.push(work);
@@ -61,11 +66,21 @@ class ScriptedElector implements Elector {
     // Always healthy.
   }
 
-  lose(reason: string): void {
+  /**
+   * Ends the term. `takenOver`: another holder was seen, so `exclusiveUntil` is now (as the lease
+   * elector does); `holder`: the leader observed afterwards (unchanged when not given).
+   */
+  lose(reason: string, options: { takenOver?: boolean; holder?: string } = {}): void {
+    if (options.takenOver === true) this.exclusiveUntil = Math.min(this.exclusiveUntil, performance.now());
     this.term?.controller.abort(new Error(reason));
     this.term = undefined;
-    this.leader.next('other');
+    if (options.holder !== undefined) this.leader.next(options.holder);
     this.leadership.next({ leading: false });
+  }
+
+  /** The observed leader changes (e.g. a follower took over after the loss). */
+  observe(holder: string | undefined): void {
+    this.leader.next(holder);
   }
 
   async run(signal: AbortSignal): Promise<void> {
@@ -75,8 +90,15 @@ class ScriptedElector implements Elector {
       });
     }
     this.term?.controller.abort(new Error('stopping'));
-    await Promise.allSettled(this.tracked);
-    this.events.push('drained');
+    let timer: NodeJS.Timeout | undefined;
+    const drained = await Promise.race([
+      Promise.allSettled(this.tracked).then(() => true),
+      new Promise<boolean>((resolve) => {
+        if (Number.isFinite(this.drainTimeoutMs)) timer = setTimeout(resolve, this.drainTimeoutMs, false);
+      }),
+    ]);
+    clearTimeout(timer);
+    this.events.push(drained ? 'drained' : 'drain timed out');
     if (this.releaseOnStop && this.term !== undefined) {
       this.didRelease = true;
       this.events.push('released');
@@ -104,8 +126,15 @@ interface Harness {
   readonly exit: Promise<number>;
 }
 
-function start(args: string[], createFails = false): Harness {
-  const elector = new ScriptedElector();
+/** How this machine guards commands (the tests below need `setpriv`, as the CLI does). */
+const supervision = probeCommandSupervision();
+
+function start(
+  args: string[],
+  createFails = false,
+  setup: { supervision?: CommandSupervision; drainMs?: number; elector?: ScriptedElector } = {},
+): Harness {
+  const elector = setup.elector ?? new ScriptedElector();
   const out: string[] = [];
   const shutdown = new AbortController();
   const options = parseElectCliArgs(['--name', 'op', '--json', ...args]) as ElectCliOptions;
@@ -115,13 +144,15 @@ function start(args: string[], createFails = false): Harness {
       elector.releaseOnStop = release;
     },
     released: () => elector.didRelease,
-    lossGraceMs: () => 300,
-    drainMs: 5000,
+    now: () => performance.now(),
+    driftMarginMs: 500,
+    drainMs: setup.drainMs ?? 5000,
   };
   const exit = runElectCli(options, {
     stdout: { write: (line: string) => out.push(line) },
     stderr: { write: () => true },
     shutdown: shutdown.signal,
+    supervision: setup.supervision ?? supervision,
     createElector: () =>
       createFails ? Promise.reject(new Error('no kubeconfig found')) : Promise.resolve(cli),
   });
@@ -131,6 +162,16 @@ function start(args: string[], createFails = false): Harness {
     exit,
     lines: () => out.map((line) => JSON.parse(line) as Record<string, unknown>),
   };
+}
+
+/** True while `pid` runs (a zombie, which no longer runs, counts as gone). */
+function alive(pid: number): boolean {
+  try {
+    const stat = readFileSync(`/proc/${String(pid)}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
+  } catch {
+    return false;
+  }
 }
 
 const tick = (ms = 20) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -149,6 +190,15 @@ describe('runElectCli', () => {
     dir = mkdtempSync(join(tmpdir(), 'kubekit-elect-'));
   });
   afterEach(() => {
+    // After a failure, a command may still run: its pid is its process group's.
+    const pidFile = join(dir, 'pid');
+    if (existsSync(pidFile)) {
+      try {
+        process.kill(-Number(readFileSync(pidFile, 'utf8')), 'SIGKILL');
+      } catch {
+        // Gone, as it should be.
+      }
+    }
     rmSync(dir, { recursive: true, force: true });
   });
 
@@ -230,6 +280,103 @@ describe('runElectCli', () => {
     expect(await h.exit).to.equal(0);
     expect(existsSync(doneFile), 'the command finished its cleanup').to.equal(true);
     expect(h.elector.events).to.deep.equal(['drained', 'released']);
+  });
+
+  /** The pid a command wrote to `file`, once it has. */
+  async function pidIn(file: string): Promise<number> {
+    await waitFor(() => existsSync(file) && readFileSync(file, 'utf8').trim() !== '', `a pid in ${file}`);
+    return Number(readFileSync(file, 'utf8'));
+  }
+
+  /** A command that ignores SIGTERM (its children too) and writes its pid to `file`. */
+  function stubborn(file: string): string[] {
+    return ['sh', '-c', `trap '' TERM; echo $$ > ${file}; while :; do sleep 0.05; done`];
+  }
+
+  it('refuses a command it cannot make die with it, unless --allow-orphans is given', async () => {
+    const none: CommandSupervision = { kind: 'none', why: 'no setpriv in this test' };
+    const refused = start(['--', 'sh', '-c', 'exit 3'], false, { supervision: none });
+    expect(await refused.exit).to.equal(2);
+    const [line] = refused.lines();
+    expect(line).to.include({ event: 'error' });
+    expect(String(line?.['message'])).to.contain('no setpriv in this test').and.to.contain('--allow-orphans');
+    expect(refused.elector.events, 'never campaigned').to.deep.equal([]);
+
+    const allowed = start(['--allow-orphans', '--', 'sh', '-c', 'exit 3'], false, { supervision: none });
+    allowed.elector.acquire(1);
+    expect(await allowed.exit).to.equal(3);
+  });
+
+  it('regression: a command gets no grace after a loss to a known holder', async () => {
+    const pidFile = join(dir, 'pid');
+    const elector = new ScriptedElector();
+    // Without the takeover, the term would be exclusive for 10 s more.
+    elector.exclusiveUntil = performance.now() + 10_000;
+    const h = start(['--', ...stubborn(pidFile)], false, { elector, drainMs: 10_000 });
+    h.elector.acquire(1);
+    const pid = await pidIn(pidFile);
+    const lostAt = performance.now();
+    h.elector.lose('other holds the lock', { takenOver: true });
+    await waitFor(() => !alive(pid), 'the command to be killed');
+    // Killed at once (SIGKILL without waiting for SIGTERM); generous for a loaded machine.
+    expect(performance.now() - lostAt).to.be.below(2_000);
+    h.shutdown.abort();
+    expect(await h.exit).to.equal(0);
+  });
+
+  it('lets a command run until shortly before exclusiveUntil after a loss by deadline', async () => {
+    const pidFile = join(dir, 'pid');
+    const elector = new ScriptedElector();
+    const h = start(['--', ...stubborn(pidFile)], false, { elector, drainMs: 10_000 });
+    h.elector.acquire(1);
+    const pid = await pidIn(pidFile);
+    // exclusiveUntil 2.5 s from now, less the 500 ms margin: SIGKILL 1.5 s from now (a quarter of
+    // the 2 s before the deadline is left for the kill to land).
+    elector.exclusiveUntil = performance.now() + 2_500;
+    const lostAt = performance.now();
+    h.elector.lose('renew deadline passed');
+    await tick(500);
+    expect(alive(pid), 'still running within its grace').to.equal(true);
+    await waitFor(() => !alive(pid), 'the command to be killed');
+    expect(performance.now() - lostAt).to.be.within(1_000, 4_500);
+    h.shutdown.abort();
+    expect(await h.exit).to.equal(0);
+  });
+
+  it('kills the command of a lost term at once when another holder is seen during its grace', async () => {
+    const pidFile = join(dir, 'pid');
+    const elector = new ScriptedElector();
+    const h = start(['--', ...stubborn(pidFile)], false, { elector, drainMs: 10_000 });
+    h.elector.acquire(1);
+    const pid = await pidIn(pidFile);
+    // Lost by deadline: the term would be exclusive for 10 s more.
+    elector.exclusiveUntil = performance.now() + 10_000;
+    h.elector.lose('renew deadline passed');
+    await tick(300);
+    expect(alive(pid), 'still running within its grace').to.equal(true);
+    const seenAt = performance.now();
+    h.elector.observe('other');
+    await waitFor(() => !alive(pid), 'the command to be killed');
+    expect(performance.now() - seenAt).to.be.below(2_000);
+    h.shutdown.abort();
+    expect(await h.exit).to.equal(0);
+  });
+
+  it('regression: the lock is not released while the command outlives the drain', async () => {
+    const pidFile = join(dir, 'pid');
+    const elector = new ScriptedElector();
+    // The elector gives up draining after 300 ms; the command ignores SIGTERM and is sent SIGKILL
+    // only 1.5 s after the stop.
+    elector.drainTimeoutMs = 300;
+    const h = start(['--release-on-cancel', '--', ...stubborn(pidFile)], false, { elector, drainMs: 2_000 });
+    h.elector.acquire(1);
+    const pid = await pidIn(pidFile);
+    h.shutdown.abort();
+    expect(await h.exit).to.equal(0);
+    expect(h.elector.events).to.deep.equal(['drain timed out']);
+    expect(h.lines().map((l) => l['event'])).to.not.include('released');
+    // kubekit-elect does not leave before its command is gone.
+    expect(alive(pid)).to.equal(false);
   });
 
   it('reports an elector that cannot be built and exits 1', async () => {

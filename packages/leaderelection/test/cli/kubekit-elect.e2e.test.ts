@@ -1,9 +1,20 @@
 import { expect } from 'chai';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { CoreV1Api, V1Container, V1ObjectMeta, V1Pod, V1PodSpec } from '@kubernetes/client-node';
+import {
+  CoordinationV1Api,
+  CoreV1Api,
+  V1Container,
+  V1LeaseSpec,
+  V1MicroTime,
+  V1ObjectMeta,
+  V1Pod,
+  V1PodSpec,
+} from '@kubernetes/client-node';
 import { useEnvtest } from '@kubekit/envtest/testing';
+import { probeCommandSupervision } from '#lib/cli/command-supervision.js';
+import { processGroupAlive } from '#lib/cli/process-group.js';
 import { ElectProcess } from '../../bench/support/elect-process.js';
 import { eventually } from '../support/wait.js';
 
@@ -14,6 +25,40 @@ function running(pid: number): boolean {
     return true;
   } catch {
     return false;
+  }
+}
+
+/** The pids a command wrote to `file`, one a line, once there are `count`. */
+async function pidsFrom(file: string, count: number): Promise<number[]> {
+  const lines = (): number[] =>
+    existsSync(file)
+      ? readFileSync(file, 'utf8')
+          .split('\n')
+          .filter((line) => line !== '')
+          .map(Number)
+      : [];
+  await eventually(() => lines().length >= count, 30_000, `${String(count)} pids in ${file}`);
+  return lines();
+}
+
+/** Whether the watchdog of the command whose process group is `pgid` runs. */
+function watchdogRuns(pgid: number): boolean {
+  const argument = `kubekit-elect-watchdog\u0000${String(pgid)}\u0000`;
+  return readdirSync('/proc').some((entry) => {
+    try {
+      return /^\d+$/.test(entry) && readFileSync(`/proc/${entry}/cmdline`, 'utf8').includes(argument);
+    } catch {
+      return false;
+    }
+  });
+}
+
+/** SIGKILL to process group `pgid` if it still exists (cleanup after a failed test). */
+function killGroup(pgid: number): void {
+  try {
+    process.kill(-pgid, 'SIGKILL');
+  } catch {
+    // Gone, as it should be.
   }
 }
 
@@ -124,6 +169,85 @@ describe('kubekit-elect (processes on envtest)', function () {
     const lost = await a.next((e) => e.event === 'lost', 0, 30_000);
     expect(String(lost.fields['reason'])).to.match(/renew/i);
     await eventually(() => !running(pid), 2_000, 'the command to stop after the lease was lost');
+  });
+
+  describe('guarding its command', function () {
+    before(function () {
+      if (probeCommandSupervision().kind === 'none') this.skip();
+    });
+
+    it('regression: a leader command dies with its SIGKILLed elector', async () => {
+      const pidFile = join(dir, 'pids');
+      // The command (a shell, its process group's leader) starts a child and waits on another.
+      const a = elect(
+        'a',
+        '--',
+        'sh',
+        '-c',
+        `echo $$ >> ${pidFile}; sleep 1000 & echo $! >> ${pidFile}; sleep 1000`,
+      );
+      await a.next((e) => e.event === 'acquired', 0, 30_000);
+      const [group = 0, child = 0] = await pidsFrom(pidFile, 2);
+      try {
+        expect(running(group) && running(child), 'the command and its child run').to.equal(true);
+        expect(watchdogRuns(group), 'its watchdog runs').to.equal(true);
+        const killedAt = performance.now();
+        a.kill('SIGKILL');
+        // Poll every millisecond for the whole group: command, its children, and no zombies counted.
+        await eventually(() => !processGroupAlive(group), 5_000, 'the command group to die');
+        const tookMs = performance.now() - killedAt;
+        expect(await a.exited).to.equal(null);
+        expect(tookMs, 'ms from SIGKILL of the elector until its command group was gone').to.be.below(200);
+        // The watchdog that killed the group leaves nothing behind either.
+        await eventually(() => !watchdogRuns(group), 5_000, 'the watchdog to exit');
+      } finally {
+        killGroup(group);
+      }
+    });
+
+    it('regression: a command gets no grace when another identity takes the lease', async () => {
+      const pidFile = join(dir, 'pid');
+      // Without the takeover the term would stay exclusive for about 10 s (8 s after the margin),
+      // and a command that ignores SIGTERM would be killed only then.
+      const a = elect(
+        'a',
+        '--lease-duration',
+        '10s',
+        '--renew-deadline',
+        '6s',
+        '--',
+        'sh',
+        '-c',
+        `trap '' TERM; echo $$ > ${pidFile}; while :; do sleep 0.05; done`,
+      );
+      await a.next((e) => e.event === 'acquired', 0, 30_000);
+      const pid = await pidFrom(pidFile);
+      try {
+        const api = env.kubeConfigFor('admin').makeApiClient(CoordinationV1Api);
+        // Overwrite the holder (compare-and-swap: retried when a's renew came in between).
+        for (let attempt = 1; ; attempt++) {
+          const lease = await api.readNamespacedLease({ name: 'e2e', namespace: env.namespace });
+          const now = new V1MicroTime();
+          const spec = lease.spec ?? new V1LeaseSpec();
+          spec.holderIdentity = 'intruder';
+          spec.acquireTime = now;
+          spec.renewTime = now;
+          spec.leaseTransitions = (spec.leaseTransitions ?? 0) + 1;
+          lease.spec = spec;
+          try {
+            await api.replaceNamespacedLease({ name: 'e2e', namespace: env.namespace, body: lease });
+            break;
+          } catch (error) {
+            if (attempt >= 20) throw error;
+          }
+        }
+        const lost = await a.next((e) => e.event === 'lost', 0, 30_000);
+        await eventually(() => !running(pid), 9_000, 'the command to be killed');
+        expect(performance.now() - lost.at, 'ms from the loss until the command was gone').to.be.below(2_000);
+      } finally {
+        killGroup(pid);
+      }
+    });
   });
 
   it('reports a context the kubeconfig lacks and exits 1', async () => {

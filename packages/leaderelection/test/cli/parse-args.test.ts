@@ -42,6 +42,7 @@ describe('parseElectCliArgs', () => {
       watch: true,
       json: false,
       command: [],
+      allowOrphans: false,
     });
   });
 
@@ -67,6 +68,7 @@ describe('parseElectCliArgs', () => {
       '--context',
       'ctx',
       '--json',
+      '--allow-orphans',
       '--',
       'sh',
       '-c',
@@ -86,6 +88,7 @@ describe('parseElectCliArgs', () => {
       context: 'ctx',
       json: true,
       command: ['sh', '-c', 'echo --name'],
+      allowOrphans: true,
     });
   });
 

@@ -347,13 +347,13 @@ describe('LeaseElector regressions', () => {
     await world.stopAll();
   });
 
-  it('exclusiveUntil is the last renew start plus leaseDuration, and now once another holder is seen', async () => {
+  it('exclusiveUntil is the last renew start plus leaseDuration / 1.2, and now once another holder is seen', async () => {
     const world = new SimWorld();
     const a = world.add('a', { ...fast, watchWhileLeading: true });
     a.start();
     await world.advance(2_100);
     const term = a.elector.currentTerm()!;
-    expect(term.exclusiveUntil() - term.validUntil()).to.equal(fast.leaseDuration - fast.renewDeadline);
+    expect(term.exclusiveUntil() - term.validUntil()).to.equal(fast.leaseDuration / 1.2 - fast.renewDeadline);
     world.store.put({
       holderIdentity: 'intruder',
       leaseDurationSeconds: 15,

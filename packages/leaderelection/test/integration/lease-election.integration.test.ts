@@ -353,6 +353,15 @@ describe('LeaseElector on envtest (integration)', function () {
       expect((await annotation())['leaderTransitions']).to.equal(5);
     });
 
+    it('regression: a ConfigMap-lock leader keeps leading across renews (its own record comes back with whole-second times)', async () => {
+      const a = start('a', { lock: 'configmap' });
+      await leading(a);
+      await sleep(2_000); // ten retryPeriods
+      expect(a.log.filter((l) => l.level === 'error').map((l) => l.message)).to.deep.equal([]);
+      expect(a.terms, 'terms of the only replica').to.have.length(1);
+      expect(a.terms[0]?.end, 'the only replica stopped leading').to.equal(undefined);
+    });
+
     it('hands over a ConfigMap lock on release as fast as a Lease', async () => {
       const a = start('a', { lock: 'configmap', releaseOnCancel: true });
       await leading(a);
