@@ -64,7 +64,8 @@ export interface LeaderForLifeOptions {
    * When `run` stops while leading: how long, in ms, it waits for work tracked by the term (`track`,
    * `runWhileLeading`) after the term's signal has aborted. Work still running then is logged at
    * error level and reported on `errors$` (kind `drainTimeout`, naming it); `run` resolves anyway
-   * (the lock stays this Pod's). Also bounds sending one Event. Default 10000; ≥ 0.
+   * (the lock stays this Pod's). Also bounds sending one Event. Default 10000; ≥ 0; `Infinity` waits
+   * for the work however long it runs.
    */
   readonly drainTimeout?: number;
   /** Default: logs nothing. Each retried failure is logged once (warn) until it recovers (info). */

@@ -368,6 +368,25 @@ describe('LeaderForLifeElector', () => {
       expect(a.errors[0]!.message).to.equal(errors[0]!.message);
     });
 
+    it('with drainTimeout Infinity waits for tracked work however long it runs', async () => {
+      api.addPod('op-a');
+      const a = start('op-a', { drainTimeout: Infinity });
+      const term = await leading(a);
+      void term!.runWhileLeading('slow shutdown', async (current) => {
+        await new Promise<void>((resolve) => {
+          current.signal.addEventListener('abort', () => setTimeout(resolve, 3_600_000));
+        });
+      });
+      let resolved = false;
+      void a.done.then(() => (resolved = true));
+      a.controller.abort();
+      await clock.tickAsync(3_599_999);
+      expect(resolved).to.equal(false);
+      await clock.tickAsync(1);
+      await a.done;
+      expect(a.errors).to.deep.equal([]);
+    });
+
     it('ends the term on stop at once when no work is tracked', async () => {
       api.addPod('op-a');
       const a = start('op-a', { drainTimeout: 5000 });
