@@ -23,7 +23,7 @@ export async function startServerProcess(
   const dir = await mkdtemp(join(tmpdir(), 'envtest-bench-'));
   const cli = createRequire(import.meta.url)
     .resolve('@kubekit/envtest/package.json')
-    .replace(/package\.json$/, 'dist/cli.js');
+    .replace(/package\.json$/, 'dist/bin/kubekit-envtest.js');
   const child: ChildProcess = spawn(
     process.execPath,
     [cli, '--kubeconfig-out', join(dir, 'kubeconfig'), ...args],
