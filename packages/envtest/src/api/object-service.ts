@@ -52,6 +52,9 @@ export interface PodTerminationHook {
 export const ORPHAN_FINALIZER = 'orphan';
 export const FOREGROUND_FINALIZER = 'foregroundDeletion';
 
+/** Namespaces kube-apiserver refuses to delete (403). */
+export const PROTECTED_NAMESPACES: ReadonlySet<string> = new Set(['default', 'kube-system', 'kube-public']);
+
 /** Labels every resource serves as field selectors. */
 const COMMON_FIELDS = ['metadata.name', 'metadata.namespace'];
 
@@ -367,6 +370,10 @@ export class ObjectService {
     name: string,
     options: DeleteOptions = {},
   ): DeleteResult {
+    if (type.storageId === namespaces.storageId && PROTECTED_NAMESPACES.has(name)) {
+      // kube-apiserver's NamespaceLifecycle admission, before the object is even read.
+      throw ApiError.forbiddenObject(type, name, 'this namespace may not be deleted');
+    }
     const key = objectKey(type.namespaced ? namespace : undefined, name);
     const old = this.#store.get(type.storageId, key);
     if (!old) throw ApiError.notFound(type, name);
