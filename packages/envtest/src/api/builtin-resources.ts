@@ -72,9 +72,7 @@ export const pods = resourceType({
     spec['restartPolicy'] ??= 'Always';
     spec['dnsPolicy'] ??= 'ClusterFirst';
     spec['schedulerName'] ??= 'default-scheduler';
-    const status = record(object, 'status');
-    status['phase'] ??= 'Pending';
-    status['qosClass'] ??= 'BestEffort';
+    object['status'] = { phase: 'Pending', qosClass: 'BestEffort' };
   },
   validate(object) {
     const causes: StatusCause[] = [];
@@ -104,6 +102,7 @@ export const nodes = resourceType({
   namespaced: false,
   shortNames: ['no'],
   statusSubresource: true,
+  keepsStatusOnCreate: true,
   fieldLabels: ['spec.unschedulable'],
 });
 
@@ -173,7 +172,7 @@ export const services = resourceType({
       spec['clusterIP'] = ip;
       spec['clusterIPs'] = [ip];
     }
-    object['status'] ??= { loadBalancer: {} };
+    object['status'] = { loadBalancer: {} };
   },
 });
 
@@ -308,7 +307,7 @@ export const deployments = resourceType({
     spec['revisionHistoryLimit'] ??= 10;
     spec['progressDeadlineSeconds'] ??= 600;
     spec['strategy'] ??= { type: 'RollingUpdate', rollingUpdate: { maxUnavailable: '25%', maxSurge: '25%' } };
-    object['status'] ??= {};
+    object['status'] = {};
   },
   validate(object) {
     const causes: StatusCause[] = [];

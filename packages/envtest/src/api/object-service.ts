@@ -251,6 +251,7 @@ export class ObjectService {
     delete meta.deletionGracePeriodSeconds;
     if (type.tracksGeneration) meta.generation = 1;
     else delete meta.generation;
+    if (type.statusSubresource && !type.keepsStatusOnCreate) delete object['status'];
     type.prepareCreate?.(object);
     if (dryRun) return object;
     return this.view(type, this.#store.commit(type.storageId, key, 'ADDED', object));

@@ -37,6 +37,11 @@ export interface ResourceType extends QualifiedResource {
   /** Objects of every version of one resource share this storage id (`group/plural`). */
   readonly storageId: string;
   readonly statusSubresource: boolean;
+  /**
+   * With a status subresource, `status` sent on create is dropped (before `prepareCreate`) unless
+   * this is set: Nodes keep theirs, as kubelets register with it.
+   */
+  readonly keepsStatusOnCreate: boolean;
   /** `metadata.generation` is set and bumped when anything but metadata and status changes. */
   readonly tracksGeneration: boolean;
   /** PUT of a missing object creates it (Leases, Events) instead of answering 404. */
@@ -76,6 +81,7 @@ export function resourceType(init: ResourceTypeInit): ResourceType {
     categories: [],
     storageId: `${init.group}/${init.plural}`,
     statusSubresource: false,
+    keepsStatusOnCreate: false,
     tracksGeneration: false,
     allowCreateOnUpdate: false,
     allowUnconditionalUpdate: true,
