@@ -311,6 +311,11 @@ export class ObjectService {
     if (subresource === 'status') {
       object = cloneJson(old);
       object['status'] = cloneJson(body['status']);
+      if (object['status'] === undefined) delete object['status'];
+      if (type.custom) {
+        type.normalize?.(object);
+        this.#validate(type, object, old);
+      }
     } else {
       object = owned ? body : cloneJson(body);
       object.apiVersion = old.apiVersion;

@@ -1,5 +1,6 @@
 import type { QualifiedResource, StatusCause } from './api-error.js';
 import type { KubeObject } from './kube-object.js';
+import type { CustomResourceSchema } from '../schema/custom-resource-schema.js';
 
 /** Where a resource with a `scale` subresource keeps its replicas (simple JSONPaths). */
 export interface ScaleSubresource {
@@ -59,6 +60,8 @@ export interface ResourceType extends QualifiedResource {
   readonly validate?: (object: KubeObject, old: KubeObject | undefined) => StatusCause[];
   /** Rewrites fields that must be normalised on write (e.g. MicroTime); may throw an ApiError. */
   readonly normalize?: (object: KubeObject) => void;
+  /** The schema of a CRD version (pruning, defaults, validation), used for list map keys too. */
+  readonly schema?: CustomResourceSchema;
   /** True for resources served because of a CustomResourceDefinition. */
   readonly custom: boolean;
   /** The `scale` subresource (autoscaling/v1 Scale), where the replica counts live. */

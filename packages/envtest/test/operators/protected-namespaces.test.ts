@@ -1,3 +1,4 @@
+/* eslint-disable @typescript-eslint/no-unsafe-class-instance-assignment -- client-node models are plain-data classes; object literals are how its API is meant to be used. */
 import { CoreV1Api } from '@kubernetes/client-node';
 import { expect } from 'chai';
 import { useEnvtest } from '@kubekit/envtest/testing';
