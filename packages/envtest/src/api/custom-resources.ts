@@ -8,6 +8,7 @@ import type { PrinterColumn, ResourceType, ScaleSubresource } from './resource-t
 import { CustomResourceSchema } from '../schema/custom-resource-schema.js';
 import { versionSchema } from '../schema/openapi-schema.js';
 import { structuralSchemaCauses } from '../schema/structural-schema.js';
+import { customResourceShape } from '../apply/shape.js';
 
 interface CrdNames {
   readonly plural: string;
@@ -170,6 +171,7 @@ export function crdResourceTypes(crd: KubeObject): ResourceType[] {
         custom: true,
         printerColumns: printerColumns(version['additionalPrinterColumns']),
         ...scaleOf(subresources['scale']),
+        shape: customResourceShape(openApi),
         ...(schema === undefined
           ? {}
           : {

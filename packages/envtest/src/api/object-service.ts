@@ -11,6 +11,8 @@ import type { ResourceRegistry } from './resource-registry.js';
 import type { ResourceType } from './resource-type.js';
 import { validateDeletingUpdate, validateMetadata } from './validation.js';
 import { namespaces, pods } from './builtin-resources.js';
+import { trackCreate, trackUpdate } from '../apply/field-tracking.js';
+import type { FieldManagement } from '../apply/field-tracking.js';
 
 export type PropagationPolicy = 'Foreground' | 'Background' | 'Orphan';
 
@@ -226,6 +228,7 @@ export class ObjectService {
     body: KubeObject,
     dryRun = false,
     owned = false,
+    management?: FieldManagement,
   ): KubeObject {
     const object = owned ? body : cloneJson(body);
     object.apiVersion = type.apiVersion;
@@ -253,13 +256,15 @@ export class ObjectService {
     else delete meta.generation;
     if (type.statusSubresource && !type.keepsStatusOnCreate) delete object['status'];
     type.prepareCreate?.(object);
+    trackCreate(type, object, management);
     if (dryRun) return object;
     return this.view(type, this.#store.commit(type.storageId, key, 'ADDED', object));
   }
 
   /**
    * Replaces an object (PUT), or only its status when `subresource` is `status`. With `owned`, as
-   * for `create`, a fresh `body` is stored without a copy.
+   * for `create`, a fresh `body` is stored without a copy. `management` names the field manager
+   * whose changes managedFields record (none for the server's own writes, which keep them).
    * @returns the stored object and whether it was created (PUT of a missing Lease).
    * @throws ApiError 404, 409 Conflict on a stale resourceVersion, 422.
    */
@@ -271,6 +276,7 @@ export class ObjectService {
     subresource: 'status' | undefined,
     dryRun = false,
     owned = false,
+    management?: FieldManagement,
   ): { object: KubeObject; created: boolean } {
     const key = objectKey(type.namespaced ? namespace : undefined, name);
     const old = this.#store.get(type.storageId, key);
@@ -290,7 +296,7 @@ export class ObjectService {
       }
       const fresh = owned ? body : cloneJson(body);
       delete fresh.metadata.resourceVersion;
-      return { object: this.create(type, namespace, fresh, dryRun, true), created: true };
+      return { object: this.create(type, namespace, fresh, dryRun, true, management), created: true };
     }
     if (!sentVersion && !type.allowUnconditionalUpdate) {
       throw ApiError.invalid(type, name, [
@@ -312,6 +318,8 @@ export class ObjectService {
       object = cloneJson(old);
       object['status'] = cloneJson(body['status']);
       if (object['status'] === undefined) delete object['status'];
+      if (management?.operation === 'Apply')
+        object.metadata['managedFields'] = body.metadata['managedFields'];
       if (type.custom) {
         type.normalize?.(object);
         this.#validate(type, object, old);
@@ -345,6 +353,7 @@ export class ObjectService {
       type.normalize?.(object);
       this.#validate(type, object, old);
     }
+    trackUpdate(type, old, object, subresource, management);
     delete object.metadata.resourceVersion;
     const comparable = { ...old, metadata: { ...old.metadata } };
     delete comparable.metadata.resourceVersion;

@@ -1,6 +1,7 @@
 import type { QualifiedResource, StatusCause } from './api-error.js';
 import type { KubeObject } from './kube-object.js';
 import type { CustomResourceSchema } from '../schema/custom-resource-schema.js';
+import type { Shape } from '../apply/shape.js';
 
 /** Where a resource with a `scale` subresource keeps its replicas (simple JSONPaths). */
 export interface ScaleSubresource {
@@ -62,6 +63,8 @@ export interface ResourceType extends QualifiedResource {
   readonly normalize?: (object: KubeObject) => void;
   /** The schema of a CRD version (pruning, defaults, validation), used for list map keys too. */
   readonly schema?: CustomResourceSchema;
+  /** How field ownership (managedFields, server-side apply) sees the kind's fields. */
+  readonly shape?: Shape;
   /** True for resources served because of a CustomResourceDefinition. */
   readonly custom: boolean;
   /** The `scale` subresource (autoscaling/v1 Scale), where the replica counts live. */
