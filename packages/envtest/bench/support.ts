@@ -62,7 +62,7 @@ export async function startServerProcess(
 export function report(
   name: string,
   value: number,
-  unit: 'ms' | 'req/s' | 'count',
+  unit: 'ms' | 'us' | 'req/s' | 'count' | 'x',
   goal: string | null,
   extra: Record<string, unknown> = {},
 ): void {

@@ -1,3 +1,5 @@
+const written = new WeakMap<FieldSet, Record<string, unknown>>();
+
 /**
  * A set of field paths in the trie form of kube-apiserver's `fieldsV1`: each node is one path
  * element (`f:name`, `k:{"name":"c"}`, `v:"x"`, `i:0`); `member` marks the node's path itself as
@@ -43,6 +45,26 @@ export class FieldSet {
     if (first === undefined) return this;
     const next = create ? this.child(first) : this.children.get(first);
     return next === undefined ? undefined : next.#find(rest, create);
+  }
+
+  /** True when a member of this set is also one of `other` (no allocation). */
+  overlaps(other: FieldSet): boolean {
+    if (this.member && other.member) return true;
+    for (const [element, node] of this.children) {
+      const against = other.children.get(element);
+      if (against !== undefined && node.overlaps(against)) return true;
+    }
+    return false;
+  }
+
+  /** True when every member of this set is in `other` (no allocation). */
+  within(other: FieldSet): boolean {
+    if (this.member && !other.member) return false;
+    for (const [element, node] of this.children) {
+      const against = other.children.get(element);
+      if (against === undefined ? !node.empty : !node.within(against)) return false;
+    }
+    return true;
   }
 
   /** Every member path, depth first. */
@@ -108,11 +130,20 @@ export class FieldSet {
     return out;
   }
 
-  /** The `fieldsV1` JSON of this set. */
+  /** The `fieldsV1` JSON of this set (computed once; sets are not changed once written). */
   toJson(): Record<string, unknown> {
+    let json = written.get(this);
+    if (json === undefined) {
+      json = this.#toJson();
+      written.set(this, json);
+    }
+    return json;
+  }
+
+  #toJson(): Record<string, unknown> {
     const out: Record<string, unknown> = {};
     if (this.member && this.children.size > 0) out['.'] = {};
-    for (const [element, node] of this.children) out[element] = node.toJson();
+    for (const [element, node] of this.children) out[element] = node.#toJson();
     return out;
   }
 

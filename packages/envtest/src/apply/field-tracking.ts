@@ -95,5 +95,8 @@ export function trackUpdate(
     removed,
     formatTime(wallClock()),
   );
-  setManagedFields(object, writeManagedFields(entries));
+  const previous = readManagedFields(before);
+  const unchanged =
+    entries.length === previous.length && entries.every((entry, index) => entry === previous[index]);
+  setManagedFields(object, unchanged ? before : writeManagedFields(entries));
 }

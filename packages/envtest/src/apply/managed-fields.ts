@@ -11,9 +11,15 @@ export interface ManagedEntry {
   fields: FieldSet;
 }
 
+// Stored managedFields are never mutated: their decoded entries are kept with them, so that an
+// update does not decode and encode every field set again.
+const decoded = new WeakMap<object, readonly ManagedEntry[]>();
+
 /** Reads `metadata.managedFields` (entries that are not understood are dropped). */
 export function readManagedFields(value: unknown): ManagedEntry[] {
   if (!Array.isArray(value)) return [];
+  const known = decoded.get(value);
+  if (known !== undefined) return [...known];
   const entries: ManagedEntry[] = [];
   for (const raw of value) {
     if (!isRecord(raw) || typeof raw['manager'] !== 'string') continue;
@@ -36,7 +42,7 @@ export function readManagedFields(value: unknown): ManagedEntry[] {
 export function writeManagedFields(entries: readonly ManagedEntry[]): Record<string, unknown>[] | undefined {
   const kept = entries.filter((entry) => !entry.fields.empty);
   if (kept.length === 0) return undefined;
-  return kept.map((entry) => ({
+  const written = kept.map((entry) => ({
     manager: entry.manager,
     operation: entry.operation,
     apiVersion: entry.apiVersion,
@@ -45,6 +51,8 @@ export function writeManagedFields(entries: readonly ManagedEntry[]): Record<str
     fieldsV1: entry.fields.toJson(),
     ...(entry.subresource === undefined ? {} : { subresource: entry.subresource }),
   }));
+  decoded.set(written, kept);
+  return written;
 }
 
 /** True when `entry` is the one a write by `manager` with `operation` records into. */
@@ -84,9 +92,22 @@ export function recordUpdate(
       own = entry;
       continue;
     }
-    out.push({ ...entry, fields: entry.fields.difference(changed).difference(removed) });
+    const untouched = !entry.fields.overlaps(changed) && !entry.fields.overlaps(removed);
+    out.push(untouched ? entry : { ...entry, fields: entry.fields.difference(changed).difference(removed) });
   }
-  const fields = (own?.fields ?? new FieldSet()).difference(removed).union(changed);
+  const keeps = own !== undefined && changed.within(own.fields) && !own.fields.overlaps(removed);
+  // The common case of a controller renewing what it owns within the same second: no change.
+  if (
+    keeps &&
+    own?.time === time &&
+    out.every((entry, index) => entry === entries.filter((e) => e !== own)[index])
+  ) {
+    return [...entries];
+  }
+  const fields =
+    own !== undefined && keeps
+      ? own.fields
+      : (own?.fields ?? new FieldSet()).difference(removed).union(changed);
   out.push({
     manager,
     operation: 'Update',

@@ -28,23 +28,39 @@ export function keyElement(item: Record<string, unknown>, keys: readonly string[
   return `k:${JSON.stringify(picked)}`;
 }
 
+/** Field paths of a value's subtree, under `node`. */
+function subtree(value: unknown, shape: Shape, node: FieldSet): void {
+  collect(value, undefined, shape, node, undefined, undefined);
+}
+
+/** Where `collect` writes: the set of `value`, and optionally what changed and was removed. */
+function child(node: FieldSet | undefined, element: string): FieldSet | undefined {
+  return node?.child(element);
+}
+
+function prune(node: FieldSet | undefined, element: string): void {
+  if (node?.children.get(element)?.empty === true) node.children.delete(element);
+}
+
 /**
- * Adds the field paths of `value` under `node`; when `old` is given, also marks in `changed`
- * the paths whose value is new or different there.
+ * Adds the field paths of `value` under `node` (when given); when `changed` is given, also marks
+ * there the paths whose value is new or different from `old`, and in `removed` the paths of
+ * `old` that `value` no longer has.
  */
 function collect(
   value: unknown,
   old: unknown,
   shape: Shape,
-  node: FieldSet,
+  node: FieldSet | undefined,
   changed: FieldSet | undefined,
+  removed: FieldSet | undefined,
 ): void {
   const leaf = (): void => {
-    node.member = true;
+    if (node !== undefined) node.member = true;
     if (changed !== undefined && !jsonEqual(value, old)) changed.member = true;
   };
   const marker = (): void => {
-    node.member = true;
+    if (node !== undefined) node.member = true;
     if (changed !== undefined && old === undefined) changed.member = true;
   };
   if (isRecord(value) && (shape.kind === 'struct' || shape.kind === 'map')) {
@@ -54,9 +70,22 @@ function collect(
     const oldRecord = isRecord(old) ? old : undefined;
     for (const key of keys) {
       const element = `f:${key}`;
-      const inner = changed?.child(element);
-      collect(value[key], oldRecord?.[key], fieldShape(shape, key), node.child(element), inner);
-      if (inner?.empty === true) changed?.children.delete(element);
+      const inner = fieldShape(shape, key);
+      collect(
+        value[key],
+        oldRecord?.[key],
+        inner,
+        child(node, element),
+        child(changed, element),
+        child(removed, element),
+      );
+      prune(changed, element);
+      prune(removed, element);
+    }
+    if (removed !== undefined && oldRecord !== undefined) {
+      for (const key of Object.keys(oldRecord)) {
+        if (!(key in value)) subtree(oldRecord[key], fieldShape(shape, key), removed.child(`f:${key}`));
+      }
     }
     return;
   }
@@ -64,16 +93,28 @@ function collect(
     // An associative list is owned through its items; an empty one is a value of its own.
     if (value.length === 0) leaf();
     const oldItems = Array.isArray(old) ? old.filter(isRecord) : [];
+    const items = shape.items ?? DEDUCED;
+    const present = new Set<string>();
     for (const item of value) {
       const element = keyElement(item, shape.keys);
+      present.add(element);
       const previous = oldItems.find((candidate) => keyElement(candidate, shape.keys) === element);
-      const inner = changed?.child(element);
-      const itemNode = node.child(element);
-      itemNode.member = true;
+      const itemNode = child(node, element);
+      const inner = child(changed, element);
       if (inner !== undefined && previous === undefined) inner.member = true;
-      collect(item, previous, shape.items ?? DEDUCED, itemNode, inner);
-      itemNode.member = true;
-      if (inner?.empty === true) changed?.children.delete(element);
+      collect(item, previous, items, itemNode, inner, child(removed, element));
+      if (itemNode !== undefined) itemNode.member = true;
+      prune(changed, element);
+      prune(removed, element);
+    }
+    if (removed !== undefined) {
+      for (const item of oldItems) {
+        const element = keyElement(item, shape.keys);
+        if (present.has(element)) continue;
+        const gone = removed.child(element);
+        subtree(item, items, gone);
+        gone.member = true;
+      }
     }
     return;
   }
@@ -82,9 +123,15 @@ function collect(
     const oldValues = Array.isArray(old) ? old : [];
     for (const item of value) {
       const element = `v:${JSON.stringify(item)}`;
-      node.child(element).member = true;
+      if (node !== undefined) node.child(element).member = true;
       if (changed !== undefined && !oldValues.some((candidate) => jsonEqual(candidate, item))) {
         changed.child(element).member = true;
+      }
+    }
+    if (removed !== undefined) {
+      for (const item of oldValues) {
+        if (!value.some((candidate) => jsonEqual(candidate, item)))
+          removed.child(`v:${JSON.stringify(item)}`).member = true;
       }
     }
     return;
@@ -114,10 +161,79 @@ function scoped(object: KubeObject, scope: FieldScope): Record<string, unknown> 
 export function fieldSetOf(object: KubeObject, shape: Shape, scope: FieldScope): FieldSet {
   const set = new FieldSet();
   const fields = scoped(object, scope);
-  for (const [key, value] of Object.entries(fields)) {
-    collect(value, undefined, fieldShape(shape, key), set.child(`f:${key}`), undefined);
-  }
+  for (const [key, value] of Object.entries(fields))
+    subtree(value, fieldShape(shape, key), set.child(`f:${key}`));
   return set;
+}
+
+/** Inserts into `set` the paths of `value`'s subtree under `path`. */
+function insertSubtree(set: FieldSet, path: readonly string[], value: unknown, shape: Shape): void {
+  let node = set;
+  for (const element of path) node = node.child(element);
+  subtree(value, shape, node);
+}
+
+/**
+ * The difference of two values at `path`, inserted lazily (nothing is allocated where they are
+ * equal): new or different paths into `changed`, paths that are gone into `removed`.
+ */
+function diff(
+  value: unknown,
+  old: unknown,
+  shape: Shape,
+  path: string[],
+  changed: FieldSet,
+  removed: FieldSet,
+): void {
+  if (value === old) return;
+  if (isRecord(value) && isRecord(old) && (shape.kind === 'struct' || shape.kind === 'map')) {
+    for (const key in value) {
+      const inner = value[key];
+      if (inner === undefined) continue;
+      path.push(`f:${key}`);
+      if (old[key] === undefined) insertSubtree(changed, path, inner, fieldShape(shape, key));
+      else diff(inner, old[key], fieldShape(shape, key), path, changed, removed);
+      path.pop();
+    }
+    for (const key in old) {
+      if (value[key] !== undefined || old[key] === undefined) continue;
+      path.push(`f:${key}`);
+      insertSubtree(removed, path, old[key], fieldShape(shape, key));
+      path.pop();
+    }
+    if (shape.kind === 'struct' && Object.keys(value).length === 0 && Object.keys(old).length > 0) {
+      changed.insert(path);
+    }
+    return;
+  }
+  if (jsonEqual(value, old)) return;
+  if (Array.isArray(value) && Array.isArray(old) && (shape.kind === 'list' || shape.kind === 'set')) {
+    // Lists that merge by key or value: compare item by item.
+    const inner = new FieldSet();
+    const gone = new FieldSet();
+    collect(value, old, shape, undefined, inner, gone);
+    graft(changed, path, inner);
+    graft(removed, path, gone);
+    return;
+  }
+  // A scalar, an atomic value, or a change of type: the value itself changed.
+  insertSubtree(changed, path, value, shape);
+  if (isRecord(old) || Array.isArray(old)) {
+    const gone = new FieldSet();
+    subtree(old, shape, gone);
+    graft(removed, path, gone.difference(changed));
+  }
+}
+
+/** Adds `set` under `path` of `target`. */
+function graft(target: FieldSet, path: readonly string[], set: FieldSet): void {
+  if (set.empty) return;
+  let node = target;
+  for (const element of path.slice(0, -1)) node = node.child(element);
+  const last = path[path.length - 1];
+  if (last === undefined) return;
+  const existing = node.children.get(last);
+  node.children.set(last, existing === undefined ? set : existing.union(set));
 }
 
 /**
@@ -130,14 +246,8 @@ export function changedFields(
   shape: Shape,
   scope: FieldScope,
 ): { changed: FieldSet; removed: FieldSet } {
-  const after = new FieldSet();
   const changed = new FieldSet();
-  const oldFields = scoped(old, scope);
-  for (const [key, value] of Object.entries(scoped(updated, scope))) {
-    const inner = changed.child(`f:${key}`);
-    collect(value, oldFields[key], fieldShape(shape, key), after.child(`f:${key}`), inner);
-    if (inner.empty) changed.children.delete(`f:${key}`);
-  }
-  const removed = fieldSetOf(old, shape, scope).difference(after);
+  const removed = new FieldSet();
+  diff(scoped(updated, scope), scoped(old, scope), shape, [], changed, removed);
   return { changed, removed };
 }
