@@ -24,6 +24,11 @@ import {
 import { readDeleteOptions } from './delete-options.js';
 import { sendError, sendJson, sendText, sleep } from './http-util.js';
 import { servePatch } from './patch-handler.js';
+import {
+  asPartialObjectMetadata,
+  asPartialObjectMetadataList,
+  wantsPartialMetadata,
+} from './partial-metadata.js';
 import { checkName, readObject } from './request-body.js';
 import { parseRequestInfo } from './request-info.js';
 import { fieldManagerOf, flag, integerParam, verbOf } from './request-params.js';
@@ -54,6 +59,14 @@ export interface ApiHandlerContext {
 }
 
 const NO_QUERY = new URLSearchParams();
+
+function notAcceptable(): ApiError {
+  return new ApiError(
+    406,
+    'NotAcceptable',
+    'only the following media types are accepted: application/json, application/yaml, application/vnd.kubernetes.protobuf',
+  );
+}
 const PUBLIC_PATHS = /^\/(healthz|livez|readyz|version)(\/.*)?$/;
 
 /**
@@ -242,6 +255,12 @@ export class ApiHandler {
     switch (verb) {
       case 'get': {
         const object = service.get(type, namespace, name);
+        const partial = wantsPartialMetadata(request.headers.accept);
+        if (partial !== undefined) {
+          if (partial !== 'PartialObjectMetadata') throw notAcceptable();
+          sendJson(response, 200, asPartialObjectMetadata(object));
+          return;
+        }
         const table = wantsTable(request.headers.accept);
         sendJson(
           response,
@@ -258,18 +277,10 @@ export class ApiHandler {
         return;
       }
       case 'list':
-        this.#list(type, namespace, query, wantsTable(request.headers.accept), response);
+        this.#list(type, namespace, query, request.headers.accept, response);
         return;
       case 'watch':
-        this.#watch(
-          type,
-          namespace,
-          info.name,
-          query,
-          attributes,
-          wantsTable(request.headers.accept),
-          response,
-        );
+        this.#watch(type, namespace, info.name, query, attributes, request.headers.accept, response);
         return;
       case 'create': {
         if (info.subresource !== undefined) throw ApiError.methodNotSupported(type, 'create');
@@ -335,9 +346,11 @@ export class ApiHandler {
     type: ResourceType,
     namespace: string | undefined,
     query: URLSearchParams,
-    table: boolean,
+    accept: string | undefined,
     response: ServerResponse,
   ): void {
+    const partial = wantsPartialMetadata(accept);
+    if (partial === 'PartialObjectMetadata') throw notAcceptable();
     const limit = integerParam(query, 'limit');
     const continueToken = query.get('continue');
     const result = this.#context.service.list(type, namespace, {
@@ -349,7 +362,11 @@ export class ApiHandler {
     const metadata: Record<string, unknown> = { resourceVersion: result.resourceVersion };
     if (result.continueToken !== undefined) metadata['continue'] = result.continueToken;
     if (result.remainingItemCount !== undefined) metadata['remainingItemCount'] = result.remainingItemCount;
-    if (table) {
+    if (partial !== undefined) {
+      sendJson(response, 200, asPartialObjectMetadataList(result.items, metadata));
+      return;
+    }
+    if (wantsTable(accept)) {
       sendJson(
         response,
         200,
@@ -371,9 +388,10 @@ export class ApiHandler {
     name: string | undefined,
     query: URLSearchParams,
     attributes: RequestAttributes,
-    table: boolean,
+    accept: string | undefined,
     response: ServerResponse,
   ): void {
+    const table = wantsTable(accept);
     let fieldSelector = query.get('fieldSelector') ?? '';
     if (name !== undefined)
       fieldSelector = fieldSelector ? `${fieldSelector},metadata.name=${name}` : `metadata.name=${name}`;
@@ -394,6 +412,7 @@ export class ApiHandler {
         bookmarkIntervalMs: this.#context.bookmarkIntervalMs,
         attributes,
         table: table ? includeObjectParam(query.get('includeObject')) : undefined,
+        partial: wantsPartialMetadata(accept) !== undefined,
       },
       (closed) => {
         this.#context.watches.delete(closed);
