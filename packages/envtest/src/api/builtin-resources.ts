@@ -6,6 +6,7 @@ import { isRecord, jsonEqual } from './kube-object.js';
 import type { KubeObject } from './kube-object.js';
 import { resourceType } from './resource-type.js';
 import type { ResourceType } from './resource-type.js';
+import { coreToEventsV1, eventsV1ToCore } from './event-conversion.js';
 import { normalizeMicroTimeAt } from './validation.js';
 
 function record(object: KubeObject, field: string): Record<string, unknown> {
@@ -206,6 +207,10 @@ export const eventsV1 = resourceType({
   plural: 'events',
   kind: 'Event',
   namespaced: true,
+  // One store behind both Event APIs: events.k8s.io/v1 Events are stored as core/v1 Events.
+  storageId: coreEvents.storageId,
+  fromStorage: coreToEventsV1,
+  toStorage: eventsV1ToCore,
   shortNames: ['ev'],
   nameRule: 'pathSegment',
   allowCreateOnUpdate: true,

@@ -137,9 +137,24 @@ export class ObjectService {
     return this.#registry;
   }
 
-  /** The object as a reader of `type`'s version sees it (apiVersion of that version). */
+  /**
+   * The object as a reader of `type`'s version sees it: converted from the storage form for types
+   * that have one (events.k8s.io Events), else with that version's apiVersion.
+   */
   view(type: ResourceType, object: KubeObject): KubeObject {
+    if (type.fromStorage !== undefined) return type.fromStorage(object);
     return object.apiVersion === type.apiVersion ? object : { ...object, apiVersion: type.apiVersion };
+  }
+
+  /** Stores a change of an object of `type`, in the storage form; answers the stored object as `type`'s. */
+  #commit(
+    type: ResourceType,
+    key: string,
+    kind: 'ADDED' | 'MODIFIED' | 'DELETED',
+    object: KubeObject,
+  ): KubeObject {
+    const stored = type.toStorage === undefined ? object : type.toStorage(object);
+    return this.view(type, this.#store.commit(type.storageId, key, kind, stored));
   }
 
   /** @throws ApiError 404 when absent. */
@@ -166,7 +181,9 @@ export class ObjectService {
         (object) => objectKey(object.metadata.namespace, object.metadata.name ?? '') > token.start,
       );
     }
-    const matching = all.filter((object) => labels.matches(object.metadata.labels) && fields.matches(object));
+    const matching = all.filter(
+      (object) => labels.matches(object.metadata.labels) && fields.matches(this.view(type, object)),
+    );
     const limit = options.limit && options.limit > 0 ? options.limit : undefined;
     if (limit === undefined || matching.length <= limit) {
       return {
@@ -258,7 +275,7 @@ export class ObjectService {
     type.prepareCreate?.(object);
     trackCreate(type, object, management);
     if (dryRun) return object;
-    return this.view(type, this.#store.commit(type.storageId, key, 'ADDED', object));
+    return this.#commit(type, key, 'ADDED', object);
   }
 
   /**
@@ -279,7 +296,8 @@ export class ObjectService {
     management?: FieldManagement,
   ): { object: KubeObject; created: boolean } {
     const key = objectKey(type.namespaced ? namespace : undefined, name);
-    const old = this.#store.get(type.storageId, key);
+    const stored = this.#store.get(type.storageId, key);
+    const old = stored === undefined || type.fromStorage === undefined ? stored : type.fromStorage(stored);
     const sentVersion = body.metadata.resourceVersion;
     if (!old) {
       if (!type.allowCreateOnUpdate || subresource) throw ApiError.notFound(type, name);
@@ -357,21 +375,16 @@ export class ObjectService {
     delete object.metadata.resourceVersion;
     const comparable = { ...old, metadata: { ...old.metadata } };
     delete comparable.metadata.resourceVersion;
-    if (jsonEqual(object, comparable)) return { object: this.view(type, old), created: false };
+    if (jsonEqual(object, comparable))
+      return { object: type.fromStorage ? old : this.view(type, old), created: false };
     if (dryRun) {
       object.metadata.resourceVersion = old.metadata.resourceVersion ?? '';
       return { object, created: false };
     }
     if (isRemovable(object.metadata)) {
-      return {
-        object: this.view(type, this.#store.commit(type.storageId, key, 'DELETED', object)),
-        created: false,
-      };
+      return { object: this.#commit(type, key, 'DELETED', object), created: false };
     }
-    return {
-      object: this.view(type, this.#store.commit(type.storageId, key, 'MODIFIED', object)),
-      created: false,
-    };
+    return { object: this.#commit(type, key, 'MODIFIED', object), created: false };
   }
 
   /**

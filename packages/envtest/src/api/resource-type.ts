@@ -63,6 +63,13 @@ export interface ResourceType extends QualifiedResource {
   readonly normalize?: (object: KubeObject) => void;
   /** The schema of a CRD version (pruning, defaults, validation), used for list map keys too. */
   readonly schema?: CustomResourceSchema;
+  /**
+   * For a version stored in another version's form (events.k8s.io/v1 Events are stored as core
+   * v1 Events): converts a stored object to this version (must cache: called on every read).
+   */
+  readonly fromStorage?: (stored: KubeObject) => KubeObject;
+  /** Converts an object of this version to the storage form. */
+  readonly toStorage?: (object: KubeObject) => KubeObject;
   /** How field ownership (managedFields, server-side apply) sees the kind's fields. */
   readonly shape?: Shape;
   /** True for resources served because of a CustomResourceDefinition. */

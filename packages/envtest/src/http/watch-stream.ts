@@ -86,7 +86,7 @@ export class WatchStream {
     return (
       (!type.namespaced || namespace === undefined || object.metadata.namespace === namespace) &&
       labels.matches(object.metadata.labels) &&
-      fields.matches(object)
+      fields.matches(type.fromStorage === undefined ? object : this.#service.view(type, object))
     );
   }
 
