@@ -8,6 +8,27 @@ import { resourceType } from './resource-type.js';
 import type { ResourceType } from './resource-type.js';
 import { coreToEventsV1, eventsV1ToCore } from './event-conversion.js';
 import { normalizeMicroTimeAt } from './validation.js';
+import {
+  clusterRoleBindings,
+  clusterRoles,
+  endpoints,
+  endpointSlices,
+  ingresses,
+  mutatingWebhookConfigurations,
+  persistentVolumeClaims,
+  roleBindings,
+  roles,
+  validatingWebhookConfigurations,
+} from './cluster-resources.js';
+import {
+  cronJobs,
+  daemonSets,
+  jobs,
+  podDisruptionBudgets,
+  replicaSets,
+  statefulSets,
+} from './workload-resources.js';
+import { defaultPodSpec, defaultPodTemplate, immutableSelector, recordAt } from './pod-defaults.js';
 
 function record(object: KubeObject, field: string): Record<string, unknown> {
   const value = object[field];
@@ -68,11 +89,10 @@ export const pods = resourceType({
     'status.podIP',
     'status.nominatedNodeName',
   ],
+  normalize(object) {
+    defaultPodSpec(record(object, 'spec'));
+  },
   prepareCreate(object) {
-    const spec = record(object, 'spec');
-    spec['restartPolicy'] ??= 'Always';
-    spec['dnsPolicy'] ??= 'ClusterFirst';
-    spec['schedulerName'] ??= 'default-scheduler';
     object['status'] = { phase: 'Pending', qosClass: 'BestEffort' };
   },
   validate(object) {
@@ -164,16 +184,46 @@ export const services = resourceType({
   categories: ['all'],
   statusSubresource: true,
   nameRule: 'label1035',
-  prepareCreate(object) {
+  normalize(object) {
     const spec = record(object, 'spec');
     spec['type'] ??= 'ClusterIP';
     spec['sessionAffinity'] ??= 'None';
-    if (spec['clusterIP'] === undefined && spec['type'] !== 'ExternalName') {
+    if (spec['type'] !== 'ExternalName') spec['internalTrafficPolicy'] ??= 'Cluster';
+    const ports = spec['ports'];
+    if (Array.isArray(ports)) {
+      for (const port of ports) {
+        if (!isRecord(port)) continue;
+        port['protocol'] ??= 'TCP';
+        port['targetPort'] ??= port['port'];
+      }
+    }
+  },
+  prepareCreate(object) {
+    const spec = record(object, 'spec');
+    if ((spec['clusterIP'] === undefined || spec['clusterIP'] === '') && spec['type'] !== 'ExternalName') {
       const ip = `10.96.${randomInt(0, 255)}.${randomInt(1, 255)}`;
       spec['clusterIP'] = ip;
       spec['clusterIPs'] = [ip];
     }
+    if (spec['type'] !== 'ExternalName') {
+      spec['ipFamilies'] ??= ['IPv4'];
+      spec['ipFamilyPolicy'] ??= 'SingleStack';
+    }
     object['status'] = { loadBalancer: {} };
+  },
+  prepareUpdate(object, old) {
+    // A PUT that leaves the allocated values out keeps them, as kube-apiserver patches them in.
+    const spec = record(object, 'spec');
+    const before = isRecord(old['spec']) ? old['spec'] : {};
+    for (const key of ['clusterIP', 'clusterIPs', 'ipFamilies', 'ipFamilyPolicy']) {
+      if ((spec[key] === undefined || spec[key] === '') && before[key] !== undefined) spec[key] = before[key];
+    }
+  },
+  validate(object, old) {
+    const before = isRecord(old?.['spec']) ? old['spec'] : undefined;
+    const after = isRecord(object['spec']) ? object['spec'] : {};
+    if (before?.['clusterIP'] === undefined || jsonEqual(before['clusterIP'], after['clusterIP'])) return [];
+    return [invalidValue('spec.clusterIP', after['clusterIP'] ?? '', 'field is immutable')];
   },
 });
 
@@ -306,16 +356,19 @@ export const deployments = resourceType({
   statusSubresource: true,
   tracksGeneration: true,
   scale: { specReplicasPath: '.spec.replicas', statusReplicasPath: '.status.replicas' },
-  prepareCreate(object) {
+  normalize(object) {
     const spec = record(object, 'spec');
     spec['replicas'] ??= 1;
     spec['revisionHistoryLimit'] ??= 10;
     spec['progressDeadlineSeconds'] ??= 600;
     spec['strategy'] ??= { type: 'RollingUpdate', rollingUpdate: { maxUnavailable: '25%', maxSurge: '25%' } };
+    defaultPodTemplate(recordAt(spec, 'template'));
+  },
+  prepareCreate(object) {
     object['status'] = {};
   },
-  validate(object) {
-    const causes: StatusCause[] = [];
+  validate(object, old) {
+    const causes: StatusCause[] = [...immutableSelector(object, old)];
     const spec = object['spec'];
     const selector = isRecord(spec) ? spec['selector'] : undefined;
     const template = isRecord(spec) ? spec['template'] : undefined;
@@ -362,10 +415,26 @@ export const builtinResources: readonly ResourceType[] = [
   secrets,
   services,
   serviceaccounts,
+  persistentVolumeClaims,
+  endpoints,
   coreEvents,
   eventsV1,
   leases,
   leaseCandidates,
   deployments,
+  statefulSets,
+  replicaSets,
+  daemonSets,
+  jobs,
+  cronJobs,
+  podDisruptionBudgets,
+  roles,
+  roleBindings,
+  clusterRoles,
+  clusterRoleBindings,
+  ingresses,
+  endpointSlices,
+  validatingWebhookConfigurations,
+  mutatingWebhookConfigurations,
   customResourceDefinitions,
 ];

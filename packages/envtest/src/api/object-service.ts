@@ -361,14 +361,15 @@ export class ObjectService {
       if (old.metadata.deletionGracePeriodSeconds !== undefined) {
         meta.deletionGracePeriodSeconds = old.metadata.deletionGracePeriodSeconds;
       } else delete meta.deletionGracePeriodSeconds;
+      if (meta.generateName === undefined && old.metadata.generateName !== undefined) {
+        meta.generateName = old.metadata.generateName;
+      }
+      type.prepareUpdate?.(object, old);
+      type.normalize?.(object);
       if (type.tracksGeneration) {
         const generation = old.metadata.generation ?? 1;
         meta.generation = jsonEqual(specOf(object), specOf(old)) ? generation : generation + 1;
       } else delete meta.generation;
-      if (meta.generateName === undefined && old.metadata.generateName !== undefined) {
-        meta.generateName = old.metadata.generateName;
-      }
-      type.normalize?.(object);
       this.#validate(type, object, old);
     }
     trackUpdate(type, old, object, subresource, management);

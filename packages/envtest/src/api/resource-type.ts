@@ -57,9 +57,16 @@ export interface ResourceType extends QualifiedResource {
   readonly fieldLabels: readonly string[];
   /** Fills defaults into a new object (a private copy the function may change). */
   readonly prepareCreate?: (object: KubeObject) => void;
+  /** Carries what an update may leave out over from the stored object (a Service's clusterIP). */
+  readonly prepareUpdate?: (object: KubeObject, old: KubeObject) => void;
+  /** RBAC verbs discovery lists; default every verb. */
+  readonly verbs?: readonly string[];
   /** Type-specific validation of a new or updated object. */
   readonly validate?: (object: KubeObject, old: KubeObject | undefined) => StatusCause[];
-  /** Rewrites fields that must be normalised on write (e.g. MicroTime); may throw an ApiError. */
+  /**
+   * Defaults and normalises a written object (every create, update and patch, as kube-apiserver
+   * defaults on decoding), e.g. MicroTime; may throw an ApiError.
+   */
   readonly normalize?: (object: KubeObject) => void;
   /** The schema of a CRD version (pruning, defaults, validation), used for list map keys too. */
   readonly schema?: CustomResourceSchema;
