@@ -406,6 +406,16 @@ export const customResourceDefinitions = resourceType({
   prepareCreate: establishCrd,
 });
 
+/** Answered at once from RBAC, never stored. */
+export const selfSubjectAccessReviews = resourceType({
+  group: 'authorization.k8s.io',
+  version: 'v1',
+  plural: 'selfsubjectaccessreviews',
+  kind: 'SelfSubjectAccessReview',
+  namespaced: false,
+  verbs: ['create'],
+});
+
 /** Every built-in resource, in the order discovery lists them. */
 export const builtinResources: readonly ResourceType[] = [
   namespaces,
@@ -436,5 +446,6 @@ export const builtinResources: readonly ResourceType[] = [
   endpointSlices,
   validatingWebhookConfigurations,
   mutatingWebhookConfigurations,
+  selfSubjectAccessReviews,
   customResourceDefinitions,
 ];

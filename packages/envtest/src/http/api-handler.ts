@@ -4,8 +4,11 @@ import type { KubeObject } from '../api/kube-object.js';
 import { supportedFields } from '../api/object-service.js';
 import type { DeleteOptions, ObjectService } from '../api/object-service.js';
 import type { ResourceType } from '../api/resource-type.js';
+import { serviceaccounts, selfSubjectAccessReviews } from '../api/builtin-resources.js';
+import type { RbacAuthorizer } from '../auth/rbac-authorizer.js';
 import { ADMIN_USER } from '../auth/token-authenticator.js';
-import type { TokenAuthenticator } from '../auth/token-authenticator.js';
+import type { Identity, TokenAuthenticator } from '../auth/token-authenticator.js';
+import { authorize, serveSelfSubjectAccessReview, serveTokenRequest } from './access-control.js';
 import type { Verb } from '../envtest.js';
 import type { FaultTable } from '../faults/fault-table.js';
 import type { RequestAttributes } from '../faults/request-attributes.js';
@@ -42,6 +45,7 @@ import { WatchStream } from './watch-stream.js';
 export interface ApiHandlerContext {
   readonly service: ObjectService;
   readonly authenticator: TokenAuthenticator;
+  readonly authorizer: RbacAuthorizer;
   readonly faults: FaultTable;
   readonly counters: RequestCounterTable;
   readonly watches: WatchRegistry;
@@ -59,6 +63,12 @@ export interface ApiHandlerContext {
 }
 
 const NO_QUERY = new URLSearchParams();
+const ADMIN_IDENTITY: Identity = {
+  user: ADMIN_USER,
+  username: ADMIN_USER,
+  groups: ['system:masters', 'system:authenticated'],
+  rbac: false,
+};
 
 function notAcceptable(): ApiError {
   return new ApiError(
@@ -89,11 +99,11 @@ export class ApiHandler {
     }
   }
 
-  #authenticate(request: IncomingMessage, path: string): string | undefined {
-    if (this.#context.insecure) return ADMIN_USER;
+  #authenticate(request: IncomingMessage, path: string): Identity | undefined {
+    if (this.#context.insecure) return ADMIN_IDENTITY;
     const header = request.headers.authorization;
-    const user = this.#context.authenticator.authenticate(header);
-    if (user !== undefined) return user;
+    const identity = this.#context.authenticator.authenticate(header);
+    if (identity !== undefined) return identity;
     if (header === undefined && PUBLIC_PATHS.test(path)) return undefined;
     throw new ApiError(401, 'Unauthorized', 'Unauthorized');
   }
@@ -103,7 +113,8 @@ export class ApiHandler {
     const queryStart = url.indexOf('?');
     const path = queryStart < 0 ? url : url.slice(0, queryStart);
     const query = queryStart < 0 ? NO_QUERY : new URLSearchParams(url.slice(queryStart + 1));
-    const user = this.#authenticate(request, path);
+    const identity = this.#authenticate(request, path);
+    const user = identity?.user;
     if (path === '/_envtest' || path.startsWith('/_envtest/')) {
       if (user !== ADMIN_USER)
         throw ApiError.forbidden(
@@ -134,8 +145,9 @@ export class ApiHandler {
     };
     this.#context.counters.record(attributes);
     if (!(await this.#applyFaults(attributes, request, response))) return;
-    if (user === undefined) throw new ApiError(401, 'Unauthorized', 'Unauthorized');
-    await this.#resource(info, verb, attributes, query, request, response);
+    if (identity === undefined) throw new ApiError(401, 'Unauthorized', 'Unauthorized');
+    authorize(this.#context.authorizer, identity, info, verb);
+    await this.#resource(info, verb, attributes, identity, query, request, response);
   }
 
   /** Applies the matching faults; false when the request must not be served. */
@@ -215,7 +227,11 @@ export class ApiHandler {
     if (!type) throw ApiError.resourceNotFound();
     const subresource = info.subresource;
     const served =
-      subresource === 'status' ? type.statusSubresource : subresource === 'scale' && type.scale !== undefined;
+      subresource === 'status'
+        ? type.statusSubresource
+        : subresource === 'scale'
+          ? type.scale !== undefined
+          : subresource === 'token' && type === serviceaccounts;
     if (subresource !== undefined && !served) {
       throw ApiError.resourceNotFound();
     }
@@ -227,11 +243,17 @@ export class ApiHandler {
     info: ResourceRequestInfo,
     verb: Verb,
     attributes: RequestAttributes,
+    identity: Identity,
     query: URLSearchParams,
     request: IncomingMessage,
     response: ServerResponse,
   ): Promise<void> {
     const type = this.#type(info);
+    if (type.verbs !== undefined && !type.verbs.includes(verb)) throw ApiError.methodNotSupported(type, verb);
+    if (type === selfSubjectAccessReviews) {
+      await serveSelfSubjectAccessReview(this.#context.authorizer, identity, request, response);
+      return;
+    }
     const service = this.#context.service;
     const namespace = type.namespaced ? info.namespace : undefined;
     const name = info.name ?? '';
@@ -239,6 +261,11 @@ export class ApiHandler {
     if (type.namespaced && namespace === undefined && verb !== 'list' && verb !== 'watch') {
       if (verb === 'create' || verb === 'deletecollection') throw ApiError.resourceNotFound();
       throw ApiError.resourceNotFound();
+    }
+    if (info.subresource === 'token') {
+      if (verb !== 'create') throw ApiError.methodNotSupported(type, verb);
+      await serveTokenRequest(service, this.#context.authenticator, namespace ?? '', name, request, response);
+      return;
     }
     if (info.subresource === 'scale' && type.scale) {
       await serveScale(

@@ -52,7 +52,7 @@ function resourceEntries(type: ResourceType): unknown[] {
     singularName: type.singular,
     namespaced: type.namespaced,
     kind: type.kind,
-    verbs: VERBS,
+    verbs: type.verbs ?? VERBS,
     ...(type.shortNames.length > 0 ? { shortNames: type.shortNames } : {}),
     ...(type.categories.length > 0 ? { categories: type.categories } : {}),
   };
@@ -65,6 +65,17 @@ function resourceEntries(type: ResourceType): unknown[] {
       namespaced: type.namespaced,
       kind: type.kind,
       verbs,
+    });
+  }
+  if (type.group === '' && type.plural === 'serviceaccounts') {
+    entries.push({
+      name: 'serviceaccounts/token',
+      singularName: '',
+      namespaced: true,
+      group: 'authentication.k8s.io',
+      version: 'v1',
+      kind: 'TokenRequest',
+      verbs: ['create'],
     });
   }
   if (type.scale) {
