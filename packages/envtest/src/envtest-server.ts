@@ -130,7 +130,7 @@ export class EnvtestServer implements Envtest {
       this.#options.podGracePeriodMs,
     );
     this.#gc = new GarbageCollector(this.#service, this.#options.gcDelayMs);
-    this.#crds = new CrdController(this.#service);
+    this.#crds = new CrdController(this.#service, (storageId) => this.#watches.endStorage(storageId));
     this.faults = new FaultTable((match, destroy) => this.#watches.drop(match, destroy));
     this.cluster = new ClusterControlImpl(this.#service);
     for (const user of this.#options.users) this.addUser(user);

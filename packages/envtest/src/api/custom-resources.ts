@@ -86,8 +86,14 @@ export function validateCrd(crd: KubeObject): StatusCause[] {
   return causes;
 }
 
-/** The status a CRD gets when it is established (at once, in envtest). */
+/** The finalizer under which apiextensions-apiserver deletes a CRD's objects. */
+export const CRD_CLEANUP_FINALIZER = 'customresourcecleanup.apiextensions.k8s.io';
+
+/** The status a CRD gets when it is established (at once, in envtest), and its cleanup finalizer. */
 export function establishCrd(crd: KubeObject): void {
+  const finalizers = crd.metadata.finalizers ?? [];
+  if (!finalizers.includes(CRD_CLEANUP_FINALIZER))
+    crd.metadata.finalizers = [...finalizers, CRD_CLEANUP_FINALIZER];
   const spec = isRecord(crd['spec']) ? crd['spec'] : {};
   const names = namesOf(spec);
   const versions: unknown[] = Array.isArray(spec['versions']) ? spec['versions'] : [];

@@ -10,7 +10,7 @@ import type { KubeObject, ObjectMeta } from './kube-object.js';
 import type { ResourceRegistry } from './resource-registry.js';
 import type { ResourceType } from './resource-type.js';
 import { validateDeletingUpdate, validateMetadata } from './validation.js';
-import { namespaces, pods } from './builtin-resources.js';
+import { customResourceDefinitions, namespaces, pods } from './builtin-resources.js';
 import { trackCreate, trackUpdate } from '../apply/field-tracking.js';
 import type { FieldManagement } from '../apply/field-tracking.js';
 
@@ -255,6 +255,16 @@ export class ObjectService {
     if (meta.resourceVersion) {
       // etcd3 storage refuses it with a plain error, which kube-apiserver answers as a 500.
       throw new ApiError(500, '', 'resourceVersion should not be set on objects to be created');
+    }
+    if (type.custom) {
+      const crd = this.#store.get(customResourceDefinitions.storageId, `${type.plural}.${type.group}`);
+      if (crd?.metadata.deletionTimestamp) {
+        throw new ApiError(
+          405,
+          'MethodNotAllowed',
+          'create not allowed while custom resource definition is terminating',
+        );
+      }
     }
     if (!meta.name && meta.generateName) meta.name = `${meta.generateName}${generateSuffix()}`;
     if (type.namespaced) meta.namespace = namespace ?? '';
