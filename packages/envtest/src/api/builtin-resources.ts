@@ -30,7 +30,7 @@ import {
 } from './workload-resources.js';
 import { defaultPodSpec, defaultPodTemplate, immutableSelector, recordAt } from './pod-defaults.js';
 
-function record(object: KubeObject, field: string): Record<string, unknown> {
+function record(object: Record<string, unknown>, field: string): Record<string, unknown> {
   const value = object[field];
   if (isRecord(value)) return value;
   const fresh: Record<string, unknown> = {};
@@ -361,7 +361,13 @@ export const deployments = resourceType({
     spec['replicas'] ??= 1;
     spec['revisionHistoryLimit'] ??= 10;
     spec['progressDeadlineSeconds'] ??= 600;
-    spec['strategy'] ??= { type: 'RollingUpdate', rollingUpdate: { maxUnavailable: '25%', maxSurge: '25%' } };
+    const strategy = record(spec, 'strategy');
+    strategy['type'] ??= 'RollingUpdate';
+    if (strategy['type'] === 'RollingUpdate') {
+      const rolling = record(strategy, 'rollingUpdate');
+      rolling['maxUnavailable'] ??= '25%';
+      rolling['maxSurge'] ??= '25%';
+    }
     defaultPodTemplate(recordAt(spec, 'template'));
   },
   prepareCreate(object) {

@@ -5,12 +5,12 @@ import type { KubeObject } from '../api/kube-object.js';
 import type { ResourceRegistry } from '../api/resource-registry.js';
 import type { ResourceType } from '../api/resource-type.js';
 import { mediaType, parseJson, readBody } from './http-util.js';
-import { decodeProtobufObject } from './protobuf-decoder.js';
+import { decodeProtobufObject } from '../protobuf/protobuf-decoder.js';
 
-// kube-apiserver also accepts YAML, and protobuf for every built-in kind; envtest reads JSON, and
-// protobuf only for what kubectl's imperative create commands send. It says so.
+// kube-apiserver also accepts YAML; envtest reads JSON, and protobuf for the kinds whose messages
+// it describes (what kubectl's imperative commands and client-go send).
 const UNKNOWN_FORMAT =
-  'the body of the request was in an unknown format - accepted media types include: application/json, application/vnd.kubernetes.protobuf (Namespace, ConfigMap, Secret, ServiceAccount)';
+  'the body of the request was in an unknown format - accepted media types include: application/json, application/vnd.kubernetes.protobuf';
 
 /** 415 for a body in a media type the server does not read. */
 export function unsupportedMediaType(message: string): ApiError {
