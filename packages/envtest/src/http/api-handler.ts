@@ -26,6 +26,7 @@ import {
 } from './discovery.js';
 import { readDeleteOptions } from './delete-options.js';
 import { sendError, sendJson, sendText, sleep } from './http-util.js';
+import { validateFields } from './field-validation.js';
 import { servePatch } from './patch-handler.js';
 import {
   asPartialObjectMetadata,
@@ -312,6 +313,7 @@ export class ApiHandler {
       case 'create': {
         if (info.subresource !== undefined) throw ApiError.methodNotSupported(type, 'create');
         const body = await readObject(service.registry, type, request, response, namespace);
+        validateFields(type, body, query, response);
         const manager = fieldManagerOf(query, request);
         sendJson(
           response,
@@ -323,6 +325,7 @@ export class ApiHandler {
       case 'update': {
         const body = await readObject(service.registry, type, request, response, namespace);
         checkName(body, name);
+        validateFields(type, body, query, response);
         const subresource = info.subresource === 'status' ? 'status' : undefined;
         const manager = fieldManagerOf(query, request);
         const { object, created } = service.update(type, namespace, name, body, subresource, dryRun, true, {

@@ -14,6 +14,7 @@ import { wallClock } from '../wall-clock.js';
 import { mediaType, parseJson, readBody, sendJson } from './http-util.js';
 import { checkName, checkObject, unsupportedMediaType } from './request-body.js';
 import { fieldManagerOf, flag } from './request-params.js';
+import { validateFields } from './field-validation.js';
 
 const APPLY = 'application/apply-patch+yaml';
 
@@ -99,6 +100,7 @@ export async function servePatch(
       throw ApiError.badRequest(`error decoding patch: Object 'Kind' is missing in the apply configuration`);
     const object = checkObject(service.registry, type, config, namespace);
     checkName(object, name);
+    validateFields(type, object, query, response);
     if (object.metadata['managedFields'] !== undefined) {
       throw ApiError.badRequest('metadata.managedFields must be nil');
     }
@@ -140,6 +142,7 @@ export async function servePatch(
   if (!isRecord(patched)) throw ApiError.badRequest('the patched object is not a JSON object');
   const object = checkObject(service.registry, type, patched, namespace);
   checkName(object, name);
+  validateFields(type, object, query, response);
   object.metadata.resourceVersion ??= current.metadata.resourceVersion ?? '';
   const { object: updated } = service.update(type, namespace, name, object, status, dryRun, false, {
     operation: 'Update',
