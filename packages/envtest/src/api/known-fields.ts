@@ -6,7 +6,7 @@ import type { KubeObject } from './kube-object.js';
  * accepts anything below (maps, and the parts of a kind envtest does not describe field by field),
  * and an array marks a list whose items have the given fields.
  */
-type Known = true | { readonly [field: string]: Known } | readonly [Known];
+type Known = true | Readonly<Record<string, unknown>> | readonly [Known];
 
 function fields(names: string, nested: Record<string, Known> = {}): Known {
   const out: Record<string, Known> = {};
@@ -132,7 +132,7 @@ function walk(value: unknown, known: Known, path: string, found: string[]): void
     return;
   }
   if (!isRecord(value)) return;
-  const table = known as { readonly [field: string]: Known };
+  const table = known as Readonly<Record<string, Known | undefined>>;
   for (const key of Object.keys(value)) {
     const at = path === '' ? key : `${path}.${key}`;
     const inner = table[key];

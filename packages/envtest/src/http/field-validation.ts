@@ -19,7 +19,8 @@ export function validateFields(
   query: URLSearchParams,
   response: ServerResponse,
 ): void {
-  const directive = query.get('fieldValidation') || 'Warn';
+  const given = query.get('fieldValidation');
+  const directive = given === null || given === '' ? 'Warn' : given;
   if (!DIRECTIVES.includes(directive)) {
     throw ApiError.badRequest(
       `fieldValidation: Unsupported value: "${directive}": supported values: "Ignore", "Strict", "Warn"`,
