@@ -20,6 +20,7 @@ import {
   apiGroupList,
   apiResourceList,
   apiVersions,
+  openApiV2Document,
   openApiV3Document,
   openApiV3Root,
   SERVER_VERSION,
@@ -205,6 +206,7 @@ export class ApiHandler {
       body = apiResourceList(registry, segments[1] ?? '', segments[2] ?? '');
     } else if (path === '/version' || path === '/version/') body = SERVER_VERSION;
     else if (path === '/openapi/v3' || path === '/openapi/v3/') body = openApiV3Root(registry);
+    else if (path === '/openapi/v2' || path === '/openapi/v2/') body = openApiV2Document(registry);
     else if (segments[0] === 'openapi' && segments[1] === 'v3') {
       const [, , root, first, second] = segments;
       if (root === 'api' && first !== undefined && second === undefined)

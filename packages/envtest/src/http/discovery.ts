@@ -162,3 +162,51 @@ export function openApiV3Document(registry: ResourceRegistry, group: string, ver
     components: { schemas: {} },
   };
 }
+
+/**
+ * `GET /openapi/v2`: a Swagger 2.0 document with the operations of every resource served and a
+ * definition per kind (named as kube-apiserver names them, e.g. `io.k8s.api.apps.v1.StatefulSet`,
+ * with `x-kubernetes-group-version-kind`, no field schemas).
+ */
+export function openApiV2Document(registry: ResourceRegistry): unknown {
+  const paths: Record<string, unknown> = {};
+  const definitions: Record<string, unknown> = {};
+  const groups = ['', ...registry.groups().map((group) => group.name)];
+  for (const group of groups) {
+    const versions =
+      group === '' ? ['v1'] : (registry.groups().find((g) => g.name === group)?.versions ?? []);
+    for (const version of versions) {
+      for (const type of registry.resources(group, version)) {
+        const gvk = { group: type.group, version: type.version, kind: type.kind };
+        const prefix = type.custom
+          ? type.group.split('.').reverse().join('.')
+          : `io.k8s.api.${type.group === '' ? 'core' : (type.group.split('.')[0] ?? '')}`;
+        const definition = `${prefix}.${type.version}.${type.kind}`;
+        definitions[definition] = {
+          type: 'object',
+          'x-kubernetes-group-version-kind': [gvk],
+        };
+        const base = `/${groupVersionPath(group, version)}${type.namespaced ? '/namespaces/{namespace}' : ''}/${type.plural}`;
+        const operation = (id: string): unknown => ({
+          operationId: `${id}${type.kind}`,
+          'x-kubernetes-group-version-kind': gvk,
+          'x-kubernetes-action': id,
+          responses: { '200': { description: 'OK', schema: { $ref: `#/definitions/${definition}` } } },
+        });
+        paths[base] = { get: operation('list'), post: operation('post') };
+        paths[`${base}/{name}`] = {
+          get: operation('get'),
+          put: operation('put'),
+          patch: operation('patch'),
+          delete: operation('delete'),
+        };
+      }
+    }
+  }
+  return {
+    swagger: '2.0',
+    info: { title: 'Kubernetes', version: SERVER_VERSION.gitVersion },
+    paths,
+    definitions,
+  };
+}

@@ -114,3 +114,44 @@ describe('envtest fieldValidation', () => {
     expect(await kubectl.ok('create', '-f', file)).to.contain('statefulset.apps/db created');
   });
 });
+
+describe('envtest OpenAPI documents', () => {
+  const env = useEnvtest();
+
+  it('lists every kind served in /openapi/v2 and /openapi/v3, custom resources included', async () => {
+    const group = `${env.namespace.replace(/[^a-z0-9]/g, '')}.oa.example.com`;
+    await raw(env, 'POST', '/apis/apiextensions.k8s.io/v1/customresourcedefinitions', {
+      body: certificateCrd(group),
+    });
+    const v2 = (await raw(env, 'GET', '/openapi/v2')).json as {
+      paths: Record<string, unknown>;
+      definitions: Record<string, { 'x-kubernetes-group-version-kind': unknown[] }>;
+    };
+    for (const path of [
+      '/apis/apps/v1/namespaces/{namespace}/statefulsets',
+      '/apis/batch/v1/namespaces/{namespace}/cronjobs/{name}',
+      '/apis/rbac.authorization.k8s.io/v1/clusterroles',
+      '/api/v1/namespaces/{namespace}/persistentvolumeclaims',
+      `/apis/${group}/v1/namespaces/{namespace}/certificates`,
+    ]) {
+      expect(v2.paths, path).to.have.property(path);
+    }
+    expect(
+      v2.definitions['io.k8s.api.apps.v1.StatefulSet']?.['x-kubernetes-group-version-kind'],
+    ).to.deep.equal([{ group: 'apps', version: 'v1', kind: 'StatefulSet' }]);
+    const root = (await raw(env, 'GET', '/openapi/v3')).json as { paths: Record<string, unknown> };
+    for (const path of [
+      'apis/apps/v1',
+      'apis/batch/v1',
+      'apis/policy/v1',
+      'apis/networking.k8s.io/v1',
+      `apis/${group}/v1`,
+    ]) {
+      expect(root.paths, path).to.have.property(path);
+    }
+    const batch = (await raw(env, 'GET', '/openapi/v3/apis/batch/v1')).json as {
+      paths: Record<string, unknown>;
+    };
+    expect(batch.paths).to.have.property('/apis/batch/v1/namespaces/{namespace}/jobs');
+  });
+});
