@@ -15,6 +15,20 @@ export type FieldManagement =
 
 const PLAIN = objectShape({});
 
+let second = -1;
+let secondText = '';
+
+/** The time of managedFields entries (whole seconds), formatted once per second. */
+function now(): string {
+  const ms = wallClock();
+  const current = Math.floor(ms / 1000);
+  if (current !== second) {
+    second = current;
+    secondText = formatTime(ms);
+  }
+  return secondText;
+}
+
 /** The shape of a resource's objects for field ownership. */
 export function shapeOf(type: ResourceType): Shape {
   return type.shape ?? BUILTIN_SHAPES[type.storageId] ?? PLAIN;
@@ -55,7 +69,7 @@ export function trackCreate(
         manager: management.manager,
         operation: 'Update',
         apiVersion: type.apiVersion,
-        time: formatTime(wallClock()),
+        time: now(),
         fields,
       },
     ]),
@@ -86,16 +100,16 @@ export function trackUpdate(
     setManagedFields(object, before);
     return;
   }
+  const previous = readManagedFields(before);
   const entries = recordUpdate(
-    readManagedFields(before),
+    previous,
     management.manager,
     type.apiVersion,
     subresource,
     changed,
     removed,
-    formatTime(wallClock()),
+    now(),
   );
-  const previous = readManagedFields(before);
   const unchanged =
     entries.length === previous.length && entries.every((entry, index) => entry === previous[index]);
   setManagedFields(object, unchanged ? before : writeManagedFields(entries));
