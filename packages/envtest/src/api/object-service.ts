@@ -4,6 +4,7 @@ import type { ObjectStore } from '../storage/object-store.js';
 import { FieldSelector } from '../selectors/field-selector.js';
 import { LabelSelector } from '../selectors/label-selector.js';
 import { ApiError, invalidValue } from './api-error.js';
+import { decodeContinue, encodeContinue } from './continue-token.js';
 import type { StatusCause } from './api-error.js';
 import { cloneJson, formatTime, isRecord, jsonEqual, objectKey } from './kube-object.js';
 import type { KubeObject, ObjectMeta } from './kube-object.js';
@@ -85,25 +86,6 @@ function specOf(object: KubeObject): Record<string, unknown> {
   delete rest['apiVersion'];
   delete rest['kind'];
   return rest;
-}
-
-interface ContinueToken {
-  readonly rv: number;
-  readonly start: string;
-}
-
-function decodeContinue(token: string): ContinueToken {
-  try {
-    const decoded: unknown = JSON.parse(Buffer.from(token, 'base64url').toString('utf8'));
-    if (isRecord(decoded) && typeof decoded['rv'] === 'number' && typeof decoded['start'] === 'string') {
-      return { rv: decoded['rv'], start: decoded['start'] };
-    }
-  } catch {
-    // fall through
-  }
-  throw ApiError.badRequest(
-    'continue key is not valid: incorrect encoded start resourceVersion (version meta.k8s.io/v1)',
-  );
 }
 
 /**
@@ -194,7 +176,7 @@ export class ObjectService {
     const page = matching.slice(0, limit);
     const last = page[page.length - 1];
     const start = last ? objectKey(last.metadata.namespace, last.metadata.name ?? '') : '';
-    const continueToken = Buffer.from(JSON.stringify({ rv: listRevision, start })).toString('base64url');
+    const continueToken = encodeContinue({ rv: listRevision, start });
     const result: ListResult = {
       items: page.map((object) => this.view(type, object)),
       resourceVersion: String(listRevision),
