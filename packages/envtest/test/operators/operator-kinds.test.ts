@@ -275,3 +275,39 @@ describe('envtest kinds operators own', () => {
     expect(failure.body.message).to.contain('cannot change roleRef');
   });
 });
+
+describe('envtest Tables of the kinds operators own (kubectl get)', () => {
+  const env = useEnvtest();
+  const kubectl = useKubectl(env);
+
+  it("prints kube-apiserver's columns for workloads, jobs, PDBs, PVCs, bindings and ingresses", async () => {
+    for (const kind of kinds) {
+      if (kind.path(env.namespace).includes('/namespaces/')) {
+        await raw(env, 'POST', kind.path(env.namespace), {
+          body: { metadata: { name: 'shown' }, ...kind.body },
+        });
+      }
+    }
+    const headers = async (resource: string): Promise<string> =>
+      ((await kubectl.ok('get', resource)).split('\n')[0] ?? '').replace(/\s+/g, ' ').trim();
+    expect(await headers('statefulsets')).to.equal('NAME READY AGE');
+    expect(await headers('replicasets')).to.equal('NAME DESIRED CURRENT READY AGE');
+    expect(await headers('daemonsets')).to.equal(
+      'NAME DESIRED CURRENT READY UP-TO-DATE AVAILABLE NODE SELECTOR AGE',
+    );
+    expect(await headers('jobs')).to.equal('NAME STATUS COMPLETIONS DURATION AGE');
+    expect(await headers('cronjobs')).to.equal('NAME SCHEDULE TIMEZONE SUSPEND ACTIVE LAST SCHEDULE AGE');
+    expect(await headers('pdb')).to.equal('NAME MIN AVAILABLE MAX UNAVAILABLE ALLOWED DISRUPTIONS AGE');
+    expect(await headers('pvc')).to.equal(
+      'NAME STATUS VOLUME CAPACITY ACCESS MODES STORAGECLASS VOLUMEATTRIBUTESCLASS AGE',
+    );
+    expect(await headers('rolebindings')).to.equal('NAME ROLE AGE');
+    expect(await headers('roles')).to.equal('NAME CREATED AT');
+    expect(await headers('ingresses')).to.equal('NAME CLASS HOSTS ADDRESS PORTS AGE');
+    expect(await kubectl.ok('get', 'cronjob', 'shown')).to.match(
+      /shown\s+\*\/5 \* \* \* \*\s+<none>\s+false\s+0\s+<none>/,
+    );
+    expect(await kubectl.ok('get', 'rolebinding', 'shown')).to.match(/shown\s+Role\/r\s/);
+    expect(await kubectl.ok('get', 'job', 'shown')).to.match(/shown\s+Running\s+0\/1\s/);
+  });
+});
