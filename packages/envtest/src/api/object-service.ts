@@ -12,7 +12,7 @@ import type { ResourceRegistry } from './resource-registry.js';
 import type { ResourceType } from './resource-type.js';
 import { validateDeletingUpdate, validateMetadata } from './validation.js';
 import { customResourceDefinitions, namespaces, pods } from './builtin-resources.js';
-import { trackCreate, trackUpdate } from '../apply/field-tracking.js';
+import { trackCreate, trackServerWrite, trackUpdate } from '../apply/field-tracking.js';
 import type { FieldManagement } from '../apply/field-tracking.js';
 
 export type PropagationPolicy = 'Foreground' | 'Background' | 'Orphan';
@@ -487,6 +487,7 @@ export class ObjectService {
     const remaining = (updated.metadata.finalizers ?? []).filter((f) => f !== finalizer);
     if (remaining.length > 0) updated.metadata.finalizers = remaining;
     else delete updated.metadata.finalizers;
+    trackServerWrite(type, current, updated);
     const key = objectKey(current.metadata.namespace, current.metadata.name ?? '');
     this.#store.commit(type.storageId, key, isRemovable(updated.metadata) ? 'DELETED' : 'MODIFIED', updated);
   }
@@ -494,6 +495,8 @@ export class ObjectService {
   /** Writes a changed copy of a stored object without the checks of a request (cluster control). */
   write(type: ResourceType, object: KubeObject): KubeObject {
     const key = objectKey(object.metadata.namespace, object.metadata.name ?? '');
+    const old = this.#store.get(type.storageId, key);
+    if (old !== undefined) trackServerWrite(type, old, object);
     return this.#store.commit(type.storageId, key, 'MODIFIED', object);
   }
 

@@ -114,3 +114,22 @@ export function trackUpdate(
     entries.length === previous.length && entries.every((entry, index) => entry === previous[index]);
   setManagedFields(object, unchanged ? before : writeManagedFields(entries));
 }
+
+/**
+ * The server's own write of an object (garbage collector, finalizer removal, cluster control):
+ * no manager is recorded, but fields it removed leave every manager's set, so that nobody keeps
+ * owning (and conflicting over) a field that is gone.
+ */
+export function trackServerWrite(type: ResourceType, old: KubeObject, object: KubeObject): void {
+  const before = old.metadata['managedFields'] as Record<string, unknown>[] | undefined;
+  if (before === undefined) return;
+  const { removed } = changedFields(old, object, shapeOf(type), 'all');
+  if (removed.empty) {
+    setManagedFields(object, before);
+    return;
+  }
+  const entries = readManagedFields(before).map((entry) =>
+    entry.fields.overlaps(removed) ? { ...entry, fields: entry.fields.difference(removed) } : entry,
+  );
+  setManagedFields(object, writeManagedFields(entries));
+}

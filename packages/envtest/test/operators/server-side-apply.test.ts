@@ -292,3 +292,32 @@ describe('envtest server-side apply', () => {
     );
   });
 });
+
+describe('envtest managedFields after the server removes a field', () => {
+  const env = useEnvtest();
+
+  it('drops an orphaned owner reference from managedFields when the garbage collector removes it', async () => {
+    const path = `/api/v1/namespaces/${env.namespace}/configmaps`;
+    await raw(env, 'POST', `${path}?fieldManager=owner`, { body: { metadata: { name: 'owner' } } });
+    const owner = await raw(env, 'GET', `${path}/owner`);
+    const uid = (owner.json as { metadata: { uid: string } }).metadata.uid;
+    await raw(env, 'POST', `${path}?fieldManager=dep`, {
+      body: {
+        metadata: {
+          name: 'dep',
+          ownerReferences: [{ apiVersion: 'v1', kind: 'ConfigMap', name: 'owner', uid }],
+        },
+      },
+    });
+    const deleted = await raw(env, 'DELETE', `${path}/owner`, { body: { propagationPolicy: 'Orphan' } });
+    expect(deleted.status).to.equal(200);
+    let dep: RawResponse | undefined;
+    for (let i = 0; i < 200; i += 1) {
+      dep = await raw(env, 'GET', `${path}/dep`);
+      if (!JSON.stringify(dep.json).includes('"ownerReferences":[')) break;
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+    expect(dep?.json).not.to.have.nested.property('metadata.ownerReferences');
+    expect(JSON.stringify(managed(dep!, 'dep')?.fieldsV1 ?? {})).not.to.contain('ownerReferences');
+  });
+});
