@@ -1,3 +1,15 @@
 export type { Reconciler, Request, Result } from './reconciler.js';
 export { requestKey } from './reconciler.js';
 export { TerminalError } from './terminal-error.js';
+export type { ReconcileErrorKind } from './reconcile-error.js';
+export { ReconcileError } from './reconcile-error.js';
+
+export type { AddOptions, WorkQueue, WorkQueueOptions } from './queue/work-queue.js';
+export { LOW_PRIORITY } from './queue/work-queue.js';
+export { createWorkQueue } from './queue/default-work-queue.js';
+export type { RateLimiter } from './queue/rate-limiter.js';
+export type { ExponentialRateLimiterOptions } from './queue/exponential-rate-limiter.js';
+export { ExponentialRateLimiter } from './queue/exponential-rate-limiter.js';
+export type { BucketRateLimiterOptions } from './queue/bucket-rate-limiter.js';
+export { BucketRateLimiter } from './queue/bucket-rate-limiter.js';
+export { MaxOfRateLimiter, defaultControllerRateLimiter } from './queue/max-of-rate-limiter.js';
