@@ -9,7 +9,9 @@ export type ReconcileErrorKind =
   /** A cache read of a kind (and scope) for which no informer was registered. */
   | 'noInformer'
   /** A cache read before the informer has synced. */
-  | 'notSynced';
+  | 'notSynced'
+  /** An informer that is not synced or whose last list or watch failed (a readiness check). */
+  | 'unhealthy';
 
 /**
  * The one error class of `@kubekit/reconcile` (beside {@link TerminalError}, which reconcilers
