@@ -96,7 +96,7 @@ class SharedInformer<T extends KubeObject> implements Informer<T> {
     const custom = options.transform === undefined ? stripManagedFields : options.transform;
     this.#transform =
       options.metadataOnly === true ? toPartialObjectMetadata : (custom ?? ((object: T) => object));
-    this.#store = new Store<T>(options.indexers);
+    this.#store = new Store<T>(options.indexers, options.namespace);
     this.#backoff = new Backoff(this.#clock, options.backoff, options.random);
     this.#metrics =
       options.metrics === undefined || options.metrics === null ? null : informerMetrics(options.metrics);

@@ -25,9 +25,18 @@ export class Store<T extends KubeObject> {
   readonly #objects = new Map<string, T>();
   readonly #indexes = new Map<string, Index<T>>();
 
-  constructor(indexers: Readonly<Record<string, IndexFunction<T>>> = {}) {
+  /** The one namespace every object is in, when the store is scoped to it. */
+  readonly #namespace: string | undefined;
+
+  /**
+   * `namespace`: every object is in this namespace, so the namespace index needs no entries
+   * (it answers every object for that namespace, none for others).
+   */
+  constructor(indexers: Readonly<Record<string, IndexFunction<T>>> = {}, namespace?: string) {
+    this.#namespace = namespace;
     for (const [name, fn] of Object.entries({ ...builtInIndexes, ...indexers })) {
-      this.#indexes.set(name, { fn: fn, keys: new Map() });
+      if (name === NAMESPACE_INDEX && namespace !== undefined && !(name in indexers)) continue;
+      this.#indexes.set(name, { fn, keys: new Map() });
     }
   }
 
@@ -78,10 +87,13 @@ export class Store<T extends KubeObject> {
   /** The objects an index lists under `value`. */
   byIndex(name: string, value: string): T[] {
     const index = this.#indexes.get(name);
+    if (index === undefined && name === NAMESPACE_INDEX && this.#namespace !== undefined) {
+      return value === this.#namespace ? [...this.#objects.values()] : [];
+    }
     if (index === undefined) {
       throw new ReconcileError(
         'invalidArgument',
-        `no index named ${JSON.stringify(name)}; known: ${[...this.#indexes.keys()].join(', ')}`,
+        `no index named ${JSON.stringify(name)}; known: ${[NAMESPACE_INDEX, ...this.#indexes.keys()].filter((n, i, all) => all.indexOf(n) === i).join(', ')}`,
       );
     }
     const found: T[] = [];
