@@ -4,6 +4,7 @@
 // meanwhile were delivered as deletes), no crash (the informer is still running and healthy).
 import { expect } from 'chai';
 import { useEnvtest } from '@kubekit/envtest/testing';
+import { Registry } from 'prom-client';
 import { FakeClock } from '../support/fake-clock.js';
 import { eventually } from '../support/eventually.js';
 import { InformerFixture } from '../support/informer-fixture.js';
@@ -64,6 +65,7 @@ describe('Informer under faults', () => {
     cut.remove();
     await expectCaughtUp(f);
     expect(env.counters.count({ user: 'informer', verb: 'list' }), 'resumed, not relisted').to.equal(0);
+    expect(env.counters.count({ user: 'informer', verb: 'watch' }), 'a new watch').to.be.greaterThan(0);
   });
 
   it('relists on 410 Expired at resume, without events for unchanged objects', async () => {
@@ -101,7 +103,13 @@ describe('Informer under faults', () => {
   });
 
   it('drops a watch that stalls longer than the inactivity timeout and catches up', async () => {
-    const f = await seeded({ inactivityTimeoutMs: 300 });
+    const registry = new Registry();
+    const f = await seeded({ inactivityTimeoutMs: 300, metrics: registry });
+    const healthGauge = async (): Promise<string> => {
+      const text = await registry.getSingleMetricAsString('kubekit_informer_healthy');
+      return /\} (\d+)$/m.exec(text)?.[1] ?? 'none';
+    };
+    expect(await healthGauge()).to.equal('1');
     // Every new watch of the informer hangs (the request stays open, no byte comes back).
     const stall = env.faults.add({ user: 'informer', verb: 'watch', hang: true });
     env.faults.dropWatches({ user: 'informer' });
@@ -111,8 +119,12 @@ describe('Informer under faults', () => {
       f.informer.checkHealth();
     }).to.throw(/is failing/);
     expect(f.informer.list(), 'it keeps serving the last good state').to.have.length(3);
+    expect(await healthGauge()).to.equal('0');
+    const failures = await registry.getSingleMetricAsString('kubekit_informer_watch_failures_total');
+    expect(failures).to.match(/reason="timeout"\} [1-9]/);
     stall.remove();
     await expectCaughtUp(f);
+    expect(await healthGauge()).to.equal('1');
   });
 
   it('keeps a quiet watch open past its inactivity timeout thanks to bookmarks', async () => {
