@@ -254,19 +254,21 @@ class SharedInformer<T extends KubeObject> implements Informer<T> {
       }
     }
     const initial = !this.#synced;
+    // Events are built only when someone listens (a large first list costs less).
+    const observed = this.#events.observed;
     for (const [key, object] of fresh) {
       const old = this.#store.get(key);
       if (old === undefined) {
-        this.#store.upsert(object);
-        this.#events.next({ type: 'add', object, initial });
+        this.#store.upsert(object, key);
+        if (observed) this.#events.next({ type: 'add', object, initial });
       } else if (old.metadata?.uid !== object.metadata?.uid) {
         // Deleted and created again while we were not watching.
         this.#store.delete(key);
         this.#events.next({ type: 'delete', object: old, initial: false });
-        this.#store.upsert(object);
+        this.#store.upsert(object, key);
         this.#events.next({ type: 'add', object, initial: false });
       } else if (old.metadata?.resourceVersion !== object.metadata?.resourceVersion) {
-        this.#store.upsert(object);
+        this.#store.upsert(object, key);
         this.#events.next({ type: 'update', object, oldObject: old, initial: false });
       }
     }

@@ -10,9 +10,11 @@ export const NAMESPACE_INDEX = 'namespace';
 /** The index every informer keeps: objects by the UID of each of their owner references. */
 export const OWNER_UID_INDEX = 'ownerUid';
 
+const none: readonly string[] = Object.freeze([]);
+
 const builtInIndexes: Record<string, IndexFunction> = {
   [NAMESPACE_INDEX]: (object) => [object.metadata?.namespace ?? ''],
-  [OWNER_UID_INDEX]: (object) => (object.metadata?.ownerReferences ?? []).map((owner) => owner.uid),
+  [OWNER_UID_INDEX]: (object) => object.metadata?.ownerReferences?.map((owner) => owner.uid) ?? none,
 };
 
 interface Index<T extends KubeObject> {
@@ -57,8 +59,7 @@ export class Store<T extends KubeObject> {
   }
 
   /** Stores `object` under its key; returns the object it replaced. */
-  upsert(object: T): T | undefined {
-    const key = objectKey(object);
+  upsert(object: T, key = objectKey(object)): T | undefined {
     const old = this.#objects.get(key);
     this.#objects.set(key, object);
     for (const index of this.#indexes.values()) {
