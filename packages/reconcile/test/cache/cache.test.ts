@@ -1,6 +1,7 @@
 import { expect } from 'chai';
 import { createClient, type KubeClient, type KubeObject } from '@kubekit/client';
 import { useEnvtest } from '@kubekit/envtest/testing';
+import { needsLeaderElection } from '@kubekit/manager';
 import { createCache, ReconcileError, type Cache } from '@kubekit/reconcile';
 import { eventually } from '../support/eventually.js';
 
@@ -56,6 +57,9 @@ describe('Cache', () => {
     });
     expect(notWeb.map((o) => o.metadata?.name)).to.deep.equal(['db-1']);
     expect(cache.needLeaderElection()).to.equal(false);
+    // Runnables in the Manager's sense that run on every replica, so caches warm up on followers.
+    expect(needsLeaderElection(cache)).to.equal(false);
+    expect(needsLeaderElection(informer)).to.equal(false);
     expect(cache.healthy()).to.equal(true);
   });
 
