@@ -258,6 +258,13 @@ describe('WorkQueue', () => {
       expect(after).to.include('workqueue_work_duration_seconds_count{name="apps",controller="apps"} 1');
       // A second scrape reports totals, not the increments since the first.
       expect(after).to.include('workqueue_adds_total{name="apps",controller="apps"} 2');
+      const json = await registry.getMetricsAsJSON();
+      const work = json.find((m) => m.name === 'workqueue_work_duration_seconds');
+      expect(work?.type).to.equal('histogram');
+      const count = work?.values.find(
+        (v) => (v as { metricName?: string }).metricName === 'workqueue_work_duration_seconds_count',
+      );
+      expect(count?.value).to.equal(1);
       queue.shutDown();
     });
 
