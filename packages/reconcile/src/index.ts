@@ -22,6 +22,8 @@ export type { BackoffOptions } from './cache/backoff.js';
 export type { IndexFunction } from './cache/store.js';
 export { NAMESPACE_INDEX, OWNER_UID_INDEX } from './cache/store.js';
 export type { Selector } from './cache/label-selector.js';
+export { compileSelector } from './cache/label-selector.js';
+export { parseLabelSelector } from './cache/parse-label-selector.js';
 export type { Transform } from './cache/transform.js';
 export { stripManagedFields, toPartialObjectMetadata } from './cache/transform.js';
 export { objectKey } from './cache/object-key.js';

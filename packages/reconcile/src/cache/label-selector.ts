@@ -1,15 +1,20 @@
 import type { LabelSelector } from 'kubernetes-types/meta/v1.js';
 import { ReconcileError } from '../reconcile-error.js';
+import { parseLabelSelector } from './parse-label-selector.js';
 
-/** A label selector: Kubernetes' `LabelSelector`, or plain `key: value` equalities. */
-export type Selector = LabelSelector | Readonly<Record<string, string>>;
+/**
+ * A label selector: the API's string form (`app=web,tier!=db,env in (a,b),!canary`), Kubernetes'
+ * `LabelSelector`, or plain `key: value` equalities.
+ */
+export type Selector = string | LabelSelector | Readonly<Record<string, string>>;
 
-function isLabelSelector(selector: Selector): selector is LabelSelector {
+function isLabelSelector(selector: Exclude<Selector, string>): selector is LabelSelector {
   return 'matchLabels' in selector || 'matchExpressions' in selector;
 }
 
 /** Compiles `selector` into a predicate over an object's labels. */
 export function compileSelector(selector: Selector): (labels: Readonly<Record<string, string>>) => boolean {
+  if (typeof selector === 'string') return compileSelector(parseLabelSelector(selector));
   if (!isLabelSelector(selector)) {
     const pairs = Object.entries(selector as Record<string, string>);
     return (labels) => pairs.every(([key, value]) => labels[key] === value);

@@ -49,7 +49,7 @@ describe('Cache', () => {
     );
     expect(cache.get({ ...configMaps, namespace: env.namespace, name: 'missing' })).to.equal(undefined);
     expect(cache.list(configMaps, { namespace: env.namespace })).to.have.length(3);
-    const web = cache.list(configMaps, { namespace: env.namespace, labels: { app: 'web' } });
+    const web = cache.list(configMaps, { namespace: env.namespace, labels: 'app=web' });
     expect(web.map((o) => o.metadata?.name).sort()).to.deep.equal(['web-1', 'web-2']);
     const notWeb = cache.list(configMaps, {
       labels: { matchExpressions: [{ key: 'app', operator: 'NotIn', values: ['web'] }] },
