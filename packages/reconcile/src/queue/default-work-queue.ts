@@ -101,9 +101,6 @@ class DefaultWorkQueue<K> implements WorkQueue<K> {
         for (const entry of entries().values()) if (entry.processing) visit(entry.startedAt);
       },
       now: () => clock.now(),
-      get prioritized() {
-        return levels().length > 1 || levels()[0]?.priority !== 0;
-      },
     };
     const registry = options.metrics ?? null;
     if (registry !== null) {

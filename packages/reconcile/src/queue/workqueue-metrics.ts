@@ -9,8 +9,6 @@ export interface QueueProbe {
   processingStarts(visit: (startedAt: number) => void): void;
   /** The queue clock's `now()`. */
   now(): number;
-  /** Whether the queue uses priorities (then depth has one series per priority). */
-  readonly prioritized: boolean;
 }
 
 /** The counters of one queue name, written on the hot path as plain numbers. */
@@ -116,15 +114,11 @@ export class WorkqueueMetrics {
       registers: [registry],
       collect() {
         for (const [probe, series] of live()) {
-          if (!probe.prioritized) {
-            let total = 0;
-            probe.depths((_, depth) => (total += depth));
-            this.set({ name: series.name, controller: series.name, priority: '' }, total);
-          } else {
-            probe.depths((priority, depth) => {
-              this.set({ name: series.name, controller: series.name, priority: String(priority) }, depth);
-            });
-          }
+          // One series per priority, as controller-runtime's priority queue (`"0"` for a queue
+          // that never used priorities).
+          probe.depths((priority, depth) => {
+            this.set({ name: series.name, controller: series.name, priority: String(priority) }, depth);
+          });
         }
       },
     });

@@ -239,7 +239,7 @@ describe('WorkQueue', () => {
       await clock.advance(3000);
       queue.addAfter('c', 10);
       const text = await registry.metrics();
-      expect(text).to.include('workqueue_depth{name="apps",controller="apps",priority=""} 1');
+      expect(text).to.include('workqueue_depth{name="apps",controller="apps",priority="0"} 1');
       expect(text).to.include('workqueue_adds_total{name="apps",controller="apps"} 2');
       expect(text).to.include('workqueue_retries_total{name="apps",controller="apps"} 1');
       expect(text).to.include('workqueue_unfinished_work_seconds{name="apps",controller="apps"} 3');
