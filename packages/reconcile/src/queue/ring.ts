@@ -8,10 +8,6 @@ export class Ring<T> {
   #head = 0;
   #size = 0;
 
-  get size(): number {
-    return this.#size;
-  }
-
   push(value: T, stamp: number): void {
     if (this.#size === this.#values.length) this.#grow();
     const index = (this.#head + this.#size) & (this.#values.length - 1);
@@ -33,12 +29,6 @@ export class Ring<T> {
     this.#values[this.#head] = undefined;
     this.#head = (this.#head + 1) & (this.#values.length - 1);
     this.#size -= 1;
-  }
-
-  clear(): void {
-    this.#values.fill(undefined);
-    this.#head = 0;
-    this.#size = 0;
   }
 
   #grow(): void {

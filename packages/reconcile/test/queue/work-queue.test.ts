@@ -22,6 +22,24 @@ describe('WorkQueue', () => {
       expect(await drain(queue)).to.deep.equal(['a', 'b', 'c']);
     });
 
+    it('keeps first-in-first-out order across many items, wrapping around as it is drained and refilled', async () => {
+      const queue = createWorkQueue();
+      const order: string[] = [];
+      for (let i = 0; i < 10; i++) queue.add(`a${String(i)}`);
+      for (let i = 0; i < 5; i++) {
+        const key = (await queue.get())!;
+        order.push(key);
+        queue.done(key);
+      }
+      for (let i = 0; i < 100; i++) queue.add(`b${String(i)}`);
+      order.push(...(await drain(queue)));
+      const expected = [
+        ...Array.from({ length: 10 }, (_, i) => `a${String(i)}`),
+        ...Array.from({ length: 100 }, (_, i) => `b${String(i)}`),
+      ];
+      expect(order).to.deep.equal(expected);
+    });
+
     it('holds an item added while it is processed until done, then queues it once', async () => {
       const queue = createWorkQueue();
       queue.add('a');
@@ -157,6 +175,21 @@ describe('WorkQueue', () => {
       queue.done('b');
       await clock.advance(1000);
       expect(queue.len()).to.equal(0);
+    });
+
+    it('releases many delayed items in the order of their delays', async () => {
+      const clock = new FakeClock();
+      const queue = createWorkQueue({ clock });
+      const delays = Array.from({ length: 50 }, (_, i) => ((i * 37) % 50) + 1);
+      delays.forEach((delay) => {
+        queue.addAfter(`d${String(delay)}`, delay * 10);
+      });
+      const released: string[] = [];
+      for (let t = 0; t < 50; t++) {
+        await clock.advance(10);
+        released.push(...(await drain(queue)));
+      }
+      expect(released).to.deep.equal(Array.from({ length: 50 }, (_, i) => `d${String(i + 1)}`));
     });
 
     it('queues at once for a delay of 0 or less', () => {
