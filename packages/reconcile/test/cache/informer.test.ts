@@ -96,6 +96,10 @@ describe('Informer', () => {
       expect(f.informer.get(`${env.namespace}/managed`)?.metadata?.managedFields).to.equal(undefined);
     });
 
+    // Pending: @kubekit/client has no `accept` option for list and watch, and envtest does not
+    // answer `Accept: application/json;as=PartialObjectMetadata;g=meta.k8s.io;v=v1` (only Tables).
+    it('reads metadata-only objects from the server (PartialObjectMetadata via the Accept header)');
+
     it('keeps only metadata when metadataOnly', async () => {
       const f = start({ metadataOnly: true });
       await f.create('meta', { big: 'x'.repeat(1000) });
