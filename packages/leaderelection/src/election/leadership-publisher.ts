@@ -1,8 +1,8 @@
 import { BehaviorSubject, distinctUntilChanged, Subject } from 'rxjs';
 import type { Observable } from 'rxjs';
-import type { LeaderElectionError } from '../leader-election-error.js';
+import { LeaderElectionError } from '../leader-election-error.js';
 import type { Logger } from '../logger.js';
-import type { Leadership } from './elector.js';
+import type { Leadership, Term } from './elector.js';
 import { guardSubscribers } from './guarded-observable.js';
 
 /**
@@ -42,6 +42,44 @@ export class LeadershipPublisher {
 
   publishLeader(leader: string | undefined): void {
     this.leaderSubject.next(leader);
+  }
+
+  /**
+   * Resolves with the current term, or the next one acquired; rejects with the signal's reason when
+   * `signal` aborts first, or with a `stopped` error (naming `description`) when the elector stops
+   * first. Leaves no subscription or listener behind.
+   */
+  whenLeading(description: string, signal?: AbortSignal): Promise<Term> {
+    return new Promise<Term>((resolve, reject) => {
+      if (signal?.aborted === true) {
+        reject(signal.reason as Error);
+        return;
+      }
+      const state = { settled: false };
+      const onAbort = (): void => {
+        state.settled = true;
+        subscription.unsubscribe();
+        reject(signal?.reason as Error);
+      };
+      const subscription = this.leadershipSubject.subscribe({
+        next: (leadership) => {
+          if (!leadership.leading || state.settled) return;
+          state.settled = true;
+          signal?.removeEventListener('abort', onAbort);
+          resolve(leadership.term);
+          queueMicrotask(() => {
+            subscription.unsubscribe();
+          });
+        },
+        complete: () => {
+          if (state.settled) return;
+          state.settled = true;
+          signal?.removeEventListener('abort', onAbort);
+          reject(new LeaderElectionError('stopped', `${description}: the elector stopped before acquiring`));
+        },
+      });
+      if (!state.settled) signal?.addEventListener('abort', onAbort, { once: true });
+    });
   }
 
   /** Completes every observable (once the elector has stopped). */

@@ -216,41 +216,7 @@ export class LeaseElector implements Elector {
   }
 
   whenLeading(signal?: AbortSignal): Promise<Term> {
-    return new Promise<Term>((resolve, reject) => {
-      if (signal?.aborted === true) {
-        reject(signal.reason as Error);
-        return;
-      }
-      const state = { settled: false };
-      const onAbort = (): void => {
-        state.settled = true;
-        subscription.unsubscribe();
-        reject(signal?.reason as Error);
-      };
-      const subscription = this.leadership$.subscribe({
-        next: (leadership) => {
-          if (!leadership.leading || state.settled) return;
-          state.settled = true;
-          signal?.removeEventListener('abort', onAbort);
-          resolve(leadership.term);
-          queueMicrotask(() => {
-            subscription.unsubscribe();
-          });
-        },
-        complete: () => {
-          if (state.settled) return;
-          state.settled = true;
-          signal?.removeEventListener('abort', onAbort);
-          reject(
-            new LeaderElectionError(
-              'stopped',
-              `${this.lockDescription}: the elector stopped before acquiring`,
-            ),
-          );
-        },
-      });
-      if (!state.settled) signal?.addEventListener('abort', onAbort, { once: true });
-    });
+    return this.publisher.whenLeading(this.lockDescription, signal);
   }
 
   /**

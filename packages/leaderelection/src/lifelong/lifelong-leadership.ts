@@ -1,4 +1,4 @@
-import { filter, take, type Observable } from 'rxjs';
+import type { Observable } from 'rxjs';
 import type { Clock } from '../clock.js';
 import { deadlineSignal } from '../election/deadline-signal.js';
 import type { Leadership, Term } from '../election/elector.js';
@@ -107,42 +107,7 @@ export class LifelongLeadership {
 
   /** See `Elector.whenLeading`. */
   whenLeading(signal?: AbortSignal): Promise<Term> {
-    return new Promise<Term>((resolve, reject) => {
-      if (signal?.aborted === true) {
-        reject(signal.reason as Error);
-        return;
-      }
-      const state = { settled: false };
-      const onAbort = (): void => {
-        state.settled = true;
-        subscription.unsubscribe();
-        reject(signal?.reason as Error);
-      };
-      const subscription = this.publisher.leadership$
-        .pipe(
-          filter((value) => value.leading),
-          take(1),
-        )
-        .subscribe({
-          next: (value) => {
-            state.settled = true;
-            signal?.removeEventListener('abort', onAbort);
-            resolve(value.term);
-          },
-          complete: () => {
-            if (state.settled) return;
-            state.settled = true;
-            signal?.removeEventListener('abort', onAbort);
-            reject(
-              new LeaderElectionError(
-                'stopped',
-                `${this.options.lockDescription}: elector stopped before leading`,
-              ),
-            );
-          },
-        });
-      if (!state.settled) signal?.addEventListener('abort', onAbort, { once: true });
-    });
+    return this.publisher.whenLeading(this.options.lockDescription, signal);
   }
 
   /** After the last term: waits for Events still being sent, then completes the observables. */

@@ -1,39 +1,10 @@
 import { expect } from 'chai';
 import { LeaderElectionError } from '@kubekit/leaderelection';
-import type {
-  Leadership,
-  Lock,
-  LockSnapshot,
-  LockWatchHandlers,
-  Logger,
-  Term,
-} from '@kubekit/leaderelection';
+import type { Leadership, Lock, LockSnapshot, LockWatchHandlers, Logger } from '@kubekit/leaderelection';
 import { SimWorld } from '../support/sim-world.js';
-import type { SimCandidate } from '../support/sim-world.js';
+import { overlapped, termLog } from '../support/term-log.js';
 
 const fast = { leaseDuration: 15_000, renewDeadline: 10_000, retryPeriod: 2_000 };
-
-/** Every term a candidate holds, with when (virtual ms) it began and when its signal aborted. */
-function termLog(world: SimWorld, candidate: SimCandidate): { start: number; end?: number; term: Term }[] {
-  const log: { start: number; end?: number; term: Term }[] = [];
-  candidate.elector.leadership$.subscribe((l) => {
-    if (!l.leading) return;
-    const entry: { start: number; end?: number; term: Term } = { start: world.scheduler.now, term: l.term };
-    log.push(entry);
-    l.term.signal.addEventListener('abort', () => {
-      entry.end = world.scheduler.now;
-    });
-  });
-  return log;
-}
-
-/** True when two candidates' terms overlapped (signal-to-signal) at some instant. */
-function overlapped(
-  a: readonly { start: number; end?: number }[],
-  b: readonly { start: number; end?: number }[],
-): boolean {
-  return a.some((x) => b.some((y) => x.start < (y.end ?? Infinity) && y.start < (x.end ?? Infinity)));
-}
 
 /** A gate a test opens by hand. */
 function gate(): { opened: Promise<void>; open(): void } {

@@ -1,38 +1,14 @@
 import { expect } from 'chai';
 import { filter } from 'rxjs';
-import type { LeaderElectionRecord, Lock, Term } from '@kubekit/leaderelection';
+import type { LeaderElectionRecord, Lock } from '@kubekit/leaderelection';
 import type { SimLock } from '../sim/sim-lock-store.js';
 import { SimWorld } from '../support/sim-world.js';
-import type { SimCandidate } from '../support/sim-world.js';
+import { overlapped, termLog } from '../support/term-log.js';
 
 // Found by an adversarial review of the split lease elector: each test pins one interleaving that
 // broke a promise of DESIGN.md or of the Term contract (each failed on the code under review).
 
 const fast = { leaseDuration: 15_000, renewDeadline: 10_000, retryPeriod: 2_000 };
-
-interface TermEntry {
-  start: number;
-  end?: number;
-  term: Term;
-}
-
-/** Every term a candidate holds, with when (true virtual ms) it began and when its signal aborted. */
-function termLog(world: SimWorld, candidate: SimCandidate): TermEntry[] {
-  const log: TermEntry[] = [];
-  candidate.elector.leadership$.subscribe((l) => {
-    if (!l.leading) return;
-    const entry: TermEntry = { start: world.scheduler.now, term: l.term };
-    log.push(entry);
-    l.term.signal.addEventListener('abort', () => {
-      entry.end = world.scheduler.now;
-    });
-  });
-  return log;
-}
-
-function overlapped(a: readonly TermEntry[], b: readonly TermEntry[]): boolean {
-  return a.some((x) => b.some((y) => x.start < (y.end ?? Infinity) && y.start < (x.end ?? Infinity)));
-}
 
 /**
  * What ConfigMapLock's annotation does to a record on its way to the server and back: times are

@@ -8,11 +8,11 @@ import type {
   Logger,
   Lock,
   LockWatchHandlers,
-  Term,
 } from '@kubekit/leaderelection';
 import { leaseTermOf } from '../support/lease-term-of.js';
 import { SimWorld } from '../support/sim-world.js';
 import type { SimCandidate } from '../support/sim-world.js';
+import { termLog } from '../support/term-log.js';
 
 /** `lock` with a watch the server always refuses (503): the follower must fall back to polling. */
 function failingWatch(lock: Lock): Lock {
@@ -41,21 +41,6 @@ function leaderships(candidate: SimCandidate): Leadership[] {
   const seen: Leadership[] = [];
   candidate.elector.leadership$.subscribe((l) => seen.push(l));
   return seen;
-}
-
-/** Records when (true time) each candidate's term began and ended. */
-function termLog(world: SimWorld, candidate: SimCandidate): { start: number; end?: number; term: Term }[] {
-  const log: { start: number; end?: number; term: Term }[] = [];
-  candidate.elector.leadership$.subscribe((l) => {
-    if (l.leading) {
-      const entry: { start: number; end?: number; term: Term } = { start: world.scheduler.now, term: l.term };
-      log.push(entry);
-      l.term.signal.addEventListener('abort', () => {
-        entry.end = world.scheduler.now;
-      });
-    }
-  });
-  return log;
 }
 
 function memoryLogger(): Logger & { lines: { level: string; message: string }[] } {
