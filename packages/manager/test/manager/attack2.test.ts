@@ -21,10 +21,10 @@ function isAborted(signal: AbortSignal): boolean {
   return signal.aborted;
 }
 
-// Adversarial review (h-attack2): each test describes an interleaving the Manager gets wrong.
-// They fail on purpose until the Manager is fixed.
+// Adversarial review (h-attack2): each test describes an interleaving the Manager got wrong (the
+// comments tell how it went wrong); they now pin the fixes.
 
-describe('attack2: Manager interleavings (virtual time)', () => {
+describe('review 2 regressions: Manager interleavings (virtual time)', () => {
   let world: VirtualWorld;
   beforeEach(() => {
     world = new VirtualWorld();
@@ -33,7 +33,7 @@ describe('attack2: Manager interleavings (virtual time)', () => {
     await world.dispose();
   });
 
-  it('attack: recampaign — a term acquired while the previous term’s runnables are still stopping gets its runnables', async () => {
+  it('regression: recampaign — a term acquired while the previous term’s runnables are still stopping gets its runnables', async () => {
     // 1. a leads (epoch 0); its gated runnable takes 1 s to stop once signalled (well within the
     //    loss bound: exclusiveUntil − lossMargin − loss ≈ 1.5 s).
     // 2. The API hangs from t=100: renews fail; at validUntil (≈10 s) the term is lost; the runnable
@@ -63,7 +63,7 @@ describe('attack2: Manager interleavings (virtual time)', () => {
     expect(log.steps.filter((s) => s.what === 'start gated').map((s) => s.epoch)).to.deep.equal([0, 1]);
   });
 
-  it('attack: a runnable that adds another from the synchronous part of its start gets it started once, not twice', async () => {
+  it('regression: a runnable that adds another from the synchronous part of its start gets it started once, not twice', async () => {
     // runTerm sets `current`, then iterates the live `entries.leaderGated` array. The parent's
     // start calls manager.add(child) synchronously: add pushes the child onto that array and,
     // the group having started, TermRunner.addRunnable starts it in the current term. The loop
@@ -93,7 +93,7 @@ describe('attack2: Manager interleavings (virtual time)', () => {
     expect(childStarts, 'start() of a non-restartable runnable').to.equal(1);
   });
 
-  it('attack: the same runnable added twice is not started twice (or add rejects it)', async () => {
+  it('regression: the same runnable added twice is not started twice (or add rejects it)', async () => {
     // add() does not remember runnables: the same non-restartable object added twice (a DI
     // singleton bound under RUNNABLE and also added by hand, or re-added after it resolved) gets
     // two entries, and start() is called twice, concurrently, in one term.
@@ -119,7 +119,7 @@ describe('attack2: Manager interleavings (virtual time)', () => {
     );
   });
 
-  it('attack: a loss during shutdown still bounds gated runnables by exclusiveUntil − margin (not gracefulShutdownTimeout)', async () => {
+  it('regression: a loss during shutdown still bounds gated runnables by exclusiveUntil − margin (not gracefulShutdownTimeout)', async () => {
     // 1. a leads with a gated runnable that ignores its signal; b follows.
     // 2. a is told to stop; at the same moment its API connection hangs.
     // 3. Shutdown phase 1: TermRunner.afterShutdown waits up to gracefulShutdownTimeout (30 s);
@@ -153,7 +153,7 @@ describe('attack2: Manager interleavings (virtual time)', () => {
   });
 });
 
-describe('attack2: more interleavings (virtual time)', () => {
+describe('review 2 regressions: more interleavings (virtual time)', () => {
   let world: VirtualWorld;
   beforeEach(() => {
     world = new VirtualWorld();
@@ -162,7 +162,7 @@ describe('attack2: more interleavings (virtual time)', () => {
     await world.dispose();
   });
 
-  it('attack: after a loss with a stubborn runnable, the lease is not released while it still runs (re-acquired term)', async () => {
+  it('regression: after a loss with a stubborn runnable, the lease is not released while it still runs (re-acquired term)', async () => {
     // 1. a leads (epoch 0) with a gated runnable that ignores its signal; b follows.
     // 2. a's API hangs; at ≈10 s the term is lost; the manager awaits the runnable until
     //    exclusiveUntil − lossMargin (≈11.5 s).
@@ -215,7 +215,7 @@ describe('attack2: more interleavings (virtual time)', () => {
     ).to.equal(true);
   });
 
-  it('attack: a fenced runnable that rejects once term.isValid() is false counts as the loss, not as runnableFailed', async () => {
+  it('regression: a fenced runnable that rejects once term.isValid() is false counts as the loss, not as runnableFailed', async () => {
     // The README's idiom: check term.isValid() before a side effect. This runnable wakes at
     // validUntil and, finding the term invalid, rejects ("fenced"). Its timer was set before the
     // elector's renew deadline timer for the same instant, so it runs first: the term is invalid
@@ -256,7 +256,7 @@ describe('attack2: more interleavings (virtual time)', () => {
     expect(starts).to.deep.equal([0, 1]);
   });
 
-  it('attack: a throwing logger (the elector survives one) does not leave start() unsettled after a loss', async () => {
+  it('regression: a throwing logger (the elector survives one) does not leave start() unsettled after a loss', async () => {
     // The elector wraps its logger (safeLogger); the manager calls the same logger bare. Here
     // warn throws: afterLoss throws before awaiting the runnables, runTerm rejects, `void
     // this.runTerm(term).then(...)` has no rejection handler (an unhandled rejection, fatal by
@@ -292,7 +292,7 @@ describe('attack2: more interleavings (virtual time)', () => {
     }
   });
 
-  it('attack: gracefulShutdownTimeout 0 does not resolve start() silently while a gated runnable and the elector still run', async () => {
+  it('regression: gracefulShutdownTimeout 0 does not resolve start() silently while a gated runnable and the elector still run', async () => {
     // With 0 the manager waits one timer turn for gated runnables, then does not wait for the
     // elector (within() returns true at once) and never reports late runnables (shutdownTimeout
     // is skipped for 0, and the "had not stopped" log needs a failure). start() resolves as a
@@ -312,7 +312,7 @@ describe('attack2: more interleavings (virtual time)', () => {
   });
 });
 
-describe('attack2: shutdown paths (virtual time)', () => {
+describe('review 2 regressions: shutdown paths (virtual time)', () => {
   let world: VirtualWorld;
   beforeEach(() => {
     world = new VirtualWorld();
@@ -321,7 +321,7 @@ describe('attack2: shutdown paths (virtual time)', () => {
     await world.dispose();
   });
 
-  it('attack: a term lost during shutdown is counted as lost, not stopped', async () => {
+  it('regression: a term lost during shutdown is counted as lost, not stopped', async () => {
     // Shutdown begins; the gated runnable takes 11 s to stop (within gracefulShutdownTimeout).
     // The elector is not stopped during phase 1 and keeps renewing; the API hangs, so the term is
     // lost at ≈10 s (the elector counts leader_election transition "lost" and logs it). runTerm
@@ -352,7 +352,7 @@ describe('attack2: shutdown paths (virtual time)', () => {
     expect(lost, 'kubekit_manager_leadership_transitions_total{transition="lost"}').to.equal(1);
   });
 
-  it('attack: a cache whose waitForCacheSync ignores the signal does not keep start() from settling', async () => {
+  it('regression: a cache whose waitForCacheSync ignores the signal does not keep start() from settling', async () => {
     // startCaches awaits waitForCacheSync(shutdown.signal) inside start()'s try block: shutdown
     // (SIGTERM) cannot get past it, gracefulShutdownTimeout never applies, stopAll never runs,
     // and start() never settles (only a second SIGTERM's exit(1) ends the process).
@@ -372,8 +372,8 @@ describe('attack2: shutdown paths (virtual time)', () => {
   });
 });
 
-describe('attack2: runnables that break the contract (leaderElection: false)', () => {
-  it('attack: a start() that returns no promise gets a typed error, no unhandled rejection, and start() settles', async () => {
+describe('review 2 regressions: runnables that break the contract (leaderElection: false)', () => {
+  it('regression: a start() that returns no promise gets a typed error, no unhandled rejection, and start() settles', async () => {
     // SoleTerm.runWhileLeading returns fn()'s value unchecked; RunnableGroup.run then calls
     // `undefined.then` outside its try: runTerm (async) rejects, `void this.runTerm(term).then(...)`
     // leaves the rejection unhandled (fatal in Node by default) and TermRunner stays busy for
@@ -411,7 +411,7 @@ describe('attack2: runnables that break the contract (leaderElection: false)', (
   });
 });
 
-describe('attack2: starts after shutdown began (virtual time)', () => {
+describe('review 2 regressions: starts after shutdown began (virtual time)', () => {
   let world: VirtualWorld;
   beforeEach(() => {
     world = new VirtualWorld();
@@ -420,7 +420,7 @@ describe('attack2: starts after shutdown began (virtual time)', () => {
     await world.dispose();
   });
 
-  it('attack: a runnable that begins shutdown from the synchronous part of its start: later runnables of the term are not started', async () => {
+  it('regression: a runnable that begins shutdown from the synchronous part of its start: later runnables of the term are not started', async () => {
     // runTerm starts the term's runnables in one synchronous loop without re-checking its
     // controller. `first` calls the application's stop (the signal given to start()) while
     // starting, e.g. on a fatal configuration error: beginShutdown aborts the shutdown signal and
@@ -444,8 +444,8 @@ describe('attack2: starts after shutdown began (virtual time)', () => {
   });
 });
 
-describe('attack2: a custom Elector', () => {
-  it('attack: an Elector whose run() throws synchronously gets leaderElectionFailed, not a raw error', async () => {
+describe('review 2 regressions: a custom Elector', () => {
+  it('regression: an Elector whose run() throws synchronously gets leaderElectionFailed, not a raw error', async () => {
     const { BehaviorSubject, EMPTY } = await import('rxjs');
     const subject = new BehaviorSubject<Leadership>({ leading: false });
     const elector = {
@@ -477,8 +477,8 @@ describe('attack2: a custom Elector', () => {
   });
 });
 
-describe('attack2: Manager without leader election', () => {
-  it('attack: a throwing leadership$ subscriber does not crash the process (SoleElector is not guarded)', async () => {
+describe('review 2 regressions: Manager without leader election', () => {
+  it('regression: a throwing leadership$ subscriber does not crash the process (SoleElector is not guarded)', async () => {
     // The lease and leader-for-life electors guard their subscribers (guardSubscribers); the
     // SoleElector of `leaderElection: false` exposes a bare BehaviorSubject. rxjs reports an error
     // thrown by a subscriber without an error handler on a timer: an uncaught exception.
@@ -506,7 +506,7 @@ describe('attack2: Manager without leader election', () => {
     }
   });
 
-  it('attack: start() with something that is not an AbortSignal rejects with a typed error and does not brick the manager', async () => {
+  it('regression: start() with something that is not an AbortSignal rejects with a typed error and does not brick the manager', async () => {
     const manager = createManager({ registry: new (await import('prom-client')).Registry() });
     let error: unknown;
     try {
