@@ -232,7 +232,7 @@ export class Manager {
     if (typeof options !== 'object' || (options as AddOptions | null) === null) {
       throw new ManagerError(
         'invalidConfig',
-        `add: the options (${options === null ? 'null' : typeof options}) must be an object such as { name: 'my-runnable' }, or left out`,
+        `add: the options (${describeValue(options)}) must be an object such as { name: 'my-runnable' }, or left out`,
       );
     }
     if (options.name !== undefined && typeof options.name !== 'string') {
@@ -295,7 +295,7 @@ export class Manager {
     if (!isAbortSignal(signal)) {
       throw new ManagerError(
         'invalidConfig',
-        `start: ${signal === null ? 'null' : typeof signal} is not an AbortSignal; pass one that aborts to stop the manager, e.g. setupSignalHandler()`,
+        `start: ${describeValue(signal)} is not an AbortSignal; pass one that aborts to stop the manager, e.g. setupSignalHandler()`,
       );
     }
     if (this.stateValue !== 'idle') {
@@ -429,7 +429,9 @@ export class Manager {
     const never = new Promise<never>(() => undefined);
     try {
       return await Promise.race([
-        callAsync(() => cache.waitForCacheSync(this.shutdown.signal)).then((synced) => synced === true),
+        callAsync(() => cache.waitForCacheSync(this.shutdown.signal)).then(
+          (synced) => (synced as unknown) === true,
+        ),
         whenAborted(this.shutdown.signal, done.signal).then(() => 'shutdown' as const),
         this.cacheSyncTimeout === Infinity
           ? never
@@ -592,6 +594,11 @@ function isAbortSignal(value: unknown): value is AbortSignal {
 
 function messageOf(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
+}
+
+/** `null` or the type of `value`, for messages about arguments of the wrong type. */
+function describeValue(value: unknown): string {
+  return value === null ? 'null' : typeof value;
 }
 
 function describe(value: unknown): string {

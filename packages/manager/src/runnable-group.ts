@@ -23,7 +23,11 @@ export interface PendingRun {
  * rejection, and a `start` that returns something other than a promise (a contract breach) a
  * rejection with a `ManagerError` of kind `invalidConfig` saying so.
  */
-export function callStart(entry: RunnableEntry, signal: AbortSignal, context: RunnableContext): Promise<void> {
+export function callStart(
+  entry: RunnableEntry,
+  signal: AbortSignal,
+  context: RunnableContext,
+): Promise<void> {
   let returned: unknown;
   try {
     returned = entry.runnable.start(signal, context);

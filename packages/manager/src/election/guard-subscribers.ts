@@ -9,7 +9,12 @@ import { Observable, Subscriber, type Observer, type Subscription } from 'rxjs';
  */
 export function guardSubscribers<T>(source: Observable<T>, onError: (error: unknown) => void): Observable<T> {
   const guarded = new Observable<T>((subscriber) => source.subscribe(subscriber));
-  const plainSubscribe = guarded.subscribe.bind(guarded) as (observer?: Partial<Observer<T>>) => Subscription;
+  /** Observable's own subscribe, typed by the one (non-deprecated) shape this wrapper calls it with. */
+  type SubscribeOnce = (this: Observable<T>, observer?: Partial<Observer<T>>) => Subscription;
+  // eslint-disable-next-line @typescript-eslint/unbound-method, @typescript-eslint/no-deprecated
+  const subscribeTo: SubscribeOnce = Observable.prototype.subscribe;
+  const plainSubscribe = (observer?: Partial<Observer<T>>): Subscription =>
+    subscribeTo.call(guarded, observer);
   const protect =
     <A extends unknown[]>(fn: (...args: A) => void, owner: unknown) =>
     (...args: A): void => {
@@ -22,7 +27,8 @@ export function guardSubscribers<T>(source: Observable<T>, onError: (error: unkn
   const subscribe = (observer?: Partial<Observer<T>> | ((value: T) => void) | null): Subscription => {
     if (observer === null || observer === undefined || observer instanceof Subscriber)
       return plainSubscribe(observer ?? undefined);
-    if (typeof observer === 'function') return plainSubscribe({ next: protect(observer, undefined), error: onError });
+    if (typeof observer === 'function')
+      return plainSubscribe({ next: protect(observer, undefined), error: onError });
     const { next, error, complete } = observer;
     return plainSubscribe({
       ...(next === undefined ? {} : { next: protect(next, observer) }),
@@ -36,6 +42,7 @@ export function guardSubscribers<T>(source: Observable<T>, onError: (error: unkn
       onError,
     );
   return Object.assign(guarded, {
+    // eslint-disable-next-line @typescript-eslint/no-deprecated
     subscribe: subscribe as typeof guarded.subscribe,
     pipe: pipe as typeof guarded.pipe,
   });

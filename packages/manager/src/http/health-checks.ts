@@ -78,7 +78,9 @@ export class HealthChecks {
     let failed = false;
     const checks = [...this.checks];
     const failures = await Promise.all(
-      checks.map(([name, check]) => (excluded.has(name) ? undefined : this.run(name, check))),
+      checks.map(([name, check]) =>
+        excluded.has(name) ? Promise.resolve(undefined) : this.run(name, check),
+      ),
     );
     for (const [index, [name]] of checks.entries()) {
       if (excluded.has(name)) {
