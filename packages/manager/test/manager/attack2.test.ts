@@ -58,9 +58,12 @@ describe('review 2 regressions: Manager interleavings (virtual time)', () => {
     expect(second, 'the elector re-acquired while the old runnable was stopping').not.to.equal(undefined);
     expect(second!.epoch).to.equal(1);
     expect(log.find('stop gated')).to.have.length(0); // still stopping
+    expect(log.find('start gated'), 'epoch 1 waits for epoch 0 to stop').to.have.length(1);
     await world.advance(10_000);
     expect(a.elector.currentTerm()).to.equal(second); // still leading epoch 1
     expect(log.steps.filter((s) => s.what === 'start gated').map((s) => s.epoch)).to.deep.equal([0, 1]);
+    // Never two terms' runnables at once: epoch 1 started after epoch 0's run had stopped.
+    expect(log.whats()).to.deep.equal(['start gated', 'abort gated', 'stop gated', 'start gated']);
   });
 
   it('regression: a runnable that adds another from the synchronous part of its start gets it started once, not twice', async () => {

@@ -118,6 +118,45 @@ describe('review 2 regressions: caches and contract breaches (virtual time)', ()
   });
 });
 
+describe('review 2 regressions: leadership$ without leader election', () => {
+  it('regression: a throwing subscriber of an observable piped from leadership$ is logged, not rethrown', async () => {
+    const { filter } = await import('rxjs');
+    const clock = sinon.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'performance', 'Date'] });
+    const errors: string[] = [];
+    const logger = {
+      debug: () => undefined,
+      info: () => undefined,
+      warn: () => undefined,
+      error: (_fields: object, message: string) => {
+        errors.push(message);
+      },
+    };
+    try {
+      const manager = createManager({ registry: new Registry(), logger });
+      manager.leadership$.pipe(filter((l) => l.leading)).subscribe({
+        next: () => {
+          throw new Error('subscriber bug');
+        },
+      });
+      const stop = new AbortController();
+      const running = manager.start(stop.signal);
+      let thrown: unknown;
+      try {
+        await clock.tickAsync(10);
+      } catch (error: unknown) {
+        thrown = error;
+      }
+      stop.abort();
+      await clock.tickAsync(10);
+      await running;
+      expect(thrown, 'an exception escaped to the timers').to.equal(undefined);
+      expect(errors.some((m) => m.includes('leadership$ subscriber threw'))).to.equal(true);
+    } finally {
+      clock.restore();
+    }
+  });
+});
+
 describe('review 2 regressions: health checks (virtual time)', () => {
   let clock: sinon.SinonFakeTimers;
   beforeEach(() => {
