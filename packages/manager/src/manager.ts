@@ -10,7 +10,9 @@ import {
 } from '@kubekit/leaderelection';
 import { register as globalRegistry, type Registry } from 'prom-client';
 import type { Observable } from 'rxjs';
-import { isCacheRunnable, type CacheRunnable } from './cache-runnable.js';
+import { callAsync, isAbortSignal, messageOf, whenAborted } from './async-helpers.js';
+import { isCacheRunnable } from './cache-runnable.js';
+import { syncCaches } from './cache-sync.js';
 import { createElector } from './election/create-elector.js';
 import type { HealthCheck } from './http/health-checks.js';
 import { ManagerServers, type BoundPorts } from './http/manager-servers.js';
@@ -380,69 +382,12 @@ export class Manager {
 
   private async startCaches(): Promise<void> {
     this.startGroup('caches');
-    for (const entry of [...this.entries.caches]) {
-      if (this.shutdown.signal.aborted) return;
-      const cache = entry.runnable;
-      if (!isCacheRunnable(cache)) continue;
-      let synced: boolean | 'shutdown' | 'timeout';
-      try {
-        synced = await this.waitForSync(cache);
-      } catch (error: unknown) {
-        this.fail(
-          new ManagerError('startFailed', `cache ${entry.name} failed to sync: ${messageOf(error)}`, {
-            cause: error,
-            runnables: [entry.name],
-          }),
-        );
-        return;
-      }
-      if (synced === 'shutdown') return;
-      if (synced === 'timeout') {
-        this.fail(
-          new ManagerError(
-            'startFailed',
-            `cache ${entry.name} did not sync within cacheSyncTimeout (${this.cacheSyncTimeout} ms); the manager does not start the later groups: check its access to the API server, or raise cacheSyncTimeout`,
-            { runnables: [entry.name] },
-          ),
-        );
-        return;
-      }
-      if (!synced && !isAborted(this.shutdown.signal)) {
-        this.fail(
-          new ManagerError(
-            'startFailed',
-            `cache ${entry.name} could not sync; the manager does not start the later groups`,
-            { runnables: [entry.name] },
-          ),
-        );
-        return;
-      }
-    }
-  }
-
-  /**
-   * `cache.waitForCacheSync`, given up on when shutdown begins (`'shutdown'`: the later groups will
-   * not start, and the cache's own run is awaited with the others) or after cacheSyncTimeout.
-   */
-  private async waitForSync(cache: CacheRunnable): Promise<boolean | 'shutdown' | 'timeout'> {
-    const done = new AbortController();
-    const never = new Promise<never>(() => undefined);
-    try {
-      return await Promise.race([
-        callAsync(() => cache.waitForCacheSync(this.shutdown.signal)).then(
-          (synced) => (synced as unknown) === true,
-        ),
-        whenAborted(this.shutdown.signal, done.signal).then(() => 'shutdown' as const),
-        this.cacheSyncTimeout === Infinity
-          ? never
-          : this.clock.sleep(this.cacheSyncTimeout, done.signal).then(
-              () => 'timeout' as const,
-              () => never,
-            ),
-      ]);
-    } finally {
-      done.abort();
-    }
+    const error = await syncCaches(this.entries.caches, {
+      shutdown: this.shutdown.signal,
+      clock: this.clock,
+      timeoutMs: this.cacheSyncTimeout,
+    });
+    if (error !== undefined) this.fail(error);
   }
 
   private startGroup(group: 'caches' | 'others'): void {
@@ -546,54 +491,6 @@ export class Manager {
 /** Builds a {@link Manager}: the same as `new Manager(options)`. */
 export function createManager(options: ManagerOptions = {}): Manager {
   return new Manager(options);
-}
-
-/** Reads `signal.aborted` afresh (after an await), out of reach of the compiler's narrowing. */
-function isAborted(signal: AbortSignal): boolean {
-  return signal.aborted;
-}
-
-/** Resolves when `signal` aborts; never once `cancel` aborts first (its listener is then removed). */
-function whenAborted(signal: AbortSignal, cancel?: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    if (signal.aborted) {
-      resolve();
-      return;
-    }
-    const onAbort = (): void => {
-      cancel?.removeEventListener('abort', onCancel);
-      resolve();
-    };
-    const onCancel = (): void => {
-      signal.removeEventListener('abort', onAbort);
-    };
-    signal.addEventListener('abort', onAbort, { once: true });
-    cancel?.addEventListener('abort', onCancel, { once: true });
-  });
-}
-
-/** `fn()` as a promise: a synchronous throw becomes a rejection, a value a resolution. */
-function callAsync<T>(fn: () => T | PromiseLike<T>): Promise<T> {
-  try {
-    return Promise.resolve(fn());
-  } catch (error: unknown) {
-    return Promise.reject(error instanceof Error ? error : new Error(String(error)));
-  }
-}
-
-function isAbortSignal(value: unknown): value is AbortSignal {
-  if (value instanceof AbortSignal) return true;
-  return (
-    typeof value === 'object' &&
-    value !== null &&
-    typeof (value as Partial<AbortSignal>).aborted === 'boolean' &&
-    typeof (value as Partial<AbortSignal>).addEventListener === 'function' &&
-    typeof (value as Partial<AbortSignal>).removeEventListener === 'function'
-  );
-}
-
-function messageOf(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
 }
 
 /** `null` or the type of `value`, for messages about arguments of the wrong type. */

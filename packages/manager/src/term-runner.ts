@@ -1,5 +1,6 @@
 import type { Clock, Elector, Logger, Term } from '@kubekit/leaderelection';
 import type { Subscription } from 'rxjs';
+import { messageOf, whenAborted } from './async-helpers.js';
 import { ManagerError } from './manager-error.js';
 import type { LeadershipLostPolicy } from './manager-options.js';
 import type { ManagerMetrics } from './observability/manager-metrics.js';
@@ -313,22 +314,4 @@ function trackOn(term: Term, work: Promise<void>, name: string): void {
   } catch {
     // Nothing else can be done for this term.
   }
-}
-
-function whenAborted(signal: AbortSignal): Promise<void> {
-  return new Promise<void>((resolve) => {
-    if (signal.aborted) resolve();
-    else
-      signal.addEventListener(
-        'abort',
-        () => {
-          resolve();
-        },
-        { once: true },
-      );
-  });
-}
-
-function messageOf(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
 }
