@@ -3,11 +3,14 @@ const brand = Symbol.for('@kubekit/manager.ManagerError');
 /**
  * What went wrong, for code that must react differently to each case:
  *
- * - `invalidConfig`: bad options or a bad `add` (not a Runnable, a duplicate health check, a
- *   leader-gated runnable that cannot restart under `recampaign`); nothing was started.
+ * - `invalidConfig`: bad options or a bad `add` (not a Runnable, one added already, a duplicate
+ *   health check, a leader-gated runnable that cannot restart under `recampaign`), or `start`
+ *   without an AbortSignal; nothing was started. Also the `cause` of a `runnableFailed` whose
+ *   `start` returned no promise.
  * - `invalidState`: `start` called twice, `add` after the manager stopped.
  * - `bindFailed`: the health-probe or metrics address could not be bound; nothing else was started.
- * - `startFailed`: a cache did not sync (or its sync failed) before the manager could go on.
+ * - `startFailed`: a cache did not sync (its sync failed, or took longer than cacheSyncTimeout)
+ *   before the manager could go on.
  * - `runnableFailed`: a runnable rejected (the cause is its error); the manager stopped.
  * - `leaderElectionFailed`: the elector's `run` rejected, or ended while the manager ran.
  * - `leadershipLost`: this replica lost its leadership (with `onLeadershipLost: 'exit'`), or

@@ -54,6 +54,12 @@ export interface ManagerOptions {
    * 0: do not wait; `Infinity`: wait for ever.
    */
   readonly gracefulShutdownTimeout?: number;
+  /**
+   * How long each cache may take to report synced (`waitForCacheSync`) before `start` fails with
+   * `startFailed` naming it. Default 120 000 (controller-runtime's CacheSyncTimeout); `Infinity`:
+   * wait for ever. Once shutdown begins the manager stops waiting at once.
+   */
+  readonly cacheSyncTimeout?: number;
   /** Where `/healthz` and `/readyz` listen: `:8081`, `127.0.0.1:8081`, `0` (ephemeral). Default: off. */
   readonly healthProbeBindAddress?: string;
   /** Where `/metrics` listens: `:8080`, `127.0.0.1:8080`, `0` (ephemeral). Default: off. */

@@ -10,7 +10,9 @@ import {
 } from '@kubekit/leaderelection';
 import { register as globalRegistry, type Registry } from 'prom-client';
 import type { Observable } from 'rxjs';
+import { callAsync, isAbortSignal, messageOf, whenAborted } from './async-helpers.js';
 import { isCacheRunnable } from './cache-runnable.js';
+import { syncCaches } from './cache-sync.js';
 import { createElector } from './election/create-elector.js';
 import type { HealthCheck } from './http/health-checks.js';
 import { ManagerServers, type BoundPorts } from './http/manager-servers.js';
@@ -19,6 +21,7 @@ import type { LeadershipLostPolicy, ManagerOptions } from './manager-options.js'
 import { ManagerMetrics } from './observability/manager-metrics.js';
 import { RunnableGroup, type RunnableEntry } from './runnable-group.js';
 import { canRestart, isRunnable, needsLeaderElection, type Runnable } from './runnable.js';
+import { safeLogger } from './safe-logger.js';
 import { TermRunner } from './term-runner.js';
 
 /** Where a manager is in its life: `start` moves it from `idle` on; it never goes back. */
@@ -34,6 +37,8 @@ export interface AddOptions {
 type GroupName = 'caches' | 'others' | 'leaderGated';
 
 const defaultShutdownTimeout = 30_000;
+/** As controller-runtime's default CacheSyncTimeout. */
+const defaultCacheSyncTimeout = 120_000;
 
 function nameOf(runnable: Runnable, index: number, given: string | undefined): string {
   if (given !== undefined) return given;
@@ -54,7 +59,12 @@ function nameOf(runnable: Runnable, index: number, given: string | undefined): s
  */
 export class Manager {
   private stateValue: ManagerState = 'idle';
+  /** The logger of the options, guarded: a logger that throws loses a line, nothing else. */
   private readonly logger: Logger;
+  private readonly givenLogger: Logger;
+  private readonly cacheSyncTimeout: number;
+  /** Every runnable added, to refuse the same object twice. */
+  private readonly runnables = new Set<Runnable>();
   private readonly registry: Registry;
   private readonly clock: Clock;
   private readonly elector: Elector;
@@ -77,7 +87,8 @@ export class Manager {
   private termRunner: TermRunner | undefined;
 
   constructor(options: ManagerOptions = {}) {
-    this.logger = options.logger ?? quietLogger;
+    this.givenLogger = options.logger ?? quietLogger;
+    this.logger = safeLogger(this.givenLogger);
     this.registry = options.registry ?? globalRegistry;
     this.clock = options.clock ?? systemClock;
     this.kubeConfigValue = options.kubeConfig;
@@ -98,6 +109,17 @@ export class Manager {
       throw new ManagerError(
         'invalidConfig',
         `gracefulShutdownTimeout (${String(this.shutdownTimeout)}) must be a number of milliseconds ≥ 0 (0: do not wait; Infinity: wait for ever)`,
+      );
+    }
+    this.cacheSyncTimeout = options.cacheSyncTimeout ?? defaultCacheSyncTimeout;
+    if (
+      typeof this.cacheSyncTimeout !== 'number' ||
+      Number.isNaN(this.cacheSyncTimeout) ||
+      this.cacheSyncTimeout <= 0
+    ) {
+      throw new ManagerError(
+        'invalidConfig',
+        `cacheSyncTimeout (${String(this.cacheSyncTimeout)}) must be a number of milliseconds > 0 (Infinity: wait for ever)`,
       );
     }
     this.servers = new ManagerServers({
@@ -176,7 +198,7 @@ export class Manager {
 
   /** The logger given in the options (default: one that logs nothing). */
   getLogger(): Logger {
-    return this.logger;
+    return this.givenLogger;
   }
 
   /** The prom-client registry that `/metrics` serves. */
@@ -198,8 +220,9 @@ export class Manager {
    * Registers a runnable. Before `start` it waits for its group's turn; while the manager runs it
    * starts at once in its group (a leader-gated one only if this replica leads now, else at the
    * next acquisition). @throws ManagerError `invalidConfig` when `runnable` is not a Runnable, or is
-   * leader-gated, not restartable and `onLeadershipLost` is `recampaign`; `invalidState` once the
-   * manager is stopping or stopped.
+   * leader-gated, not restartable and `onLeadershipLost` is `recampaign`, when it was added already
+   * (the same object), when its `needLeaderElection()` or `restartable()` throws, or for options
+   * that are not an object; `invalidState` once the manager is stopping or stopped.
    */
   add(runnable: Runnable, options: AddOptions = {}): void {
     if (!isRunnable(runnable)) {
@@ -208,7 +231,22 @@ export class Manager {
         `add: ${describe(runnable)} is not a Runnable (an object with a start(signal) method); wrap a function with runnable(fn)`,
       );
     }
+    if (typeof options !== 'object' || (options as AddOptions | null) === null) {
+      throw new ManagerError(
+        'invalidConfig',
+        `add: the options (${describeValue(options)}) must be an object such as { name: 'my-runnable' }, or left out`,
+      );
+    }
+    if (options.name !== undefined && typeof options.name !== 'string') {
+      throw new ManagerError('invalidConfig', `add: options.name must be a string`);
+    }
     const name = nameOf(runnable, this.added, options.name);
+    if (this.runnables.has(runnable)) {
+      throw new ManagerError(
+        'invalidConfig',
+        `add ${name}: this runnable was added already; a runnable is added once (add a second instance to run it twice)`,
+      );
+    }
     switch (this.stateValue) {
       case 'idle':
       case 'starting':
@@ -221,12 +259,19 @@ export class Manager {
           `add ${name}: the manager is ${this.stateValue}; add runnables before or while it runs`,
         );
     }
-    const group: GroupName = isCacheRunnable(runnable)
-      ? 'caches'
-      : needsLeaderElection(runnable)
-        ? 'leaderGated'
-        : 'others';
-    if (group === 'leaderGated' && this.policy === 'recampaign' && !canRestart(runnable)) {
+    let group: GroupName;
+    let restartable: boolean;
+    try {
+      group = isCacheRunnable(runnable) ? 'caches' : needsLeaderElection(runnable) ? 'leaderGated' : 'others';
+      restartable = group === 'leaderGated' && this.policy === 'recampaign' ? canRestart(runnable) : true;
+    } catch (error: unknown) {
+      throw new ManagerError(
+        'invalidConfig',
+        `add ${name}: its needLeaderElection() or restartable() threw: ${messageOf(error)}; they must return a boolean`,
+        { cause: error, runnables: [name] },
+      );
+    }
+    if (!restartable) {
       throw new ManagerError(
         'invalidConfig',
         `add ${name}: with onLeadershipLost "recampaign" a leader-gated runnable is started again in every term, ` +
@@ -234,6 +279,7 @@ export class Manager {
       );
     }
     this.added += 1;
+    this.runnables.add(runnable);
     const entry: RunnableEntry = { runnable, name };
     this.entries[group].push(entry);
     if (!this.startedGroups.has(group)) return;
@@ -248,6 +294,12 @@ export class Manager {
    * (`invalidState` otherwise).
    */
   async start(signal: AbortSignal): Promise<void> {
+    if (!isAbortSignal(signal)) {
+      throw new ManagerError(
+        'invalidConfig',
+        `start: ${describeValue(signal)} is not an AbortSignal; pass one that aborts to stop the manager, e.g. setupSignalHandler()`,
+      );
+    }
     if (this.stateValue !== 'idle') {
       throw new ManagerError(
         'invalidState',
@@ -291,7 +343,7 @@ export class Manager {
         this.termRunner = runner;
         this.startedGroups.add('leaderGated');
         leading = runner.run();
-        electorRun = this.elector.run(electorStop.signal).then(
+        electorRun = callAsync(() => this.elector.run(electorStop.signal)).then(
           () => {
             if (!this.shutdown.signal.aborted) {
               this.fail(
@@ -330,38 +382,22 @@ export class Manager {
 
   private async startCaches(): Promise<void> {
     this.startGroup('caches');
-    for (const entry of this.entries.caches) {
-      if (this.shutdown.signal.aborted) return;
-      const cache = entry.runnable;
-      if (!isCacheRunnable(cache)) continue;
-      let synced: boolean;
-      try {
-        synced = await cache.waitForCacheSync(this.shutdown.signal);
-      } catch (error: unknown) {
-        this.fail(
-          new ManagerError('startFailed', `cache ${entry.name} failed to sync: ${messageOf(error)}`, {
-            cause: error,
-            runnables: [entry.name],
-          }),
-        );
-        return;
-      }
-      if (!synced && !isAborted(this.shutdown.signal)) {
-        this.fail(
-          new ManagerError(
-            'startFailed',
-            `cache ${entry.name} could not sync; the manager does not start the later groups`,
-            { runnables: [entry.name] },
-          ),
-        );
-        return;
-      }
-    }
+    const error = await syncCaches(this.entries.caches, {
+      shutdown: this.shutdown.signal,
+      clock: this.clock,
+      timeoutMs: this.cacheSyncTimeout,
+    });
+    if (error !== undefined) this.fail(error);
   }
 
   private startGroup(group: 'caches' | 'others'): void {
     this.startedGroups.add(group);
-    for (const entry of this.entries[group]) this.startIn(group, entry);
+    // A copy: a runnable added from a start() of these starts through add, once.
+    for (const entry of [...this.entries[group]]) {
+      // A start() may begin shutdown: start nothing more then.
+      if (this.shutdown.signal.aborted) return;
+      this.startIn(group, entry);
+    }
   }
 
   private startIn(group: 'caches' | 'others', entry: RunnableEntry): void {
@@ -407,15 +443,21 @@ export class Manager {
     electorStop.abort();
     if (electorRun !== undefined && !(await this.within(electorRun)))
       late.push(`elector (${this.elector.lockDescription})`);
-    // 3. Runnables on every replica, then 4. caches.
+    this.termRunner?.dispose();
+    // 3. Runnables on every replica, then 4. caches (with 0: one timer turn each).
     for (const group of ['others', 'caches'] as const) {
       this.controllers[group].abort();
-      if (this.shutdownTimeout === 0) continue;
       late.push(...(await this.groups[group].settle(this.clock, this.remaining())));
     }
     // 5. Servers, last: probes answer until here.
     await this.servers.close();
     this.stateValue = 'stopped';
+    if (late.length > 0 && this.failure === undefined && this.shutdownTimeout === 0) {
+      this.logger.warn(
+        { runnables: late },
+        `gracefulShutdownTimeout is 0: the manager stopped without waiting for ${late.join(', ')}, still running`,
+      );
+    }
     if (late.length > 0 && this.failure === undefined && this.shutdownTimeout !== 0) {
       this.failure = new ManagerError(
         'shutdownTimeout',
@@ -431,7 +473,6 @@ export class Manager {
   /** Awaits `work` until the shutdown deadline; true when it settled. */
   private async within(work: Promise<void>): Promise<boolean> {
     const budget = this.remaining();
-    if (this.shutdownTimeout === 0) return true;
     const cancel = new AbortController();
     const settled = { done: false };
     const tracked = work.then(() => {
@@ -452,27 +493,9 @@ export function createManager(options: ManagerOptions = {}): Manager {
   return new Manager(options);
 }
 
-/** Reads `signal.aborted` afresh (after an await), out of reach of the compiler's narrowing. */
-function isAborted(signal: AbortSignal): boolean {
-  return signal.aborted;
-}
-
-function whenAborted(signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    if (signal.aborted) resolve();
-    else
-      signal.addEventListener(
-        'abort',
-        () => {
-          resolve();
-        },
-        { once: true },
-      );
-  });
-}
-
-function messageOf(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
+/** `null` or the type of `value`, for messages about arguments of the wrong type. */
+function describeValue(value: unknown): string {
+  return value === null ? 'null' : typeof value;
 }
 
 function describe(value: unknown): string {

@@ -1,4 +1,6 @@
 import type { Clock, Elector, Logger, Term } from '@kubekit/leaderelection';
+import type { Subscription } from 'rxjs';
+import { messageOf, whenAborted } from './async-helpers.js';
 import { ManagerError } from './manager-error.js';
 import type { LeadershipLostPolicy } from './manager-options.js';
 import type { ManagerMetrics } from './observability/manager-metrics.js';
@@ -42,12 +44,18 @@ interface TermRun {
 /**
  * The manager's one loop over terms: waits for a term, starts the leader-gated runnables in it
  * (through `term.runWhileLeading`), and when the term ends (loss) or shutdown begins, awaits them
- * within the bound that applies. It alone owns the current term's runs.
+ * within the bound that applies. It alone owns the current term's runs. A term that begins while
+ * the previous term's runnables are still stopping waits for them, and starts once they have (if
+ * it has not ended by then). Runs of an ended term that have not settled are tracked on every later
+ * term of the elector, so that the elector does not release the lock while they run.
  */
 export class TermRunner {
   /** Leader-gated runnables that had not stopped when their bound passed. */
   readonly lateRunnables: string[] = [];
   private current: TermRun | undefined;
+  /** Runs of ended terms that have not settled yet, by name. */
+  private readonly stragglers = new Map<Promise<void>, string>();
+  private subscription: Subscription | undefined;
 
   constructor(private readonly options: TermRunnerOptions) {}
 
@@ -60,13 +68,15 @@ export class TermRunner {
   /**
    * Runs terms until shutdown (or, with `exit`, the first loss, or until the elector ends). Never
    * rejects. A term's runnables start synchronously inside the elector's leadership notification,
-   * before the elector goes on with anything else (its Event, its first renew).
+   * before the elector goes on with anything else (its Event, its first renew). The subscription to
+   * the elector's leadership outlives the loop (until {@link TermRunner.dispose}) to track runs that
+   * have not stopped on any later term.
    */
   run(): Promise<void> {
     const { elector, shutdown } = this.options;
     return new Promise<void>((resolve) => {
       let previous: Term | undefined;
-      /** A term that began while the previous one's runnables were still stopping. */
+      /** The latest term that began while the previous one's runnables were still stopping. */
       let waiting: Term | undefined;
       let busy = false;
       let finished = false;
@@ -76,31 +86,44 @@ export class TermRunner {
         if (finished) return;
         finished = true;
         shutdown.removeEventListener('abort', onShutdown);
-        queueMicrotask(() => {
-          subscription.unsubscribe();
-        });
         resolve();
       };
       const onShutdown = (): void => {
         if (!busy) finish();
       };
       const next = (): void => {
+        // A term that arrives while busy stays waiting until the previous term's runs have stopped.
+        if (finished || busy) return;
         const term = waiting;
         waiting = undefined;
         // Never start leader-gated runnables once shutdown began.
-        if (finished || busy || term === undefined || shutdown.aborted) return;
+        if (term === undefined || shutdown.aborted) return;
         if (term === previous || term.signal.aborted) return;
         previous = term;
         busy = true;
-        void this.runTerm(term).then((outcome) => {
-          busy = false;
-          if (outcome === 'done' || shutdown.aborted || ended) finish();
-          else next();
-        });
+        this.runTerm(term)
+          .catch((error: unknown): 'done' => {
+            this.options.stop(
+              new ManagerError(
+                'invalidState',
+                `the leader-gated runnables of epoch ${term.epoch} could not be run: ${messageOf(error)}; this is a bug in @kubekit/manager, please report it`,
+                { cause: error },
+              ),
+            );
+            return 'done';
+          })
+          .then((outcome) => {
+            busy = false;
+            if (outcome === 'done' || shutdown.aborted || ended) finish();
+            else next();
+          })
+          .catch(() => undefined);
       };
-      const subscription = elector.leadership$.subscribe({
+      this.subscription = elector.leadership$.subscribe({
         next: (leadership) => {
           if (!leadership.leading) return;
+          this.trackStragglers(leadership.term);
+          if (finished) return;
           waiting = leadership.term;
           next();
         },
@@ -112,6 +135,32 @@ export class TermRunner {
       if (shutdown.aborted) onShutdown();
       else shutdown.addEventListener('abort', onShutdown, { once: true });
     });
+  }
+
+  /** Ends the subscription to the elector's leadership (once the elector has stopped). */
+  dispose(): void {
+    this.subscription?.unsubscribe();
+  }
+
+  /** Tracks every run of an ended term that has not settled on `term`. */
+  private trackStragglers(term: Term): void {
+    for (const [settled, name] of this.stragglers) trackOn(term, settled, name);
+  }
+
+  /** Records the runs of `run` that have not settled (its term has ended, or shutdown began). */
+  private keepStragglers(run: TermRun): void {
+    let now: Term | undefined;
+    try {
+      now = this.options.elector.currentTerm();
+    } catch {
+      now = undefined;
+    }
+    for (const { settled, name } of run.group.pendingRuns()) {
+      this.stragglers.set(settled, name);
+      void settled.then(() => this.stragglers.delete(settled));
+      // A term the elector began already (re-acquired at once) must not release under them either.
+      if (now !== undefined && now !== run.term) trackOn(now, settled, name);
+    }
   }
 
   private startIn(run: TermRun, entry: RunnableEntry): void {
@@ -146,76 +195,62 @@ export class TermRunner {
     };
     term.signal.addEventListener('abort', onTermEnd, { once: true });
     shutdown.addEventListener('abort', onShutdown, { once: true });
-    this.current = run;
-    metrics.transition('acquired');
-    const entries = this.options.entries();
-    logger.info(
-      {
-        lock: elector.lockDescription,
-        identity: term.identity,
-        epoch: term.epoch,
-        runnables: entries.length,
-      },
-      'leading: starting the leader-gated runnables',
-    );
-    for (const entry of entries) this.startIn(run, entry);
-    await new Promise<void>((resolve) => {
-      if (controller.signal.aborted) resolve();
-      else
-        controller.signal.addEventListener(
-          'abort',
-          () => {
-            resolve();
-          },
-          { once: true },
-        );
-    });
-    term.signal.removeEventListener('abort', onTermEnd);
-    shutdown.removeEventListener('abort', onShutdown);
     try {
+      this.current = run;
+      metrics.transition('acquired');
+      // A copy: a runnable added while these start (from a start() of theirs) starts through
+      // addRunnable, once.
+      const entries = [...this.options.entries()];
+      logger.info(
+        {
+          lock: elector.lockDescription,
+          identity: term.identity,
+          epoch: term.epoch,
+          runnables: entries.length,
+        },
+        'leading: starting the leader-gated runnables',
+      );
+      for (const entry of entries) {
+        // A start() may end the term or begin shutdown: start nothing more then.
+        if (controller.signal.aborted) break;
+        this.startIn(run, entry);
+      }
+      await whenAborted(controller.signal);
+      term.signal.removeEventListener('abort', onTermEnd);
+      shutdown.removeEventListener('abort', onShutdown);
+      this.keepStragglers(run);
       return endedBy === 'term' ? await this.afterLoss(run) : await this.afterShutdown(run);
     } finally {
+      term.signal.removeEventListener('abort', onTermEnd);
+      shutdown.removeEventListener('abort', onShutdown);
       this.current = undefined;
       metrics.leaderRunnables(run.group.size);
     }
   }
 
+  /**
+   * Shutdown: awaits the runs within the shutdown budget. When the term ends meanwhile (a loss
+   * during shutdown), the loss bound applies from then on, and it counts as a loss.
+   */
   private async afterShutdown(run: TermRun): Promise<'done'> {
-    const late = await run.group.settle(this.options.clock, this.options.deadline());
-    this.options.metrics.transition('stopped');
-    this.lateRunnables.push(...late);
-    if (late.length === 0) {
-      this.options.logger.info({ epoch: run.term.epoch }, 'leader-gated runnables stopped');
+    const { clock, logger, metrics } = this.options;
+    const { term } = run;
+    const late = await run.group.settle(clock, this.options.deadline(), term.signal);
+    if (late.length > 0 && term.signal.aborted) {
+      await this.boundLoss(run, 'during shutdown');
+      return 'done';
     }
+    metrics.transition('stopped');
+    this.lateRunnables.push(...late);
+    if (late.length === 0) logger.info({ epoch: term.epoch }, 'leader-gated runnables stopped');
     return 'done';
   }
 
   private async afterLoss(run: TermRun): Promise<'lost' | 'done'> {
-    const { clock, logger, metrics, elector, policy } = this.options;
+    const { logger, policy } = this.options;
     const { term } = run;
-    const lostAt = clock.now();
-    const exclusiveUntil = term.exclusiveUntil();
-    const bound = Math.max(0, exclusiveUntil - lostAt - lossMargin);
-    const why = messageOf(term.signal.reason);
-    metrics.transition('lost');
-    logger.warn(
-      { lock: elector.lockDescription, epoch: term.epoch, boundMs: bound, reason: why },
-      'leadership lost: aborted every leader-gated runnable; awaiting them',
-    );
-    const late = await run.group.settle(clock, bound);
-    const where = `${elector.lockDescription}: ${term.identity} lost leadership (epoch ${term.epoch}: ${why})`;
-    if (late.length > 0) {
-      this.lateRunnables.push(...late);
-      const error = new ManagerError(
-        'leadershipLost',
-        `${where}, and leader-gated runnables ${late.join(', ')} did not stop within ${Math.round(bound)} ms of their signal, ` +
-          'before another replica may lead; the manager stops (exit the process): make them stop as soon as their signal aborts',
-        { cause: term.signal.reason, runnables: late },
-      );
-      logger.error({ runnables: late, epoch: term.epoch }, error.message);
-      this.options.stop(error, Math.max(lostAt, exclusiveUntil - lossMargin / 2));
-      return 'done';
-    }
+    if (await this.boundLoss(run, 'while running')) return 'done';
+    const where = this.lossDescription(term);
     if (policy === 'exit') {
       this.options.stop(
         new ManagerError(
@@ -229,8 +264,54 @@ export class TermRunner {
     logger.info({ epoch: term.epoch }, 'leader-gated runnables stopped; campaigning for the next term');
     return this.options.shutdown.aborted ? 'done' : 'lost';
   }
+
+  /**
+   * After the term of `run` ended by a loss: counts it, awaits the runs until shortly before another
+   * replica may lead (and no longer than the shutdown budget), and when some have not stopped by
+   * then, names them and stops the manager (`leadershipLost`) before that moment. True when runs
+   * were late.
+   */
+  private async boundLoss(run: TermRun, when: string): Promise<boolean> {
+    const { clock, logger, metrics, elector } = this.options;
+    const { term } = run;
+    const lostAt = clock.now();
+    const exclusiveUntil = term.exclusiveUntil();
+    const bound = Math.min(this.options.deadline(), Math.max(0, exclusiveUntil - lostAt - lossMargin));
+    metrics.transition('lost');
+    logger.warn(
+      {
+        lock: elector.lockDescription,
+        epoch: term.epoch,
+        boundMs: bound,
+        reason: messageOf(term.signal.reason),
+      },
+      `leadership lost ${when}: aborted every leader-gated runnable; awaiting them`,
+    );
+    const late = await run.group.settle(clock, bound);
+    if (late.length === 0) return false;
+    this.lateRunnables.push(...late);
+    const error = new ManagerError(
+      'leadershipLost',
+      `${this.lossDescription(term)}, and leader-gated runnables ${late.join(', ')} did not stop within ${Math.round(bound)} ms of their signal, ` +
+        'before another replica may lead; the manager stops (exit the process): make them stop as soon as their signal aborts',
+      { cause: term.signal.reason, runnables: late },
+    );
+    logger.error({ runnables: late, epoch: term.epoch }, error.message);
+    this.options.stop(error, Math.max(lostAt, exclusiveUntil - lossMargin / 2));
+    return true;
+  }
+
+  private lossDescription(term: Term): string {
+    const { elector } = this.options;
+    return `${elector.lockDescription}: ${term.identity} lost leadership (epoch ${term.epoch}: ${messageOf(term.signal.reason)})`;
+  }
 }
 
-function messageOf(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
+/** `term.track(work, name)`, guarded: a term that cannot track (a custom one that throws) is skipped. */
+function trackOn(term: Term, work: Promise<void>, name: string): void {
+  try {
+    void Promise.resolve(term.track(work, name)).catch(() => undefined);
+  } catch {
+    // Nothing else can be done for this term.
+  }
 }

@@ -36,7 +36,7 @@ export function isElector(value: unknown): value is Elector {
  * `LeaderElectionError` as cause) for invalid timings, a missing namespace or Pod name, etc.
  */
 export function createElector(option: ManagerOptions['leaderElection'], defaults: ElectorDefaults): Elector {
-  if (option === undefined || option === false) return new SoleElector(defaults.clock);
+  if (option === undefined || option === false) return new SoleElector(defaults.clock, defaults.logger);
   if (isElector(option)) return option;
   try {
     if (option.kind === 'leader-for-life') {

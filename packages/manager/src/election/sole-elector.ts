@@ -4,8 +4,10 @@ import {
   type Clock,
   type Elector,
   type Leadership,
+  type Logger,
   type Term,
 } from '@kubekit/leaderelection';
+import { guardSubscribers } from './guard-subscribers.js';
 
 /** The term of a manager without leader election: it lasts until the manager stops. */
 class SoleTerm implements Term {
@@ -65,7 +67,8 @@ class SoleTerm implements Term {
 /**
  * The elector of a manager without leader election (`leaderElection: false`): it leads from `run`
  * until its signal aborts, in one term (epoch 0), so that leader-gated runnables start with the
- * others and still get a Term.
+ * others and still get a Term. Like the lease elector, it guards the subscribers of `leadership$`
+ * (and of observables piped from it): an exception thrown by one is logged, not rethrown.
  */
 export class SoleElector implements Elector {
   readonly identity = 'sole';
@@ -75,8 +78,14 @@ export class SoleElector implements Elector {
   readonly errors$ = EMPTY;
   private readonly subject = new BehaviorSubject<Leadership>({ leading: false });
 
-  constructor(private readonly clock: Clock) {
-    this.leadership$ = this.subject.asObservable().pipe(distinctUntilChanged());
+  constructor(
+    private readonly clock: Clock,
+    logger: Logger,
+  ) {
+    // As the lease elector: a subscriber that throws is logged, never rethrown on a timer.
+    this.leadership$ = guardSubscribers(this.subject.asObservable().pipe(distinctUntilChanged()), (error) => {
+      logger.error({ err: error }, 'a leadership$ subscriber threw; its exception is ignored');
+    });
     this.leader$ = EMPTY;
   }
 

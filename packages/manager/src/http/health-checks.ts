@@ -4,6 +4,9 @@ import { ManagerError } from '../manager-error.js';
 /** A health or readiness check: returns (or resolves) when healthy, throws (or rejects) saying why not. */
 export type HealthCheck = () => void | Promise<void>;
 
+/** How long one check may take before it counts as failed. */
+export const defaultHealthCheckTimeout = 5_000;
+
 const textHeaders = {
   'content-type': 'text/plain; charset=utf-8',
   'x-content-type-options': 'nosniff',
@@ -14,7 +17,8 @@ const textHeaders = {
  * with `?verbose` one `[+]name ok` line per check and `<endpoint> check passed`; on failure (always
  * verbose, status 500) `[-]name failed: reason withheld` and `<endpoint> check failed`. The reasons
  * go to the log, not to the client. `?exclude=name` skips a check. `/<endpoint>/<name>` runs one
- * check: `ok`, or 500 `internal server error: <reason>`.
+ * check: `ok`, or 500 `internal server error: <reason>`. Checks run concurrently; one that has not
+ * answered within its timeout (default 5 s) counts as failed.
  */
 export class HealthChecks {
   private readonly checks = new Map<string, HealthCheck>();
@@ -22,6 +26,7 @@ export class HealthChecks {
   constructor(
     readonly endpoint: 'healthz' | 'readyz',
     private readonly onFailure: (name: string, error: unknown) => void,
+    private readonly timeoutMs: number = defaultHealthCheckTimeout,
   ) {
     this.checks.set('ping', () => undefined);
   }
@@ -71,12 +76,18 @@ export class HealthChecks {
     const excluded = new Set(url.searchParams.getAll('exclude'));
     let lines = '';
     let failed = false;
-    for (const [name, check] of this.checks) {
+    const checks = [...this.checks];
+    const failures = await Promise.all(
+      checks.map(([name, check]) =>
+        excluded.has(name) ? Promise.resolve(undefined) : this.run(name, check),
+      ),
+    );
+    for (const [index, [name]] of checks.entries()) {
       if (excluded.has(name)) {
         lines += `[+]${name} excluded: ok\n`;
         continue;
       }
-      const failure = await this.run(name, check);
+      const failure = failures[index];
       if (failure === undefined) {
         lines += `[+]${name} ok\n`;
       } else {
@@ -93,14 +104,29 @@ export class HealthChecks {
     }
   }
 
-  /** Runs one check; the reason it failed, or `undefined`. */
+  /** Runs one check, bounded by the timeout; the reason it failed, or `undefined`. */
   private async run(name: string, check: HealthCheck): Promise<string | undefined> {
+    let timer: ReturnType<typeof setTimeout> | undefined;
     try {
-      await check();
+      const checked = (async () => {
+        await check();
+      })();
+      const timedOut = new Promise<never>((_resolve, reject) => {
+        timer = setTimeout(() => {
+          reject(new Error(`no answer within ${this.timeoutMs} ms`));
+        }, this.timeoutMs);
+      });
+      await Promise.race([checked, timedOut]);
       return undefined;
     } catch (error: unknown) {
-      this.onFailure(name, error);
+      try {
+        this.onFailure(name, error);
+      } catch {
+        // A failing report must not change the answer.
+      }
       return error instanceof Error ? error.message : String(error);
+    } finally {
+      clearTimeout(timer);
     }
   }
 }
