@@ -16,7 +16,8 @@ export type {
 } from './lifelong/lifelong-api.js';
 export type { LeaderElectionErrorOptions } from './leader-election-error.js';
 export type { Logger } from './logger.js';
-export { quietLogger } from './logger.js';
+export { quietLogger, safeLogger } from './logger.js';
+export { guardSubscribers } from './election/guarded-observable.js';
 export type { LeaderElectionRecord } from './locks/leader-election-record.js';
 export {
   hasValidHolder,

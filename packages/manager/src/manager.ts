@@ -1,6 +1,7 @@
 import { KubeConfig } from '@kubernetes/client-node';
 import {
   quietLogger,
+  safeLogger,
   systemClock,
   type Clock,
   type Elector,
@@ -21,7 +22,6 @@ import type { LeadershipLostPolicy, ManagerOptions } from './manager-options.js'
 import { ManagerMetrics } from './observability/manager-metrics.js';
 import { RunnableGroup, type RunnableEntry } from './runnable-group.js';
 import { canRestart, isRunnable, needsLeaderElection, type Runnable } from './runnable.js';
-import { safeLogger } from './safe-logger.js';
 import { TermRunner } from './term-runner.js';
 
 /** Where a manager is in its life: `start` moves it from `idle` on; it never goes back. */

@@ -1,5 +1,6 @@
 import { BehaviorSubject, distinctUntilChanged, EMPTY, type Observable } from 'rxjs';
 import {
+  guardSubscribers,
   LeaderElectionError,
   type Clock,
   type Elector,
@@ -7,7 +8,6 @@ import {
   type Logger,
   type Term,
 } from '@kubekit/leaderelection';
-import { guardSubscribers } from './guard-subscribers.js';
 
 /** The term of a manager without leader election: it lasts until the manager stops. */
 class SoleTerm implements Term {
