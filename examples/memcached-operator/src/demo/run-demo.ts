@@ -254,11 +254,16 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
     await sleep(steadyMs);
 
     phase = 'stop';
-    step('stop', 'SIGTERM to every replica');
-    for (const replica of current.values()) if (replica.running) replica.signal('SIGTERM');
-    await Promise.race([Promise.all(all.map((r) => r.exited)), sleep(10_000)]);
-    for (const replica of all) if (replica.running) replica.signal('SIGKILL');
-    await Promise.all(all.map((r) => r.exited));
+    // Followers first, so that none of them takes the lease the leader releases last.
+    step('stop', 'SIGTERM to the followers, then to the leader');
+    const leader = observer.holder;
+    const stopping = [...current.values()].filter((r) => r.running);
+    for (const group of [stopping.filter((r) => r.spec.name !== leader), stopping.filter((r) => r.spec.name === leader)]) {
+      for (const replica of group) replica.signal('SIGTERM');
+      const timeout = new AbortController();
+      await Promise.race([Promise.all(group.map((r) => r.exited)), sleep(10_000, undefined, { signal: timeout.signal }).catch(() => undefined)]);
+      timeout.abort();
+    }
     if (env === undefined) await client.deleteCollection({ apiVersion: memcachedApiVersion, kind: memcachedKind, namespace });
   } finally {
     clearInterval(interval);
