@@ -1,4 +1,10 @@
-import { isExpired, type KindRef, type KubeObject, type ObjectClient, type WatchEventType } from '@kubekit/client';
+import {
+  isExpired,
+  type KindRef,
+  type KubeObject,
+  type ObjectClient,
+  type WatchEventType,
+} from '@kubekit/client';
 
 /**
  * Lists `kind`, then watches it from the list's resourceVersion, calling `onEvent` for every
@@ -15,12 +21,13 @@ export async function listWatch(
 ): Promise<void> {
   let resourceVersion: string | undefined;
   let failures = 0;
+  const stopped = (): boolean => signal.aborted; // read afresh (the loop condition narrows the property)
   while (!signal.aborted) {
     try {
       if (resourceVersion === undefined) {
         const list = await client.list(kind, { signal });
         for (const item of list.items) onEvent('ADDED', item);
-        resourceVersion = list.metadata?.resourceVersion;
+        resourceVersion = list.metadata.resourceVersion;
       }
       const events = client.watch(kind, {
         signal,
@@ -33,7 +40,7 @@ export async function listWatch(
         if (event.type !== 'BOOKMARK') onEvent(event.type, event.object);
       }
     } catch (error) {
-      if (signal.aborted) return;
+      if (stopped()) return;
       if (isExpired(error)) resourceVersion = undefined;
       else onError(error);
       failures += 1;

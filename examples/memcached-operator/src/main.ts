@@ -50,12 +50,19 @@ function parse(argv: string[]) {
   const ms = (name: string, value: string | undefined): number | undefined => {
     if (value === undefined) return undefined;
     const n = Number(value);
-    if (!Number.isFinite(n) || n <= 0) throw new OperatorError('invalidArguments', `--${name} must be a positive number of milliseconds, not ${value}`);
+    if (!Number.isFinite(n) || n <= 0)
+      throw new OperatorError(
+        'invalidArguments',
+        `--${name} must be a positive number of milliseconds, not ${value}`,
+      );
     return n;
   };
   const lost = values['on-leadership-lost'];
   if (lost !== 'exit' && lost !== 'recampaign')
-    throw new OperatorError('invalidArguments', `--on-leadership-lost must be exit or recampaign, not ${lost}`);
+    throw new OperatorError(
+      'invalidArguments',
+      `--on-leadership-lost must be exit or recampaign, not ${lost}`,
+    );
   return { values, ms, lost } as const;
 }
 
@@ -112,12 +119,16 @@ async function main(): Promise<number> {
   const { manager } = operator;
   // One line per leadership change, with the time it was seen (the demo's timeline reads these).
   manager.leadership$.subscribe((leadership) => {
-    if (leadership.leading) logger.info({ event: 'leading', epoch: leadership.term.epoch, at: preciseNow() }, 'leading');
+    if (leadership.leading)
+      logger.info({ event: 'leading', epoch: leadership.term.epoch, at: preciseNow() }, 'leading');
     else logger.info({ event: 'following', at: preciseNow() }, 'not leading');
   });
   const signal = setupSignalHandler();
   const started = manager.start(signal);
-  logger.info({ event: 'started', identity, namespace, pid: process.pid, at: preciseNow() }, 'manager starting');
+  logger.info(
+    { event: 'started', identity, namespace, pid: process.pid, at: preciseNow() },
+    'manager starting',
+  );
   try {
     await started;
     logger.info({ event: 'stopped', at: preciseNow() }, 'manager stopped');

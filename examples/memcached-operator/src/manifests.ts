@@ -19,7 +19,8 @@ export function loadDeployManifests(): KubeObject[] {
     .filter((file) => file.endsWith('.yaml'))
     .sort()
     .flatMap((file) => loadManifests(`${deployDir}${file}`));
-  const rank = (o: KubeObject): number => (o.kind === 'Namespace' || o.kind === 'CustomResourceDefinition' ? 0 : 1);
+  const rank = (o: KubeObject): number =>
+    o.kind === 'Namespace' || o.kind === 'CustomResourceDefinition' ? 0 : 1;
   return objects.sort((a, b) => rank(a) - rank(b));
 }
 

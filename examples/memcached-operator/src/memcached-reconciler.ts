@@ -77,7 +77,10 @@ export class MemcachedReconciler implements Reconciler {
       if (finalizers.includes(memcachedFinalizer)) {
         const without = finalizers.filter((f) => f !== memcachedFinalizer);
         await this.write(term, signal, (options) =>
-          this.client.update({ ...memcached, metadata: { ...memcached.metadata, finalizers: without } }, options),
+          this.client.update(
+            { ...memcached, metadata: { ...memcached.metadata, finalizers: without } },
+            options,
+          ),
         );
       }
       return {};
@@ -86,7 +89,10 @@ export class MemcachedReconciler implements Reconciler {
     if (!finalizers.includes(memcachedFinalizer)) {
       memcached = await this.write(term, signal, (options) =>
         this.client.update<Memcached>(
-          { ...memcached, metadata: { ...memcached.metadata, finalizers: [...finalizers, memcachedFinalizer] } },
+          {
+            ...memcached,
+            metadata: { ...memcached.metadata, finalizers: [...finalizers, memcachedFinalizer] },
+          },
           options,
         ),
       );
@@ -137,7 +143,9 @@ export class MemcachedReconciler implements Reconciler {
       if (!isNotFound(error)) throw error;
     }
     if (existing === undefined) {
-      return this.write(term, signal, (options) => this.client.create(desiredDeployment(memcached, size), options));
+      return this.write(term, signal, (options) =>
+        this.client.create(desiredDeployment(memcached, size), options),
+      );
     }
     const controller = existing.metadata?.ownerReferences?.find((o) => o.controller === true);
     if (controller?.uid !== memcached.metadata?.uid) return undefined;
@@ -146,7 +154,10 @@ export class MemcachedReconciler implements Reconciler {
     const desired = desiredDeployment(memcached, size);
     return this.write(term, signal, (options) =>
       this.client.update<Deployment>(
-        { ...existing, spec: { ...existing.spec, replicas: size, template: desired.spec?.template ?? { metadata: {} } } } as Deployment,
+        {
+          ...existing,
+          spec: { ...existing.spec, replicas: size, template: desired.spec?.template ?? { metadata: {} } },
+        } as Deployment,
         options,
       ),
     );
@@ -173,7 +184,9 @@ export class MemcachedReconciler implements Reconciler {
       type: availableCondition,
       ...wanted,
       lastTransitionTime:
-        current?.status === wanted.status ? current.lastTransitionTime : new Date().toISOString().replace(/\.\d+Z$/, 'Z'),
+        current?.status === wanted.status
+          ? current.lastTransitionTime
+          : new Date().toISOString().replace(/\.\d+Z$/, 'Z'),
       ...(generation === undefined ? {} : { observedGeneration: generation }),
     };
     const status = {

@@ -2,7 +2,16 @@ import 'reflect-metadata';
 import type { KubeConfig } from '@kubernetes/client-node';
 import { createClient, type KubeClient } from '@kubekit/client';
 import type { Logger } from '@kubekit/leaderelection';
-import { KUBE_CONFIG, LOGGER, MANAGER, managerModule, REGISTRY, RUNNABLE, type Manager, type ManagerOptions } from '@kubekit/manager';
+import {
+  KUBE_CONFIG,
+  LOGGER,
+  MANAGER,
+  managerModule,
+  REGISTRY,
+  RUNNABLE,
+  type Manager,
+  type ManagerOptions,
+} from '@kubekit/manager';
 import { Container, ContainerModule, inject, injectable, type ServiceIdentifier } from 'inversify';
 import type { Registry } from 'prom-client';
 import { MemcachedReconciler, type MemcachedReconcilerOptions } from './memcached-reconciler.js';
@@ -15,12 +24,17 @@ export const RECONCILER_OPTIONS: ServiceIdentifier<MemcachedReconcilerOptions> =
   'memcached-operator.ReconcilerOptions',
 );
 /** Where reconciles are reported (optional). */
-export const RECONCILE_OBSERVER: ServiceIdentifier<ReconcileObserver> = Symbol.for('memcached-operator.ReconcileObserver');
+export const RECONCILE_OBSERVER: ServiceIdentifier<ReconcileObserver> = Symbol.for(
+  'memcached-operator.ReconcileObserver',
+);
 
 /** The reconciler, injected with the client and its options. */
 @injectable()
 export class InjectedMemcachedReconciler extends MemcachedReconciler {
-  constructor(@inject(KUBE_CLIENT) client: KubeClient, @inject(RECONCILER_OPTIONS) options: MemcachedReconcilerOptions) {
+  constructor(
+    @inject(KUBE_CLIENT) client: KubeClient,
+    @inject(RECONCILER_OPTIONS) options: MemcachedReconcilerOptions,
+  ) {
     super(client, options);
   }
 }
@@ -61,11 +75,17 @@ export function operatorModule(options: Pick<OperatorOptions, 'reconciler' | 'ob
   return new ContainerModule(({ bind }) => {
     bind(KUBE_CLIENT)
       .toDynamicValue((context) =>
-        createClient({ kubeConfig: context.get(KUBE_CONFIG), metrics: context.get(REGISTRY), userAgent: 'memcached-operator' }),
+        createClient({
+          kubeConfig: context.get(KUBE_CONFIG),
+          metrics: context.get(REGISTRY),
+          userAgent: 'memcached-operator',
+        }),
       )
       .inSingletonScope();
     bind(RECONCILER_OPTIONS).toConstantValue(options.reconciler ?? {});
-    bind(RECONCILE_OBSERVER).toConstantValue(options.observer ?? { begin: () => undefined, end: () => undefined });
+    bind(RECONCILE_OBSERVER).toConstantValue(
+      options.observer ?? { begin: () => undefined, end: () => undefined },
+    );
     bind(InjectedMemcachedReconciler).toSelf().inSingletonScope();
     bind(RUNNABLE).to(MemcachedController).inSingletonScope();
   });

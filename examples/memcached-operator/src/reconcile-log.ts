@@ -5,8 +5,20 @@ import type { ReconcileObserver, ReconcileOutcome } from './reconcile-loop.js';
 
 /** One line of a reconcile log: a reconcile beginning or ending, by whom, when (epoch ms, fractional). */
 export type ReconcileRecord =
-  | { readonly replica: string; readonly phase: 'begin'; readonly key: string; readonly at: number; readonly epoch?: number }
-  | { readonly replica: string; readonly phase: 'end'; readonly key: string; readonly at: number; readonly outcome: ReconcileOutcome };
+  | {
+      readonly replica: string;
+      readonly phase: 'begin';
+      readonly key: string;
+      readonly at: number;
+      readonly epoch?: number;
+    }
+  | {
+      readonly replica: string;
+      readonly phase: 'end';
+      readonly key: string;
+      readonly at: number;
+      readonly outcome: ReconcileOutcome;
+    };
 
 /** Wall-clock milliseconds with sub-millisecond resolution (monotonic within the process). */
 export function preciseNow(): number {
@@ -36,7 +48,13 @@ export class ReconcileLog implements ReconcileObserver {
   }
 
   end(request: Request, outcome: ReconcileOutcome): void {
-    this.append({ replica: this.replica, phase: 'end', key: `${request.namespace}/${request.name}`, at: preciseNow(), outcome });
+    this.append({
+      replica: this.replica,
+      phase: 'end',
+      key: `${request.namespace}/${request.name}`,
+      at: preciseNow(),
+      outcome,
+    });
   }
 
   private append(record: ReconcileRecord): void {

@@ -1,6 +1,11 @@
 import type { KubeObject, ObjectClient, WatchEventType } from '@kubekit/client';
 import type { Logger, Term } from '@kubekit/leaderelection';
-import type { LeaderElectionRunnable, RestartableRunnable, Runnable, RunnableContext } from '@kubekit/manager';
+import type {
+  LeaderElectionRunnable,
+  RestartableRunnable,
+  Runnable,
+  RunnableContext,
+} from '@kubekit/manager';
 import { requestKey, TerminalError, type Request, type Result } from '@kubekit/reconcile';
 import { KeyQueue } from './key-queue.js';
 import { listWatch } from './list-watch.js';

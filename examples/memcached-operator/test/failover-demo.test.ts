@@ -12,21 +12,32 @@ describe('failover demo', function () {
 
   it('hands over, takes over after a crash and after a partition, with no two replicas reconciling at once', async () => {
     const lines: string[] = [];
-    const { report, intervals } = await runDemo({ steadyMs: 500, progress: plainProgress((line) => lines.push(line)) });
+    const { report, intervals } = await runDemo({
+      steadyMs: 500,
+      progress: plainProgress((line) => lines.push(line)),
+    });
     const context = `\n${lines.join('\n')}\n${JSON.stringify(report.acceptance, null, 2)}`;
 
     expect(report.overlaps, context).to.deep.equal([]);
     expect(report.reconciles.cutByDeath, context).to.be.at.most(1);
     expect(Object.keys(report.reconciles.byReplica).length, context).to.be.at.least(2);
     const causes = report.transitions.map((t) => t.cause);
-    expect(causes, context).to.deep.equal(['initial', 'handover', 'takeover-after-crash', 'takeover-after-partition']);
+    expect(causes, context).to.deep.equal([
+      'initial',
+      'handover',
+      'takeover-after-crash',
+      'takeover-after-partition',
+    ]);
     const [, handover, crash, partition] = report.transitions;
     const lease = report.timings.leaseDuration;
     expect(handover?.latencyMs, context).to.be.within(0, 1_000);
     expect(crash?.latencyMs, context).to.be.within(lease - 50, lease + 1_000);
     expect(partition?.latencyMs, context).to.be.within(lease - 50, lease + 1_000);
     expect(report.partitionStepDownMarginMs, context).to.be.greaterThan(0);
-    expect(report.processes.every((p) => p.exit !== 'running'), context).to.equal(true);
+    expect(
+      report.processes.every((p) => p.exit !== 'running'),
+      context,
+    ).to.equal(true);
 
     const svg = timelineSvg(report, intervals);
     expect(svg).to.match(/^<svg [^>]*xmlns="http:\/\/www.w3.org\/2000\/svg"/);

@@ -18,7 +18,9 @@ describe('deploy/ manifests', () => {
     const deployment = loadDeployManifests().find((o) => o.kind === 'Deployment') as Deployment | undefined;
     expect(deployment?.spec?.replicas).to.equal(3);
     const container = deployment?.spec?.template.spec?.containers[0];
-    expect(container?.env?.find((e) => e.name === 'POD_NAME')?.valueFrom?.fieldRef?.fieldPath).to.equal('metadata.name');
+    expect(container?.env?.find((e) => e.name === 'POD_NAME')?.valueFrom?.fieldRef?.fieldPath).to.equal(
+      'metadata.name',
+    );
     expect(container?.livenessProbe?.httpGet).to.deep.include({ path: '/healthz', port: 'health' });
     expect(container?.readinessProbe?.httpGet).to.deep.include({ path: '/readyz', port: 'health' });
     expect(container?.ports?.find((p) => p.name === 'health')?.containerPort).to.equal(8081);
@@ -39,17 +41,20 @@ describe('deploy/ manifests', () => {
       try {
         await client.create(object);
       } catch (error) {
-        if (KubeClientError.is(error, 'noKindMatch')) unserved.push(`${object.apiVersion ?? ''} ${object.kind ?? ''}`);
+        if (KubeClientError.is(error, 'noKindMatch'))
+          unserved.push(`${object.apiVersion ?? ''} ${object.kind ?? ''}`);
         else throw error;
       }
     }
     // Today's envtest serves neither RBAC nor policy/v1: anything else refused fails the test.
     for (const kind of unserved) expect(kind).to.match(/^(rbac\.authorization\.k8s\.io|policy)\/v1 /);
-    const crd = (await client.get({
+    const crd = await client.get<
+      KubeObject & { status?: { conditions?: { type: string; status: string }[] } }
+    >({
       apiVersion: 'apiextensions.k8s.io/v1',
       kind: 'CustomResourceDefinition',
       name: 'memcacheds.cache.example.com',
-    })) as KubeObject & { status?: { conditions?: { type: string; status: string }[] } };
+    });
     expect(crd.status?.conditions?.find((c) => c.type === 'Established')?.status).to.equal('True');
     const deployment = await client.get<Deployment>({
       apiVersion: 'apps/v1',
@@ -60,5 +65,7 @@ describe('deploy/ manifests', () => {
     expect(deployment.spec?.replicas).to.equal(3);
   });
 
-  it.skip('run the operator as its ServiceAccount under exactly the RBAC in deploy/ (waits for envtest RBAC)');
+  it.skip(
+    'run the operator as its ServiceAccount under exactly the RBAC in deploy/ (waits for envtest RBAC)',
+  );
 });

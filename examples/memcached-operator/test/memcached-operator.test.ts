@@ -48,11 +48,25 @@ describe('memcached operator', () => {
     await operator?.close();
   });
 
-  const ref = (name: string) => ({ apiVersion: memcachedApiVersion, kind: memcachedKind, namespace: env.namespace, name });
-  const deploymentRef = (name: string) => ({ apiVersion: 'apps/v1', kind: 'Deployment', namespace: env.namespace, name });
+  const ref = (name: string) => ({
+    apiVersion: memcachedApiVersion,
+    kind: memcachedKind,
+    namespace: env.namespace,
+    name,
+  });
+  const deploymentRef = (name: string) => ({
+    apiVersion: 'apps/v1',
+    kind: 'Deployment',
+    namespace: env.namespace,
+    name,
+  });
 
   it('reconciles a Memcached into a Deployment it controls, with a finalizer and an Available condition', async () => {
-    const created = await client.create<Memcached>({ ...ref('cache'), metadata: { name: 'cache', namespace: env.namespace }, spec: { size: 2 } });
+    const created = await client.create<Memcached>({
+      ...ref('cache'),
+      metadata: { name: 'cache', namespace: env.namespace },
+      spec: { size: 2 },
+    });
 
     const deployment = await eventually(() => client.get<Deployment>(deploymentRef('cache')));
     expect(deployment.spec?.replicas).to.equal(2);
@@ -73,18 +87,29 @@ describe('memcached operator', () => {
       return { m, condition };
     });
     expect(reconciled.m.metadata?.finalizers).to.include(memcachedFinalizer);
-    expect(reconciled.condition).to.include({ status: 'False', reason: 'DeploymentUnavailable', observedGeneration: 1 });
+    expect(reconciled.condition).to.include({
+      status: 'False',
+      reason: 'DeploymentUnavailable',
+      observedGeneration: 1,
+    });
     expect(reconciled.condition.message).to.equal('0/2 replicas available');
   });
 
   it('follows the Deployment status and spec.size changes (observedGeneration moves)', async () => {
-    await client.create<Memcached>({ ...ref('web'), metadata: { name: 'web', namespace: env.namespace }, spec: { size: 1 } });
+    await client.create<Memcached>({
+      ...ref('web'),
+      metadata: { name: 'web', namespace: env.namespace },
+      spec: { size: 1 },
+    });
     const deployment = await eventually(() => client.get<Deployment>(deploymentRef('web')));
     // envtest runs no Deployment controller: play its part.
     await client.updateStatus({ ...deployment, status: { replicas: 1, availableReplicas: 1 } });
     await eventually(async () => {
       const m = await client.get<Memcached>(ref('web'));
-      expect(m.status?.conditions?.find((c) => c.type === availableCondition)).to.include({ status: 'True', reason: 'DeploymentAvailable' });
+      expect(m.status?.conditions?.find((c) => c.type === availableCondition)).to.include({
+        status: 'True',
+        reason: 'DeploymentAvailable',
+      });
     });
 
     await client.patch(ref('web'), { spec: { size: 3 } });
@@ -100,15 +125,26 @@ describe('memcached operator', () => {
   });
 
   it('defaults spec.size to 1 and refuses an out-of-range size with a condition', async () => {
-    await client.create<Memcached>({ ...ref('small'), metadata: { name: 'small', namespace: env.namespace }, spec: {} });
+    await client.create<Memcached>({
+      ...ref('small'),
+      metadata: { name: 'small', namespace: env.namespace },
+      spec: {},
+    });
     await eventually(async () => {
       expect((await client.get<Deployment>(deploymentRef('small'))).spec?.replicas).to.equal(1);
     });
     // envtest does not validate CRD schemas yet; the operator checks the bounds itself.
-    await client.create<Memcached>({ ...ref('huge'), metadata: { name: 'huge', namespace: env.namespace }, spec: { size: 9 } });
+    await client.create<Memcached>({
+      ...ref('huge'),
+      metadata: { name: 'huge', namespace: env.namespace },
+      spec: { size: 9 },
+    });
     await eventually(async () => {
       const m = await client.get<Memcached>(ref('huge'));
-      expect(m.status?.conditions?.find((c) => c.type === availableCondition)).to.include({ status: 'False', reason: 'InvalidSize' });
+      expect(m.status?.conditions?.find((c) => c.type === availableCondition)).to.include({
+        status: 'False',
+        reason: 'InvalidSize',
+      });
     });
     try {
       await client.get(deploymentRef('huge'));
@@ -119,7 +155,11 @@ describe('memcached operator', () => {
   });
 
   it('removes its finalizer on deletion, and the Deployment is garbage-collected', async () => {
-    await client.create<Memcached>({ ...ref('gone'), metadata: { name: 'gone', namespace: env.namespace }, spec: { size: 1 } });
+    await client.create<Memcached>({
+      ...ref('gone'),
+      metadata: { name: 'gone', namespace: env.namespace },
+      spec: { size: 1 },
+    });
     await eventually(() => client.get<Deployment>(deploymentRef('gone')));
     await eventually(async () => {
       expect((await client.get<Memcached>(ref('gone'))).metadata?.finalizers).to.include(memcachedFinalizer);

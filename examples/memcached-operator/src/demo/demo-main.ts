@@ -19,18 +19,25 @@ function summary(report: DemoReport, out: string): string {
   for (const t of report.transitions) {
     const latency = t.latencyMs === undefined ? '' : `  ${t.latencyMs.toFixed(1)} ms`;
     const fault = t.sinceFaultMs === undefined ? '' : ` (fault → new holder ${t.sinceFaultMs.toFixed(1)} ms)`;
-    lines.push(`  ${t.cause.padEnd(26)} ${(t.from === '' ? '-' : t.from).padEnd(10)} → ${t.to.padEnd(10)}${latency}${fault}`);
+    lines.push(
+      `  ${t.cause.padEnd(26)} ${(t.from === '' ? '-' : t.from).padEnd(10)} → ${t.to.padEnd(10)}${latency}${fault}`,
+    );
   }
   const r = report.reconciles;
   lines.push(
     `  reconciles: ${String(r.total)} (${Object.entries(r.byReplica)
       .map(([k, v]) => `${k} ${String(v)}`)
-      .join(', ')}); closest hand-off between replicas ${r.closestHandoffMs === undefined ? '-' : `${r.closestHandoffMs.toFixed(1)} ms`}; overlaps ${String(report.overlaps.length)}`,
+      .join(
+        ', ',
+      )}); closest hand-off between replicas ${r.closestHandoffMs === undefined ? '-' : `${r.closestHandoffMs.toFixed(1)} ms`}; overlaps ${String(report.overlaps.length)}`,
   );
   if (report.partitionStepDownMarginMs !== undefined)
-    lines.push(`  partitioned leader stepped down ${report.partitionStepDownMarginMs.toFixed(1)} ms before the next acquisition`);
+    lines.push(
+      `  partitioned leader stepped down ${report.partitionStepDownMarginMs.toFixed(1)} ms before the next acquisition`,
+    );
   lines.push(`  took ${((report.finishedAt - report.startedAt) / 1000).toFixed(1)} s`, '', 'acceptance:');
-  for (const c of report.acceptance.checks) lines.push(`  ${c.passed ? 'ok  ' : 'FAIL'} ${c.name}: ${c.detail}`);
+  for (const c of report.acceptance.checks)
+    lines.push(`  ${c.passed ? 'ok  ' : 'FAIL'} ${c.name}: ${c.detail}`);
   lines.push('', `wrote ${join(out, 'report.json')} and ${join(out, 'timeline.svg')}`);
   return lines.join('\n');
 }
@@ -40,7 +47,12 @@ async function main(): Promise<number> {
   try {
     ({ values } = parseArgs({
       args: process.argv.slice(2),
-      options: { kubeconfig: { type: 'string' }, out: { type: 'string', default: 'demo-report' }, plain: { type: 'boolean', default: false }, help: { type: 'boolean', default: false } },
+      options: {
+        kubeconfig: { type: 'string' },
+        out: { type: 'string', default: 'demo-report' },
+        plain: { type: 'boolean', default: false },
+        help: { type: 'boolean', default: false },
+      },
     }));
   } catch (error) {
     console.error(`${error instanceof Error ? error.message : String(error)}\n\n${usage}`);

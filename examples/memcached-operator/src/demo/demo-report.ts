@@ -82,17 +82,33 @@ export interface Acceptance {
 
 /** Checks the acceptance: ≥ 3 transitions, 0 overlaps, handover ≤ 100 ms, takeover ≤ expiry + 100 ms. */
 export function evaluate(
-  report: Pick<DemoReport, 'transitions' | 'overlaps' | 'timings' | 'partitionStepDownMarginMs' | 'mode' | 'reconciles'>,
+  report: Pick<
+    DemoReport,
+    'transitions' | 'overlaps' | 'timings' | 'partitionStepDownMarginMs' | 'mode' | 'reconciles'
+  >,
 ): Acceptance {
   const changes = report.transitions.filter((t) => t.cause !== 'initial');
   const handovers = changes.filter((t) => t.cause === 'handover');
   const takeovers = changes.filter((t) => t.cause === 'takeover-after-crash');
   const bound = report.timings.leaseDuration + 100;
-  const fmt = (values: readonly (number | undefined)[]): string => values.map((v) => (v === undefined ? '?' : `${v.toFixed(1)} ms`)).join(', ');
+  const fmt = (values: readonly (number | undefined)[]): string =>
+    values.map((v) => (v === undefined ? '?' : `${v.toFixed(1)} ms`)).join(', ');
   const checks = [
-    { name: 'at least 3 transitions', passed: changes.length >= 3, detail: `${String(changes.length)} transitions` },
-    { name: 'reconciles recorded', passed: report.reconciles.total > 0, detail: `${String(report.reconciles.total)} reconciles` },
-    { name: '0 overlapping reconciles', passed: report.overlaps.length === 0, detail: `${String(report.overlaps.length)} overlaps` },
+    {
+      name: 'at least 3 transitions',
+      passed: changes.length >= 3,
+      detail: `${String(changes.length)} transitions`,
+    },
+    {
+      name: 'reconciles recorded',
+      passed: report.reconciles.total > 0,
+      detail: `${String(report.reconciles.total)} reconciles`,
+    },
+    {
+      name: '0 overlapping reconciles',
+      passed: report.overlaps.length === 0,
+      detail: `${String(report.overlaps.length)} overlaps`,
+    },
     {
       name: 'handover ≤ 100 ms',
       passed: handovers.length > 0 && handovers.every((t) => (t.latencyMs ?? Infinity) <= 100),

@@ -22,7 +22,10 @@ export class LeaseObserver {
     private readonly client: ObjectClient,
     private readonly namespace: string,
     private readonly name: string,
-    private readonly onChange: (observation: LeaseObservation, previous: LeaseObservation | undefined) => void,
+    private readonly onChange: (
+      observation: LeaseObservation,
+      previous: LeaseObservation | undefined,
+    ) => void,
   ) {}
 
   get holder(): string {
@@ -38,7 +41,7 @@ export class LeaseObserver {
         if (resourceVersion === undefined) {
           const list = await this.client.list<Lease>(kind, { fieldSelector, signal });
           for (const lease of list.items) this.see(lease);
-          resourceVersion = list.metadata?.resourceVersion;
+          resourceVersion = list.metadata.resourceVersion;
         }
         for await (const event of this.client.watch<Lease>(kind, {
           fieldSelector,
@@ -49,7 +52,6 @@ export class LeaseObserver {
           if (event.type === 'ADDED' || event.type === 'MODIFIED') this.see(event.object);
         }
       } catch (error) {
-        if (signal.aborted) return;
         if (isExpired(error)) resourceVersion = undefined;
         await new Promise((resolve) => setTimeout(resolve, 50));
       }

@@ -17,7 +17,9 @@ export interface Progress {
 }
 
 /** Plain lines, one per event: for logs and CI. Status updates print only when the phase changes. */
-export function plainProgress(write: (line: string) => void = (line) => process.stdout.write(`${line}\n`)): Progress {
+export function plainProgress(
+  write: (line: string) => void = (line) => process.stdout.write(`${line}\n`),
+): Progress {
   let lastPhase = '';
   return {
     event: (at, text) => {
@@ -43,7 +45,9 @@ export function ttyProgress(header: string, stream: NodeJS.WriteStream = process
       `phase: ${phase}`,
       '',
       ...replicas.map((r) => {
-        const state = r.state.startsWith('LEADER') ? `\x1b[1;32m${r.state.padEnd(22)}\x1b[0m` : r.state.padEnd(22);
+        const state = r.state.startsWith('LEADER')
+          ? `\x1b[1;32m${r.state.padEnd(22)}\x1b[0m`
+          : r.state.padEnd(22);
         return `  ${r.name.padEnd(10)} pid ${String(r.pid ?? '-').padEnd(7)} ${state} reconciles ${String(r.reconciles)}`;
       }),
       '',

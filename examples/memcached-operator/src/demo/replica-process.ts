@@ -1,4 +1,5 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcessByStdio } from 'node:child_process';
+import type { Readable } from 'node:stream';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { preciseNow } from '../reconcile-log.js';
@@ -8,7 +9,12 @@ export type ReplicaEvent =
   | { readonly type: 'started'; readonly at: number }
   | { readonly type: 'leading'; readonly at: number; readonly epoch: number }
   | { readonly type: 'following'; readonly at: number }
-  | { readonly type: 'exited'; readonly at: number; readonly code: number | null; readonly signal: string | null }
+  | {
+      readonly type: 'exited';
+      readonly at: number;
+      readonly code: number | null;
+      readonly signal: string | null;
+    }
   | { readonly type: 'log'; readonly at: number; readonly level: string; readonly msg: string };
 
 /** How to start one replica of the operator. */
@@ -36,7 +42,7 @@ export class ReplicaProcess {
   readonly events: ReplicaEvent[] = [];
   readonly spawnedAt = preciseNow();
   readonly exited: Promise<ReplicaEvent & { type: 'exited' }>;
-  private readonly child: ChildProcess;
+  private readonly child: ChildProcessByStdio<null, Readable, Readable>;
 
   constructor(
     readonly spec: ReplicaSpec,
@@ -62,11 +68,11 @@ export class ReplicaProcess {
       this.events.push(event);
       onEvent(this, event);
     };
-    createInterface({ input: this.child.stdout! }).on('line', (line) => {
+    createInterface({ input: this.child.stdout }).on('line', (line) => {
       const event = parseLine(line);
       if (event !== undefined) record(event);
     });
-    createInterface({ input: this.child.stderr! }).on('line', (line) => {
+    createInterface({ input: this.child.stderr }).on('line', (line) => {
       record({ type: 'log', at: preciseNow(), level: 'stderr', msg: line });
     });
     this.exited = new Promise((resolve) => {

@@ -8,10 +8,23 @@ import { startEnvtest, type Envtest } from '@kubekit/envtest';
 import { memcachedCrd } from '../manifests.js';
 import { memcachedApiVersion, memcachedKind } from '../memcached.js';
 import { preciseNow } from '../reconcile-log.js';
-import { evaluate, type DemoReport, type DemoStep, type DemoTimings, type LeadershipSpan, type Transition } from './demo-report.js';
+import {
+  evaluate,
+  type DemoReport,
+  type DemoStep,
+  type DemoTimings,
+  type LeadershipSpan,
+  type Transition,
+} from './demo-report.js';
 import { LeaseObserver } from './lease-observer.js';
 import type { Progress } from './progress.js';
-import { closestHandoff, findOverlaps, readReconcileLog, toIntervals, type ReconcileInterval } from './reconcile-records.js';
+import {
+  closestHandoff,
+  findOverlaps,
+  readReconcileLog,
+  toIntervals,
+  type ReconcileInterval,
+} from './reconcile-records.js';
 import { ReplicaProcess, type ReplicaEvent } from './replica-process.js';
 
 /** Options of {@link runDemo}. */
@@ -33,7 +46,12 @@ export interface DemoResult {
   readonly intervals: readonly ReconcileInterval[];
 }
 
-export const defaultTimings: DemoTimings = { leaseDuration: 2_000, renewDeadline: 1_500, retryPeriod: 300, resyncMs: 100 };
+export const defaultTimings: DemoTimings = {
+  leaseDuration: 2_000,
+  renewDeadline: 1_500,
+  retryPeriod: 300,
+  resyncMs: 100,
+};
 const replicaNames = ['replica-a', 'replica-b', 'replica-c'];
 const leaseName = 'memcached-operator';
 
@@ -82,7 +100,8 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
   };
   const counts = (): Map<string, number> => {
     const byReplica = new Map<string, number>();
-    for (const r of readReconcileLog(reconcileLog)) if (r.phase === 'begin') byReplica.set(r.replica, (byReplica.get(r.replica) ?? 0) + 1);
+    for (const r of readReconcileLog(reconcileLog))
+      if (r.phase === 'begin') byReplica.set(r.replica, (byReplica.get(r.replica) ?? 0) + 1);
     return byReplica;
   };
   const showStatus = (): void => {
@@ -114,18 +133,29 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
         break;
       case 'exited':
         leading.delete(name);
-        state.set(name, event.signal === 'SIGKILL' ? 'killed' : `exited (${String(event.code ?? event.signal)})`);
+        state.set(
+          name,
+          event.signal === 'SIGKILL' ? 'killed' : `exited (${String(event.code ?? event.signal)})`,
+        );
         progress.event(rel(event.at), `${name} exited (${event.signal ?? `code ${String(event.code)}`})`);
         break;
       case 'log':
-        if (event.level === 'error' || event.level === 'stderr') progress.event(rel(event.at), `${name} ${event.level}: ${event.msg}`);
+        if (event.level === 'error' || event.level === 'stderr')
+          progress.event(rel(event.at), `${name} ${event.level}: ${event.msg}`);
         break;
     }
     showStatus();
   };
   const startReplica = (name: string, kubeconfig: string, context: string | undefined): ReplicaProcess => {
     const replica = new ReplicaProcess(
-      { name, kubeconfig, namespace, ...timings, reconcileLog, ...(context === undefined ? {} : { context }) },
+      {
+        name,
+        kubeconfig,
+        namespace,
+        ...timings,
+        reconcileLog,
+        ...(context === undefined ? {} : { context }),
+      },
       onReplicaEvent,
     );
     all.push(replica);
@@ -136,7 +166,8 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
   const waitFor = async (what: string, check: () => boolean, timeoutMs: number): Promise<void> => {
     const deadline = preciseNow() + timeoutMs;
     while (!check()) {
-      if (preciseNow() > deadline) throw new Error(`demo: timed out after ${String(timeoutMs)} ms waiting for ${what}`);
+      if (preciseNow() > deadline)
+        throw new Error(`demo: timed out after ${String(timeoutMs)} ms waiting for ${what}`);
       await sleep(10);
     }
   };
@@ -160,10 +191,16 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
       kubeConfig = new KubeConfig();
       kubeConfig.loadFromFile(kubeconfig);
     }
-    options.onStart?.(timings, env === undefined ? `cluster ${kubeConfig.getCurrentCluster()?.server ?? '?'}` : `envtest ${env.url}`);
+    options.onStart?.(
+      timings,
+      env === undefined ? `cluster ${kubeConfig.getCurrentCluster()?.server ?? '?'}` : `envtest ${env.url}`,
+    );
     admin = createClient({ kubeConfig, metrics: null, userAgent: 'kubekit-demo' });
     const client = admin;
-    if (env === undefined) await ignoreExists(client.create({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: namespace } }));
+    if (env === undefined)
+      await ignoreExists(
+        client.create({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: namespace } }),
+      );
     await ignoreExists(client.create(memcachedCrd()));
     step('start', `CRD memcacheds.cache.example.com installed; namespace ${namespace}`);
 
@@ -178,7 +215,13 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
         from: lastHolder,
         to: seen.holder,
         cause,
-        ...transitionLatency(cause, seen.at, releaseAt, faultAt, observer.lastRenewOf(lastHolder, seen.at - 0.001)?.at),
+        ...transitionLatency(
+          cause,
+          seen.at,
+          releaseAt,
+          faultAt,
+          observer.lastRenewOf(lastHolder, seen.at - 0.001)?.at,
+        ),
       };
       transitions.push(t);
       lastHolder = seen.holder;
@@ -196,7 +239,12 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
 
     phase = 'create Memcacheds';
     for (const [i, name] of ['alpha', 'bravo', 'charlie'].entries()) {
-      await client.create({ apiVersion: memcachedApiVersion, kind: memcachedKind, metadata: { name, namespace }, spec: { size: i + 1 } });
+      await client.create({
+        apiVersion: memcachedApiVersion,
+        kind: memcachedKind,
+        metadata: { name, namespace },
+        spec: { size: i + 1 },
+      });
     }
     step('create', 'created Memcacheds alpha (1), bravo (2), charlie (3)');
     await waitFor('the Memcacheds reconciled', () => (counts().get(observer.holder) ?? 0) >= 6, 10_000);
@@ -208,7 +256,11 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
     cause = 'handover';
     faultAt = current.get(first)?.signal('SIGTERM') ?? preciseNow();
     step('sigterm', `SIGTERM to leader ${first}`, first, faultAt);
-    await waitFor('a new leader after the handover', () => observer.holder !== '' && observer.holder !== first, 10_000);
+    await waitFor(
+      'a new leader after the handover',
+      () => observer.holder !== '' && observer.holder !== first,
+      10_000,
+    );
     await current.get(first)?.exited;
     startReplica(first, kubeconfig, env === undefined ? undefined : first);
     step('restart', `${first} restarted (a follower now)`, first);
@@ -220,7 +272,11 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
     cause = 'takeover-after-crash';
     faultAt = current.get(second)?.signal('SIGKILL') ?? preciseNow();
     step('sigkill', `SIGKILL to leader ${second}`, second, faultAt);
-    await waitFor('a new leader after the crash', () => observer.holder !== second, timings.leaseDuration * 4);
+    await waitFor(
+      'a new leader after the crash',
+      () => observer.holder !== second,
+      timings.leaseDuration * 4,
+    );
     await current.get(second)?.exited;
     startReplica(second, kubeconfig, env === undefined ? undefined : second);
     step('restart', `${second} restarted (a follower now)`, second);
@@ -235,8 +291,17 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
       faultAt = preciseNow();
       const fault = env.faults.add({ user: third, partition: true });
       state.set(third, 'partitioned');
-      step('partition', `partitioned ${third} from the API server (envtest fault for user ${third})`, third, faultAt);
-      await waitFor('a new leader after the partition', () => observer.holder !== third, timings.leaseDuration * 4);
+      step(
+        'partition',
+        `partitioned ${third} from the API server (envtest fault for user ${third})`,
+        third,
+        faultAt,
+      );
+      await waitFor(
+        'a new leader after the partition',
+        () => observer.holder !== third,
+        timings.leaseDuration * 4,
+      );
       await sleep(steadyMs);
       fault.remove();
       state.set(third, 'follower');
@@ -246,7 +311,11 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
       cause = 'handover';
       faultAt = current.get(third)?.signal('SIGTERM') ?? preciseNow();
       step('sigterm', `SIGTERM to leader ${third}`, third, faultAt);
-      await waitFor('a new leader after the handover', () => observer.holder !== '' && observer.holder !== third, 10_000);
+      await waitFor(
+        'a new leader after the handover',
+        () => observer.holder !== '' && observer.holder !== third,
+        10_000,
+      );
       await current.get(third)?.exited;
       startReplica(third, kubeconfig, undefined);
       step('restart', `${third} restarted`, third);
@@ -258,13 +327,20 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
     step('stop', 'SIGTERM to the followers, then to the leader');
     const leader = observer.holder;
     const stopping = [...current.values()].filter((r) => r.running);
-    for (const group of [stopping.filter((r) => r.spec.name !== leader), stopping.filter((r) => r.spec.name === leader)]) {
+    for (const group of [
+      stopping.filter((r) => r.spec.name !== leader),
+      stopping.filter((r) => r.spec.name === leader),
+    ]) {
       for (const replica of group) replica.signal('SIGTERM');
       const timeout = new AbortController();
-      await Promise.race([Promise.all(group.map((r) => r.exited)), sleep(10_000, undefined, { signal: timeout.signal }).catch(() => undefined)]);
+      await Promise.race([
+        Promise.all(group.map((r) => r.exited)),
+        sleep(10_000, undefined, { signal: timeout.signal }).catch(() => undefined),
+      ]);
       timeout.abort();
     }
-    if (env === undefined) await client.deleteCollection({ apiVersion: memcachedApiVersion, kind: memcachedKind, namespace });
+    if (env === undefined)
+      await client.deleteCollection({ apiVersion: memcachedApiVersion, kind: memcachedKind, namespace });
   } finally {
     clearInterval(interval);
     for (const replica of all) if (replica.running) replica.signal('SIGKILL');
@@ -280,7 +356,8 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
   const finishedAt = preciseNow();
   const exits = new Map<string, number[]>();
   for (const replica of all) {
-    for (const e of replica.events) if (e.type === 'exited') exits.set(replica.spec.name, [...(exits.get(replica.spec.name) ?? []), e.at]);
+    for (const e of replica.events)
+      if (e.type === 'exited') exits.set(replica.spec.name, [...(exits.get(replica.spec.name) ?? []), e.at]);
   }
   const intervals = toIntervals(readReconcileLog(reconcileLog), exits, finishedAt);
   rmSync(dir, { recursive: true, force: true });
@@ -336,7 +413,10 @@ function transitionLatency(
       return releaseAt === undefined ? {} : { latencyMs: at - releaseAt, sinceFaultMs: at - faultAt };
     case 'takeover-after-crash':
     case 'takeover-after-partition':
-      return { ...(lastRenewAt === undefined ? {} : { latencyMs: at - lastRenewAt }), sinceFaultMs: at - faultAt };
+      return {
+        ...(lastRenewAt === undefined ? {} : { latencyMs: at - lastRenewAt }),
+        sinceFaultMs: at - faultAt,
+      };
     case 'initial':
     case 'other':
       return {};
@@ -356,17 +436,30 @@ function leadershipSpans(replicas: readonly ReplicaProcess[], end: number): Lead
         open = undefined;
       }
     }
-    if (open !== undefined) spans.push({ replica: replica.spec.name, start: open.start, end, epoch: open.epoch, ended: 'demo-end' });
+    if (open !== undefined)
+      spans.push({
+        replica: replica.spec.name,
+        start: open.start,
+        end,
+        epoch: open.epoch,
+        ended: 'demo-end',
+      });
   }
   return spans.sort((a, b) => a.start - b.start);
 }
 
 /** The partitioned leader's step-down (its own claim) → the next acquisition seen on the lease. */
-function partitionMargin(steps: readonly DemoStep[], transitions: readonly Transition[], spans: readonly LeadershipSpan[]): number | undefined {
+function partitionMargin(
+  steps: readonly DemoStep[],
+  transitions: readonly Transition[],
+  spans: readonly LeadershipSpan[],
+): number | undefined {
   const partition = steps.find((s) => s.kind === 'partition');
   const next = transitions.find((t) => t.cause === 'takeover-after-partition');
   if (partition?.replica === undefined || next === undefined) return undefined;
-  const span = spans.find((s) => s.replica === partition.replica && s.start <= partition.at && s.end >= partition.at);
+  const span = spans.find(
+    (s) => s.replica === partition.replica && s.start <= partition.at && s.end >= partition.at,
+  );
   return span === undefined ? undefined : next.at - span.end;
 }
 

@@ -6,7 +6,8 @@ const left = 110;
 const right = 30;
 const top = 92;
 const rowHeight = 56;
-const escape = (text: string): string => text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+const escape = (text: string): string =>
+  text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 
 const faultColors: Readonly<Record<string, string>> = {
   sigterm: '#1f6feb',
@@ -58,9 +59,15 @@ export function timelineSvg(report: DemoReport, intervals: readonly ReconcileInt
   for (const lead of report.leadership) {
     const y = rowY(lead.replica);
     const w = Math.max(1, x(lead.end) - x(lead.start));
-    out.push(`<rect x="${x(lead.start).toFixed(1)}" y="${String(y + 8)}" width="${w.toFixed(1)}" height="26" fill="#2da44e" rx="2"/>`);
-    const label = w > 130 ? `leader · epoch ${String(lead.epoch)}` : w > 60 ? `epoch ${String(lead.epoch)}` : '';
-    if (label !== '') out.push(`<text x="${(x(lead.start) + 6).toFixed(1)}" y="${String(y + 25)}" fill="#fff" font-weight="bold">${label}</text>`);
+    out.push(
+      `<rect x="${x(lead.start).toFixed(1)}" y="${String(y + 8)}" width="${w.toFixed(1)}" height="26" fill="#2da44e" rx="2"/>`,
+    );
+    const label =
+      w > 130 ? `leader · epoch ${String(lead.epoch)}` : w > 60 ? `epoch ${String(lead.epoch)}` : '';
+    if (label !== '')
+      out.push(
+        `<text x="${(x(lead.start) + 6).toFixed(1)}" y="${String(y + 25)}" fill="#fff" font-weight="bold">${label}</text>`,
+      );
   }
   // process ends: a mark and how it ended
   for (const life of report.processes) {
@@ -78,7 +85,9 @@ export function timelineSvg(report: DemoReport, intervals: readonly ReconcileInt
     const heal = report.steps.find((s) => s.kind === 'heal' && s.replica === p.replica && s.at >= p.at);
     if (p.replica === undefined) continue;
     const y = rowY(p.replica);
-    out.push(`<rect x="${x(p.at).toFixed(1)}" y="${String(y + 4)}" width="${(x(heal?.at ?? report.finishedAt) - x(p.at)).toFixed(1)}" height="34" fill="url(#hatch)" stroke="#bf8700"/>`);
+    out.push(
+      `<rect x="${x(p.at).toFixed(1)}" y="${String(y + 4)}" width="${(x(heal?.at ?? report.finishedAt) - x(p.at)).toFixed(1)}" height="34" fill="url(#hatch)" stroke="#bf8700"/>`,
+    );
   }
   // reconciles: merged into ticks at least 1 px wide
   for (const replica of rows) {
@@ -86,7 +95,10 @@ export function timelineSvg(report: DemoReport, intervals: readonly ReconcileInt
     let from: number | undefined;
     let to = 0;
     const flush = (): void => {
-      if (from !== undefined) out.push(`<rect x="${from.toFixed(1)}" y="${String(y)}" width="${Math.max(1, to - from).toFixed(1)}" height="8" fill="#24292f"/>`);
+      if (from !== undefined)
+        out.push(
+          `<rect x="${from.toFixed(1)}" y="${String(y)}" width="${Math.max(1, to - from).toFixed(1)}" height="8" fill="#24292f"/>`,
+        );
     };
     for (const i of intervals.filter((r) => r.replica === replica)) {
       const a = x(i.start);
@@ -112,7 +124,9 @@ export function timelineSvg(report: DemoReport, intervals: readonly ReconcileInt
     );
   });
   // axis
-  out.push(`<line x1="${String(left)}" x2="${String(width - right)}" y1="${String(axisY)}" y2="${String(axisY)}" stroke="#57606a"/>`);
+  out.push(
+    `<line x1="${String(left)}" x2="${String(width - right)}" y1="${String(axisY)}" y2="${String(axisY)}" stroke="#57606a"/>`,
+  );
   const seconds = span / 1000;
   const stepS = seconds > 40 ? 5 : seconds > 15 ? 2 : 1;
   for (let s = 0; s <= seconds; s += stepS) {
