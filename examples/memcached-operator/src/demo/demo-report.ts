@@ -52,6 +52,8 @@ export interface ProcessLife {
 /** Everything the demo measured; `demo-report/report.json`. Times are epoch ms; `t` fields are ms since `startedAt`. */
 export interface DemoReport {
   readonly startedAt: number;
+  /** `startedAt` as an ISO 8601 date, for humans. */
+  readonly startedAtIso: string;
   readonly finishedAt: number;
   readonly mode: 'envtest' | 'cluster';
   readonly timings: DemoTimings;

@@ -371,6 +371,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
   }
   const partial = {
     startedAt,
+    startedAtIso: new Date(startedAt).toISOString(),
     finishedAt,
     mode: env === undefined ? ('cluster' as const) : ('envtest' as const),
     timings,
