@@ -71,9 +71,12 @@ async function main(): Promise<number> {
       return progress;
     },
     onStart: (timings, where) => {
-      const header = `kubekit failover demo on ${where} — leaseDuration ${String(timings.leaseDuration)} ms, renewDeadline ${String(timings.renewDeadline)} ms, retryPeriod ${String(timings.retryPeriod)} ms (shortened; defaults 15 s / 10 s / 2 s)`;
+      const header = [
+        `kubekit failover demo on ${where}`,
+        `timings (shortened; defaults 15 s / 10 s / 2 s): leaseDuration ${String(timings.leaseDuration)} ms, renewDeadline ${String(timings.renewDeadline)} ms, retryPeriod ${String(timings.retryPeriod)} ms`,
+      ];
       if (tty) progress = ttyProgress(header);
-      else console.log(header);
+      else console.log(header.join('\n'));
     },
   });
   mkdirSync(out, { recursive: true });

@@ -34,14 +34,17 @@ export function plainProgress(
 }
 
 /** A board redrawn in place (ANSI cursor movement): who leads, reconciles done, the running timeline. */
-export function ttyProgress(header: string, stream: NodeJS.WriteStream = process.stdout): Progress {
+export function ttyProgress(
+  header: readonly string[],
+  stream: NodeJS.WriteStream = process.stdout,
+): Progress {
   const timeline: string[] = [];
   let phase = '';
   let replicas: readonly ReplicaStatus[] = [];
   let drawn = 0;
   const draw = (): void => {
     const lines = [
-      header,
+      ...header,
       `phase: ${phase}`,
       '',
       ...replicas.map((r) => {
@@ -55,7 +58,11 @@ export function ttyProgress(header: string, stream: NodeJS.WriteStream = process
       ...timeline.slice(-12),
     ];
     const up = drawn > 0 ? `\x1b[${String(drawn)}F` : '';
-    stream.write(`${up}${lines.map((l) => `\x1b[2K${l}`).join('\n')}\n`);
+    // One screen line per board line (a wrapped line would break the redraw): cut to the width.
+    const width = Math.max(20, stream.columns - 1);
+    const fit = (l: string): string =>
+      l.includes('\x1b') || l.length <= width ? l : `${l.slice(0, width - 1)}…`;
+    stream.write(`${up}${lines.map((l) => `\x1b[2K${fit(l)}`).join('\n')}\n`);
     drawn = lines.length;
   };
   return {
