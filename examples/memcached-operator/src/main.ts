@@ -63,7 +63,12 @@ function parse(argv: string[]) {
       'invalidArguments',
       `--on-leadership-lost must be exit or recampaign, not ${lost}`,
     );
-  return { values, ms, lost } as const;
+  const timings = {
+    leaseDuration: ms('lease-duration', values['lease-duration']) ?? 15_000,
+    renewDeadline: ms('renew-deadline', values['renew-deadline']) ?? 10_000,
+    retryPeriod: ms('retry-period', values['retry-period']) ?? 2_000,
+  };
+  return { values, timings, resync: ms('resync', values.resync), lost } as const;
 }
 
 async function main(): Promise<number> {
@@ -74,15 +79,22 @@ async function main(): Promise<number> {
     console.error(`${error instanceof Error ? error.message : String(error)}\n\n${usage}`);
     return 2;
   }
-  const { values, ms, lost } = parsed;
+  const { values, timings, resync, lost } = parsed;
   if (values.help) {
     console.log(usage);
     return 0;
   }
   const kubeConfig = new KubeConfig();
-  if (values.kubeconfig !== undefined) kubeConfig.loadFromFile(values.kubeconfig);
-  else kubeConfig.loadFromDefault();
-  if (values.context !== undefined) kubeConfig.setCurrentContext(values.context);
+  try {
+    if (values.kubeconfig !== undefined) kubeConfig.loadFromFile(values.kubeconfig);
+    else kubeConfig.loadFromDefault();
+    if (values.context !== undefined) kubeConfig.setCurrentContext(values.context);
+  } catch (error) {
+    console.error(
+      `cannot load kubeconfig ${values.kubeconfig ?? '(default)'}: ${error instanceof Error ? error.message : String(error)}`,
+    );
+    return 2;
+  }
   const identity = values.identity ?? process.env['POD_NAME'] ?? hostname();
   const namespace =
     values.namespace ??
@@ -93,29 +105,33 @@ async function main(): Promise<number> {
   const address = (value: string): string | undefined => (value === 'off' ? undefined : value);
   const health = address(values['health-probe-bind-address']);
   const metrics = address(values['metrics-bind-address']);
-  const resync = ms('resync', values.resync);
   const reconcileLog = values['reconcile-log'];
 
-  const operator = createOperator({
-    kubeConfig,
-    logger,
-    registry: new Registry(),
-    manager: {
-      leaderElection: {
-        name: values['lease-name'],
-        namespace,
-        identity,
-        leaseDuration: ms('lease-duration', values['lease-duration']) ?? 15_000,
-        renewDeadline: ms('renew-deadline', values['renew-deadline']) ?? 10_000,
-        retryPeriod: ms('retry-period', values['retry-period']) ?? 2_000,
+  let operator;
+  try {
+    operator = createOperator({
+      kubeConfig,
+      logger,
+      registry: new Registry(),
+      manager: {
+        leaderElection: {
+          name: values['lease-name'],
+          namespace,
+          identity,
+          ...timings,
+        },
+        onLeadershipLost: lost,
+        ...(health === undefined ? {} : { healthProbeBindAddress: health }),
+        ...(metrics === undefined ? {} : { metricsBindAddress: metrics }),
       },
-      onLeadershipLost: lost,
-      ...(health === undefined ? {} : { healthProbeBindAddress: health }),
-      ...(metrics === undefined ? {} : { metricsBindAddress: metrics }),
-    },
-    ...(resync === undefined ? {} : { reconciler: { resyncMs: resync } }),
-    ...(reconcileLog === undefined ? {} : { observer: new ReconcileLog(reconcileLog, identity) }),
-  });
+      ...(resync === undefined ? {} : { reconciler: { resyncMs: resync } }),
+      ...(reconcileLog === undefined ? {} : { observer: new ReconcileLog(reconcileLog, identity) }),
+    });
+  } catch (error) {
+    // e.g. ManagerError invalidConfig: timings that do not hold leaseDuration > renewDeadline > 1.2 × retryPeriod
+    console.error(`${error instanceof Error ? error.message : String(error)}\n\n${usage}`);
+    return 2;
+  }
   const { manager } = operator;
   // One line per leadership change, with the time it was seen (the demo's timeline reads these).
   manager.leadership$.subscribe((leadership) => {
