@@ -1,4 +1,8 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { expect } from 'chai';
+import { startEnvtest, type Envtest } from '@kubekit/envtest';
 import { plainProgress } from '#lib/demo/progress.js';
 import { runDemo } from '#lib/demo/run-demo.js';
 import { timelineSvg } from '#lib/demo/timeline-svg.js';
@@ -42,5 +46,36 @@ describe('failover demo', function () {
     const svg = timelineSvg(report, intervals);
     expect(svg).to.match(/^<svg [^>]*xmlns="http:\/\/www.w3.org\/2000\/svg"/);
     expect(svg).to.contain('SIGKILL replica-').and.to.contain('PARTITION replica-');
+  });
+});
+
+describe('failover demo against a cluster (--kubeconfig)', function () {
+  this.timeout(60_000);
+  let env: Envtest | undefined;
+  let dir: string | undefined;
+  afterEach(async () => {
+    await env?.stop();
+    if (dir !== undefined) rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('runs the scenario through a kubeconfig alone: a second handover instead of the partition', async () => {
+    env = await startEnvtest();
+    dir = mkdtempSync(join(tmpdir(), 'demo-cluster-'));
+    const kubeconfig = join(dir, 'kubeconfig');
+    await env.writeKubeconfig(kubeconfig);
+    const lines: string[] = [];
+    const { report } = await runDemo({
+      kubeconfig,
+      steadyMs: 300,
+      progress: plainProgress((line) => lines.push(line)),
+    });
+    const context = `\n${lines.join('\n')}`;
+    expect(report.mode).to.equal('cluster');
+    expect(report.overlaps, context).to.deep.equal([]);
+    expect(
+      report.transitions.map((t) => t.cause),
+      context,
+    ).to.deep.equal(['initial', 'handover', 'takeover-after-crash', 'handover']);
+    expect(report.steps.some((s) => s.kind === 'partition')).to.equal(false);
   });
 });

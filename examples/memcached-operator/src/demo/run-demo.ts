@@ -36,6 +36,8 @@ export interface DemoOptions {
   /** How long the demo lets things run between faults (ms). Default 1500. */
   readonly steadyMs?: number;
   readonly progress: Progress;
+  /** Every wait of the scenario ends by then (ms after the start; default 80 000): the demo must finish within 90 s. */
+  readonly budgetMs?: number;
   /** Told the shortened timings and where it runs, before anything starts. */
   readonly onStart?: (timings: DemoTimings, where: string) => void;
 }
@@ -163,11 +165,11 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
     state.set(name, 'starting');
     return replica;
   };
+  const budgetEnd = startedAt + (options.budgetMs ?? 80_000);
   const waitFor = async (what: string, check: () => boolean, timeoutMs: number): Promise<void> => {
-    const deadline = preciseNow() + timeoutMs;
+    const deadline = Math.min(preciseNow() + timeoutMs, budgetEnd);
     while (!check()) {
-      if (preciseNow() > deadline)
-        throw new Error(`demo: timed out after ${String(timeoutMs)} ms waiting for ${what}`);
+      if (preciseNow() > deadline) throw new Error(`demo: timed out waiting for ${what}`);
       await sleep(10);
     }
   };
