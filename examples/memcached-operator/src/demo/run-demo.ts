@@ -178,7 +178,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
   let faultAt = 0;
   let releaseAt: number | undefined;
   let lastHolder = '';
-  const interval = setInterval(showStatus, 250);
+  let interval: NodeJS.Timeout | undefined;
   try {
     let kubeconfig: string;
     let kubeConfig: KubeConfig;
@@ -197,6 +197,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
       timings,
       env === undefined ? `cluster ${kubeConfig.getCurrentCluster()?.server ?? '?'}` : `envtest ${env.url}`,
     );
+    interval = setInterval(showStatus, 250);
     admin = createClient({ kubeConfig, metrics: null, userAgent: 'kubekit-demo' });
     const client = admin;
     if (env === undefined)

@@ -70,8 +70,10 @@ export function timelineSvg(report: DemoReport, intervals: readonly ReconcileInt
       );
   }
   // process ends: a mark and how it ended
+  // (not the exits of the final stop: every process ends there)
+  const stopAt = report.steps.find((st) => st.kind === 'stop')?.at ?? report.finishedAt;
   for (const life of report.processes) {
-    if (life.exit === 'running' || life.end >= report.finishedAt - 1) continue;
+    if (life.exit === 'running' || life.end >= stopAt) continue;
     const y = rowY(life.replica);
     const ex = x(life.end);
     const killed = life.exit === 'SIGKILL';
