@@ -23,7 +23,7 @@ export async function startServerProcess(
   const dir = await mkdtemp(join(tmpdir(), 'envtest-bench-'));
   const cli = createRequire(import.meta.url)
     .resolve('@kubekit/envtest/package.json')
-    .replace(/package\.json$/, 'dist/cli.js');
+    .replace(/package\.json$/, 'dist/bin/kubekit-envtest.js');
   const child: ChildProcess = spawn(
     process.execPath,
     [cli, '--kubeconfig-out', join(dir, 'kubeconfig'), ...args],
@@ -62,7 +62,7 @@ export async function startServerProcess(
 export function report(
   name: string,
   value: number,
-  unit: 'ms' | 'req/s' | 'count',
+  unit: 'ms' | 'us' | 'req/s' | 'count' | 'x',
   goal: string | null,
   extra: Record<string, unknown> = {},
 ): void {

@@ -1,9 +1,6 @@
-#!/usr/bin/env node
-import { realpathSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import type { EnvtestOptions } from './envtest.js';
 import { EnvtestError } from './envtest-error.js';
@@ -84,26 +81,4 @@ export async function main(argv: readonly string[], signals: NodeJS.EventEmitter
   await env.stop();
   if (ownFile) await rm(kubeconfig, { force: true });
   return 0;
-}
-
-function invokedDirectly(): boolean {
-  const script = process.argv[1];
-  if (script === undefined) return false;
-  try {
-    return realpathSync(script) === fileURLToPath(import.meta.url);
-  } catch {
-    return false;
-  }
-}
-
-if (invokedDirectly()) {
-  main(process.argv.slice(2)).then(
-    (code) => {
-      process.exitCode = code;
-    },
-    (error: unknown) => {
-      console.error(error instanceof Error ? error.message : String(error));
-      process.exitCode = 1;
-    },
-  );
 }

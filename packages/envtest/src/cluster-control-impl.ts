@@ -80,8 +80,13 @@ export class ClusterControlImpl implements ClusterControl {
       this.#service.delete(namespaces, undefined, name);
     } catch (error) {
       if (!(error instanceof ApiError && error.code === 404)) {
+        const forbidden = error instanceof ApiError && error.code === 403;
         return Promise.reject(
-          new EnvtestError('notFound', `cannot delete namespace ${name}: ${String(error)}`, { cause: error }),
+          new EnvtestError(
+            forbidden ? 'invalidOptions' : 'notFound',
+            `cannot delete namespace ${name}: ${String(error)}`,
+            { cause: error },
+          ),
         );
       }
     }

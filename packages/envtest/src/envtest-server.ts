@@ -7,12 +7,14 @@ import type { KubeConfig } from '@kubernetes/client-node';
 import { builtinResources, namespaces } from './api/builtin-resources.js';
 import { ObjectService } from './api/object-service.js';
 import { ResourceRegistry } from './api/resource-registry.js';
+import { RbacAuthorizer } from './auth/rbac-authorizer.js';
 import { ADMIN_USER, TokenAuthenticator } from './auth/token-authenticator.js';
+import type { UserSpec } from './auth/token-authenticator.js';
 import { ClusterControlImpl } from './cluster-control-impl.js';
 import { CrdController } from './controllers/crd-controller.js';
 import { GarbageCollector } from './controllers/garbage-collector.js';
 import { PodTerminator } from './controllers/pod-terminator.js';
-import type { Envtest, EnvtestOptions } from './envtest.js';
+import type { Envtest, EnvtestOptions, EnvtestUser } from './envtest.js';
 import { EnvtestError } from './envtest-error.js';
 import { FaultTable } from './faults/fault-table.js';
 import { RequestCounterTable } from './faults/request-counter-table.js';
@@ -31,7 +33,7 @@ interface ResolvedOptions {
   readonly port: number;
   readonly insecure: boolean;
   readonly gcDelayMs: number;
-  readonly users: readonly string[];
+  readonly users: readonly (string | EnvtestUser)[];
   readonly podGracePeriodMs: number;
   readonly bookmarkIntervalMs: number;
   readonly watchHistorySize: number;
@@ -48,13 +50,32 @@ function nonNegative(name: string, value: number | undefined, fallback: number, 
   return value;
 }
 
+function checkUser(user: string | EnvtestUser): void {
+  const name = typeof user === 'string' ? user : user.name;
+  if (typeof name !== 'string' || name === '')
+    throw new EnvtestError('invalidOptions', 'envtest: user names must be non-empty strings');
+  const account = typeof user === 'string' ? undefined : user.serviceAccount;
+  if (account !== undefined && (!account.namespace || !account.name)) {
+    throw new EnvtestError(
+      'invalidOptions',
+      `envtest: user ${name}: serviceAccount needs a namespace and a name`,
+    );
+  }
+}
+
+function userSpec(user: string | EnvtestUser): UserSpec {
+  if (typeof user === 'string') return { rbac: false };
+  return {
+    rbac: true,
+    ...(user.groups === undefined ? {} : { groups: user.groups }),
+    ...(user.serviceAccount === undefined ? {} : { serviceAccount: user.serviceAccount }),
+  };
+}
+
 function resolveOptions(options: EnvtestOptions): ResolvedOptions {
   const port = nonNegative('port', options.port, 0, true);
   if (port > 65535) throw new EnvtestError('invalidOptions', `envtest: port (${port}) must be at most 65535`);
-  for (const user of options.users ?? []) {
-    if (typeof user !== 'string' || user === '')
-      throw new EnvtestError('invalidOptions', 'envtest: user names must be non-empty strings');
-  }
+  for (const user of options.users ?? []) checkUser(user);
   const bookmarkIntervalMs = nonNegative('bookmarkIntervalMs', options.bookmarkIntervalMs, 60_000);
   const watchHistorySize = nonNegative('watchHistorySize', options.watchHistorySize, 10_000, true);
   if (bookmarkIntervalMs === 0)
@@ -109,10 +130,10 @@ export class EnvtestServer implements Envtest {
       this.#options.podGracePeriodMs,
     );
     this.#gc = new GarbageCollector(this.#service, this.#options.gcDelayMs);
-    this.#crds = new CrdController(this.#service);
+    this.#crds = new CrdController(this.#service, (storageId) => this.#watches.endStorage(storageId));
     this.faults = new FaultTable((match, destroy) => this.#watches.drop(match, destroy));
     this.cluster = new ClusterControlImpl(this.#service);
-    for (const user of this.#options.users) this.#authenticator.addUser(user);
+    for (const user of this.#options.users) this.addUser(user);
   }
 
   get url(): string {
@@ -148,9 +169,9 @@ export class EnvtestServer implements Envtest {
     return kubeConfigOf(this.#source(), user);
   }
 
-  addUser(user: string): void {
-    if (user === '') throw new EnvtestError('invalidOptions', 'envtest: a user name must not be empty');
-    this.#authenticator.addUser(user);
+  addUser(user: string | EnvtestUser): void {
+    checkUser(user);
+    this.#authenticator.addUser(typeof user === 'string' ? user : user.name, userSpec(user));
   }
 
   async writeKubeconfig(path: string): Promise<void> {
@@ -202,6 +223,7 @@ export class EnvtestServer implements Envtest {
       const handler = new ApiHandler({
         service: this.#service,
         authenticator: this.#authenticator,
+        authorizer: new RbacAuthorizer(this.#store),
         faults: this.faults,
         counters: this.counters,
         watches: this.#watches,

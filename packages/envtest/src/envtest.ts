@@ -10,8 +10,11 @@ export interface EnvtestOptions {
   readonly insecure?: boolean;
   /** Delay before the garbage collector deletes an orphaned dependent, in ms. Default 0. */
   readonly gcDelayMs?: number;
-  /** Named users created at start, each with its own bearer token and kubeconfig context. */
-  readonly users?: readonly string[];
+  /**
+   * Named users created at start, each with its own bearer token and kubeconfig context. A name
+   * alone is an admin (allowed everything); an `EnvtestUser` is subject to RBAC.
+   */
+  readonly users?: readonly (string | EnvtestUser)[];
   /**
    * Grace period of a Pod deleted without `gracePeriodSeconds` whose spec has no
    * `terminationGracePeriodSeconds`, in ms. Default 100 (kube-apiserver's default is 30 s, too
@@ -28,6 +31,20 @@ export interface EnvtestOptions {
    * as many); a watch from an older resourceVersion gets 410 Expired. Default 10000.
    */
   readonly watchHistorySize?: number;
+}
+
+/**
+ * A user subject to RBAC: its requests are allowed only as the Roles and ClusterRoles bound to
+ * it (by RoleBindings and ClusterRoleBindings naming it as User, one of its Groups, or its
+ * ServiceAccount) allow; otherwise 403 Forbidden as kube-apiserver answers.
+ */
+export interface EnvtestUser {
+  /** The envtest user name: its kubeconfig context, and its RBAC User name unless `serviceAccount`. */
+  readonly name: string;
+  /** Groups it belongs to besides `system:authenticated`. */
+  readonly groups?: readonly string[];
+  /** Act as this service account: user `system:serviceaccount:NAMESPACE:NAME` and its groups. */
+  readonly serviceAccount?: { readonly namespace: string; readonly name: string };
 }
 
 /** A verb as kube-apiserver's audit log and RBAC name it. */
@@ -114,8 +131,8 @@ export interface Envtest {
   readonly kubeConfig: KubeConfig;
   /** A KubeConfig that authenticates as `user` (created by `users` or `addUser`). */
   kubeConfigFor(user: string): KubeConfig;
-  /** Creates a named user with its own token; idempotent. */
-  addUser(user: string): void;
+  /** Creates a named user with its own token (an admin, or an RBAC subject); idempotent. */
+  addUser(user: string | EnvtestUser): void;
   /** Writes a kubeconfig file with the admin context (current) and one context per user. */
   writeKubeconfig(path: string): Promise<void>;
   readonly faults: FaultInjector;

@@ -2,6 +2,7 @@ export type {
   ClusterControl,
   Envtest,
   EnvtestOptions,
+  EnvtestUser,
   Fault,
   FaultInjector,
   FaultRule,

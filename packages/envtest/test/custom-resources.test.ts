@@ -16,9 +16,14 @@ const crd = (scope: 'Namespaced' | 'Cluster', plural = 'widgets', kind = 'Widget
         served: true,
         storage: true,
         subresources: { status: {} },
-        schema: { openAPIV3Schema: { type: 'object' } },
+        schema: { openAPIV3Schema: { type: 'object', 'x-kubernetes-preserve-unknown-fields': true } },
       },
-      { name: 'v1beta1', served: true, storage: false, schema: { openAPIV3Schema: { type: 'object' } } },
+      {
+        name: 'v1beta1',
+        served: true,
+        storage: false,
+        schema: { openAPIV3Schema: { type: 'object', 'x-kubernetes-preserve-unknown-fields': true } },
+      },
     ],
   },
 });
@@ -223,6 +228,18 @@ describe('envtest Deployments', () => {
                   specReplicasPath: '.spec.size',
                   statusReplicasPath: '.status.size',
                   labelSelectorPath: '.status.selector',
+                },
+              },
+              schema: {
+                openAPIV3Schema: {
+                  type: 'object',
+                  properties: {
+                    spec: { type: 'object', properties: { size: { type: 'integer' } } },
+                    status: {
+                      type: 'object',
+                      properties: { size: { type: 'integer' }, selector: { type: 'string' } },
+                    },
+                  },
                 },
               },
             },

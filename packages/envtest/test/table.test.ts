@@ -163,6 +163,7 @@ describe('envtest Table output (kubectl get)', () => {
               name: 'v1',
               served: true,
               storage: true,
+              schema: { openAPIV3Schema: { type: 'object', 'x-kubernetes-preserve-unknown-fields': true } },
               additionalPrinterColumns: [
                 { name: 'Size', type: 'integer', jsonPath: '.spec.size' },
                 { name: 'Color', type: 'string', jsonPath: '.spec.color', priority: 1 },

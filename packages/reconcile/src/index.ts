@@ -1,3 +1,29 @@
 export type { Reconciler, Request, Result } from './reconciler.js';
 export { requestKey } from './reconciler.js';
 export { TerminalError } from './terminal-error.js';
+export type { ReconcileErrorKind } from './reconcile-error.js';
+export { ReconcileError } from './reconcile-error.js';
+
+export type { AddOptions, WorkQueue, WorkQueueOptions } from './queue/work-queue.js';
+export { LOW_PRIORITY } from './queue/work-queue.js';
+export { createWorkQueue } from './queue/default-work-queue.js';
+export type { RateLimiter } from './queue/rate-limiter.js';
+export type { ExponentialRateLimiterOptions } from './queue/exponential-rate-limiter.js';
+export { ExponentialRateLimiter } from './queue/exponential-rate-limiter.js';
+export type { BucketRateLimiterOptions } from './queue/bucket-rate-limiter.js';
+export { BucketRateLimiter } from './queue/bucket-rate-limiter.js';
+export { MaxOfRateLimiter, defaultControllerRateLimiter } from './queue/max-of-rate-limiter.js';
+
+export type { Informer, InformerEvent, InformerOptions, InformerScope } from './cache/informer.js';
+export { createInformer } from './cache/shared-informer.js';
+export type { Cache, CacheInformerOptions, CacheListOptions, CacheOptions } from './cache/cache.js';
+export { createCache } from './cache/informer-cache.js';
+export type { BackoffOptions } from './cache/backoff.js';
+export type { IndexFunction } from './cache/store.js';
+export { NAMESPACE_INDEX, OWNER_UID_INDEX } from './cache/store.js';
+export type { Selector } from './cache/label-selector.js';
+export { compileSelector } from './cache/label-selector.js';
+export { parseLabelSelector } from './cache/parse-label-selector.js';
+export type { Transform } from './cache/transform.js';
+export { stripManagedFields, toPartialObjectMetadata } from './cache/transform.js';
+export { objectKey } from './cache/object-key.js';

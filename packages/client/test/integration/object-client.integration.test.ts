@@ -10,7 +10,6 @@ import {
   isConflict,
   isInvalid,
   isNotFound,
-  isUnsupportedMediaType,
   KubeClientError,
 } from '@kubekit/client';
 import type { KubeClient, KubeObject } from '@kubekit/client';
@@ -139,19 +138,31 @@ describe('KubeClient on envtest (integration)', function () {
   });
 
   describe('.apply', () => {
-    // envtest on main answers server-side apply with 415 (support is being added in parallel).
-    // This test pins that the client sends an apply patch and maps the refusal; it fails once
-    // envtest applies, and is then to be replaced by the pending test below.
-    it('sends an application/apply-patch+yaml PATCH (envtest refuses it with 415 today)', async () => {
-      const error = await rejectionOf(
-        client.apply(configMap('a', { k: 'v' }), { fieldManager: 'test', force: true }),
+    it('applies, reports a conflict with another field manager, and takes the field with force', async () => {
+      const created = await client.apply(configMap('ssa', { a: '1' }), { fieldManager: 'first' });
+      expect(created.data).to.deep.equal({ a: '1' });
+      expect(created.metadata?.managedFields?.map((f) => [f.manager, f.operation])).to.deep.equal([
+        ['first', 'Apply'],
+      ]);
+      const conflict = await rejectionOf(
+        client.apply(configMap('ssa', { a: '2' }), { fieldManager: 'second' }),
       );
-      expect(isUnsupportedMediaType(error), String(error)).to.be.true;
-      expect((error as KubeClientError).code).to.equal(415);
+      expect(isConflict(conflict), String(conflict)).to.be.true;
+      expect((conflict as KubeClientError).message).to.include('.data.a');
+      const forced = await client.apply(configMap('ssa', { a: '2' }), {
+        fieldManager: 'second',
+        force: true,
+      });
+      expect(forced.data).to.deep.equal({ a: '2' });
+      const owners = forced.metadata?.managedFields?.map((f) => f.manager);
+      expect(owners).to.include('second');
+      // A manager that stops applying a field it alone owns removes it.
+      const trimmed = await client.apply<ConfigMap>(
+        { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'ssa', namespace: env.namespace } },
+        { fieldManager: 'second' },
+      );
+      expect(trimmed.data ?? {}).to.deep.equal({});
     });
-
-    // Pending: envtest does not serve server-side apply yet (it answers 415).
-    it('applies, reports a conflict with another field manager, and takes the field with force');
 
     it('requires a fieldManager', async () => {
       const error = await rejectionOf(client.apply(configMap('a'), { fieldManager: '' }));

@@ -174,6 +174,16 @@ export class ApiError extends Error {
     return new ApiError(403, 'Forbidden', message);
   }
 
+  /** 403 about one object, as admission plugins and the authorizer word it. */
+  static forbiddenObject(resource: QualifiedResource, name: string, why: string): ApiError {
+    return new ApiError(
+      403,
+      'Forbidden',
+      `${qualified(resource)} "${name}" is forbidden: ${why}`,
+      resourceDetails(resource, name),
+    );
+  }
+
   static expired(message: string): ApiError {
     return new ApiError(410, 'Expired', message);
   }

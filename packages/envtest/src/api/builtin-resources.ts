@@ -6,9 +6,31 @@ import { isRecord, jsonEqual } from './kube-object.js';
 import type { KubeObject } from './kube-object.js';
 import { resourceType } from './resource-type.js';
 import type { ResourceType } from './resource-type.js';
+import { coreToEventsV1, eventsV1ToCore } from './event-conversion.js';
 import { normalizeMicroTimeAt } from './validation.js';
+import {
+  clusterRoleBindings,
+  clusterRoles,
+  endpoints,
+  endpointSlices,
+  ingresses,
+  mutatingWebhookConfigurations,
+  persistentVolumeClaims,
+  roleBindings,
+  roles,
+  validatingWebhookConfigurations,
+} from './cluster-resources.js';
+import {
+  cronJobs,
+  daemonSets,
+  jobs,
+  podDisruptionBudgets,
+  replicaSets,
+  statefulSets,
+} from './workload-resources.js';
+import { defaultPodSpec, defaultPodTemplate, immutableSelector, recordAt } from './pod-defaults.js';
 
-function record(object: KubeObject, field: string): Record<string, unknown> {
+function record(object: Record<string, unknown>, field: string): Record<string, unknown> {
   const value = object[field];
   if (isRecord(value)) return value;
   const fresh: Record<string, unknown> = {};
@@ -67,14 +89,11 @@ export const pods = resourceType({
     'status.podIP',
     'status.nominatedNodeName',
   ],
+  normalize(object) {
+    defaultPodSpec(record(object, 'spec'));
+  },
   prepareCreate(object) {
-    const spec = record(object, 'spec');
-    spec['restartPolicy'] ??= 'Always';
-    spec['dnsPolicy'] ??= 'ClusterFirst';
-    spec['schedulerName'] ??= 'default-scheduler';
-    const status = record(object, 'status');
-    status['phase'] ??= 'Pending';
-    status['qosClass'] ??= 'BestEffort';
+    object['status'] = { phase: 'Pending', qosClass: 'BestEffort' };
   },
   validate(object) {
     const causes: StatusCause[] = [];
@@ -104,6 +123,7 @@ export const nodes = resourceType({
   namespaced: false,
   shortNames: ['no'],
   statusSubresource: true,
+  keepsStatusOnCreate: true,
   fieldLabels: ['spec.unschedulable'],
 });
 
@@ -164,16 +184,46 @@ export const services = resourceType({
   categories: ['all'],
   statusSubresource: true,
   nameRule: 'label1035',
-  prepareCreate(object) {
+  normalize(object) {
     const spec = record(object, 'spec');
     spec['type'] ??= 'ClusterIP';
     spec['sessionAffinity'] ??= 'None';
-    if (spec['clusterIP'] === undefined && spec['type'] !== 'ExternalName') {
+    if (spec['type'] !== 'ExternalName') spec['internalTrafficPolicy'] ??= 'Cluster';
+    const ports = spec['ports'];
+    if (Array.isArray(ports)) {
+      for (const port of ports) {
+        if (!isRecord(port)) continue;
+        port['protocol'] ??= 'TCP';
+        port['targetPort'] ??= port['port'];
+      }
+    }
+  },
+  prepareCreate(object) {
+    const spec = record(object, 'spec');
+    if ((spec['clusterIP'] === undefined || spec['clusterIP'] === '') && spec['type'] !== 'ExternalName') {
       const ip = `10.96.${randomInt(0, 255)}.${randomInt(1, 255)}`;
       spec['clusterIP'] = ip;
       spec['clusterIPs'] = [ip];
     }
-    object['status'] ??= { loadBalancer: {} };
+    if (spec['type'] !== 'ExternalName') {
+      spec['ipFamilies'] ??= ['IPv4'];
+      spec['ipFamilyPolicy'] ??= 'SingleStack';
+    }
+    object['status'] = { loadBalancer: {} };
+  },
+  prepareUpdate(object, old) {
+    // A PUT that leaves the allocated values out keeps them, as kube-apiserver patches them in.
+    const spec = record(object, 'spec');
+    const before = isRecord(old['spec']) ? old['spec'] : {};
+    for (const key of ['clusterIP', 'clusterIPs', 'ipFamilies', 'ipFamilyPolicy']) {
+      if ((spec[key] === undefined || spec[key] === '') && before[key] !== undefined) spec[key] = before[key];
+    }
+  },
+  validate(object, old) {
+    const before = isRecord(old?.['spec']) ? old['spec'] : undefined;
+    const after = isRecord(object['spec']) ? object['spec'] : {};
+    if (before?.['clusterIP'] === undefined || jsonEqual(before['clusterIP'], after['clusterIP'])) return [];
+    return [invalidValue('spec.clusterIP', after['clusterIP'] ?? '', 'field is immutable')];
   },
 });
 
@@ -207,6 +257,10 @@ export const eventsV1 = resourceType({
   plural: 'events',
   kind: 'Event',
   namespaced: true,
+  // One store behind both Event APIs: events.k8s.io/v1 Events are stored as core/v1 Events.
+  storageId: coreEvents.storageId,
+  fromStorage: coreToEventsV1,
+  toStorage: eventsV1ToCore,
   shortNames: ['ev'],
   nameRule: 'pathSegment',
   allowCreateOnUpdate: true,
@@ -302,16 +356,25 @@ export const deployments = resourceType({
   statusSubresource: true,
   tracksGeneration: true,
   scale: { specReplicasPath: '.spec.replicas', statusReplicasPath: '.status.replicas' },
-  prepareCreate(object) {
+  normalize(object) {
     const spec = record(object, 'spec');
     spec['replicas'] ??= 1;
     spec['revisionHistoryLimit'] ??= 10;
     spec['progressDeadlineSeconds'] ??= 600;
-    spec['strategy'] ??= { type: 'RollingUpdate', rollingUpdate: { maxUnavailable: '25%', maxSurge: '25%' } };
-    object['status'] ??= {};
+    const strategy = record(spec, 'strategy');
+    strategy['type'] ??= 'RollingUpdate';
+    if (strategy['type'] === 'RollingUpdate') {
+      const rolling = record(strategy, 'rollingUpdate');
+      rolling['maxUnavailable'] ??= '25%';
+      rolling['maxSurge'] ??= '25%';
+    }
+    defaultPodTemplate(recordAt(spec, 'template'));
   },
-  validate(object) {
-    const causes: StatusCause[] = [];
+  prepareCreate(object) {
+    object['status'] = {};
+  },
+  validate(object, old) {
+    const causes: StatusCause[] = [...immutableSelector(object, old)];
     const spec = object['spec'];
     const selector = isRecord(spec) ? spec['selector'] : undefined;
     const template = isRecord(spec) ? spec['template'] : undefined;
@@ -349,6 +412,16 @@ export const customResourceDefinitions = resourceType({
   prepareCreate: establishCrd,
 });
 
+/** Answered at once from RBAC, never stored. */
+export const selfSubjectAccessReviews = resourceType({
+  group: 'authorization.k8s.io',
+  version: 'v1',
+  plural: 'selfsubjectaccessreviews',
+  kind: 'SelfSubjectAccessReview',
+  namespaced: false,
+  verbs: ['create'],
+});
+
 /** Every built-in resource, in the order discovery lists them. */
 export const builtinResources: readonly ResourceType[] = [
   namespaces,
@@ -358,10 +431,27 @@ export const builtinResources: readonly ResourceType[] = [
   secrets,
   services,
   serviceaccounts,
+  persistentVolumeClaims,
+  endpoints,
   coreEvents,
   eventsV1,
   leases,
   leaseCandidates,
   deployments,
+  statefulSets,
+  replicaSets,
+  daemonSets,
+  jobs,
+  cronJobs,
+  podDisruptionBudgets,
+  roles,
+  roleBindings,
+  clusterRoles,
+  clusterRoleBindings,
+  ingresses,
+  endpointSlices,
+  validatingWebhookConfigurations,
+  mutatingWebhookConfigurations,
+  selfSubjectAccessReviews,
   customResourceDefinitions,
 ];

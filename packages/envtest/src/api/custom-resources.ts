@@ -5,6 +5,10 @@ import { formatTime, isRecord } from './kube-object.js';
 import type { KubeObject } from './kube-object.js';
 import { resourceType } from './resource-type.js';
 import type { PrinterColumn, ResourceType, ScaleSubresource } from './resource-type.js';
+import { CustomResourceSchema } from '../schema/custom-resource-schema.js';
+import { versionSchema } from '../schema/openapi-schema.js';
+import { structuralSchemaCauses } from '../schema/structural-schema.js';
+import { customResourceShape } from '../apply/shape.js';
 
 interface CrdNames {
   readonly plural: string;
@@ -68,6 +72,11 @@ export function validateCrd(crd: KubeObject): StatusCause[] {
     if (!isRecord(version) || typeof version['name'] !== 'string' || !version['name']) {
       causes.push(requiredValue(`spec.versions[${index}].name`));
     }
+    if (!isRecord(version)) return;
+    const schema = versionSchema(version);
+    const path = `spec.versions[${index}].schema.openAPIV3Schema`;
+    if (schema === undefined) causes.push(requiredValue(path, 'Required value: schemas are required'));
+    else causes.push(...structuralSchemaCauses(schema, path));
   });
   if (typeof group === 'string' && names.plural && crd.metadata.name !== `${names.plural}.${group}`) {
     causes.push(
@@ -77,8 +86,14 @@ export function validateCrd(crd: KubeObject): StatusCause[] {
   return causes;
 }
 
-/** The status a CRD gets when it is established (at once, in envtest). */
+/** The finalizer under which apiextensions-apiserver deletes a CRD's objects. */
+export const CRD_CLEANUP_FINALIZER = 'customresourcecleanup.apiextensions.k8s.io';
+
+/** The status a CRD gets when it is established (at once, in envtest), and its cleanup finalizer. */
 export function establishCrd(crd: KubeObject): void {
+  const finalizers = crd.metadata.finalizers ?? [];
+  if (!finalizers.includes(CRD_CLEANUP_FINALIZER))
+    crd.metadata.finalizers = [...finalizers, CRD_CLEANUP_FINALIZER];
   const spec = isRecord(crd['spec']) ? crd['spec'] : {};
   const names = namesOf(spec);
   const versions: unknown[] = Array.isArray(spec['versions']) ? spec['versions'] : [];
@@ -144,6 +159,8 @@ export function crdResourceTypes(crd: KubeObject): ResourceType[] {
     .filter((version): version is Record<string, unknown> => isRecord(version) && version['served'] !== false)
     .map((version) => {
       const subresources = isRecord(version['subresources']) ? version['subresources'] : {};
+      const openApi = versionSchema(version);
+      const schema = openApi === undefined ? undefined : new CustomResourceSchema(openApi);
       return resourceType({
         group,
         version: typeof version['name'] === 'string' ? version['name'] : '',
@@ -160,6 +177,16 @@ export function crdResourceTypes(crd: KubeObject): ResourceType[] {
         custom: true,
         printerColumns: printerColumns(version['additionalPrinterColumns']),
         ...scaleOf(subresources['scale']),
+        shape: customResourceShape(openApi),
+        ...(schema === undefined
+          ? {}
+          : {
+              schema,
+              normalize: (object: KubeObject) => {
+                schema.normalize(object);
+              },
+              validate: (object: KubeObject, old: KubeObject | undefined) => schema.validate(object, old),
+            }),
       });
     });
 }

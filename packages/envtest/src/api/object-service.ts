@@ -4,13 +4,16 @@ import type { ObjectStore } from '../storage/object-store.js';
 import { FieldSelector } from '../selectors/field-selector.js';
 import { LabelSelector } from '../selectors/label-selector.js';
 import { ApiError, invalidValue } from './api-error.js';
+import { decodeContinue, encodeContinue } from './continue-token.js';
 import type { StatusCause } from './api-error.js';
 import { cloneJson, formatTime, isRecord, jsonEqual, objectKey } from './kube-object.js';
 import type { KubeObject, ObjectMeta } from './kube-object.js';
 import type { ResourceRegistry } from './resource-registry.js';
 import type { ResourceType } from './resource-type.js';
 import { validateDeletingUpdate, validateMetadata } from './validation.js';
-import { namespaces, pods } from './builtin-resources.js';
+import { customResourceDefinitions, namespaces, pods } from './builtin-resources.js';
+import { trackCreate, trackServerWrite, trackUpdate } from '../apply/field-tracking.js';
+import type { FieldManagement } from '../apply/field-tracking.js';
 
 export type PropagationPolicy = 'Foreground' | 'Background' | 'Orphan';
 
@@ -52,6 +55,9 @@ export interface PodTerminationHook {
 export const ORPHAN_FINALIZER = 'orphan';
 export const FOREGROUND_FINALIZER = 'foregroundDeletion';
 
+/** Namespaces kube-apiserver refuses to delete (403). */
+export const PROTECTED_NAMESPACES: ReadonlySet<string> = new Set(['default', 'kube-system', 'kube-public']);
+
 /** Labels every resource serves as field selectors. */
 const COMMON_FIELDS = ['metadata.name', 'metadata.namespace'];
 
@@ -80,25 +86,6 @@ function specOf(object: KubeObject): Record<string, unknown> {
   delete rest['apiVersion'];
   delete rest['kind'];
   return rest;
-}
-
-interface ContinueToken {
-  readonly rv: number;
-  readonly start: string;
-}
-
-function decodeContinue(token: string): ContinueToken {
-  try {
-    const decoded: unknown = JSON.parse(Buffer.from(token, 'base64url').toString('utf8'));
-    if (isRecord(decoded) && typeof decoded['rv'] === 'number' && typeof decoded['start'] === 'string') {
-      return { rv: decoded['rv'], start: decoded['start'] };
-    }
-  } catch {
-    // fall through
-  }
-  throw ApiError.badRequest(
-    'continue key is not valid: incorrect encoded start resourceVersion (version meta.k8s.io/v1)',
-  );
 }
 
 /**
@@ -132,9 +119,24 @@ export class ObjectService {
     return this.#registry;
   }
 
-  /** The object as a reader of `type`'s version sees it (apiVersion of that version). */
+  /**
+   * The object as a reader of `type`'s version sees it: converted from the storage form for types
+   * that have one (events.k8s.io Events), else with that version's apiVersion.
+   */
   view(type: ResourceType, object: KubeObject): KubeObject {
+    if (type.fromStorage !== undefined) return type.fromStorage(object);
     return object.apiVersion === type.apiVersion ? object : { ...object, apiVersion: type.apiVersion };
+  }
+
+  /** Stores a change of an object of `type`, in the storage form; answers the stored object as `type`'s. */
+  #commit(
+    type: ResourceType,
+    key: string,
+    kind: 'ADDED' | 'MODIFIED' | 'DELETED',
+    object: KubeObject,
+  ): KubeObject {
+    const stored = type.toStorage === undefined ? object : type.toStorage(object);
+    return this.view(type, this.#store.commit(type.storageId, key, kind, stored));
   }
 
   /** @throws ApiError 404 when absent. */
@@ -161,7 +163,9 @@ export class ObjectService {
         (object) => objectKey(object.metadata.namespace, object.metadata.name ?? '') > token.start,
       );
     }
-    const matching = all.filter((object) => labels.matches(object.metadata.labels) && fields.matches(object));
+    const matching = all.filter(
+      (object) => labels.matches(object.metadata.labels) && fields.matches(this.view(type, object)),
+    );
     const limit = options.limit && options.limit > 0 ? options.limit : undefined;
     if (limit === undefined || matching.length <= limit) {
       return {
@@ -172,7 +176,7 @@ export class ObjectService {
     const page = matching.slice(0, limit);
     const last = page[page.length - 1];
     const start = last ? objectKey(last.metadata.namespace, last.metadata.name ?? '') : '';
-    const continueToken = Buffer.from(JSON.stringify({ rv: listRevision, start })).toString('base64url');
+    const continueToken = encodeContinue({ rv: listRevision, start });
     const result: ListResult = {
       items: page.map((object) => this.view(type, object)),
       resourceVersion: String(listRevision),
@@ -223,6 +227,7 @@ export class ObjectService {
     body: KubeObject,
     dryRun = false,
     owned = false,
+    management?: FieldManagement,
   ): KubeObject {
     const object = owned ? body : cloneJson(body);
     object.apiVersion = type.apiVersion;
@@ -232,6 +237,16 @@ export class ObjectService {
     if (meta.resourceVersion) {
       // etcd3 storage refuses it with a plain error, which kube-apiserver answers as a 500.
       throw new ApiError(500, '', 'resourceVersion should not be set on objects to be created');
+    }
+    if (type.custom) {
+      const crd = this.#store.get(customResourceDefinitions.storageId, `${type.plural}.${type.group}`);
+      if (crd?.metadata.deletionTimestamp) {
+        throw new ApiError(
+          405,
+          'MethodNotAllowed',
+          'create not allowed while custom resource definition is terminating',
+        );
+      }
     }
     if (!meta.name && meta.generateName) meta.name = `${meta.generateName}${generateSuffix()}`;
     if (type.namespaced) meta.namespace = namespace ?? '';
@@ -248,14 +263,17 @@ export class ObjectService {
     delete meta.deletionGracePeriodSeconds;
     if (type.tracksGeneration) meta.generation = 1;
     else delete meta.generation;
+    if (type.statusSubresource && !type.keepsStatusOnCreate) delete object['status'];
     type.prepareCreate?.(object);
+    trackCreate(type, object, management);
     if (dryRun) return object;
-    return this.view(type, this.#store.commit(type.storageId, key, 'ADDED', object));
+    return this.#commit(type, key, 'ADDED', object);
   }
 
   /**
    * Replaces an object (PUT), or only its status when `subresource` is `status`. With `owned`, as
-   * for `create`, a fresh `body` is stored without a copy.
+   * for `create`, a fresh `body` is stored without a copy. `management` names the field manager
+   * whose changes managedFields record (none for the server's own writes, which keep them).
    * @returns the stored object and whether it was created (PUT of a missing Lease).
    * @throws ApiError 404, 409 Conflict on a stale resourceVersion, 422.
    */
@@ -267,9 +285,11 @@ export class ObjectService {
     subresource: 'status' | undefined,
     dryRun = false,
     owned = false,
+    management?: FieldManagement,
   ): { object: KubeObject; created: boolean } {
     const key = objectKey(type.namespaced ? namespace : undefined, name);
-    const old = this.#store.get(type.storageId, key);
+    const stored = this.#store.get(type.storageId, key);
+    const old = stored === undefined || type.fromStorage === undefined ? stored : type.fromStorage(stored);
     const sentVersion = body.metadata.resourceVersion;
     if (!old) {
       if (!type.allowCreateOnUpdate || subresource) throw ApiError.notFound(type, name);
@@ -286,7 +306,7 @@ export class ObjectService {
       }
       const fresh = owned ? body : cloneJson(body);
       delete fresh.metadata.resourceVersion;
-      return { object: this.create(type, namespace, fresh, dryRun, true), created: true };
+      return { object: this.create(type, namespace, fresh, dryRun, true, management), created: true };
     }
     if (!sentVersion && !type.allowUnconditionalUpdate) {
       throw ApiError.invalid(type, name, [
@@ -307,6 +327,13 @@ export class ObjectService {
     if (subresource === 'status') {
       object = cloneJson(old);
       object['status'] = cloneJson(body['status']);
+      if (object['status'] === undefined) delete object['status'];
+      if (management?.operation === 'Apply')
+        object.metadata['managedFields'] = body.metadata['managedFields'];
+      if (type.custom) {
+        type.normalize?.(object);
+        this.#validate(type, object, old);
+      }
     } else {
       object = owned ? body : cloneJson(body);
       object.apiVersion = old.apiVersion;
@@ -326,34 +353,31 @@ export class ObjectService {
       if (old.metadata.deletionGracePeriodSeconds !== undefined) {
         meta.deletionGracePeriodSeconds = old.metadata.deletionGracePeriodSeconds;
       } else delete meta.deletionGracePeriodSeconds;
+      if (meta.generateName === undefined && old.metadata.generateName !== undefined) {
+        meta.generateName = old.metadata.generateName;
+      }
+      type.prepareUpdate?.(object, old);
+      type.normalize?.(object);
       if (type.tracksGeneration) {
         const generation = old.metadata.generation ?? 1;
         meta.generation = jsonEqual(specOf(object), specOf(old)) ? generation : generation + 1;
       } else delete meta.generation;
-      if (meta.generateName === undefined && old.metadata.generateName !== undefined) {
-        meta.generateName = old.metadata.generateName;
-      }
-      type.normalize?.(object);
       this.#validate(type, object, old);
     }
+    trackUpdate(type, old, object, subresource, management);
     delete object.metadata.resourceVersion;
     const comparable = { ...old, metadata: { ...old.metadata } };
     delete comparable.metadata.resourceVersion;
-    if (jsonEqual(object, comparable)) return { object: this.view(type, old), created: false };
+    if (jsonEqual(object, comparable))
+      return { object: type.fromStorage ? old : this.view(type, old), created: false };
     if (dryRun) {
       object.metadata.resourceVersion = old.metadata.resourceVersion ?? '';
       return { object, created: false };
     }
     if (isRemovable(object.metadata)) {
-      return {
-        object: this.view(type, this.#store.commit(type.storageId, key, 'DELETED', object)),
-        created: false,
-      };
+      return { object: this.#commit(type, key, 'DELETED', object), created: false };
     }
-    return {
-      object: this.view(type, this.#store.commit(type.storageId, key, 'MODIFIED', object)),
-      created: false,
-    };
+    return { object: this.#commit(type, key, 'MODIFIED', object), created: false };
   }
 
   /**
@@ -367,6 +391,10 @@ export class ObjectService {
     name: string,
     options: DeleteOptions = {},
   ): DeleteResult {
+    if (type.storageId === namespaces.storageId && PROTECTED_NAMESPACES.has(name)) {
+      // kube-apiserver's NamespaceLifecycle admission, before the object is even read.
+      throw ApiError.forbiddenObject(type, name, 'this namespace may not be deleted');
+    }
     const key = objectKey(type.namespaced ? namespace : undefined, name);
     const old = this.#store.get(type.storageId, key);
     if (!old) throw ApiError.notFound(type, name);
@@ -459,6 +487,7 @@ export class ObjectService {
     const remaining = (updated.metadata.finalizers ?? []).filter((f) => f !== finalizer);
     if (remaining.length > 0) updated.metadata.finalizers = remaining;
     else delete updated.metadata.finalizers;
+    trackServerWrite(type, current, updated);
     const key = objectKey(current.metadata.namespace, current.metadata.name ?? '');
     this.#store.commit(type.storageId, key, isRemovable(updated.metadata) ? 'DELETED' : 'MODIFIED', updated);
   }
@@ -466,6 +495,8 @@ export class ObjectService {
   /** Writes a changed copy of a stored object without the checks of a request (cluster control). */
   write(type: ResourceType, object: KubeObject): KubeObject {
     const key = objectKey(object.metadata.namespace, object.metadata.name ?? '');
+    const old = this.#store.get(type.storageId, key);
+    if (old !== undefined) trackServerWrite(type, old, object);
     return this.#store.commit(type.storageId, key, 'MODIFIED', object);
   }
 

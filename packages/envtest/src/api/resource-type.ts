@@ -1,5 +1,7 @@
 import type { QualifiedResource, StatusCause } from './api-error.js';
 import type { KubeObject } from './kube-object.js';
+import type { CustomResourceSchema } from '../schema/custom-resource-schema.js';
+import type { Shape } from '../apply/shape.js';
 
 /** Where a resource with a `scale` subresource keeps its replicas (simple JSONPaths). */
 export interface ScaleSubresource {
@@ -37,6 +39,11 @@ export interface ResourceType extends QualifiedResource {
   /** Objects of every version of one resource share this storage id (`group/plural`). */
   readonly storageId: string;
   readonly statusSubresource: boolean;
+  /**
+   * With a status subresource, `status` sent on create is dropped (before `prepareCreate`) unless
+   * this is set: Nodes keep theirs, as kubelets register with it.
+   */
+  readonly keepsStatusOnCreate: boolean;
   /** `metadata.generation` is set and bumped when anything but metadata and status changes. */
   readonly tracksGeneration: boolean;
   /** PUT of a missing object creates it (Leases, Events) instead of answering 404. */
@@ -50,10 +57,28 @@ export interface ResourceType extends QualifiedResource {
   readonly fieldLabels: readonly string[];
   /** Fills defaults into a new object (a private copy the function may change). */
   readonly prepareCreate?: (object: KubeObject) => void;
+  /** Carries what an update may leave out over from the stored object (a Service's clusterIP). */
+  readonly prepareUpdate?: (object: KubeObject, old: KubeObject) => void;
+  /** RBAC verbs discovery lists; default every verb. */
+  readonly verbs?: readonly string[];
   /** Type-specific validation of a new or updated object. */
   readonly validate?: (object: KubeObject, old: KubeObject | undefined) => StatusCause[];
-  /** Rewrites fields that must be normalised on write (e.g. MicroTime); may throw an ApiError. */
+  /**
+   * Defaults and normalises a written object (every create, update and patch, as kube-apiserver
+   * defaults on decoding), e.g. MicroTime; may throw an ApiError.
+   */
   readonly normalize?: (object: KubeObject) => void;
+  /** The schema of a CRD version (pruning, defaults, validation), used for list map keys too. */
+  readonly schema?: CustomResourceSchema;
+  /**
+   * For a version stored in another version's form (events.k8s.io/v1 Events are stored as core
+   * v1 Events): converts a stored object to this version (must cache: called on every read).
+   */
+  readonly fromStorage?: (stored: KubeObject) => KubeObject;
+  /** Converts an object of this version to the storage form. */
+  readonly toStorage?: (object: KubeObject) => KubeObject;
+  /** How field ownership (managedFields, server-side apply) sees the kind's fields. */
+  readonly shape?: Shape;
   /** True for resources served because of a CustomResourceDefinition. */
   readonly custom: boolean;
   /** The `scale` subresource (autoscaling/v1 Scale), where the replica counts live. */
@@ -76,6 +101,7 @@ export function resourceType(init: ResourceTypeInit): ResourceType {
     categories: [],
     storageId: `${init.group}/${init.plural}`,
     statusSubresource: false,
+    keepsStatusOnCreate: false,
     tracksGeneration: false,
     allowCreateOnUpdate: false,
     allowUnconditionalUpdate: true,

@@ -1,19 +1,18 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { ApiError } from '../api/api-error.js';
-import { isRecord } from '../api/kube-object.js';
 import type { KubeObject } from '../api/kube-object.js';
 import { supportedFields } from '../api/object-service.js';
 import type { DeleteOptions, ObjectService } from '../api/object-service.js';
-import type { ResourceType, ScaleSubresource } from '../api/resource-type.js';
+import type { ResourceType } from '../api/resource-type.js';
+import { serviceaccounts, selfSubjectAccessReviews } from '../api/builtin-resources.js';
+import type { RbacAuthorizer } from '../auth/rbac-authorizer.js';
 import { ADMIN_USER } from '../auth/token-authenticator.js';
-import type { TokenAuthenticator } from '../auth/token-authenticator.js';
+import type { Identity, TokenAuthenticator } from '../auth/token-authenticator.js';
+import { authorize, serveSelfSubjectAccessReview, serveTokenRequest } from './access-control.js';
 import type { Verb } from '../envtest.js';
 import type { FaultTable } from '../faults/fault-table.js';
 import type { RequestAttributes } from '../faults/request-attributes.js';
 import type { RequestCounterTable } from '../faults/request-counter-table.js';
-import { jsonPatch } from '../patch/json-patch.js';
-import { mergePatch } from '../patch/merge-patch.js';
-import { strategicMergePatch } from '../patch/strategic-merge-patch.js';
 import { FieldSelector } from '../selectors/field-selector.js';
 import { LabelSelector } from '../selectors/label-selector.js';
 import {
@@ -21,14 +20,24 @@ import {
   apiGroupList,
   apiResourceList,
   apiVersions,
+  openApiV2Document,
   openApiV3Document,
   openApiV3Root,
   SERVER_VERSION,
 } from './discovery.js';
-import { mediaType, parseJson, readBody, sendError, sendJson, sendText, sleep } from './http-util.js';
-import { decodeProtobufObject } from './protobuf-decoder.js';
+import { readDeleteOptions } from './delete-options.js';
+import { sendError, sendJson, sendText, sleep } from './http-util.js';
+import { validateFields } from './field-validation.js';
+import { servePatch } from './patch-handler.js';
+import {
+  asPartialObjectMetadata,
+  asPartialObjectMetadataList,
+  wantsPartialMetadata,
+} from './partial-metadata.js';
+import { checkName, readObject } from './request-body.js';
 import { parseRequestInfo } from './request-info.js';
-import { applyScale, scaleOf } from './scale.js';
+import { fieldManagerOf, flag, integerParam, verbOf } from './request-params.js';
+import { serveScale } from './scale-handler.js';
 import { includeObjectParam, toTable, wantsTable } from './table.js';
 import type { ResourceRequestInfo } from './request-info.js';
 import type { WatchRegistry } from './watch-registry.js';
@@ -38,6 +47,7 @@ import { WatchStream } from './watch-stream.js';
 export interface ApiHandlerContext {
   readonly service: ObjectService;
   readonly authenticator: TokenAuthenticator;
+  readonly authorizer: RbacAuthorizer;
   readonly faults: FaultTable;
   readonly counters: RequestCounterTable;
   readonly watches: WatchRegistry;
@@ -55,57 +65,21 @@ export interface ApiHandlerContext {
 }
 
 const NO_QUERY = new URLSearchParams();
+const ADMIN_IDENTITY: Identity = {
+  user: ADMIN_USER,
+  username: ADMIN_USER,
+  groups: ['system:masters', 'system:authenticated'],
+  rbac: false,
+};
+
+function notAcceptable(): ApiError {
+  return new ApiError(
+    406,
+    'NotAcceptable',
+    'only the following media types are accepted: application/json, application/yaml, application/vnd.kubernetes.protobuf',
+  );
+}
 const PUBLIC_PATHS = /^\/(healthz|livez|readyz|version)(\/.*)?$/;
-// kube-apiserver also accepts YAML, and protobuf for every built-in kind; envtest reads JSON, and
-// protobuf only for what kubectl's imperative create commands send. It says so.
-const UNKNOWN_FORMAT =
-  'the body of the request was in an unknown format - accepted media types include: application/json, application/vnd.kubernetes.protobuf (Namespace, ConfigMap, Secret, ServiceAccount)';
-
-const PATCH_TYPES = new Set([
-  'application/json-patch+json',
-  'application/merge-patch+json',
-  'application/strategic-merge-patch+json',
-]);
-
-function unsupportedMediaType(message: string): ApiError {
-  return new ApiError(415, 'UnsupportedMediaType', message);
-}
-
-function flag(query: URLSearchParams, name: string): boolean {
-  const value = query.get(name);
-  return value === 'true' || value === '1';
-}
-
-function integerParam(query: URLSearchParams, name: string): number | undefined {
-  const value = query.get(name);
-  if (value === null || value === '') return undefined;
-  if (!/^-?\d+$/.test(value))
-    throw ApiError.badRequest(`${name}: invalid value "${value}": must be an integer`);
-  return Number(value);
-}
-
-function verbOf(method: string, info: ResourceRequestInfo, query: URLSearchParams): Verb {
-  switch (method) {
-    case 'GET':
-    case 'HEAD':
-      if (info.watchPrefix || flag(query, 'watch')) return 'watch';
-      return info.name === undefined ? 'list' : 'get';
-    case 'POST':
-      return 'create';
-    case 'PUT':
-      return 'update';
-    case 'PATCH':
-      return 'patch';
-    case 'DELETE':
-      return info.name === undefined ? 'deletecollection' : 'delete';
-    default:
-      throw new ApiError(
-        405,
-        'MethodNotAllowed',
-        `the server does not allow this method on the requested resource`,
-      );
-  }
-}
 
 /**
  * The request pipeline of the embedded API server: authentication, request counting, fault
@@ -127,11 +101,11 @@ export class ApiHandler {
     }
   }
 
-  #authenticate(request: IncomingMessage, path: string): string | undefined {
-    if (this.#context.insecure) return ADMIN_USER;
+  #authenticate(request: IncomingMessage, path: string): Identity | undefined {
+    if (this.#context.insecure) return ADMIN_IDENTITY;
     const header = request.headers.authorization;
-    const user = this.#context.authenticator.authenticate(header);
-    if (user !== undefined) return user;
+    const identity = this.#context.authenticator.authenticate(header);
+    if (identity !== undefined) return identity;
     if (header === undefined && PUBLIC_PATHS.test(path)) return undefined;
     throw new ApiError(401, 'Unauthorized', 'Unauthorized');
   }
@@ -141,7 +115,8 @@ export class ApiHandler {
     const queryStart = url.indexOf('?');
     const path = queryStart < 0 ? url : url.slice(0, queryStart);
     const query = queryStart < 0 ? NO_QUERY : new URLSearchParams(url.slice(queryStart + 1));
-    const user = this.#authenticate(request, path);
+    const identity = this.#authenticate(request, path);
+    const user = identity?.user;
     if (path === '/_envtest' || path.startsWith('/_envtest/')) {
       if (user !== ADMIN_USER)
         throw ApiError.forbidden(
@@ -172,8 +147,9 @@ export class ApiHandler {
     };
     this.#context.counters.record(attributes);
     if (!(await this.#applyFaults(attributes, request, response))) return;
-    if (user === undefined) throw new ApiError(401, 'Unauthorized', 'Unauthorized');
-    await this.#resource(info, verb, attributes, query, request, response);
+    if (identity === undefined) throw new ApiError(401, 'Unauthorized', 'Unauthorized');
+    authorize(this.#context.authorizer, identity, info, verb);
+    await this.#resource(info, verb, attributes, identity, query, request, response);
   }
 
   /** Applies the matching faults; false when the request must not be served. */
@@ -230,6 +206,7 @@ export class ApiHandler {
       body = apiResourceList(registry, segments[1] ?? '', segments[2] ?? '');
     } else if (path === '/version' || path === '/version/') body = SERVER_VERSION;
     else if (path === '/openapi/v3' || path === '/openapi/v3/') body = openApiV3Root(registry);
+    else if (path === '/openapi/v2' || path === '/openapi/v2/') body = openApiV2Document(registry);
     else if (segments[0] === 'openapi' && segments[1] === 'v3') {
       const [, , root, first, second] = segments;
       if (root === 'api' && first !== undefined && second === undefined)
@@ -253,7 +230,11 @@ export class ApiHandler {
     if (!type) throw ApiError.resourceNotFound();
     const subresource = info.subresource;
     const served =
-      subresource === 'status' ? type.statusSubresource : subresource === 'scale' && type.scale !== undefined;
+      subresource === 'status'
+        ? type.statusSubresource
+        : subresource === 'scale'
+          ? type.scale !== undefined
+          : subresource === 'token' && type === serviceaccounts;
     if (subresource !== undefined && !served) {
       throw ApiError.resourceNotFound();
     }
@@ -265,11 +246,17 @@ export class ApiHandler {
     info: ResourceRequestInfo,
     verb: Verb,
     attributes: RequestAttributes,
+    identity: Identity,
     query: URLSearchParams,
     request: IncomingMessage,
     response: ServerResponse,
   ): Promise<void> {
     const type = this.#type(info);
+    if (type.verbs !== undefined && !type.verbs.includes(verb)) throw ApiError.methodNotSupported(type, verb);
+    if (type === selfSubjectAccessReviews) {
+      await serveSelfSubjectAccessReview(this.#context.authorizer, identity, request, response);
+      return;
+    }
     const service = this.#context.service;
     const namespace = type.namespaced ? info.namespace : undefined;
     const name = info.name ?? '';
@@ -278,13 +265,32 @@ export class ApiHandler {
       if (verb === 'create' || verb === 'deletecollection') throw ApiError.resourceNotFound();
       throw ApiError.resourceNotFound();
     }
+    if (info.subresource === 'token') {
+      if (verb !== 'create') throw ApiError.methodNotSupported(type, verb);
+      await serveTokenRequest(service, this.#context.authenticator, namespace ?? '', name, request, response);
+      return;
+    }
     if (info.subresource === 'scale' && type.scale) {
-      await this.#scale(type, type.scale, namespace, name, verb, request, response, dryRun);
+      await serveScale(
+        service,
+        { type, scale: type.scale, namespace, name },
+        verb,
+        request,
+        response,
+        dryRun,
+        fieldManagerOf(query, request),
+      );
       return;
     }
     switch (verb) {
       case 'get': {
         const object = service.get(type, namespace, name);
+        const partial = wantsPartialMetadata(request.headers.accept);
+        if (partial !== undefined) {
+          if (partial !== 'PartialObjectMetadata') throw notAcceptable();
+          sendJson(response, 200, asPartialObjectMetadata(object));
+          return;
+        }
         const table = wantsTable(request.headers.accept);
         sendJson(
           response,
@@ -301,41 +307,48 @@ export class ApiHandler {
         return;
       }
       case 'list':
-        this.#list(type, namespace, query, wantsTable(request.headers.accept), response);
+        this.#list(type, namespace, query, request.headers.accept, response);
         return;
       case 'watch':
-        this.#watch(
-          type,
-          namespace,
-          info.name,
-          query,
-          attributes,
-          wantsTable(request.headers.accept),
-          response,
-        );
+        this.#watch(type, namespace, info.name, query, attributes, request.headers.accept, response);
         return;
       case 'create': {
         if (info.subresource !== undefined) throw ApiError.methodNotSupported(type, 'create');
-        const body = await this.#readObject(type, request, response, namespace);
-        sendJson(response, 201, service.create(type, namespace, body, dryRun, true));
+        const body = await readObject(service.registry, type, request, response, namespace);
+        validateFields(type, body, query, response);
+        const manager = fieldManagerOf(query, request);
+        sendJson(
+          response,
+          201,
+          service.create(type, namespace, body, dryRun, true, { operation: 'Update', manager }),
+        );
         return;
       }
       case 'update': {
-        const body = await this.#readObject(type, request, response, namespace);
-        this.#checkName(body, name);
+        const body = await readObject(service.registry, type, request, response, namespace);
+        checkName(body, name);
+        validateFields(type, body, query, response);
         const subresource = info.subresource === 'status' ? 'status' : undefined;
-        const { object, created } = service.update(type, namespace, name, body, subresource, dryRun, true);
+        const manager = fieldManagerOf(query, request);
+        const { object, created } = service.update(type, namespace, name, body, subresource, dryRun, true, {
+          operation: 'Update',
+          manager,
+        });
         sendJson(response, created ? 201 : 200, object);
         return;
       }
       case 'patch':
-        await this.#patch(type, namespace, name, info.subresource, request, response, dryRun);
+        await servePatch(
+          { service, type, namespace, name, subresource: info.subresource, query, dryRun },
+          request,
+          response,
+        );
         return;
       case 'delete':
-        this.#delete(type, namespace, name, await this.#deleteOptions(query, request, response), response);
+        this.#delete(type, namespace, name, await readDeleteOptions(query, request, response), response);
         return;
       case 'deletecollection': {
-        const options = await this.#deleteOptions(query, request, response);
+        const options = await readDeleteOptions(query, request, response);
         const listed = service.list(type, namespace, {
           labelSelector: LabelSelector.parse(query.get('labelSelector')),
           fieldSelector: FieldSelector.parse(query.get('fieldSelector'), supportedFields(type)),
@@ -365,9 +378,11 @@ export class ApiHandler {
     type: ResourceType,
     namespace: string | undefined,
     query: URLSearchParams,
-    table: boolean,
+    accept: string | undefined,
     response: ServerResponse,
   ): void {
+    const partial = wantsPartialMetadata(accept);
+    if (partial === 'PartialObjectMetadata') throw notAcceptable();
     const limit = integerParam(query, 'limit');
     const continueToken = query.get('continue');
     const result = this.#context.service.list(type, namespace, {
@@ -379,7 +394,11 @@ export class ApiHandler {
     const metadata: Record<string, unknown> = { resourceVersion: result.resourceVersion };
     if (result.continueToken !== undefined) metadata['continue'] = result.continueToken;
     if (result.remainingItemCount !== undefined) metadata['remainingItemCount'] = result.remainingItemCount;
-    if (table) {
+    if (partial !== undefined) {
+      sendJson(response, 200, asPartialObjectMetadataList(result.items, metadata));
+      return;
+    }
+    if (wantsTable(accept)) {
       sendJson(
         response,
         200,
@@ -401,9 +420,10 @@ export class ApiHandler {
     name: string | undefined,
     query: URLSearchParams,
     attributes: RequestAttributes,
-    table: boolean,
+    accept: string | undefined,
     response: ServerResponse,
   ): void {
+    const table = wantsTable(accept);
     let fieldSelector = query.get('fieldSelector') ?? '';
     if (name !== undefined)
       fieldSelector = fieldSelector ? `${fieldSelector},metadata.name=${name}` : `metadata.name=${name}`;
@@ -424,6 +444,7 @@ export class ApiHandler {
         bookmarkIntervalMs: this.#context.bookmarkIntervalMs,
         attributes,
         table: table ? includeObjectParam(query.get('includeObject')) : undefined,
+        partial: wantsPartialMetadata(accept) !== undefined,
       },
       (closed) => {
         this.#context.watches.delete(closed);
@@ -431,235 +452,6 @@ export class ApiHandler {
     );
     this.#context.watches.add(stream);
     stream.start();
-  }
-
-  async #readJson(request: IncomingMessage, response: ServerResponse): Promise<unknown> {
-    const type = mediaType(request.headers['content-type']);
-    if (type === 'application/vnd.kubernetes.protobuf')
-      return decodeProtobufObject(await readBody(request, response));
-    if (type !== '' && type !== 'application/json' && type !== '*/*')
-      throw unsupportedMediaType(UNKNOWN_FORMAT);
-    return parseJson(await readBody(request, response));
-  }
-
-  /** Reads an object body and checks it against the URL: apiVersion, kind, namespace. */
-  async #readObject(
-    type: ResourceType,
-    request: IncomingMessage,
-    response: ServerResponse,
-    namespace: string | undefined,
-  ): Promise<KubeObject> {
-    const body = await this.#readJson(request, response);
-    if (!isRecord(body))
-      throw ApiError.badRequest(`couldn't get version/kind; json parse error: the body is not a JSON object`);
-    return this.#checkObject(type, body, namespace);
-  }
-
-  #checkObject(type: ResourceType, body: Record<string, unknown>, namespace: string | undefined): KubeObject {
-    const apiVersion = body['apiVersion'];
-    const kind = body['kind'];
-    if (apiVersion !== undefined && apiVersion !== '' && apiVersion !== type.apiVersion) {
-      const served = this.#context.service.registry
-        .versionsOf(type.storageId)
-        .some((t) => t.apiVersion === apiVersion);
-      if (!served) {
-        throw ApiError.badRequest(
-          `the API version in the data (${JSON.stringify(apiVersion)}) does not match the expected API version (${type.apiVersion})`,
-        );
-      }
-    }
-    if (kind !== undefined && kind !== '' && kind !== type.kind) {
-      throw ApiError.badRequest(
-        `the kind in the data (${JSON.stringify(kind)}) does not match the expected kind (${type.kind})`,
-      );
-    }
-    const metadata = body['metadata'];
-    if (metadata !== undefined && !isRecord(metadata))
-      throw ApiError.badRequest('metadata: must be an object');
-    const object = {
-      ...body,
-      apiVersion: type.apiVersion,
-      kind: type.kind,
-      metadata: { ...(metadata ?? {}) },
-    } as KubeObject;
-    const bodyNamespace = object.metadata.namespace;
-    if (
-      type.namespaced &&
-      bodyNamespace !== undefined &&
-      bodyNamespace !== '' &&
-      bodyNamespace !== namespace
-    ) {
-      throw ApiError.badRequest(
-        'the namespace of the provided object does not match the namespace sent on the request',
-      );
-    }
-    return object;
-  }
-
-  #checkName(object: KubeObject, name: string): void {
-    const bodyName = object.metadata.name;
-    if (bodyName !== undefined && bodyName !== '' && bodyName !== name) {
-      throw ApiError.badRequest(
-        `the name of the object (${bodyName}) does not match the name on the URL (${name})`,
-      );
-    }
-    object.metadata.name = name;
-  }
-
-  async #patch(
-    type: ResourceType,
-    namespace: string | undefined,
-    name: string,
-    subresource: string | undefined,
-    request: IncomingMessage,
-    response: ServerResponse,
-    dryRun: boolean,
-  ): Promise<void> {
-    const contentType = mediaType(request.headers['content-type']);
-    if (
-      !PATCH_TYPES.has(contentType) ||
-      (contentType === 'application/strategic-merge-patch+json' && !type.strategicMergePatch)
-    ) {
-      const accepted = type.strategicMergePatch
-        ? 'application/json-patch+json, application/merge-patch+json, application/strategic-merge-patch+json'
-        : 'application/json-patch+json, application/merge-patch+json';
-      throw unsupportedMediaType(
-        `the body of the request was in an unknown format - accepted media types include: ${accepted}`,
-      );
-    }
-    const patch = parseJson(await readBody(request, response));
-    const service = this.#context.service;
-    const current = service.get(type, namespace, name);
-    let patched: unknown;
-    if (contentType === 'application/json-patch+json') patched = jsonPatch(current, patch);
-    else {
-      if (!isRecord(patch)) throw ApiError.badRequest('the patch must be a JSON object');
-      patched =
-        contentType === 'application/merge-patch+json'
-          ? mergePatch(current, patch)
-          : strategicMergePatch(current, patch);
-    }
-    if (!isRecord(patched)) throw ApiError.badRequest('the patched object is not a JSON object');
-    const object = this.#checkObject(type, patched, namespace);
-    this.#checkName(object, name);
-    object.metadata.resourceVersion ??= current.metadata.resourceVersion ?? '';
-    const { object: updated } = service.update(
-      type,
-      namespace,
-      name,
-      object,
-      subresource === 'status' ? 'status' : undefined,
-      dryRun,
-    );
-    sendJson(response, 200, updated);
-  }
-
-  /** GET, PUT and PATCH of the `scale` subresource (autoscaling/v1 Scale). */
-  async #scale(
-    type: ResourceType,
-    scale: ScaleSubresource,
-    namespace: string | undefined,
-    name: string,
-    verb: Verb,
-    request: IncomingMessage,
-    response: ServerResponse,
-    dryRun: boolean,
-  ): Promise<void> {
-    const service = this.#context.service;
-    const current = service.get(type, namespace, name);
-    let body: unknown;
-    switch (verb) {
-      case 'get':
-        sendJson(response, 200, scaleOf(scale, current));
-        return;
-      case 'update':
-        body = await this.#readJson(request, response);
-        break;
-      case 'patch': {
-        const contentType = mediaType(request.headers['content-type']);
-        if (!PATCH_TYPES.has(contentType))
-          throw unsupportedMediaType(`the server does not support patch type ${contentType}`);
-        const patch = parseJson(await readBody(request, response));
-        const view = scaleOf(scale, current);
-        if (contentType === 'application/json-patch+json') body = jsonPatch(view, patch);
-        else body = mergePatch(view, patch);
-        break;
-      }
-      case 'create':
-      case 'delete':
-      case 'deletecollection':
-      case 'list':
-      case 'watch':
-        throw ApiError.methodNotSupported(type, verb);
-    }
-    const updated = applyScale(scale, current, body);
-    const { object } = service.update(type, namespace, name, updated, undefined, dryRun, true);
-    sendJson(response, 200, scaleOf(scale, object));
-  }
-
-  async #deleteOptions(
-    query: URLSearchParams,
-    request: IncomingMessage,
-    response: ServerResponse,
-  ): Promise<DeleteOptions> {
-    const raw = await readBody(request, response);
-    let body: Record<string, unknown> = {};
-    if (raw.length > 0) {
-      const type = mediaType(request.headers['content-type']);
-      if (type !== '' && type !== 'application/json' && type !== '*/*')
-        throw unsupportedMediaType(UNKNOWN_FORMAT);
-      const parsed = parseJson(raw);
-      if (isRecord(parsed)) body = parsed;
-    }
-    const grace =
-      typeof body['gracePeriodSeconds'] === 'number'
-        ? body['gracePeriodSeconds']
-        : integerParam(query, 'gracePeriodSeconds');
-    let policy =
-      (typeof body['propagationPolicy'] === 'string'
-        ? body['propagationPolicy']
-        : query.get('propagationPolicy')) ?? undefined;
-    const orphan =
-      body['orphanDependents'] ??
-      (query.has('orphanDependents') ? flag(query, 'orphanDependents') : undefined);
-    if (policy === undefined && orphan === true) policy = 'Orphan';
-    if (policy !== undefined && policy !== 'Foreground' && policy !== 'Background' && policy !== 'Orphan') {
-      throw new ApiError(
-        422,
-        'Invalid',
-        `DeleteOptions.meta.k8s.io "" is invalid: propagationPolicy: Unsupported value: "${policy}": supported values: "Foreground", "Background", "Orphan"`,
-        {
-          kind: 'DeleteOptions',
-          group: 'meta.k8s.io',
-          causes: [
-            {
-              reason: 'FieldValueNotSupported',
-              message: `Unsupported value: "${policy}"`,
-              field: 'propagationPolicy',
-            },
-          ],
-        },
-      );
-    }
-    const preconditions = isRecord(body['preconditions']) ? body['preconditions'] : undefined;
-    const dryRun = Array.isArray(body['dryRun'])
-      ? body['dryRun'].includes('All')
-      : query.get('dryRun') === 'All';
-    return {
-      ...(grace === undefined ? {} : { gracePeriodSeconds: grace }),
-      ...(policy === undefined ? {} : { propagationPolicy: policy }),
-      ...(preconditions === undefined
-        ? {}
-        : {
-            preconditions: {
-              ...(typeof preconditions['uid'] === 'string' ? { uid: preconditions['uid'] } : {}),
-              ...(typeof preconditions['resourceVersion'] === 'string'
-                ? { resourceVersion: preconditions['resourceVersion'] }
-                : {}),
-            },
-          }),
-      ...(dryRun ? { dryRun } : {}),
-    };
   }
 
   #delete(

@@ -52,7 +52,7 @@ function resourceEntries(type: ResourceType): unknown[] {
     singularName: type.singular,
     namespaced: type.namespaced,
     kind: type.kind,
-    verbs: VERBS,
+    verbs: type.verbs ?? VERBS,
     ...(type.shortNames.length > 0 ? { shortNames: type.shortNames } : {}),
     ...(type.categories.length > 0 ? { categories: type.categories } : {}),
   };
@@ -65,6 +65,17 @@ function resourceEntries(type: ResourceType): unknown[] {
       namespaced: type.namespaced,
       kind: type.kind,
       verbs,
+    });
+  }
+  if (type.group === '' && type.plural === 'serviceaccounts') {
+    entries.push({
+      name: 'serviceaccounts/token',
+      singularName: '',
+      namespaced: true,
+      group: 'authentication.k8s.io',
+      version: 'v1',
+      kind: 'TokenRequest',
+      verbs: ['create'],
     });
   }
   if (type.scale) {
@@ -149,5 +160,53 @@ export function openApiV3Document(registry: ResourceRegistry, group: string, ver
     info: { title: 'Kubernetes', version: SERVER_VERSION.gitVersion },
     paths,
     components: { schemas: {} },
+  };
+}
+
+/**
+ * `GET /openapi/v2`: a Swagger 2.0 document with the operations of every resource served and a
+ * definition per kind (named as kube-apiserver names them, e.g. `io.k8s.api.apps.v1.StatefulSet`,
+ * with `x-kubernetes-group-version-kind`, no field schemas).
+ */
+export function openApiV2Document(registry: ResourceRegistry): unknown {
+  const paths: Record<string, unknown> = {};
+  const definitions: Record<string, unknown> = {};
+  const groups = ['', ...registry.groups().map((group) => group.name)];
+  for (const group of groups) {
+    const versions =
+      group === '' ? ['v1'] : (registry.groups().find((g) => g.name === group)?.versions ?? []);
+    for (const version of versions) {
+      for (const type of registry.resources(group, version)) {
+        const gvk = { group: type.group, version: type.version, kind: type.kind };
+        const prefix = type.custom
+          ? type.group.split('.').reverse().join('.')
+          : `io.k8s.api.${type.group === '' ? 'core' : (type.group.split('.')[0] ?? '')}`;
+        const definition = `${prefix}.${type.version}.${type.kind}`;
+        definitions[definition] = {
+          type: 'object',
+          'x-kubernetes-group-version-kind': [gvk],
+        };
+        const base = `/${groupVersionPath(group, version)}${type.namespaced ? '/namespaces/{namespace}' : ''}/${type.plural}`;
+        const operation = (id: string): unknown => ({
+          operationId: `${id}${type.kind}`,
+          'x-kubernetes-group-version-kind': gvk,
+          'x-kubernetes-action': id,
+          responses: { '200': { description: 'OK', schema: { $ref: `#/definitions/${definition}` } } },
+        });
+        paths[base] = { get: operation('list'), post: operation('post') };
+        paths[`${base}/{name}`] = {
+          get: operation('get'),
+          put: operation('put'),
+          patch: operation('patch'),
+          delete: operation('delete'),
+        };
+      }
+    }
+  }
+  return {
+    swagger: '2.0',
+    info: { title: 'Kubernetes', version: SERVER_VERSION.gitVersion },
+    paths,
+    definitions,
   };
 }

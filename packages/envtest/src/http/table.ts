@@ -2,11 +2,12 @@ import { wallClock } from '../wall-clock.js';
 import { isRecord } from '../api/kube-object.js';
 import type { KubeObject } from '../api/kube-object.js';
 import type { PrinterColumn, ResourceType } from '../api/resource-type.js';
+import { operatorColumns } from './operator-columns.js';
 
 /** What rows carry besides the cells (`includeObject`); kube-apiserver's default is Metadata. */
 export type IncludeObject = 'None' | 'Metadata' | 'Object';
 
-interface Column {
+export interface Column {
   readonly name: string;
   readonly type: 'string' | 'integer' | 'date';
   readonly format: '' | 'name';
@@ -60,7 +61,7 @@ export function humanDuration(ms: number): string {
   return `${Math.floor(hours / 24 / 365)}y`;
 }
 
-function field(object: KubeObject, ...path: string[]): unknown {
+export function field(object: KubeObject, ...path: string[]): unknown {
   let current: unknown = object;
   for (const part of path) {
     if (!isRecord(current)) return undefined;
@@ -69,7 +70,7 @@ function field(object: KubeObject, ...path: string[]): unknown {
   return current;
 }
 
-function text(value: unknown, empty = '<none>'): string {
+export function text(value: unknown, empty = '<none>'): string {
   if (value === undefined || value === null || value === '') return empty;
   return typeof value === 'string' ? value : JSON.stringify(value);
 }
@@ -78,7 +79,7 @@ function count(value: unknown): number {
   return isRecord(value) ? Object.keys(value).length : 0;
 }
 
-const NAME: Column = {
+export const NAME: Column = {
   name: 'Name',
   type: 'string',
   format: 'name',
@@ -87,7 +88,7 @@ const NAME: Column = {
   cell: (object) => object.metadata.name ?? '',
 };
 
-const AGE: Column = {
+export const AGE: Column = {
   name: 'Age',
   type: 'string',
   format: '',
@@ -99,7 +100,7 @@ const AGE: Column = {
   },
 };
 
-function column(
+export function column(
   name: string,
   cell: Column['cell'],
   type: Column['type'] = 'string',
@@ -248,7 +249,7 @@ function columnsFor(type: ResourceType): Column[] {
         AGE,
       ];
     default:
-      return [NAME, AGE];
+      return operatorColumns(`${type.group}/${type.plural}`) ?? [NAME, AGE];
   }
 }
 

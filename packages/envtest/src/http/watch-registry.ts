@@ -29,6 +29,17 @@ export class WatchRegistry {
     return closed;
   }
 
+  /** Ends (normally) the streams watching a storage: its resource is no longer served. */
+  endStorage(storageId: string): number {
+    let closed = 0;
+    for (const stream of [...this.#streams]) {
+      if (stream.request.type.storageId !== storageId) continue;
+      stream.close(false);
+      closed += 1;
+    }
+    return closed;
+  }
+
   closeAll(): void {
     for (const stream of [...this.#streams]) stream.close(true);
     this.#streams.clear();

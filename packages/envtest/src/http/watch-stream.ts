@@ -8,6 +8,7 @@ import type { RequestAttributes } from '../faults/request-attributes.js';
 import type { FieldSelector } from '../selectors/field-selector.js';
 import type { LabelSelector } from '../selectors/label-selector.js';
 import type { StoreEvent } from '../storage/object-store.js';
+import { asPartialObjectMetadata } from './partial-metadata.js';
 import { toTable } from './table.js';
 import type { IncludeObject } from './table.js';
 
@@ -28,6 +29,8 @@ export interface WatchRequest {
   readonly attributes: RequestAttributes;
   /** Send each object as a one-row `meta.k8s.io/v1` Table (kubectl get -w), with this includeObject. */
   readonly table: IncludeObject | undefined;
+  /** Send each object as `meta.k8s.io/v1` PartialObjectMetadata (metadata-only watches). */
+  readonly partial?: boolean;
 }
 
 const lineCache = new WeakMap<KubeObject, Partial<Record<WatchEventType, string>>>();
@@ -83,13 +86,17 @@ export class WatchStream {
     return (
       (!type.namespaced || namespace === undefined || object.metadata.namespace === namespace) &&
       labels.matches(object.metadata.labels) &&
-      fields.matches(object)
+      fields.matches(type.fromStorage === undefined ? object : this.#service.view(type, object))
     );
   }
 
   #send(type: WatchEventType, object: KubeObject): void {
     const view = this.#service.view(this.request.type, object);
     const include = this.request.table;
+    if (this.request.partial === true) {
+      this.#write(eventLine(type, asPartialObjectMetadata(view)));
+      return;
+    }
     if (include === undefined) {
       this.#write(eventLine(type, view));
       return;

@@ -1,0 +1,135 @@
+import { formatTime } from '../api/kube-object.js';
+import type { KubeObject } from '../api/kube-object.js';
+import type { ResourceType } from '../api/resource-type.js';
+import { wallClock } from '../wall-clock.js';
+import { BUILTIN_SHAPES } from './builtin-shapes.js';
+import { readManagedFields, recordUpdate, writeManagedFields } from './managed-fields.js';
+import { changedFields, fieldSetOf } from './object-fields.js';
+import type { FieldScope } from './object-fields.js';
+import { objectShape } from './shape.js';
+import type { Shape } from './shape.js';
+
+/** Who writes, for managedFields: a manager's update, or an apply that computed them itself. */
+export type FieldManagement =
+  { readonly operation: 'Update'; readonly manager: string } | { readonly operation: 'Apply' };
+
+const PLAIN = objectShape({});
+
+let second = -1;
+let secondText = '';
+
+/** The time of managedFields entries (whole seconds), formatted once per second. */
+function now(): string {
+  const ms = wallClock();
+  const current = Math.floor(ms / 1000);
+  if (current !== second) {
+    second = current;
+    secondText = formatTime(ms);
+  }
+  return secondText;
+}
+
+/** The shape of a resource's objects for field ownership. */
+export function shapeOf(type: ResourceType): Shape {
+  return type.shape ?? BUILTIN_SHAPES[type.storageId] ?? PLAIN;
+}
+
+/** The part of an object a write to `subresource` of `type` may own. */
+export function scopeOf(type: ResourceType, subresource: string | undefined): FieldScope {
+  if (subresource === 'status') return 'status';
+  return type.statusSubresource ? 'main' : 'all';
+}
+
+/** True when a client asks to strip managedFields (`[{}]`, as kube-apiserver documents). */
+function resetRequested(value: unknown): boolean {
+  return Array.isArray(value) && value.length === 1 && JSON.stringify(value[0]) === '{}';
+}
+
+function setManagedFields(object: KubeObject, value: Record<string, unknown>[] | undefined): void {
+  if (value === undefined) delete object.metadata['managedFields'];
+  else object.metadata['managedFields'] = value;
+}
+
+/** Records the managedFields of a new object (in place). */
+export function trackCreate(
+  type: ResourceType,
+  object: KubeObject,
+  management: FieldManagement | undefined,
+): void {
+  if (management?.operation === 'Apply') return;
+  if (management === undefined || resetRequested(object.metadata['managedFields'])) {
+    delete object.metadata['managedFields'];
+    return;
+  }
+  const fields = fieldSetOf(object, shapeOf(type), scopeOf(type, undefined));
+  setManagedFields(
+    object,
+    writeManagedFields([
+      {
+        manager: management.manager,
+        operation: 'Update',
+        apiVersion: type.apiVersion,
+        time: now(),
+        fields,
+      },
+    ]),
+  );
+}
+
+/** Records the managedFields of an updated object (in place), from what changed since `old`. */
+export function trackUpdate(
+  type: ResourceType,
+  old: KubeObject,
+  object: KubeObject,
+  subresource: string | undefined,
+  management: FieldManagement | undefined,
+): void {
+  if (management?.operation === 'Apply') return;
+  const sent = object.metadata['managedFields'];
+  if (resetRequested(sent)) {
+    delete object.metadata['managedFields'];
+    return;
+  }
+  if (management === undefined) {
+    setManagedFields(object, old.metadata['managedFields'] as Record<string, unknown>[] | undefined);
+    return;
+  }
+  const { changed, removed } = changedFields(old, object, shapeOf(type), scopeOf(type, subresource));
+  const before = old.metadata['managedFields'] as Record<string, unknown>[] | undefined;
+  if (changed.empty && removed.empty) {
+    setManagedFields(object, before);
+    return;
+  }
+  const previous = readManagedFields(before);
+  const entries = recordUpdate(
+    previous,
+    management.manager,
+    type.apiVersion,
+    subresource,
+    changed,
+    removed,
+    now(),
+  );
+  const unchanged =
+    entries.length === previous.length && entries.every((entry, index) => entry === previous[index]);
+  setManagedFields(object, unchanged ? before : writeManagedFields(entries));
+}
+
+/**
+ * The server's own write of an object (garbage collector, finalizer removal, cluster control):
+ * no manager is recorded, but fields it removed leave every manager's set, so that nobody keeps
+ * owning (and conflicting over) a field that is gone.
+ */
+export function trackServerWrite(type: ResourceType, old: KubeObject, object: KubeObject): void {
+  const before = old.metadata['managedFields'] as Record<string, unknown>[] | undefined;
+  if (before === undefined) return;
+  const { removed } = changedFields(old, object, shapeOf(type), 'all');
+  if (removed.empty) {
+    setManagedFields(object, before);
+    return;
+  }
+  const entries = readManagedFields(before).map((entry) =>
+    entry.fields.overlaps(removed) ? { ...entry, fields: entry.fields.difference(removed) } : entry,
+  );
+  setManagedFields(object, writeManagedFields(entries));
+}

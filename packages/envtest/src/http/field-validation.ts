@@ -1,0 +1,47 @@
+import type { ServerResponse } from 'node:http';
+import { ApiError } from '../api/api-error.js';
+import type { KubeObject } from '../api/kube-object.js';
+import { dropUnknownFields } from '../api/known-fields.js';
+import type { ResourceType } from '../api/resource-type.js';
+import { pruneUnknownFields } from '../schema/prune-unknown-fields.js';
+
+const DIRECTIVES = ['Ignore', 'Warn', 'Strict'];
+
+/**
+ * kube-apiserver's `fieldValidation` for a written object: unknown fields (not declared by the
+ * built-in kind, or pruned by the CRD schema) are dropped; `Strict` answers 400 instead, `Warn`
+ * (the default) adds one `Warning` header per field, `Ignore` says nothing.
+ * @throws ApiError 400 for `Strict` with unknown fields, or an unsupported directive.
+ */
+export function validateFields(
+  type: ResourceType,
+  object: KubeObject,
+  query: URLSearchParams,
+  response: ServerResponse,
+): void {
+  const given = query.get('fieldValidation');
+  const directive = given === null || given === '' ? 'Warn' : given;
+  if (!DIRECTIVES.includes(directive)) {
+    throw ApiError.badRequest(
+      `fieldValidation: Unsupported value: "${directive}": supported values: "Ignore", "Strict", "Warn"`,
+    );
+  }
+  const unknown = type.custom
+    ? type.schema === undefined
+      ? []
+      : pruneUnknownFields(object, type.schema.schema)
+    : dropUnknownFields(type.storageId, object);
+  if (unknown.length === 0 || directive === 'Ignore') return;
+  const messages = unknown.map((path) => `unknown field "${path}"`);
+  if (directive === 'Strict') {
+    // Built-in kinds fail in decoding, which kube-apiserver's message names; custom resources in pruning.
+    const decoding = type.custom
+      ? ''
+      : `${type.kind} in version "${type.version}" cannot be handled as a ${type.kind}: `;
+    throw ApiError.badRequest(`${decoding}strict decoding error: ${messages.join(', ')}`);
+  }
+  response.setHeader(
+    'Warning',
+    messages.map((message) => `299 - ${JSON.stringify(message)}`),
+  );
+}

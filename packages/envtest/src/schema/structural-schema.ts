@@ -1,0 +1,104 @@
+import { invalidValue, requiredValue, forbiddenValue } from '../api/api-error.js';
+import type { StatusCause } from '../api/api-error.js';
+import { ruleCompileError } from './cel-rules.js';
+import { isSchema } from './openapi-schema.js';
+import type { OpenApiSchema } from './openapi-schema.js';
+
+const VALUE_KEYWORDS = ['allOf', 'anyOf', 'oneOf', 'not'] as const;
+
+function walk(schema: OpenApiSchema, path: string, root: boolean, causes: StatusCause[]): void {
+  const type = schema.type ?? '';
+  const intOrString = schema['x-kubernetes-int-or-string'] === true;
+  const embedded = schema['x-kubernetes-embedded-resource'] === true;
+  if (root && type !== '' && type !== 'object') {
+    causes.push(invalidValue(`${path}.type`, type, 'must be object at the root'));
+  }
+  if (type === '' && !intOrString && !embedded && !schema['x-kubernetes-preserve-unknown-fields']) {
+    causes.push(
+      requiredValue(`${path}.type`, 'Required value: must not be empty for specified object fields'),
+    );
+  }
+  if (intOrString && type !== '') {
+    causes.push(invalidValue(`${path}.type`, type, 'must be empty if x-kubernetes-int-or-string is true'));
+  }
+  if (embedded && type !== 'object') {
+    const why = 'must be object if x-kubernetes-embedded-resource is true';
+    causes.push(
+      type === ''
+        ? requiredValue(`${path}.type`, `Required value: ${why}`)
+        : invalidValue(`${path}.type`, type, why),
+    );
+  }
+  if (schema['x-kubernetes-preserve-unknown-fields'] === false) {
+    causes.push(
+      invalidValue(`${path}.x-kubernetes-preserve-unknown-fields`, false, 'must be true or undefined'),
+    );
+  }
+  if (schema.properties !== undefined && schema.additionalProperties !== undefined) {
+    causes.push(
+      forbiddenValue(
+        `${path}.additionalProperties`,
+        'additionalProperties and properties are mutual exclusive',
+      ),
+    );
+  }
+  if (type === 'array' && !isSchema(schema.items))
+    causes.push(requiredValue(`${path}.items`, 'Required value: must be specified'));
+  if (root && isSchema(schema.properties)) {
+    const metadata = schema.properties['metadata'];
+    if (isSchema(metadata)) {
+      const other = Object.keys(metadata.properties ?? {}).filter(
+        (k) => k !== 'name' && k !== 'generateName',
+      );
+      if (other.length > 0 || (metadata.type !== undefined && metadata.type !== 'object')) {
+        causes.push(
+          forbiddenValue(
+            `${path}.properties[metadata]`,
+            'must not specify anything other than name and generateName, but metadata is implicitly specified',
+          ),
+        );
+      }
+    }
+  }
+  for (const keyword of VALUE_KEYWORDS) {
+    const value = schema[keyword];
+    const list = Array.isArray(value) ? value : value === undefined ? [] : [value];
+    list.forEach((inner: OpenApiSchema, index) => {
+      const at = Array.isArray(value) ? `${path}.${keyword}[${index}]` : `${path}.${keyword}`;
+      if (isSchema(inner) && inner.default !== undefined) {
+        causes.push(forbiddenValue(`${at}.default`, 'must not be set inside value validation'));
+      }
+      if (isSchema(inner) && inner.type !== undefined && inner.type !== type) {
+        causes.push(forbiddenValue(`${at}.type`, 'must be empty to be structural'));
+      }
+    });
+  }
+  (schema['x-kubernetes-validations'] ?? []).forEach((rule, index) => {
+    const problem = typeof rule.rule === 'string' ? ruleCompileError(rule.rule) : 'rule must be a string';
+    if (problem !== undefined) {
+      causes.push(
+        invalidValue(
+          `${path}.x-kubernetes-validations[${index}].rule`,
+          rule.rule,
+          `compilation failed: ${problem}`,
+        ),
+      );
+    }
+  });
+  for (const [key, property] of Object.entries(schema.properties ?? {})) {
+    if (isSchema(property)) walk(property, `${path}.properties[${key}]`, false, causes);
+  }
+  if (isSchema(schema.additionalProperties))
+    walk(schema.additionalProperties, `${path}.additionalProperties`, false, causes);
+  if (isSchema(schema.items)) walk(schema.items, `${path}.items`, false, causes);
+}
+
+/**
+ * Why a CRD version's schema is not structural, in kube-apiserver's words (field paths under
+ * `path`, e.g. `spec.versions[0].schema.openAPIV3Schema`); empty when it is.
+ */
+export function structuralSchemaCauses(schema: OpenApiSchema, path: string): StatusCause[] {
+  const causes: StatusCause[] = [];
+  walk(schema, path, true, causes);
+  return causes;
+}

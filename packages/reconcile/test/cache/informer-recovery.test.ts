@@ -1,0 +1,112 @@
+// Failures envtest cannot inject (a malformed line inside a watch stream), against a scripted
+// ObjectClient: this is a unit test of the informer's loop, not of the client.
+import { expect } from 'chai';
+import {
+  KubeClientError,
+  type KubeList,
+  type KubeObject,
+  type ObjectClient,
+  type WatchEvent,
+  type WatchOptions,
+} from '@kubekit/client';
+import { createInformer } from '@kubekit/reconcile';
+import { eventually } from '../support/eventually.js';
+
+function configMap(name: string, resourceVersion: string): KubeObject {
+  return {
+    apiVersion: 'v1',
+    kind: 'ConfigMap',
+    metadata: { name, namespace: 'ns', resourceVersion, uid: `uid-${name}` },
+  };
+}
+
+/** A client whose list and watches follow a script; records the resourceVersion of each watch. */
+function scriptedClient(
+  watches: ((rv: string | undefined) => AsyncGenerator<WatchEvent>)[],
+): ObjectClient & { watchedFrom: (string | undefined)[]; lists: number } {
+  const client = {
+    watchedFrom: [] as (string | undefined)[],
+    lists: 0,
+    // eslint-disable-next-line @typescript-eslint/require-await
+    async *listPages(): AsyncGenerator<KubeList> {
+      client.lists += 1;
+      yield { metadata: { resourceVersion: '10' }, items: [configMap('a', '5')] };
+    },
+    watch(_ref: unknown, options?: WatchOptions): AsyncIterable<WatchEvent> {
+      client.watchedFrom.push(options?.resourceVersion);
+      const next = watches.shift();
+      if (next === undefined) {
+        // eslint-disable-next-line require-yield
+        return (async function* idle() {
+          await new Promise<void>((resolve) =>
+            options?.signal?.addEventListener('abort', () => {
+              resolve();
+            }),
+          );
+          throw new KubeClientError('aborted', 'aborted');
+        })();
+      }
+      return next(options?.resourceVersion);
+    },
+  };
+  return client as unknown as ObjectClient & { watchedFrom: (string | undefined)[]; lists: number };
+}
+
+describe('Informer recovery', () => {
+  it('resumes after a malformed event line from the last good resourceVersion, without a relist', async () => {
+    const client = scriptedClient([
+      // eslint-disable-next-line @typescript-eslint/require-await
+      async function* () {
+        yield { type: 'ADDED', object: configMap('b', '11') };
+        throw new KubeClientError('invalidResponse', 'watch: unreadable event line');
+      },
+      // eslint-disable-next-line @typescript-eslint/require-await
+      async function* () {
+        yield { type: 'MODIFIED', object: configMap('b', '12') };
+        yield { type: 'DELETED', object: configMap('a', '13') };
+      },
+    ]);
+    const informer = createInformer({
+      client,
+      apiVersion: 'v1',
+      kind: 'ConfigMap',
+      namespace: 'ns',
+      backoff: { initialMs: 1, maxMs: 5 },
+    });
+    const controller = new AbortController();
+    const running = informer.start(controller.signal);
+    await eventually(() => informer.lastResourceVersion() === '13', 'both watches were read');
+    expect(client.watchedFrom.slice(0, 2)).to.deep.equal(['10', '11']);
+    expect(client.lists).to.equal(1);
+    expect(
+      informer.list().map((o) => `${o.metadata?.name ?? ''}@${o.metadata?.resourceVersion ?? ''}`),
+    ).to.deep.equal(['b@12']);
+    controller.abort();
+    await running;
+  });
+
+  it('never stops on an unexpected error thrown by the client', async () => {
+    const client = scriptedClient([
+      // eslint-disable-next-line @typescript-eslint/require-await, require-yield
+      async function* () {
+        throw new TypeError('a bug somewhere below');
+      },
+      // eslint-disable-next-line @typescript-eslint/require-await
+      async function* () {
+        yield { type: 'ADDED', object: configMap('c', '11') };
+      },
+    ]);
+    const informer = createInformer({
+      client,
+      apiVersion: 'v1',
+      kind: 'ConfigMap',
+      namespace: 'ns',
+      backoff: { initialMs: 1, maxMs: 5 },
+    });
+    const controller = new AbortController();
+    const running = informer.start(controller.signal);
+    await eventually(() => informer.list().length === 2, 'the second watch was read');
+    controller.abort();
+    await running;
+  });
+});

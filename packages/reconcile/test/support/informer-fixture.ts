@@ -1,0 +1,77 @@
+import { createClient, type KubeClient, type KubeObject } from '@kubekit/client';
+import type { KubeConfig } from '@kubernetes/client-node';
+import { createInformer, type Informer, type InformerEvent, type InformerOptions } from '@kubekit/reconcile';
+import type { Subscription } from 'rxjs';
+
+/** A running informer over ConfigMaps of one namespace, recording every event. */
+export class InformerFixture {
+  readonly client: KubeClient;
+  readonly admin: KubeClient;
+  readonly informer: Informer;
+  readonly events: InformerEvent[] = [];
+  readonly #controller = new AbortController();
+  readonly #running: Promise<void>;
+  readonly #subscription: Subscription;
+
+  constructor(
+    kubeConfig: KubeConfig,
+    adminConfig: KubeConfig,
+    readonly namespace: string,
+    options: Partial<InformerOptions> = {},
+    clientOptions: { maxRetries?: number } = {},
+  ) {
+    this.client = createClient({ kubeConfig, metrics: null, rateLimit: false, ...clientOptions });
+    this.admin = createClient({ kubeConfig: adminConfig, metrics: null, rateLimit: false });
+    this.informer = createInformer({
+      client: this.client,
+      apiVersion: 'v1',
+      kind: 'ConfigMap',
+      namespace,
+      backoff: { initialMs: 20, maxMs: 200 },
+      ...options,
+    });
+    this.#subscription = this.informer.events().subscribe((event) => this.events.push(event));
+    this.#running = this.informer.start(this.#controller.signal);
+  }
+
+  configMap(name: string, data: Record<string, string> = {}): KubeObject & { data: Record<string, string> } {
+    return { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name, namespace: this.namespace }, data };
+  }
+
+  async create(name: string, data: Record<string, string> = {}): Promise<KubeObject> {
+    return this.admin.create(this.configMap(name, data));
+  }
+
+  async update(name: string, data: Record<string, string>): Promise<KubeObject> {
+    return this.admin.patch(
+      { apiVersion: 'v1', kind: 'ConfigMap', namespace: this.namespace, name },
+      { data },
+    );
+  }
+
+  async remove(name: string): Promise<void> {
+    await this.admin.delete({ apiVersion: 'v1', kind: 'ConfigMap', namespace: this.namespace, name });
+  }
+
+  /** True when the cache holds exactly the server's objects at their current resourceVersions. */
+  async matchesServer(): Promise<boolean> {
+    const list = await this.admin.list({ apiVersion: 'v1', kind: 'ConfigMap', namespace: this.namespace });
+    const server = new Map(list.items.map((o) => [o.metadata?.name ?? '', o.metadata?.resourceVersion]));
+    const cached = this.informer.list();
+    if (cached.length !== server.size) return false;
+    return cached.every((o) => server.get(o.metadata?.name ?? '') === o.metadata?.resourceVersion);
+  }
+
+  /** Names of objects the events say were deleted. */
+  deleted(): string[] {
+    return this.events.filter((e) => e.type === 'delete').map((e) => e.object.metadata?.name ?? '');
+  }
+
+  async stop(): Promise<void> {
+    this.#controller.abort();
+    await this.#running;
+    this.#subscription.unsubscribe();
+    await this.client.close(false);
+    await this.admin.close(false);
+  }
+}
