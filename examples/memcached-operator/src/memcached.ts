@@ -9,7 +9,7 @@ export const memcachedKind = 'Memcached';
 /** The finalizer the operator puts on every Memcached before it creates anything for it. */
 export const memcachedFinalizer = 'cache.example.com/finalizer';
 
-/** `spec.size` when absent (the CRD's schema default; envtest applies no defaults, so the operator does too). */
+/** `spec.size` when absent (the CRD's schema default; the operator applies it too, for a CRD installed without that schema). */
 export const defaultSize = 1;
 /** The bounds the CRD's schema sets on `spec.size`. */
 export const minSize = 1;
