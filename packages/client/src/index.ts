@@ -47,6 +47,7 @@ export type {
   DeleteOptions,
   GetOptions,
   ListAllOptions,
+  MetadataOnlyOption,
   ListOptions,
   ObjectClient,
   PatchOptions,

@@ -36,6 +36,7 @@ interface ResolvedOptions {
   readonly users: readonly (string | EnvtestUser)[];
   readonly podGracePeriodMs: number;
   readonly bookmarkIntervalMs: number;
+  readonly futureResourceVersionWaitMs: number;
   readonly watchHistorySize: number;
 }
 
@@ -90,6 +91,11 @@ function resolveOptions(options: EnvtestOptions): ResolvedOptions {
     users: options.users ?? [],
     podGracePeriodMs: nonNegative('podGracePeriodMs', options.podGracePeriodMs, 100),
     bookmarkIntervalMs,
+    futureResourceVersionWaitMs: nonNegative(
+      'futureResourceVersionWaitMs',
+      options.futureResourceVersionWaitMs,
+      3000,
+    ),
     watchHistorySize,
   };
 }
@@ -131,7 +137,7 @@ export class EnvtestServer implements Envtest {
     );
     this.#gc = new GarbageCollector(this.#service, this.#options.gcDelayMs);
     this.#crds = new CrdController(this.#service, (storageId) => this.#watches.endStorage(storageId));
-    this.faults = new FaultTable((match, destroy) => this.#watches.drop(match, destroy));
+    this.faults = new FaultTable(this.#watches);
     this.cluster = new ClusterControlImpl(this.#service);
     for (const user of this.#options.users) this.addUser(user);
   }
@@ -229,6 +235,7 @@ export class EnvtestServer implements Envtest {
         watches: this.#watches,
         insecure: this.#options.insecure,
         bookmarkIntervalMs: this.#options.bookmarkIntervalMs,
+        futureResourceVersionWaitMs: this.#options.futureResourceVersionWaitMs,
         signal: this.#stopping.signal,
         hung: this.#hung,
         serverAddress: () => new URL(this.#url).host,

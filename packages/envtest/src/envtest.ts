@@ -27,6 +27,12 @@ export interface EnvtestOptions {
    */
   readonly bookmarkIntervalMs?: number;
   /**
+   * How long a watch from a resourceVersion the server has not reached yet waits for it, in ms;
+   * then it ends with an ERROR event: 504 Timeout "Too large resource version", cause
+   * `ResourceVersionTooLarge`, as kube-apiserver's watch cache answers. Default 3000.
+   */
+  readonly futureResourceVersionWaitMs?: number;
+  /**
    * Changes kept per resource for watches to resume from (at least this many, at most 1.5 times
    * as many); a watch from an older resourceVersion gets 410 Expired. Default 10000.
    */
@@ -90,6 +96,18 @@ export interface FaultInjector {
   add(rule: FaultRule): Fault;
   /** Closes the open watch streams that match; returns how many were closed. */
   dropWatches(match?: RequestMatch): number;
+  /**
+   * Stalls the open watch streams that match: they send nothing more (no events, no bookmarks,
+   * no end at `timeoutSeconds`) while their connections stay open, until the client gives up or
+   * the server stops. Watches opened later are not affected. Returns how many were stalled.
+   */
+  stallWatches(match?: RequestMatch): number;
+  /**
+   * Writes `line` (default a truncated event line, `{"type":"MODIFIED","object":{"metadata":`
+   * and a newline) on the open watch streams that match, which stay open and keep sending
+   * events. Returns how many got it.
+   */
+  corruptWatches(match?: RequestMatch, line?: string): number;
   /** Removes every fault. */
   clear(): void;
 }

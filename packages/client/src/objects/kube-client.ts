@@ -38,6 +38,14 @@ const patchTypes = {
   strategic: 'application/strategic-merge-patch+json',
 } as const;
 
+/** Accept headers of metadata-only reads, as client-go's metadata client asks (JSON only). */
+const metadataAccept = 'application/json;as=PartialObjectMetadata;g=meta.k8s.io;v=v1';
+const metadataListAccept = 'application/json;as=PartialObjectMetadataList;g=meta.k8s.io;v=v1';
+
+function acceptOf(metadataOnly: boolean | undefined, accept: string): { accept?: string } {
+  return metadataOnly === true ? { accept } : {};
+}
+
 function queryString(query: Query): string {
   const params = new URLSearchParams();
   for (const [key, value] of Object.entries(query)) {
@@ -85,6 +93,8 @@ export class KubeClient implements ObjectClient {
       path + queryString({ resourceVersion: options?.resourceVersion }),
       undefined,
       options,
+      undefined,
+      options?.metadataOnly === true ? metadataAccept : undefined,
     );
   }
 
@@ -98,7 +108,14 @@ export class KubeClient implements ObjectClient {
       resourceVersion: options?.resourceVersion,
       resourceVersionMatch: options?.resourceVersionMatch,
     };
-    return this.call<KubeList<T>>('GET', path + queryString(query), undefined, options);
+    return this.call<KubeList<T>>(
+      'GET',
+      path + queryString(query),
+      undefined,
+      options,
+      undefined,
+      options?.metadataOnly === true ? metadataListAccept : undefined,
+    );
   }
 
   async *listPages<T extends KubeObject = KubeObject>(
@@ -106,10 +123,25 @@ export class KubeClient implements ObjectClient {
     options?: ListAllOptions,
   ): AsyncGenerator<KubeList<T>> {
     const limit = options?.pageSize ?? 500;
-    const selectors = { labelSelector: options?.labelSelector, fieldSelector: options?.fieldSelector };
+    const selectors = {
+      labelSelector: options?.labelSelector,
+      fieldSelector: options?.fieldSelector,
+      metadataOnly: options?.metadataOnly,
+    };
+    // The first page reads at the asked resourceVersion; the continue token carries it after.
+    const first = {
+      resourceVersion: options?.resourceVersion,
+      resourceVersionMatch: options?.resourceVersionMatch,
+    };
     let next: string | undefined;
     do {
-      const page = await this.list<T>(ref, { ...callOf(options), ...selectors, limit, continue: next });
+      const page = await this.list<T>(ref, {
+        ...callOf(options),
+        ...selectors,
+        ...(next === undefined ? first : {}),
+        limit,
+        continue: next,
+      });
       yield page;
       next = page.metadata.continue === '' ? undefined : page.metadata.continue;
     } while (next !== undefined);
@@ -132,6 +164,9 @@ export class KubeClient implements ObjectClient {
         ...callOf(options),
         labelSelector: options?.labelSelector,
         fieldSelector: options?.fieldSelector,
+        metadataOnly: options?.metadataOnly,
+        resourceVersion: options?.resourceVersion,
+        resourceVersionMatch: options?.resourceVersionMatch,
       });
     }
     if (first === undefined) throw new KubeClientError('invalidResponse', `list ${ref.kind}: no page`);
@@ -165,11 +200,13 @@ export class KubeClient implements ObjectClient {
       path: path + queryString(query),
       signal: options?.signal,
       timeoutMs: inactivityTimeoutMs,
+      ...acceptOf(options?.metadataOnly, metadataAccept),
     });
     const events = readWatchEvents<T>(stream.body, {
       maxLineLength: this.maxWatchLineLength,
       inactivityTimeoutMs,
       what: `watch ${path}`,
+      clock: this.transport.clock,
     });
     try {
       yield* events;
@@ -317,12 +354,14 @@ export class KubeClient implements ObjectClient {
     body: string | undefined,
     options: (CallOptions & { idempotent?: boolean | undefined }) | undefined,
     contentType?: string,
+    accept?: string,
   ): Promise<T> {
     return (await this.transport.json({
       method,
       path,
       body,
       ...(contentType === undefined ? {} : { contentType }),
+      ...(accept === undefined ? {} : { accept }),
       signal: options?.signal,
       timeoutMs: options?.timeoutMs,
       idempotent: options?.idempotent,

@@ -24,8 +24,18 @@ export interface WriteOptions extends CallOptions {
   readonly idempotent?: boolean | undefined;
 }
 
+/** Asks for metadata only (`PartialObjectMetadata`), as client-go's metadata client. */
+export interface MetadataOnlyOption {
+  /**
+   * Ask the server for `meta.k8s.io/v1` PartialObjectMetadata (get, watch events) or
+   * PartialObjectMetadataList (lists) instead of whole objects: `apiVersion`, `kind` (those of
+   * PartialObjectMetadata) and `metadata` only. A server that cannot answer so says 406. Default false.
+   */
+  readonly metadataOnly?: boolean | undefined;
+}
+
 /** Options of `get`. */
-export interface GetOptions extends CallOptions {
+export interface GetOptions extends CallOptions, MetadataOnlyOption {
   /** `resourceVersion` of the read (`"0"`: any, possibly from a cache). */
   readonly resourceVersion?: string | undefined;
 }
@@ -39,7 +49,7 @@ export interface SelectorOptions {
 }
 
 /** Options of `list`. */
-export interface ListOptions extends CallOptions, SelectorOptions {
+export interface ListOptions extends CallOptions, SelectorOptions, MetadataOnlyOption {
   /** At most this many items; the answer's `metadata.continue` fetches the next page. */
   readonly limit?: number | undefined;
   readonly continue?: string | undefined;
@@ -48,13 +58,20 @@ export interface ListOptions extends CallOptions, SelectorOptions {
 }
 
 /** Options of `listAll` and `listPages`. */
-export interface ListAllOptions extends CallOptions, SelectorOptions {
+export interface ListAllOptions extends CallOptions, SelectorOptions, MetadataOnlyOption {
   /** Items per page. Default 500 (client-go's pager). */
   readonly pageSize?: number | undefined;
+  /**
+   * `resourceVersion` of the first page (`"0"`: any, possibly from the server's cache, as
+   * client-go's informers list first); later pages follow its continue token, which carries it.
+   */
+  readonly resourceVersion?: string | undefined;
+  /** `resourceVersionMatch` of the first page. */
+  readonly resourceVersionMatch?: 'Exact' | 'NotOlderThan' | undefined;
 }
 
 /** Options of `watch`. */
-export interface WatchOptions extends SelectorOptions {
+export interface WatchOptions extends SelectorOptions, MetadataOnlyOption {
   /** Stops the watch: the iteration then throws kind `aborted`. */
   readonly signal?: AbortSignal | undefined;
   /** Start after this resourceVersion; absent or `"0"`: synthetic ADDED events for the current objects first. */
@@ -67,7 +84,8 @@ export interface WatchOptions extends SelectorOptions {
   readonly sendInitialEvents?: boolean | undefined;
   /**
    * The watch fails with kind `timeout` after this long without data from the server (or without
-   * an answer to the request), in ms; not a deadline of the whole watch; 0 for never. Default the client's `watchInactivityTimeoutMs`.
+   * an answer to the request), in ms of the client's `clock`; not a deadline of the whole watch;
+   * 0 for never. Default the client's `watchInactivityTimeoutMs`.
    */
   readonly inactivityTimeoutMs?: number | undefined;
 }

@@ -207,18 +207,21 @@ export class Transport {
   /**
    * Sends `request` (a watch) without undici's body timeout: resolves once a 2xx answer's headers
    * arrived, with its body as a stream of chunks (destroy it, or abort `request.signal`, to stop).
-   * `request.timeoutMs` (default none) bounds only the wait for the headers: past it, kind
-   * `timeout`. A non-2xx answer rejects with kind `api`.
+   * `request.timeoutMs` (default none) bounds only the wait for the headers, in the clock's time:
+   * past it, kind `timeout`. A non-2xx answer rejects with kind `api`.
    */
   async stream(request: TransportRequest): Promise<TransportStream> {
     const headersTimeoutMs = request.timeoutMs ?? 0;
     let signal = request.signal;
-    let timer: NodeJS.Timeout | undefined;
+    const stopTimer = new AbortController();
     if (headersTimeoutMs > 0) {
       const headersDeadline = new AbortController();
-      timer = setTimeout(() => {
-        headersDeadline.abort(new DOMException('no answer in time', 'TimeoutError'));
-      }, headersTimeoutMs);
+      this.clock.sleep(headersTimeoutMs, stopTimer.signal).then(
+        () => {
+          headersDeadline.abort(new DOMException('no answer in time', 'TimeoutError'));
+        },
+        () => undefined, // the answer came first
+      );
       signal =
         signal === undefined ? headersDeadline.signal : AbortSignal.any([signal, headersDeadline.signal]);
     }
@@ -226,7 +229,7 @@ export class Transport {
     try {
       response = await this.exchange(request, signal, true);
     } finally {
-      clearTimeout(timer);
+      stopTimer.abort();
     }
     if (response.statusCode >= 200 && response.statusCode < 300) {
       return { status: response.statusCode, headers: response.headers, body: response.body };

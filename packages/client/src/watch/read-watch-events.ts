@@ -1,6 +1,9 @@
 import { watchError } from '../api-errors.js';
+import { systemClock } from '../clock.js';
+import type { Clock } from '../clock.js';
 import { KubeClientError } from '../kube-client-error.js';
 import type { KubeObject } from '../objects/kube-object.js';
+import { InactivityTimer } from './inactivity-timer.js';
 import type { WatchEvent, WatchEventType } from './watch-event.js';
 
 /** Options of {@link readWatchEvents}. */
@@ -11,6 +14,8 @@ export interface ReadWatchOptions {
   readonly inactivityTimeoutMs: number;
   /** E.g. `watch /api/v1/namespaces/x/pods`, for messages. */
   readonly what: string;
+  /** Time of the inactivity timeout. Default the system clock. */
+  readonly clock?: Clock | undefined;
 }
 
 /** A readable body: chunks, and a way to stop it. */
@@ -25,7 +30,7 @@ const eventTypes = new Set<string>(['ADDED', 'MODIFIED', 'DELETED', 'BOOKMARK'])
  * Reads newline-delimited watch events from `body`: decodes UTF-8 across chunks (a character may
  * straddle two), bounds the pending line (`maxLineLength`: a longer line fails with kind
  * `invalidResponse` and the stream is destroyed), fails with kind `timeout` when no data comes for
- * `inactivityTimeoutMs` (not a whole-stream deadline: any chunk restarts it), throws an `ERROR`
+ * `inactivityTimeoutMs` of `clock` time (not a whole-stream deadline: any chunk restarts it), throws an `ERROR`
  * event's Status as a `KubeClientError` of kind `api` (410 → `isExpired`), and passes every other
  * event (bookmarks included) through. Ends when the server ends the stream; stopping the iteration
  * early destroys the body.
@@ -36,26 +41,20 @@ export async function* readWatchEvents<T extends KubeObject>(
 ): AsyncGenerator<WatchEvent<T>, void, undefined> {
   const decoder = new TextDecoder('utf-8');
   let pending = '';
-  let timer: NodeJS.Timeout | undefined;
-  /** False while the consumer holds an event: its time is not the server's silence. */
-  let reading = true;
-  if (options.inactivityTimeoutMs > 0) {
-    timer = setTimeout(() => {
-      if (!reading) {
-        timer?.refresh();
-        return;
-      }
-      body.destroy(
-        new KubeClientError(
-          'timeout',
-          `${options.what}: no data for ${options.inactivityTimeoutMs} ms (restart the watch from its last resourceVersion)`,
-        ),
-      );
-    }, options.inactivityTimeoutMs);
-  }
+  const timer =
+    options.inactivityTimeoutMs > 0
+      ? new InactivityTimer(options.clock ?? systemClock, options.inactivityTimeoutMs, () => {
+          body.destroy(
+            new KubeClientError(
+              'timeout',
+              `${options.what}: no data for ${options.inactivityTimeoutMs} ms (restart the watch from its last resourceVersion)`,
+            ),
+          );
+        })
+      : undefined;
   try {
     for await (const chunk of body) {
-      timer?.refresh();
+      timer?.touch();
       pending += decoder.decode(chunk, { stream: true });
       let start = 0;
       let newline = pending.indexOf('\n');
@@ -65,10 +64,10 @@ export async function* readWatchEvents<T extends KubeObject>(
         newline = pending.indexOf('\n', start);
         if (line.trim() === '') continue;
         const event = parseEvent<T>(line, options.what);
-        reading = false;
+        // The consumer's time with an event is not the server's silence.
+        timer?.pause();
         yield event;
-        reading = true;
-        timer?.refresh();
+        timer?.resume();
       }
       pending = start === 0 ? pending : pending.slice(start);
       if (pending.length > options.maxLineLength) {
@@ -81,7 +80,7 @@ export async function* readWatchEvents<T extends KubeObject>(
     pending += decoder.decode();
     if (pending.trim() !== '') yield parseEvent<T>(pending, options.what);
   } finally {
-    clearTimeout(timer);
+    timer?.cancel();
     body.destroy();
   }
 }

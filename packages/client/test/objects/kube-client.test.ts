@@ -185,6 +185,7 @@ describe('KubeClient (against a recording server)', () => {
           allowWatchBookmarks: true,
           timeoutSeconds: 5,
           sendInitialEvents: true,
+          inactivityTimeoutMs: 0, // the auto clock would let any timeout pass at once
         },
       )) {
         // the stream is empty
@@ -192,6 +193,68 @@ describe('KubeClient (against a recording server)', () => {
       expect(server.requests[0]?.url).to.equal(
         '/api/v1/namespaces/ns/configmaps?watch=true&allowWatchBookmarks=true&labelSelector=l&fieldSelector=metadata.name%3Da%2Cx%3Dy&timeoutSeconds=5&sendInitialEvents=true&resourceVersionMatch=NotOlderThan',
       );
+    });
+
+    it('asks for PartialObjectMetadata events when metadataOnly', async () => {
+      answer = () => ({ status: 200, body: '' });
+      for await (const _ of client.watch(
+        { apiVersion: 'v1', kind: 'ConfigMap', namespace: 'ns' },
+        { metadataOnly: true, inactivityTimeoutMs: 0 },
+      )) {
+        // the stream is empty
+      }
+      expect(server.requests[0]?.headers.accept).to.equal(
+        'application/json;as=PartialObjectMetadata;g=meta.k8s.io;v=v1',
+      );
+    });
+  });
+
+  describe('metadataOnly and first-page resourceVersion', () => {
+    const kind = { apiVersion: 'v1', kind: 'ConfigMap', namespace: 'ns' };
+    const list = 'application/json;as=PartialObjectMetadataList;g=meta.k8s.io;v=v1';
+
+    it('sends the metadata Accept headers on get, list, listPages and listAll, JSON otherwise', async () => {
+      answer = () => ({ status: 200, body: { metadata: { resourceVersion: '3' }, items: [] } });
+      await client.get(ref, { metadataOnly: true });
+      await client.list(kind, { metadataOnly: true });
+      for await (const _ of client.listPages(kind, { metadataOnly: true })) {
+        // one page
+      }
+      await client.listAll(kind, { metadataOnly: true });
+      await client.list(kind);
+      expect(server.requests.map((r) => r.headers.accept)).to.deep.equal([
+        'application/json;as=PartialObjectMetadata;g=meta.k8s.io;v=v1',
+        list,
+        list,
+        list,
+        'application/json',
+      ]);
+    });
+
+    it('sends resourceVersion and resourceVersionMatch on the first page only, and on the full re-read', async () => {
+      answer = (request) => {
+        const url = new URL(request.url, 'http://x');
+        if (url.searchParams.get('continue') === 'page3') {
+          return { status: 410, body: { kind: 'Status', status: 'Failure', reason: 'Expired', code: 410 } };
+        }
+        const next = url.searchParams.get('continue') === 'page2' ? 'page3' : 'page2';
+        const cont = url.searchParams.has('limit') ? next : '';
+        return { status: 200, body: { metadata: { resourceVersion: '5', continue: cont }, items: [{}] } };
+      };
+      const all = await client.listAll(kind, {
+        pageSize: 1,
+        resourceVersion: '0',
+        resourceVersionMatch: 'NotOlderThan',
+        metadataOnly: true,
+      });
+      expect(all.items).to.have.length(1);
+      expect(server.requests.map((r) => r.url)).to.deep.equal([
+        '/api/v1/namespaces/ns/configmaps?limit=1&resourceVersion=0&resourceVersionMatch=NotOlderThan',
+        '/api/v1/namespaces/ns/configmaps?limit=1&continue=page2',
+        '/api/v1/namespaces/ns/configmaps?limit=1&continue=page3',
+        '/api/v1/namespaces/ns/configmaps?resourceVersion=0&resourceVersionMatch=NotOlderThan',
+      ]);
+      expect(server.requests.every((r) => r.headers.accept === list)).to.be.true;
     });
   });
 });

@@ -4,10 +4,17 @@ import { KubeClientError, isExpired } from '@kubekit/client';
 import type { WatchEvent } from '@kubekit/client';
 import { readWatchEvents } from '#lib/watch/read-watch-events.js';
 import { rejectionOf } from '../support/rejection.js';
+import { VirtualClock } from '../support/virtual-clock.js';
+
+/** Lets stream and promise callbacks run. */
+const settle = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
 const options = { maxLineLength: 1000, inactivityTimeoutMs: 0, what: 'watch /x' };
 
-async function collect(chunks: readonly Uint8Array[], opts = options): Promise<WatchEvent[]> {
+async function collect(
+  chunks: readonly Uint8Array[],
+  opts: Parameters<typeof readWatchEvents>[1] = options,
+): Promise<WatchEvent[]> {
   const events: WatchEvent[] = [];
   for await (const event of readWatchEvents(Readable.from(chunks), opts)) events.push(event);
   return events;
@@ -58,17 +65,45 @@ describe('readWatchEvents', () => {
     expect(events).to.have.length(1);
   });
 
-  it('fails with kind timeout when no data comes for inactivityTimeoutMs, but not while the consumer holds an event', async () => {
+  it('fails with kind timeout when no data comes for inactivityTimeoutMs of the clock, but not while the consumer holds an event', async () => {
+    const clock = new VirtualClock();
     const body = new Readable({ read: () => undefined });
     body.push(Buffer.from(line('ADDED', { a: 1 })));
-    const events = readWatchEvents(body, { ...options, inactivityTimeoutMs: 100 });
+    const events = readWatchEvents(body, { ...options, inactivityTimeoutMs: 1000, clock });
     expect((await events.next()).value).to.deep.include({ type: 'ADDED' });
-    await new Promise((r) => setTimeout(r, 250)); // the consumer is slow: no timeout meanwhile
+    clock.advance(5000); // the consumer is slow: its time does not count
+    await settle();
     body.push(Buffer.from(line('MODIFIED', { a: 2 })));
     expect((await events.next()).value).to.deep.include({ type: 'MODIFIED' });
-    const error = await rejectionOf(events.next());
-    expect(KubeClientError.is(error, 'timeout'), String(error)).to.be.true;
+    let failed: unknown;
+    const next = events.next().catch((error: unknown) => {
+      failed = error;
+    });
+    clock.advance(600);
+    await settle();
+    body.push(Buffer.from(' ')); // data, though no event: the silence starts again
+    await settle();
+    clock.advance(600);
+    await settle();
+    expect(failed, 'data 600 ms ago').to.equal(undefined);
+    expect(body.destroyed).to.be.false;
+    clock.advance(400);
+    await next;
+    expect(KubeClientError.is(failed, 'timeout'), String(failed)).to.be.true;
     expect(body.destroyed).to.be.true;
+    expect(clock.waiting, 'no timer left').to.equal(0);
+  });
+
+  it('leaves no timer behind when the stream ends', async () => {
+    const clock = new VirtualClock();
+    const events = await collect([Buffer.from(line('ADDED', { a: 1 }))], {
+      ...options,
+      inactivityTimeoutMs: 1000,
+      clock,
+    });
+    expect(events).to.have.length(1);
+    await settle();
+    expect(clock.waiting).to.equal(0);
   });
 
   it('destroys the body when the consumer stops early', async () => {

@@ -10,7 +10,8 @@ export interface StatusDetails {
 export interface StatusCause {
   reason: string;
   message: string;
-  field: string;
+  /** Left out when the cause names no field (e.g. ResourceVersionTooLarge). */
+  field?: string;
 }
 
 /** A `meta.k8s.io/v1` `Status` object of a failed request. */
@@ -118,6 +119,22 @@ export class ApiError extends Error {
       ...(this.details === undefined ? {} : { details: this.details }),
       code: this.code,
     };
+  }
+
+  /**
+   * kube-apiserver's answer to a read at a resourceVersion it has not reached after waiting for
+   * it (storage.NewTooLargeResourceVersionError): 504 Timeout, retry after 1 s.
+   */
+  static tooLargeResourceVersion(requested: number, current: number): ApiError {
+    return new ApiError(
+      504,
+      'Timeout',
+      `Timeout: Too large resource version: ${requested}, current: ${current}`,
+      {
+        causes: [{ reason: 'ResourceVersionTooLarge', message: 'Too large resource version' }],
+        retryAfterSeconds: 1,
+      },
+    );
   }
 
   static notFound(resource: QualifiedResource, name: string): ApiError {

@@ -61,18 +61,31 @@ export function validateFaultRule(rule: FaultRule): FaultRule {
   return rule;
 }
 
+/** What faults do to the open watch streams (the server's WatchRegistry). */
+export interface OpenWatches {
+  /** Closes the matching streams (destroying their sockets if asked); returns how many. */
+  drop(match: RequestMatch, destroy: boolean): number;
+  /** Silences the matching streams, connections kept open; returns how many. */
+  stall(match: RequestMatch): number;
+  /** Writes `text` as it is on the matching streams; returns how many got it. */
+  writeRaw(match: RequestMatch, text: string): number;
+}
+
+/** The default line of `corruptWatches`: an event cut off mid-object. */
+const TRUNCATED_EVENT_LINE = '{"type":"MODIFIED","object":{"metadata":\n';
+
 /**
  * The faults in force, in the order added. A request is delayed by the sum of the matching
  * latencies and suffers the effect of the first matching rule that has one.
  */
 export class FaultTable implements FaultInjector {
   readonly #faults = new Map<number, ActiveFault>();
-  readonly #dropWatches: (match: RequestMatch, destroy: boolean) => number;
+  readonly #watches: OpenWatches;
   #nextId = 1;
 
-  /** @param dropWatches closes the open watches that match (destroying their sockets if asked). */
-  constructor(dropWatches: (match: RequestMatch, destroy: boolean) => number) {
-    this.#dropWatches = dropWatches;
+  /** @param watches the server's open watch streams, which some faults act on. */
+  constructor(watches: OpenWatches) {
+    this.#watches = watches;
   }
 
   add(rule: FaultRule): Fault & { readonly id: number } {
@@ -85,7 +98,7 @@ export class FaultTable implements FaultInjector {
     };
     this.#faults.set(fault.id, fault);
     // A partition also cuts the watches that are already open.
-    if (rule.partition) this.#dropWatches(rule, true);
+    if (rule.partition) this.#watches.drop(rule, true);
     return {
       id: fault.id,
       remove: () => {
@@ -113,7 +126,18 @@ export class FaultTable implements FaultInjector {
   }
 
   dropWatches(match: RequestMatch = {}): number {
-    return this.#dropWatches(match, false);
+    return this.#watches.drop(match, false);
+  }
+
+  stallWatches(match: RequestMatch = {}): number {
+    return this.#watches.stall(match);
+  }
+
+  corruptWatches(match: RequestMatch = {}, line = TRUNCATED_EVENT_LINE): number {
+    if (typeof line !== 'string' || line === '') {
+      throw new EnvtestError('invalidFault', 'envtest: corruptWatches needs a non-empty line');
+    }
+    return this.#watches.writeRaw(match, line.endsWith('\n') ? line : `${line}\n`);
   }
 
   clear(): void {

@@ -74,6 +74,24 @@ export async function serveAdmin(
         sendJson(response, 200, { dropped: context.faults.dropWatches(matchFrom((field) => body[field])) });
         return;
       }
+      case 'POST watches/stall': {
+        const body = await jsonBody(request, response);
+        sendJson(response, 200, { stalled: context.faults.stallWatches(matchFrom((field) => body[field])) });
+        return;
+      }
+      case 'POST watches/corrupt': {
+        const body = await jsonBody(request, response);
+        const line = body['line'];
+        if (line !== undefined && typeof line !== 'string')
+          throw ApiError.badRequest('line must be a string');
+        sendJson(response, 200, {
+          corrupted: context.faults.corruptWatches(
+            matchFrom((field) => body[field]),
+            line,
+          ),
+        });
+        return;
+      }
       case 'GET counters': {
         const query = new URLSearchParams((request.url ?? '').split('?')[1] ?? '');
         const match = matchFrom((field) => query.get(field) ?? undefined);

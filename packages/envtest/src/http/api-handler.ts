@@ -54,6 +54,7 @@ export interface ApiHandlerContext {
   /** Plain HTTP: every request acts as the admin. */
   readonly insecure: boolean;
   readonly bookmarkIntervalMs: number;
+  readonly futureResourceVersionWaitMs: number;
   /** Aborted when the server stops: pending latencies end at once. */
   readonly signal: AbortSignal;
   /** Requests kept open by a `hang` fault; destroyed on stop. */
@@ -442,6 +443,7 @@ export class ApiHandler {
         sendInitialEvents: flag(query, 'sendInitialEvents'),
         timeoutSeconds,
         bookmarkIntervalMs: this.#context.bookmarkIntervalMs,
+        futureResourceVersionWaitMs: this.#context.futureResourceVersionWaitMs,
         attributes,
         table: table ? includeObjectParam(query.get('includeObject')) : undefined,
         partial: wantsPartialMetadata(accept) !== undefined,

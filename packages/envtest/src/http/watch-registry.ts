@@ -29,6 +29,24 @@ export class WatchRegistry {
     return closed;
   }
 
+  /** Stalls the streams whose request matches (see `WatchStream.stall`); returns how many. */
+  stall(match: RequestMatch): number {
+    let stalled = 0;
+    for (const stream of this.#streams) {
+      if (matchesRequest(match, stream.request.attributes) && stream.stall()) stalled += 1;
+    }
+    return stalled;
+  }
+
+  /** Writes `text` as it is on the streams whose request matches; returns how many got it. */
+  writeRaw(match: RequestMatch, text: string): number {
+    let written = 0;
+    for (const stream of this.#streams) {
+      if (matchesRequest(match, stream.request.attributes) && stream.writeRaw(text)) written += 1;
+    }
+    return written;
+  }
+
   /** Ends (normally) the streams watching a storage: its resource is no longer served. */
   endStorage(storageId: string): number {
     let closed = 0;

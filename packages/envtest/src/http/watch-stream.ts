@@ -26,6 +26,11 @@ export interface WatchRequest {
   readonly sendInitialEvents: boolean;
   readonly timeoutSeconds: number | undefined;
   readonly bookmarkIntervalMs: number;
+  /**
+   * How long a watch from a resourceVersion the store has not reached waits for it before its
+   * ERROR event (504 Timeout, ResourceVersionTooLarge), in ms.
+   */
+  readonly futureResourceVersionWaitMs: number;
   readonly attributes: RequestAttributes;
   /** Send each object as a one-row `meta.k8s.io/v1` Table (kubectl get -w), with this includeObject. */
   readonly table: IncludeObject | undefined;
@@ -64,7 +69,10 @@ export class WatchStream {
   #unsubscribe: (() => void) | undefined;
   #timeout: NodeJS.Timeout | undefined;
   #bookmarks: NodeJS.Timeout | undefined;
+  #tooLarge: NodeJS.Timeout | undefined;
   #closed = false;
+  /** Stalled by a fault: nothing more is written, the connection stays open. */
+  #stalled = false;
   #headersSent = false;
   /** Changes up to this resourceVersion are not sent (a watch from a future resourceVersion). */
   #startRevision = 0;
@@ -110,8 +118,32 @@ export class WatchStream {
 
   /** Writes unless the client is gone (its 'close' event may still be on its way). */
   #write(line: string): void {
-    if (this.#closed || this.#response.destroyed || this.#response.writableEnded) return;
+    if (this.#closed || this.#stalled || this.#response.destroyed || this.#response.writableEnded) return;
     this.#response.write(line);
+  }
+
+  /**
+   * A fault: the stream goes silent (no events, bookmarks or end at `timeoutSeconds`) while its
+   * connection stays open, until the client goes away or the server stops. False if it was
+   * already stalled or closed.
+   */
+  stall(): boolean {
+    if (this.#closed || this.#stalled) return false;
+    this.#stalled = true;
+    this.#unsubscribe?.();
+    this.#unsubscribe = undefined;
+    clearTimeout(this.#timeout);
+    clearTimeout(this.#tooLarge);
+    clearInterval(this.#bookmarks);
+    return true;
+  }
+
+  /** A fault: writes `text` as it is (e.g. a truncated event line). False if stalled or closed. */
+  writeRaw(text: string): boolean {
+    if (this.#closed || this.#stalled || this.#response.destroyed || this.#response.writableEnded)
+      return false;
+    this.#response.write(text);
+    return true;
   }
 
   #deliver(event: StoreEvent): void {
@@ -172,7 +204,9 @@ export class WatchStream {
         if (!/^\d+$/.test(resourceVersion))
           throw ApiError.badRequest(`invalid resource version: ${resourceVersion}`);
         this.#startRevision = Number(resourceVersion);
-        for (const event of store.changesSince(type.storageId, this.#startRevision)) this.#deliver(event);
+        if (this.#startRevision > store.revision) this.#awaitRevision();
+        else
+          for (const event of store.changesSince(type.storageId, this.#startRevision)) this.#deliver(event);
       }
     } catch (error) {
       const status = error instanceof ApiError ? error : ApiError.fromCode(500, String(error));
@@ -195,7 +229,23 @@ export class WatchStream {
     }
   }
 
+  /**
+   * A watch from a resourceVersion the store has not reached: kube-apiserver's watch cache waits
+   * for it (3 s), then answers 504 Timeout "Too large resource version" as an ERROR event.
+   */
+  #awaitRevision(): void {
+    this.#tooLarge = setTimeout(() => {
+      const current = this.#service.store.revision;
+      if (current >= this.#startRevision) return;
+      const status = ApiError.tooLargeResourceVersion(this.#startRevision, current).toStatus();
+      this.#write(`${JSON.stringify({ type: 'ERROR', object: status })}\n`);
+      this.close();
+    }, this.request.futureResourceVersionWaitMs);
+  }
+
   #bookmark(initialEventsEnd: boolean): void {
+    // Still waiting for a future resourceVersion: a bookmark would take the client back.
+    if (this.#service.store.revision < this.#startRevision) return;
     const { type } = this.request;
     const metadata: Record<string, unknown> = { resourceVersion: String(this.#service.store.revision) };
     if (initialEventsEnd) metadata['annotations'] = { 'k8s.io/initial-events-end': 'true' };
@@ -213,6 +263,7 @@ export class WatchStream {
     this.#closed = true;
     this.#unsubscribe?.();
     clearTimeout(this.#timeout);
+    clearTimeout(this.#tooLarge);
     clearInterval(this.#bookmarks);
     if (destroy) this.#response.socket?.destroy();
     else this.#response.end();

@@ -100,10 +100,18 @@ export function rawWatch(
   path: string,
   user?: string,
   headers: Record<string, string> = {},
-): { events: WatchEvent[]; status: Promise<number>; ended: Promise<void>; close: () => void } {
+): {
+  events: WatchEvent[];
+  /** Every line as received, those that are not JSON included (they are left out of `events`). */
+  lines: string[];
+  status: Promise<number>;
+  ended: Promise<void>;
+  close: () => void;
+} {
   const { ca, token } = credentials(env, user);
   const url = new URL(path, env.url);
   const events: WatchEvent[] = [];
+  const lines: string[] = [];
   let close: () => void = () => undefined;
   let resolveStatus: (status: number) => void = () => undefined;
   const status = new Promise<number>((resolve) => {
@@ -126,8 +134,14 @@ export function rawWatch(
           pending += chunk;
           let newline;
           while ((newline = pending.indexOf('\n')) >= 0) {
-            events.push(JSON.parse(pending.slice(0, newline)) as WatchEvent);
+            const line = pending.slice(0, newline);
             pending = pending.slice(newline + 1);
+            lines.push(line);
+            try {
+              events.push(JSON.parse(line) as WatchEvent);
+            } catch {
+              // kept in `lines` only
+            }
           }
         });
         res.on('end', resolve);
@@ -144,7 +158,7 @@ export function rawWatch(
     req.end();
     close = () => req.destroy();
   });
-  return { events, status, ended, close };
+  return { events, lines, status, ended, close };
 }
 
 /** Polls `condition` every 5 ms until it holds or `timeoutMs` passes. */

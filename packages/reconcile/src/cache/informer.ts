@@ -50,9 +50,10 @@ export interface InformerOptions<T extends KubeObject = KubeObject> extends Info
   /** Applied to every object before it is stored. Default {@link stripManagedFields}; `null` keeps objects whole. */
   readonly transform?: Transform<T> | null;
   /**
-   * Keep only apiVersion, kind and metadata of each object. The objects are still read whole
-   * from the server (the client cannot ask for `PartialObjectMetadata` yet), but only metadata
-   * stays in memory.
+   * Read and keep only metadata: the list and watch ask the server for `PartialObjectMetadata`
+   * (the client's `metadataOnly`), as controller-runtime's metadata-only informers; each object is
+   * stored as `{apiVersion, kind, metadata}` under the informer's own apiVersion and kind, without
+   * `managedFields`. `transform` is not applied.
    */
   readonly metadataOnly?: boolean;
   /** Further indexes, by name (`namespace` and `ownerUid` always exist). */

@@ -46,6 +46,8 @@ class SharedInformer<T extends KubeObject> implements Informer<T> {
   readonly scope: InformerScope;
   readonly #client: ObjectClient;
   readonly #kindRef: KindRef;
+  /** Ask the server for PartialObjectMetadata(List) instead of whole objects. */
+  readonly #metadataOnly: boolean;
   readonly #clock: Clock;
   readonly #pageSize: number;
   readonly #inactivityTimeoutMs: number;
@@ -94,8 +96,14 @@ class SharedInformer<T extends KubeObject> implements Informer<T> {
       }
     }
     const custom = options.transform === undefined ? stripManagedFields : options.transform;
-    this.#transform =
-      options.metadataOnly === true ? toPartialObjectMetadata : (custom ?? ((object: T) => object));
+    this.#metadataOnly = options.metadataOnly === true;
+    // The server sends PartialObjectMetadata (kind PartialObjectMetadata, apiVersion
+    // meta.k8s.io/v1): stored under the informer's own kind, as controller-runtime's metadata
+    // informers fix the kind up.
+    const { apiVersion, kind } = options;
+    this.#transform = this.#metadataOnly
+      ? (object: T) => ({ ...toPartialObjectMetadata(object), apiVersion, kind })
+      : (custom ?? ((object: T) => object));
     this.#store = new Store<T>(options.indexers, options.namespace);
     this.#backoff = new Backoff(this.#clock, options.backoff, options.random);
     this.#metrics =
@@ -241,6 +249,7 @@ class SharedInformer<T extends KubeObject> implements Informer<T> {
     let resourceVersion: string | undefined;
     for await (const page of this.#client.listPages<T>(this.#kindRef, {
       pageSize: this.#pageSize,
+      metadataOnly: this.#metadataOnly,
       labelSelector: this.scope.labelSelector,
       fieldSelector: this.scope.fieldSelector,
       signal,
@@ -296,6 +305,7 @@ class SharedInformer<T extends KubeObject> implements Informer<T> {
     for await (const event of this.#client.watch<T>(this.#kindRef, {
       resourceVersion: this.#resourceVersion,
       allowWatchBookmarks: true,
+      metadataOnly: this.#metadataOnly,
       labelSelector: this.scope.labelSelector,
       fieldSelector: this.scope.fieldSelector,
       inactivityTimeoutMs: this.#inactivityTimeoutMs,

@@ -102,14 +102,42 @@ describe('Informer under faults', () => {
     await expectCaughtUp(f);
   });
 
-  it('drops a watch that stalls longer than the inactivity timeout and catches up', async () => {
+  it('drops a watch that stalls (connection open, no bytes) longer than the inactivity timeout and catches up (virtual time)', async () => {
     const registry = new Registry();
-    const f = await seeded({ inactivityTimeoutMs: 300, metrics: registry });
+    const clock = new FakeClock();
+    // One virtual clock for the informer and its client: the watch's inactivity timer runs in it.
+    const f = await seeded(
+      { clock, inactivityTimeoutMs: 60_000, metrics: registry, random: () => 0 },
+      { clock },
+    );
     const healthGauge = async (): Promise<string> => {
       const text = await registry.getSingleMetricAsString('kubekit_informer_healthy');
       return /\} (\d+)$/m.exec(text)?.[1] ?? 'none';
     };
     expect(await healthGauge()).to.equal('1');
+    env.counters.reset();
+    // The open watch goes silent: no events, no bookmarks, its connection kept open.
+    expect(env.faults.stallWatches({ user: 'informer' })).to.equal(1);
+    await changeWhileAway(f);
+    await new Promise((resolve) => setTimeout(resolve, 300)); // real time alone changes nothing
+    expect(f.informer.get(`${env.namespace}/change`), 'the stalled watch delivered nothing').to.deep.include({
+      data: { v: '1' },
+    });
+    await clock.advance(59_000);
+    expect(env.counters.count({ user: 'informer', verb: 'watch' }), 'not before the timeout').to.equal(0);
+    expect(f.informer.list(), 'it keeps serving the last good state').to.have.length(3);
+    await clock.advance(1_000);
+    await expectCaughtUp(f, { clock });
+    const failures = await registry.getSingleMetricAsString('kubekit_informer_watch_failures_total');
+    expect(failures).to.match(/reason="timeout"\} [1-9]/);
+    expect(env.counters.count({ user: 'informer', verb: 'watch' }), 'a new watch').to.be.greaterThan(0);
+    expect(env.counters.count({ user: 'informer', verb: 'list' }), 'resumed, not relisted').to.equal(0);
+    expect(await healthGauge()).to.equal('1');
+  });
+
+  it('reports unhealthy while every new watch hangs unanswered, and recovers', async () => {
+    const registry = new Registry();
+    const f = await seeded({ inactivityTimeoutMs: 300, metrics: registry });
     // Every new watch of the informer hangs (the request stays open, no byte comes back).
     const stall = env.faults.add({ user: 'informer', verb: 'watch', hang: true });
     env.faults.dropWatches({ user: 'informer' });
@@ -119,12 +147,24 @@ describe('Informer under faults', () => {
       f.informer.checkHealth();
     }).to.throw(/is failing/);
     expect(f.informer.list(), 'it keeps serving the last good state').to.have.length(3);
-    expect(await healthGauge()).to.equal('0');
     const failures = await registry.getSingleMetricAsString('kubekit_informer_watch_failures_total');
     expect(failures).to.match(/reason="timeout"\} [1-9]/);
     stall.remove();
     await expectCaughtUp(f);
-    expect(await healthGauge()).to.equal('1');
+  });
+
+  it('resumes after a malformed event line on the open watch, from its last good resourceVersion, without a relist', async () => {
+    const registry = new Registry();
+    const f = await seeded({ metrics: registry });
+    env.counters.reset();
+    // A truncated event line in the middle of the open stream.
+    expect(env.faults.corruptWatches({ user: 'informer' })).to.equal(1);
+    await changeWhileAway(f);
+    await expectCaughtUp(f);
+    const failures = await registry.getSingleMetricAsString('kubekit_informer_watch_failures_total');
+    expect(failures).to.match(/reason="invalidResponse"\} 1/);
+    expect(env.counters.count({ user: 'informer', verb: 'list' }), 'resumed, not relisted').to.equal(0);
+    expect(env.counters.count({ user: 'informer', verb: 'watch' }), 'a new watch').to.be.greaterThan(0);
   });
 
   it('keeps a quiet watch open past its inactivity timeout thanks to bookmarks', async () => {

@@ -1,5 +1,6 @@
-// Failures envtest cannot inject (a malformed line inside a watch stream), against a scripted
-// ObjectClient: this is a unit test of the informer's loop, not of the client.
+// The informer's loop against a scripted ObjectClient (a unit test of the loop, not of the
+// client): failures at exact points of a stream. The same faults on envtest are in
+// informer-faults.test.ts.
 import { expect } from 'chai';
 import {
   KubeClientError,

@@ -1,5 +1,7 @@
 import { expect } from 'chai';
 import { useEnvtest } from '@kubekit/envtest/testing';
+import { Registry } from 'prom-client';
+import { createClient } from '@kubekit/client';
 import { createInformer, OWNER_UID_INDEX, ReconcileError } from '@kubekit/reconcile';
 import { FakeClock } from '../support/fake-clock.js';
 import { eventually } from '../support/eventually.js';
@@ -96,10 +98,57 @@ describe('Informer', () => {
       expect(f.informer.get(`${env.namespace}/managed`)?.metadata?.managedFields).to.equal(undefined);
     });
 
-    // Pending: @kubekit/client has no `accept` option for list and watch yet, so the informer
-    // cannot ask for `as=PartialObjectMetadataList` / `as=PartialObjectMetadata` (envtest on main
-    // serves them since the envtest-for-operators merge).
-    it('reads metadata-only objects from the server (PartialObjectMetadata via the Accept header)');
+    it('reads metadata-only objects from the server (PartialObjectMetadata via the Accept header)', async () => {
+      const big = 'x'.repeat(2000);
+      const registry = new Registry();
+      // Watch lines over 1,000 characters fail the watch: only metadata-only events fit.
+      const client = createClient({
+        kubeConfig: env.kubeConfig,
+        metrics: null,
+        rateLimit: false,
+        maxWatchLineLength: 1000,
+      });
+      const asked: string[] = [];
+      const listPages = client.listPages.bind(client);
+      const watch = client.watch.bind(client);
+      // Records what the informer asks the real client for (and passes every call on).
+      client.listPages = (ref, options) => {
+        asked.push(`list ${String(options?.metadataOnly)}`);
+        return listPages(ref, options);
+      };
+      client.watch = (ref, options) => {
+        asked.push(`watch ${String(options?.metadataOnly)}`);
+        return watch(ref, options);
+      };
+      const f = start({ client, metadataOnly: true, metrics: registry });
+      try {
+        await f.create('before', { big });
+        await f.informer.waitForSync();
+        await eventually(() => asked.includes('watch true'), 'the informer watches');
+        await f.create('after', { big });
+        await f.update('before', { big: `${big}!` });
+        await eventually(() => f.matchesServer(), 'the cache has both objects at their resourceVersions');
+        expect(asked[0], 'the first list').to.equal('list true');
+        expect(
+          asked.every((a) => a.endsWith('true')),
+          asked.join(', '),
+        ).to.be.true;
+        const failures = await registry.getSingleMetricAsString('kubekit_informer_watch_failures_total');
+        expect(failures, 'no watch failed on a long line').to.not.match(/\} [1-9]/);
+        for (const object of f.informer.list()) {
+          expect(object).to.have.keys(['apiVersion', 'kind', 'metadata']);
+          expect(object).to.include({ apiVersion: 'v1', kind: 'ConfigMap' });
+          expect(object.metadata?.managedFields).to.equal(undefined);
+        }
+        expect(f.events.map((e) => e.object.kind)).to.satisfy((kinds: string[]) =>
+          kinds.every((k) => k === 'ConfigMap'),
+        );
+      } finally {
+        await f.stop();
+        fixture = undefined;
+        await client.close(false);
+      }
+    });
 
     it('keeps only metadata when metadataOnly', async () => {
       const f = start({ metadataOnly: true });

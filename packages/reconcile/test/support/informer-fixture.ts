@@ -1,4 +1,4 @@
-import { createClient, type KubeClient, type KubeObject } from '@kubekit/client';
+import { createClient, type ClientOptions, type KubeClient, type KubeObject } from '@kubekit/client';
 import type { KubeConfig } from '@kubernetes/client-node';
 import { createInformer, type Informer, type InformerEvent, type InformerOptions } from '@kubekit/reconcile';
 import type { Subscription } from 'rxjs';
@@ -18,7 +18,7 @@ export class InformerFixture {
     adminConfig: KubeConfig,
     readonly namespace: string,
     options: Partial<InformerOptions> = {},
-    clientOptions: { maxRetries?: number } = {},
+    clientOptions: Partial<Pick<ClientOptions, 'maxRetries' | 'maxWatchLineLength' | 'clock'>> = {},
   ) {
     this.client = createClient({ kubeConfig, metrics: null, rateLimit: false, ...clientOptions });
     this.admin = createClient({ kubeConfig: adminConfig, metrics: null, rateLimit: false });
