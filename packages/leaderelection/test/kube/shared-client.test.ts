@@ -26,6 +26,15 @@ function record(holder: string, epoch = 0): LeaderElectionRecord {
   };
 }
 
+/** Waits (real time, up to 5 s) until `check()` is true. */
+async function eventually(check: () => boolean, what: string): Promise<void> {
+  const deadline = performance.now() + 5_000;
+  while (!check()) {
+    if (performance.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+}
+
 async function failure(promise: Promise<unknown>): Promise<unknown> {
   return promise.then(
     () => {
@@ -170,8 +179,7 @@ describe('sharedClient (integration, through LeaseLock)', function () {
         { onEstablished: () => (established = true), onEvent: (e) => events.push(e) },
         never,
       );
-      const deadline = performance.now() + 5_000;
-      while (!established && performance.now() < deadline) await new Promise((r) => setTimeout(r, 5));
+      await eventually(() => established, 'the watch to be established');
       expect(env.faults.dropWatches({ user: 'a' })).to.equal(1);
       await watching;
 
@@ -191,8 +199,7 @@ describe('sharedClient (integration, through LeaseLock)', function () {
           never,
         ),
       );
-      const deadline = performance.now() + 5_000;
-      while (!established && performance.now() < deadline) await new Promise((r) => setTimeout(r, 5));
+      await eventually(() => established, 'the watch to be established');
       env.faults.add({ user: 'a', partition: true });
       const error = await watching;
       expect(LeaderElectionError.is(error, 'apiError'), String(error)).to.be.true;
@@ -261,8 +268,7 @@ describe('sharedClient (a plain-HTTP server that sends a watch in pieces)', () =
     response.writeHead(200, { 'content-type': 'application/json' });
     response.write(line.subarray(0, split));
     // The second piece after the first has been read: the character straddles two reads.
-    const deadline = performance.now() + 5_000;
-    while (!established && performance.now() < deadline) await new Promise((r) => setTimeout(r, 5));
+    await eventually(() => established, 'the watch to be established');
     await new Promise((resolve) => setTimeout(resolve, 20));
     response.end(line.subarray(split));
     await watching;
