@@ -4,11 +4,8 @@ export type { Elector, Leadership, Term } from './election/elector.js';
 export type { LeaderElectionErrorKind } from './leader-election-error.js';
 export { LeaderElectionError } from './leader-election-error.js';
 export type { LeaderForLifeOptions } from './lifelong/leader-for-life-options.js';
-export {
-  createLeaderForLifeElector,
-  EPOCH_ANNOTATION,
-  LeaderForLifeElector,
-} from './lifelong/leader-for-life-elector.js';
+export { createLeaderForLifeElector, LeaderForLifeElector } from './lifelong/leader-for-life-elector.js';
+export { EPOCH_ANNOTATION } from './lifelong/lock-epoch.js';
 export type {
   LifelongApi,
   LockEvent,

@@ -28,6 +28,12 @@ export interface CampaignOptions {
   readonly requests: RequestRunner;
 }
 
+/**
+ * The highest epoch written: a Lease's leaseTransitions is an int32. Past it (only another tool can
+ * take it there) the epoch stays, rather than acquiring failing for ever.
+ */
+const maxEpoch = 2_147_483_647;
+
 /** A term just acquired and the lock as the acquiring write left it. */
 export interface Acquired {
   readonly term: LeaseTerm;
@@ -115,9 +121,12 @@ export class Campaign {
     const start = clock.now();
     const wallNow = wallTime(this.options.clock);
     // Above every epoch ever observed (across deletions), and above the record being replaced.
-    const epoch = Math.max(
-      observer.nextEpoch(),
-      previous === undefined ? 0 : (previous.record?.leaseTransitions ?? 0) + 1,
+    const epoch = Math.min(
+      maxEpoch,
+      Math.max(
+        observer.nextEpoch(),
+        previous === undefined ? 0 : (previous.record?.leaseTransitions ?? 0) + 1,
+      ),
     );
     const record: LeaderElectionRecord = {
       holderIdentity: identity,
@@ -126,6 +135,10 @@ export class Campaign {
       renewTime: wallNow,
       leaseTransitions: epoch,
     };
+    // Recognised as our own before it is sent: if the write lands but its answer is lost, the
+    // record read back is ours (nobody else writes this epoch and acquire time).
+    observer.markOwn({ epoch, acquireTime: wallNow });
+    const begun = observer.beginRead();
     this.options.logger.debug(
       { lock: description, epoch, over: previous?.resourceVersion ?? null },
       previous === undefined
@@ -148,7 +161,6 @@ export class Campaign {
               [],
             );
       conditions.ok('acquire', `${description}: acquiring works again`);
-      observer.markOwn({ epoch, acquireTime: wallNow });
       const term = new LeaseTerm(
         identity,
         epoch,
@@ -158,7 +170,7 @@ export class Campaign {
         timings.leaseDuration,
         clock,
       );
-      observer.writeAnswer(snapshot);
+      observer.writeAnswer(snapshot, begun);
       if (!term.isValid()) {
         // The answer came later than renewDeadline: the claim had lapsed before we knew we had it.
         term.end(new LeaderElectionError('lost', `${description}: acquired too late to lead`));

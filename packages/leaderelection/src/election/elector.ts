@@ -9,8 +9,13 @@ export interface Term {
   /** The identity that holds the lock during this term. */
   readonly identity: string;
   /**
-   * Increases with every change of holder (the lock's `leaseTransitions`); two terms of the same
-   * lock never share an epoch. Use it as a fencing token.
+   * Increases with every acquisition: a fencing token within the limits each elector documents.
+   * Lease: the lock's `leaseTransitions`, above every epoch the elector has seen on the lock, across
+   * deletions; a replica whose first sight of the lock is its absence (deleted by an outsider)
+   * cannot know the previous epochs and starts from 0 (README, "Deleting the lock").
+   * Leader-for-life: the lock's epoch annotation, above every epoch seen and at least the creator's
+   * wall-clock milliseconds (README, leader-for-life); a process restarted in the same Pod keeps its
+   * lock and its epoch.
    */
   readonly epoch: number;
   /** When this replica acquired the lock, in the elector's monotonic milliseconds. */

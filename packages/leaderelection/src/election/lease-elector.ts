@@ -345,7 +345,20 @@ export class LeaseElector implements Elector {
     } catch (error: unknown) {
       recording = Promise.reject(error instanceof Error ? error : new Error(String(error)));
     }
-    const pending: Promise<void> = recording
+    // Bounded by its deadline even if the recorder ignores the signal: `run` waits for these.
+    const bounded = Promise.race([
+      recording,
+      new Promise<void>((_resolve, reject) => {
+        deadline.signal.addEventListener(
+          'abort',
+          () => {
+            reject(deadline.signal.reason as Error);
+          },
+          { once: true },
+        );
+      }),
+    ]);
+    const pending: Promise<void> = bounded
       .catch((error: unknown) => {
         this.logger.debug({ lock: this.lockDescription, err: error }, 'could not record an Event (ignored)');
       })

@@ -110,9 +110,13 @@ export class LockObserver {
     this.accept(snapshot, 'outOfBand');
   }
 
-  /** The answer to one of this replica's writes (it is the current state of the lock). */
-  writeAnswer(snapshot: LockSnapshot): void {
+  /**
+   * The answer to one of this replica's writes. With `begun` (from {@link LockObserver.beginRead}
+   * before the write was sent), it is dropped when something newer arrived meanwhile.
+   */
+  writeAnswer(snapshot: LockSnapshot, begun?: number): void {
     this.noteRecord(snapshot);
+    if (begun !== undefined && begun !== this.sequence) return;
     this.accept(snapshot, 'outOfBand');
   }
 
@@ -149,8 +153,14 @@ export class LockObserver {
     const record = snapshot?.record;
     if (record === undefined) return;
     this.highestEpoch = Math.max(this.highestEpoch, record.leaseTransitions);
-    if (hasValidHolder(record)) this.claim = { leaseMs: record.leaseDurationSeconds * 1000 };
-    else if (isReleased(record)) this.claim = { leaseMs: this.leaseDuration };
+    // The longest duration seen counts (a stale answer from a holder with a shorter lease must not
+    // shorten the wait).
+    const leaseMs = hasValidHolder(record)
+      ? record.leaseDurationSeconds * 1000
+      : isReleased(record)
+        ? this.leaseDuration
+        : undefined;
+    if (leaseMs !== undefined) this.claim = { leaseMs: Math.max(leaseMs, this.claim?.leaseMs ?? 0) };
   }
 
   /** Records a term of this replica, so that its records are recognised as its own. */

@@ -88,8 +88,10 @@ export class LockWatcher {
       signal.removeEventListener('abort', onStop);
       if (isAborted(signal) || close.signal.aborted) continue; // stopping, or paused by a term's start
       const { failure, established, lived } = outcome;
-      if (failure === undefined && established) {
-        // A quiet end (the server's or the client's inactivity timeout): resume where we were.
+      if (failure === undefined && established && lived >= retryPeriod) {
+        // A quiet end (the server's or the client's inactivity timeout): resume where we were. (One
+        // within retryPeriod of opening is no timeout but a server or proxy that closes every watch:
+        // it goes the failure way below, so as not to re-open in a tight loop.)
         this.options.conditions.ok('watch', `${this.options.description}: watching the lock works again`);
         continue;
       }

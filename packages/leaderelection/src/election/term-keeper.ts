@@ -39,6 +39,15 @@ export interface TermKeeperOptions {
 /** What a renew writes next: over a version, or a new object (the lock was deleted from under us). */
 type RenewTarget = { readonly resourceVersion: string } | 'create';
 
+/** A voluntary stop's wait for tracked work. */
+interface Drain {
+  done: boolean;
+  timedOut: boolean;
+  pending: readonly string[];
+  /** Ends the wait when leading ends first. */
+  readonly cancel: AbortController;
+}
+
 /** What happened to a term's lock when it ended on a voluntary stop. */
 export type StopOutcome = 'released' | 'kept' | 'drainTimedOut';
 
@@ -83,11 +92,7 @@ export class TermKeeper {
     this.current = term;
     this.held = held;
     let nextRenew = term.lastRenewedAt + timings.retryPeriod;
-    const drain: { done: boolean; timedOut: boolean; pending: readonly string[] } = {
-      done: false,
-      timedOut: false,
-      pending: [],
-    };
+    const drain: Drain = { done: false, timedOut: false, pending: [], cancel: new AbortController() };
     try {
       this.started(term);
       while (!term.hasEnded()) {
@@ -115,6 +120,7 @@ export class TermKeeper {
         // Only an unexpected error gets here: the term must end all the same.
         this.lose(term, 'unexpected error while leading', false);
       }
+      drain.cancel.abort(); // a drain still waiting (the term was lost meanwhile) leaves no timer
       this.current = undefined;
       this.held = undefined;
     }
@@ -134,14 +140,11 @@ export class TermKeeper {
   }
 
   /** Voluntary stop: the term's signal aborts now; the lock stays held (and renewed) while work drains. */
-  private beginDrain(
-    term: LeaseTerm,
-    drain: { done: boolean; timedOut: boolean; pending: readonly string[] },
-  ): void {
+  private beginDrain(term: LeaseTerm, drain: Drain): void {
     const { description, drainTimeout, waiter } = this.options;
     term.stopLeading(new LeaderElectionError('stopped', `${description}: the elector is stopping`));
     this.stoppedLeading('the elector is stopping', 'Normal');
-    void term.drain(drainTimeout).then((result) => {
+    void term.drain(drainTimeout, drain.cancel.signal).then((result) => {
       drain.done = true;
       drain.timedOut = result.timedOut;
       drain.pending = result.pending;
@@ -192,7 +195,8 @@ export class TermKeeper {
   private stoppedLeading(why: string, type: ElectionEvent['type']): void {
     const { metrics, publisher, identity } = this.options;
     metrics.leading(false);
-    metrics.transition('lost');
+    // A voluntary stop is not a loss: dashboards alerting on losses must not fire on a rollout.
+    metrics.transition(type === 'Normal' ? 'stopped' : 'lost');
     publisher.publishLeadership({ leading: false });
     this.options.recordEvent({
       type,
@@ -248,6 +252,12 @@ export class TermKeeper {
                 [],
               );
         if (term.hasEnded()) return;
+        if (snapshot.resourceVersion === this.held?.resourceVersion) {
+          // The server found nothing to change (a lock that stores times coarsely, a stuck wall
+          // clock): followers saw no change, so their expiry did not move, and neither may ours.
+          this.options.logger.debug({ lock: description }, 'renew changed nothing (same resourceVersion)');
+          return;
+        }
         term.renewed(start);
         this.held = snapshot;
         this.options.conditions.ok('renew', `${description}: renewing works again`);
@@ -321,6 +331,7 @@ export class TermKeeper {
         renewTime: wallNow,
         leaseTransitions: term.epoch,
       };
+      const begun = observer.beginRead();
       try {
         const snapshot = await requests.request(
           'update',
@@ -328,7 +339,7 @@ export class TermKeeper {
           giveUpAt - clock.now(),
           [],
         );
-        observer.writeAnswer(snapshot);
+        observer.writeAnswer(snapshot, begun);
         this.lastStop = 'released';
         logger.info({ lock: description, identity }, 'released the lease');
         return;
@@ -339,7 +350,7 @@ export class TermKeeper {
           continue;
         }
       }
-      const begun = observer.beginRead();
+      const readBegun = observer.beginRead();
       try {
         const current = await requests.request(
           'get',
@@ -347,7 +358,7 @@ export class TermKeeper {
           giveUpAt - clock.now(),
           [],
         );
-        observer.readAnswer(current, begun);
+        observer.readAnswer(current, readBegun);
         resourceVersion = observer.isOwn(current?.record) ? current?.resourceVersion : undefined;
       } catch (error: unknown) {
         requests.reportFailure('release', 'reading the lock before releasing', error);

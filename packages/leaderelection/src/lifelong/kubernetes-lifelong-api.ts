@@ -113,8 +113,15 @@ export class KubernetesLifelongApi implements LifelongApi {
 
   async getNode(name: string, signal?: AbortSignal): Promise<NodeInfo> {
     const node = await this.core.readNode({ name }, abortable(signal));
-    const ready = node.status?.conditions?.find((condition) => condition.type === 'Ready')?.status;
-    return { name, ready: ready === 'True' || ready === 'False' ? ready : 'Unknown' };
+    const condition = node.status?.conditions?.find((candidate) => candidate.type === 'Ready');
+    const ready = condition?.status;
+    const since: unknown = condition?.lastTransitionTime;
+    return {
+      name,
+      ready: ready === 'True' || ready === 'False' ? ready : 'Unknown',
+      // client-node parses it into a Date (or leaves the string as sent): either way, a stable text.
+      readySince: since instanceof Date ? since.toISOString() : typeof since === 'string' ? since : undefined,
+    };
   }
 
   async getConfigMap(namespace: string, name: string, signal?: AbortSignal): Promise<LockInfo> {
@@ -160,11 +167,24 @@ export class KubernetesLifelongApi implements LifelongApi {
     signal: AbortSignal,
   ): Promise<void> {
     return new Promise<void>((resolve, reject) => {
+      if (signal.aborted) {
+        resolve();
+        return;
+      }
+      // client-node hands out the watch's controller only once the server has answered (or after
+      // its 30 s connect timeout): an abort before that settles at once, and the watch is aborted
+      // the moment it opens, so that stopping never waits for a watch that is still connecting.
       let controller: AbortController | undefined;
       let statusError: WatchStatusError | undefined;
-      const onAbort = (): void => controller?.abort();
+      let settled = false;
+      const onAbort = (): void => {
+        controller?.abort();
+        settle(undefined);
+      };
       signal.addEventListener('abort', onAbort, { once: true });
-      const finish = (error: unknown): void => {
+      const settle = (error: unknown): void => {
+        if (settled) return;
+        settled = true;
         signal.removeEventListener('abort', onAbort);
         if (statusError !== undefined) reject(statusError);
         else if (signal.aborted || error === null || error === undefined || isTimeout(error)) resolve();
@@ -180,7 +200,7 @@ export class KubernetesLifelongApi implements LifelongApi {
           `/api/v1/namespaces/${encodeURIComponent(namespace)}/configmaps`,
           query,
           (type: string, object: unknown) => {
-            if (statusError !== undefined) return;
+            if (statusError !== undefined || settled) return;
             switch (type) {
               case 'ADDED':
               case 'MODIFIED':
@@ -205,7 +225,7 @@ export class KubernetesLifelongApi implements LifelongApi {
                 break;
             }
           },
-          finish,
+          settle,
         )
         .then(
           (opened) => {
@@ -213,7 +233,7 @@ export class KubernetesLifelongApi implements LifelongApi {
             if (signal.aborted || statusError !== undefined) opened.abort();
           },
           (error: unknown) => {
-            finish(error ?? new Error('watch failed'));
+            settle(error ?? new Error('watch failed'));
           },
         );
     });

@@ -1,24 +1,24 @@
 import { KubeConfig } from '@kubernetes/client-node';
-import { BehaviorSubject, distinctUntilChanged, Subject, filter, take, type Observable } from 'rxjs';
-import { systemClock, type Clock } from '../clock.js';
-import { deadlineSignal } from '../election/deadline-signal.js';
+import type { Observable } from 'rxjs';
+import { systemClock, wallTime, type Clock } from '../clock.js';
 import type { Elector, Leadership, Term } from '../election/elector.js';
 import { LeaderElectionError } from '../leader-election-error.js';
-import { quietLogger, type Logger } from '../logger.js';
-import type { ElectionEvent, EventRecorder } from '../observability/event-recorder.js';
+import { quietLogger, safeLogger, type Logger } from '../logger.js';
 import { LeaderElectionMetrics } from '../observability/leader-election-metrics.js';
 import { Backoff } from './backoff.js';
 import { KubernetesLifelongApi } from './kubernetes-lifelong-api.js';
-import { resolvePodLocation, type LeaderForLifeOptions } from './leader-for-life-options.js';
-import { LeaderForLifeTerm } from './leader-for-life-term.js';
+import {
+  resolveLeaderForLifeDurations,
+  resolvePodLocation,
+  type LeaderForLifeOptions,
+} from './leader-for-life-options.js';
+import { LeaderPodExaminer, type LeaderPodExaminerOptions } from './leader-pod-examiner.js';
 import { statusCodeOf, type LifelongApi, type LockInfo, type PodInfo } from './lifelong-api.js';
+import { LifelongLeadership } from './lifelong-leadership.js';
+import { LifelongRequests } from './lifelong-requests.js';
+import { EPOCH_ANNOTATION, epochOf, LockEpochs } from './lock-epoch.js';
 import { LockWatch } from './lock-watch.js';
 
-/** Annotation on the lock holding the term's epoch (one more than the last lock seen). */
-export const EPOCH_ANNOTATION = 'leaderelection.kubekit.io/epoch';
-
-type Verb = 'get' | 'create' | 'delete' | 'watch';
-type Resource = 'pods' | 'configmaps' | 'nodes';
 type State = 'idle' | 'running' | 'stopped';
 
 /**
@@ -28,33 +28,40 @@ type State = 'idle' | 'running' | 'stopped';
  *
  * - **Self-recognition by UID.** It finds its own Pod (`POD_NAME` in its namespace) and remembers
  *   the Pod's UID. A lock whose owner reference carries that UID is its own: a restarted process in
- *   the same Pod leads again at once. A new Pod with the old Pod's name (a StatefulSet) has another
- *   UID and waits for the garbage collector to delete the old Pod's lock.
+ *   the same Pod leads again at once. A lock owned by an earlier Pod of the same name (a
+ *   StatefulSet) is not its own: its owner is gone, so it deletes it (below) and creates its own.
  * - **Followers watch.** A follower watches the lock (one watch, restarted from the last
  *   resourceVersion when quiet) and creates its own the moment the lock is deleted. Only while the
  *   watch is down does it poll the lock, with capped, jittered exponential backoff.
- * - **Leader Pod check.** A follower also reads the leader's Pod (GET) on the same capped backoff
- *   schedule. A leader Pod that is `Failed` with reason `Evicted` or `Preempting`, or `Succeeded`,
- *   has no running container: the follower deletes it (UID precondition) so that the garbage
- *   collector frees the lock. With `forceTakeoverOnNotReadyNode` (opt-in, see its trade-off) a
- *   leader Pod on a not-Ready Node is deleted and the lock too (UID preconditions), and the
- *   follower takes over.
+ * - **Leader Pod check** ({@link LeaderPodExaminer}). A follower also reads the leader's Pod (GET)
+ *   on the same capped backoff schedule. A lock whose owner Pod is gone (or has another UID) is
+ *   deleted, as the garbage collector would; a leader Pod in a terminal phase (`Failed` for any
+ *   reason, `Succeeded`) is deleted so that the garbage collector frees the lock. With
+ *   `forceTakeoverOnNotReadyNode` (opt-in, see its trade-off) a leader Pod whose Node has been seen
+ *   not Ready for `notReadyGracePeriod` is deleted and the lock too, and the follower takes over.
  * - **Every delete carries a UID precondition; every failure backs off** (capped at exactly
- *   `maxBackoffMs`, jittered), a failed GET included.
+ *   `maxBackoff`, jittered), a failed GET included.
  * - **Loss.** The term ends (its signal aborts, `leadership$` emits not-leading) only when the
  *   lock this Pod owns is deleted or replaced from under it; an unreachable API server is not a
  *   loss (no other Pod can acquire a lock that exists). After a loss the elector campaigns again
  *   (as a follower if another Pod took the lock), unless its own Pod is gone (`podNotFound`) or
  *   being deleted (then it waits, not leading, until stopped: no tug of war after a forced
  *   takeover). A Pod being deleted does not campaign at start either.
- * - **Epoch.** Each lock carries an annotation with its epoch: one more than the highest epoch this
- *   replica has seen on the lock (1 for a first lock). Terms of one lock cannot overlap anyway.
+ * - **Epoch.** Each lock carries its epoch in {@link EPOCH_ANNOTATION}: one more than the highest
+ *   epoch this replica observed on the lock name, and at least its wall-clock time in ms. Strictly
+ *   increasing whenever the creator observed the previous lock (the usual takeover); derived from
+ *   wall-clock time when it did not (see {@link LockEpochs} for exactly what holds).
+ * - **Stop** (`run`'s signal aborts): the term's signal aborts first (leader-gated work stops, and
+ *   `leadership$` emits not-leading), then `run` waits for work tracked by the term, at most
+ *   `drainTimeout`, and resolves. The lock is kept: it is freed when the Pod goes. A drain that
+ *   times out is logged at error level and reported on `errors$` (kind `drainTimeout`), naming the work.
  *
  * Errors: the constructor throws `LeaderElectionError` `invalidConfig`, `notInCluster`,
  * `noNamespace` or `noPodName`; `run` rejects with `podNotFound` when this Pod does not exist
  * (wrong `POD_NAME`, or the Pod was deleted). Everything else — 403 (`forbidden`, naming the verb
- * and resource to grant), other API errors (`apiError`), network failures — is reported on
- * `errors$` and retried with backoff, since RBAC and the API server can be fixed while it waits.
+ * and resource to grant), other API errors (`apiError`), network failures, timeouts (`timeout`) — is
+ * reported on `errors$` and retried with backoff, since RBAC and the API server can be fixed while
+ * it waits.
  */
 export class LeaderForLifeElector implements Elector {
   /** This Pod's name (what the lock's owner reference names; the UID is what is compared). */
@@ -70,32 +77,25 @@ export class LeaderForLifeElector implements Elector {
    * this, with `identity` to know whether this replica leads.
    */
   readonly leader$: Observable<string | undefined>;
-  /** Every failure that is being retried, as a typed error (`forbidden`, `timeout`, `apiError`). Hot. */
+  /**
+   * Every failure that is being retried, as a typed error (`forbidden`, `timeout`, `apiError`), and
+   * a drain that timed out on stop (`drainTimeout`). Hot; completes when `run` has resolved.
+   */
   readonly errors$: Observable<LeaderElectionError>;
 
   private readonly api: LifelongApi;
   private readonly clock: Clock;
   private readonly random: () => number;
-  private readonly initialBackoffMs: number;
-  private readonly maxBackoffMs: number;
-  private readonly forceTakeover: boolean;
-  private readonly drainTimeoutMs: number;
-  private readonly requestTimeoutMs: number;
-  /** `run`'s signal: every request is abandoned when it aborts. */
-  private runSignal: AbortSignal = new AbortController().signal;
+  private readonly initialBackoff: number;
+  private readonly maxBackoff: number;
+  private readonly drainTimeout: number;
+  private readonly requests: LifelongRequests;
+  private readonly examinerOptions: LeaderPodExaminerOptions;
+  private readonly epochs: LockEpochs;
   private readonly logger: Logger;
-  private readonly metrics: LeaderElectionMetrics;
-  private readonly events: EventRecorder | undefined;
-  private readonly pendingEvents = new Set<Promise<void>>();
-  /** The message of the failure condition logged last, until it recovers. */
-  private failing: string | undefined;
-  private readonly leadershipSubject = new BehaviorSubject<Leadership>({ leading: false });
-  private readonly leaderSubject = new BehaviorSubject<string | undefined>(undefined);
-  private readonly errorsSubject = new Subject<LeaderElectionError>();
+  private readonly leadership: LifelongLeadership;
   private state: State = 'idle';
   private podUid: string | undefined;
-  private term: LeaderForLifeTerm | undefined;
-  private highestEpochSeen = 0;
   /** Watches being closed in the background (so that a takeover need not wait for a socket). */
   private readonly closing = new Set<Promise<void>>();
 
@@ -105,48 +105,64 @@ export class LeaderForLifeElector implements Elector {
    */
   constructor(options: LeaderForLifeOptions) {
     const { namespace, podName } = resolvePodLocation(options);
-    const initial = options.initialBackoffMs ?? 1000;
-    const max = options.maxBackoffMs ?? 16_000;
-    if (!(initial > 0) || !(max >= initial) || !Number.isFinite(max)) {
-      throw new LeaderElectionError(
-        'invalidConfig',
-        `configmap ${namespace}/${options.lockName}: need 0 < initialBackoffMs (${initial}) <= maxBackoffMs (${max}) < Infinity`,
-      );
-    }
-    const drain = options.drainTimeoutMs ?? 10_000;
-    const requestTimeout = options.requestTimeoutMs ?? 10_000;
-    if (!(drain >= 0) || !(requestTimeout > 0)) {
-      throw new LeaderElectionError(
-        'invalidConfig',
-        `configmap ${namespace}/${options.lockName}: need drainTimeoutMs (${drain}) >= 0 and requestTimeoutMs (${requestTimeout}) > 0`,
-      );
-    }
+    const where = `configmap ${namespace}/${options.lockName}`;
+    const { initialBackoff, maxBackoff, drainTimeout, requestTimeout, notReadyGracePeriod } =
+      resolveLeaderForLifeDurations(options, where);
     this.namespace = namespace;
     this.lockName = options.lockName;
     this.identity = podName;
-    this.lockDescription = `configmap ${namespace}/${options.lockName}`;
+    this.lockDescription = where;
     this.clock = options.clock ?? systemClock;
     this.random = options.random ?? Math.random;
-    this.initialBackoffMs = initial;
-    this.maxBackoffMs = max;
-    this.forceTakeover = options.forceTakeoverOnNotReadyNode ?? false;
-    this.drainTimeoutMs = drain;
-    this.requestTimeoutMs = requestTimeout;
-    this.logger = options.logger ?? quietLogger;
-    this.metrics = new LeaderElectionMetrics(options.lockName, options.registry);
-    this.events = options.eventRecorder;
+    this.initialBackoff = initialBackoff;
+    this.maxBackoff = maxBackoff;
+    this.drainTimeout = drainTimeout;
+    this.epochs = new LockEpochs(() => wallTime(this.clock).getTime());
+    this.logger = safeLogger(options.logger ?? quietLogger);
+    this.leadership = new LifelongLeadership({
+      identity: podName,
+      lockDescription: where,
+      clock: this.clock,
+      logger: this.logger,
+      metrics: new LeaderElectionMetrics(options.lockName, options.registry),
+      events: options.eventRecorder,
+      eventTimeout: drainTimeout,
+    });
     this.api = options.api ?? new KubernetesLifelongApi(options.kubeConfig ?? defaultKubeConfig());
-    this.leadership$ = this.leadershipSubject.pipe(distinctUntilChanged());
-    this.leader$ = this.leaderSubject.pipe(distinctUntilChanged());
-    this.errors$ = this.errorsSubject.asObservable();
+    this.requests = new LifelongRequests({
+      clock: this.clock,
+      requestTimeout,
+      lockDescription: where,
+      namespace,
+      logger: this.logger,
+      onError: (error) => {
+        this.leadership.reportError(error);
+      },
+    });
+    this.examinerOptions = {
+      api: this.api,
+      clock: this.clock,
+      requests: this.requests,
+      logger: this.logger,
+      namespace,
+      lockName: options.lockName,
+      lockDescription: where,
+      forceTakeoverOnNotReadyNode: options.forceTakeoverOnNotReadyNode ?? false,
+      notReadyGracePeriod,
+    };
+    this.leadership$ = this.leadership.leadership$;
+    this.leader$ = this.leadership.leader$;
+    this.errors$ = this.leadership.errors$;
   }
 
   /**
-   * Finds this Pod, then campaigns, leads and follows until `signal` aborts. On abort it stops its
-   * watches and timers, waits for work tracked by the current term (up to `drainTimeoutMs`), ends
-   * the term (its signal aborts with a `stopped` error) — the lock is kept: it is freed when the Pod
-   * goes away — completes the observables and resolves. Rejects with `podNotFound` when this Pod
-   * does not exist, or `invalidConfig` when called twice.
+   * Finds this Pod, then campaigns, leads and follows until `signal` aborts. On abort it stops in
+   * the lease elector's order: it ends the term (its signal aborts with a `stopped` error and
+   * `leadership$` emits not-leading), waits for work tracked by the term (at most `drainTimeout`;
+   * on a timeout it logs an error and emits a `drainTimeout` error on `errors$`, naming the work), and
+   * meanwhile stops its watches and requests; then it completes the observables and resolves. The
+   * lock is kept: it is freed when the Pod goes away. Rejects with `podNotFound` when this Pod does
+   * not exist, or `invalidConfig` when called twice.
    */
   async run(signal: AbortSignal): Promise<void> {
     if (this.state !== 'idle') {
@@ -156,73 +172,60 @@ export class LeaderForLifeElector implements Elector {
       );
     }
     this.state = 'running';
-    this.runSignal = signal;
+    this.requests.stopOn(signal);
     try {
       await this.campaign(signal);
     } catch (error) {
       if (!signal.aborted || LeaderElectionError.is(error, 'podNotFound')) throw error;
     } finally {
-      await Promise.all([...this.closing]);
-      const term = this.term;
-      if (term !== undefined) {
-        await term.drain(this.drainTimeoutMs);
-        this.endTerm(new LeaderElectionError('stopped', `${this.lockDescription}: elector stopped`));
-      }
-      this.metrics.leading(false);
-      await Promise.all([...this.pendingEvents]);
-      this.state = 'stopped';
-      this.logger.info({ lock: this.lockDescription, identity: this.identity }, 'leader election stopped');
-      this.leadershipSubject.complete();
-      this.leaderSubject.complete();
-      this.errorsSubject.complete();
+      await this.stop();
     }
   }
 
+  /** The stop sequence of `run`: end the term, drain (bounded), close, complete. */
+  private async stop(): Promise<void> {
+    const term = this.leadership.end(
+      new LeaderElectionError('stopped', `${this.lockDescription}: elector stopped`),
+    );
+    if (term !== undefined) {
+      const drained = await term.drain(this.drainTimeout);
+      if (drained.timedOut) this.reportDrainTimeout(drained.pending);
+    }
+    await Promise.all([...this.closing]);
+    await this.leadership.close();
+    this.state = 'stopped';
+    this.logger.info({ lock: this.lockDescription, identity: this.identity }, 'leader election stopped');
+  }
+
+  private reportDrainTimeout(pending: readonly string[]): void {
+    const error = new LeaderElectionError(
+      'drainTimeout',
+      `${this.lockDescription}: work of the ended term did not finish within drainTimeout (${this.drainTimeout} ms) ` +
+        `after the elector stopped: ${pending.join(', ')}; it may still be running (this Pod keeps the lock)`,
+    );
+    this.logger.error({ lock: this.lockDescription, identity: this.identity, pending }, error.message);
+    this.leadership.reportError(error);
+  }
+
   whenLeading(signal?: AbortSignal): Promise<Term> {
-    return new Promise<Term>((resolve, reject) => {
-      if (signal?.aborted === true) {
-        reject(signal.reason as Error);
-        return;
-      }
-      const state = { settled: false };
-      const onAbort = (): void => {
-        state.settled = true;
-        subscription.unsubscribe();
-        reject(signal?.reason as Error);
-      };
-      const subscription = this.leadershipSubject
-        .pipe(
-          filter((value) => value.leading),
-          take(1),
-        )
-        .subscribe({
-          next: (value) => {
-            state.settled = true;
-            signal?.removeEventListener('abort', onAbort);
-            resolve(value.term);
-          },
-          complete: () => {
-            if (state.settled) return;
-            state.settled = true;
-            signal?.removeEventListener('abort', onAbort);
-            reject(
-              new LeaderElectionError('stopped', `${this.lockDescription}: elector stopped before leading`),
-            );
-          },
-        });
-      if (!state.settled) signal?.addEventListener('abort', onAbort, { once: true });
-    });
+    return this.leadership.whenLeading(signal);
   }
 
   currentTerm(): Term | undefined {
-    return this.term;
+    return this.leadership.term;
   }
 
   currentLeader(): string | undefined {
-    return this.leaderSubject.value;
+    return this.leadership.leader;
   }
 
-  /** Leader-for-life never renews, so nothing can go stale: always true. */
+  /**
+   * Always true: leader-for-life has no watchdog. Its term does not decay with time (it never
+   * renews: nobody else can acquire a lock that exists and is owned by this Pod), so a leader that
+   * cannot reach the API server still leads, and being restarted would not help anyone. The one
+   * way another replica can lead meanwhile — a forced takeover after `notReadyGracePeriod` — is
+   * decided by the followers' options, which this replica does not know.
+   */
   healthy(): boolean {
     return true;
   }
@@ -251,12 +254,12 @@ export class LeaderForLifeElector implements Elector {
         lock = await this.acquireOrRead();
       } catch (error) {
         if (isAborted(signal)) return;
-        this.report(error);
+        this.requests.report(error);
         await this.clock.sleep(backoff.next(), signal);
         continue;
       }
       backoff.reset();
-      this.recovered();
+      this.requests.recovered();
       if (lock === undefined) continue; // deleted between our create and our read: create again
       this.observe(lock);
       if (lock.owner?.uid === this.podUid) {
@@ -295,9 +298,11 @@ export class LeaderForLifeElector implements Elector {
     const backoff = this.newBackoff();
     for (;;) {
       try {
-        const pod = await this.request((bounded) => this.api.getPod(this.namespace, this.identity, bounded));
+        const pod = await this.requests.request((bounded) =>
+          this.api.getPod(this.namespace, this.identity, bounded),
+        );
         if (this.podUid === undefined || pod.uid === this.podUid) {
-          this.recovered();
+          this.requests.recovered();
           return pod;
         }
         throw new LeaderElectionError(
@@ -315,7 +320,7 @@ export class LeaderForLifeElector implements Elector {
           );
         }
         if (signal.aborted) throw error;
-        this.report(this.wrap(error, 'get', 'pods', this.identity));
+        this.requests.report(this.requests.wrap(error, 'get', 'pods', this.identity));
         await this.clock.sleep(backoff.next(), signal);
       }
     }
@@ -325,8 +330,8 @@ export class LeaderForLifeElector implements Elector {
   private async acquireOrRead(): Promise<LockInfo | undefined> {
     const uid = this.podUid ?? '';
     try {
-      const annotations = { [EPOCH_ANNOTATION]: String(this.highestEpochSeen + 1) };
-      return await this.request((bounded) =>
+      const annotations = { [EPOCH_ANNOTATION]: String(this.epochs.next()) };
+      return await this.requests.request((bounded) =>
         this.api.createConfigMap(
           this.namespace,
           this.lockName,
@@ -336,38 +341,30 @@ export class LeaderForLifeElector implements Elector {
         ),
       );
     } catch (error) {
-      if (statusCodeOf(error) !== 409) throw this.wrap(error, 'create', 'configmaps', this.lockName);
+      if (statusCodeOf(error) !== 409) throw this.requests.wrap(error, 'create', 'configmaps', this.lockName);
     }
     try {
-      return await this.request((bounded) => this.api.getConfigMap(this.namespace, this.lockName, bounded));
+      return await this.requests.request((bounded) =>
+        this.api.getConfigMap(this.namespace, this.lockName, bounded),
+      );
     } catch (error) {
       if (statusCodeOf(error) === 404) return undefined;
-      throw this.wrap(error, 'get', 'configmaps', this.lockName);
+      throw this.requests.wrap(error, 'get', 'configmaps', this.lockName);
     }
   }
 
   private async lead(lock: LockInfo, signal: AbortSignal): Promise<void> {
-    const epoch = epochOf(lock) ?? this.highestEpochSeen + 1;
-    const term = new LeaderForLifeTerm(this.identity, epoch, this.clock);
-    this.term = term;
-    this.metrics.leading(true);
-    this.metrics.transition('acquired');
-    this.logger.info(
-      { lock: this.lockDescription, identity: this.identity, epoch },
-      `${this.identity} became leader`,
-    );
-    this.leadershipSubject.next({ leading: true, term });
-    this.recordEvent({ type: 'Normal', reason: 'LeaderElection', message: `${this.identity} became leader` });
+    this.leadership.begin(epochOf(lock) ?? this.epochs.next());
     const watch = this.newLockWatch(lock);
     try {
-      while (!watch.gone) await watch.waitGone(this.maxBackoffMs, signal);
+      while (!watch.gone) await watch.waitGone(this.maxBackoff, signal);
     } catch (error) {
       if (!signal.aborted) throw error;
     } finally {
       this.release(watch);
     }
     if (watch.gone) {
-      this.endTerm(
+      this.leadership.end(
         new LeaderElectionError(
           'lost',
           `${this.lockDescription}: the lock owned by pod ${this.identity} was deleted or replaced; leadership lost`,
@@ -379,92 +376,25 @@ export class LeaderForLifeElector implements Elector {
   private async follow(lock: LockInfo, signal: AbortSignal): Promise<void> {
     const watch = this.newLockWatch(lock);
     const backoff = this.newBackoff();
+    const examiner = new LeaderPodExaminer(this.examinerOptions);
     try {
       while (!watch.gone && !signal.aborted) {
-        let takenOver = false;
+        let recheckWithin = Infinity;
         try {
-          takenOver = await this.examineLeader(lock);
-          this.recovered();
+          const examination = await examiner.examine(lock);
+          this.requests.recovered();
+          if (examination.lockDeleted) return;
+          recheckWithin = examination.recheckWithin ?? Infinity;
         } catch (error) {
           if (isAborted(signal)) return;
-          this.report(error);
+          this.requests.report(error);
         }
-        if (takenOver) return;
-        await watch.waitGone(backoff.next(), signal);
+        await watch.waitGone(Math.min(backoff.next(), recheckWithin), signal);
       }
     } catch (error) {
       if (!signal.aborted) throw error;
     } finally {
       this.release(watch);
-    }
-  }
-
-  /**
-   * Looks at the leader's Pod: deletes it when it has terminated; with forced takeover, deletes it
-   * and the lock when its Node is not Ready. Returns true when it deleted the lock.
-   */
-  private async examineLeader(lock: LockInfo): Promise<boolean> {
-    const owner = lock.owner;
-    if (owner === undefined) return false; // not a Pod-owned lock: only its deletion frees it
-    let pod: PodInfo;
-    try {
-      pod = await this.request((bounded) => this.api.getPod(this.namespace, owner.name, bounded));
-    } catch (error) {
-      if (statusCodeOf(error) === 404) return false; // owner gone: the garbage collector frees the lock
-      throw this.wrap(error, 'get', 'pods', owner.name);
-    }
-    if (pod.uid !== owner.uid) return false; // a new Pod with the old name: the old owner is gone
-    if (hasTerminated(pod)) {
-      // Deleted once is enough: then the garbage collector frees the lock when the Pod is gone.
-      if (!pod.terminating) await this.deleteWithUid('pods', pod.name, pod.uid);
-      return false;
-    }
-    if (!this.forceTakeover || pod.nodeName === undefined) return false;
-    let ready: string;
-    try {
-      const nodeName = pod.nodeName;
-      ready = (await this.request((bounded) => this.api.getNode(nodeName, bounded))).ready;
-    } catch (error) {
-      if (statusCodeOf(error) !== 404) throw this.wrap(error, 'get', 'nodes', pod.nodeName);
-      ready = 'Unknown';
-    }
-    if (ready === 'True') return false;
-    await this.deleteWithUid('pods', pod.name, pod.uid);
-    await this.deleteWithUid('configmaps', this.lockName, lock.uid);
-    return true;
-  }
-
-  /** Deletes with a UID precondition; "already gone" and "now another object" are both fine. */
-  private async deleteWithUid(resource: 'pods' | 'configmaps', name: string, uid: string): Promise<void> {
-    try {
-      await this.request((bounded) =>
-        resource === 'pods'
-          ? this.api.deletePod(this.namespace, name, uid, bounded)
-          : this.api.deleteConfigMap(this.namespace, name, uid, bounded),
-      );
-    } catch (error) {
-      const code = statusCodeOf(error);
-      if (code !== 404 && code !== 409) throw this.wrap(error, 'delete', resource, name);
-    }
-  }
-
-  /**
-   * Runs one API request under a signal that aborts when `parent` (default: `run`'s signal) aborts
-   * or after `requestTimeoutMs`, with a `timeout` error; leaves no timer behind.
-   */
-  private async request<T>(work: (signal: AbortSignal) => Promise<T>, parent = this.runSignal): Promise<T> {
-    using deadline = deadlineSignal(
-      this.clock,
-      this.requestTimeoutMs,
-      [parent],
-      `${this.lockDescription}: an API request got no answer within ${this.requestTimeoutMs} ms; retrying`,
-    );
-    try {
-      return await work(deadline.signal);
-    } catch (error) {
-      // client-node may reject with a generic abort error: report the timeout instead.
-      if (deadline.signal.aborted && !parent.aborted) throw deadline.signal.reason as Error;
-      throw error;
     }
   }
 
@@ -487,110 +417,32 @@ export class LeaderForLifeElector implements Elector {
         namespace: this.namespace,
         name: this.lockName,
         newBackoff: () => this.newBackoff(),
-        request: (work, signal) => this.request(work, signal),
+        request: (work, signal) => this.requests.request(work, signal),
         onError: (error, verb) => {
-          this.report(this.wrap(error, verb, 'configmaps', this.lockName));
+          this.requests.report(this.requests.wrap(error, verb, 'configmaps', this.lockName));
         },
         onHealthy: () => {
-          this.recovered();
+          this.requests.recovered();
         },
         onLock: (observed) => {
           this.observe(observed);
+        },
+        onSeen: (seen) => {
+          this.epochs.observe(seen);
         },
       },
       lock,
     );
   }
 
+  /** The lock's current state (`undefined`: deleted), as read or watched. */
   private observe(lock: LockInfo | undefined): void {
-    if (lock !== undefined) this.highestEpochSeen = Math.max(this.highestEpochSeen, epochOf(lock) ?? 0);
-    this.leaderSubject.next(lock?.owner?.name);
-  }
-
-  private endTerm(reason: LeaderElectionError): void {
-    const term = this.term;
-    if (term === undefined) return;
-    this.term = undefined;
-    term.end(reason);
-    const lost = reason.kind === 'lost';
-    this.metrics.leading(false);
-    if (lost) {
-      this.metrics.transition('lost');
-      this.logger.warn(
-        { lock: this.lockDescription, identity: this.identity, epoch: term.epoch },
-        reason.message,
-      );
-    }
-    this.leadershipSubject.next({ leading: false });
-    this.recordEvent({
-      type: lost ? 'Warning' : 'Normal',
-      reason: 'LeaderElection',
-      message: `${this.identity} stopped leading: ${lost ? 'the lock was deleted or taken' : 'stopped'}`,
-    });
-  }
-
-  /** Sends an Event, fire-and-forget, bounded by `drainTimeoutMs`; `run` waits for it. */
-  private recordEvent(event: ElectionEvent): void {
-    const recorder = this.events;
-    if (recorder === undefined) return;
-    const deadline = deadlineSignal(
-      this.clock,
-      this.drainTimeoutMs,
-      [],
-      `${this.lockDescription}: event timed out`,
-    );
-    const pending: Promise<void> = recorder
-      .record(event, deadline.signal)
-      .catch((error: unknown) => {
-        this.logger.debug({ lock: this.lockDescription, err: error }, 'could not record an Event (ignored)');
-      })
-      .finally(() => {
-        deadline[Symbol.dispose]();
-        this.pendingEvents.delete(pending);
-      });
-    this.pendingEvents.add(pending);
-  }
-
-  /** A request succeeded: log the end of a logged failure condition. */
-  private recovered(): void {
-    if (this.failing === undefined) return;
-    this.logger.info({ lock: this.lockDescription, previously: this.failing }, 'API requests succeed again');
-    this.failing = undefined;
+    if (lock !== undefined) this.epochs.observe(lock);
+    this.leadership.observeLeader(lock?.owner?.name);
   }
 
   private newBackoff(): Backoff {
-    return new Backoff(this.initialBackoffMs, this.maxBackoffMs, this.random);
-  }
-
-  private report(error: unknown): void {
-    const typed = LeaderElectionError.is(error)
-      ? error
-      : new LeaderElectionError('apiError', `${this.lockDescription}: ${String(error)}`, { cause: error });
-    if (typed.message !== this.failing) {
-      this.failing = typed.message;
-      this.logger.warn({ lock: this.lockDescription, kind: typed.kind, err: typed }, typed.message);
-    }
-    this.errorsSubject.next(typed);
-  }
-
-  private wrap(error: unknown, verb: Verb, resource: Resource, name: string): LeaderElectionError {
-    if (LeaderElectionError.is(error)) return error;
-    const code = statusCodeOf(error);
-    const where = resource === 'nodes' ? '' : ` in namespace ${this.namespace}`;
-    if (code === 403) {
-      return new LeaderElectionError(
-        'forbidden',
-        `${this.lockDescription}: forbidden to ${verb} ${resource} "${name}"${where}: grant the Pod's service account ` +
-          `verb "${verb}" on resource "${resource}" (apiGroup "")${resource === 'nodes' ? ' in a ClusterRole' : ''}; retrying`,
-        { cause: error, statusCode: code },
-      );
-    }
-    const detail = error instanceof Error ? error.message : String(error);
-    return new LeaderElectionError(
-      'apiError',
-      `${this.lockDescription}: ${verb} ${resource} "${name}" failed${code === undefined ? '' : ` (${code})`}: ${detail}; retrying`,
-      code === undefined ? { cause: error } : { cause: error, statusCode: code },
-    );
+    return new Backoff(this.initialBackoff, this.maxBackoff, this.random);
   }
 }
 
@@ -606,18 +458,6 @@ function defaultKubeConfig(): KubeConfig {
   const kubeConfig = new KubeConfig();
   kubeConfig.loadFromDefault();
   return kubeConfig;
-}
-
-function hasTerminated(pod: PodInfo): boolean {
-  return (
-    pod.phase === 'Succeeded' ||
-    (pod.phase === 'Failed' && (pod.reason === 'Evicted' || pod.reason === 'Preempting'))
-  );
-}
-
-function epochOf(lock: LockInfo): number | undefined {
-  const value = Number(lock.annotations[EPOCH_ANNOTATION]);
-  return Number.isSafeInteger(value) && value > 0 ? value : undefined;
 }
 
 /** Reads `signal.aborted` afresh (after an await), out of reach of the compiler's narrowing. */

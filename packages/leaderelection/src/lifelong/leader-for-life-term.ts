@@ -1,4 +1,4 @@
-import type { Clock } from '../clock.js';
+import { wallTime, type Clock } from '../clock.js';
 import type { Term } from '../election/elector.js';
 import type { LeaderElectionError } from '../leader-election-error.js';
 import { runTracked, WorkTracker, type DrainResult } from '../term/work-tracker.js';
@@ -8,9 +8,15 @@ import { runTracked, WorkTracker, type DrainResult } from '../term/work-tracker.
  * the elector stops. `validUntil()` and `exclusiveUntil()` are `Infinity` while it lasts (nothing
  * can acquire a lock that still exists and is owned by this Pod) and the moment the end was
  * observed once it has ended.
+ *
+ * Its `epoch` is the lock's epoch annotation (see `LockEpochs` for exactly when it is a fencing
+ * token): greater than the previous lock's epoch whenever the replica that created the lock had
+ * observed the previous lock; derived from that replica's wall clock otherwise. Two terms of the
+ * same lock object (a process restarted in the same Pod) share its epoch: they are the same Pod's
+ * leadership, one process after the other.
  */
 export class LeaderForLifeTerm implements Term {
-  readonly acquireTime = new Date();
+  readonly acquireTime: Date;
   readonly acquiredAt: number;
   private readonly controller = new AbortController();
   private readonly work = new WorkTracker();
@@ -22,6 +28,7 @@ export class LeaderForLifeTerm implements Term {
     private readonly clock: Clock,
   ) {
     this.acquiredAt = clock.now();
+    this.acquireTime = wallTime(clock);
   }
 
   get signal(): AbortSignal {

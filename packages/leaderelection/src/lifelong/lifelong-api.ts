@@ -27,9 +27,10 @@ export interface LifelongApi {
    * Watches the one ConfigMap `name` (field selector `metadata.name=<name>`) from `resourceVersion`
    * (from "now" with the current object as ADDED when undefined), calling `onEvent` for every
    * event. Resolves when the stream ends without an error — the server closed it or it was quiet
-   * for too long (client-node 2.0.1 gives up after 30 s of silence) — or once `signal` has aborted
-   * and the stream is closed; rejects when the watch cannot be opened or the server sends an
-   * `ERROR` event (410 Expired: start again from a fresh read). Leaves no socket or timer behind.
+   * for too long (client-node 2.0.1 gives up after 30 s of silence) — and as soon as `signal`
+   * aborts, without waiting for a watch that is still connecting (that one is closed the moment it
+   * opens, or fails); no event is delivered after that. Rejects when the watch cannot be opened or
+   * the server sends an `ERROR` event (410 Expired: start again from a fresh read).
    */
   watchConfigMap(
     namespace: string,
@@ -65,6 +66,11 @@ export interface NodeInfo {
   readonly name: string;
   /** The `Ready` condition's status; `Unknown` when the Node reports none. */
   readonly ready: 'True' | 'False' | 'Unknown';
+  /**
+   * The `Ready` condition's `lastTransitionTime` as written (compared only for equality, never as a
+   * time): a change between two not-Ready readings means the Node was Ready in between.
+   */
+  readonly readySince?: string | undefined;
 }
 
 /** The lock ConfigMap. */

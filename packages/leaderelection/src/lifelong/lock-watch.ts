@@ -21,13 +21,19 @@ export interface LockWatchDeps {
   readonly onError: (error: unknown, verb: 'get' | 'watch') => void;
   /** Called when a read or a watch event succeeds (after failures: the condition has recovered). */
   readonly onHealthy: () => void;
-  /** Called with every version of the lock observed. */
+  /** Called with the lock's current state whenever it is observed (`undefined`: deleted). */
   readonly onLock: (lock: LockInfo | undefined) => void;
+  /**
+   * Called with every version of a lock of that name observed, deleted and replaced ones included
+   * (whatever its UID): for what it carries, such as its epoch.
+   */
+  readonly onSeen: (lock: LockInfo) => void;
 }
 
 /**
  * Follows one lock (its object UID and its owner's UID) until it is gone: deleted, replaced by
- * another object of the same name, or given another owner. It keeps one watch open from the last resourceVersion seen, restarts it at once when
+ * another object of the same name, or given another owner. It keeps one watch open from the last
+ * resourceVersion seen, restarts it at once when
  * the stream ends quietly (client-node's 30 s inactivity timeout is not a failure), and while the
  * watch fails reads (polls) the lock with capped, jittered backoff between attempts.
  */
@@ -109,6 +115,7 @@ export class LockWatch {
               signal,
             );
             this.deps.onHealthy();
+            this.deps.onSeen(lock);
             this.deps.onLock(lock);
             if (!this.isSame(lock)) {
               this.markGone();
@@ -170,6 +177,7 @@ export class LockWatch {
   private handle(event: LockEvent): string | undefined {
     if (event.type === 'BOOKMARK') return event.resourceVersion;
     const { lock } = event;
+    this.deps.onSeen(lock);
     if (event.type === 'DELETED') {
       if (lock.uid === this.uid) {
         this.deps.onLock(undefined);

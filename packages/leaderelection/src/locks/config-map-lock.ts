@@ -13,8 +13,13 @@ export interface ConfigMapObject {
 /** The annotation older clients (client-go's ConfigMapLock, operator tools) keep the record in. */
 export const leaderAnnotation = 'control-plane.alpha.kubernetes.io/leader';
 
+/**
+ * RFC 3339 with milliseconds (client-go and every RFC 3339 reader accept the fraction): with whole
+ * seconds, two renews within one second would write the same record, which the API server treats
+ * as a no-op that followers never see.
+ */
 function rfc3339(date: Date | undefined): string | undefined {
-  return date?.toISOString().replace(/\.\d{3}Z$/, 'Z');
+  return date?.toISOString();
 }
 
 function annotationOf(record: LeaderElectionRecord): string {

@@ -13,12 +13,12 @@ export interface LeaderElectionRecord {
   readonly leaseTransitions: number;
 }
 
-/** True when the record names a holder whose claim can be timed: a non-empty identity and a positive duration. */
 /** True when `record` says explicitly that nobody holds the lock (an empty holder: a release). */
 export function isReleased(record: LeaderElectionRecord | undefined): boolean {
   return record?.holderIdentity === '';
 }
 
+/** True when the record names a holder whose claim can be timed: a non-empty identity and a positive duration. */
 export function hasValidHolder(record: LeaderElectionRecord | undefined): record is LeaderElectionRecord {
   return record !== undefined && record.holderIdentity !== '' && record.leaseDurationSeconds > 0;
 }

@@ -32,7 +32,8 @@ function gauge<L extends LabelName>(
  * - `leader_election_master_status{name}` gauge: 1 while this replica leads (client-go's);
  * - `leader_election_slowpath_total{name}` counter: renews that needed a read after a conflict
  *   (client-go's);
- * - `leader_election_transitions_total{name,transition}` counter: terms `acquired` and `lost`;
+ * - `leader_election_transitions_total{name,transition}` counter: terms `acquired`, `lost`, and
+ *   `stopped` (a voluntary stop: not a loss);
  * - `leader_election_api_requests_total{name,verb,code}` counter: lock API requests by verb and
  *   outcome (`200`, `409`, …, `timeout`, `error`).
  */
@@ -83,7 +84,7 @@ export class LeaderElectionMetrics {
     this.slowpath?.inc({ name: this.name });
   }
 
-  transition(transition: 'acquired' | 'lost'): void {
+  transition(transition: 'acquired' | 'lost' | 'stopped'): void {
     this.transitions?.inc({ name: this.name, transition });
   }
 

@@ -118,8 +118,8 @@ export class LeaseTerm implements Term {
     if (!this.controller.signal.aborted) this.controller.abort(reason);
   }
 
-  /** Waits for tracked work (those tracked meanwhile included), at most `timeoutMs`. */
-  drain(timeoutMs: number): Promise<DrainResult> {
-    return this.work.drain(this.clock, timeoutMs);
+  /** Waits for tracked work (those tracked meanwhile included), at most `timeoutMs`, or until `signal` aborts. */
+  drain(timeoutMs: number, signal?: AbortSignal): Promise<DrainResult> {
+    return this.work.drain(this.clock, timeoutMs, signal);
   }
 }

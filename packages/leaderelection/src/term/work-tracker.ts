@@ -1,5 +1,10 @@
 import { maxTimerMs, startTimer, type Clock } from '../clock.js';
 
+/** Reads `signal.aborted` afresh (a call, so that flow analysis does not assume it unchanged). */
+function isAborted(signal: AbortSignal | undefined): boolean {
+  return signal?.aborted === true;
+}
+
 /** How a drain ended: every tracked promise settled, or the timeout passed first. */
 export interface DrainResult {
   /** True when tracked work was still running when the timeout passed. */
@@ -35,10 +40,11 @@ export class WorkTracker {
 
   /**
    * Resolves once every tracked promise (including those tracked meanwhile) has settled, or once
-   * `timeoutMs` has passed on `clock`, saying which. Never rejects; leaves no timer behind.
+   * `timeoutMs` has passed on `clock`, saying which, or (not timed out) when `signal` aborts.
+   * Never rejects; leaves no timer behind.
    */
-  async drain(clock: Clock, timeoutMs: number): Promise<DrainResult> {
-    if (this.tracked.size === 0) return { timedOut: false, pending: [] };
+  async drain(clock: Clock, timeoutMs: number, signal?: AbortSignal): Promise<DrainResult> {
+    if (this.tracked.size === 0 || signal?.aborted === true) return { timedOut: false, pending: [] };
     const state = { timedOut: false };
     let wake: () => void = () => undefined;
     const timeout = new Promise<void>((resolve) => {
@@ -52,12 +58,17 @@ export class WorkTracker {
             state.timedOut = true;
             wake();
           });
+    const onAbort = (): void => {
+      wake();
+    };
+    signal?.addEventListener('abort', onAbort, { once: true });
     try {
-      while (this.tracked.size > 0 && !state.timedOut) {
+      while (this.tracked.size > 0 && !state.timedOut && !isAborted(signal)) {
         await Promise.race([Promise.all([...this.tracked.keys()]), timeout]);
       }
     } finally {
       timer?.cancel();
+      signal?.removeEventListener('abort', onAbort);
     }
     return state.timedOut
       ? { timedOut: true, pending: this.pendingNames() }

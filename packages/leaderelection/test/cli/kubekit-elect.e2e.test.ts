@@ -131,7 +131,8 @@ describe('kubekit-elect (processes on envtest)', function () {
     a.kill('SIGTERM');
     const released = await a.next((e) => e.event === 'released', 0, 30_000);
     const acquired = await b.next((e) => e.event === 'acquired', 0, 30_000);
-    expect(acquired.fields['epoch']).to.equal(1);
+    // At least 1: under heavy load a may have lost and re-acquired its own lease in between.
+    expect(acquired.fields['epoch']).to.be.at.least(1);
     // Well under the 1 s lease duration: the follower acted on the release, not on expiry.
     expect(acquired.at - released.at).to.be.below(500);
     expect(await a.exited).to.equal(0);

@@ -1,4 +1,5 @@
 import { expect } from 'chai';
+import { filter } from 'rxjs';
 import type { LeaderElectionRecord, Lock, Term } from '@kubekit/leaderelection';
 import type { SimLock } from '../sim/sim-lock-store.js';
 import { SimWorld } from '../support/sim-world.js';
@@ -192,6 +193,139 @@ describe('LeaseElector review findings', () => {
     // ends at renewDeadline when it cannot renew at all.
     expect(overlap, `a and b both led for ${overlap} ms`).to.be.at.most(fast.renewDeadline);
     a.lock.setPartition('none');
+    await world.stopAll();
+  });
+  it('regression: a renew the API server treats as a no-op (same content, same resourceVersion) does not extend the term', async () => {
+    // The integration tests' timings; retryPeriod under a second.
+    const short = { leaseDuration: 1_000, renewDeadline: 600, retryPeriod: 200 };
+    const world = new SimWorld();
+    // What a real API server does with ConfigMapLock's annotation: renewTime is written in whole
+    // seconds, so two renews within one wall-clock second write identical content, and an update
+    // that changes nothing is a no-op (same resourceVersion, no watch event). acquireTime is kept
+    // exact here so that own-record recognition (broken separately, see above) does not mask this.
+    const noOpRenews = (lock: SimLock): Lock => {
+      const truncate = (record: LeaderElectionRecord): LeaderElectionRecord => ({
+        ...record,
+        renewTime: secondsOnly(record.renewTime),
+      });
+      return {
+        identity: lock.identity,
+        name: lock.name,
+        description: lock.description,
+        get: (signal) => lock.get(signal),
+        create: (record, signal) => lock.create(truncate(record), signal),
+        update: (record, rv, signal) => {
+          const written = truncate(record);
+          const current = world.store.snapshot();
+          const same =
+            current?.resourceVersion === rv && JSON.stringify(current.record) === JSON.stringify(written);
+          // A no-op answers with the object as it is, one round trip later.
+          return same ? lock.get(signal).then(() => current) : lock.update(written, rv, signal);
+        },
+        watch: (rv, handlers, signal) => lock.watch(rv, handlers, signal),
+      };
+    };
+    const a = world.add('a', { ...short, wrapLock: noOpRenews });
+    const b = world.add('b', { ...short, wrapLock: noOpRenews });
+    const alog = termLog(world, a);
+    const blog = termLog(world, b);
+    a.start();
+    await world.advance(5);
+    b.start();
+    // a renews every 200 ms; only the first renew in each wall-clock second changes the object.
+    // With renewDeadline under a second and whole-second times, a can only keep its term by the
+    // renews that change something: it steps down in between (safe, and what such a format allows).
+    // Our ConfigMapLock writes milliseconds, so this needs a record written by another tool.
+    await world.advance(1_810); // just after a's no-op renew at ~1.8 s
+    a.lock.setPartition('blackhole');
+    await world.advance(3_000);
+    expect(blog.length).to.be.at.least(1);
+    expect(overlapped(alog, blog), 'a and b led at once').to.be.false;
+    a.lock.setPartition('none');
+    await world.stopAll();
+  });
+  it('regression: a replica whose acquiring write landed but whose answer was lost recognises its own record at once', async () => {
+    const world = new SimWorld();
+    let lost = 0;
+    const loseFirstCreateAnswer = (lock: SimLock): Lock => ({
+      identity: lock.identity,
+      name: lock.name,
+      description: lock.description,
+      get: (signal) => lock.get(signal),
+      create: (record, signal) => {
+        const landed = lock.create(record, signal);
+        if (lost++ > 0) return landed;
+        // The create lands; its answer never arrives (a reset connection, a proxy timeout).
+        void landed.catch(() => undefined);
+        return new Promise((_resolve, reject) => {
+          signal.addEventListener('abort', () => {
+            reject(signal.reason as Error);
+          });
+        });
+      },
+      update: (record, rv, signal) => lock.update(record, rv, signal),
+      watch: (rv, handlers, signal) => lock.watch(rv, handlers, signal),
+    });
+    const a = world.add('a', { ...fast, wrapLock: loseFirstCreateAnswer });
+    const alog = termLog(world, a);
+    a.start();
+    await world.advance(fast.renewDeadline / 2 + 10); // the create's request timeout (renewDeadline / 2) has passed
+    expect(world.store.snapshot()?.record?.holderIdentity, 'a created the lock').to.equal('a');
+    expect(alog).to.have.length(0);
+    // Nobody else exists; the record carries the epoch and acquireTime a chose itself. After the
+    // failed attempt a pauses (jittered retryPeriod, < 2.2 × retryPeriod) and reads its own record.
+    await world.advance(2.2 * fast.retryPeriod + 100);
+    expect(alog, 'a leads once it has read back the record it wrote').to.have.length(1);
+    await world.stopAll();
+  });
+  it('regression: a throwing subscriber of a piped leadership$ does not crash the process', async () => {
+    const world = new SimWorld();
+    const a = world.add('a', fast);
+    // The most common way to subscribe: through an operator. The callback throws once.
+    a.elector.leadership$.pipe(filter((l) => l.leading)).subscribe(() => {
+      throw new Error('simulated failure of a piped subscriber');
+    });
+    const uncaught: unknown[] = [];
+    // Mocha reports an uncaught exception as a failure of the running test; listen as well, so the
+    // assertion below names what happened.
+    const onUncaught = (error: unknown): void => {
+      uncaught.push(error);
+    };
+    const mochaListeners = process.listeners('uncaughtException');
+    process.removeAllListeners('uncaughtException');
+    process.on('uncaughtException', onUncaught);
+    try {
+      a.start();
+      await world.advance(100);
+      expect(a.elector.currentTerm(), 'a leads').to.not.equal(undefined);
+      await new Promise((resolve) => setTimeout(resolve, 20)); // rxjs reports on a real timer
+    } finally {
+      process.removeListener('uncaughtException', onUncaught);
+      for (const listener of mochaListeners) process.on('uncaughtException', listener);
+    }
+    expect(uncaught.map(String), 'uncaught exceptions (each would end a Node process)').to.deep.equal([]);
+    await world.stopAll();
+  });
+  it('documents: epochs repeat only for a replica whose first sight of the lock is its absence', async () => {
+    const world = new SimWorld();
+    const a = world.add('a', { ...fast, releaseOnCancel: true });
+    const alog = termLog(world, a);
+    a.start();
+    await world.advance(100);
+    a.stop.abort(); // epoch 0 released
+    await world.advance(100);
+    const a2 = world.add('a2', { ...fast, releaseOnCancel: true });
+    const a2log = termLog(world, a2);
+    a2.start();
+    await world.advance(100); // epoch 1
+    world.store.delete(); // an outsider deletes the lock
+    const b = world.add('b', fast);
+    const blog = termLog(world, b);
+    b.start(); // b starts while the lock is absent: it cannot know of the previous epochs
+    await world.advance(20_000);
+    // a2, which saw epoch 1, waits out the deletion; b, which never saw the lock, starts at 0.
+    expect([...alog, ...a2log].map((t) => t.term.epoch)).to.deep.equal([0, 1]);
+    expect(blog.map((t) => t.term.epoch)).to.deep.equal([0]);
     await world.stopAll();
   });
 });

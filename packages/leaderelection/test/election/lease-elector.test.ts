@@ -719,7 +719,9 @@ describe('LeaseElector', () => {
       await world.stopAll();
       const text2 = await registry.metrics();
       expect(text2).to.include('leader_election_master_status{name="sim-lock"} 0');
-      expect(text2).to.include('leader_election_transitions_total{name="sim-lock",transition="lost"} 1');
+      // A voluntary stop is no loss (regression: it used to count transition="lost").
+      expect(text2).to.include('leader_election_transitions_total{name="sim-lock",transition="stopped"} 1');
+      expect(text2).to.not.include('transition="lost"');
     });
 
     it('shares metrics between electors on one registry', () => {

@@ -1,74 +1,20 @@
 import { expect } from 'chai';
-import sinon from 'sinon';
+import type sinon from 'sinon';
 import { Registry } from 'prom-client';
-import {
-  EPOCH_ANNOTATION,
-  LeaderElectionError,
-  LeaderForLifeElector,
-  createLeaderForLifeElector,
-  type Leadership,
-  type LeaderForLifeOptions,
-  type Term,
-} from '@kubekit/leaderelection';
-import { FakeLifelongApi, apiError } from './fake-lifelong-api.js';
-
-interface Running {
-  readonly elector: LeaderForLifeElector;
-  readonly controller: AbortController;
-  readonly done: Promise<void>;
-  readonly errors: LeaderElectionError[];
-  readonly leadership: Leadership[];
-}
+import { EPOCH_ANNOTATION, LeaderElectionError, createLeaderForLifeElector } from '@kubekit/leaderelection';
+import { apiError, type FakeLifelongApi } from './fake-lifelong-api.js';
+import { useLifelongHarness } from './lifelong-harness.js';
 
 describe('LeaderForLifeElector', () => {
+  const harness = useLifelongHarness();
+  const { start, leading } = harness;
   let clock: sinon.SinonFakeTimers;
   let api: FakeLifelongApi;
-  const running: Running[] = [];
 
   beforeEach(() => {
-    clock = sinon.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'performance', 'Date'] });
-    api = new FakeLifelongApi();
+    clock = harness.clock;
+    api = harness.api;
   });
-
-  afterEach(async () => {
-    for (const candidate of running.splice(0)) {
-      candidate.controller.abort();
-      await clock.tickAsync(0);
-      await candidate.done.catch(() => undefined);
-    }
-    await clock.tickAsync(100_000);
-    expect(clock.countTimers(), 'timers left behind').to.equal(0);
-    expect(api.openWatches, 'watches left open').to.equal(0);
-    clock.restore();
-  });
-
-  function start(podName: string, options: Partial<LeaderForLifeOptions> = {}): Running {
-    const elector = new LeaderForLifeElector({
-      lockName: 'lock',
-      namespace: 'ns',
-      podName,
-      api,
-      random: () => 0.5,
-      initialBackoffMs: 1000,
-      maxBackoffMs: 16_000,
-      ...options,
-    });
-    const controller = new AbortController();
-    const errors: LeaderElectionError[] = [];
-    const leadership: Leadership[] = [];
-    elector.errors$.subscribe((error) => errors.push(error));
-    elector.leadership$.subscribe((value) => leadership.push(value));
-    const done = elector.run(controller.signal);
-    done.catch(() => undefined);
-    const candidate = { elector, controller, done, errors, leadership };
-    running.push(candidate);
-    return candidate;
-  }
-
-  async function leading(candidate: Running, withinMs = 0): Promise<Term | undefined> {
-    await clock.tickAsync(withinMs);
-    return candidate.elector.currentTerm();
-  }
 
   describe('.run', () => {
     it('creates the lock owned by its own Pod (name and UID) and leads for life', async () => {
@@ -102,136 +48,6 @@ describe('LeaderForLifeElector', () => {
       expect(api.count('deleteConfigMap')).to.equal(0);
     });
 
-    it('does not claim the lock of an old Pod with its name but another UID; leads once GC frees it', async () => {
-      api.putLock('lock', { name: 'op-0', uid: 'old-uid' });
-      api.addPod('op-0'); // recreated StatefulSet Pod: same name, new UID
-      api.gcDelayMs = 5000;
-      const a = start('op-0');
-      expect(await leading(a, 1000)).to.equal(undefined);
-      expect(api.count('deletePod')).to.equal(0);
-      expect(api.count('deleteConfigMap')).to.equal(0);
-      // The garbage collector now notices the dangling owner.
-      api.removePod('nobody');
-      expect(await leading(a, 4000)).to.equal(undefined);
-      expect(await leading(a, 1001)).to.not.equal(undefined);
-    });
-
-    it('takes over by watch the moment the lock is deleted, without waiting for a backoff', async () => {
-      api.addPod('op-a');
-      api.addPod('op-b');
-      const a = start('op-a');
-      await clock.tickAsync(0);
-      const b = start('op-b', { initialBackoffMs: 60_000, maxBackoffMs: 60_000 });
-      await clock.tickAsync(10);
-      expect(b.elector.currentTerm()).to.equal(undefined);
-      const leaders: (string | undefined)[] = [];
-      b.elector.leader$.subscribe((leader) => leaders.push(leader));
-      expect(leaders).to.deep.equal(['op-a']);
-      a.controller.abort();
-      await clock.tickAsync(0);
-      api.removePod('op-a');
-      await clock.tickAsync(1);
-      const term = b.elector.currentTerm();
-      expect(term).to.not.equal(undefined);
-      expect(term!.epoch).to.equal(2);
-      expect(leaders).to.deep.equal(['op-a', undefined, 'op-b']);
-    });
-
-    it('deletes an Evicted leader Pod with a UID precondition and takes over when GC frees the lock', async () => {
-      const leader = api.addPod('op-a');
-      api.putLock('lock', { name: 'op-a', uid: leader.uid });
-      api.addPod('op-b');
-      const b = start('op-b');
-      await clock.tickAsync(10);
-      expect(b.elector.currentTerm()).to.equal(undefined);
-      leader.phase = 'Failed';
-      leader.reason = 'Evicted';
-      await clock.tickAsync(16_000);
-      expect(api.calls.filter((call) => call.method === 'deletePod')).to.deep.equal([
-        { method: 'deletePod', name: 'op-a', uid: leader.uid },
-      ]);
-      expect(b.elector.currentTerm()).to.not.equal(undefined);
-    });
-
-    for (const [phase, reason] of [
-      ['Failed', 'Preempting'],
-      ['Succeeded', undefined],
-    ] as const) {
-      it(`deletes a leader Pod that is ${phase}${reason === undefined ? '' : `/${reason}`}`, async () => {
-        const leader = api.addPod('op-a', { phase, reason });
-        api.putLock('lock', { name: 'op-a', uid: leader.uid });
-        api.addPod('op-b');
-        const b = start('op-b');
-        expect(await leading(b, 10)).to.not.equal(undefined);
-        expect(api.count('deletePod')).to.equal(1);
-      });
-    }
-
-    it('does not delete a terminated leader Pod again while it is being deleted', async () => {
-      const leader = api.addPod('op-a', { phase: 'Failed', reason: 'Evicted' });
-      leader.terminating = true;
-      api.putLock('lock', { name: 'op-a', uid: leader.uid });
-      api.addPod('op-b');
-      const b = start('op-b');
-      expect(await leading(b, 60_000)).to.equal(undefined);
-      expect(api.count('getPod')).to.be.greaterThan(3);
-      expect(api.count('deletePod')).to.equal(0);
-    });
-
-    it('leaves a leader Pod that Failed for another reason alone', async () => {
-      const leader = api.addPod('op-a', { phase: 'Failed', reason: 'OOMKilled' });
-      api.putLock('lock', { name: 'op-a', uid: leader.uid });
-      api.addPod('op-b');
-      const b = start('op-b');
-      expect(await leading(b, 60_000)).to.equal(undefined);
-      expect(api.count('deletePod')).to.equal(0);
-    });
-
-    it('does not take over from a leader Pod on a not-Ready Node by default (and never reads the Node)', async () => {
-      const leader = api.addPod('op-a', { nodeName: 'dead' });
-      api.nodes.set('dead', { name: 'dead', ready: 'False' });
-      api.putLock('lock', { name: 'op-a', uid: leader.uid });
-      api.addPod('op-b');
-      const b = start('op-b');
-      expect(await leading(b, 5 * 60_000)).to.equal(undefined);
-      expect(api.count('getNode')).to.equal(0);
-      expect(api.count('deletePod')).to.equal(0);
-      expect(api.count('deleteConfigMap')).to.equal(0);
-    });
-
-    it('with forceTakeoverOnNotReadyNode deletes the leader Pod and the lock (UID preconditions) and takes over', async () => {
-      const leader = api.addPod('op-a', { nodeName: 'dead' });
-      api.nodes.set('dead', { name: 'dead', ready: 'Unknown' });
-      const lock = api.putLock('lock', { name: 'op-a', uid: leader.uid });
-      api.addPod('op-b');
-      const b = start('op-b', { forceTakeoverOnNotReadyNode: true });
-      expect(await leading(b, 10)).to.not.equal(undefined);
-      expect(api.calls.filter((call) => call.method.startsWith('delete'))).to.deep.equal([
-        { method: 'deletePod', name: 'op-a', uid: leader.uid },
-        { method: 'deleteConfigMap', name: 'lock', uid: lock.uid },
-      ]);
-      expect(api.pods.get('op-a')?.terminating).to.equal(true);
-    });
-
-    it('with forceTakeoverOnNotReadyNode takes over from a still-running leader, which then stands aside', async () => {
-      const old = api.addPod('op-a', { nodeName: 'partitioned' });
-      api.nodes.set('partitioned', { name: 'partitioned', ready: 'False' });
-      api.addPod('op-b');
-      const a = start('op-a');
-      const first = await leading(a);
-      const b = start('op-b', { forceTakeoverOnNotReadyNode: true });
-      await clock.tickAsync(10);
-      expect(first!.signal.aborted, 'the old leader reports the loss').to.equal(true);
-      expect(b.elector.currentTerm()).to.not.equal(undefined);
-      // Its Pod is Terminating: it does not campaign again (no tug of war over the lock).
-      await clock.tickAsync(60_000);
-      expect(a.elector.currentTerm()).to.equal(undefined);
-      expect(
-        api.calls.filter((call) => call.method === 'createConfigMap' && call.uid === old.uid),
-      ).to.have.length(1);
-      expect(api.count('deleteConfigMap')).to.equal(1);
-    });
-
     it('does not campaign at all from a Pod that is being deleted', async () => {
       const pod = api.addPod('op-a');
       pod.terminating = true;
@@ -243,23 +59,25 @@ describe('LeaderForLifeElector', () => {
       await a.done;
     });
 
-    it('with forceTakeoverOnNotReadyNode leaves a leader on a Ready Node alone', async () => {
-      const leader = api.addPod('op-a', { nodeName: 'fine' });
-      api.nodes.set('fine', { name: 'fine', ready: 'True' });
-      api.putLock('lock', { name: 'op-a', uid: leader.uid });
+    it('takes over by watch the moment the lock is deleted, without waiting for a backoff', async () => {
+      api.addPod('op-a');
       api.addPod('op-b');
-      const b = start('op-b', { forceTakeoverOnNotReadyNode: true });
-      expect(await leading(b, 60_000)).to.equal(undefined);
-      expect(api.count('getNode')).to.be.greaterThan(1);
-      expect(api.count('deletePod')).to.equal(0);
-    });
-
-    it('with forceTakeoverOnNotReadyNode treats a missing Node as not Ready', async () => {
-      const leader = api.addPod('op-a', { nodeName: 'gone' });
-      api.putLock('lock', { name: 'op-a', uid: leader.uid });
-      api.addPod('op-b');
-      const b = start('op-b', { forceTakeoverOnNotReadyNode: true });
-      expect(await leading(b, 10)).to.not.equal(undefined);
+      const a = start('op-a');
+      const aTerm = await leading(a);
+      const b = start('op-b', { initialBackoff: 60_000, maxBackoff: 60_000 });
+      await clock.tickAsync(10);
+      expect(b.elector.currentTerm()).to.equal(undefined);
+      const leaders: (string | undefined)[] = [];
+      b.elector.leader$.subscribe((leader) => leaders.push(leader));
+      expect(leaders).to.deep.equal(['op-a']);
+      a.controller.abort();
+      await clock.tickAsync(0);
+      api.removePod('op-a');
+      await clock.tickAsync(1);
+      const term = b.elector.currentTerm();
+      expect(term).to.not.equal(undefined);
+      expect(term!.epoch).to.be.greaterThan(aTerm!.epoch);
+      expect(leaders).to.deep.equal(['op-a', undefined, 'op-b']);
     });
 
     it('reports the loss when its lock is deleted from under it, then leads again in a new term', async () => {
@@ -336,7 +154,7 @@ describe('LeaderForLifeElector', () => {
 
     it('keeps leading while the API server fails, and polls the lock with backoff until the watch is back', async () => {
       api.addPod('op-a');
-      const a = start('op-a', { maxBackoffMs: 4000 });
+      const a = start('op-a', { maxBackoff: 4000 });
       const term = await leading(a);
       api.fail('watchConfigMap', 503);
       api.fail('getConfigMap', 503);
@@ -375,7 +193,7 @@ describe('LeaderForLifeElector', () => {
 
     it('does not hot-loop on a watch that closes at once', async () => {
       api.addPod('op-a');
-      const a = start('op-a', { maxBackoffMs: 2000 });
+      const a = start('op-a', { maxBackoff: 2000 });
       await leading(a);
       const watches = api.count('watchConfigMap');
       for (let i = 0; i < 2000; i += 1) {
@@ -400,7 +218,7 @@ describe('LeaderForLifeElector', () => {
     it('backs off on a 403 for its own Pod and reports a forbidden error naming verb and resource', async () => {
       api.addPod('op-a');
       api.fail('getPod', 403);
-      const a = start('op-a', { maxBackoffMs: 8000 });
+      const a = start('op-a', { maxBackoff: 8000 });
       await clock.tickAsync(60_000);
       // 0.75 × (1, 2, 4, 8, 8, ...) s: 11 or 12 requests in a minute, not thousands.
       expect(api.count('getPod')).to.be.within(8, 13);
@@ -415,7 +233,7 @@ describe('LeaderForLifeElector', () => {
       api.putLock('lock', { name: 'op-a', uid: leader.uid });
       api.addPod('op-b');
       api.fail('getConfigMap', 403, 3);
-      const b = start('op-b', { maxBackoffMs: 2000 });
+      const b = start('op-b', { maxBackoff: 2000 });
       await clock.tickAsync(10_000);
       expect(b.errors.map((error) => error.kind)).to.deep.equal(['forbidden', 'forbidden', 'forbidden']);
       expect(b.errors[0]?.message).to.contain('verb "get" on resource "configmaps"');
@@ -438,10 +256,10 @@ describe('LeaderForLifeElector', () => {
       expect(await leading(b, 1000)).to.not.equal(undefined);
     });
 
-    it('gives up on an unanswered request after requestTimeoutMs and retries it with backoff', async () => {
+    it('gives up on an unanswered request after requestTimeout and retries it with backoff', async () => {
       api.addPod('op-a');
       api.hang('createConfigMap', 1);
-      const a = start('op-a', { requestTimeoutMs: 5000 });
+      const a = start('op-a', { requestTimeout: 5000 });
       expect(await leading(a, 4999)).to.equal(undefined);
       await clock.tickAsync(1);
       expect(a.errors[0]?.kind).to.equal('timeout');
@@ -452,7 +270,7 @@ describe('LeaderForLifeElector', () => {
     it('stops at once while a request hangs', async () => {
       api.addPod('op-a');
       api.hang('getPod');
-      const a = start('op-a', { requestTimeoutMs: 60_000 });
+      const a = start('op-a', { requestTimeout: 60_000 });
       await clock.tickAsync(10);
       a.controller.abort();
       await clock.tickAsync(0);
@@ -488,28 +306,98 @@ describe('LeaderForLifeElector', () => {
       expect(api.locks.has('lock'), 'the lock is kept until the Pod goes away').to.equal(true);
     });
 
-    it('waits for tracked work (bounded by drainTimeoutMs) before ending the term on stop', async () => {
+    it('regression: stopping aborts the term signal first, then waits for tracked work (bounded by drainTimeout)', async () => {
       api.addPod('op-a');
-      const a = start('op-a', { drainTimeoutMs: 5000 });
+      const a = start('op-a', { drainTimeout: 5000 });
       const term = await leading(a);
-      void term!.track(new Promise((resolve) => setTimeout(resolve, 2000)));
+      const order: string[] = [];
+      // Work that stops when the term's signal aborts, taking 2 s to wind down.
+      void term!.runWhileLeading('winds down', async (current) => {
+        await new Promise<void>((resolve) => {
+          current.signal.addEventListener('abort', () => {
+            order.push('signal aborted');
+            setTimeout(resolve, 2000);
+          });
+        });
+        order.push('work done');
+      });
+      let resolved = false;
+      void a.done.then(() => {
+        order.push('run resolved');
+        resolved = true;
+      });
+      a.controller.abort();
+      await clock.tickAsync(0);
+      expect(term!.signal.aborted, 'the signal aborts before the drain').to.equal(true);
+      expect(LeaderElectionError.is(term!.signal.reason, 'stopped')).to.equal(true);
+      expect(a.leadership.at(-1)).to.deep.equal({ leading: false });
+      expect(a.elector.currentTerm()).to.equal(undefined);
+      await clock.tickAsync(1999);
+      expect(resolved, 'run waits for the tracked work').to.equal(false);
+      await clock.tickAsync(1);
+      await a.done;
+      expect(order).to.deep.equal(['signal aborted', 'work done', 'run resolved']);
+      expect(a.errors).to.deep.equal([]);
+    });
+
+    it('regression: a drain timeout is logged at error level naming the pending work and reported on errors$', async () => {
+      const logged: { level: string; fields: object; message: string }[] = [];
+      const log =
+        (level: string) =>
+        (fields: object, message: string): void => {
+          logged.push({ level, fields, message });
+        };
+      const logger = { debug: log('debug'), info: log('info'), warn: log('warn'), error: log('error') };
+      api.addPod('op-a');
+      const a = start('op-a', { drainTimeout: 100, logger });
+      const term = await leading(a);
+      void term!.runWhileLeading('stubborn reconciler', () => new Promise(() => undefined));
+      void term!.track(new Promise(() => undefined));
+      a.controller.abort();
+      await clock.tickAsync(99);
+      expect(a.errors).to.deep.equal([]);
+      await clock.tickAsync(1);
+      await a.done;
+      const errors = logged.filter((entry) => entry.level === 'error');
+      expect(errors).to.have.length(1);
+      expect(errors[0]!.message).to.contain('stubborn reconciler');
+      expect(errors[0]!.message).to.contain('unnamed work');
+      expect(errors[0]!.message).to.contain('100 ms');
+      expect(a.errors).to.have.length(1);
+      expect(a.errors[0]!.kind).to.equal('drainTimeout');
+      expect(a.errors[0]!.message).to.equal(errors[0]!.message);
+    });
+
+    it('with drainTimeout Infinity waits for tracked work however long it runs', async () => {
+      api.addPod('op-a');
+      const a = start('op-a', { drainTimeout: Infinity });
+      const term = await leading(a);
+      void term!.runWhileLeading('slow shutdown', async (current) => {
+        await new Promise<void>((resolve) => {
+          current.signal.addEventListener('abort', () => setTimeout(resolve, 3_600_000));
+        });
+      });
+      let resolved = false;
+      void a.done.then(() => (resolved = true));
+      a.controller.abort();
+      await clock.tickAsync(3_599_999);
+      expect(resolved).to.equal(false);
+      await clock.tickAsync(1);
+      await a.done;
+      expect(a.errors).to.deep.equal([]);
+    });
+
+    it('ends the term on stop at once when no work is tracked', async () => {
+      api.addPod('op-a');
+      const a = start('op-a', { drainTimeout: 5000 });
+      const term = await leading(a);
       const returned = term!.track(Promise.reject(new Error('work failed')));
       await returned.catch(() => undefined);
       a.controller.abort();
-      await clock.tickAsync(1999);
-      expect(term!.signal.aborted).to.equal(false);
-      await clock.tickAsync(1);
+      await clock.tickAsync(0);
       await a.done;
       expect(term!.signal.aborted).to.equal(true);
-
-      const b = start('op-a', { drainTimeoutMs: 100 });
-      api.removeLock('lock');
-      api.putLock('lock', { name: 'op-a', uid: api.pods.get('op-a')!.uid });
-      const bTerm = await leading(b);
-      void bTerm!.track(new Promise(() => undefined));
-      b.controller.abort();
-      await clock.tickAsync(100);
-      await b.done;
+      expect(a.errors).to.deep.equal([]);
     });
 
     it('stops while following or while retrying', async () => {
@@ -559,6 +447,46 @@ describe('LeaderForLifeElector', () => {
       await clock.tickAsync(0);
       await a.done;
       expect(await text()).to.contain('leader_election_master_status{name="lock"} 0');
+    });
+
+    it('survives subscribers and a logger that throw (logged, not rethrown)', async () => {
+      const logged: string[] = [];
+      const throwing =
+        (level: string) =>
+        (_fields: object, message: string): void => {
+          logged.push(`${level}: ${message}`);
+          throw new Error(`logger broke at ${level}`);
+        };
+      const logger = {
+        debug: throwing('debug'),
+        info: throwing('info'),
+        warn: throwing('warn'),
+        error: throwing('error'),
+      };
+      api.addPod('op-a');
+      const a = start('op-a', { logger });
+      a.elector.leadership$.subscribe(() => {
+        throw new Error('subscriber broke');
+      });
+      a.elector.leader$.subscribe({
+        next: () => {
+          throw new Error('subscriber broke');
+        },
+      });
+      const first = await leading(a);
+      expect(first).to.not.equal(undefined);
+      api.removeLock('lock');
+      await clock.tickAsync(10);
+      expect(first!.signal.aborted).to.equal(true);
+      const second = a.elector.currentTerm();
+      expect(second).to.not.equal(undefined);
+      expect(second).to.not.equal(first);
+      a.controller.abort();
+      await clock.tickAsync(0);
+      await a.done;
+      expect(logged.some((line) => line.startsWith('error: a subscriber of the elector threw'))).to.equal(
+        true,
+      );
     });
 
     it('logs a failure condition once and its recovery once', async () => {
@@ -647,18 +575,32 @@ describe('LeaderForLifeElector', () => {
   });
 
   describe('constructor', () => {
-    it('rejects invalid backoffs', () => {
-      for (const options of [
-        { initialBackoffMs: 0 },
-        { initialBackoffMs: 2000, maxBackoffMs: 1000 },
-        { maxBackoffMs: Infinity },
-        { drainTimeoutMs: -1 },
-        { requestTimeoutMs: 0 },
-      ]) {
+    it('rejects invalid durations, naming the option', () => {
+      for (const [options, named] of [
+        [{ initialBackoff: 0 }, 'initialBackoff'],
+        [{ initialBackoff: 2000, maxBackoff: 1000 }, 'maxBackoff'],
+        [{ maxBackoff: Infinity }, 'maxBackoff'],
+        [{ drainTimeout: -1 }, 'drainTimeout'],
+        [{ requestTimeout: 0 }, 'requestTimeout'],
+        [{ notReadyGracePeriod: -1 }, 'notReadyGracePeriod'],
+        [{ notReadyGracePeriod: Infinity }, 'notReadyGracePeriod'],
+        [{ notReadyGracePeriod: NaN }, 'notReadyGracePeriod'],
+      ] as const) {
         expect(() =>
           createLeaderForLifeElector({ lockName: 'l', namespace: 'ns', podName: 'p', api, ...options }),
-        ).to.throw(LeaderElectionError);
+        )
+          .to.throw(LeaderElectionError, named)
+          .with.property('kind', 'invalidConfig');
       }
+      expect(() =>
+        createLeaderForLifeElector({
+          lockName: 'l',
+          namespace: 'ns',
+          podName: 'p',
+          api,
+          notReadyGracePeriod: 0,
+        }),
+      ).to.not.throw();
     });
 
     it('uses a KubeConfig when no api is given (making no request before run)', () => {

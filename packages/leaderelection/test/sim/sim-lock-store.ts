@@ -147,6 +147,8 @@ export class SimLockStore {
       this.counters.conflicts++;
       return 'conflict';
     }
+    // As kube-apiserver: an update that changes nothing is a no-op (same resourceVersion, no event).
+    if (JSON.stringify(this.object.record) === JSON.stringify(record)) return this.snapshot()!;
     return this.write(record);
   }
 

@@ -1,0 +1,219 @@
+// The manager's hand-offs, measured with three real manager processes (support/manager-process.ts)
+// on the embedded API server at the default lease timings (15 s / 10 s / 2 s):
+//
+// - acquisition → first leader-gated runnable started, inside the process that acquired (every
+//   acquisition of the run counts: after releases and after losses);
+// - loss → every leader-gated runnable (10 per process) aborted: from the instant the term's
+//   signal aborted to the last runnable's abort handler. Losses are forced as they happen in
+//   production when someone else writes the lock: the benchmark clears the Lease's holder behind
+//   the leader's back; the leader finds out at its next renew (409, re-read) and loses;
+// - graceful handover: SIGTERM the leader; from the moment a watch in the benchmark's process sees
+//   the empty holder the leader wrote (after its gated runnables stopped) to the moment the
+//   benchmark reads another process's "first gated runnable started" line (one clock for both).
+//
+// KUBEKIT_BENCH_ROUNDS scales the number of rounds (default 1 = 20 handovers and 20 losses).
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { CoordinationV1Api } from '@kubernetes/client-node';
+import { startEnvtest } from '@kubekit/envtest';
+import { percentile, reportFigure } from './support/figures.js';
+import { ReleaseObserver } from './support/release-observer.js';
+
+const scale = Number(process.env['KUBEKIT_BENCH_ROUNDS'] ?? '1');
+const NAMESPACE = 'default';
+const LEASE = 'manager-bench';
+const script = fileURLToPath(new URL('./support/manager-process.js', import.meta.url));
+const identities = ['manager-0', 'manager-1', 'manager-2'];
+
+interface ProcessEvent {
+  readonly event: string;
+  /** When the benchmark read the line (its own `performance.now()`). */
+  readonly receivedAt: number;
+  readonly at?: number;
+  readonly epoch?: number;
+  readonly acquireToStartMs?: number;
+  readonly acquireToStartCpuMs?: number;
+  readonly lossToAllAbortedMs?: number;
+}
+
+class ManagerProcess {
+  readonly events: ProcessEvent[] = [];
+  readonly exited: Promise<number | null>;
+  private readonly child: ChildProcess;
+  private readonly waiters = new Set<() => void>();
+
+  constructor(
+    readonly identity: string,
+    kubeconfig: string,
+  ) {
+    this.child = spawn(process.execPath, [script, kubeconfig, identity, NAMESPACE, LEASE], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    let pending = '';
+    this.child.stdout?.setEncoding('utf8');
+    this.child.stdout?.on('data', (chunk: string) => {
+      const receivedAt = performance.now();
+      pending += chunk;
+      for (let newline = pending.indexOf('\n'); newline >= 0; newline = pending.indexOf('\n')) {
+        this.events.push({ ...(JSON.parse(pending.slice(0, newline)) as ProcessEvent), receivedAt });
+        pending = pending.slice(newline + 1);
+      }
+      for (const wake of this.waiters) wake();
+    });
+    this.exited = new Promise((resolve) => {
+      this.child.once('exit', (code) => {
+        resolve(code);
+        for (const wake of this.waiters) wake();
+      });
+    });
+  }
+
+  has(match: (event: ProcessEvent) => boolean, from = 0): ProcessEvent | undefined {
+    return this.events.slice(from).find(match);
+  }
+
+  async next(
+    match: (event: ProcessEvent) => boolean,
+    from: number,
+    timeoutMs: number,
+  ): Promise<ProcessEvent> {
+    const deadline = performance.now() + timeoutMs;
+    for (;;) {
+      const found = this.has(match, from);
+      if (found !== undefined) return found;
+      if (this.child.exitCode !== null) throw new Error(`${this.identity} exited (${this.child.exitCode})`);
+      const left = deadline - performance.now();
+      if (left <= 0) throw new Error(`${this.identity}: no matching event within ${timeoutMs} ms`);
+      await new Promise<void>((resolve) => {
+        const done = (): void => {
+          clearTimeout(timer);
+          this.waiters.delete(done);
+          resolve();
+        };
+        const timer = setTimeout(done, left);
+        this.waiters.add(done);
+      });
+    }
+  }
+
+  kill(signal: NodeJS.Signals): void {
+    this.child.kill(signal);
+  }
+}
+
+/** Resolves with the first event, among all processes, from the given offsets on, that matches. */
+async function anyNext(
+  processes: readonly ManagerProcess[],
+  from: ReadonlyMap<ManagerProcess, number>,
+  match: (event: ProcessEvent) => boolean,
+  timeoutMs: number,
+): Promise<{ process: ManagerProcess; event: ProcessEvent }> {
+  const deadline = performance.now() + timeoutMs;
+  while (performance.now() < deadline) {
+    for (const candidate of processes) {
+      const event = candidate.has(match, from.get(candidate) ?? 0);
+      if (event !== undefined) return { process: candidate, event };
+    }
+    await new Promise((resolve) => setTimeout(resolve, 1));
+  }
+  throw new Error(`no process reported a matching event within ${timeoutMs} ms`);
+}
+
+function offsets(processes: readonly ManagerProcess[]): Map<ManagerProcess, number> {
+  return new Map(processes.map((p) => [p, p.events.length]));
+}
+
+const env = await startEnvtest({ users: identities });
+const dir = mkdtempSync(join(tmpdir(), 'kubekit-manager-bench-'));
+const processes: ManagerProcess[] = [];
+/** Every process started, restarted ones included (for their acquisition figures). */
+const everyProcess: ManagerProcess[] = [];
+const observer = new ReleaseObserver(env.kubeConfig, NAMESPACE, LEASE);
+try {
+  const kubeconfig = join(dir, 'kubeconfig');
+  await env.writeKubeconfig(kubeconfig);
+  const start = async (identity: string): Promise<ManagerProcess> => {
+    const started = new ManagerProcess(identity, kubeconfig);
+    everyProcess.push(started);
+    await started.next((e) => e.event === 'up', 0, 30_000);
+    return started;
+  };
+  for (const identity of identities) processes.push(await start(identity));
+  let leader = (await anyNext(processes, new Map(), (e) => e.event === 'gated-started', 60_000)).process;
+  observer.start();
+  await new Promise((resolve) => setTimeout(resolve, 1_000));
+
+  // Graceful handovers.
+  const handovers: number[] = [];
+  const handoverRounds = Math.max(1, Math.round(20 * scale));
+  for (let round = 0; round < handoverRounds; round++) {
+    const from = offsets(processes);
+    const releasesBefore = observer.releases.length;
+    leader.kill('SIGTERM');
+    await leader.next((e) => e.event === 'released', from.get(leader) ?? 0, 30_000);
+    const others = processes.filter((p) => p !== leader);
+    const next = await anyNext(others, from, (e) => e.event === 'gated-started', 30_000);
+    for (let i = 0; i < 1_000 && observer.releases.length === releasesBefore; i++) {
+      await new Promise((resolve) => setTimeout(resolve, 1));
+    }
+    const released = observer.releases[releasesBefore];
+    if (released === undefined) throw new Error('the observer did not see the release');
+    handovers.push(next.event.receivedAt - released);
+    await leader.exited;
+    const index = processes.indexOf(leader);
+    processes[index] = await start(leader.identity);
+    leader = next.process;
+  }
+  console.log(
+    `graceful handover, release → next gated runnable (ms): ${handovers.map((h) => h.toFixed(1)).join(' ')}`,
+  );
+
+  // Losses: the Lease's holder is cleared behind the leader's back.
+  const leases = env.kubeConfig.makeApiClient(CoordinationV1Api);
+  const losses: number[] = [];
+  const lossRounds = Math.max(1, Math.round(20 * scale));
+  for (let round = 0; round < lossRounds; round++) {
+    const from = offsets(processes);
+    const current = await leases.readNamespacedLease({ name: LEASE, namespace: NAMESPACE });
+    if (current.spec !== undefined) current.spec.holderIdentity = '';
+    await leases.replaceNamespacedLease({ name: LEASE, namespace: NAMESPACE, body: current });
+    const lost = await leader.next((e) => e.event === 'loss', from.get(leader) ?? 0, 30_000);
+    losses.push(lost.lossToAllAbortedMs ?? NaN);
+    leader = (await anyNext(processes, from, (e) => e.event === 'gated-started', 30_000)).process;
+  }
+  console.log(`loss → all 10 gated runnables aborted (ms): ${losses.map((l) => l.toFixed(3)).join(' ')}`);
+
+  const started = everyProcess.flatMap((p) => p.events.filter((e) => e.event === 'gated-started'));
+  const acquisitions = started.map((e) => e.acquireToStartMs ?? NaN);
+  // CPU time the process used over the same interval: far below the wall time when the process
+  // was waiting for a core (a loaded machine), close to it when the code itself is slow.
+  const acquisitionCpu = started.map((e) => e.acquireToStartCpuMs ?? NaN);
+  console.log(
+    `acquisition → first gated runnable (ms, wall/cpu): ${started
+      .map((e) => `${(e.acquireToStartMs ?? NaN).toFixed(2)}/${(e.acquireToStartCpuMs ?? NaN).toFixed(2)}`)
+      .join(' ')}`,
+  );
+
+  const figure = (name: string, value: number, unit: string, goal: string | null): void => {
+    reportFigure({ name: `manager/handoffs/${name}`, value, unit, goal, baseline: null });
+    console.log(`${name}: ${value.toFixed(3)} ${unit}${goal === null ? '' : ` (goal ${goal})`}`);
+  };
+  figure('acquisition-to-gated-start-p50', percentile(acquisitions, 50), 'ms', null);
+  figure('acquisition-to-gated-start-p99', percentile(acquisitions, 99), 'ms', '<= 5');
+  figure('acquisition-to-gated-start-cpu-p99', percentile(acquisitionCpu, 99), 'ms', null);
+  figure('acquisition-samples', acquisitions.length, 'count', null);
+  figure('loss-to-all-gated-aborted-p99', percentile(losses, 99), 'ms', '<= 5');
+  figure('loss-samples', losses.length, 'count', null);
+  figure('handover-release-to-gated-start-p50', percentile(handovers, 50), 'ms', '<= 30');
+  figure('handover-release-to-gated-start-p99', percentile(handovers, 99), 'ms', null);
+  figure('handover-samples', handovers.length, 'count', null);
+} finally {
+  await observer.stop();
+  for (const running of everyProcess) running.kill('SIGKILL');
+  await Promise.all(everyProcess.map((p) => p.exited));
+  await env.stop();
+  rmSync(dir, { recursive: true, force: true });
+}
