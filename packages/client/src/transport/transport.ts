@@ -46,6 +46,13 @@ export interface TransportOptions {
   readonly env?: Readonly<Record<string, string | undefined>>;
   /** Idle keep-alive connections close after this long, in ms. Default 30000. */
   readonly keepAliveTimeoutMs?: number;
+  /**
+   * The most connections per server for requests; default no limit. Without HTTP/2 (which
+   * multiplexes everything over one connection) every concurrent request needs a connection of its
+   * own: with a limit, requests beyond it wait for a free connection instead of opening (and later
+   * closing) more. Watches are not limited: they get connections of their own.
+   */
+  readonly connections?: number;
   /** Default `kubekit-client`. */
   readonly userAgent?: string;
   /** Time for the rate limiter, retry waits and the authentication cache. Default the system clock. */
@@ -150,7 +157,17 @@ export class Transport {
       allowH2: options.allowH2 ?? true,
       proxy: proxyEnvironment(options.env ?? process.env),
       keepAliveTimeoutMs: options.keepAliveTimeoutMs ?? 30_000,
+      connections: options.connections,
     });
+    if (
+      options.connections !== undefined &&
+      !(Number.isInteger(options.connections) && options.connections >= 1)
+    ) {
+      throw new KubeClientError(
+        'invalidArgument',
+        `connections (${String(options.connections)}) must be an integer ≥ 1, or left out for no limit`,
+      );
+    }
     const rateLimit = options.rateLimit ?? defaultRateLimit;
     if (rateLimit !== false && (!(rateLimit.qps > 0) || !(rateLimit.burst >= 1))) {
       throw new KubeClientError(
@@ -335,7 +352,7 @@ export class Transport {
       ...request.headers,
     };
     if (request.body !== undefined) headers['content-type'] = request.contentType ?? 'application/json';
-    const dispatcher = this.dispatchers.for(credentials);
+    const dispatcher = this.dispatchers.for(credentials, streaming);
     return dispatcher.request({
       origin: credentials.origin,
       path: credentials.basePath + request.path,
