@@ -143,6 +143,11 @@ export class Transport {
   private readonly defaultRetryAfterMs: number;
   private readonly maxRetryAfterMs: number;
   private readonly userAgent: string;
+  /** Headers of requests with default `accept`, content type and no extra headers, per credentials: built once. */
+  private readonly defaultHeaders = new WeakMap<
+    Credentials,
+    { readonly plain: Readonly<Record<string, string>>; readonly json: Readonly<Record<string, string>> }
+  >();
 
   constructor(options: TransportOptions) {
     const clock = options.clock ?? systemClock;
@@ -345,13 +350,7 @@ export class Transport {
     signal: AbortSignal | undefined,
     streaming: boolean,
   ): Promise<Dispatcher.ResponseData> {
-    const headers: Record<string, string> = {
-      ...credentials.headers,
-      accept: request.accept ?? 'application/json',
-      'user-agent': this.userAgent,
-      ...request.headers,
-    };
-    if (request.body !== undefined) headers['content-type'] = request.contentType ?? 'application/json';
+    const headers = this.headersFor(credentials, request);
     const dispatcher = this.dispatchers.for(credentials, streaming);
     return dispatcher.request({
       origin: credentials.origin,
@@ -362,6 +361,33 @@ export class Transport {
       signal: signal ?? null,
       ...(streaming ? { headersTimeout: 0, bodyTimeout: 0 } : {}),
     });
+  }
+
+  /**
+   * The headers of `request`: those of `credentials`, `accept`, `user-agent`, its own and the
+   * content type. Requests with none of their own (the common case: every renew of a lock) share
+   * one object per credentials, built once.
+   */
+  private headersFor(credentials: Credentials, request: TransportRequest): Readonly<Record<string, string>> {
+    const custom =
+      request.accept !== undefined || request.headers !== undefined || request.contentType !== undefined;
+    if (!custom) {
+      let shared = this.defaultHeaders.get(credentials);
+      if (shared === undefined) {
+        const plain = { ...credentials.headers, accept: 'application/json', 'user-agent': this.userAgent };
+        shared = { plain, json: { ...plain, 'content-type': 'application/json' } };
+        this.defaultHeaders.set(credentials, shared);
+      }
+      return request.body === undefined ? shared.plain : shared.json;
+    }
+    const headers: Record<string, string> = {
+      ...credentials.headers,
+      accept: request.accept ?? 'application/json',
+      'user-agent': this.userAgent,
+      ...request.headers,
+    };
+    if (request.body !== undefined) headers['content-type'] = request.contentType ?? 'application/json';
+    return headers;
   }
 
   /** The typed error for a failed exchange. */

@@ -10,7 +10,9 @@ export interface LeaseObject {
 
 /** A MicroTime as the API server writes it: UTC, exactly 6 fractional digits (`2006-01-02T15:04:05.000000Z`). */
 export function microTime(date: Date): string {
-  return date.toISOString().replace(/(\.\d{3})Z$/, '$1000Z');
+  // toISOString always ends in `.mmmZ` (UTC, milliseconds) for the years a lease can carry.
+  const iso = date.toISOString();
+  return `${iso.slice(0, -1)}000Z`;
 }
 
 /** The spec holding `record`, keeping `base`'s other fields (`strategy`, `preferredHolder`, …). */
