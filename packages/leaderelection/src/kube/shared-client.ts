@@ -16,7 +16,7 @@ export const lockWatchInactivityMs = 30_000;
  * fire together open a connection each: 1,000 electors kept ~470 TLS connections, and undici scans
  * all of a pool's connections whenever one closes. Over HTTP/2 everything shares one connection.
  */
-const requestConnections = 32;
+const requestConnections = 128;
 
 const clients = new WeakMap<KubeConfig, KubeClient>();
 
@@ -27,7 +27,7 @@ const clients = new WeakMap<KubeConfig, KubeClient>();
  * client-side rate limit (a renew must never queue behind other requests), no retries of its own
  * (429 and 5xx go back to the elector, which retries on its own schedule), no request metrics
  * (the elector counts its requests in `leader_election_*` metrics), authentication bounded by 5 s,
-at most 32 HTTP/1.1 connections for requests (more wait for a free one; watches are not limited).
+at most 128 HTTP/1.1 connections for requests (more wait for a free one; watches are not limited).
  * A 401 still authenticates afresh and sends the request once more, and a write marked
  * `idempotent` (a compare-and-swap) is sent once more when its connection broke. `options` apply
  * only when this call creates the client. Idle connections close after 30 s; the client is never
