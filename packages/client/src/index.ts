@@ -58,4 +58,6 @@ export type {
 export { RestMapper } from './objects/rest-mapper.js';
 export type { MappingOptions, ResourceMapping } from './objects/rest-mapper.js';
 export type { WatchEvent, WatchEventType } from './watch/watch-event.js';
+export { readWatchEvents } from './watch/read-watch-events.js';
+export type { ReadWatchOptions, WatchBody } from './watch/read-watch-events.js';
 export { clientNodeConfiguration } from './client-node-configuration.js';

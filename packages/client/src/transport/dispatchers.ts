@@ -26,6 +26,13 @@ export interface DispatchersOptions {
   readonly proxy: ProxyEnvironment;
   /** Idle keep-alive connections close after this long, in ms. */
   readonly keepAliveTimeoutMs: number;
+  /**
+   * The most connections per server for requests (not watches); undefined for no limit. Under
+   * HTTP/1.1 a request needs a connection of its own, so many concurrent requests open many
+   * connections; with a limit they wait for a free one instead. Watches then get connections of
+   * their own (a watch holds its HTTP/1.1 connection for as long as it lasts: it must never wait).
+   */
+  readonly connections?: number | undefined;
 }
 
 interface Entry {
@@ -34,6 +41,8 @@ interface Entry {
   readonly tls: TlsMaterial;
   readonly proxyUrl: string | undefined;
   readonly dispatcher: Dispatcher;
+  /** For watches: `dispatcher` itself unless requests are limited to `connections`. */
+  readonly streams: Dispatcher;
 }
 
 /**
@@ -51,27 +60,36 @@ export class Dispatchers {
 
   constructor(private readonly options: DispatchersOptions) {}
 
-  /** The dispatcher for `credentials`: the existing one unless its TLS material or proxy changed. */
-  for(credentials: Credentials): Dispatcher {
+  /**
+   * The dispatcher for `credentials` (for a watch when `streaming`): the existing one unless its
+   * TLS material or proxy changed.
+   */
+  for(credentials: Credentials, streaming = false): Dispatcher {
     const entry = this.entries.get(credentials.key);
-    if (entry?.credentials === credentials) return entry.dispatcher;
+    if (entry?.credentials === credentials) return streaming ? entry.streams : entry.dispatcher;
     if (
       entry !== undefined &&
       entry.proxyUrl === credentials.proxyUrl &&
       sameTls(entry.tls, credentials.tls)
     ) {
       entry.credentials = credentials;
-      return entry.dispatcher;
+      return streaming ? entry.streams : entry.dispatcher;
     }
-    const dispatcher = this.build(credentials);
+    const limited = this.options.connections !== undefined && credentials.proxyUrl === undefined;
+    const dispatcher = this.build(credentials, limited ? this.options.connections : undefined);
+    const streams = limited ? this.build(credentials, undefined) : dispatcher;
     this.entries.set(credentials.key, {
       credentials,
       tls: credentials.tls,
       proxyUrl: credentials.proxyUrl,
       dispatcher,
+      streams,
     });
-    if (entry !== undefined) this.retire(entry.dispatcher);
-    return dispatcher;
+    if (entry !== undefined) {
+      this.retire(entry.dispatcher);
+      if (entry.streams !== entry.dispatcher) this.retire(entry.streams);
+    }
+    return streaming ? streams : dispatcher;
   }
 
   /** Open dispatchers, and old ones still finishing their requests after a TLS change. */
@@ -85,7 +103,9 @@ export class Dispatchers {
    */
   async close(graceful = true): Promise<void> {
     this.closed = true;
-    const dispatchers = [...this.entries.values()].map((entry) => entry.dispatcher);
+    const dispatchers = [...this.entries.values()].flatMap((entry) =>
+      entry.streams === entry.dispatcher ? [entry.dispatcher] : [entry.dispatcher, entry.streams],
+    );
     this.entries.clear();
     await Promise.all([...dispatchers.map((d) => (graceful ? d.close() : d.destroy())), ...this.closing]);
   }
@@ -101,11 +121,17 @@ export class Dispatchers {
     void done.then(() => this.closing.delete(done));
   }
 
-  private build(credentials: Credentials): Dispatcher {
+  /** A dispatcher for `credentials`, with at most `connections` connections per server (none: no limit). */
+  private build(credentials: Credentials, connections: number | undefined): Dispatcher {
     const { allowH2, proxy, keepAliveTimeoutMs } = this.options;
     const tls = { ...credentials.tls } as Record<string, unknown>;
     const connect = { ...tls, keepAlive: true, keepAliveInitialDelay: 30_000 };
-    const common = { allowH2, keepAliveTimeout: keepAliveTimeoutMs, connect };
+    const common = {
+      allowH2,
+      keepAliveTimeout: keepAliveTimeoutMs,
+      connect,
+      ...(connections === undefined ? {} : { connections }),
+    };
     if (credentials.proxyUrl !== undefined) {
       // The proxy itself is reached with default TLS settings; `requestTls` is the API server's.
       return new ProxyAgent({

@@ -46,6 +46,13 @@ export interface TransportOptions {
   readonly env?: Readonly<Record<string, string | undefined>>;
   /** Idle keep-alive connections close after this long, in ms. Default 30000. */
   readonly keepAliveTimeoutMs?: number;
+  /**
+   * The most connections per server for requests; default no limit. Without HTTP/2 (which
+   * multiplexes everything over one connection) every concurrent request needs a connection of its
+   * own: with a limit, requests beyond it wait for a free connection instead of opening (and later
+   * closing) more. Watches are not limited: they get connections of their own.
+   */
+  readonly connections?: number;
   /** Default `kubekit-client`. */
   readonly userAgent?: string;
   /** Time for the rate limiter, retry waits and the authentication cache. Default the system clock. */
@@ -136,6 +143,11 @@ export class Transport {
   private readonly defaultRetryAfterMs: number;
   private readonly maxRetryAfterMs: number;
   private readonly userAgent: string;
+  /** Headers of requests with default `accept`, content type and no extra headers, per credentials: built once. */
+  private readonly defaultHeaders = new WeakMap<
+    Credentials,
+    { readonly plain: Readonly<Record<string, string>>; readonly json: Readonly<Record<string, string>> }
+  >();
 
   constructor(options: TransportOptions) {
     const clock = options.clock ?? systemClock;
@@ -150,7 +162,17 @@ export class Transport {
       allowH2: options.allowH2 ?? true,
       proxy: proxyEnvironment(options.env ?? process.env),
       keepAliveTimeoutMs: options.keepAliveTimeoutMs ?? 30_000,
+      connections: options.connections,
     });
+    if (
+      options.connections !== undefined &&
+      !(Number.isInteger(options.connections) && options.connections >= 1)
+    ) {
+      throw new KubeClientError(
+        'invalidArgument',
+        `connections (${String(options.connections)}) must be an integer ≥ 1, or left out for no limit`,
+      );
+    }
     const rateLimit = options.rateLimit ?? defaultRateLimit;
     if (rateLimit !== false && (!(rateLimit.qps > 0) || !(rateLimit.burst >= 1))) {
       throw new KubeClientError(
@@ -331,14 +353,8 @@ export class Transport {
     signal: AbortSignal | undefined,
     streaming: boolean,
   ): Promise<Dispatcher.ResponseData> {
-    const headers: Record<string, string> = {
-      ...credentials.headers,
-      accept: request.accept ?? 'application/json',
-      'user-agent': this.userAgent,
-      ...request.headers,
-    };
-    if (request.body !== undefined) headers['content-type'] = request.contentType ?? 'application/json';
-    const dispatcher = this.dispatchers.for(credentials);
+    const headers = this.headersFor(credentials, request);
+    const dispatcher = this.dispatchers.for(credentials, streaming);
     return dispatcher.request({
       origin: credentials.origin,
       path: credentials.basePath + request.path,
@@ -348,6 +364,33 @@ export class Transport {
       signal: signal ?? null,
       ...(streaming ? { headersTimeout: 0, bodyTimeout: 0 } : {}),
     });
+  }
+
+  /**
+   * The headers of `request`: those of `credentials`, `accept`, `user-agent`, its own and the
+   * content type. Requests with none of their own (the common case: every renew of a lock) share
+   * one object per credentials, built once.
+   */
+  private headersFor(credentials: Credentials, request: TransportRequest): Readonly<Record<string, string>> {
+    const custom =
+      request.accept !== undefined || request.headers !== undefined || request.contentType !== undefined;
+    if (!custom) {
+      let shared = this.defaultHeaders.get(credentials);
+      if (shared === undefined) {
+        const plain = { ...credentials.headers, accept: 'application/json', 'user-agent': this.userAgent };
+        shared = { plain, json: { ...plain, 'content-type': 'application/json' } };
+        this.defaultHeaders.set(credentials, shared);
+      }
+      return request.body === undefined ? shared.plain : shared.json;
+    }
+    const headers: Record<string, string> = {
+      ...credentials.headers,
+      accept: request.accept ?? 'application/json',
+      'user-agent': this.userAgent,
+      ...request.headers,
+    };
+    if (request.body !== undefined) headers['content-type'] = request.contentType ?? 'application/json';
+    return headers;
   }
 
   /** The typed error for a failed exchange. */

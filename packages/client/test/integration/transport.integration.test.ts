@@ -1,4 +1,6 @@
 import { readFileSync, writeFileSync } from 'node:fs';
+import tls from 'node:tls';
+import sinon from 'sinon';
 import { expect } from 'chai';
 import { Registry } from 'prom-client';
 import type { ConfigMap } from 'kubernetes-types/core/v1.js';
@@ -219,6 +221,42 @@ describe('Transport on envtest (integration)', function () {
       expect(await registry.metrics()).to.include(
         `rest_client_requests_total{code="200",method="GET",host="${host}"}`,
       );
+    });
+  });
+
+  describe('connections', () => {
+    afterEach(() => {
+      sinon.restore();
+    });
+
+    it('opens at most `connections` connections for concurrent requests; watches get their own and never wait', async () => {
+      await client().create(cm('x'));
+      const c = client({ connections: 2 });
+      const connect = sinon.spy(tls, 'connect');
+      const stop = new AbortController();
+      // Three watches, each holding an HTTP/1.1 connection for as long as it lasts.
+      const watches = [1, 2, 3].map(() =>
+        c.transport.stream({
+          method: 'GET',
+          path: `/api/v1/namespaces/${env.namespace}/configmaps?watch=true`,
+          signal: stop.signal,
+        }),
+      );
+      await Promise.all(watches);
+      expect(connect.callCount).to.equal(3);
+      const reads = await Promise.all(
+        Array.from({ length: 20 }, () =>
+          c.transport.json({ method: 'GET', path: `/api/v1/namespaces/${env.namespace}/configmaps/x` }),
+        ),
+      );
+      expect(reads).to.have.length(20);
+      expect(connect.callCount).to.be.within(4, 5);
+      stop.abort();
+      await Promise.allSettled(watches.map(async (w) => (await w).body.destroy()));
+    });
+
+    it('rejects a connections limit below 1', () => {
+      expect(() => client({ connections: 0 })).to.throw(KubeClientError, /connections/);
     });
   });
 });

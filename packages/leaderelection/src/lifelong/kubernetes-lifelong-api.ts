@@ -1,17 +1,8 @@
-import {
-  CoreV1Api,
-  V1ConfigMap,
-  V1DeleteOptions,
-  V1ObjectMeta,
-  V1OwnerReference,
-  V1Preconditions,
-  Watch,
-  setHeaderMiddleware,
-  type ConfigurationOptions,
-  type KubeConfig,
-} from '@kubernetes/client-node';
+import { KubeClientError, readWatchEvents } from '@kubekit/client';
+import type { Transport } from '@kubekit/client';
+import type { KubeConfig } from '@kubernetes/client-node';
+import { lockWatchInactivityMs, sharedClient } from '../kube/shared-client.js';
 import type { LifelongApi, LockEvent, LockInfo, NodeInfo, PodInfo, PodOwner } from './lifelong-api.js';
-import { reuseConnections } from '../kube/reuse-connections.js';
 
 interface RawOwnerReference {
   readonly apiVersion?: string;
@@ -29,16 +20,29 @@ interface RawConfigMap {
   };
 }
 
-/** An API error built from a `Status` that arrived as a watch `ERROR` event. */
-class WatchStatusError extends Error {
-  constructor(
-    readonly code: number,
-    message: string,
-  ) {
-    super(message);
-    this.name = 'WatchStatusError';
-  }
+interface RawPod {
+  readonly metadata?: { readonly name?: string; readonly uid?: string; readonly deletionTimestamp?: string };
+  readonly spec?: { readonly nodeName?: string };
+  readonly status?: { readonly phase?: string; readonly reason?: string };
 }
+
+interface RawNode {
+  readonly status?: {
+    readonly conditions?: readonly {
+      readonly type?: string;
+      readonly status?: string;
+      readonly lastTransitionTime?: string;
+    }[];
+  };
+}
+
+/** Read afresh: TypeScript would narrow a repeated `signal.aborted` check away. */
+function isAborted(signal: AbortSignal): boolean {
+  return signal.aborted;
+}
+
+/** The longest watch event accepted, in characters (a lock ConfigMap is small). */
+const maxWatchLineLength = 4 * 1024 * 1024;
 
 function toLock(object: RawConfigMap): LockInfo {
   const metadata = object.metadata ?? {};
@@ -54,49 +58,34 @@ function toLock(object: RawConfigMap): LockInfo {
   };
 }
 
-const userAgent = setHeaderMiddleware('User-Agent', 'kubekit-leaderelection');
-
-/** Per-request client-node options that abandon the HTTP request when `signal` aborts. */
-function abortable(signal: AbortSignal | undefined): ConfigurationOptions | undefined {
-  if (signal === undefined) return undefined;
-  return {
-    middleware: [
-      {
-        pre: (context) => {
-          context.setSignal(signal);
-          return userAgent.pre(context);
-        },
-        post: (context) => userAgent.post(context),
-      },
-    ],
-    middlewareMergeStrategy: 'append',
-  };
-}
-
 /** Delete options that make the API server delete only the object with this UID. */
-function uidPrecondition(uid: string): V1DeleteOptions {
-  return Object.assign(new V1DeleteOptions(), {
-    preconditions: Object.assign(new V1Preconditions(), { uid }),
-  });
+function uidPrecondition(uid: string): string {
+  return JSON.stringify({ apiVersion: 'v1', kind: 'DeleteOptions', preconditions: { uid } });
 }
 
-function isTimeout(error: unknown): boolean {
-  return typeof error === 'object' && error !== null && (error as { name?: unknown }).name === 'TimeoutError';
+function namespaced(namespace: string, resource: string, name?: string): string {
+  const path = `/api/v1/namespaces/${encodeURIComponent(namespace)}/${resource}`;
+  return name === undefined ? path : `${path}/${encodeURIComponent(name)}`;
 }
 
-/** {@link LifelongApi} over `@kubernetes/client-node` 2.0.1: CoreV1Api and Watch. */
+/**
+ * {@link LifelongApi} over `@kubekit/client`: plain JSON on known paths, through the client shared
+ * by everything built from the same KubeConfig. Errors are `KubeClientError`s (`code` is the HTTP
+ * status when the server answered).
+ */
 export class KubernetesLifelongApi implements LifelongApi {
-  private readonly core: CoreV1Api;
-  private readonly watcher: Watch;
+  private readonly transport: Transport;
 
   constructor(kubeConfig: KubeConfig) {
-    const pooled = reuseConnections(kubeConfig);
-    this.core = pooled.makeApiClient(CoreV1Api);
-    this.watcher = new Watch(pooled);
+    this.transport = sharedClient(kubeConfig).transport;
   }
 
   async getPod(namespace: string, name: string, signal?: AbortSignal): Promise<PodInfo> {
-    const pod = await this.core.readNamespacedPod({ name, namespace }, abortable(signal));
+    const pod = (await this.transport.json({
+      method: 'GET',
+      path: namespaced(namespace, 'pods', name),
+      signal,
+    })) as RawPod;
     return {
       name: pod.metadata?.name ?? name,
       uid: pod.metadata?.uid ?? '',
@@ -108,24 +97,36 @@ export class KubernetesLifelongApi implements LifelongApi {
   }
 
   async deletePod(namespace: string, name: string, uid: string, signal?: AbortSignal): Promise<void> {
-    await this.core.deleteNamespacedPod({ name, namespace, body: uidPrecondition(uid) }, abortable(signal));
+    await this.transport.json({
+      method: 'DELETE',
+      path: namespaced(namespace, 'pods', name),
+      body: uidPrecondition(uid),
+      signal,
+    });
   }
 
   async getNode(name: string, signal?: AbortSignal): Promise<NodeInfo> {
-    const node = await this.core.readNode({ name }, abortable(signal));
+    const node = (await this.transport.json({
+      method: 'GET',
+      path: `/api/v1/nodes/${encodeURIComponent(name)}`,
+      signal,
+    })) as RawNode;
     const condition = node.status?.conditions?.find((candidate) => candidate.type === 'Ready');
     const ready = condition?.status;
-    const since: unknown = condition?.lastTransitionTime;
     return {
       name,
       ready: ready === 'True' || ready === 'False' ? ready : 'Unknown',
-      // client-node parses it into a Date (or leaves the string as sent): either way, a stable text.
-      readySince: since instanceof Date ? since.toISOString() : typeof since === 'string' ? since : undefined,
+      readySince: condition?.lastTransitionTime,
     };
   }
 
   async getConfigMap(namespace: string, name: string, signal?: AbortSignal): Promise<LockInfo> {
-    return toLock(await this.core.readNamespacedConfigMap({ name, namespace }, abortable(signal)));
+    const configMap = await this.transport.json({
+      method: 'GET',
+      path: namespaced(namespace, 'configmaps', name),
+      signal,
+    });
+    return toLock(configMap as RawConfigMap);
   }
 
   async createConfigMap(
@@ -135,107 +136,76 @@ export class KubernetesLifelongApi implements LifelongApi {
     annotations: Record<string, string>,
     signal?: AbortSignal,
   ): Promise<LockInfo> {
-    const reference = Object.assign(new V1OwnerReference(), {
+    const body = {
       apiVersion: 'v1',
-      kind: 'Pod',
-      name: owner.name,
-      uid: owner.uid,
+      kind: 'ConfigMap',
+      metadata: {
+        name,
+        namespace,
+        annotations,
+        ownerReferences: [{ apiVersion: 'v1', kind: 'Pod', name: owner.name, uid: owner.uid }],
+      },
+    };
+    // Sent once more if its connection broke: a create that landed meanwhile is AlreadyExists,
+    // which the elector resolves by the owner's UID.
+    const created = await this.transport.json({
+      method: 'POST',
+      path: namespaced(namespace, 'configmaps'),
+      body: JSON.stringify(body),
+      signal,
+      idempotent: true,
     });
-    const metadata = Object.assign(new V1ObjectMeta(), {
-      name,
-      namespace,
-      annotations,
-      ownerReferences: [reference],
-    });
-    const body = Object.assign(new V1ConfigMap(), { apiVersion: 'v1', kind: 'ConfigMap', metadata });
-    const created = await this.core.createNamespacedConfigMap({ namespace, body }, abortable(signal));
-    return toLock(created);
+    return toLock(created as RawConfigMap);
   }
 
   async deleteConfigMap(namespace: string, name: string, uid: string, signal?: AbortSignal): Promise<void> {
-    await this.core.deleteNamespacedConfigMap(
-      { name, namespace, body: uidPrecondition(uid) },
-      abortable(signal),
-    );
+    await this.transport.json({
+      method: 'DELETE',
+      path: namespaced(namespace, 'configmaps', name),
+      body: uidPrecondition(uid),
+      signal,
+    });
   }
 
-  watchConfigMap(
+  async watchConfigMap(
     namespace: string,
     name: string,
     resourceVersion: string | undefined,
     onEvent: (event: LockEvent) => void,
     signal: AbortSignal,
   ): Promise<void> {
-    return new Promise<void>((resolve, reject) => {
-      if (signal.aborted) {
-        resolve();
-        return;
+    if (signal.aborted) return;
+    let search = `?watch=true&fieldSelector=${encodeURIComponent(`metadata.name=${name}`)}&allowWatchBookmarks=true`;
+    if (resourceVersion !== undefined) search += `&resourceVersion=${encodeURIComponent(resourceVersion)}`;
+    let established = false;
+    try {
+      const stream = await this.transport.stream({
+        method: 'GET',
+        path: namespaced(namespace, 'configmaps') + search,
+        signal,
+        timeoutMs: lockWatchInactivityMs,
+      });
+      established = true;
+      const events = readWatchEvents(stream.body, {
+        maxLineLength: maxWatchLineLength,
+        inactivityTimeoutMs: lockWatchInactivityMs,
+        what: `watch configmap ${namespace}/${name}`,
+      });
+      for await (const event of events) {
+        if (isAborted(signal)) return;
+        const object = event.object as RawConfigMap;
+        if (event.type === 'BOOKMARK') {
+          const version = object.metadata?.resourceVersion;
+          if (version !== undefined) onEvent({ type: 'BOOKMARK', resourceVersion: version });
+        } else {
+          onEvent({ type: event.type, lock: toLock(object) });
+        }
       }
-      // client-node hands out the watch's controller only once the server has answered (or after
-      // its 30 s connect timeout): an abort before that settles at once, and the watch is aborted
-      // the moment it opens, so that stopping never waits for a watch that is still connecting.
-      let controller: AbortController | undefined;
-      let statusError: WatchStatusError | undefined;
-      let settled = false;
-      const onAbort = (): void => {
-        controller?.abort();
-        settle(undefined);
-      };
-      signal.addEventListener('abort', onAbort, { once: true });
-      const settle = (error: unknown): void => {
-        if (settled) return;
-        settled = true;
-        signal.removeEventListener('abort', onAbort);
-        if (statusError !== undefined) reject(statusError);
-        else if (signal.aborted || error === null || error === undefined || isTimeout(error)) resolve();
-        else reject(error instanceof Error ? error : new Error('watch failed', { cause: error }));
-      };
-      const query: Record<string, string | boolean | undefined> = {
-        fieldSelector: `metadata.name=${name}`,
-        allowWatchBookmarks: true,
-        resourceVersion,
-      };
-      this.watcher
-        .watch(
-          `/api/v1/namespaces/${encodeURIComponent(namespace)}/configmaps`,
-          query,
-          (type: string, object: unknown) => {
-            if (statusError !== undefined || settled) return;
-            switch (type) {
-              case 'ADDED':
-              case 'MODIFIED':
-              case 'DELETED':
-                onEvent({ type, lock: toLock(object as RawConfigMap) });
-                break;
-              case 'BOOKMARK': {
-                const version = (object as RawConfigMap).metadata?.resourceVersion;
-                if (version !== undefined) onEvent({ type, resourceVersion: version });
-                break;
-              }
-              case 'ERROR': {
-                const status = object as { code?: unknown; message?: unknown };
-                statusError = new WatchStatusError(
-                  typeof status.code === 'number' ? status.code : 500,
-                  typeof status.message === 'string' ? status.message : 'watch error',
-                );
-                controller?.abort();
-                break;
-              }
-              default:
-                break;
-            }
-          },
-          settle,
-        )
-        .then(
-          (opened) => {
-            controller = opened;
-            if (signal.aborted || statusError !== undefined) opened.abort();
-          },
-          (error: unknown) => {
-            settle(error ?? new Error('watch failed'));
-          },
-        );
-    });
+    } catch (error: unknown) {
+      if (isAborted(signal)) return;
+      // A quiet watch (no data for 30 s) ends without an error: the caller resumes from its last resourceVersion.
+      if (established && KubeClientError.is(error, 'timeout')) return;
+      throw error;
+    }
   }
 }

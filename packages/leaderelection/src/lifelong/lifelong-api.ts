@@ -1,10 +1,10 @@
 /**
  * The few Kubernetes API calls leader-for-life needs, behind a narrow interface so that the
  * elector's logic can be unit-tested against an in-memory fake. `KubernetesLifelongApi` implements
- * it with `@kubernetes/client-node`.
+ * it with `@kubekit/client`.
  *
  * Every method rejects with an error whose numeric `code` (or `statusCode`) is the HTTP status when
- * the API server answered with an error (client-node's `ApiException`); see {@link statusCodeOf}.
+ * the API server answered with an error (`@kubekit/client`'s `KubeClientError` of kind `api`); see {@link statusCodeOf}.
  * Each request is abandoned (rejects) as soon as its `signal` aborts.
  */
 export interface LifelongApi {
@@ -27,7 +27,7 @@ export interface LifelongApi {
    * Watches the one ConfigMap `name` (field selector `metadata.name=<name>`) from `resourceVersion`
    * (from "now" with the current object as ADDED when undefined), calling `onEvent` for every
    * event. Resolves when the stream ends without an error — the server closed it or it was quiet
-   * for too long (client-node 2.0.1 gives up after 30 s of silence) — and as soon as `signal`
+   * for too long (30 s of silence, as client-node 2.0.1's `Watch`) — and as soon as `signal`
    * aborts, without waiting for a watch that is still connecting (that one is closed the moment it
    * opens, or fails); no event is delivered after that. Rejects when the watch cannot be opened or
    * the server sends an `ERROR` event (410 Expired: start again from a fresh read).
@@ -87,7 +87,7 @@ export type LockEvent =
   | { readonly type: 'ADDED' | 'MODIFIED' | 'DELETED'; readonly lock: LockInfo }
   | { readonly type: 'BOOKMARK'; readonly resourceVersion: string };
 
-/** The HTTP status of an API error (client-node's `ApiException.code`, a watch's `statusCode`). */
+/** The HTTP status of an API error (`KubeClientError.code`, a watch `ERROR` event's code, any numeric `statusCode`). */
 export function statusCodeOf(error: unknown): number | undefined {
   if (typeof error !== 'object' || error === null) return undefined;
   const { code, statusCode } = error as { code?: unknown; statusCode?: unknown };

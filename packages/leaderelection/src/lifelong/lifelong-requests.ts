@@ -56,7 +56,7 @@ export class LifelongRequests {
     try {
       return await work(deadline.signal);
     } catch (error) {
-      // client-node may reject with a generic abort error: report the timeout instead.
+      // The request may reject with a generic abort error: report the timeout instead.
       if (deadline.signal.aborted && !parent.aborted) throw deadline.signal.reason as Error;
       throw error;
     }

@@ -34,7 +34,7 @@ export interface LockWatchDeps {
  * Follows one lock (its object UID and its owner's UID) until it is gone: deleted, replaced by
  * another object of the same name, or given another owner. It keeps one watch open from the last
  * resourceVersion seen, restarts it at once when
- * the stream ends quietly (client-node's 30 s inactivity timeout is not a failure), and while the
+ * the stream ends quietly (the 30 s inactivity timeout is not a failure), and while the
  * watch fails reads (polls) the lock with capped, jittered backoff between attempts.
  */
 export class LockWatch {

@@ -1,7 +1,14 @@
-import type { V1ConfigMap } from '@kubernetes/client-node';
 import { KubeObjectLock, type KubeLockOptions, type LockObjectKind } from './kube-object-lock.js';
 import { parseLeaderElectionAnnotation } from './leader-election-record.js';
 import type { LeaderElectionRecord } from './leader-election-record.js';
+
+/** A ConfigMap as JSON on the wire (the fields a lock touches; others are kept). */
+export interface ConfigMapObject {
+  readonly metadata?: {
+    readonly resourceVersion?: string;
+    readonly annotations?: Readonly<Record<string, string>>;
+  } & Readonly<Record<string, unknown>>;
+}
 
 /** The annotation older clients (client-go's ConfigMapLock, operator tools) keep the record in. */
 export const leaderAnnotation = 'control-plane.alpha.kubernetes.io/leader';
@@ -25,7 +32,7 @@ function annotationOf(record: LeaderElectionRecord): string {
   });
 }
 
-const configMapKind: LockObjectKind<V1ConfigMap> = {
+const configMapKind: LockObjectKind<ConfigMapObject> = {
   apiVersion: 'v1',
   kind: 'ConfigMap',
   resource: 'configmaps',
@@ -52,7 +59,7 @@ const configMapKind: LockObjectKind<V1ConfigMap> = {
  * unreadable one means "no valid holder" and is still only overwritten by compare-and-swap.
  * RBAC: configmaps get, create, update, watch, list.
  */
-export class ConfigMapLock extends KubeObjectLock<V1ConfigMap> {
+export class ConfigMapLock extends KubeObjectLock<ConfigMapObject> {
   /** @throws LeaderElectionError kind `noNamespace` when no namespace is given or found. */
   constructor(options: KubeLockOptions) {
     super(options, configMapKind);

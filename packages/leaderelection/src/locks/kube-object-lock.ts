@@ -1,12 +1,15 @@
+import { readWatchEvents } from '@kubekit/client';
+import type { KubeClient, Transport } from '@kubekit/client';
 import type { KubeConfig } from '@kubernetes/client-node';
 import { defaultIdentity } from '../defaults/default-identity.js';
 import { resolveNamespace } from '../defaults/default-namespace.js';
-import { KubeHttpClient } from '../kube/kube-http-client.js';
+import { lockWatchInactivityMs, sharedClient } from '../kube/shared-client.js';
 import type { EventRecorder } from '../observability/event-recorder.js';
 import { KubernetesEventRecorder } from '../observability/kubernetes-event-recorder.js';
 import { lockRequestError, statusCodeOf } from './kube-request.js';
 import type { LockRequest } from './kube-request.js';
 import { watchLockObject } from './kube-watch.js';
+import type { LockWatchQuery, LockWatchStream } from './kube-watch.js';
 import type { LeaderElectionRecord } from './leader-election-record.js';
 import type { Lock, LockSnapshot, LockWatchHandlers } from './lock.js';
 
@@ -54,10 +57,14 @@ export interface LockObjectKind<T extends LockObject> {
   ): object;
 }
 
+/** The longest watch event a lock accepts, in characters (a Lease or ConfigMap lock is small). */
+const maxWatchLineLength = 4 * 1024 * 1024;
+
 /**
- * A lock kept in one Kubernetes object, read and written over the package's keep-alive transport:
- * get, create, compare-and-swap update and watch of that object. `LeaseLock` and `ConfigMapLock`
- * are this with their own {@link LockObjectKind}.
+ * A lock kept in one Kubernetes object, read and written through `@kubekit/client` (one client per
+ * KubeConfig, shared by every lock, Event recorder and leader-for-life elector built from it):
+ * get, create, compare-and-swap update and watch of that object, as plain JSON on known paths (no
+ * discovery). `LeaseLock` and `ConfigMapLock` are this with their own {@link LockObjectKind}.
  */
 export class KubeObjectLock<T extends LockObject> implements Lock {
   readonly identity: string;
@@ -66,9 +73,11 @@ export class KubeObjectLock<T extends LockObject> implements Lock {
   readonly description: string;
   readonly eventRecorder?: EventRecorder;
   private readonly objectKind: LockObjectKind<T>;
-  private readonly client: KubeHttpClient;
-  /** The collection path; the object's path is `${collection}/${name}`. */
+  private readonly transport: Transport;
+  /** The collection path. */
   private readonly collection: string;
+  /** The object's path. */
+  private readonly objectPath: string;
   /** The object last read or written, to keep its other fields on update. */
   private last: T | undefined;
 
@@ -83,8 +92,10 @@ export class KubeObjectLock<T extends LockObject> implements Lock {
     );
     this.identity = options.identity ?? defaultIdentity();
     this.description = `${objectKind.noun} ${this.namespace}/${this.name}`;
-    this.client = KubeHttpClient.for(options.kubeConfig);
+    const client: KubeClient = sharedClient(options.kubeConfig);
+    this.transport = client.transport;
     this.collection = objectKind.collectionPath(this.namespace);
+    this.objectPath = `${this.collection}/${encodeURIComponent(this.name)}`;
     if (options.events ?? true) {
       this.eventRecorder = new KubernetesEventRecorder(
         options.kubeConfig,
@@ -101,7 +112,13 @@ export class KubeObjectLock<T extends LockObject> implements Lock {
 
   async get(signal: AbortSignal): Promise<LockSnapshot | undefined> {
     try {
-      return this.snapshot((await this.client.request('GET', this.objectPath(), undefined, signal)) as T);
+      const object = await this.transport.json({
+        method: 'GET',
+        path: this.objectPath,
+        signal,
+        timeoutMs: 0,
+      });
+      return this.snapshot(object as T);
     } catch (error: unknown) {
       if (statusCodeOf(error) === 404 && !signal.aborted) return undefined;
       throw lockRequestError(error, this.request('get'), signal);
@@ -115,7 +132,16 @@ export class KubeObjectLock<T extends LockObject> implements Lock {
       undefined,
     );
     try {
-      return this.snapshot((await this.client.request('POST', this.collection, body, signal)) as T);
+      // Sent once more if its connection broke: a create that landed meanwhile is a harmless 409.
+      const object = await this.transport.json({
+        method: 'POST',
+        path: this.collection,
+        body: JSON.stringify(body),
+        signal,
+        timeoutMs: 0,
+        idempotent: true,
+      });
+      return this.snapshot(object as T);
     } catch (error: unknown) {
       throw lockRequestError(error, this.request('create'), signal);
     }
@@ -130,7 +156,16 @@ export class KubeObjectLock<T extends LockObject> implements Lock {
     const metadata = { name: this.name, namespace: this.namespace, resourceVersion };
     const body = this.objectKind.withRecord(record, metadata, base);
     try {
-      return this.snapshot((await this.client.request('PUT', this.objectPath(), body, signal)) as T);
+      // A compare-and-swap: sent once more if its connection broke, a repeat that landed is a 409.
+      const object = await this.transport.json({
+        method: 'PUT',
+        path: this.objectPath,
+        body: JSON.stringify(body),
+        signal,
+        timeoutMs: 0,
+        idempotent: true,
+      });
+      return this.snapshot(object as T);
     } catch (error: unknown) {
       // A replace of a deleted object is a create in disguise: report it as a conflict to re-read.
       if (statusCodeOf(error) === 404 && !signal.aborted) {
@@ -151,8 +186,7 @@ export class KubeObjectLock<T extends LockObject> implements Lock {
   ): Promise<void> {
     return watchLockObject(
       {
-        watcher: this.client,
-        path: this.collection,
+        open: (query, watchSignal) => this.openWatch(query, watchSignal),
         name: this.name,
         request: this.request('watch'),
         toSnapshot: (object) => this.snapshot(object as T),
@@ -167,8 +201,27 @@ export class KubeObjectLock<T extends LockObject> implements Lock {
     return { lock: this.description, verb, resource: this.objectKind.resource, namespace: this.namespace };
   }
 
-  private objectPath(): string {
-    return `${this.collection}/${encodeURIComponent(this.name)}`;
+  /** Opens a watch of the collection (the query selects the one object); resolves once accepted. */
+  private async openWatch(query: LockWatchQuery, signal: AbortSignal): Promise<LockWatchStream> {
+    let search = `?watch=true&fieldSelector=${encodeURIComponent(query.fieldSelector)}&allowWatchBookmarks=true`;
+    if (query.resourceVersion !== undefined) {
+      search += `&resourceVersion=${encodeURIComponent(query.resourceVersion)}`;
+    }
+    const stream = await this.transport.stream({
+      method: 'GET',
+      path: this.collection + search,
+      signal,
+      // No answer within the inactivity timeout: the watch fails (kind timeout) and is opened again.
+      timeoutMs: lockWatchInactivityMs,
+    });
+    return {
+      events: readWatchEvents(stream.body, {
+        maxLineLength: maxWatchLineLength,
+        inactivityTimeoutMs: lockWatchInactivityMs,
+        what: `watch ${this.description}`,
+      }),
+      close: () => stream.body.destroy(),
+    };
   }
 
   private snapshot(object: T): LockSnapshot {

@@ -1,24 +1,9 @@
-import { ApiException, setHeaderMiddleware } from '@kubernetes/client-node';
-import type { ConfigurationOptions, ObservableMiddleware } from '@kubernetes/client-node';
+import { KubeClientError } from '@kubekit/client';
 import { LeaderElectionError } from '../leader-election-error.js';
 
-const userAgent = setHeaderMiddleware('User-Agent', 'kubekit-leaderelection');
-
-/** Per-request client-node options that abort the HTTP request when `signal` aborts. */
-export function requestOptions(signal: AbortSignal): ConfigurationOptions {
-  const abortable: ObservableMiddleware = {
-    pre: (context) => {
-      context.setSignal(signal);
-      return userAgent.pre(context);
-    },
-    post: (context) => userAgent.post(context),
-  };
-  return { middleware: [abortable], middlewareMergeStrategy: 'append' };
-}
-
-/** The HTTP status of a client-node failure, if it is an API response. */
+/** The HTTP status of a failed request, if the API server answered (or a watch sent an `ERROR` Status). */
 export function statusCodeOf(error: unknown): number | undefined {
-  if (error instanceof ApiException) return error.code;
+  if (KubeClientError.is(error)) return error.kind === 'api' ? error.code : undefined;
   if (typeof error === 'object' && error !== null) {
     const candidate =
       (error as { code?: unknown; statusCode?: unknown }).statusCode ?? (error as { code?: unknown }).code;
@@ -28,28 +13,19 @@ export function statusCodeOf(error: unknown): number | undefined {
 }
 
 function statusMessage(error: unknown): string {
-  if (!(error instanceof ApiException)) {
-    const message = (error as { message?: unknown } | null)?.message;
-    return typeof message === 'string' ? message : String(error);
+  if (KubeClientError.is(error, 'api') && error.status !== undefined) {
+    const parts = [error.status.reason, error.status.message].filter(
+      (part) => typeof part === 'string' && part !== '',
+    );
+    if (parts.length > 0) return parts.join(': ');
   }
-  const body: unknown = error.body;
-  if (typeof body === 'string') {
-    try {
-      const status = JSON.parse(body) as { message?: unknown; reason?: unknown };
-      const parts = [status.reason, status.message].filter((part) => typeof part === 'string');
-      if (parts.length > 0) return parts.join(': ');
-    } catch {
-      return body.slice(0, 200);
-    }
-  }
-  return `HTTP ${error.code}`;
+  const message = (error as { message?: unknown } | null)?.message;
+  return typeof message === 'string' ? message : String(error);
 }
 
 function retryAfter(error: unknown): string {
-  if (!(error instanceof ApiException)) return '';
-  const headers = error.headers as Record<string, string | undefined> | undefined;
-  const value = headers?.['retry-after'];
-  return value === undefined ? '' : `, Retry-After ${value}s`;
+  if (!KubeClientError.is(error) || error.retryAfter === undefined) return '';
+  return `, Retry-After ${String(error.retryAfter)}s`;
 }
 
 /** How a lock request failed, for messages. */
@@ -63,9 +39,11 @@ export interface LockRequest {
 }
 
 /**
- * Turns a client-node failure into a `LeaderElectionError` whose message says what failed and what
- * to do. 409 → `lockConflict`; 401/403 → `forbidden`; 410 → `watchExpired`; an aborted request →
- * the signal's reason (or `timeout`); everything else → `apiError` with the status code.
+ * Turns a failure of `@kubekit/client` (a `KubeClientError`) into a `LeaderElectionError` whose
+ * message says what failed and what to do. 409 → `lockConflict`; 401/403 → `forbidden`; 410 →
+ * `watchExpired`; an aborted request → the signal's reason (or `timeout`); an authentication that
+ * did not finish in time (a hung exec plugin) → `timeout`; everything else → `apiError` (with the
+ * status code when the server answered).
  */
 export function lockRequestError(
   error: unknown,
@@ -82,6 +60,32 @@ export function lockRequestError(
   const code = statusCodeOf(error);
   const detail = statusMessage(error);
   const options = { cause: error, ...(code === undefined ? {} : { statusCode: code }) };
+  if (code === undefined && KubeClientError.is(error)) {
+    switch (error.kind) {
+      case 'authTimeout':
+        return new LeaderElectionError(
+          'timeout',
+          `${lock}: ${verb}: ${detail}; the next request tries again`,
+          options,
+        );
+      case 'timeout':
+        return new LeaderElectionError('timeout', `${lock}: ${verb} timed out (${detail})`, options);
+      case 'auth':
+      case 'invalidArgument':
+        return new LeaderElectionError(
+          'apiError',
+          `${lock}: ${verb} could not authenticate (${detail}); check the kubeconfig's user and cluster`,
+          options,
+        );
+      case 'api':
+      case 'aborted':
+      case 'closed':
+      case 'invalidResponse':
+      case 'network':
+      case 'noKindMatch':
+        break;
+    }
+  }
   switch (code) {
     case undefined:
       return new LeaderElectionError(
@@ -105,7 +109,7 @@ export function lockRequestError(
     case 410:
       return new LeaderElectionError(
         'watchExpired',
-        `${lock}: ${verb} resourceVersion too old (410)`,
+        `${lock}: ${verb} resourceVersion too old (410: ${detail})`,
         options,
       );
     case 404:

@@ -1,15 +1,33 @@
-import type { Watch } from '@kubernetes/client-node';
+import { KubeClientError } from '@kubekit/client';
+import type { WatchEvent } from '@kubekit/client';
 import { LeaderElectionError } from '../leader-election-error.js';
-import { lockRequestError } from './kube-request.js';
+import { lockRequestError, statusCodeOf } from './kube-request.js';
 import type { LockRequest } from './kube-request.js';
 import type { LockSnapshot, LockWatchHandlers } from './lock.js';
 
+/** The query of a lock object's watch. */
+export interface LockWatchQuery {
+  /** `metadata.name=<the lock's name>`. */
+  readonly fieldSelector: string;
+  readonly allowWatchBookmarks: true;
+  readonly resourceVersion: string | undefined;
+}
+
+/** An open watch. */
+export interface LockWatchStream {
+  /**
+   * Its events, in order: the iteration ends when the server ends the stream, throws a
+   * `KubeClientError` when it fails, and stops at once when the signal given to `open` aborts.
+   */
+  readonly events: AsyncIterable<WatchEvent>;
+  /** Closes the stream without reading it (idempotent). */
+  close(): void;
+}
+
 /** What `watchLockObject` needs to know about the kind of lock object. */
 export interface WatchTarget {
-  /** client-node's `Watch`, or anything with its `watch` contract (e.g. `KubeHttpClient`). */
-  readonly watcher: Pick<Watch, 'watch'>;
-  /** The collection path, e.g. `/apis/coordination.k8s.io/v1/namespaces/ns/leases`. */
-  readonly path: string;
+  /** Opens the watch: resolves once the server accepted it; rejects when it refused it. */
+  open(query: LockWatchQuery, signal: AbortSignal): Promise<LockWatchStream>;
   readonly name: string;
   readonly request: LockRequest;
   toSnapshot(object: unknown): LockSnapshot;
@@ -20,49 +38,51 @@ function resourceVersionOf(object: unknown): string {
   return typeof metadata?.resourceVersion === 'string' ? metadata.resourceVersion : '';
 }
 
-function isTimeout(error: unknown): boolean {
-  return typeof error === 'object' && error !== null && (error as { name?: unknown }).name === 'TimeoutError';
+/** A failure of the handlers, not of the watch: passed on as it is. */
+class HandlerFailure extends Error {
+  constructor(readonly error: unknown) {
+    super('a watch handler threw', { cause: error });
+  }
+}
+
+/** Read afresh: TypeScript would narrow a repeated `signal.aborted` check away. */
+function isAborted(signal: AbortSignal): boolean {
+  return signal.aborted;
 }
 
 /**
- * Watches one object (field selector on its name) with `target.watcher`, as `Lock.watch`
- * specifies. The watcher (client-node 2.0.1's `Watch`, `KubeHttpClient`) ends a watch after 30 s
- * without data with a `TimeoutError`: once established, that
- * counts as a quiet end (resolve), so the caller resumes from its last resourceVersion.
+ * Watches one object (field selector on its name) through `target.open`, as `Lock.watch`
+ * specifies: resolves when the server ends the stream, when `signal` aborts, and when an
+ * established watch sees no data for its inactivity timeout (30 s, as client-node's `Watch`: a
+ * quiet end, the caller resumes from its last resourceVersion); rejects with `watchExpired` for a
+ * 410 (an `ERROR` event or a refused watch), with a handler's own error when it throws, and with
+ * `lockRequestError`'s translation of any other failure.
  */
-export function watchLockObject(
+export async function watchLockObject(
   target: WatchTarget,
   resourceVersion: string | undefined,
   handlers: LockWatchHandlers,
   signal: AbortSignal,
 ): Promise<void> {
-  return new Promise<void>((resolve, reject) => {
-    if (signal.aborted) {
-      resolve();
+  if (signal.aborted) return;
+  let established = false;
+  try {
+    const stream = await target.open(
+      { fieldSelector: `metadata.name=${target.name}`, allowWatchBookmarks: true, resourceVersion },
+      signal,
+    );
+    if (isAborted(signal)) {
+      stream.close();
       return;
     }
-    let settled = false;
-    let established = false;
-    let controller: AbortController | undefined;
-    const settle = (error?: unknown): void => {
-      if (settled) return;
-      settled = true;
-      signal.removeEventListener('abort', onAbort);
-      controller?.abort();
-      if (error === undefined) resolve();
-      else reject(error instanceof Error ? error : new Error('watch failed', { cause: error }));
-    };
-    const onAbort = (): void => {
-      settle();
-    };
-    signal.addEventListener('abort', onAbort, { once: true });
-    const query: Record<string, string | boolean | undefined> = {
-      fieldSelector: `metadata.name=${target.name}`,
-      allowWatchBookmarks: true,
-      resourceVersion,
-    };
-    const onEvent = (type: string, object: unknown): void => {
-      if (settled) return;
+    established = true;
+    try {
+      handlers.onEstablished();
+    } catch (error: unknown) {
+      stream.close();
+      throw new HandlerFailure(error);
+    }
+    for await (const { type, object } of stream.events) {
       try {
         switch (type) {
           case 'ADDED':
@@ -75,47 +95,27 @@ export function watchLockObject(
           case 'BOOKMARK':
             handlers.onEvent({ type: 'bookmark', resourceVersion: resourceVersionOf(object) });
             break;
-          case 'ERROR': {
-            const status = object as { code?: unknown; message?: unknown } | undefined;
-            const code = typeof status?.code === 'number' ? status.code : 500;
-            const message = typeof status?.message === 'string' ? status.message : 'watch error';
-            settle(
-              code === 410
-                ? new LeaderElectionError(
-                    'watchExpired',
-                    `${target.request.lock}: watch expired (410: ${message})`,
-                    {
-                      statusCode: 410,
-                    },
-                  )
-                : lockRequestError({ statusCode: code, message }, target.request, signal),
-            );
-            break;
-          }
-          default:
-            break;
         }
       } catch (error: unknown) {
-        settle(error);
+        // Leaving the loop closes the stream.
+        throw new HandlerFailure(error);
       }
-    };
-    const onDone = (error: unknown): void => {
-      if (error === null || error === undefined || (established && isTimeout(error))) settle();
-      else settle(lockRequestError(error, target.request, signal));
-    };
-    target.watcher.watch(target.path, query, onEvent, onDone).then(
-      (watchController) => {
-        controller = watchController;
-        if (settled) {
-          watchController.abort();
-          return;
-        }
-        established = true;
-        handlers.onEstablished();
-      },
-      (error: unknown) => {
-        settle(lockRequestError(error, target.request, signal));
-      },
-    );
-  });
+      if (isAborted(signal)) return;
+    }
+  } catch (error: unknown) {
+    if (error instanceof HandlerFailure) {
+      throw error.error instanceof Error ? error.error : new Error('watch failed', { cause: error.error });
+    }
+    if (isAborted(signal)) return;
+    if (established && KubeClientError.is(error, 'timeout')) return;
+    if (statusCodeOf(error) === 410) {
+      const message = KubeClientError.is(error) ? (error.status?.message ?? error.message) : String(error);
+      throw new LeaderElectionError(
+        'watchExpired',
+        `${target.request.lock}: watch expired (410: ${message})`,
+        { statusCode: 410, cause: error },
+      );
+    }
+    throw lockRequestError(error, target.request, signal);
+  }
 }

@@ -1,22 +1,33 @@
-import { V1MicroTime } from '@kubernetes/client-node';
-import type { V1Lease, V1LeaseSpec } from '@kubernetes/client-node';
 import { KubeObjectLock, type KubeLockOptions, type LockObjectKind } from './kube-object-lock.js';
 import { parseLeaderElectionRecord } from './leader-election-record.js';
 import type { LeaderElectionRecord } from './leader-election-record.js';
 
-/** The spec holding `record`, keeping `base`'s other fields. MicroTimes serialise with 6 fractional digits. */
-function toSpec(record: LeaderElectionRecord, base?: V1LeaseSpec): V1LeaseSpec {
-  const spec: V1LeaseSpec = Object.assign({}, base, {
+/** A `coordination.k8s.io/v1` Lease as JSON on the wire (the fields a lock touches; others are kept). */
+export interface LeaseObject {
+  readonly metadata?: { readonly resourceVersion?: string } & Readonly<Record<string, unknown>>;
+  readonly spec?: Readonly<Record<string, unknown>>;
+}
+
+/** A MicroTime as the API server writes it: UTC, exactly 6 fractional digits (`2006-01-02T15:04:05.000000Z`). */
+export function microTime(date: Date): string {
+  // toISOString always ends in `.mmmZ` (UTC, milliseconds) for the years a lease can carry.
+  const iso = date.toISOString();
+  return `${iso.slice(0, -1)}000Z`;
+}
+
+/** The spec holding `record`, keeping `base`'s other fields (`strategy`, `preferredHolder`, …). */
+function toSpec(record: LeaderElectionRecord, base: LeaseObject['spec']): Record<string, unknown> {
+  const spec: Record<string, unknown> = Object.assign({}, base, {
     holderIdentity: record.holderIdentity,
     leaseDurationSeconds: record.leaseDurationSeconds,
     leaseTransitions: record.leaseTransitions,
   });
-  if (record.acquireTime !== undefined) spec.acquireTime = new V1MicroTime(record.acquireTime.getTime());
-  if (record.renewTime !== undefined) spec.renewTime = new V1MicroTime(record.renewTime.getTime());
+  if (record.acquireTime !== undefined) spec['acquireTime'] = microTime(record.acquireTime);
+  if (record.renewTime !== undefined) spec['renewTime'] = microTime(record.renewTime);
   return spec;
 }
 
-const leaseKind: LockObjectKind<V1Lease> = {
+const leaseKind: LockObjectKind<LeaseObject> = {
   apiVersion: 'coordination.k8s.io/v1',
   kind: 'Lease',
   resource: 'leases',
@@ -33,7 +44,7 @@ const leaseKind: LockObjectKind<V1Lease> = {
 };
 
 /** A `coordination.k8s.io/v1` Lease as the lock (RBAC: leases get, create, update, watch, list). */
-export class LeaseLock extends KubeObjectLock<V1Lease> {
+export class LeaseLock extends KubeObjectLock<LeaseObject> {
   /** @throws LeaderElectionError kind `noNamespace` when no namespace is given or found. */
   constructor(options: KubeLockOptions) {
     super(options, leaseKind);

@@ -1,12 +1,6 @@
-import {
-  CoreV1Api,
-  CoreV1Event,
-  V1EventSource,
-  V1ObjectMeta,
-  V1ObjectReference,
-} from '@kubernetes/client-node';
+import type { Transport } from '@kubekit/client';
 import type { KubeConfig } from '@kubernetes/client-node';
-import { requestOptions } from '../locks/kube-request.js';
+import { sharedClient } from '../kube/shared-client.js';
 import type { EventRecorder, ElectionEvent } from './event-recorder.js';
 
 /** The object an Event is about. */
@@ -17,9 +11,18 @@ export interface InvolvedObject {
   readonly name: string;
 }
 
-/** Creates core/v1 Events about a lock object (RBAC: events: create in the lock's namespace). */
+/** A `Time` as the API server writes it: RFC 3339 in UTC, whole seconds. */
+function time(date: Date): string {
+  return date.toISOString().replace(/\.\d{3}Z$/, 'Z');
+}
+
+/**
+ * Creates core/v1 Events about a lock object (RBAC: events: create in the lock's namespace), as
+ * plain JSON through the `@kubekit/client` shared by everything built from the same KubeConfig.
+ */
 export class KubernetesEventRecorder implements EventRecorder {
-  private readonly api: CoreV1Api;
+  private readonly transport: Transport;
+  private readonly path: string;
 
   constructor(
     kubeConfig: KubeConfig,
@@ -27,30 +30,29 @@ export class KubernetesEventRecorder implements EventRecorder {
     /** The reporting instance: the elector's identity. */
     private readonly identity: string,
   ) {
-    this.api = kubeConfig.makeApiClient(CoreV1Api);
+    this.transport = sharedClient(kubeConfig).transport;
+    this.path = `/api/v1/namespaces/${encodeURIComponent(involvedObject.namespace)}/events`;
   }
 
+  /** Creates the Event; rejects (kind of `@kubekit/client`'s errors) when that fails, at once when `signal` aborts. */
   async record(event: ElectionEvent, signal: AbortSignal): Promise<void> {
-    const now = new Date();
-    const { namespace, name } = this.involvedObject;
-    const body = Object.assign(new CoreV1Event(), {
+    const now = time(new Date());
+    const { apiVersion, kind, namespace, name } = this.involvedObject;
+    const body = {
       apiVersion: 'v1',
       kind: 'Event',
-      metadata: Object.assign(new V1ObjectMeta(), { generateName: `${name}.`, namespace }),
-      involvedObject: Object.assign(new V1ObjectReference(), this.involvedObject),
+      metadata: { generateName: `${name}.`, namespace },
+      involvedObject: { apiVersion, kind, namespace, name },
       reason: event.reason,
       message: event.message,
       type: event.type,
-      source: Object.assign(new V1EventSource(), {
-        component: 'kubekit-leaderelection',
-        host: this.identity,
-      }),
+      source: { component: 'kubekit-leaderelection', host: this.identity },
       reportingComponent: 'kubekit-leaderelection',
       reportingInstance: this.identity.slice(0, 128),
       firstTimestamp: now,
       lastTimestamp: now,
       count: 1,
-    });
-    await this.api.createNamespacedEvent({ namespace, body }, requestOptions(signal));
+    };
+    await this.transport.json({ method: 'POST', path: this.path, body: JSON.stringify(body), signal });
   }
 }

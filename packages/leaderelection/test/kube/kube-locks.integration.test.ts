@@ -2,9 +2,9 @@ import { expect } from 'chai';
 import { useEnvtest } from '@kubekit/envtest/testing';
 import { ConfigMapLock, LeaderElectionError, LeaseLock } from '@kubekit/leaderelection';
 import type { LeaderElectionRecord, Lock, LockWatchEvent } from '@kubekit/leaderelection';
-import { KubeHttpClient } from '#lib/kube/kube-http-client.js';
+import { sharedClient } from '#lib/kube/shared-client.js';
 
-// LeaseLock and ConfigMapLock over KubeHttpClient against the embedded API server: the Lock
+// LeaseLock and ConfigMapLock over @kubekit/client against the embedded API server: the Lock
 // contract (lock.ts) end to end, without an elector on top.
 
 const never = new AbortController().signal;
@@ -38,7 +38,7 @@ async function eventually(check: () => boolean, what: string): Promise<void> {
   }
 }
 
-describe('LeaseLock and ConfigMapLock over KubeHttpClient (integration)', function () {
+describe('LeaseLock and ConfigMapLock over @kubekit/client (integration)', function () {
   this.timeout(20_000);
   const env = useEnvtest({ users: ['a'] });
 
@@ -65,12 +65,10 @@ describe('LeaseLock and ConfigMapLock over KubeHttpClient (integration)', functi
       expect(updated.record?.leaseTransitions).to.equal(1);
       const stale = await failure(lock.update(record('a', 2), created.resourceVersion, never));
       expect(LeaderElectionError.is(stale, 'lockConflict')).to.be.true;
-      const raw = (await KubeHttpClient.for(env.kubeConfig).request(
-        'GET',
-        leasePath(),
-        undefined,
-        never,
-      )) as {
+      const raw = (await sharedClient(env.kubeConfig).transport.json({
+        method: 'GET',
+        path: leasePath(),
+      })) as {
         spec: { acquireTime: string; renewTime: string };
       };
       expect(raw.spec.acquireTime).to.match(microTime);
@@ -78,22 +76,21 @@ describe('LeaseLock and ConfigMapLock over KubeHttpClient (integration)', functi
     });
 
     it('keeps the fields it does not own (labels, strategy, preferredHolder) on update', async () => {
-      const admin = KubeHttpClient.for(env.kubeConfig);
-      await admin.request(
-        'POST',
-        `/apis/coordination.k8s.io/v1/namespaces/${env.namespace}/leases`,
-        {
+      const admin = sharedClient(env.kubeConfig).transport;
+      await admin.json({
+        method: 'POST',
+        path: `/apis/coordination.k8s.io/v1/namespaces/${env.namespace}/leases`,
+        body: JSON.stringify({
           apiVersion: 'coordination.k8s.io/v1',
           kind: 'Lease',
           metadata: { name: 'lock', labels: { team: 'x' } },
           spec: { strategy: 'OldestEmulationVersion', preferredHolder: 'b' },
-        },
-        never,
-      );
+        }),
+      });
       const lock = lease();
       const current = await lock.get(never);
       await lock.update(record('a'), current?.resourceVersion ?? '', never);
-      const raw = (await admin.request('GET', leasePath(), undefined, never)) as {
+      const raw = (await admin.json({ method: 'GET', path: leasePath() })) as {
         metadata: { labels?: Record<string, string> };
         spec: Record<string, unknown>;
       };

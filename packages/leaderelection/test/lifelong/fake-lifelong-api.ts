@@ -110,7 +110,7 @@ export class FakeLifelongApi implements LifelongApi {
     return this.watchers.size;
   }
 
-  /** Ends every open watch as the server (or client-node's inactivity timeout) would. */
+  /** Ends every open watch as the server (or the watch's inactivity timeout) would. */
   closeWatches(error?: Error): void {
     for (const watcher of [...this.watchers]) watcher.end(error);
   }

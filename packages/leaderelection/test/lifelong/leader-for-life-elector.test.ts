@@ -183,7 +183,7 @@ describe('LeaderForLifeElector', () => {
       const watches = api.count('watchConfigMap');
       for (let i = 0; i < 5; i += 1) {
         await clock.tickAsync(30_000);
-        api.closeWatches(); // client-node 2.0.1's inactivity timeout
+        api.closeWatches(); // the watch's 30 s inactivity timeout
       }
       await clock.tickAsync(0);
       expect(api.count('getConfigMap')).to.equal(gets);

@@ -60,7 +60,7 @@ describe('LeaderForLifeElector on envtest (integration)', function () {
 
   // Every test runs in a fresh namespace (env.namespace) with faults cleared and counters reset.
   // Bookmarks as rare as kube-apiserver's (about a minute), so that a watch can be quiet for the
-  // 30 s after which client-node 2.0.1 gives up on it.
+  // 30 s after which the watch gives up on it (as client-node 2.0.1's Watch).
   const env = useEnvtest({ gcDelayMs: GC_DELAY_MS, bookmarkIntervalMs: 60_000 });
   let admin: CoreV1Api;
   let NS: string;
@@ -327,7 +327,7 @@ describe('LeaderForLifeElector on envtest (integration)', function () {
     await within(a.elector.whenLeading(), 2000, 'a leads');
     const userB = unique('b');
     env.addUser(userB);
-    // The API server never answers b's watch (client-node would wait 30 s for it to connect).
+    // The API server never answers b's watch (the watch would wait 30 s for its answer).
     env.faults.add({ user: userB, verb: 'watch', resource: 'configmaps', hang: true });
     const b = start(userB, podB, lock);
     await eventually(
@@ -488,11 +488,11 @@ describe('LeaderForLifeElector on envtest (integration)', function () {
     expect(performance.now() - stopping).to.be.below(1000); // not the 60 s request timeout
   });
 
-  it("restarts a watch ended by client-node's 30 s inactivity timeout from its resourceVersion, not as a failure", async () => {
+  it('restarts a watch ended by the 30 s inactivity timeout from its resourceVersion, not as a failure', async () => {
     const { lock, podA, podB } = await twoPodsOnANode();
     const a = start(unique('a'), podA, lock);
     await within(a.elector.whenLeading(), 2000, 'a leads');
-    // client-node arms its inactivity timer with setTimeout: fake it (and the elector's clock) before
+    // The watch arms its inactivity timer with setTimeout: fake it (and the elector's clock) before
     // B watches; time still runs on its own for the server.
     const clock = sinon.useFakeTimers({
       toFake: ['setTimeout', 'clearTimeout', 'performance'],

@@ -1,23 +1,17 @@
 import { expect } from 'chai';
-import { ApiException } from '@kubernetes/client-node';
+import { KubeClientError } from '@kubekit/client';
 import { LeaderElectionError } from '@kubekit/leaderelection';
 import { lockRequestError } from '#lib/locks/kube-request.js';
 
 const request = { lock: 'lease ns/op', verb: 'update', resource: 'leases', namespace: 'ns' } as const;
 const live = new AbortController().signal;
 
-function status(
-  code: number,
-  reason: string,
-  message: string,
-  headers: Record<string, string> = {},
-): ApiException<string> {
-  return new ApiException(
+function status(code: number, reason: string, message: string, retryAfter?: number): KubeClientError {
+  return new KubeClientError('api', `PUT /x: ${String(code)} ${reason}: ${message}`, {
     code,
-    reason,
-    JSON.stringify({ kind: 'Status', status: 'Failure', reason, message, code }),
-    headers,
-  );
+    status: { kind: 'Status', status: 'Failure', reason, message, code },
+    ...(retryAfter === undefined ? {} : { retryAfter }),
+  });
 }
 
 describe('lockRequestError', () => {
@@ -39,11 +33,7 @@ describe('lockRequestError', () => {
   });
 
   it('mentions Retry-After on 429', () => {
-    const error = lockRequestError(
-      status(429, 'TooManyRequests', 'slow down', { 'retry-after': '3' }),
-      request,
-      live,
-    );
+    const error = lockRequestError(status(429, 'TooManyRequests', 'slow down', 3), request, live);
     expect(error.kind).to.equal('apiError');
     expect(error.message).to.include('throttled by the API server (429, Retry-After 3s');
   });
@@ -67,8 +57,31 @@ describe('lockRequestError', () => {
   });
 
   it('reports network failures as unreachable', () => {
-    const error = lockRequestError(new TypeError('fetch failed'), request, live);
-    expect(error.message).to.include('could not reach the API server (fetch failed)');
+    const error = lockRequestError(new KubeClientError('network', 'ECONNREFUSED: x'), request, live);
+    expect(error.kind).to.equal('apiError');
+    expect(error.statusCode).to.equal(undefined);
+    expect(error.message).to.include('could not reach the API server (ECONNREFUSED: x)');
+  });
+
+  it('reports an authentication that did not finish in time as a timeout', () => {
+    const error = lockRequestError(
+      new KubeClientError(
+        'authTimeout',
+        'authentication did not finish within 5000 ms (a hung exec plugin?)',
+      ),
+      request,
+      live,
+    );
+    expect(error.kind).to.equal('timeout');
+    expect(error.message).to.include('hung exec plugin');
+  });
+
+  it('reports a failed authentication as such', () => {
+    const error = lockRequestError(new KubeClientError('auth', 'exec plugin exited 1'), request, live);
+    expect(error.kind).to.equal('apiError');
+    expect(error.message).to.include(
+      "could not authenticate (exec plugin exited 1); check the kubeconfig's user",
+    );
   });
 
   it('returns the abort reason when the request was aborted', () => {
@@ -87,7 +100,11 @@ describe('lockRequestError', () => {
   });
 
   it('keeps a plain-text body readable', () => {
-    const error = lockRequestError(new ApiException(500, 'x', 'upstream connect error', {}), request, live);
+    const error = lockRequestError(
+      new KubeClientError('api', 'PUT /x: 500: upstream connect error', { code: 500 }),
+      request,
+      live,
+    );
     expect(error.message).to.include('upstream connect error');
   });
 });

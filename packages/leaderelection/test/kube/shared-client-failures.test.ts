@@ -5,8 +5,9 @@ import { expect } from 'chai';
 import sinon from 'sinon';
 import { KubeConfig } from '@kubernetes/client-node';
 import { useEnvtest } from '@kubekit/envtest/testing';
-import { LeaderElectionError } from '@kubekit/leaderelection';
-import { KubeHttpClient } from '#lib/kube/kube-http-client.js';
+import { LeaderElectionError, LeaseLock } from '@kubekit/leaderelection';
+import type { Lock } from '@kubekit/leaderelection';
+import { sharedClient } from '#lib/kube/shared-client.js';
 
 /** A KubeConfig whose client key is not a key: TLS refuses it before any connection is made. */
 function malformedKeyConfig(): KubeConfig {
@@ -26,7 +27,13 @@ function malformedKeyConfig(): KubeConfig {
   return kubeConfig;
 }
 
-describe('KubeHttpClient (requests that fail before they are sent)', () => {
+function leaseLock(kubeConfig: KubeConfig, namespace = 'ns'): Lock {
+  return new LeaseLock({ kubeConfig, name: 'x', namespace, identity: 'a', events: false });
+}
+
+const quiet = { onEstablished: () => undefined, onEvent: () => undefined };
+
+describe('LeaseLock over the shared client (requests that fail before they are sent)', () => {
   let clock: sinon.SinonFakeTimers;
 
   beforeEach(() => {
@@ -38,33 +45,30 @@ describe('KubeHttpClient (requests that fail before they are sent)', () => {
   });
 
   it('regression: a watch that fails synchronously does not throw 30 s later', async () => {
-    const client = KubeHttpClient.for(malformedKeyConfig());
     const ends: unknown[] = [];
-    const started = client.watch(
-      '/apis/coordination.k8s.io/v1/namespaces/ns/leases',
-      {},
-      () => undefined,
-      (error) => ends.push(error),
-    );
-    await started.then(
-      () => undefined,
-      () => undefined,
-    );
+    await leaseLock(malformedKeyConfig())
+      .watch(undefined, quiet, new AbortController().signal)
+      .then(
+        () => ends.push('resolved'),
+        (error: unknown) => ends.push(error),
+      );
     // The inactivity timer of the failed watch must be gone: firing it would throw in a timer.
     expect(() => clock.tick(60_000)).to.not.throw();
-    // The failure is reported through `done`, exactly once.
+    await clock.tickAsync(0);
+    // The failure is reported once, as a typed error.
     expect(ends).to.have.length(1);
-    expect(ends[0]).to.be.instanceOf(Error);
+    expect(LeaderElectionError.is(ends[0], 'apiError'), String(ends[0])).to.be.true;
   });
 
   it('regression: a request that fails synchronously leaves nothing on its signal', async () => {
-    const client = KubeHttpClient.for(malformedKeyConfig());
     const controller = new AbortController();
-    const error = await client.request('GET', '/api/v1/namespaces', undefined, controller.signal).then(
-      () => undefined,
-      (failure: unknown) => failure,
-    );
-    expect(error).to.be.instanceOf(Error);
+    const error = await leaseLock(malformedKeyConfig())
+      .get(controller.signal)
+      .then(
+        () => undefined,
+        (failure: unknown) => failure,
+      );
+    expect(LeaderElectionError.is(error, 'apiError'), String(error)).to.be.true;
     // Aborting later must not reach a listener of the failed request (it would throw in it).
     const uncaught: unknown[] = [];
     const record = (failure: unknown): void => {
@@ -99,7 +103,7 @@ async function settledWithin(promise: Promise<unknown>, ms: number): Promise<unk
   }
 }
 
-describe('KubeHttpClient (exec authentication on envtest)', function () {
+describe('LeaseLock over the shared client (exec authentication on envtest)', function () {
   this.timeout(30_000);
   const env = useEnvtest({ users: ['a'] });
   let dir: string;
@@ -174,39 +178,36 @@ describe('KubeHttpClient (exec authentication on envtest)', function () {
   }
 
   it('regression: a hung exec plugin fails requests by their deadline and is retried afterwards', async () => {
-    const client = KubeHttpClient.for(execConfig(), { authTimeoutMs: 1_000 });
-    const path = `/apis/coordination.k8s.io/v1/namespaces/${env.namespace}/leases`;
+    const kubeConfig = execConfig();
+    // The first user of a KubeConfig's shared client sets its options.
+    sharedClient(kubeConfig, { authTimeoutMs: 1_000 });
+    const lock = leaseLock(kubeConfig, env.namespace);
     const never = new AbortController().signal;
 
     // A request with a deadline fails by it, while the plugin hangs.
     const started = performance.now();
-    const bounded = await settledWithin(
-      client.request('GET', path, undefined, AbortSignal.timeout(200)),
-      5_000,
-    );
+    const bounded = await settledWithin(lock.get(AbortSignal.timeout(200)), 5_000);
     expect(bounded, 'a request with a 200 ms deadline').to.not.equal('pending');
-    expect((bounded as { error?: unknown }).error).to.be.instanceOf(Error);
+    const boundedError = (bounded as { error?: unknown }).error;
+    expect(LeaderElectionError.is(boundedError, 'timeout'), String(boundedError)).to.equal(true);
     expect(performance.now() - started).to.be.below(3_000);
 
     // Requests without a deadline, and watches, fail by the authentication timeout: all of them
     // waited on the one plugin call.
-    let watchEnded: (error: unknown) => void = () => undefined;
-    const watchDone = new Promise<unknown>((resolve) => (watchEnded = resolve));
-    const watching = client.watch(path, {}, () => undefined, watchEnded);
-    const unbounded = await settledWithin(client.request('GET', path, undefined, never), 10_000);
+    const watching = lock.watch(undefined, quiet, never);
+    const unbounded = await settledWithin(lock.get(never), 10_000);
     expect(unbounded, 'a request without a deadline').to.not.equal('pending');
     const error = (unbounded as { error?: unknown }).error;
     expect(LeaderElectionError.is(error, 'timeout'), String(error)).to.equal(true);
     expect((error as Error).message).to.match(/exec/);
-    const watchEnd = await settledWithin(watchDone, 10_000);
-    expect((watchEnd as { value?: unknown }).value, 'the watch').to.be.instanceOf(Error);
-    await watching;
+    const watchEnd = await settledWithin(watching, 10_000);
+    const watchError = (watchEnd as { error?: unknown }).error;
+    expect(LeaderElectionError.is(watchError, 'timeout'), `the watch: ${String(watchError)}`).to.equal(true);
     expect(calls(), 'plugin calls while it hung').to.equal(1);
 
     // The failure is not kept: the next request asks the plugin again, which now answers.
     writeFileSync(join(dir, 'ready'), '');
-    const list = (await client.request('GET', path, undefined, never)) as { kind?: unknown };
-    expect(list.kind).to.equal('LeaseList');
+    expect(await lock.get(never)).to.equal(undefined);
     expect(calls()).to.equal(2);
   });
 });
