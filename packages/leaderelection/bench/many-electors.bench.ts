@@ -34,7 +34,12 @@ function liveHeap(): number {
 }
 
 const require = createRequire(import.meta.url);
-const envtestCli = join(dirname(require.resolve('@kubekit/envtest/package.json')), 'dist', 'cli.js');
+const envtestCli = join(
+  dirname(require.resolve('@kubekit/envtest/package.json')),
+  'dist',
+  'bin',
+  'kubekit-envtest.js',
+);
 /** Set in the child processes: which configuration this process measures. */
 const MODE_VARIABLE = 'KUBEKIT_BENCH_MANY_ELECTORS_MODE';
 const MEASUREMENT = '@@many-electors ';

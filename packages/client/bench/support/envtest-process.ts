@@ -43,7 +43,12 @@ export interface EnvtestProcess {
 }
 
 const require = createRequire(import.meta.url);
-const cli = join(dirname(require.resolve('@kubekit/envtest/package.json')), 'dist', 'cli.js');
+const cli = join(
+  dirname(require.resolve('@kubekit/envtest/package.json')),
+  'dist',
+  'bin',
+  'kubekit-envtest.js',
+);
 
 export async function startEnvtestProcess(): Promise<EnvtestProcess> {
   const dir = mkdtempSync(join(tmpdir(), 'kubekit-client-bench-'));

@@ -14,7 +14,12 @@ export interface EnvtestProcess {
 }
 
 const require = createRequire(import.meta.url);
-const cli = join(dirname(require.resolve('@kubekit/envtest/package.json')), 'dist', 'cli.js');
+const cli = join(
+  dirname(require.resolve('@kubekit/envtest/package.json')),
+  'dist',
+  'bin',
+  'kubekit-envtest.js',
+);
 
 /** Starts `kubekit-envtest` and reads its kubeconfig. */
 export async function startEnvtestProcess(): Promise<EnvtestProcess> {
