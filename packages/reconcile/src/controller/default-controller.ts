@@ -152,20 +152,28 @@ class DefaultController implements Controller {
     };
     signal.addEventListener('abort', onAbort, { once: true });
     try {
-      if (this.#options.waitForSync ?? true) {
-        const synced = await Promise.all(
-          this.#watches.map((w) => w.source.waitForSync?.(this.#cache, signal) ?? Promise.resolve(true)),
-        );
-        if (signal.aborted) return;
-        if (!synced.every(Boolean)) {
-          throw new ReconcileError(
-            'notSynced',
-            `controller ${this.name}: its sources stopped before they synced`,
-          );
-        }
-      }
+      // Sources without a sync (observables, channels) are subscribed at once, so nothing sent
+      // after start() returns is lost; kind sources once their informer synced. Workers start then.
       this.#run = run;
-      for (const watch of this.#watches) this.#subscribe(run, watch);
+      const waiting = this.#options.waitForSync ?? true;
+      const synced = this.#watches.map((watch) => {
+        if (!waiting || watch.source.waitForSync === undefined) {
+          this.#subscribe(run, watch);
+          return Promise.resolve(true);
+        }
+        return watch.source.waitForSync(this.#cache, signal).then((done) => {
+          if (done && !signal.aborted) this.#subscribe(run, watch);
+          return done;
+        });
+      });
+      const results = await Promise.all(synced);
+      if (signal.aborted) return;
+      if (!results.every(Boolean)) {
+        throw new ReconcileError(
+          'notSynced',
+          `controller ${this.name}: its sources stopped before they synced`,
+        );
+      }
       this.#logger.info({ controller: this.name, workers: this.#workers }, 'starting workers');
       await Promise.all(Array.from({ length: this.#workers }, () => this.#worker(run)));
     } finally {
