@@ -59,4 +59,8 @@ export {
 export type { BuilderControllerOptions, ForOptions, OwnsOptions } from './builder/controller-builder.js';
 export { ControllerBuilder, controllerManagedBy } from './builder/controller-builder.js';
 export type { ManagerCacheOptions } from './builder/manager-cache.js';
-export { cacheFor } from './builder/manager-cache.js';
+export { cacheFor, clientFor } from './builder/manager-cache.js';
+export { registerCache } from './builder/manager-cache.js';
+export type { ControllerMetadata } from './di/controller-decorator.js';
+export { controller, controllerMetadata } from './di/controller-decorator.js';
+export { CACHE, CLIENT, RECONCILER, reconcileModule } from './di/reconcile-module.js';

@@ -1,9 +1,11 @@
-import { createClient, type KubeClient } from '@kubekit/client';
+import { createClient, type KubeClient, type ObjectClient } from '@kubekit/client';
 import type { CacheRunnable, Manager } from '@kubekit/manager';
 import type { Cache, CacheOptions } from '../cache/cache.js';
 import { createCache } from '../cache/informer-cache.js';
+import { ReconcileError } from '../reconcile-error.js';
 
 const caches = new WeakMap<Manager, Cache>();
+const clients = new WeakMap<Manager, ObjectClient>();
 
 /** Options of {@link cacheFor}, used only by the call that creates the manager's cache. */
 export type ManagerCacheOptions = Partial<CacheOptions>;
@@ -23,12 +25,44 @@ export function cacheFor(manager: Manager, options: ManagerCacheOptions = {}): C
     options.client ??
     (owned = createClient({ kubeConfig: manager.getKubeConfig(), metrics: manager.getRegistry() }));
   const cache = createCache({ metrics: manager.getRegistry(), ...options, client });
+  registerCache(manager, cache, owned, client);
+  return cache;
+}
+
+/**
+ * The client of `manager`'s shared cache ({@link cacheFor}; created with it if need be): a
+ * `@kubekit/client` over the manager's KubeConfig, for writes. Closed when the cache stops.
+ */
+export function clientFor(manager: Manager): ObjectClient {
+  cacheFor(manager);
+  const client = clients.get(manager);
+  if (client === undefined) {
+    throw new ReconcileError('invalidState', 'this manager\'s cache was registered without its client (registerCache); use that client');
+  }
+  return client;
+}
+
+/**
+ * Makes `cache` the shared cache of `manager` (what {@link cacheFor} returns) and adds it to the
+ * manager; `ownedClient`, if given, is closed when the cache stops; `client` (default `ownedClient`)
+ * is what {@link clientFor} returns. For the DI module.
+ * @throws ReconcileError `invalidState` when the manager has a cache already.
+ */
+export function registerCache(
+  manager: Manager,
+  cache: Cache,
+  ownedClient?: KubeClient,
+  client: ObjectClient | undefined = ownedClient,
+): void {
+  if (caches.has(manager)) {
+    throw new ReconcileError('invalidState', 'this manager has its shared cache already');
+  }
   const runnable: CacheRunnable & { needLeaderElection(): false } = {
     start: async (signal) => {
       try {
         await cache.start(signal);
       } finally {
-        await owned?.close(false);
+        await ownedClient?.close(false);
       }
     },
     waitForCacheSync: (signal) => cache.waitForCacheSync(signal),
@@ -39,5 +73,5 @@ export function cacheFor(manager: Manager, options: ManagerCacheOptions = {}): C
     cache.checkHealth();
   });
   caches.set(manager, cache);
-  return cache;
+  if (client !== undefined) clients.set(manager, client);
 }
