@@ -37,7 +37,10 @@ export function clientFor(manager: Manager): ObjectClient {
   cacheFor(manager);
   const client = clients.get(manager);
   if (client === undefined) {
-    throw new ReconcileError('invalidState', 'this manager\'s cache was registered without its client (registerCache); use that client');
+    throw new ReconcileError(
+      'invalidState',
+      "this manager's cache was registered without its client (registerCache); use that client",
+    );
   }
   return client;
 }

@@ -1,4 +1,4 @@
-import type { BuilderControllerOptions } from '../builder/controller-builder.js';
+import type { BuilderControllerOptions, ForOptions } from '../builder/controller-builder.js';
 import type { Predicate } from '../controller/predicate.js';
 import type { KindScope } from '../controller/source.js';
 import { ReconcileError } from '../reconcile-error.js';
@@ -7,6 +7,8 @@ import { ReconcileError } from '../reconcile-error.js';
 export interface ControllerMetadata {
   /** The kind reconciled (the builder's `for`). */
   readonly for: KindScope;
+  /** Predicates and informer options of the `for` kind (the builder's `for(kind, options)`). */
+  readonly forOptions?: ForOptions;
   /** Kinds it owns (the builder's `owns`, controller owner references only). */
   readonly owns?: readonly KindScope[];
   /** Default: the `for` kind in lower case. */

@@ -35,7 +35,9 @@ export function reconcileModule(): ContainerModule {
       )
       .inSingletonScope();
     bind(CACHE)
-      .toDynamicValue((context) => createCache({ client: context.get(CLIENT), metrics: context.get(REGISTRY) }))
+      .toDynamicValue((context) =>
+        createCache({ client: context.get(CLIENT), metrics: context.get(REGISTRY) }),
+      )
       .inSingletonScope();
     onActivation(MANAGER, (context, manager) => {
       const cache = context.get(CACHE);
@@ -48,7 +50,7 @@ export function reconcileModule(): ContainerModule {
             `a reconciler bound under RECONCILER (${describe(reconciler)}) has no @controller({ for: … }) decorator`,
           );
         }
-        const builder = controllerManagedBy(manager, cache).for(metadata.for);
+        const builder = controllerManagedBy(manager, cache).for(metadata.for, metadata.forOptions);
         for (const owned of metadata.owns ?? []) builder.owns(owned);
         for (const filter of metadata.eventFilters ?? []) builder.withEventFilter(filter);
         if (metadata.name !== undefined) builder.named(metadata.name);

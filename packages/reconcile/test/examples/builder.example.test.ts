@@ -39,7 +39,11 @@ export class MirrorReconciler implements Reconciler {
       const owner = { apiVersion: 'v1', kind: 'ConfigMap', name, uid: source.metadata.uid };
       const secret: Secret = {
         ...secrets,
-        metadata: { name, namespace, ownerReferences: [{ ...owner, controller: true, blockOwnerDeletion: true }] },
+        metadata: {
+          name,
+          namespace,
+          ownerReferences: [{ ...owner, controller: true, blockOwnerDeletion: true }],
+        },
         stringData: data,
       };
       // The cache may not have seen a Secret created a moment ago: AlreadyExists is fine.
@@ -93,7 +97,10 @@ describe('README example: a controller assembled by the builder', function () {
       admin.get<Secret>({ ...secrets, namespace: env.namespace, name }).catch(() => undefined);
     const decoded = async (name: string) =>
       Object.fromEntries(
-        Object.entries((await secret(name))?.data ?? {}).map(([k, v]) => [k, Buffer.from(v, 'base64').toString()]),
+        Object.entries((await secret(name))?.data ?? {}).map(([k, v]) => [
+          k,
+          Buffer.from(v, 'base64').toString(),
+        ]),
       );
     try {
       await admin.create({
@@ -101,9 +108,15 @@ describe('README example: a controller assembled by the builder', function () {
         metadata: { name: 'web', namespace: env.namespace, labels: { mirror: 'true' } },
         data: { port: '80' },
       } as ConfigMap);
-      await admin.create({ ...configMaps, metadata: { name: 'plain', namespace: env.namespace } } as ConfigMap);
+      await admin.create({
+        ...configMaps,
+        metadata: { name: 'plain', namespace: env.namespace },
+      } as ConfigMap);
       await eventually(async () => (await decoded('web'))['port'] === '80', 'the Secret web mirrors web');
-      await admin.patch({ ...secrets, namespace: env.namespace, name: 'web' }, { stringData: { port: '8080' } });
+      await admin.patch(
+        { ...secrets, namespace: env.namespace, name: 'web' },
+        { stringData: { port: '8080' } },
+      );
       await eventually(async () => (await decoded('web'))['port'] === '80', 'the Secret is repaired');
       expect(await secret('plain')).to.equal(undefined);
     } finally {
