@@ -68,7 +68,7 @@ class DefaultController implements Controller {
     ) {
       throw new ReconcileError(
         'invalidArgument',
-        `controller name "${String(options.name)}" must be letters, digits, '-', '_' or '.', starting and ending with a letter or digit`,
+        `controller name "${options.name}" must be letters, digits, '-', '_' or '.', starting and ending with a letter or digit`,
       );
     }
     this.name = options.name;
@@ -86,7 +86,7 @@ class DefaultController implements Controller {
         `controller ${this.name}: reconcileTimeoutMs (${timeout}) must be > 0 ms (leave it out for no timeout)`,
       );
     }
-    if (typeof options.reconciler?.reconcile !== 'function') {
+    if (typeof (options.reconciler as Partial<Reconciler> | undefined)?.reconcile !== 'function') {
       throw new ReconcileError(
         'invalidArgument',
         `controller ${this.name}: reconciler has no reconcile(request, signal) method`,
@@ -139,10 +139,10 @@ class DefaultController implements Controller {
         );
     }
     this.#state = 'running';
-    const queue = createWorkQueue<string>({
+    const queue = createWorkQueue({
       name: this.name,
       clock: this.#clock,
-      rateLimiter: this.#options.rateLimiter ?? defaultControllerRateLimiter<string>(),
+      rateLimiter: this.#options.rateLimiter ?? defaultControllerRateLimiter(),
       metrics: this.#options.metrics ?? null,
     });
     const run: Run = { queue, signal, subscriptions: new Subscription() };

@@ -31,13 +31,13 @@ describe('Controller on envtest (integration)', function () {
   it('reconciles after a create, an update and a delete, seeing each in the cache', async () => {
     const seen: string[] = [];
     const reconciler: Reconciler = {
-      reconcile: async (request) => {
+      reconcile: (request) => {
         const object = cacheFor(op.manager).get<KubeObject & { data?: Record<string, string> }>({
           ...configMaps,
           ...request,
         });
         seen.push(`${request.name}:${object === undefined ? 'gone' : (object.data?.['v'] ?? '')}`);
-        return {};
+        return Promise.resolve({});
       },
     };
     controllerManagedBy(op.manager)
@@ -61,9 +61,9 @@ describe('Controller on envtest (integration)', function () {
       .for({ ...configMaps, namespace: env.namespace })
       .owns({ ...secrets, namespace: env.namespace })
       .complete({
-        reconcile: async (request) => {
+        reconcile: (request) => {
           calls.push(request.name);
-          return {};
+          return Promise.resolve({});
         },
       });
     op.start();
@@ -188,13 +188,13 @@ describe('Controller on envtest (integration)', function () {
         rateLimiter: new ExponentialRateLimiter({ baseDelayMs: 5, maxDelayMs: 1_000_000 }),
       })
       .complete({
-        reconcile: async ({ name }) => {
+        reconcile: ({ name }) => {
           if (name === 'flaky') {
             flaky.push(clock.now());
-            throw new Error('not yet');
+            return Promise.reject(new Error('not yet'));
           }
           fatal.push(clock.now());
-          throw new TerminalError('never', { cause: new Error('bad spec') });
+          return Promise.reject(new TerminalError('never', { cause: new Error('bad spec') }));
         },
       });
     op.start();
@@ -222,9 +222,9 @@ describe('Controller on envtest (integration)', function () {
       .for({ ...configMaps, namespace: env.namespace })
       .withOptions({ clock })
       .complete({
-        reconcile: async () => {
+        reconcile: () => {
           calls.push(clock.now());
-          return { requeueAfter: 60_000 };
+          return Promise.resolve({ requeueAfter: 60_000 });
         },
       });
     op.start();

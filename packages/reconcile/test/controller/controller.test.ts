@@ -38,7 +38,7 @@ function error(run: () => unknown): unknown {
   return undefined;
 }
 
-const idle = { reconcile: async () => ({}) };
+const idle = { reconcile: () => Promise.resolve({}) };
 
 describe('Controller', () => {
   let stop: AbortController;
@@ -115,7 +115,9 @@ describe('Controller', () => {
         reconciler: {
           reconcile: async (_request, signal) => {
             inFlight += 1;
-            await new Promise((resolve) => signal.addEventListener('abort', resolve, { once: true }));
+            await new Promise((resolve) => {
+              signal.addEventListener('abort', resolve, { once: true });
+            });
             await new Promise((resolve) => setTimeout(resolve, 20)); // cleaning up after the abort
             returnedAt = performance.now();
             inFlight -= 1;
@@ -151,7 +153,9 @@ describe('Controller', () => {
         reconciler: {
           reconcile: async (_request, signal) => {
             at.push(clock.now());
-            await new Promise((resolve) => signal.addEventListener('abort', resolve, { once: true }));
+            await new Promise((resolve) => {
+              signal.addEventListener('abort', resolve, { once: true });
+            });
             reasons.push(signal.reason);
             throw signal.reason;
           },
@@ -181,9 +185,9 @@ describe('Controller', () => {
       const controller: Controller = createController({
         name: 'c',
         reconciler: {
-          reconcile: async ({ namespace, name }) => {
+          reconcile: ({ namespace, name }) => {
             seen.push(`${namespace}/${name}`);
-            return {};
+            return Promise.resolve({});
           },
         },
       });

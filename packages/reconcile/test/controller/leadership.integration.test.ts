@@ -81,9 +81,9 @@ describe('Controller under leader election on envtest (integration)', function (
     controllerManagedBy(op.manager)
       .for({ ...configMaps, namespace: env.namespace })
       .complete({
-        reconcile: async ({ name }) => {
+        reconcile: ({ name }) => {
           reconciled.push({ name, epoch });
-          return {};
+          return Promise.resolve({});
         },
       });
     const subscription = op.manager.leadership$.subscribe((leadership) => {

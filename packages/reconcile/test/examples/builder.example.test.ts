@@ -107,11 +107,11 @@ describe('README example: a controller assembled by the builder', function () {
         ...configMaps,
         metadata: { name: 'web', namespace: env.namespace, labels: { mirror: 'true' } },
         data: { port: '80' },
-      } as ConfigMap);
+      });
       await admin.create({
         ...configMaps,
         metadata: { name: 'plain', namespace: env.namespace },
-      } as ConfigMap);
+      });
       await eventually(async () => (await decoded('web'))['port'] === '80', 'the Secret web mirrors web');
       await admin.patch(
         { ...secrets, namespace: env.namespace, name: 'web' },

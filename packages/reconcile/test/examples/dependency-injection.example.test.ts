@@ -90,7 +90,7 @@ describe('README example: a controller built by inversify', function () {
       managerModule({ kubeConfig: env.kubeConfig, registry: new Registry() }),
       reconcileModule(),
     );
-    container.bind(RECONCILER).toConstantValue({ reconcile: async () => ({}) });
+    container.bind(RECONCILER).toConstantValue({ reconcile: () => Promise.resolve({}) });
     expect(() => container.get(MANAGER)).to.throw(/no @controller/);
   });
 });
