@@ -15,7 +15,9 @@ export type ReconcileErrorKind =
   /** A reconcile ran longer than its controller's `reconcileTimeoutMs` (its signal's abort reason). */
   | 'timeout'
   /** A second controller of the same name on one manager. */
-  | 'duplicateController';
+  | 'duplicateController'
+  /** `setControllerReference` on an object another owner controls already. */
+  | 'alreadyOwned';
 
 /**
  * The one error class of `@kubekit/reconcile` (beside {@link TerminalError}, which reconcilers
