@@ -65,7 +65,13 @@ export type { ControllerMetadata } from './di/controller-decorator.js';
 export { controller, controllerMetadata } from './di/controller-decorator.js';
 export { CACHE, CLIENT, RECONCILER, reconcileModule } from './di/reconcile-module.js';
 export type { FinalizeOutcome } from './helpers/finalizers.js';
-export { addFinalizer, finalize, hasFinalizer, isBeingDeleted, removeFinalizer } from './helpers/finalizers.js';
+export {
+  addFinalizer,
+  finalize,
+  hasFinalizer,
+  isBeingDeleted,
+  removeFinalizer,
+} from './helpers/finalizers.js';
 export { setControllerReference, setOwnerReference } from './helpers/owner-references.js';
 export type { ConditionInput } from './helpers/conditions.js';
 export {

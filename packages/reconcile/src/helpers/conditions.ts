@@ -21,7 +21,11 @@ function timeOf(now: Date): string {
  * type is appended; for an existing one, `lastTransitionTime` changes only when the status
  * changes, while reason, message and observedGeneration are updated. Returns true when anything changed.
  */
-export function setStatusCondition(conditions: Condition[], condition: ConditionInput, now = new Date()): boolean {
+export function setStatusCondition(
+  conditions: Condition[],
+  condition: ConditionInput,
+  now = new Date(),
+): boolean {
   const existing = conditions.find((c) => c.type === condition.type);
   if (existing === undefined) {
     conditions.push({
@@ -30,7 +34,9 @@ export function setStatusCondition(conditions: Condition[], condition: Condition
       reason: condition.reason,
       message: condition.message ?? '',
       lastTransitionTime: timeOf(now),
-      ...(condition.observedGeneration === undefined ? {} : { observedGeneration: condition.observedGeneration }),
+      ...(condition.observedGeneration === undefined
+        ? {}
+        : { observedGeneration: condition.observedGeneration }),
     });
     return true;
   }
@@ -49,7 +55,10 @@ export function setStatusCondition(conditions: Condition[], condition: Condition
     existing.message = message;
     changed = true;
   }
-  if (condition.observedGeneration !== undefined && existing.observedGeneration !== condition.observedGeneration) {
+  if (
+    condition.observedGeneration !== undefined &&
+    existing.observedGeneration !== condition.observedGeneration
+  ) {
     existing.observedGeneration = condition.observedGeneration;
     changed = true;
   }
@@ -57,7 +66,10 @@ export function setStatusCondition(conditions: Condition[], condition: Condition
 }
 
 /** The condition of `type`, if present. */
-export function findStatusCondition(conditions: readonly Condition[] | undefined, type: string): Condition | undefined {
+export function findStatusCondition(
+  conditions: readonly Condition[] | undefined,
+  type: string,
+): Condition | undefined {
   return conditions?.find((c) => c.type === type);
 }
 

@@ -24,7 +24,7 @@ export function removeFinalizer(object: KubeObject, finalizer: string): boolean 
 
 /** True once deletion was requested (`metadata.deletionTimestamp` is set): finalizers run now. */
 export function isBeingDeleted(object: KubeObject): boolean {
-  return object.metadata?.deletionTimestamp !== undefined && object.metadata.deletionTimestamp !== null;
+  return object.metadata?.deletionTimestamp !== undefined;
 }
 
 /** What {@link finalize} did. */

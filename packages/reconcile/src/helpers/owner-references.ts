@@ -77,7 +77,9 @@ export function setOwnerReference(owner: KubeObject, object: KubeObject): void {
   const references = object.metadata?.ownerReferences ?? [];
   const existing = references.find((r) => sameOwner(r, reference));
   const merged: OwnerReference =
-    existing === undefined ? reference : { ...existing, apiVersion: reference.apiVersion, uid: reference.uid };
+    existing === undefined
+      ? reference
+      : { ...existing, apiVersion: reference.apiVersion, uid: reference.uid };
   object.metadata = {
     ...object.metadata,
     ownerReferences: [...references.filter((r) => !sameOwner(r, reference)), merged],
