@@ -53,6 +53,41 @@ describe('Controller on envtest (integration)', function () {
     expect(
       await op.metric('controller_runtime_reconcile_total', { controller: 'configmap', result: 'success' }),
     ).to.equal(seen.length);
+    const time = await op.registry.getSingleMetric('controller_runtime_reconcile_time_seconds')?.get();
+    const count = time?.values.find(
+      (v) => v.metricName === 'controller_runtime_reconcile_time_seconds_count',
+    );
+    expect(count?.value).to.equal(seen.length);
+  });
+
+  it('queues the objects of the initial list below live changes', async () => {
+    const calls: string[] = [];
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    for (let i = 0; i < 20; i++) await op.create(`old-${i}`);
+    controllerManagedBy(op.manager)
+      .for({ ...configMaps, namespace: env.namespace })
+      .complete({
+        reconcile: async ({ name }) => {
+          calls.push(name);
+          if (calls.length === 1) await gate;
+          return {};
+        },
+      });
+    op.start();
+    await eventually(() => calls.length === 1, 'the first reconcile began');
+    const live = await op.create('live');
+    const cache = cacheFor(op.manager);
+    await eventually(
+      () =>
+        cache.get({ ...configMaps, namespace: env.namespace, name: 'live' })?.metadata?.resourceVersion ===
+        live.metadata?.resourceVersion,
+      'the cache saw the live change',
+    );
+    release();
+    await eventually(() => calls.length === 21, 'everything reconciled');
+    expect(calls[0]).to.match(/^old-/);
+    expect(calls[1]).to.equal('live');
   });
 
   it('reconciles the controlling owner when an owned object changes, and no other owner', async () => {
