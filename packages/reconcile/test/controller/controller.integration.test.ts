@@ -55,7 +55,7 @@ describe('Controller on envtest (integration)', function () {
     ).to.equal(seen.length);
     const time = await op.registry.getSingleMetric('controller_runtime_reconcile_time_seconds')?.get();
     const count = time?.values.find(
-      (v) => v.metricName === 'controller_runtime_reconcile_time_seconds_count',
+      (v) => (v as { metricName?: string }).metricName === 'controller_runtime_reconcile_time_seconds_count',
     );
     expect(count?.value).to.equal(seen.length);
   });
