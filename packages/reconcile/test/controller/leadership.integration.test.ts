@@ -10,19 +10,59 @@ const timings = { leaseDuration: 1_000, renewDeadline: 600, retryPeriod: 200 };
 
 describe('Controller under leader election on envtest (integration)', function () {
   this.timeout(30_000);
-  const env = useEnvtest({ users: ['a'] });
+  const env = useEnvtest({ users: ['a', 'b'] });
   let op: OperatorFixture;
 
   afterEach(async () => {
     await op.stop();
   });
 
-  function operator(onLeadershipLost: 'exit' | 'recampaign'): OperatorFixture {
-    return new OperatorFixture(env.kubeConfigFor('a'), env.namespace, {
-      leaderElection: { name: 'operator', namespace: env.namespace, identity: 'a', ...timings },
+  function operator(onLeadershipLost: 'exit' | 'recampaign', identity = 'a'): OperatorFixture {
+    return new OperatorFixture(env.kubeConfigFor(identity), env.namespace, {
+      leaderElection: { name: 'operator', namespace: env.namespace, identity, ...timings },
       onLeadershipLost,
     });
   }
+
+  it('warms the cache on a follower, so a new leader reconciles at once without listing', async () => {
+    op = operator('exit', 'a');
+    const leader = op;
+    let leaderStopped = false;
+    controllerManagedBy(op.manager)
+      .for({ ...configMaps, namespace: env.namespace })
+      .complete({ reconcile: () => Promise.resolve({}) });
+    for (const name of ['one', 'two', 'three']) await op.create(name);
+    op.start();
+    await op.manager.elected(AbortSignal.timeout(5_000));
+    const follower = operator('exit', 'b');
+    const reconciledAt: number[] = [];
+    controllerManagedBy(follower.manager)
+      .for({ ...configMaps, namespace: env.namespace })
+      .complete({
+        reconcile: () => {
+          reconciledAt.push(performance.now());
+          return Promise.resolve({});
+        },
+      });
+    follower.start();
+    try {
+      await eventually(() => follower.manager.getElector().currentLeader() === 'a', 'b follows a');
+      // b's cache synced while it follows; its controller has not run.
+      expect(env.counters.count({ user: 'b', verb: 'list', resource: 'configmaps' })).to.equal(1);
+      expect(reconciledAt).to.deep.equal([]);
+      leaderStopped = true;
+      await leader.stop(); // a releases the lease
+      await follower.manager.elected(AbortSignal.timeout(5_000));
+      const elected = performance.now();
+      await eventually(() => reconciledAt.length === 3, 'b reconciled every object');
+      // From its warm cache: no list after the acquisition, and the first reconcile came at once.
+      expect(env.counters.count({ user: 'b', verb: 'list', resource: 'configmaps' })).to.equal(1);
+      expect(reconciledAt[0]! - elected).to.be.below(500);
+    } finally {
+      if (!leaderStopped) await leader.stop();
+      op = follower;
+    }
+  });
 
   it('aborts the in-flight reconcile at the loss and starts no other', async () => {
     op = operator('exit');
