@@ -27,3 +27,56 @@ export { parseLabelSelector } from './cache/parse-label-selector.js';
 export type { Transform } from './cache/transform.js';
 export { stripManagedFields, toPartialObjectMetadata } from './cache/transform.js';
 export { objectKey } from './cache/object-key.js';
+
+export type {
+  Controller,
+  ControllerOptions,
+  ControllerState,
+  Logger,
+  WatchOptions,
+} from './controller/controller.js';
+export { createController } from './controller/default-controller.js';
+export type { ReconcileOutcome } from './controller/controller-metrics.js';
+export type { KindScope, ObjectEvent, Source } from './controller/source.js';
+export { channelSource, kindSource, observableSource, requestSource } from './controller/source.js';
+export type { EventHandler, OwnerHandlerOptions } from './controller/handler.js';
+export {
+  enqueueRequestForObject,
+  enqueueRequestForOwner,
+  enqueueRequestsFromMapFunc,
+} from './controller/handler.js';
+export type { Predicate } from './controller/predicate.js';
+export {
+  and,
+  annotationsChanged,
+  generationChanged,
+  labelsChanged,
+  labelSelector,
+  not,
+  or,
+  resourceVersionChanged,
+} from './controller/predicate.js';
+export type { BuilderControllerOptions, ForOptions, OwnsOptions } from './builder/controller-builder.js';
+export { ControllerBuilder, controllerManagedBy } from './builder/controller-builder.js';
+export type { ManagerCacheOptions } from './builder/manager-cache.js';
+export { cacheFor, clientFor } from './builder/manager-cache.js';
+export { registerCache } from './builder/manager-cache.js';
+export type { ControllerMetadata } from './di/controller-decorator.js';
+export { controller, controllerMetadata } from './di/controller-decorator.js';
+export { CACHE, CLIENT, RECONCILER, reconcileModule } from './di/reconcile-module.js';
+export type { FinalizeOutcome } from './helpers/finalizers.js';
+export {
+  addFinalizer,
+  finalize,
+  hasFinalizer,
+  isBeingDeleted,
+  removeFinalizer,
+} from './helpers/finalizers.js';
+export { setControllerReference, setOwnerReference } from './helpers/owner-references.js';
+export type { ConditionInput } from './helpers/conditions.js';
+export {
+  findStatusCondition,
+  isStatusConditionTrue,
+  removeStatusCondition,
+  setStatusCondition,
+} from './helpers/conditions.js';

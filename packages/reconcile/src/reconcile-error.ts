@@ -11,7 +11,13 @@ export type ReconcileErrorKind =
   /** A cache read before the informer has synced. */
   | 'notSynced'
   /** An informer that is not synced or whose last list or watch failed (a readiness check). */
-  | 'unhealthy';
+  | 'unhealthy'
+  /** A reconcile ran longer than its controller's `reconcileTimeoutMs` (its signal's abort reason). */
+  | 'timeout'
+  /** A second controller of the same name on one manager. */
+  | 'duplicateController'
+  /** `setControllerReference` on an object another owner controls already. */
+  | 'alreadyOwned';
 
 /**
  * The one error class of `@kubekit/reconcile` (beside {@link TerminalError}, which reconcilers

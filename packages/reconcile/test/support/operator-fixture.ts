@@ -1,0 +1,97 @@
+import { createClient, type KubeClient, type KubeObject } from '@kubekit/client';
+import type { KubeConfig } from '@kubernetes/client-node';
+import { Manager, type ManagerOptions } from '@kubekit/manager';
+import type { Request } from '@kubekit/reconcile';
+import { Registry } from 'prom-client';
+
+/** One reconcile a test reconciler saw: the request, when it began and ended (`performance.now()`). */
+export interface Call {
+  readonly key: string;
+  readonly at: number;
+  ended?: number;
+}
+
+/** A Manager on envtest with a registry of its own, started on demand and stopped after the test. */
+export class OperatorFixture {
+  readonly manager: Manager;
+  readonly registry = new Registry();
+  readonly admin: KubeClient;
+  readonly #stop = new AbortController();
+  #done: Promise<unknown> | undefined;
+  outcome: unknown;
+
+  constructor(
+    kubeConfig: KubeConfig,
+    readonly namespace: string,
+    options: Partial<ManagerOptions> = {},
+  ) {
+    this.manager = new Manager({
+      kubeConfig,
+      registry: this.registry,
+      leaderElection: false,
+      gracefulShutdownTimeout: 10_000,
+      ...options,
+    });
+    this.admin = createClient({ kubeConfig, metrics: null, rateLimit: false });
+  }
+
+  start(): void {
+    this.#done = this.manager.start(this.#stop.signal).then(
+      () => (this.outcome = 'resolved'),
+      (error: unknown) => (this.outcome = error),
+    );
+  }
+
+  /** Resolves once `start` has settled. */
+  get done(): Promise<unknown> {
+    return this.#done ?? Promise.resolve();
+  }
+
+  async stop(): Promise<void> {
+    this.#stop.abort();
+    await this.#done;
+    await this.admin.close(false);
+  }
+
+  configMap(name: string, data: Record<string, string> = {}, extra: KubeObject['metadata'] = {}): KubeObject {
+    return {
+      apiVersion: 'v1',
+      kind: 'ConfigMap',
+      metadata: { name, namespace: this.namespace, ...extra },
+      data,
+    } as KubeObject;
+  }
+
+  async create(
+    name: string,
+    data: Record<string, string> = {},
+    extra: KubeObject['metadata'] = {},
+  ): Promise<KubeObject> {
+    return this.admin.create(this.configMap(name, data, extra));
+  }
+
+  async update(name: string, data: Record<string, string>): Promise<KubeObject> {
+    return this.admin.patch(
+      { apiVersion: 'v1', kind: 'ConfigMap', namespace: this.namespace, name },
+      { data },
+    );
+  }
+
+  async remove(name: string): Promise<void> {
+    await this.admin.delete({ apiVersion: 'v1', kind: 'ConfigMap', namespace: this.namespace, name });
+  }
+
+  /** The value of a counter or gauge series in the registry (0 when absent). */
+  async metric(name: string, labels: Record<string, string>): Promise<number> {
+    const metric = this.registry.getSingleMetric(name);
+    if (metric === undefined) return 0;
+    const { values } = await metric.get();
+    const found = values.find((v) => Object.entries(labels).every(([k, l]) => String(v.labels[k]) === l));
+    return found?.value ?? 0;
+  }
+}
+
+/** `namespace/name` of a request. */
+export function keyOf(request: Request): string {
+  return `${request.namespace}/${request.name}`;
+}
