@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import sinon from 'sinon';
 import { LeaseElector } from '@kubekit/leaderelection';
-import type { LeaderElectionRecord, Lock, LockSnapshot } from '@kubekit/leaderelection';
+import type { LeaderElectionError, LeaderElectionRecord, Lock, LockSnapshot } from '@kubekit/leaderelection';
 
 /** A lock answering at once, in memory, whose watch stays open quietly until aborted. */
 function memoryLock(identity: string): Lock & { snapshot: LockSnapshot | undefined } {
@@ -54,5 +54,23 @@ describe('LeaseElector on systemClock (sinon fake timers)', () => {
     await running;
     expect(lock.snapshot?.record?.holderIdentity).to.equal('');
     expect(clock.countTimers()).to.equal(0);
+  });
+});
+
+// Real timers: what matters is how Node's setTimeout treats a long delay (found in review).
+describe('LeaseElector on the real system clock', () => {
+  it('regression: drainTimeout Infinity waits for the work instead of timing out after 1 ms', async () => {
+    const lock = memoryLock('a');
+    const elector = new LeaseElector({ lock, registry: null, releaseOnCancel: true, drainTimeout: Infinity });
+    const errors: LeaderElectionError[] = [];
+    elector.errors$.subscribe((e) => errors.push(e));
+    const stop = new AbortController();
+    const running = elector.run(stop.signal);
+    const term = await elector.whenLeading(AbortSignal.timeout(5_000));
+    void term.track(new Promise<void>((resolve) => setTimeout(resolve, 200)), 'slow work');
+    stop.abort();
+    await running;
+    expect(errors.map((e) => e.kind)).to.deep.equal([]);
+    expect(elector.released, 'released after the work settled').to.be.true;
   });
 });
