@@ -240,7 +240,10 @@ export class LeaderForLifeElector implements Elector {
     const backoff = this.newBackoff();
     while (!signal.aborted) {
       if (checkOwnPod) {
-        // At start and after a loss: campaign only while this Pod exists and is not being deleted.
+        // Before every attempt to create the lock (at start, after a loss, once the lock it
+        // followed is gone): campaign only while this Pod exists, with its UID, and is not being
+        // deleted. A process whose Pod was force-deleted must not create a lock owned by a Pod
+        // that no longer exists: a peer (or GC) would delete that lock while it leads.
         const self = await this.findOwnPod(signal);
         this.podUid = self.uid;
         if (self.terminating) {
@@ -260,13 +263,17 @@ export class LeaderForLifeElector implements Elector {
       }
       backoff.reset();
       this.requests.recovered();
-      if (lock === undefined) continue; // deleted between our create and our read: create again
+      if (lock === undefined) {
+        checkOwnPod = true; // deleted between our create and our read: check ourselves, create again
+        continue;
+      }
       this.observe(lock);
       if (lock.owner?.uid === this.podUid) {
         await this.lead(lock, signal);
         checkOwnPod = !signal.aborted;
       } else {
         await this.follow(lock, signal);
+        checkOwnPod = !signal.aborted;
       }
     }
   }
