@@ -4,6 +4,8 @@ import { ContainerModule, type ServiceIdentifier } from 'inversify';
 import { controllerManagedBy } from '../builder/controller-builder.js';
 import { registerCache } from '../builder/manager-cache.js';
 import type { Cache } from '../cache/cache.js';
+import type { CachedClient } from '../client/cached-client.js';
+import { createCachedClient } from '../client/default-cached-client.js';
 import { createCache } from '../cache/informer-cache.js';
 import { ReconcileError } from '../reconcile-error.js';
 import type { Reconciler } from '../reconciler.js';
@@ -11,8 +13,9 @@ import { controllerMetadata } from './controller-decorator.js';
 
 /**
  * Multi-injection token: every Reconciler bound to it, whose class has `@controller(…)`, becomes a
- * controller of the Manager when the Manager is resolved. Reconcilers may depend on `CACHE`,
- * `CLIENT`, `KUBE_CONFIG`, `LOGGER` and `REGISTRY`, not on the Manager (a cycle).
+ * controller of the Manager when the Manager is resolved. Reconcilers may depend on
+ * `CACHED_CLIENT`, `CACHE`, `CLIENT`, `KUBE_CONFIG`, `LOGGER` and `REGISTRY`, not on the Manager
+ * (a cycle).
  */
 export const RECONCILER: ServiceIdentifier<Reconciler> = Symbol.for('@kubekit/reconcile.Reconciler');
 /** The manager's shared {@link Cache} (the one `cacheFor(manager)` returns); read objects from it. */
@@ -21,7 +24,13 @@ export const CACHE: ServiceIdentifier<Cache> = Symbol.for('@kubekit/reconcile.Ca
 export const CLIENT: ServiceIdentifier<KubeClient> = Symbol.for('@kubekit/reconcile.Client');
 
 /**
- * A `ContainerModule` (load it beside `managerModule(…)`) binding `CLIENT` and `CACHE`
+ * The manager's {@link CachedClient} (the one `cachedClientFor(manager)` returns): reads from
+ * `CACHE`, writes through `CLIENT`, and reads its own writes. What reconcilers usually inject.
+ */
+export const CACHED_CLIENT: ServiceIdentifier<CachedClient> = Symbol.for('@kubekit/reconcile.CachedClient');
+
+/**
+ * A `ContainerModule` (load it beside `managerModule(…)`) binding `CLIENT`, `CACHE`, `CACHED_CLIENT`
  * (singletons), and building a controller for every `@controller` reconciler bound under
  * {@link RECONCILER} when the Manager is resolved, as `controllerManagedBy(manager).for(…).owns(…)`
  * would. A reconciler without `@controller`, or two controllers of one name, make the Manager's
@@ -39,9 +48,14 @@ export function reconcileModule(): ContainerModule {
         createCache({ client: context.get(CLIENT), metrics: context.get(REGISTRY) }),
       )
       .inSingletonScope();
+    bind(CACHED_CLIENT)
+      .toDynamicValue((context) =>
+        createCachedClient({ cache: context.get(CACHE), client: context.get(CLIENT) }),
+      )
+      .inSingletonScope();
     onActivation(MANAGER, (context, manager) => {
       const cache = context.get(CACHE);
-      registerCache(manager, cache, context.get(CLIENT), context.get(CLIENT));
+      registerCache(manager, cache, context.get(CLIENT), context.get(CLIENT), context.get(CACHED_CLIENT));
       for (const reconciler of context.getAll(RECONCILER, { optional: true })) {
         const metadata = controllerMetadata(reconciler);
         if (metadata === undefined) {
