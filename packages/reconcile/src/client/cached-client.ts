@@ -78,11 +78,8 @@ export interface CachedClient {
   /** The API client writes go to; read through it when a read must come from the API server. */
   readonly client: ObjectClient;
   /** The cached object (a copy), or undefined when the cache has none. */
-  // The caller names the type of what it reads, as with the client's `get<T>`.
-  // eslint-disable-next-line @typescript-eslint/no-unnecessary-type-parameters
   get<T extends KubeObject = KubeObject>(ref: ObjectRef, options?: CachedReadOptions): Promise<T | undefined>;
   /** The cached objects of a kind (copies) that match `options` (see `Cache.list`). */
-  // eslint-disable-next-line @typescript-eslint/no-unnecessary-type-parameters
   list<T extends KubeObject = KubeObject>(kind: KindRef, options?: CachedListOptions): Promise<T[]>;
   create<T extends KubeObject>(object: T, options?: WriteOptions): Promise<T>;
   /** PUT; conditional on `metadata.resourceVersion` when set (409 if stale). */

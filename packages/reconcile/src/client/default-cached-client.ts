@@ -1,6 +1,5 @@
 import {
   systemClock,
-  type Clock,
   type DeleteOptions,
   type KindRef,
   type KubeObject,
@@ -56,7 +55,6 @@ class ReadYourWritesClient implements CachedClient {
     this.#tracker = new WriteTracker(options.clock ?? systemClock);
   }
 
-  // eslint-disable-next-line @typescript-eslint/no-unnecessary-type-parameters
   async get<T extends KubeObject = KubeObject>(
     ref: ObjectRef,
     options: CachedReadOptions = {},
@@ -73,7 +71,6 @@ class ReadYourWritesClient implements CachedClient {
     return object === undefined ? undefined : structuredClone(object);
   }
 
-  // eslint-disable-next-line @typescript-eslint/no-unnecessary-type-parameters
   async list<T extends KubeObject = KubeObject>(
     kind: KindRef,
     options: CachedListOptions = {},

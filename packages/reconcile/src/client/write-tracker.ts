@@ -68,7 +68,7 @@ export class WriteTracker {
     if (informers.length === 0) return; // No informer: a later one lists after this write anyway.
     for (const informer of informers) this.#watch(informer, kind);
     let targets = this.#targets.get(kindKey(kind));
-    if (targets === undefined) this.#targets.set(kindKey(kind), (targets = new Map()));
+    if (targets === undefined) this.#targets.set(kindKey(kind), (targets = new Map<string, WriteTarget>()));
     const previous = targets.get(target.key);
     if (
       previous !== undefined &&

@@ -22,7 +22,7 @@ export function recorderFor(
   options: ManagerRecorderOptions = {},
 ): EventRecorder {
   let byName = recorders.get(manager);
-  if (byName === undefined) recorders.set(manager, (byName = new Map()));
+  if (byName === undefined) recorders.set(manager, (byName = new Map<string, EventRecorder>()));
   const existing = byName.get(name);
   if (existing !== undefined) return existing;
   const recorder = createEventRecorder({
@@ -39,7 +39,7 @@ export function recorderFor(
 /** Makes `recorder` what `recorderFor(manager, name)` returns and adds it to the manager. For the DI module. */
 export function registerRecorder(manager: Manager, name: string, recorder: EventRecorder): void {
   let byName = recorders.get(manager);
-  if (byName === undefined) recorders.set(manager, (byName = new Map()));
+  if (byName === undefined) recorders.set(manager, (byName = new Map<string, EventRecorder>()));
   byName.set(name, recorder);
   manager.add(recorder, { name: `event-recorder ${name}` });
 }

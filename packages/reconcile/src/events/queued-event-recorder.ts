@@ -188,7 +188,8 @@ class QueuedEventRecorder implements EventRecorder {
     }
   }
 
-  #record(object: KubeObject, type: EventType, reason: string, message: string, options: EventOptions): void {
+  // Checked at run time: callers in plain JavaScript (or with casts) may pass anything.
+  #record(object: KubeObject, type: unknown, reason: unknown, message: unknown, options: EventOptions): void {
     if (type !== 'Normal' && type !== 'Warning') {
       throw new ReconcileError(
         'invalidArgument',

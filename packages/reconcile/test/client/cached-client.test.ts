@@ -204,7 +204,9 @@ describe('CachedClient', () => {
       await start();
       await cached.create(configMap('copy', { v: '1' }));
       const read = await cached.get<ConfigMap>(ref('copy'));
-      (read?.data ?? {})['v'] = 'changed';
+      const data = read?.data;
+      if (data === undefined) throw new Error('the ConfigMap has no data');
+      data['v'] = 'changed';
       expect((await cached.get<ConfigMap>(ref('copy')))?.data?.['v']).to.equal('1');
     });
   });
