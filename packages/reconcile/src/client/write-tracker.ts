@@ -63,24 +63,33 @@ export class WriteTracker {
     this.#clock = clock;
   }
 
-  /** Records a write (its answer) so that later reads wait for it; `informers`: those of its kind. */
-  record(kind: KindRef, target: Omit<WriteTarget, 'seen' | 'floor'>, informers: readonly Informer[]): void {
-    if (informers.length === 0) return; // No informer: a later one lists after this write anyway.
-    for (const informer of informers) this.#watch(informer, kind);
+  /**
+   * Records a write (its answer) so that later reads wait for it; `informers`: those of its kind.
+   * Nothing is kept when no informer's scope holds the object, or when all that do reflect the
+   * write already (its event came before the answer).
+   */
+  record(kind: KindRef, written: Omit<WriteTarget, 'seen' | 'floor'>, informers: readonly Informer[]): void {
+    const covering = informers.filter((informer) => covers(informer, written));
     let targets = this.#targets.get(kindKey(kind));
-    if (targets === undefined) this.#targets.set(kindKey(kind), (targets = new Map<string, WriteTarget>()));
-    const previous = targets.get(target.key);
+    const previous = targets?.get(written.key);
     if (
       previous !== undefined &&
       !previous.gone &&
-      !target.gone &&
-      (compareResourceVersions(previous.resourceVersion, target.resourceVersion) ?? 0) > 0
+      !written.gone &&
+      (compareResourceVersions(previous.resourceVersion, written.resourceVersion) ?? 0) > 0
     ) {
       return; // Concurrent writes answered out of order: the newer one stays the target.
     }
     const floor =
-      target.gone && previous !== undefined && !previous.gone ? previous.resourceVersion : undefined;
-    targets.set(target.key, { ...target, floor, seen: false });
+      written.gone && previous !== undefined && !previous.gone ? previous.resourceVersion : undefined;
+    const target: WriteTarget = { ...written, floor, seen: false };
+    if (covering.length === 0 || covering.every((informer) => this.satisfied(informer, target))) {
+      targets?.delete(written.key);
+      return;
+    }
+    for (const informer of covering) this.#watch(informer, kind);
+    if (targets === undefined) this.#targets.set(kindKey(kind), (targets = new Map<string, WriteTarget>()));
+    targets.set(written.key, target);
   }
 
   /** The target of one object, if this client wrote it and the cache has not been seen to catch up. */
@@ -92,13 +101,7 @@ export class WriteTracker {
   targetsIn(kind: KindRef, informer: Informer): WriteTarget[] {
     const targets = this.#targets.get(kindKey(kind));
     if (targets === undefined) return [];
-    const { namespace, labelSelector } = informer.scope;
-    const matches = labelMatcher(labelSelector);
-    return [...targets.values()].filter(
-      (t) =>
-        (namespace === undefined || t.namespace === namespace) &&
-        (matches === undefined || t.gone || matches(t.labels)),
-    );
+    return [...targets.values()].filter((t) => covers(informer, t));
   }
 
   /** Whether `informer` reflects `target`. */
@@ -238,6 +241,14 @@ function passed(informer: Informer, cachedVersion: string | undefined, version: 
   const last = compareResourceVersions(informer.lastResourceVersion(), version);
   if (last === undefined) return cached === undefined ? undefined : false;
   return last >= 0;
+}
+
+/** Whether `informer`'s scope holds the written object (its namespace; its label selector, unless deleted). */
+function covers(informer: Informer, target: Pick<WriteTarget, 'namespace' | 'labels' | 'gone'>): boolean {
+  const { namespace, labelSelector } = informer.scope;
+  if (namespace !== undefined && target.namespace !== namespace) return false;
+  const matches = labelMatcher(labelSelector);
+  return matches === undefined || target.gone || matches(target.labels);
 }
 
 function labelMatcher(

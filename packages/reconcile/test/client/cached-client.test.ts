@@ -22,7 +22,8 @@ function atLeast(actual: KubeObject | undefined, written: KubeObject): boolean {
   return order !== undefined && order >= 0;
 }
 
-describe('CachedClient', () => {
+describe('CachedClient', function () {
+  this.timeout(30_000);
   const env = useEnvtest();
   let client: KubeClient;
   let cache: Cache;
