@@ -163,6 +163,24 @@ describe('EventRecorder', () => {
     expect((await eventsV1()).every((e) => e.series === undefined)).to.equal(true);
   });
 
+  it('creates the Event again when a repeat finds it deleted', async () => {
+    const events = recorder();
+    events.event(subject, 'Normal', 'Synced', 'in sync');
+    await eventually(async () => (await eventsV1()).length === 1, 'the Event exists');
+    const [first] = await eventsV1();
+    await client.delete({
+      apiVersion: 'events.k8s.io/v1',
+      kind: 'Event',
+      namespace: env.namespace,
+      name: first?.metadata?.name ?? '',
+    });
+    events.event(subject, 'Normal', 'Synced', 'in sync');
+    await eventually(async () => (await eventsV1()).length === 1, 'an Event exists again');
+    const [again] = await eventsV1();
+    expect(again?.metadata?.name).not.to.equal(first?.metadata?.name);
+    expect(again?.series?.count).to.equal(2);
+  });
+
   it('falls back to core/v1 for good when events.k8s.io answers 404, with count and timestamps', async () => {
     env.faults.add({ resource: 'events', verb: 'create', error: { code: 404 }, times: 1 });
     const events = recorder();
