@@ -1,0 +1,263 @@
+import type { Clock, KindRef } from '@kubekit/client';
+import type { Subscription } from 'rxjs';
+import type { Informer } from '../cache/informer.js';
+import { compileSelector } from '../cache/label-selector.js';
+import { objectKey } from '../cache/object-key.js';
+import { ReconcileError } from '../reconcile-error.js';
+import { compareResourceVersions } from './resource-version.js';
+
+/** What a read must see of one object after a write of this client. */
+export interface WriteTarget {
+  /** `namespace/name` or `name`: the cache key. */
+  readonly key: string;
+  readonly namespace: string;
+  /** The written object's labels, to tell whether a label-selected informer sees it. */
+  readonly labels: Readonly<Record<string, string>>;
+  readonly uid: string | undefined;
+  /**
+   * The written resourceVersion; for a deletion: the answer's (an object still being deleted:
+   * finalizers, grace period), else undefined.
+   */
+  readonly resourceVersion: string | undefined;
+  /** A deletion: satisfied once the object is gone from the cache (or replaced: another uid). */
+  readonly gone: boolean;
+  /** A deletion of an object this client wrote before: the cache must also have passed that write. */
+  readonly floor: string | undefined;
+  /** Opaque resourceVersions only: an event for the object arrived after the write. */
+  seen: boolean;
+}
+
+/** How long a read may wait, and for whom. */
+export interface WaitOptions {
+  readonly signal?: AbortSignal | undefined;
+  readonly timeoutMs: number;
+}
+
+/** Between event wake-ups a waiting read checks the cache this often (bookmarks move it without events). */
+const POLL_MS = 100;
+
+interface InformerWatch {
+  readonly subscription: Subscription;
+  readonly wakers: Set<() => void>;
+  /** Keys of events since the last check, to prune satisfied targets. */
+  readonly touched: Set<string>;
+  scheduled: boolean;
+}
+
+function kindKey(kind: KindRef): string {
+  return `${kind.apiVersion}/${kind.kind}`;
+}
+
+/**
+ * The writes of one cached client that its reads must see, per kind, and the waiting. One
+ * subscription per informer the client waits on (made at the first write of its kind; informers
+ * are never created here), which wakes waiting reads after each event and forgets targets the
+ * cache has caught up with.
+ */
+export class WriteTracker {
+  readonly #clock: Clock;
+  readonly #targets = new Map<string, Map<string, WriteTarget>>();
+  readonly #watches = new Map<Informer, InformerWatch>();
+
+  constructor(clock: Clock) {
+    this.#clock = clock;
+  }
+
+  /**
+   * Records a write (its answer) so that later reads wait for it; `informers`: those of its kind.
+   * Nothing is kept when no informer's scope holds the object, or when all that do reflect the
+   * write already (its event came before the answer).
+   */
+  record(kind: KindRef, written: Omit<WriteTarget, 'seen' | 'floor'>, informers: readonly Informer[]): void {
+    const covering = informers.filter((informer) => covers(informer, written));
+    let targets = this.#targets.get(kindKey(kind));
+    const previous = targets?.get(written.key);
+    if (
+      previous !== undefined &&
+      !previous.gone &&
+      !written.gone &&
+      (compareResourceVersions(previous.resourceVersion, written.resourceVersion) ?? 0) > 0
+    ) {
+      return; // Concurrent writes answered out of order: the newer one stays the target.
+    }
+    const floor =
+      written.gone && previous !== undefined && !previous.gone ? previous.resourceVersion : undefined;
+    const target: WriteTarget = { ...written, floor, seen: false };
+    if (covering.length === 0 || covering.every((informer) => this.satisfied(informer, target))) {
+      targets?.delete(written.key);
+      return;
+    }
+    for (const informer of covering) this.#watch(informer, kind);
+    if (targets === undefined) this.#targets.set(kindKey(kind), (targets = new Map<string, WriteTarget>()));
+    targets.set(written.key, target);
+  }
+
+  /** The target of one object, if this client wrote it and the cache has not been seen to catch up. */
+  targetOf(kind: KindRef, key: string): WriteTarget | undefined {
+    return this.#targets.get(kindKey(kind))?.get(key);
+  }
+
+  /** The targets of a kind that `informer`'s scope holds. */
+  targetsIn(kind: KindRef, informer: Informer): WriteTarget[] {
+    const targets = this.#targets.get(kindKey(kind));
+    if (targets === undefined) return [];
+    return [...targets.values()].filter((t) => covers(informer, t));
+  }
+
+  /** Whether `informer` reflects `target`. */
+  satisfied(informer: Informer, target: WriteTarget): boolean {
+    const cached = informer.get(target.key);
+    const cachedVersion = cached?.metadata?.resourceVersion;
+    if (target.gone) {
+      if (target.floor !== undefined && passed(informer, cachedVersion, target.floor) === false) return false;
+      if (cached === undefined || (target.uid !== undefined && cached.metadata?.uid !== target.uid))
+        return true;
+      if (target.resourceVersion === undefined) return false;
+      const order = compareResourceVersions(cachedVersion, target.resourceVersion);
+      return order === undefined ? cachedVersion === target.resourceVersion || target.seen : order >= 0;
+    }
+    if (target.resourceVersion === undefined) return true;
+    const order = compareResourceVersions(cachedVersion, target.resourceVersion);
+    if (order !== undefined && order >= 0) return true;
+    const informerPassed = passed(informer, cachedVersion, target.resourceVersion);
+    if (informerPassed !== undefined) return informerPassed;
+    // Opaque resourceVersions: the write itself is cached, or an event for the object came after it.
+    return cachedVersion === target.resourceVersion || target.seen;
+  }
+
+  /**
+   * Resolves once every target is satisfied (and forgets them); rejects with the signal's reason
+   * when it aborts, or a `ReconcileError` `staleCache` after `timeoutMs`.
+   */
+  async waitFor(
+    kind: KindRef,
+    informer: Informer,
+    targets: readonly WriteTarget[],
+    options: WaitOptions,
+    what: string,
+  ): Promise<void> {
+    const pending = new Set(targets);
+    const check = (): boolean => {
+      for (const target of pending) {
+        if (!this.satisfied(informer, target)) return false;
+        pending.delete(target);
+        this.#forget(kind, target);
+      }
+      return true;
+    };
+    if (check()) return;
+    options.signal?.throwIfAborted();
+    const watch = this.#watch(informer, kind);
+    const deadline = this.#clock.now() + options.timeoutMs;
+    for (;;) {
+      const remaining = deadline - this.#clock.now();
+      if (remaining <= 0) {
+        const [first] = pending;
+        throw new ReconcileError(
+          'staleCache',
+          `${what}: the cache (informer ${informer.scope.apiVersion}/${informer.scope.kind}${informer.scope.namespace === undefined ? '' : ` in ${informer.scope.namespace}`}) has not caught up with this client's write of ${first?.key ?? '?'}${first?.resourceVersion === undefined ? '' : ` (resourceVersion ${first.resourceVersion})`} within ${String(options.timeoutMs)} ms; its watch may be stalled (see the cache's health on /readyz). Let the reconcile fail so it is retried, or read from the API server (clientFor(manager)) when it must be current`,
+        );
+      }
+      await this.#nap(watch, Math.min(remaining, POLL_MS), options.signal);
+      if (check()) return;
+    }
+  }
+
+  /** Unsubscribes from every informer. */
+  close(): void {
+    for (const watch of this.#watches.values()) watch.subscription.unsubscribe();
+    this.#watches.clear();
+    this.#targets.clear();
+  }
+
+  /** Sleeps `ms`, or less if an event of the informer comes first; rejects when `signal` aborts. */
+  async #nap(watch: InformerWatch, ms: number, signal: AbortSignal | undefined): Promise<void> {
+    const timer = new AbortController();
+    const both = signal === undefined ? timer.signal : AbortSignal.any([signal, timer.signal]);
+    let wake!: () => void;
+    const woken = new Promise<void>((resolve) => (wake = resolve));
+    watch.wakers.add(wake);
+    try {
+      await Promise.race([woken, this.#clock.sleep(ms, both)]);
+    } catch (error) {
+      if (signal?.aborted === true) throw signal.reason;
+      throw error;
+    } finally {
+      watch.wakers.delete(wake);
+      timer.abort();
+    }
+  }
+
+  #watch(informer: Informer, kind: KindRef): InformerWatch {
+    const existing = this.#watches.get(informer);
+    if (existing !== undefined) return existing;
+    const watch: InformerWatch = {
+      wakers: new Set(),
+      touched: new Set(),
+      scheduled: false,
+      subscription: undefined as unknown as Subscription,
+    };
+    this.#watches.set(informer, watch);
+    const targets = (): Map<string, WriteTarget> | undefined => this.#targets.get(kindKey(kind));
+    (watch as { subscription: Subscription }).subscription = informer.events().subscribe((event) => {
+      if (event.initial) return; // replayed objects and resyncs: not news
+      const key = objectKey(event.object);
+      const target = targets()?.get(key);
+      if (target === undefined && watch.wakers.size === 0) return;
+      if (target !== undefined) {
+        target.seen = true;
+        watch.touched.add(key);
+      }
+      if (watch.scheduled) return;
+      watch.scheduled = true;
+      // After the informer's synchronous bookkeeping (its resourceVersion moves after the event).
+      queueMicrotask(() => {
+        watch.scheduled = false;
+        const all = targets();
+        for (const touched of watch.touched) {
+          const t = all?.get(touched);
+          if (t !== undefined && this.satisfied(informer, t)) all?.delete(touched);
+        }
+        watch.touched.clear();
+        for (const wake of [...watch.wakers]) wake();
+      });
+    });
+    return watch;
+  }
+
+  #forget(kind: KindRef, target: WriteTarget): void {
+    const targets = this.#targets.get(kindKey(kind));
+    if (targets?.get(target.key) === target) targets.delete(target.key);
+  }
+}
+
+/**
+ * Whether the informer has passed `version`: the object's cached version or the informer's last
+ * (an event's or a bookmark's) is at least `version`; undefined when the versions cannot be ordered.
+ */
+function passed(informer: Informer, cachedVersion: string | undefined, version: string): boolean | undefined {
+  const cached = compareResourceVersions(cachedVersion, version);
+  if (cached !== undefined && cached >= 0) return true;
+  const last = compareResourceVersions(informer.lastResourceVersion(), version);
+  if (last === undefined) return cached === undefined ? undefined : false;
+  return last >= 0;
+}
+
+/** Whether `informer`'s scope holds the written object (its namespace; its label selector, unless deleted). */
+function covers(informer: Informer, target: Pick<WriteTarget, 'namespace' | 'labels' | 'gone'>): boolean {
+  const { namespace, labelSelector } = informer.scope;
+  if (namespace !== undefined && target.namespace !== namespace) return false;
+  const matches = labelMatcher(labelSelector);
+  return matches === undefined || target.gone || matches(target.labels);
+}
+
+function labelMatcher(
+  selector: string | undefined,
+): ((labels: Readonly<Record<string, string>>) => boolean) | undefined {
+  if (selector === undefined) return undefined;
+  try {
+    return compileSelector(selector);
+  } catch {
+    return undefined; // A selector the cache cannot evaluate: wait for every write of the kind.
+  }
+}
