@@ -60,8 +60,9 @@ describe(MemcachedReconciler.name, () => {
         ...ref('leaderless'),
         metadata: { name: 'leaderless', namespace: env.namespace },
       });
-      await eventually(async () => {
+      await eventually(() => {
         expect(cache.get(ref('leaderless'))).to.not.equal(undefined);
+        return Promise.resolve();
       });
       const reconciler = new MemcachedReconciler(cache, client, { current: () => undefined });
       try {
@@ -95,8 +96,9 @@ describe(MemcachedReconciler.name, () => {
           { minTermLeftMs: 50 },
         );
         const request = { namespace: env.namespace, name: 'fenced' };
-        await eventually(async () => {
+        await eventually(() => {
           expect(cache.get(ref('fenced'))).to.not.equal(undefined);
+          return Promise.resolve();
         });
         try {
           await reconciler.reconcile(request, new AbortController().signal);
