@@ -1,5 +1,5 @@
-export type { Reconciler, Request, Result } from './reconciler.js';
-export { requestKey } from './reconciler.js';
+export type { ReconcileContext, ReconcileFunc, Reconciler, Request, Result } from './reconciler.js';
+export { reconcilerFunc, requestKey } from './reconciler.js';
 export { TerminalError } from './terminal-error.js';
 export type { ReconcileErrorKind } from './reconcile-error.js';
 export { ReconcileError } from './reconcile-error.js';
