@@ -76,9 +76,12 @@ class Replica {
     }
   }
 
+  /** Sends `signal`; a replica that has not exited 10 s after a SIGTERM is killed. */
   async stop(signal: 'SIGTERM' | 'SIGKILL'): Promise<void> {
     this.#child.kill(signal);
+    const timer = setTimeout(() => this.#child.kill('SIGKILL'), 10_000);
     await this.exited;
+    clearTimeout(timer);
   }
 }
 
