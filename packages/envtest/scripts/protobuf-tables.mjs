@@ -42,9 +42,10 @@ const PACKAGES = {
   'apiextensions.v1': 'apiextensions/v1',
 };
 
-/** The messages whose closure is written: every kind served, the envelope, subresource bodies. */
+/** The messages whose closure is written: every kind served, the envelope, DeleteOptions, subresource bodies. */
 const ROOTS = [
   'runtime.Unknown',
+  'meta.v1.DeleteOptions',
   ...'Namespace Pod Node ConfigMap Secret Service ServiceAccount PersistentVolumeClaim Endpoints Event'
     .split(' ')
     .map((kind) => `core.v1.${kind}`),

@@ -1,7 +1,9 @@
 import { expect } from 'chai';
+import { useEnvtest } from '@kubekit/envtest/testing';
 import { builtinResources } from '#lib/api/builtin-resources.js';
 import { decodeProtobufObject, hasProtobufMessage } from '#lib/protobuf/protobuf-decoder.js';
 import { encodeProtobufObject } from './support/protobuf-encoder.js';
+import { raw } from './support/raw-client.js';
 
 const META = {
   name: 'x',
@@ -306,12 +308,20 @@ const SAMPLES: Record<string, Record<string, unknown>> = {
     },
   },
   'autoscaling/v1/Scale': { metadata: { name: 'x', namespace: 'ns' }, spec: { replicas: 4 } },
+  // The body of a DELETE, sent with the resource's apiVersion.
+  'apps/v1/DeleteOptions': {
+    gracePeriodSeconds: 0,
+    preconditions: { uid: 'u', resourceVersion: '5' },
+    propagationPolicy: 'Orphan',
+    dryRun: ['All'],
+  },
 };
 
 const served = [
   ...builtinResources.map((type) => `${type.apiVersion}/${type.kind}`),
   'authentication.k8s.io/v1/TokenRequest',
   'autoscaling/v1/Scale',
+  'apps/v1/DeleteOptions',
 ];
 
 function split(key: string): { apiVersion: string; kind: string } {
@@ -339,4 +349,42 @@ describe('protobuf request bodies of every kind served', () => {
       expect(decodeProtobufObject(encodeProtobufObject(object))).to.deep.equal(object);
     });
   }
+});
+
+describe('protobuf request bodies against envtest', () => {
+  const env = useEnvtest();
+  const protobufBody = (
+    object: Record<string, unknown>,
+  ): { rawBody: Buffer; headers: Record<string, string> } => ({
+    rawBody: encodeProtobufObject(object),
+    headers: { 'Content-Type': 'application/vnd.kubernetes.protobuf' },
+  });
+
+  it('creates a StatefulSet from protobuf and reads DeleteOptions in protobuf (preconditions, propagation)', async () => {
+    const path = `/apis/apps/v1/namespaces/${env.namespace}/statefulsets`;
+    const sample = SAMPLES['apps/v1/StatefulSet'] ?? {};
+    const created = await raw(
+      env,
+      'POST',
+      path,
+      protobufBody({ apiVersion: 'apps/v1', kind: 'StatefulSet', ...sample, metadata: { name: 'db' } }),
+    );
+    expect(created.status, created.text).to.equal(201);
+    expect(created.json).to.have.nested.property('spec.volumeClaimTemplates[0].metadata.name', 'data');
+    const stale = await raw(
+      env,
+      'DELETE',
+      `${path}/db`,
+      protobufBody({ apiVersion: 'apps/v1', kind: 'DeleteOptions', preconditions: { uid: 'not-its-uid' } }),
+    );
+    expect(stale.status, stale.text).to.equal(409);
+    const deleted = await raw(
+      env,
+      'DELETE',
+      `${path}/db`,
+      protobufBody({ apiVersion: 'apps/v1', kind: 'DeleteOptions', propagationPolicy: 'Orphan' }),
+    );
+    expect(deleted.status, deleted.text).to.equal(200);
+    expect(deleted.json).to.have.deep.nested.property('metadata.finalizers', ['orphan']);
+  });
 });

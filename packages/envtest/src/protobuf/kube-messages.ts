@@ -19,8 +19,12 @@ export function packageOf(group: string, version: string): string {
   return `${group === '' ? 'core' : (group.split('.')[0] ?? group)}.${version}`;
 }
 
-/** The message name (`ns.Kind`) of a kind of `apiVersion`. */
+/**
+ * The message name (`ns.Kind`) of a kind of `apiVersion`. DeleteOptions is meta.k8s.io's in
+ * every group version (clients send it with their resource's apiVersion).
+ */
 export function messageOf(apiVersion: string, kind: string): string {
+  if (kind === 'DeleteOptions') return 'meta.v1.DeleteOptions';
   const slash = apiVersion.indexOf('/');
   const group = slash < 0 ? '' : apiVersion.slice(0, slash);
   const version = slash < 0 ? apiVersion : apiVersion.slice(slash + 1);

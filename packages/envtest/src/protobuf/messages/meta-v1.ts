@@ -4,6 +4,9 @@
 /** Message tables of meta.v1, by message name. */
 export const MetaV1: Readonly<Record<string, string>> = {
   Condition: 'type=1 status=2 observedGeneration?:int64=3 lastTransitionTime:Time=4 reason=5 message=6',
+  DeleteOptions:
+    'gracePeriodSeconds:int64=1 preconditions:Preconditions=2 orphanDependents:bool=3 ' +
+    'propagationPolicy=4 dryRun*=5 ignoreStoreReadErrorWithClusterBreakingPotential:bool=6',
   FieldSelectorRequirement: 'key=1 operator=2 values*=3',
   FieldsV1: 'Raw:bytes=1',
   LabelSelector: 'matchLabels{}=1 matchExpressions*:LabelSelectorRequirement=2',
@@ -17,5 +20,6 @@ export const MetaV1: Readonly<Record<string, string>> = {
     'labels{}=11 annotations{}=12 ownerReferences*:OwnerReference=13 finalizers*=14 ' +
     'managedFields*:ManagedFieldsEntry=17',
   OwnerReference: 'kind=1 name=3 uid=4 apiVersion=5 controller:bool=6 blockOwnerDeletion:bool=7',
+  Preconditions: 'uid=1 resourceVersion=2',
   Time: 'seconds:int64=1 nanos:int32=2',
 };
