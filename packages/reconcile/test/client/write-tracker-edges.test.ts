@@ -133,6 +133,23 @@ describe('WriteTracker edge cases', () => {
     expect(read.value).to.equal('resolved');
   });
 
+  it('a write reflected by one informer of the kind is still waited for in another that lags', async () => {
+    const namespaced = new ScriptedInformer();
+    const clusterWide = new ScriptedInformer({ namespace: undefined });
+    namespaced.deliver('a', '5');
+    clusterWide.deliver('a', '5');
+    const both = [namespaced, clusterWide] as unknown as Informer[];
+    tracker.record(kind, written('a', '10'), both);
+    namespaced.deliver('a', '10'); // the namespaced informer is prompt; the cluster-wide one lags
+    await settle();
+    const read = outcomeOf(clusterWide);
+    await settle();
+    expect(read.value, 'a list through the lagging informer returned the object at 5').to.equal(undefined);
+    clusterWide.deliver('a', '10');
+    await settle();
+    expect(read.value).to.equal('resolved');
+  });
+
   describe('field-selected informers', () => {
     it('keep no target for a write their field selector excludes (no growth, no wait)', () => {
       const informer = new ScriptedInformer({ fieldSelector: 'metadata.name=a' });
