@@ -21,6 +21,11 @@ describe('CachedClient at the edges of a scope', function () {
   let client: KubeClient | undefined;
   let cache: Cache;
   let cached: CachedClient | undefined;
+  /** The cached client of the running test. */
+  const rw = (): CachedClient => {
+    if (cached === undefined) throw new Error('start() first');
+    return cached;
+  };
   let controller: AbortController;
   let running: Promise<void> | undefined;
 
@@ -66,14 +71,13 @@ describe('CachedClient at the edges of a scope', function () {
 
   it('a list by label right after this client relabelled an object out of the selector does not return it', async () => {
     await start([{ labelSelector: 'tier=web' }], { inactivityTimeoutMs: 1500, timeoutMs: 15_000 });
-    const rw = cached as CachedClient;
-    await rw.create(configMap('moved', { tier: 'web' }));
-    const before = await rw.list(configMaps, { namespace: env.namespace, labelSelector: 'tier=web' });
+    await rw().create(configMap('moved', { tier: 'web' }));
+    const before = await rw().list(configMaps, { namespace: env.namespace, labelSelector: 'tier=web' });
     expect(before.map((o) => o.metadata?.name)).to.deep.equal(['moved']);
     // The informer sees nothing until its inactivity timeout resumes the watch.
     await eventually(() => env.faults.stallWatches({ resource: 'configmaps' }) > 0, 'a watch is stalled');
-    await rw.patch(ref('moved'), { metadata: { labels: { tier: 'batch' } } });
-    const after = await rw.list(configMaps, { namespace: env.namespace, labelSelector: 'tier=web' });
+    await rw().patch(ref('moved'), { metadata: { labels: { tier: 'batch' } } });
+    const after = await rw().list(configMaps, { namespace: env.namespace, labelSelector: 'tier=web' });
     expect(
       after.map((o) => `${o.metadata?.name ?? ''} ${o.metadata?.labels?.['tier'] ?? ''}`),
       'the object this client moved out of the selector',
@@ -83,23 +87,25 @@ describe('CachedClient at the edges of a scope', function () {
   it('a get through a label-selected informer that cannot hold the written object answers at once', async () => {
     // Two label-selected informers: a get reads the first, which never holds a tier=batch object.
     await start([{ labelSelector: 'tier=web' }, { labelSelector: 'tier=batch' }], { timeoutMs: 2000 });
-    const rw = cached as CachedClient;
-    await rw.create(configMap('elsewhere', { tier: 'batch' }));
+    await rw().create(configMap('elsewhere', { tier: 'batch' }));
     let error: unknown;
-    const read = await rw.get(ref('elsewhere')).catch((e: unknown) => (error = e));
+    const read = await rw()
+      .get(ref('elsewhere'))
+      .catch((e: unknown) => (error = e));
     expect(ReconcileError.is(error, 'staleCache'), String(error)).to.equal(false);
     expect(read).to.equal(undefined);
   });
 
   it('rejects a per-read timeoutMs that is not a number >= 0 instead of waiting without end', async () => {
     await start([{}], { inactivityTimeoutMs: 60_000 });
-    const rw = cached as CachedClient;
     await eventually(() => env.faults.stallWatches({ resource: 'configmaps' }) > 0, 'a watch is stalled');
-    await rw.create(configMap('nan', {}));
+    await rw().create(configMap('nan', {}));
     const abort = new AbortController();
-    const guard = setTimeout(() => abort.abort(new Error('still waiting after 3 s')), 3000);
+    const guard = setTimeout(() => {
+      abort.abort(new Error('still waiting after 3 s'));
+    }, 3000);
     let error: unknown;
-    await rw
+    await rw()
       .get(ref('nan'), { timeoutMs: Number.NaN, signal: abort.signal })
       .catch((e: unknown) => (error = e));
     clearTimeout(guard);

@@ -92,7 +92,7 @@ describe('WriteTracker edge cases', () => {
   }
 
   describe('the server history is reset (a fresh store: resourceVersions go back)', () => {
-    it('a write answered by the new server is tracked, not ignored as older than one of the old server', async () => {
+    it('a write answered by the new server is tracked, not ignored as older than one of the old server', () => {
       const informer = new ScriptedInformer();
       const asInformer = informer as unknown as Informer;
       informer.last = '4990';
