@@ -64,7 +64,8 @@ class ReadYourWritesClient implements CachedClient {
     const target =
       this.#tracker.targetOf(kind, refKey(ref)) ??
       (ref.namespace === undefined ? undefined : this.#tracker.targetOf(kind, ref.name));
-    if (target !== undefined) {
+    // A reader whose scope cannot hold the written object would never show it: nothing to wait for.
+    if (target !== undefined && this.#tracker.covers(informer, target)) {
       await this.#tracker.waitFor(kind, informer, [target], this.#wait(options), `get ${describe(ref)}`);
     }
     const object = this.cache.get<T>(ref);
@@ -170,6 +171,12 @@ class ReadYourWritesClient implements CachedClient {
   }
 
   #wait(options: CachedReadOptions): { signal?: AbortSignal; timeoutMs: number } {
+    if (options.timeoutMs !== undefined && !(options.timeoutMs >= 0)) {
+      throw new ReconcileError(
+        'invalidArgument',
+        `cached client: a read's timeoutMs (${String(options.timeoutMs)}) must be a number >= 0`,
+      );
+    }
     return {
       ...(options.signal !== undefined && { signal: options.signal }),
       timeoutMs: options.timeoutMs ?? this.#timeoutMs,
@@ -196,6 +203,7 @@ class ReadYourWritesClient implements CachedClient {
         uid: answer.metadata?.uid,
         resourceVersion: answer.metadata?.resourceVersion,
         gone: false,
+        deleting: answer.metadata?.deletionTimestamp !== undefined,
       },
       this.cache.informersOf(kind),
     );
