@@ -13,9 +13,14 @@ class ScriptedInformer {
   readonly objects = new Map<string, KubeObject>();
   readonly changes = new Subject<InformerEvent>();
   last: string | undefined;
+  synced = true;
 
   constructor(scope: Partial<InformerScope> = {}) {
     this.scope = { ...kind, namespace: 'ns', ...scope };
+  }
+
+  hasSynced(): boolean {
+    return this.synced;
   }
 
   get(key: string): KubeObject | undefined {
@@ -148,6 +153,19 @@ describe('WriteTracker edge cases', () => {
     clusterWide.deliver('a', '10');
     await settle();
     expect(read.value).to.equal('resolved');
+  });
+
+  it('an informer of the kind that never syncs does not keep targets reflected by the one that is read', async () => {
+    const synced = new ScriptedInformer();
+    const failing = new ScriptedInformer({ namespace: undefined }); // e.g. forbidden: never lists
+    failing.synced = false;
+    const both = [synced, failing] as unknown as Informer[];
+    for (let i = 0; i < 50; i++) {
+      synced.deliver(`o${String(i)}`, String(10 + i)); // the event came before the answer
+      tracker.record(kind, written(`o${String(i)}`, String(10 + i)), both);
+    }
+    await settle();
+    expect(tracker.targetsIn(kind, synced as unknown as Informer)).to.have.length(0);
   });
 
   describe('field-selected informers', () => {
