@@ -109,7 +109,7 @@ export class WriteTracker {
       target = { ...written, floor, seen: false };
     }
     const covering = informers.filter((informer) => covers(informer, target));
-    if (covering.length === 0 || covering.every((informer) => this.satisfied(informer, target))) {
+    if (covering.length === 0 || this.#reflected(covering, target)) {
       targets?.delete(written.key);
       return;
     }
@@ -258,12 +258,21 @@ export class WriteTracker {
     return watch;
   }
 
-  /** Forgets `target` once every informer whose scope held it reflects it (another may lag). */
+  /** Forgets `target` once every synced informer whose scope held it reflects it (another may lag). */
   #settle(kind: KindRef, target: WriteTarget): void {
     const targets = this.#targets.get(kindKey(kind));
     if (targets?.get(target.key) !== target) return;
-    const covering = this.#covering.get(target) ?? [];
-    if (covering.every((informer) => this.satisfied(informer, target))) targets.delete(target.key);
+    if (this.#reflected(this.#covering.get(target) ?? [], target)) targets.delete(target.key);
+  }
+
+  /**
+   * Whether every informer of `covering` that has synced reflects `target` (at least one has): one
+   * that has not synced yet (its list may never succeed: forbidden) cannot be read, and must not
+   * keep targets for ever.
+   */
+  #reflected(covering: readonly Informer[], target: WriteTarget): boolean {
+    const synced = covering.filter((informer) => informer.hasSynced());
+    return synced.length > 0 && synced.every((informer) => this.satisfied(informer, target));
   }
 
   /**
