@@ -96,6 +96,26 @@ describe('CachedClient at the edges of a scope', function () {
     expect(read).to.equal(undefined);
   });
 
+  it('a get right after deleting a cluster-scoped object through a ref that names a namespace does not return it', async () => {
+    const nodes = { apiVersion: 'v1', kind: 'Node' } as const;
+    client = createClient({ kubeConfig: env.kubeConfig, metrics: null, rateLimit: false });
+    cache = createCache({ client, backoff: { initialMs: 20, maxMs: 200 }, inactivityTimeoutMs: 1500 });
+    cache.informerFor(nodes);
+    cached = createCachedClient({ cache, client, readYourWritesTimeoutMs: 15_000 });
+    running = cache.start(controller.signal);
+    expect(await cache.waitForCacheSync()).to.equal(true);
+    const name = `node-${env.namespace}`;
+    await rw().create({ ...nodes, metadata: { name } });
+    expect((await rw().get({ ...nodes, name }))?.metadata?.name).to.equal(name);
+    await eventually(() => env.faults.stallWatches({ resource: 'nodes' }) > 0, 'a watch is stalled');
+    // The client ignores the namespace of a cluster-scoped kind (so does the cache's get).
+    await rw().delete({ ...nodes, namespace: env.namespace, name });
+    expect(await rw().get({ ...nodes, namespace: env.namespace, name }), 'read with the namespace').to.equal(
+      undefined,
+    );
+    expect(await rw().get({ ...nodes, name }), 'read without it').to.equal(undefined);
+  });
+
   it('rejects a per-read timeoutMs that is not a number >= 0 instead of waiting without end', async () => {
     await start([{}], { inactivityTimeoutMs: 60_000 });
     await eventually(() => env.faults.stallWatches({ resource: 'configmaps' }) > 0, 'a watch is stalled');
