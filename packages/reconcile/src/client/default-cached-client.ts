@@ -141,11 +141,19 @@ class ReadYourWritesClient implements CachedClient {
   ): Promise<T | Status> {
     const kind = kindOf(ref);
     const informers = this.cache.informersOf(kind);
+    // The cache key: a ref may name a namespace for a cluster-scoped kind (the API client ignores it,
+    // as the cache's get does); an informer holding the bare name tells the kind is cluster-scoped.
+    const clusterScoped =
+      ref.namespace !== undefined &&
+      ref.namespace !== '' &&
+      (this.#tracker.targetOf(kind, ref.name) !== undefined ||
+        informers.some((i) => i.get(ref.name) !== undefined));
+    const key = clusterScoped ? ref.name : refKey(ref);
     // The uid of what is deleted, so that a new object of the same name counts as "gone".
     const known =
       options.preconditions?.uid ??
-      this.#tracker.targetOf(kind, refKey(ref))?.uid ??
-      informers.map((i) => i.get(refKey(ref))?.metadata?.uid).find((uid) => uid !== undefined);
+      this.#tracker.targetOf(kind, key)?.uid ??
+      informers.map((i) => i.get(key)?.metadata?.uid).find((uid) => uid !== undefined);
     const answer = await this.client.delete<T>(ref, options);
     if (options.dryRun === true) return answer;
     const pending =
@@ -154,8 +162,8 @@ class ReadYourWritesClient implements CachedClient {
     this.#tracker.record(
       kind,
       {
-        key: refKey(ref),
-        namespace: ref.namespace ?? '',
+        key,
+        namespace: clusterScoped ? '' : (ref.namespace ?? ''),
         labels: {},
         uid,
         resourceVersion: pending?.metadata?.resourceVersion,
