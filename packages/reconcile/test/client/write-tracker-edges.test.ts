@@ -168,6 +168,23 @@ describe('WriteTracker edge cases', () => {
     expect(tracker.targetsIn(kind, synced as unknown as Informer)).to.have.length(0);
   });
 
+  it('with opaque versions, an event in one informer of the kind does not count for another that lags', async () => {
+    const namespaced = new ScriptedInformer();
+    const clusterWide = new ScriptedInformer({ namespace: undefined });
+    namespaced.deliver('a', 'opaque-1');
+    clusterWide.deliver('a', 'opaque-1');
+    const both = [namespaced, clusterWide] as unknown as Informer[];
+    tracker.record(kind, written('a', 'opaque-2'), both);
+    namespaced.deliver('a', 'opaque-2');
+    await settle();
+    const read = outcomeOf(clusterWide);
+    await clock.advance(300);
+    expect(read.value, 'a read through the lagging informer returned opaque-1').to.equal(undefined);
+    clusterWide.deliver('a', 'opaque-2');
+    await settle();
+    expect(read.value).to.equal('resolved');
+  });
+
   describe('field-selected informers', () => {
     it('keep no target for a write their field selector excludes (no growth, no wait)', () => {
       const informer = new ScriptedInformer({ fieldSelector: 'metadata.name=a' });
