@@ -23,7 +23,7 @@ export interface WriteTarget {
   readonly gone: boolean;
   /** A deletion of an object this client wrote before: the cache must also have passed that write. */
   readonly floor: string | undefined;
-  /** Opaque resourceVersions only: an event for the object arrived after the write. */
+  /** Opaque resourceVersions only: an event for the object arrived after the write (in some informer). */
   seen: boolean;
 }
 
@@ -68,6 +68,8 @@ export class WriteTracker {
   readonly #covering = new WeakMap<WriteTarget, readonly Informer[]>();
   /** Targets of a history the server lost (its store was replaced): nothing to wait for any more. */
   readonly #lost = new WeakSet<WriteTarget>();
+  /** Opaque resourceVersions: the informers that delivered an event for a target's object after the write. */
+  readonly #seenBy = new WeakMap<WriteTarget, Set<Informer>>();
 
   constructor(clock: Clock) {
     this.#clock = clock;
@@ -147,7 +149,9 @@ export class WriteTracker {
         return true;
       if (target.resourceVersion === undefined) return false;
       const order = compareResourceVersions(cachedVersion, target.resourceVersion);
-      return order === undefined ? cachedVersion === target.resourceVersion || target.seen : order >= 0;
+      return order === undefined
+        ? cachedVersion === target.resourceVersion || this.#seen(informer, target)
+        : order >= 0;
     }
     if (target.resourceVersion === undefined) return true;
     const order = compareResourceVersions(cachedVersion, target.resourceVersion);
@@ -155,7 +159,12 @@ export class WriteTracker {
     const informerPassed = passed(informer, cachedVersion, target.resourceVersion);
     if (informerPassed !== undefined) return informerPassed;
     // Opaque resourceVersions: the write itself is cached, or an event for the object came after it.
-    return cachedVersion === target.resourceVersion || target.seen;
+    return cachedVersion === target.resourceVersion || this.#seen(informer, target);
+  }
+
+  /** Whether `informer` delivered an event for the target's object after the write. */
+  #seen(informer: Informer, target: WriteTarget): boolean {
+    return target.seen && this.#seenBy.get(target)?.has(informer) === true;
   }
 
   /**
@@ -238,7 +247,12 @@ export class WriteTracker {
       const key = objectKey(event.object);
       const all = targets();
       const target = all?.get(key);
-      if (target !== undefined) target.seen = true;
+      if (target !== undefined) {
+        target.seen = true;
+        let seenBy = this.#seenBy.get(target);
+        if (seenBy === undefined) this.#seenBy.set(target, (seenBy = new Set()));
+        seenBy.add(informer);
+      }
       if ((all === undefined || all.size === 0) && watch.wakers.size === 0) return;
       if (watch.scheduled) return;
       watch.scheduled = true;
