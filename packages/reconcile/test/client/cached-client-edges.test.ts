@@ -116,6 +116,21 @@ describe('CachedClient at the edges of a scope', function () {
     expect(await rw().get({ ...nodes, name }), 'read without it').to.equal(undefined);
   });
 
+  it('a read after a write that the informer only learns by a relist (410 on resume) sees it, and a deletion too', async () => {
+    await start([{}], { inactivityTimeoutMs: 60_000, timeoutMs: 15_000 });
+    await rw().create(configMap('kept', { v: '1' }));
+    await rw().create(configMap('dropped', {}));
+    await eventually(() => env.faults.stallWatches({ resource: 'configmaps' }) > 0, 'a watch is stalled');
+    const written = await rw().patch(ref('kept'), { metadata: { labels: { v: '2' } } });
+    await rw().delete(ref('dropped'));
+    env.cluster.compact(); // the resume from the informer's last version answers 410: it lists again
+    expect(env.faults.dropWatches({ resource: 'configmaps' })).to.be.greaterThan(0);
+    const read = await rw().get(ref('kept'));
+    expect(read?.metadata?.resourceVersion).to.equal(written.metadata?.resourceVersion);
+    const names = (await rw().list(configMaps, { namespace: env.namespace })).map((o) => o.metadata?.name);
+    expect(names).to.deep.equal(['kept']);
+  });
+
   it('rejects a per-read timeoutMs that is not a number >= 0 instead of waiting without end', async () => {
     await start([{}], { inactivityTimeoutMs: 60_000 });
     await eventually(() => env.faults.stallWatches({ resource: 'configmaps' }) > 0, 'a watch is stalled');
