@@ -59,6 +59,7 @@ class ReadYourWritesClient implements CachedClient {
     ref: ObjectRef,
     options: CachedReadOptions = {},
   ): Promise<T | undefined> {
+    const wait = this.#wait(options);
     const informer = this.cache.readerFor(ref, { namespace: ref.namespace });
     const kind = kindOf(ref);
     const target =
@@ -66,7 +67,7 @@ class ReadYourWritesClient implements CachedClient {
       (ref.namespace === undefined ? undefined : this.#tracker.targetOf(kind, ref.name));
     // A reader whose scope cannot hold the written object would never show it: nothing to wait for.
     if (target !== undefined && this.#tracker.covers(informer, target)) {
-      await this.#tracker.waitFor(kind, informer, [target], this.#wait(options), `get ${describe(ref)}`);
+      await this.#tracker.waitFor(kind, informer, [target], wait, `get ${describe(ref)}`);
     }
     const object = this.cache.get<T>(ref);
     return object === undefined ? undefined : structuredClone(object);
@@ -77,6 +78,7 @@ class ReadYourWritesClient implements CachedClient {
     options: CachedListOptions = {},
   ): Promise<T[]> {
     const { signal, timeoutMs, ...filters } = options;
+    const wait = this.#wait({ signal, timeoutMs });
     const informer = this.cache.readerFor(kind, {
       namespace: filters.namespace ?? kind.namespace,
       ...(filters.labelSelector !== undefined && { labelSelector: filters.labelSelector }),
@@ -88,7 +90,7 @@ class ReadYourWritesClient implements CachedClient {
         kindOf(kind),
         informer,
         targets,
-        this.#wait({ signal, timeoutMs }),
+        wait,
         `list ${kind.apiVersion}/${kind.kind}`,
       );
     }

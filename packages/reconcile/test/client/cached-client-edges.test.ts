@@ -145,5 +145,16 @@ describe('CachedClient at the edges of a scope', function () {
       .catch((e: unknown) => (error = e));
     clearTimeout(guard);
     expect(ReconcileError.is(error, 'invalidArgument'), String(error)).to.equal(true);
+    // Also with nothing to wait for, and in a list.
+    let unwritten: unknown;
+    await rw()
+      .get(ref('never-written'), { timeoutMs: -1 })
+      .catch((e: unknown) => (unwritten = e));
+    expect(ReconcileError.is(unwritten, 'invalidArgument'), String(unwritten)).to.equal(true);
+    let listed: unknown;
+    await rw()
+      .list(configMaps, { namespace: env.namespace, timeoutMs: Number.NaN })
+      .catch((e: unknown) => (listed = e));
+    expect(ReconcileError.is(listed, 'invalidArgument'), String(listed)).to.equal(true);
   });
 });
