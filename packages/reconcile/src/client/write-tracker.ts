@@ -42,10 +42,17 @@ export interface WaitOptions {
 /** Between event wake-ups a waiting read checks the cache this often (bookmarks move it without events). */
 const POLL_MS = 100;
 
+/** At most this often (ms) an informer's event checks every pending target, not only its object's. */
+const SWEEP_MS = 1000;
+
 interface InformerWatch {
   readonly subscription: Subscription;
   readonly wakers: Set<() => void>;
+  /** Keys of events since the last check. */
+  readonly touched: Set<string>;
   scheduled: boolean;
+  /** Clock time of the last check of every pending target. */
+  swept: number;
   /** The highest resourceVersion the informer reported; a lower one later: the server's history was reset. */
   highest: string | undefined;
 }
@@ -236,7 +243,9 @@ export class WriteTracker {
     if (existing !== undefined) return existing;
     const watch: InformerWatch = {
       wakers: new Set(),
+      touched: new Set(),
       scheduled: false,
+      swept: Number.NEGATIVE_INFINITY,
       highest: informer.lastResourceVersion(),
       subscription: undefined as unknown as Subscription,
     };
@@ -252,20 +261,27 @@ export class WriteTracker {
         let seenBy = this.#seenBy.get(target);
         if (seenBy === undefined) this.#seenBy.set(target, (seenBy = new Set()));
         seenBy.add(informer);
+        watch.touched.add(key);
       }
       if ((all === undefined || all.size === 0) && watch.wakers.size === 0) return;
       if (watch.scheduled) return;
       watch.scheduled = true;
       // After the informer's synchronous bookkeeping (its resourceVersion moves after the event).
-      // Every pending target this informer must reflect is checked, not only the event's: the
-      // informer passing a write of an object outside its field selector (no event for it) or a
-      // reset of the server's history settle those too.
+      // The event's object is checked; at most every SWEEP_MS every pending target this informer
+      // must reflect is too: the informer passing a write of an object outside its field selector
+      // (no event for it) settles those.
       queueMicrotask(() => {
         watch.scheduled = false;
         this.#noteVersion(informer, kind);
-        for (const t of [...(targets()?.values() ?? [])]) {
-          if (this.#covering.get(t)?.includes(informer) === true) this.#settle(kind, t);
+        const pending = targets();
+        const now = this.#clock.now();
+        const sweep = now - watch.swept >= SWEEP_MS;
+        if (sweep) watch.swept = now;
+        for (const key of sweep ? [...(pending?.keys() ?? [])] : [...watch.touched]) {
+          const t = pending?.get(key);
+          if (t !== undefined && this.#covering.get(t)?.includes(informer) === true) this.#settle(kind, t);
         }
+        watch.touched.clear();
         for (const wake of [...watch.wakers]) wake();
       });
     });
