@@ -185,6 +185,19 @@ describe('WriteTracker edge cases', () => {
     expect(read.value).to.equal('resolved');
   });
 
+  it('close() leaves no subscription on the informers and no pending write; the tracker subscribes again at its next write', () => {
+    const informer = new ScriptedInformer();
+    const asInformer = informer as unknown as Informer;
+    informer.last = '5';
+    tracker.record(kind, written('a', '10'), [asInformer]);
+    expect(informer.changes.observed).to.equal(true);
+    tracker.close();
+    expect(informer.changes.observed).to.equal(false);
+    expect(tracker.targetOf(kind, 'ns/a')).to.equal(undefined);
+    tracker.record(kind, written('a', '11'), [asInformer]);
+    expect(informer.changes.observed).to.equal(true);
+  });
+
   describe('field-selected informers', () => {
     it('keep no target for a write their field selector excludes (no growth, no wait)', () => {
       const informer = new ScriptedInformer({ fieldSelector: 'metadata.name=a' });
