@@ -59,9 +59,10 @@ export interface CachedApplyOptions extends WriteOptions {
  *   a resourceVersion at least the written one (for a delete: until the object is gone from the
  *   cache or replaced by one with another uid; a delete answered with the object, still being
  *   deleted, waits for that version); a `list` waits until every write of this client to objects
- *   in the informer's scope (its namespace and label selector) is reflected. Writes the cache has
- *   caught up with are forgotten; reads with nothing pending answer at once, synchronously from
- *   the cache.
+ *   in the informer's scope (its namespace, label selector, field selector's name and namespace
+ *   terms), or that take an object it holds out of that scope, is reflected. Writes every synced
+ *   informer of the kind has caught up with are forgotten; reads with nothing pending answer at
+ *   once, synchronously from the cache.
  * - The wait is bounded (`readYourWritesTimeoutMs`, default 5 s) and ends with a
  *   `ReconcileError` `staleCache` naming the object and version, never with a stale answer; the
  *   caller's `signal` ends it at once (rejecting with its reason).

@@ -59,13 +59,15 @@ class ReadYourWritesClient implements CachedClient {
     ref: ObjectRef,
     options: CachedReadOptions = {},
   ): Promise<T | undefined> {
+    const wait = this.#wait(options);
     const informer = this.cache.readerFor(ref, { namespace: ref.namespace });
     const kind = kindOf(ref);
     const target =
       this.#tracker.targetOf(kind, refKey(ref)) ??
       (ref.namespace === undefined ? undefined : this.#tracker.targetOf(kind, ref.name));
-    if (target !== undefined) {
-      await this.#tracker.waitFor(kind, informer, [target], this.#wait(options), `get ${describe(ref)}`);
+    // A reader whose scope cannot hold the written object would never show it: nothing to wait for.
+    if (target !== undefined && this.#tracker.covers(informer, target)) {
+      await this.#tracker.waitFor(kind, informer, [target], wait, `get ${describe(ref)}`);
     }
     const object = this.cache.get<T>(ref);
     return object === undefined ? undefined : structuredClone(object);
@@ -76,6 +78,7 @@ class ReadYourWritesClient implements CachedClient {
     options: CachedListOptions = {},
   ): Promise<T[]> {
     const { signal, timeoutMs, ...filters } = options;
+    const wait = this.#wait({ signal, timeoutMs });
     const informer = this.cache.readerFor(kind, {
       namespace: filters.namespace ?? kind.namespace,
       ...(filters.labelSelector !== undefined && { labelSelector: filters.labelSelector }),
@@ -87,7 +90,7 @@ class ReadYourWritesClient implements CachedClient {
         kindOf(kind),
         informer,
         targets,
-        this.#wait({ signal, timeoutMs }),
+        wait,
         `list ${kind.apiVersion}/${kind.kind}`,
       );
     }
@@ -140,11 +143,19 @@ class ReadYourWritesClient implements CachedClient {
   ): Promise<T | Status> {
     const kind = kindOf(ref);
     const informers = this.cache.informersOf(kind);
+    // The cache key: a ref may name a namespace for a cluster-scoped kind (the API client ignores it,
+    // as the cache's get does); an informer holding the bare name tells the kind is cluster-scoped.
+    const clusterScoped =
+      ref.namespace !== undefined &&
+      ref.namespace !== '' &&
+      (this.#tracker.targetOf(kind, ref.name) !== undefined ||
+        informers.some((i) => i.get(ref.name) !== undefined));
+    const key = clusterScoped ? ref.name : refKey(ref);
     // The uid of what is deleted, so that a new object of the same name counts as "gone".
     const known =
       options.preconditions?.uid ??
-      this.#tracker.targetOf(kind, refKey(ref))?.uid ??
-      informers.map((i) => i.get(refKey(ref))?.metadata?.uid).find((uid) => uid !== undefined);
+      this.#tracker.targetOf(kind, key)?.uid ??
+      informers.map((i) => i.get(key)?.metadata?.uid).find((uid) => uid !== undefined);
     const answer = await this.client.delete<T>(ref, options);
     if (options.dryRun === true) return answer;
     const pending =
@@ -153,8 +164,8 @@ class ReadYourWritesClient implements CachedClient {
     this.#tracker.record(
       kind,
       {
-        key: refKey(ref),
-        namespace: ref.namespace ?? '',
+        key,
+        namespace: clusterScoped ? '' : (ref.namespace ?? ''),
         labels: {},
         uid,
         resourceVersion: pending?.metadata?.resourceVersion,
@@ -170,6 +181,12 @@ class ReadYourWritesClient implements CachedClient {
   }
 
   #wait(options: CachedReadOptions): { signal?: AbortSignal; timeoutMs: number } {
+    if (options.timeoutMs !== undefined && !(options.timeoutMs >= 0)) {
+      throw new ReconcileError(
+        'invalidArgument',
+        `cached client: a read's timeoutMs (${String(options.timeoutMs)}) must be a number >= 0`,
+      );
+    }
     return {
       ...(options.signal !== undefined && { signal: options.signal }),
       timeoutMs: options.timeoutMs ?? this.#timeoutMs,
@@ -196,6 +213,7 @@ class ReadYourWritesClient implements CachedClient {
         uid: answer.metadata?.uid,
         resourceVersion: answer.metadata?.resourceVersion,
         gone: false,
+        deleting: answer.metadata?.deletionTimestamp !== undefined,
       },
       this.cache.informersOf(kind),
     );

@@ -23,9 +23,15 @@ export interface WriteTarget {
   readonly gone: boolean;
   /** A deletion of an object this client wrote before: the cache must also have passed that write. */
   readonly floor: string | undefined;
-  /** Opaque resourceVersions only: an event for the object arrived after the write. */
+  /** Opaque resourceVersions only: an event for the object arrived after the write (in some informer). */
   seen: boolean;
 }
+
+/** A write as {@link WriteTracker.record} takes it. */
+export type Write = Omit<WriteTarget, 'seen' | 'floor'> & {
+  /** The answer carries a `deletionTimestamp`: the write came after a deletion of the object began. */
+  readonly deleting?: boolean | undefined;
+};
 
 /** How long a read may wait, and for whom. */
 export interface WaitOptions {
@@ -36,12 +42,19 @@ export interface WaitOptions {
 /** Between event wake-ups a waiting read checks the cache this often (bookmarks move it without events). */
 const POLL_MS = 100;
 
+/** At most this often (ms) an informer's event checks every pending target, not only its object's. */
+const SWEEP_MS = 1000;
+
 interface InformerWatch {
   readonly subscription: Subscription;
   readonly wakers: Set<() => void>;
-  /** Keys of events since the last check, to prune satisfied targets. */
+  /** Keys of events since the last check. */
   readonly touched: Set<string>;
   scheduled: boolean;
+  /** Clock time of the last check of every pending target. */
+  swept: number;
+  /** The highest resourceVersion the informer reported; a lower one later: the server's history was reset. */
+  highest: string | undefined;
 }
 
 function kindKey(kind: KindRef): string {
@@ -58,6 +71,12 @@ export class WriteTracker {
   readonly #clock: Clock;
   readonly #targets = new Map<string, Map<string, WriteTarget>>();
   readonly #watches = new Map<Informer, InformerWatch>();
+  /** The informers each target must be reflected in before it is forgotten: those whose scope held it. */
+  readonly #covering = new WeakMap<WriteTarget, readonly Informer[]>();
+  /** Targets of a history the server lost (its store was replaced): nothing to wait for any more. */
+  readonly #lost = new WeakSet<WriteTarget>();
+  /** Opaque resourceVersions: the informers that delivered an event for a target's object after the write. */
+  readonly #seenBy = new WeakMap<WriteTarget, Set<Informer>>();
 
   constructor(clock: Clock) {
     this.#clock = clock;
@@ -68,28 +87,50 @@ export class WriteTracker {
    * Nothing is kept when no informer's scope holds the object, or when all that do reflect the
    * write already (its event came before the answer).
    */
-  record(kind: KindRef, written: Omit<WriteTarget, 'seen' | 'floor'>, informers: readonly Informer[]): void {
-    const covering = informers.filter((informer) => covers(informer, written));
+  record(kind: KindRef, write: Write, informers: readonly Informer[]): void {
+    const { deleting, ...written } = write;
+    for (const informer of informers) this.#noteVersion(informer, kind);
     let targets = this.#targets.get(kindKey(kind));
     const previous = targets?.get(written.key);
     if (
       previous !== undefined &&
       !previous.gone &&
       !written.gone &&
+      previous.uid === written.uid &&
       (compareResourceVersions(previous.resourceVersion, written.resourceVersion) ?? 0) > 0
     ) {
       return; // Concurrent writes answered out of order: the newer one stays the target.
     }
-    const floor =
-      written.gone && previous !== undefined && !previous.gone ? previous.resourceVersion : undefined;
-    const target: WriteTarget = { ...written, floor, seen: false };
-    if (covering.length === 0 || covering.every((informer) => this.satisfied(informer, target))) {
+    let target: WriteTarget;
+    if (
+      previous?.gone === true &&
+      !written.gone &&
+      deleting !== true &&
+      written.uid !== undefined &&
+      written.uid === previous.uid
+    ) {
+      // A write of the object this client deleted, answered after the delete and without a
+      // deletionTimestamp: it came before the delete, which stays the target (and must pass it).
+      target = { ...previous, floor: newer(previous.floor, written.resourceVersion), seen: false };
+    } else {
+      const floor =
+        written.gone && previous !== undefined && !previous.gone ? previous.resourceVersion : undefined;
+      target = { ...written, floor, seen: false };
+    }
+    const covering = informers.filter((informer) => covers(informer, target));
+    if (covering.length === 0 || this.#reflected(covering, target)) {
       targets?.delete(written.key);
       return;
     }
     for (const informer of covering) this.#watch(informer, kind);
+    this.#covering.set(target, covering);
     if (targets === undefined) this.#targets.set(kindKey(kind), (targets = new Map<string, WriteTarget>()));
     targets.set(written.key, target);
+  }
+
+  /** Whether a read through `informer` must wait for `target`: its scope holds the written object. */
+  covers(informer: Informer, target: WriteTarget): boolean {
+    return covers(informer, target);
   }
 
   /** The target of one object, if this client wrote it and the cache has not been seen to catch up. */
@@ -106,6 +147,7 @@ export class WriteTracker {
 
   /** Whether `informer` reflects `target`. */
   satisfied(informer: Informer, target: WriteTarget): boolean {
+    if (this.#lost.has(target)) return true;
     const cached = informer.get(target.key);
     const cachedVersion = cached?.metadata?.resourceVersion;
     if (target.gone) {
@@ -114,7 +156,9 @@ export class WriteTracker {
         return true;
       if (target.resourceVersion === undefined) return false;
       const order = compareResourceVersions(cachedVersion, target.resourceVersion);
-      return order === undefined ? cachedVersion === target.resourceVersion || target.seen : order >= 0;
+      return order === undefined
+        ? cachedVersion === target.resourceVersion || this.#seen(informer, target)
+        : order >= 0;
     }
     if (target.resourceVersion === undefined) return true;
     const order = compareResourceVersions(cachedVersion, target.resourceVersion);
@@ -122,7 +166,12 @@ export class WriteTracker {
     const informerPassed = passed(informer, cachedVersion, target.resourceVersion);
     if (informerPassed !== undefined) return informerPassed;
     // Opaque resourceVersions: the write itself is cached, or an event for the object came after it.
-    return cachedVersion === target.resourceVersion || target.seen;
+    return cachedVersion === target.resourceVersion || this.#seen(informer, target);
+  }
+
+  /** Whether `informer` delivered an event for the target's object after the write. */
+  #seen(informer: Informer, target: WriteTarget): boolean {
+    return target.seen && this.#seenBy.get(target)?.has(informer) === true;
   }
 
   /**
@@ -138,10 +187,11 @@ export class WriteTracker {
   ): Promise<void> {
     const pending = new Set(targets);
     const check = (): boolean => {
+      this.#noteVersion(informer, kind);
       for (const target of pending) {
         if (!this.satisfied(informer, target)) return false;
         pending.delete(target);
-        this.#forget(kind, target);
+        this.#settle(kind, target);
       }
       return true;
     };
@@ -195,6 +245,8 @@ export class WriteTracker {
       wakers: new Set(),
       touched: new Set(),
       scheduled: false,
+      swept: Number.NEGATIVE_INFINITY,
+      highest: informer.lastResourceVersion(),
       subscription: undefined as unknown as Subscription,
     };
     this.#watches.set(informer, watch);
@@ -202,21 +254,32 @@ export class WriteTracker {
     (watch as { subscription: Subscription }).subscription = informer.events().subscribe((event) => {
       if (event.initial) return; // replayed objects and resyncs: not news
       const key = objectKey(event.object);
-      const target = targets()?.get(key);
-      if (target === undefined && watch.wakers.size === 0) return;
+      const all = targets();
+      const target = all?.get(key);
       if (target !== undefined) {
         target.seen = true;
+        let seenBy = this.#seenBy.get(target);
+        if (seenBy === undefined) this.#seenBy.set(target, (seenBy = new Set()));
+        seenBy.add(informer);
         watch.touched.add(key);
       }
+      if ((all === undefined || all.size === 0) && watch.wakers.size === 0) return;
       if (watch.scheduled) return;
       watch.scheduled = true;
       // After the informer's synchronous bookkeeping (its resourceVersion moves after the event).
+      // The event's object is checked; at most every SWEEP_MS every pending target this informer
+      // must reflect is too: the informer passing a write of an object outside its field selector
+      // (no event for it) settles those.
       queueMicrotask(() => {
         watch.scheduled = false;
-        const all = targets();
-        for (const touched of watch.touched) {
-          const t = all?.get(touched);
-          if (t !== undefined && this.satisfied(informer, t)) all?.delete(touched);
+        this.#noteVersion(informer, kind);
+        const pending = targets();
+        const now = this.#clock.now();
+        const sweep = now - watch.swept >= SWEEP_MS;
+        if (sweep) watch.swept = now;
+        for (const key of sweep ? [...(pending?.keys() ?? [])] : [...watch.touched]) {
+          const t = pending?.get(key);
+          if (t !== undefined && this.#covering.get(t)?.includes(informer) === true) this.#settle(kind, t);
         }
         watch.touched.clear();
         for (const wake of [...watch.wakers]) wake();
@@ -225,9 +288,49 @@ export class WriteTracker {
     return watch;
   }
 
-  #forget(kind: KindRef, target: WriteTarget): void {
+  /** Forgets `target` once every synced informer whose scope held it reflects it (another may lag). */
+  #settle(kind: KindRef, target: WriteTarget): void {
     const targets = this.#targets.get(kindKey(kind));
-    if (targets?.get(target.key) === target) targets.delete(target.key);
+    if (targets?.get(target.key) !== target) return;
+    if (this.#reflected(this.#covering.get(target) ?? [], target)) targets.delete(target.key);
+  }
+
+  /**
+   * Whether every informer of `covering` that has synced reflects `target` (at least one has): one
+   * that has not synced yet (its list may never succeed: forbidden) cannot be read, and must not
+   * keep targets for ever.
+   */
+  #reflected(covering: readonly Informer[], target: WriteTarget): boolean {
+    const synced = covering.filter((informer) => informer.hasSynced());
+    return synced.length > 0 && synced.every((informer) => this.satisfied(informer, target));
+  }
+
+  /**
+   * Follows the informer's resourceVersion. When it goes back (the informer relisted from a server
+   * whose store was replaced: restored or fresh), the writes ahead of it were lost with the old
+   * history: reads stop waiting for them (the cache now shows what the server holds).
+   */
+  #noteVersion(informer: Informer, kind: KindRef): void {
+    const watch = this.#watches.get(informer);
+    if (watch === undefined) return;
+    const now = informer.lastResourceVersion();
+    const order = compareResourceVersions(now, watch.highest);
+    if (order === undefined || order > 0) {
+      if (now !== undefined) watch.highest = now;
+      return;
+    }
+    if (order === 0) return;
+    watch.highest = now;
+    const targets = this.#targets.get(kindKey(kind));
+    for (const [key, target] of targets ?? []) {
+      if (this.#covering.get(target)?.includes(informer) !== true) continue;
+      const ahead = [target.resourceVersion, target.floor].some(
+        (version) => (compareResourceVersions(version, now) ?? -1) > 0,
+      );
+      if (!ahead) continue;
+      this.#lost.add(target);
+      targets?.delete(key);
+    }
   }
 }
 
@@ -243,12 +346,50 @@ function passed(informer: Informer, cachedVersion: string | undefined, version: 
   return last >= 0;
 }
 
-/** Whether `informer`'s scope holds the written object (its namespace; its label selector, unless deleted). */
-function covers(informer: Informer, target: Pick<WriteTarget, 'namespace' | 'labels' | 'gone'>): boolean {
-  const { namespace, labelSelector } = informer.scope;
+/** The newer of two resourceVersions (`b` when they cannot be ordered). */
+function newer(a: string | undefined, b: string | undefined): string | undefined {
+  if (a === undefined) return b;
+  if (b === undefined) return a;
+  return (compareResourceVersions(a, b) ?? -1) > 0 ? a : b;
+}
+
+/**
+ * Whether `informer`'s scope holds the written object: its namespace, and its label selector and
+ * the `metadata.name` / `metadata.namespace` terms of its field selector (other fields cannot be
+ * told from here: held), unless deleted; or the informer holds the object as it was before the
+ * write (a write that takes it out of the selectors: the informer must drop it).
+ */
+function covers(
+  informer: Informer,
+  target: Pick<WriteTarget, 'key' | 'namespace' | 'labels' | 'gone'>,
+): boolean {
+  const { namespace, labelSelector, fieldSelector } = informer.scope;
   if (namespace !== undefined && target.namespace !== namespace) return false;
+  if (target.gone || informer.get(target.key) !== undefined) return true;
   const matches = labelMatcher(labelSelector);
-  return matches === undefined || target.gone || matches(target.labels);
+  if (matches !== undefined && !matches(target.labels)) return false;
+  return fieldsMayMatch(fieldSelector, target);
+}
+
+/** Whether the object may match `selector`: its `metadata.name` and `metadata.namespace` terms are checked. */
+function fieldsMayMatch(
+  selector: string | undefined,
+  target: Pick<WriteTarget, 'key' | 'namespace'>,
+): boolean {
+  if (selector === undefined) return true;
+  const known = new Map([
+    ['metadata.name', target.key.slice(target.key.indexOf('/') + 1)],
+    ['metadata.namespace', target.namespace],
+  ]);
+  for (const term of selector.split(',')) {
+    const match = /^\s*([^!=\s]+)\s*(!=|==|=)\s*(.*?)\s*$/.exec(term);
+    if (match === null) continue; // Not understood: it may match.
+    const [, field = '', operator, value] = match;
+    const actual = known.get(field);
+    if (actual === undefined) continue;
+    if ((operator === '!=') === (actual === value)) return false;
+  }
+  return true;
 }
 
 function labelMatcher(

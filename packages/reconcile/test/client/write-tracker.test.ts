@@ -19,6 +19,10 @@ class ScriptedInformer {
   readonly changes = new Subject<InformerEvent>();
   last: string | undefined;
 
+  hasSynced(): boolean {
+    return true;
+  }
+
   get(key: string): KubeObject | undefined {
     return this.objects.get(key);
   }
