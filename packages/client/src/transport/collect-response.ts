@@ -109,10 +109,7 @@ export function collectResponse(
     }
     const handler = new CollectingHandler(deadline, resolve, reject);
     deadline.onAbort(handler.abort);
-    try {
-      dispatcher.dispatch(options, handler);
-    } catch (error: unknown) {
-      handler.abort(error);
-    }
+    // undici reports its errors to the handler; one thrown here rejects this promise.
+    dispatcher.dispatch(options, handler);
   });
 }
