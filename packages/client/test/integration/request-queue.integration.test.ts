@@ -26,7 +26,8 @@ describe('Transport: requests waiting for a connection (integration)', function 
   }
 
   it('fails a queued request at its deadline and an aborted one at once, never sending them; the pool goes on', async () => {
-    const c = client({ connections: 1 });
+    // HTTP/1.1 on purpose: one connection holds one request at a time, so the others wait for it.
+    const c = client({ connections: 1, allowH2: false });
     const cmRef = { apiVersion: 'v1', kind: 'ConfigMap', namespace: env.namespace, name: 'a' };
     await c.create<ConfigMap>({
       apiVersion: 'v1',
