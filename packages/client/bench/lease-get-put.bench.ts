@@ -3,7 +3,9 @@
 // connection per request), on the same envtest (a child process) in the same run. Figure:
 // requests per second (a GET and a PUT count as two), the median of ROUNDS windows per client,
 // the two clients' windows alternating (so that a change of load on the machine hits both).
-// KUBEKIT_BENCH_SECONDS sets each window (default 1), KUBEKIT_BENCH_ROUNDS their count (default 5).
+// Each client first warms up (its code and the server's paths it uses) for WARMUP seconds.
+// KUBEKIT_BENCH_SECONDS sets each window (default 1), KUBEKIT_BENCH_ROUNDS their count (default 5),
+// KUBEKIT_BENCH_WARMUP_SECONDS the warm-up (default 3).
 /* eslint-disable @typescript-eslint/no-unsafe-class-instance-assignment, @typescript-eslint/no-misused-spread -- client-node models are plain-data classes; object literals and spreads are how its API is meant to be used. */
 import { CoordinationV1Api } from '@kubernetes/client-node';
 import type { V1Lease } from '@kubernetes/client-node';
@@ -13,6 +15,7 @@ import { median, reportFigure, spread, startEnvtestProcess } from './support/env
 
 const SECONDS = Number(process.env['KUBEKIT_BENCH_SECONDS'] ?? '1');
 const ROUNDS = Number(process.env['KUBEKIT_BENCH_ROUNDS'] ?? '5');
+const WARMUP = Number(process.env['KUBEKIT_BENCH_WARMUP_SECONDS'] ?? '3');
 const NS = 'default';
 
 async function during(ms: number, step: () => Promise<void>): Promise<number> {
@@ -57,8 +60,8 @@ try {
     await api.replaceNamespacedLease({ namespace: NS, name: 'bench-client-node', body: lease });
   };
 
-  await during(500, kubekitStep);
-  await during(500, clientNodeStep);
+  await during(WARMUP * 1000, kubekitStep);
+  await during(WARMUP * 1000, clientNodeStep);
   const rates = { kubekit: [] as number[], clientNode: [] as number[] };
   for (let round = 0; round < ROUNDS; round++) {
     // Alternate which client goes first, so that neither always follows the other.
