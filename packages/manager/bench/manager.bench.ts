@@ -195,9 +195,17 @@ try {
   const lossRounds = Math.max(1, Math.round(20 * scale));
   for (let round = 0; round < lossRounds; round++) {
     const from = offsets(processes);
-    const current = await leases.readNamespacedLease({ name: LEASE, namespace: NAMESPACE });
-    if (current.spec !== undefined) current.spec.holderIdentity = '';
-    await leases.replaceNamespacedLease({ name: LEASE, namespace: NAMESPACE, body: current });
+    // Read and write back with the holder cleared; a renew of the leader in between is a 409: again.
+    for (let attempt = 1; ; attempt++) {
+      const current = await leases.readNamespacedLease({ name: LEASE, namespace: NAMESPACE });
+      if (current.spec !== undefined) current.spec.holderIdentity = '';
+      try {
+        await leases.replaceNamespacedLease({ name: LEASE, namespace: NAMESPACE, body: current });
+        break;
+      } catch (error: unknown) {
+        if ((error as { code?: unknown }).code !== 409 || attempt >= 5) throw error;
+      }
+    }
     const lost = await leader.next((e) => e.event === 'loss', from.get(leader) ?? 0, 30_000);
     losses.push(lost.lossToAllAbortedMs ?? NaN);
     leader = (await anyNext(processes, from, (e) => e.event === 'gated-started', 30_000)).process;
