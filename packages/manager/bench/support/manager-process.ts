@@ -75,11 +75,21 @@ interface Usage {
   readonly cpuUs: number;
   readonly waitNs: number;
 }
-const schedstat = openSync(`/proc/${process.pid}/task/${process.pid}/schedstat`, 'r');
+/** Off Linux (no schedstat) the wait is unknown: NaN. */
+const schedstat = ((): number | undefined => {
+  try {
+    return openSync(`/proc/${process.pid}/task/${process.pid}/schedstat`, 'r');
+  } catch {
+    return undefined;
+  }
+})();
 const schedBuffer = Buffer.alloc(128);
 const usage = (): Usage => {
-  const length = readSync(schedstat, schedBuffer, 0, schedBuffer.length, 0);
-  const waitNs = Number(schedBuffer.toString('latin1', 0, length).split(' ')[1]);
+  let waitNs = NaN;
+  if (schedstat !== undefined) {
+    const length = readSync(schedstat, schedBuffer, 0, schedBuffer.length, 0);
+    waitNs = Number(schedBuffer.toString('latin1', 0, length).split(' ')[1]);
+  }
   const cpu = process.cpuUsage();
   return { cpuUs: cpu.user + cpu.system, waitNs };
 };
