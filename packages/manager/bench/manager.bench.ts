@@ -2,7 +2,11 @@
 // on the embedded API server at the default lease timings (15 s / 10 s / 2 s):
 //
 // - acquisition → first leader-gated runnable started, inside the process that acquired (every
-//   acquisition of the run counts: after releases and after losses);
+//   acquisition of the run counts: after releases and after losses), from the moment that process
+//   received the answer to its acquiring write (see support/manager-process.ts); also from the
+//   elector's leadership$ report; with the CPU time over the span, the time the process's main
+//   thread waited for a core (on a loaded machine, the usual cause of a slow sample) and the time
+//   spent collecting garbage;
 // - loss → every leader-gated runnable (10 per process) aborted: from the instant the term's
 //   signal aborted to the last runnable's abort handler. Losses are forced as they happen in
 //   production when someone else writes the lock: the benchmark clears the Lease's holder behind
@@ -35,7 +39,10 @@ interface ProcessEvent {
   readonly at?: number;
   readonly epoch?: number;
   readonly acquireToStartMs?: number;
+  readonly reportToStartMs?: number;
   readonly acquireToStartCpuMs?: number;
+  readonly acquireToStartWaitMs?: number;
+  readonly acquireToStartGcMs?: number;
   readonly lossToAllAbortedMs?: number;
 }
 
@@ -122,6 +129,17 @@ async function anyNext(
   throw new Error(`no process reported a matching event within ${timeoutMs} ms`);
 }
 
+/** How many samples, counted from the slowest, the nearest-rank percentile `p` of `n` rests on. */
+function restsOn(n: number, p: number): number {
+  return n - Math.max(1, Math.ceil((p / 100) * n)) + 1;
+}
+
+/** `slowest`, `2nd slowest`, … */
+function slowest(n: number): string {
+  if (n === 1) return 'slowest';
+  return `${n === 2 ? '2nd' : n === 3 ? '3rd' : `${n}th`} slowest`;
+}
+
 function offsets(processes: readonly ManagerProcess[]): Map<ManagerProcess, number> {
   return new Map(processes.map((p) => [p, p.events.length]));
 }
@@ -177,24 +195,59 @@ try {
   const lossRounds = Math.max(1, Math.round(20 * scale));
   for (let round = 0; round < lossRounds; round++) {
     const from = offsets(processes);
-    const current = await leases.readNamespacedLease({ name: LEASE, namespace: NAMESPACE });
-    if (current.spec !== undefined) current.spec.holderIdentity = '';
-    await leases.replaceNamespacedLease({ name: LEASE, namespace: NAMESPACE, body: current });
+    // Read and write back with the holder cleared; a renew of the leader in between is a 409: again.
+    for (let attempt = 1; ; attempt++) {
+      const current = await leases.readNamespacedLease({ name: LEASE, namespace: NAMESPACE });
+      if (current.spec !== undefined) current.spec.holderIdentity = '';
+      try {
+        await leases.replaceNamespacedLease({ name: LEASE, namespace: NAMESPACE, body: current });
+        break;
+      } catch (error: unknown) {
+        if ((error as { code?: unknown }).code !== 409 || attempt >= 5) throw error;
+      }
+    }
     const lost = await leader.next((e) => e.event === 'loss', from.get(leader) ?? 0, 30_000);
     losses.push(lost.lossToAllAbortedMs ?? NaN);
     leader = (await anyNext(processes, from, (e) => e.event === 'gated-started', 30_000)).process;
   }
   console.log(`loss → all 10 gated runnables aborted (ms): ${losses.map((l) => l.toFixed(3)).join(' ')}`);
 
-  const started = everyProcess.flatMap((p) => p.events.filter((e) => e.event === 'gated-started'));
+  await new Promise((resolve) => setTimeout(resolve, 300)); // the last "gc" lines
+  const started = everyProcess.flatMap((p) =>
+    p.events
+      .filter((e) => e.event === 'gated-started')
+      .map((e) => ({
+        ...e,
+        acquireToStartGcMs: p.events.find((g) => g.event === 'gc' && g.epoch === e.epoch)?.acquireToStartGcMs,
+      })),
+  );
   const acquisitions = started.map((e) => e.acquireToStartMs ?? NaN);
-  // CPU time the process used over the same interval: far below the wall time when the process
-  // was waiting for a core (a loaded machine), close to it when the code itself is slow.
+  const reports = started.map((e) => e.reportToStartMs ?? NaN);
+  // CPU time the process used over the same span: far below the wall time when the process was
+  // waiting for a core (a loaded machine), close to it when the code itself is slow.
   const acquisitionCpu = started.map((e) => e.acquireToStartCpuMs ?? NaN);
+  const waits = started.map((e) => e.acquireToStartWaitMs ?? NaN);
+  const ms = (value: number | undefined): string => (value ?? NaN).toFixed(2);
   console.log(
-    `acquisition → first gated runnable (ms, wall/cpu): ${started
-      .map((e) => `${(e.acquireToStartMs ?? NaN).toFixed(2)}/${(e.acquireToStartCpuMs ?? NaN).toFixed(2)}`)
+    `acquisition → first gated runnable (ms from the write's answer: wall/cpu/waiting for a core[/collecting garbage]): ${started
+      .map(
+        (e) =>
+          `${ms(e.acquireToStartMs)}/${ms(e.acquireToStartCpuMs)}/${ms(e.acquireToStartWaitMs)}` +
+          ((e.acquireToStartGcMs ?? 0) > 0 ? `/gc${ms(e.acquireToStartGcMs)}` : ''),
+      )
       .join(' ')}`,
+  );
+  const waited = started.filter((e) => (e.acquireToStartWaitMs ?? 0) > 0);
+  const collected = started.filter((e) => (e.acquireToStartGcMs ?? 0) > 0);
+  console.log(
+    `acquisition: ${started.length} samples, p99 is the ${slowest(restsOn(started.length, 99))}; ` +
+      `${waited.length} waited for a core meanwhile, ${collected.length} collected garbage; ` +
+      `p99 of those that did neither: ${percentile(
+        started
+          .filter((e) => !waited.includes(e) && !collected.includes(e))
+          .map((e) => e.acquireToStartMs ?? NaN),
+        99,
+      ).toFixed(3)} ms`,
   );
 
   const figure = (name: string, value: number, unit: string, goal: string | null): void => {
@@ -204,6 +257,10 @@ try {
   figure('acquisition-to-gated-start-p50', percentile(acquisitions, 50), 'ms', null);
   figure('acquisition-to-gated-start-p99', percentile(acquisitions, 99), 'ms', '<= 5');
   figure('acquisition-to-gated-start-cpu-p99', percentile(acquisitionCpu, 99), 'ms', null);
+  figure('leadership-report-to-gated-start-p99', percentile(reports, 99), 'ms', null);
+  figure('acquisition-to-gated-start-core-wait-p99', percentile(waits, 99), 'ms', null);
+  figure('acquisition-samples-waited-for-core', waited.length, 'count', null);
+  figure('acquisition-samples-collected-garbage', collected.length, 'count', null);
   figure('acquisition-samples', acquisitions.length, 'count', null);
   figure('loss-to-all-gated-aborted-p99', percentile(losses, 99), 'ms', '<= 5');
   figure('loss-samples', losses.length, 'count', null);

@@ -39,6 +39,12 @@ interface TermRun {
   /** Aborts the instant the term ends or shutdown begins: every leader-gated runnable's signal. */
   readonly controller: AbortController;
   readonly group: RunnableGroup;
+  /** What aborted `controller`: the end of the term or shutdown (`undefined` until then). */
+  endedBy: 'term' | 'shutdown' | undefined;
+  /** How many runnables the term's start started. */
+  started: number;
+  /** Removes the listeners that abort `controller`. */
+  readonly detach: () => void;
 }
 
 /**
@@ -172,57 +178,86 @@ export class TermRunner {
   /**
    * Runs one term: starts its runnables synchronously (before the returned promise is created),
    * then awaits the end of the term or shutdown; `lost` when it ended by a loss and campaigning
-   * goes on, else `done`.
+   * goes on, else `done`. The start is a small synchronous method of its own, called first, so
+   * that nothing else runs (or is compiled, on a replica's first term) before the runnables start:
+   * counting and logging the term come right after.
    */
-  private async runTerm(term: Term): Promise<'lost' | 'done'> {
-    const { logger, metrics, shutdown, elector } = this.options;
+  private runTerm(term: Term): Promise<'lost' | 'done'> {
+    let run: TermRun;
+    try {
+      run = this.beginTerm(term);
+    } catch (error: unknown) {
+      return Promise.reject(error instanceof Error ? error : new Error(String(error)));
+    }
+    return this.awaitTerm(run);
+  }
+
+  /** Starts the leader-gated runnables of `term` under a signal that aborts when it ends or shutdown begins. */
+  private beginTerm(term: Term): TermRun {
+    const { metrics, shutdown } = this.options;
     const controller = new AbortController();
+    const onTermEnd = (): void => {
+      run.endedBy ??= 'term';
+      controller.abort(term.signal.reason);
+    };
+    const onShutdown = (): void => {
+      run.endedBy ??= 'shutdown';
+      controller.abort(shutdown.reason);
+    };
     const run: TermRun = {
       term,
       controller,
       group: new RunnableGroup(this.options.onFailure, (count) => {
         metrics.leaderRunnables(count);
       }),
-    };
-    let endedBy: 'term' | 'shutdown' | undefined;
-    const onTermEnd = (): void => {
-      endedBy ??= 'term';
-      controller.abort(term.signal.reason);
-    };
-    const onShutdown = (): void => {
-      endedBy ??= 'shutdown';
-      controller.abort(shutdown.reason);
+      endedBy: undefined,
+      started: 0,
+      detach: () => {
+        term.signal.removeEventListener('abort', onTermEnd);
+        shutdown.removeEventListener('abort', onShutdown);
+      },
     };
     term.signal.addEventListener('abort', onTermEnd, { once: true });
     shutdown.addEventListener('abort', onShutdown, { once: true });
+    this.current = run;
     try {
-      this.current = run;
-      metrics.transition('acquired');
       // A copy: a runnable added while these start (from a start() of theirs) starts through
       // addRunnable, once.
-      const entries = [...this.options.entries()];
+      for (const entry of [...this.options.entries()]) {
+        // A start() may end the term or begin shutdown: start nothing more then.
+        if (controller.signal.aborted) break;
+        this.startIn(run, entry);
+        run.started += 1;
+      }
+    } catch (error: unknown) {
+      run.detach();
+      this.current = undefined;
+      throw error;
+    }
+    return run;
+  }
+
+  /** After {@link TermRunner.beginTerm}: counts and logs the term, awaits its end and its runs. */
+  private async awaitTerm(run: TermRun): Promise<'lost' | 'done'> {
+    const { logger, metrics, elector } = this.options;
+    const { term } = run;
+    try {
+      metrics.transition('acquired');
       logger.info(
         {
           lock: elector.lockDescription,
           identity: term.identity,
           epoch: term.epoch,
-          runnables: entries.length,
+          runnables: run.started,
         },
-        'leading: starting the leader-gated runnables',
+        'leading: started the leader-gated runnables',
       );
-      for (const entry of entries) {
-        // A start() may end the term or begin shutdown: start nothing more then.
-        if (controller.signal.aborted) break;
-        this.startIn(run, entry);
-      }
-      await whenAborted(controller.signal);
-      term.signal.removeEventListener('abort', onTermEnd);
-      shutdown.removeEventListener('abort', onShutdown);
+      await whenAborted(run.controller.signal);
+      run.detach();
       this.keepStragglers(run);
-      return endedBy === 'term' ? await this.afterLoss(run) : await this.afterShutdown(run);
+      return run.endedBy === 'term' ? await this.afterLoss(run) : await this.afterShutdown(run);
     } finally {
-      term.signal.removeEventListener('abort', onTermEnd);
-      shutdown.removeEventListener('abort', onShutdown);
+      run.detach();
       this.current = undefined;
       metrics.leaderRunnables(run.group.size);
     }

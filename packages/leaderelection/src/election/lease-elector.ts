@@ -266,9 +266,13 @@ export class LeaseElector implements Elector {
           const acquired = await this.campaign.follow(signal);
           if (acquired === undefined) break;
           if (!isAborted(signal)) this.stateValue = 'leading';
+          // lead() publishes the term before its first await, so subscribers start leader-gated
+          // work first; closing the watch (an aborted request's teardown, about a millisecond)
+          // comes after, off the path from the acquiring write's answer to that work.
+          const leading = this.keeper.lead(acquired.term, acquired.held, signal);
           this.watcher?.pause();
           try {
-            await this.keeper.lead(acquired.term, acquired.held, signal);
+            await leading;
           } finally {
             this.watcher?.resume();
             if (!isAborted(signal)) this.stateValue = 'following';

@@ -86,15 +86,30 @@ export class TermKeeper {
     this.lose(term, why, true);
   }
 
-  /** Leads `term` until it ends; resolves once it has (lost, or stopped by `stop`). */
-  async lead(term: LeaseTerm, held: LockSnapshot, stop: AbortSignal): Promise<void> {
-    const { timings, waiter, clock } = this.options;
+  /**
+   * Leads `term` until it ends; resolves once it has (lost, or stopped by `stop`). The term is
+   * published before this returns, by a small method of its own: on a replica's first term nothing
+   * else (such as compiling the renew loop) comes between the acquisition and its subscribers.
+   */
+  lead(term: LeaseTerm, held: LockSnapshot, stop: AbortSignal): Promise<void> {
     this.current = term;
     this.held = held;
+    let failure: Error | undefined;
+    try {
+      this.started(term);
+    } catch (error: unknown) {
+      failure = error instanceof Error ? error : new Error(String(error));
+    }
+    return this.keep(term, stop, failure);
+  }
+
+  /** The renew loop of {@link TermKeeper.lead}; `failure`: an error that ends the term at once. */
+  private async keep(term: LeaseTerm, stop: AbortSignal, failure: Error | undefined): Promise<void> {
+    const { timings, waiter, clock } = this.options;
     let nextRenew = term.lastRenewedAt + timings.retryPeriod;
     const drain: Drain = { done: false, timedOut: false, pending: [], cancel: new AbortController() };
     try {
-      this.started(term);
+      if (failure !== undefined) throw failure;
       while (!term.hasEnded()) {
         if (stop.aborted && term.state === 'active') this.beginDrain(term, drain);
         if (term.state === 'draining' && drain.done) break;
@@ -126,12 +141,18 @@ export class TermKeeper {
     }
   }
 
+  /**
+   * The term begins: published first (subscribers start leader-gated work synchronously, inside
+   * the notification), then counted, logged and recorded as an Event.
+   */
   private started(term: LeaseTerm): void {
     const { identity, description, metrics, logger, publisher } = this.options;
-    metrics.leading(true);
+    publisher.publishLeadership({ leading: true, term });
+    // (A subscriber cannot end the term inside the notification with a real lock, whose answers
+    // all come asynchronously; the gauge stays right even if one did.)
+    if (!term.hasEnded() && term.state === 'active') metrics.leading(true);
     metrics.transition('acquired');
     logger.info({ lock: description, identity, epoch: term.epoch }, `${identity} became leader`);
-    publisher.publishLeadership({ leading: true, term });
     this.options.recordEvent({
       type: 'Normal',
       reason: 'LeaderElection',

@@ -67,15 +67,18 @@ export class LifelongLeadership {
     this.publisher.errors.next(error);
   }
 
-  /** Starts a term of `epoch` and announces it (log, metrics, `leadership$`, Event). */
+  /**
+   * Starts a term of `epoch` and announces it: on `leadership$` first (subscribers start
+   * leader-gated work synchronously, inside the notification), then metrics, log and Event.
+   */
   begin(epoch: number): LeaderForLifeTerm {
     const { identity, lockDescription, clock, logger, metrics } = this.options;
     const term = new LeaderForLifeTerm(identity, epoch, clock);
     this.currentTerm = term;
-    metrics.leading(true);
+    this.publisher.publishLeadership({ leading: true, term });
+    if (this.currentTerm === term) metrics.leading(true);
     metrics.transition('acquired');
     logger.info({ lock: lockDescription, identity, epoch }, `${identity} became leader`);
-    this.publisher.publishLeadership({ leading: true, term });
     this.recordEvent({ type: 'Normal', reason: 'LeaderElection', message: `${identity} became leader` });
     return term;
   }

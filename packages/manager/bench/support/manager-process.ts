@@ -4,14 +4,25 @@
 // (comparable between processes of one machine to well under a millisecond):
 //
 //   {"event":"up"}                                  the manager runs (campaigning)
-//   {"event":"acquired","at":…,"epoch":…}           the elector reported acquisition
-//   {"event":"gated-started","at":…,"epoch":…,"acquireToStartMs":…,"acquireToStartCpuMs":…}
-//                                                   first gated runnable started (wall and CPU time
-//                                                   since the acquisition was reported)
+//   {"event":"gated-started","at":…,"epoch":…,…}    first gated runnable of a term started; with the
+//                                                   times since the acquisition (see below)
+//   {"event":"gc","epoch":…,"acquireToStartGcMs":…} garbage collection during that span (a moment later)
 //   {"event":"loss","at":…,"lossToAllAbortedMs":…}  a term ended by a loss; every gated runnable saw its abort
 //   {"event":"released","at":…}                     the elector wrote the empty holder (graceful stop)
 //
+// The acquisition is timed from the moment this process received the whole answer to the write
+// that acquired the Lease (undici's `undici:request:trailers` diagnostics channel; the elector
+// reads and parses it after that), and, for comparison, from the elector's leadership$ report. In
+// between and up to the first gated runnable's start, nothing of the benchmark's runs but two
+// clock reads and one `getrusage`: no output (a line written to the benchmark's pipe wakes the
+// benchmark's process, which then competes for a core), no logging. Over the same span it records
+// the CPU time the process used, the time its main thread waited for a core (runnable, but the
+// kernel ran something else) and the time spent collecting garbage.
+//
 // Usage: node manager-process.js <kubeconfig> <identity> <namespace> <lease>
+import { subscribe } from 'node:diagnostics_channel';
+import { openSync, readSync } from 'node:fs';
+import { PerformanceObserver } from 'node:perf_hooks';
 import { KubeConfig } from '@kubernetes/client-node';
 import { Registry } from 'prom-client';
 import { Manager, runnable, setupSignalHandler } from '@kubekit/manager';
@@ -55,19 +66,84 @@ const manager = new Manager({
   onLeadershipLost: 'recampaign',
 });
 
-let acquiredAt = 0;
-let cpuAtAcquire = process.cpuUsage();
+/**
+ * The process's CPU time (`process.cpuUsage()`, µs: all threads, the main thread's own up to
+ * date) and the time the main thread was runnable but waiting for a core (the run delay of Linux
+ * `/proc/<pid>/task/<pid>/schedstat`, ns; up to date whenever the thread runs).
+ */
+interface Usage {
+  readonly cpuUs: number;
+  readonly waitNs: number;
+}
+/** Off Linux (no schedstat) the wait is unknown: NaN. */
+const schedstat = ((): number | undefined => {
+  try {
+    return openSync(`/proc/${process.pid}/task/${process.pid}/schedstat`, 'r');
+  } catch {
+    return undefined;
+  }
+})();
+const schedBuffer = Buffer.alloc(128);
+const usage = (): Usage => {
+  let waitNs = NaN;
+  if (schedstat !== undefined) {
+    const length = readSync(schedstat, schedBuffer, 0, schedBuffer.length, 0);
+    waitNs = Number(schedBuffer.toString('latin1', 0, length).split(' ')[1]);
+  }
+  const cpu = process.cpuUsage();
+  return { cpuUs: cpu.user + cpu.system, waitNs };
+};
+
+/** Garbage collections of the last moments: [start, end] on `performance.now()`. */
+const collections: (readonly [number, number])[] = [];
+new PerformanceObserver((list) => {
+  for (const entry of list.getEntries())
+    collections.push([entry.startTime, entry.startTime + entry.duration]);
+  collections.splice(0, Math.max(0, collections.length - 100));
+}).observe({ entryTypes: ['gc'] });
+/** Milliseconds of garbage collection between `from` and `to`. */
+const collecting = (from: number, to: number): number =>
+  collections.reduce((sum, [start, end]) => sum + Math.max(0, Math.min(end, to) - Math.max(start, from)), 0);
+
+/** The answer to the last successful write of the Lease (an acquire or a renew). */
+let lastWrite: { readonly at: number; readonly usage: Usage } | undefined;
+// undici's request objects, as its diagnostics channels publish them (the fields used here).
+interface UndiciRequest {
+  readonly method: string;
+  readonly path: string;
+}
+const leases = `/namespaces/${namespace}/leases`;
+const writeStatus = new WeakMap<object, number>();
+subscribe('undici:request:headers', (message) => {
+  const { request, response } = message as { request: UndiciRequest; response: { statusCode: number } };
+  if ((request.method === 'PUT' || request.method === 'POST') && request.path.includes(leases))
+    writeStatus.set(request, response.statusCode);
+});
+subscribe('undici:request:trailers', (message) => {
+  const { request } = message as { request: UndiciRequest };
+  const status = writeStatus.get(request);
+  if (status === undefined || status >= 300) return;
+  const before = usage();
+  lastWrite = { at: performance.now(), usage: before };
+});
+
+/** The current term's acquisition: its write's answer and the elector's leadership$ report. */
+let acquisition:
+  { readonly answeredAt: number; readonly usage: Usage; readonly reportedAt: number } | undefined;
 let startedInTerm = -1;
 let abortsPending = 0;
 let termEndedAt = 0;
 manager.leadership$.subscribe((leadership) => {
   if (!leadership.leading) return;
-  acquiredAt = performance.now();
-  cpuAtAcquire = process.cpuUsage();
-  const { term } = leadership;
-  emit('acquired', { at: stamp(), epoch: term.epoch });
+  const reportedAt = performance.now();
+  // The acquiring write is the last successful write before the report (a follower writes only to
+  // acquire); without one (never here) the answer time is unknown.
+  acquisition =
+    lastWrite === undefined
+      ? { answeredAt: NaN, usage: usage(), reportedAt }
+      : { answeredAt: lastWrite.at, usage: lastWrite.usage, reportedAt };
   abortsPending = GATED;
-  term.signal.addEventListener('abort', () => {
+  leadership.term.signal.addEventListener('abort', () => {
     termEndedAt = performance.now();
   });
 });
@@ -77,15 +153,23 @@ for (let i = 0; i < GATED; i++) {
     runnable(async (signal, context) => {
       const epoch = context?.term?.epoch ?? -1;
       if (startedInTerm !== epoch) {
+        const now = performance.now();
+        const after = usage();
         startedInTerm = epoch;
-        const acquireToStartMs = performance.now() - acquiredAt;
-        const cpu = process.cpuUsage(cpuAtAcquire);
+        const from = acquisition;
         emit('gated-started', {
           at: stamp(),
           epoch,
-          acquireToStartMs,
-          acquireToStartCpuMs: (cpu.user + cpu.system) / 1000,
+          acquireToStartMs: from === undefined ? NaN : now - from.answeredAt,
+          reportToStartMs: from === undefined ? NaN : now - from.reportedAt,
+          acquireToStartCpuMs: from === undefined ? NaN : (after.cpuUs - from.usage.cpuUs) / 1e3,
+          acquireToStartWaitMs: from === undefined ? NaN : (after.waitNs - from.usage.waitNs) / 1e6,
         });
+        // Garbage collections are reported to observers a moment later.
+        const answeredAt = from?.answeredAt ?? NaN;
+        setTimeout(() => {
+          emit('gc', { epoch, acquireToStartGcMs: collecting(answeredAt, now) });
+        }, 100);
       }
       await new Promise<void>((resolve) => {
         signal.addEventListener(
