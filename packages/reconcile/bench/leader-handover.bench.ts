@@ -3,9 +3,10 @@
 // for 100 ConfigMaps on envtest (a child process). Before every handover the follower's cache has
 // synced (it warms up while following); then the leader is stopped, alternately gracefully
 // (SIGTERM: it releases the lease) and killed (SIGKILL: its lease expires), and the follower
-// reports the time from its elector's acquisition timestamp (`term.acquiredAt`, taken when the
-// winning lock write is sent, so the write's round trip is included) to the start of its first
-// reconcile, and the time from the elector's announcement of the term (the write's answer).
+// reports the time from its acquisition (its acquiring lock write answered: the elector announces
+// the term synchronously then) to the start of its first reconcile: the goal figures. Beside them,
+// for information, the time from the elector's acquisition timestamp (`term.acquiredAt`, taken
+// when that write was sent, so the write's round trip to the API server is included).
 // A fresh replica replaces the old leader each time. Figures: p50 and p99 over the handovers.
 // There is no baseline that could run here (controller-runtime is Go). KUBEKIT_BENCH_HANDOVERS
 // sets the count (default 20).
@@ -115,7 +116,7 @@ try {
   await Promise.race(replicas.map((r) => r.next('first-reconcile')));
   const graceful: number[] = [];
   const killed: number[] = [];
-  const notified: number[] = [];
+  const sent: number[] = [];
   for (let i = 0; i < HANDOVERS; i++) {
     const leader = replicas.find((r) => r.has('leading') !== undefined);
     const followers = replicas.filter((r) => r !== leader);
@@ -130,13 +131,13 @@ try {
       }),
     );
     const first = next.has('first-reconcile');
-    const ms = first?.ms ?? Number.NaN;
+    const ms = first?.afterNotification ?? Number.NaN;
     (kill ? killed : graceful).push(ms);
-    notified.push(first?.afterNotification ?? Number.NaN);
+    sent.push(first?.ms ?? Number.NaN);
     console.log(
       `handover ${String(i + 1)} (${kill ? 'killed' : 'graceful'}): ${next.identity} began its first ` +
-        `reconcile ${ms.toFixed(2)} ms after acquiring, ` +
-        `${(first?.afterNotification ?? Number.NaN).toFixed(2)} ms after its elector announced the term ` +
+        `reconcile ${ms.toFixed(2)} ms after acquiring (its lock write answered), ` +
+        `${(first?.ms ?? Number.NaN).toFixed(2)} ms after that write was sent ` +
         `(${(first?.cpuMs ?? Number.NaN).toFixed(2)} ms of CPU time in between)`,
     );
     replicas = [...followers, replica()];
@@ -146,9 +147,9 @@ try {
   console.log(
     `first reconcile after acquisition over ${String(all.length)} handovers: p50 ${String(r2(percentile(all, 50)))} ms, ` +
       `p99 ${String(r2(percentile(all, 99)))} ms (graceful p50 ${String(r2(percentile(graceful, 50)))}, ` +
-      `killed p50 ${String(r2(percentile(killed, 50)))}); after the elector announced the term ` +
-      `(its lock write answered): p50 ${String(r2(percentile(notified, 50)))} ms, ` +
-      `p99 ${String(r2(percentile(notified, 99)))} ms; no baseline (controller-runtime does not run here)`,
+      `killed p50 ${String(r2(percentile(killed, 50)))}); after the acquiring write was sent ` +
+      `(its round trip included): p50 ${String(r2(percentile(sent, 50)))} ms, ` +
+      `p99 ${String(r2(percentile(sent, 99)))} ms; no baseline (controller-runtime does not run here)`,
   );
   reportFigure({
     name: 'reconcile/leader-handover/first-reconcile-after-acquisition-p50',
@@ -165,8 +166,8 @@ try {
     baseline: null,
   });
   reportFigure({
-    name: 'reconcile/leader-handover/first-reconcile-after-announcement-p99',
-    value: r2(percentile(notified, 99)),
+    name: 'reconcile/leader-handover/first-reconcile-after-write-sent-p99',
+    value: r2(percentile(sent, 99)),
     unit: 'ms',
     goal: null,
     baseline: null,

@@ -2,13 +2,15 @@
 // with a lease elector and one controller (builder) for the ConfigMaps of a namespace; its cache
 // warms up while it follows. It reports on stdout, one `@@replica {json}` line each:
 //   {"event":"synced"}                   its cache has synced (it may still follow)
-//   {"event":"leading"}                  its elector acquired the lease
+//   {"event":"leading"}                  its elector acquired the lease (written at its first
+//                                        reconcile, so no pipe write falls inside the span)
 //   {"event":"first-reconcile","ms":x,"afterNotification":y}
-//                                        its first reconcile of a term began x ms after the
-//                                        elector's acquisition timestamp (`term.acquiredAt`, taken
-//                                        when the winning lock write was sent), y ms after the
-//                                        elector announced the term (the write's answer), using
-//                                        cpuMs of CPU time in between
+//                                        its first reconcile of a term began y ms after the
+//                                        elector announced the term (synchronously on the
+//                                        acquiring write's answer; this process's subscriber is
+//                                        the first), x ms after the elector's acquisition
+//                                        timestamp (`term.acquiredAt`, taken when that write was
+//                                        sent), using cpuMs of CPU time in between
 // SIGTERM stops it gracefully (the lease is released); SIGKILL is a crash.
 // Arguments: <kubeconfig file> <namespace> <identity>.
 import { KubeConfig } from '@kubernetes/client-node';
@@ -53,6 +55,7 @@ controllerManagedBy(manager)
       if (term !== undefined && term.epoch !== reportedEpoch) {
         reportedEpoch = term.epoch;
         const cpu = process.cpuUsage(notifiedCpu);
+        report({ event: 'leading' });
         report({
           event: 'first-reconcile',
           ms: began - term.acquiredAt,
@@ -64,11 +67,12 @@ controllerManagedBy(manager)
       return Promise.resolve({});
     },
   });
+// Subscribed before manager.start(), so it runs before the manager's own subscriber starts the
+// controller: nothing but these two reads between the acquiring write's answer and the stamp.
 elector.leadership$.subscribe((leadership) => {
   if (!leadership.leading) return;
   notifiedAt = performance.now();
   notifiedCpu = process.cpuUsage();
-  report({ event: 'leading' });
 });
 
 const stop = new AbortController();
