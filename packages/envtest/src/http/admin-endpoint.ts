@@ -1,4 +1,4 @@
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { ApiRequest, ApiResponse } from './exchange.js';
 import { ApiError } from '../api/api-error.js';
 import { isRecord } from '../api/kube-object.js';
 import type { ClusterControl, RequestMatch } from '../envtest.js';
@@ -26,10 +26,7 @@ function matchFrom(source: (field: string) => unknown): RequestMatch {
   return match;
 }
 
-async function jsonBody(
-  request: IncomingMessage,
-  response: ServerResponse,
-): Promise<Record<string, unknown>> {
+async function jsonBody(request: ApiRequest, response: ApiResponse): Promise<Record<string, unknown>> {
   const raw = await readBody(request, response);
   if (raw.length === 0) return {};
   const body = parseJson(raw);
@@ -44,8 +41,8 @@ async function jsonBody(
 export async function serveAdmin(
   context: AdminContext,
   path: string,
-  request: IncomingMessage,
-  response: ServerResponse,
+  request: ApiRequest,
+  response: ApiResponse,
 ): Promise<void> {
   const method = request.method ?? 'GET';
   const segments = path.split('/').filter(Boolean).slice(1).map(decodeURIComponent);
