@@ -269,14 +269,13 @@ for (const protocol of PROTOCOLS) {
         const accepted = env.connectionStats().accepted;
         const c = client();
         const stop = new AbortController();
-        const iterators = Array.from({ length: 50 }, () =>
-          c
-            .watch<ConfigMap>(
-              { apiVersion: 'v1', kind: 'ConfigMap', namespace: env.namespace },
-              { resourceVersion: '0', signal: stop.signal },
-            )
-            [Symbol.asyncIterator](),
-        );
+        const iterators = Array.from({ length: 50 }, () => {
+          const watch = c.watch<ConfigMap>(
+            { apiVersion: 'v1', kind: 'ConfigMap', namespace: env.namespace },
+            { resourceVersion: '0', signal: stop.signal },
+          );
+          return watch[Symbol.asyncIterator]();
+        });
         const first = await Promise.all(iterators.map((events) => events.next()));
         expect(first.map((event) => event.value?.object.metadata?.name)).to.deep.equal(
           Array.from({ length: 50 }, () => 'before'),
@@ -291,7 +290,7 @@ for (const protocol of PROTOCOLS) {
         expect(new Set(second.map((event) => event.value?.object.metadata?.name))).to.deep.equal(
           new Set(['after']),
         );
-        await Promise.all(iterators.map((events) => events.return?.()));
+        await Promise.all(iterators.map((events) => events.return()));
         stop.abort();
         for (let i = 0; i < 250 && env.connectionStats().watches > 0; i++)
           await new Promise((r) => setTimeout(r, 20));
