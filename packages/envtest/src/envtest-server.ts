@@ -269,6 +269,7 @@ export class EnvtestServer implements Envtest {
               counters: this.counters,
               cluster: this.cluster,
               addUser: (user) => this.#authenticator.addUser(user),
+              connectionStats: () => this.connectionStats(),
             },
             path,
             request,

@@ -195,6 +195,8 @@ describe('envtest with http2: false', () => {
     expect(await negotiated(env)).to.equal('http/1.1');
     expect((await raw(env, 'GET', '/api/v1/namespaces')).status).to.equal(200);
     expect(env.connectionStats().requests).to.deep.equal({ h2: 0, 'http/1.1': 1 });
+    const served = await raw(env, 'GET', '/_envtest/connections');
+    expect(served.json).to.deep.include({ watches: 0, requests: { h2: 0, 'http/1.1': 2 } });
   });
 
   it('refuses an HTTP/2-only client', async () => {

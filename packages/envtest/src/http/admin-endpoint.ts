@@ -1,7 +1,7 @@
 import type { ApiRequest, ApiResponse } from './exchange.js';
 import { ApiError } from '../api/api-error.js';
 import { isRecord } from '../api/kube-object.js';
-import type { ClusterControl, RequestMatch } from '../envtest.js';
+import type { ClusterControl, ConnectionStats, RequestMatch } from '../envtest.js';
 import { EnvtestError } from '../envtest-error.js';
 import type { FaultTable } from '../faults/fault-table.js';
 import type { RequestCounterTable } from '../faults/request-counter-table.js';
@@ -13,6 +13,7 @@ export interface AdminContext {
   readonly counters: RequestCounterTable;
   readonly cluster: ClusterControl;
   addUser(user: string): string;
+  connectionStats(): ConnectionStats;
 }
 
 const MATCH_FIELDS = ['user', 'verb', 'resource', 'subresource', 'namespace', 'name'] as const;
@@ -98,6 +99,9 @@ export async function serveAdmin(
         });
         return;
       }
+      case 'GET connections':
+        sendJson(response, 200, context.connectionStats());
+        return;
       case 'DELETE counters':
         context.counters.reset();
         sendJson(response, 200, {});
