@@ -181,6 +181,23 @@ describe('envtest over HTTP/2', () => {
   });
 });
 
+describe('envtest over HTTP/2: stop()', () => {
+  it('cuts open HTTP/2 sessions, their watches and hung streams, and resolves', async () => {
+    const env = await startEnvtest();
+    const { session, token } = h2Session(env);
+    const watch = h2Watch(session, token, '/api/v1/namespaces/default/configmaps?watch=true');
+    env.faults.add({ verb: 'get', resource: 'configmaps', hang: true });
+    const hung = h2Watch(session, token, '/api/v1/namespaces/default/configmaps/x');
+    await eventually(() => env.connectionStats().watches === 1);
+    await eventually(() => env.counters.count({ verb: 'get' }) === 1);
+    const closed = once(session, 'close');
+    await env.stop();
+    await closed;
+    expect(await watch.ended).to.equal('error');
+    expect(await hung.ended).to.equal('error');
+  });
+});
+
 describe('envtest with http2: false', () => {
   let env: Envtest;
   before(async () => {
