@@ -29,6 +29,10 @@ import { sleep } from '../test/support/wait.js';
 
 const COUNT = Number(process.env['KUBEKIT_BENCH_ELECTORS'] ?? '1000');
 const WINDOW_MS = 30_000;
+/** A measurement whose process grows beyond this resident size stops (the machine is shared). */
+const RSS_LIMIT_BYTES = 4 * 1024 ** 3;
+/** Electors that do not all lead within this long fail the measurement. */
+const LEAD_TIMEOUT_MS = 120_000;
 
 function liveHeap(): number {
   const collect = (globalThis as { gc?: () => void }).gc;
@@ -127,7 +131,7 @@ async function measure(
     }
     const started = performance.now();
     for (const elector of electors) runs.push(elector.run(stop.signal));
-    await Promise.all(electors.map((elector) => elector.whenLeading()));
+    await Promise.all(electors.map((elector) => elector.whenLeading(AbortSignal.timeout(LEAD_TIMEOUT_MS))));
     console.log(`${prefix}: ${COUNT} electors lead after ${(performance.now() - started).toFixed(0)} ms`);
     // Settle into steady state: every elector renews every retryPeriod from here on.
     await sleep(10_000);
@@ -156,6 +160,13 @@ async function measureHere(mode: Mode, protocol: Protocol): Promise<void> {
   const server = spawn(process.execPath, [envtestCli, '--kubeconfig-out', kubeconfigPath, ...flags], {
     stdio: ['ignore', 'pipe', 'inherit'],
   });
+  const guard = setInterval(() => {
+    const rss = process.memoryUsage.rss();
+    if (rss <= RSS_LIMIT_BYTES) return;
+    console.log(`${mode} over ${protocol}: resident size ${(rss / 1024 ** 3).toFixed(1)} GB, stopping`);
+    server.kill('SIGKILL');
+    process.exit(3);
+  }, 1000);
   try {
     const lines = createInterface({ input: server.stdout });
     const [ready] = (await once(lines, 'line')) as [string];
@@ -172,6 +183,7 @@ async function measureHere(mode: Mode, protocol: Protocol): Promise<void> {
     );
     console.log(MEASUREMENT + JSON.stringify({ ...figures, ...served }));
   } finally {
+    clearInterval(guard);
     server.kill('SIGTERM');
     await once(server, 'exit');
     rmSync(dir, { recursive: true, force: true });
@@ -205,7 +217,16 @@ if (variable !== undefined) {
   reportFigure({ name: `${base}/electors`, value: COUNT, unit: 'count', goal: null, baseline: null });
   for (const mode of MODES) {
     for (const protocol of ['h2', 'http/1.1'] as const) {
-      const figures = await measureInChild(mode, protocol);
+      let figures: Measurement;
+      try {
+        figures = await measureInChild(mode, protocol);
+      } catch (error) {
+        // The other measurements still run; the benchmark fails at the end.
+        console.log(error instanceof Error ? error.message : String(error));
+        process.exitCode = 1;
+        continue;
+      }
+      console.log(`${mode} over ${protocol}: ${JSON.stringify(figures)}`);
       // The heap and CPU goals apply to the default configuration over either protocol; the opt-in
       // leader watch is shown beside it.
       const goal = (text: string): string | null => (mode === 'default' ? text : null);
