@@ -12,8 +12,8 @@ describe('package surface for consumers', () => {
     ]);
     expect(clock.now()).to.be.a('number');
     await idle.start(new AbortController().signal);
-    expect(await noop.reconcile({ namespace: 'ns', name: 'n' }, new AbortController().signal)).to.deep.equal(
-      {},
-    );
+    expect(
+      await noop.reconcile({ namespace: 'ns', name: 'n' }, new AbortController().signal, { term: undefined }),
+    ).to.deep.equal({});
   });
 });

@@ -1,8 +1,20 @@
 import type { Deployment } from 'kubernetes-types/apps/v1.js';
-import type { Condition, OwnerReference } from 'kubernetes-types/meta/v1.js';
-import { isNotFound, type ObjectClient, type ObjectRef } from '@kubekit/client';
+import type { Condition } from 'kubernetes-types/meta/v1.js';
+import type { ObjectClient } from '@kubekit/client';
 import type { Term } from '@kubekit/leaderelection';
-import { TerminalError, type Reconciler, type Request, type Result } from '@kubekit/reconcile';
+import {
+  addFinalizer,
+  isBeingDeleted,
+  removeFinalizer,
+  setControllerReference,
+  setStatusCondition,
+  TerminalError,
+  type Cache,
+  type ConditionInput,
+  type Reconciler,
+  type Request,
+  type Result,
+} from '@kubekit/reconcile';
 import {
   defaultSize,
   maxSize,
@@ -14,12 +26,14 @@ import {
   type Memcached,
 } from './memcached.js';
 import { OperatorError } from './operator-error.js';
+import { silentObserver, type ReconcileObserver, type ReconcileOutcome } from './reconcile-observer.js';
+import type { TermSource } from './leader-terms.js';
 
 /** Options of {@link MemcachedReconciler}. */
 export interface MemcachedReconcilerOptions {
   /**
    * Reconcile each Memcached again this long after a successful pass even when nothing changed
-   * (ms). Default: never (changes arrive through the watches).
+   * (ms). Default: never (changes arrive through the informers).
    */
   readonly resyncMs?: number;
   /**
@@ -32,70 +46,72 @@ export interface MemcachedReconcilerOptions {
 /** The condition the operator keeps on every Memcached. */
 export const availableCondition = 'Available';
 
+const memcachedRef = { apiVersion: memcachedApiVersion, kind: memcachedKind } as const;
+const deploymentRef = { apiVersion: 'apps/v1', kind: 'Deployment' } as const;
+
 /**
  * Brings one Memcached in line with its spec: a finalizer on it, a Deployment of `spec.size`
  * replicas that it controls (owner reference with `controller: true`, so the garbage collector
  * removes it with the Memcached), and an `Available` condition saying what it observes of that
  * Deployment, with `observedGeneration`.
  *
- * Every write is fenced by the leader's term: it is attempted only while `term.isValid()` with at
- * least `minTermLeftMs` left, and its timeout never reaches past the term. `term` is optional so
- * that the class satisfies `@kubekit/reconcile`'s `Reconciler` (without leader election nothing
- * needs fencing); a controller that knows the term passes it.
+ * It reads from the shared cache (`cache` must have informers for Memcacheds and Deployments, as
+ * the controller's `for` and `owns` register them) and writes through `client`. Every write is
+ * fenced by the leader's term (from `terms`): it is attempted only while `term.isValid()` with at
+ * least `minTermLeftMs` left, and its timeout never reaches past the term; with no term at all
+ * (this replica does not lead) nothing is written. A refused write is an `OperatorError` `fenced`
+ * (retried, in the next term if need be). `observer` is told when each reconcile begins and ends.
  */
 export class MemcachedReconciler implements Reconciler {
   private readonly resyncMs: number | undefined;
   private readonly minTermLeftMs: number;
 
   constructor(
+    private readonly cache: Cache,
     private readonly client: ObjectClient,
+    private readonly terms: TermSource,
     options: MemcachedReconcilerOptions = {},
+    private readonly observer: ReconcileObserver = silentObserver,
   ) {
     this.resyncMs = options.resyncMs;
     this.minTermLeftMs = options.minTermLeftMs ?? 50;
   }
 
-  async reconcile(request: Request, signal: AbortSignal, term?: Term): Promise<Result> {
-    const ref: ObjectRef = {
-      apiVersion: memcachedApiVersion,
-      kind: memcachedKind,
-      namespace: request.namespace,
-      name: request.name,
-    };
-    let memcached: Memcached;
+  async reconcile(request: Request, signal: AbortSignal): Promise<Result> {
+    const term = this.terms.current();
+    this.observer.begin(request, term);
     try {
-      memcached = await this.client.get<Memcached>(ref, { signal });
+      const result = await this.reconcileIn(term, request, signal);
+      this.observer.end(request, 'ok');
+      return result;
     } catch (error) {
-      if (isNotFound(error)) return {}; // gone: its Deployment goes with it (garbage collection)
+      let outcome: ReconcileOutcome = 'error';
+      if (signal.aborted) outcome = 'aborted';
+      else if (TerminalError.is(error)) outcome = 'terminal';
+      else if (OperatorError.is(error, 'fenced')) outcome = 'fenced';
+      this.observer.end(request, outcome, error);
       throw error;
     }
-    const finalizers = memcached.metadata?.finalizers ?? [];
+  }
 
-    if (memcached.metadata?.deletionTimestamp !== undefined) {
+  private async reconcileIn(term: Term | undefined, request: Request, signal: AbortSignal): Promise<Result> {
+    const cached = this.cache.get<Memcached>({ ...memcachedRef, ...request });
+    if (cached === undefined) return {}; // gone: its Deployment goes with it (garbage collection)
+    // Cached objects are shared (and list items carry no kind): work on a copy with its kind.
+    let memcached: Memcached = { ...structuredClone(cached), ...memcachedRef };
+
+    if (isBeingDeleted(memcached)) {
       // Nothing outside the cluster to clean up: the Deployment is garbage-collected through its
       // owner reference. The finalizer shows where such clean-up would go.
-      if (finalizers.includes(memcachedFinalizer)) {
-        const without = finalizers.filter((f) => f !== memcachedFinalizer);
-        await this.write(term, signal, (options) =>
-          this.client.update(
-            { ...memcached, metadata: { ...memcached.metadata, finalizers: without } },
-            options,
-          ),
-        );
+      if (removeFinalizer(memcached, memcachedFinalizer)) {
+        await this.write(term, signal, (options) => this.client.update(memcached, options));
       }
       return {};
     }
 
-    if (!finalizers.includes(memcachedFinalizer)) {
-      memcached = await this.write(term, signal, (options) =>
-        this.client.update<Memcached>(
-          {
-            ...memcached,
-            metadata: { ...memcached.metadata, finalizers: [...finalizers, memcachedFinalizer] },
-          },
-          options,
-        ),
-      );
+    if (addFinalizer(memcached, memcachedFinalizer)) {
+      const updated = await this.write(term, signal, (options) => this.client.update(memcached, options));
+      memcached = { ...updated, ...memcachedRef };
     }
 
     const size = memcached.spec?.size ?? defaultSize;
@@ -135,32 +151,23 @@ export class MemcachedReconciler implements Reconciler {
   ): Promise<Deployment | undefined> {
     const name = memcached.metadata?.name ?? '';
     const namespace = memcached.metadata?.namespace ?? '';
-    const ref: ObjectRef = { apiVersion: 'apps/v1', kind: 'Deployment', namespace, name };
-    let existing: Deployment | undefined;
-    try {
-      existing = await this.client.get<Deployment>(ref, { signal });
-    } catch (error) {
-      if (!isNotFound(error)) throw error;
-    }
+    const existing = this.cache.get<Deployment>({ ...deploymentRef, namespace, name });
+    const desired = desiredDeployment(memcached, size);
     if (existing === undefined) {
-      return this.write(term, signal, (options) =>
-        this.client.create(desiredDeployment(memcached, size), options),
-      );
+      // When the cache has not seen a Deployment created a moment ago, this is AlreadyExists:
+      // the reconcile is retried (a few ms later) and finds it cached.
+      return this.write(term, signal, (options) => this.client.create(desired, options));
     }
     const controller = existing.metadata?.ownerReferences?.find((o) => o.controller === true);
     if (controller?.uid !== memcached.metadata?.uid) return undefined;
     const container = existing.spec?.template.spec?.containers[0];
     if (existing.spec?.replicas === size && container?.image === memcachedImage) return existing;
-    const desired = desiredDeployment(memcached, size);
-    return this.write(term, signal, (options) =>
-      this.client.update<Deployment>(
-        {
-          ...existing,
-          spec: { ...existing.spec, replicas: size, template: desired.spec?.template ?? { metadata: {} } },
-        } as Deployment,
-        options,
-      ),
-    );
+    const update: Deployment = {
+      ...structuredClone(existing),
+      ...deploymentRef,
+      spec: { ...existing.spec, replicas: size, template: desired.spec?.template ?? { metadata: {} } },
+    } as Deployment;
+    return this.write(term, signal, (options) => this.client.update(update, options));
   }
 
   /** Writes the `Available` condition when it differs from what is there (conditional update). */
@@ -168,31 +175,17 @@ export class MemcachedReconciler implements Reconciler {
     memcached: Memcached,
     term: Term | undefined,
     signal: AbortSignal,
-    wanted: Pick<Condition, 'status' | 'reason' | 'message'>,
+    wanted: Omit<ConditionInput, 'type' | 'observedGeneration'>,
   ): Promise<void> {
     const generation = memcached.metadata?.generation;
-    const conditions = memcached.status?.conditions ?? [];
-    const current = conditions.find((c) => c.type === availableCondition);
-    if (
-      current?.status === wanted.status &&
-      current.reason === wanted.reason &&
-      current.message === wanted.message &&
-      current.observedGeneration === generation
-    )
-      return;
-    const condition: Condition = {
+    const conditions: Condition[] = structuredClone(memcached.status?.conditions ?? []);
+    const changed = setStatusCondition(conditions, {
       type: availableCondition,
       ...wanted,
-      lastTransitionTime:
-        current?.status === wanted.status
-          ? current.lastTransitionTime
-          : new Date().toISOString().replace(/\.\d+Z$/, 'Z'),
       ...(generation === undefined ? {} : { observedGeneration: generation }),
-    };
-    const status = {
-      ...memcached.status,
-      conditions: [...conditions.filter((c) => c.type !== availableCondition), condition],
-    };
+    });
+    if (!changed) return;
+    const status = { ...memcached.status, conditions };
     await this.write(term, signal, (options) => this.client.updateStatus({ ...memcached, status }, options));
   }
 
@@ -200,9 +193,11 @@ export class MemcachedReconciler implements Reconciler {
   private async write<T>(
     term: Term | undefined,
     signal: AbortSignal,
-    send: (options: { signal: AbortSignal; timeoutMs?: number }) => Promise<T>,
+    send: (options: { signal: AbortSignal; timeoutMs: number }) => Promise<T>,
   ): Promise<T> {
-    if (term === undefined) return send({ signal });
+    if (term === undefined) {
+      throw new OperatorError('fenced', 'this replica does not lead: write not attempted');
+    }
     const left = term.remainingMs();
     if (!term.isValid() || left < this.minTermLeftMs) {
       throw new OperatorError(
@@ -218,18 +213,9 @@ export class MemcachedReconciler implements Reconciler {
 export function desiredDeployment(memcached: Memcached, size: number): Deployment {
   const name = memcached.metadata?.name ?? '';
   const labels = { 'app.kubernetes.io/name': 'memcached', 'app.kubernetes.io/instance': name };
-  const owner: OwnerReference = {
-    apiVersion: memcachedApiVersion,
-    kind: memcachedKind,
-    name,
-    uid: memcached.metadata?.uid ?? '',
-    controller: true,
-    blockOwnerDeletion: true,
-  };
-  return {
-    apiVersion: 'apps/v1',
-    kind: 'Deployment',
-    metadata: { name, namespace: memcached.metadata?.namespace ?? '', labels, ownerReferences: [owner] },
+  const deployment: Deployment = {
+    ...deploymentRef,
+    metadata: { name, namespace: memcached.metadata?.namespace ?? '', labels },
     spec: {
       replicas: size,
       selector: { matchLabels: labels },
@@ -248,4 +234,6 @@ export function desiredDeployment(memcached: Memcached, size: number): Deploymen
       },
     },
   };
+  setControllerReference({ ...memcached, ...memcachedRef }, deployment);
+  return deployment;
 }

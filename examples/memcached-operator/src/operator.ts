@@ -1,54 +1,47 @@
 import 'reflect-metadata';
 import type { KubeConfig } from '@kubernetes/client-node';
-import { createClient, type KubeClient } from '@kubekit/client';
+import type { ObjectClient } from '@kubekit/client';
 import type { Logger } from '@kubekit/leaderelection';
-import {
-  KUBE_CONFIG,
-  LOGGER,
-  MANAGER,
-  managerModule,
-  REGISTRY,
-  RUNNABLE,
-  type Manager,
-  type ManagerOptions,
-} from '@kubekit/manager';
+import { MANAGER, managerModule, type Manager, type ManagerOptions } from '@kubekit/manager';
+import { CACHE, CLIENT, controller, RECONCILER, reconcileModule, type Cache } from '@kubekit/reconcile';
 import { Container, ContainerModule, inject, injectable, type ServiceIdentifier } from 'inversify';
 import type { Registry } from 'prom-client';
+import { LeaderTerms, type TermSource } from './leader-terms.js';
+import { memcachedApiVersion, memcachedKind } from './memcached.js';
 import { MemcachedReconciler, type MemcachedReconcilerOptions } from './memcached-reconciler.js';
-import { ReconcileLoop, type ReconcileObserver } from './reconcile-loop.js';
+import { silentObserver, type ReconcileObserver } from './reconcile-observer.js';
 
-/** The operator's `@kubekit/client`, bound by {@link operatorModule} (one per container). */
-export const KUBE_CLIENT: ServiceIdentifier<KubeClient> = Symbol.for('memcached-operator.KubeClient');
 /** Options of the reconciler. */
 export const RECONCILER_OPTIONS: ServiceIdentifier<MemcachedReconcilerOptions> = Symbol.for(
   'memcached-operator.ReconcilerOptions',
 );
-/** Where reconciles are reported (optional). */
+/** Where reconciles are reported (default: nowhere). */
 export const RECONCILE_OBSERVER: ServiceIdentifier<ReconcileObserver> = Symbol.for(
   'memcached-operator.ReconcileObserver',
 );
+/** The Manager's current term (a {@link LeaderTerms} following `manager.leadership$`). */
+export const TERMS: ServiceIdentifier<TermSource> = Symbol.for('memcached-operator.Terms');
 
-/** The reconciler, injected with the client and its options. */
+/**
+ * The controller: `@kubekit/reconcile`'s DI decorator makes a controller of it when the Manager is
+ * resolved (`for` Memcacheds, `owns` Deployments: a change to a Deployment it controls reconciles
+ * its Memcached). It reads from the shared cache (`CACHE`) and writes through `CLIENT`.
+ */
+@controller({
+  for: { apiVersion: memcachedApiVersion, kind: memcachedKind },
+  owns: [{ apiVersion: 'apps/v1', kind: 'Deployment' }],
+  name: 'memcached',
+})
 @injectable()
-export class InjectedMemcachedReconciler extends MemcachedReconciler {
+export class MemcachedController extends MemcachedReconciler {
   constructor(
-    @inject(KUBE_CLIENT) client: KubeClient,
+    @inject(CACHE) cache: Cache,
+    @inject(CLIENT) client: ObjectClient,
+    @inject(TERMS) terms: TermSource,
     @inject(RECONCILER_OPTIONS) options: MemcachedReconcilerOptions,
-  ) {
-    super(client, options);
-  }
-}
-
-/** The stand-in controller (see `ReconcileLoop`), bound under the Manager's `RUNNABLE`. */
-@injectable()
-export class MemcachedController extends ReconcileLoop {
-  constructor(
-    @inject(KUBE_CLIENT) client: KubeClient,
-    reconciler: InjectedMemcachedReconciler,
-    @inject(LOGGER) logger: Logger,
     @inject(RECONCILE_OBSERVER) observer: ReconcileObserver,
   ) {
-    super(client, reconciler, logger, observer);
+    super(cache, client, terms, options, observer);
   }
 }
 
@@ -63,35 +56,33 @@ export interface OperatorOptions {
   readonly observer?: ReconcileObserver;
 }
 
-/** A built operator: its container, its Manager, and `close()` for the client once the Manager stopped. */
+/** A built operator: its container, its Manager, and `close()` for the client (after the Manager stopped). */
 export interface Operator {
   readonly container: Container;
   readonly manager: Manager;
   close(): Promise<void>;
 }
 
-/** The operator's own bindings: the client, the reconciler and the controller. */
+/**
+ * The operator's own bindings: the reconciler under `RECONCILER` (with its options and observer),
+ * and the term it fences its writes with, which follows the Manager's leadership once the Manager
+ * is resolved. Load it beside `managerModule(…)` and `reconcileModule()`.
+ */
 export function operatorModule(options: Pick<OperatorOptions, 'reconciler' | 'observer'>): ContainerModule {
-  return new ContainerModule(({ bind }) => {
-    bind(KUBE_CLIENT)
-      .toDynamicValue((context) =>
-        createClient({
-          kubeConfig: context.get(KUBE_CONFIG),
-          metrics: context.get(REGISTRY),
-          userAgent: 'memcached-operator',
-        }),
-      )
-      .inSingletonScope();
+  return new ContainerModule(({ bind, onActivation }) => {
     bind(RECONCILER_OPTIONS).toConstantValue(options.reconciler ?? {});
-    bind(RECONCILE_OBSERVER).toConstantValue(
-      options.observer ?? { begin: () => undefined, end: () => undefined },
-    );
-    bind(InjectedMemcachedReconciler).toSelf().inSingletonScope();
-    bind(RUNNABLE).to(MemcachedController).inSingletonScope();
+    bind(RECONCILE_OBSERVER).toConstantValue(options.observer ?? silentObserver);
+    bind(TERMS).toConstantValue(new LeaderTerms());
+    bind(RECONCILER).to(MemcachedController).inSingletonScope();
+    onActivation(MANAGER, (context, manager) => {
+      const terms = context.get(TERMS);
+      if (terms instanceof LeaderTerms) terms.follow(manager.leadership$);
+      return manager;
+    });
   });
 }
 
-/** Builds the container (the Manager's module and the operator's) and resolves the Manager. */
+/** Builds the container (the Manager's, reconcile's and the operator's modules) and resolves the Manager. */
 export function createOperator(options: OperatorOptions): Operator {
   const container = new Container();
   container.load(
@@ -101,12 +92,14 @@ export function createOperator(options: OperatorOptions): Operator {
       ...(options.logger === undefined ? {} : { logger: options.logger }),
       ...(options.registry === undefined ? {} : { registry: options.registry }),
     }),
+    reconcileModule(),
     operatorModule(options),
   );
   const manager = container.get(MANAGER);
   return {
     container,
     manager,
-    close: () => container.get(KUBE_CLIENT).close(),
+    // The cache closes the client when it stops; this covers a Manager that never started.
+    close: () => container.get(CLIENT).close(),
   };
 }

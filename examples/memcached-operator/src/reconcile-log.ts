@@ -1,7 +1,7 @@
 import { appendFileSync } from 'node:fs';
 import type { Term } from '@kubekit/leaderelection';
 import type { Request } from '@kubekit/reconcile';
-import type { ReconcileObserver, ReconcileOutcome } from './reconcile-loop.js';
+import type { ReconcileObserver, ReconcileOutcome } from './reconcile-observer.js';
 
 /** One line of a reconcile log: a reconcile beginning or ending, by whom, when (epoch ms, fractional). */
 export type ReconcileRecord =

@@ -4,6 +4,7 @@ import { expect } from 'chai';
 import { createClient, isNotFound, type KubeClient } from '@kubekit/client';
 import { useEnvtest } from '@kubekit/envtest/testing';
 import type { Term } from '@kubekit/leaderelection';
+import { createCache, type Cache } from '@kubekit/reconcile';
 import {
   MemcachedReconciler,
   memcachedApiVersion,
@@ -12,6 +13,7 @@ import {
   OperatorError,
   type Memcached,
 } from '#lib/index.js';
+import { eventually } from './eventually.js';
 
 /** A term that is over (or has `left` ms left): only what the reconciler reads of it. */
 function termWith(left: number): Term {
@@ -26,15 +28,55 @@ function termWith(left: number): Term {
 describe(MemcachedReconciler.name, () => {
   const env = useEnvtest({ gcDelayMs: 0 });
   let client: KubeClient;
+  let cache: Cache;
+  const stopCache = new AbortController();
+  let caching: Promise<void>;
   before(async () => {
     client = createClient({ kubeConfig: env.kubeConfig, metrics: null });
     await client.create(memcachedCrd());
+    // The informers the controller's `for` and `owns` would register.
+    cache = createCache({ client });
+    cache.informerFor({ apiVersion: memcachedApiVersion, kind: memcachedKind });
+    cache.informerFor({ apiVersion: 'apps/v1', kind: 'Deployment' });
+    caching = cache.start(stopCache.signal);
+    await cache.waitForCacheSync(stopCache.signal);
   });
   after(async () => {
+    stopCache.abort();
+    await caching;
     await client.close();
   });
 
+  const ref = (name: string) => ({
+    apiVersion: memcachedApiVersion,
+    kind: memcachedKind,
+    namespace: env.namespace,
+    name,
+  });
+
   describe('.reconcile', () => {
+    it('writes nothing when this replica does not lead (no term)', async () => {
+      await client.create<Memcached>({
+        ...ref('leaderless'),
+        metadata: { name: 'leaderless', namespace: env.namespace },
+      });
+      await eventually(() => {
+        expect(cache.get(ref('leaderless'))).to.not.equal(undefined);
+        return Promise.resolve();
+      });
+      const reconciler = new MemcachedReconciler(cache, client, { current: () => undefined });
+      try {
+        await reconciler.reconcile(
+          { namespace: env.namespace, name: 'leaderless' },
+          new AbortController().signal,
+        );
+        expect.fail('reconcile wrote without a term');
+      } catch (error) {
+        expect(OperatorError.is(error, 'fenced'), String(error)).to.equal(true);
+      }
+      expect((await client.get<Memcached>(ref('leaderless'))).metadata?.finalizers).to.equal(undefined);
+    });
+
     for (const [what, left] of [
       ['has ended', 0],
       ['has less than minTermLeftMs left', 20],
@@ -46,20 +88,25 @@ describe(MemcachedReconciler.name, () => {
           metadata: { name: 'fenced', namespace: env.namespace },
           spec: { size: 2 },
         });
-        const reconciler = new MemcachedReconciler(client, { minTermLeftMs: 50 });
+        let term = termWith(left);
+        const reconciler = new MemcachedReconciler(
+          cache,
+          client,
+          { current: () => term },
+          { minTermLeftMs: 50 },
+        );
         const request = { namespace: env.namespace, name: 'fenced' };
+        await eventually(() => {
+          expect(cache.get(ref('fenced'))).to.not.equal(undefined);
+          return Promise.resolve();
+        });
         try {
-          await reconciler.reconcile(request, new AbortController().signal, termWith(left));
+          await reconciler.reconcile(request, new AbortController().signal);
           expect.fail('reconcile wrote with a term that allowed no write');
         } catch (error) {
           expect(OperatorError.is(error, 'fenced'), String(error)).to.equal(true);
         }
-        const after = await client.get<Memcached>({
-          apiVersion: memcachedApiVersion,
-          kind: memcachedKind,
-          namespace: env.namespace,
-          name: 'fenced',
-        });
+        const after = await client.get<Memcached>(ref('fenced'));
         expect(after.metadata?.resourceVersion).to.equal(created.metadata?.resourceVersion);
         try {
           await client.get({
@@ -74,7 +121,8 @@ describe(MemcachedReconciler.name, () => {
         }
 
         // With a valid term the same request goes through.
-        await reconciler.reconcile(request, new AbortController().signal, termWith(5_000));
+        term = termWith(5_000);
+        await reconciler.reconcile(request, new AbortController().signal);
         await client.get({
           apiVersion: 'apps/v1',
           kind: 'Deployment',

@@ -2,13 +2,16 @@ import 'reflect-metadata';
 import { expect } from 'chai';
 import type { Deployment } from 'kubernetes-types/apps/v1.js';
 import type { Lease } from 'kubernetes-types/coordination/v1.js';
-import { createClient, isForbidden, type KubeClient } from '@kubekit/client';
+import { createClient, isForbidden, type KubeClient, type KubeObject } from '@kubekit/client';
+import { ManagerError } from '@kubekit/manager';
 import { startEnvtest, type Envtest } from '@kubekit/envtest';
 import { Registry } from 'prom-client';
 import {
   availableCondition,
   createOperator,
+  deployDir,
   loadDeployManifests,
+  loadManifests,
   memcachedApiVersion,
   memcachedKind,
   type Memcached,
@@ -26,6 +29,7 @@ describe('memcached operator as its ServiceAccount under deploy/rbac.yaml', () =
       gcDelayMs: 0,
       users: [
         { name: 'operator', serviceAccount: { namespace: 'memcached-system', name: 'memcached-operator' } },
+        { name: 'limited', serviceAccount: { namespace: 'memcached-system', name: 'memcached-limited' } },
       ],
     });
     admin = createClient({ kubeConfig: env.kubeConfig, metrics: null });
@@ -134,4 +138,52 @@ describe('memcached operator as its ServiceAccount under deploy/rbac.yaml', () =
       }
     }
   });
+
+  it('cannot start without list and watch on deployments (deploy/rbac.yaml without them): its cache never syncs', async () => {
+    // deploy/rbac.yaml again, for another ServiceAccount, with `list` and `watch` taken from deployments.
+    for (const object of loadManifests(`${deployDir}rbac.yaml`)) await admin.create(limited(object));
+    const operator = createOperator({
+      kubeConfig: env.kubeConfigFor('limited'),
+      registry: new Registry(),
+      manager: {
+        leaderElection: { name: 'memcached-limited', namespace: 'memcached-system', identity: 'limited-0' },
+        cacheSyncTimeout: 2_000,
+      },
+    });
+    const stop = new AbortController();
+    try {
+      const error = await Promise.race([
+        operator.manager.start(stop.signal).then(
+          () => 'stopped',
+          (e: unknown) => e,
+        ),
+        operator.manager.elected(stop.signal).then(
+          () => 'elected: it started',
+          () => 'stopped',
+        ),
+      ]);
+      expect(ManagerError.is(error) && error.kind, String(error)).to.equal('startFailed');
+    } finally {
+      stop.abort();
+      await operator.close();
+    }
+  });
 });
+
+/** An object of deploy/rbac.yaml renamed for the ServiceAccount memcached-limited, without list/watch on deployments. */
+function limited(object: KubeObject): KubeObject {
+  const copy = structuredClone(object) as KubeObject & {
+    rules?: { resources?: string[]; verbs?: string[] }[];
+    subjects?: { name: string }[];
+    roleRef?: { name: string };
+  };
+  const rename = (name: string): string => name.replace('memcached-operator', 'memcached-limited');
+  if (copy.metadata?.name !== undefined) copy.metadata.name = rename(copy.metadata.name);
+  for (const subject of copy.subjects ?? []) subject.name = rename(subject.name);
+  if (copy.roleRef !== undefined) copy.roleRef.name = rename(copy.roleRef.name);
+  for (const rule of copy.rules ?? []) {
+    if (rule.resources?.includes('deployments') === true)
+      rule.verbs = (rule.verbs ?? []).filter((verb) => verb !== 'list' && verb !== 'watch');
+  }
+  return copy;
+}

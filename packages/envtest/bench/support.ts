@@ -1,7 +1,7 @@
 import { Agent, request } from 'node:https';
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -19,7 +19,7 @@ export interface ServerEndpoint {
  */
 export async function startServerProcess(
   args: readonly string[] = [],
-): Promise<ServerEndpoint & { stop(): Promise<void> }> {
+): Promise<ServerEndpoint & { readonly pid: number; stop(): Promise<void> }> {
   const dir = await mkdtemp(join(tmpdir(), 'envtest-bench-'));
   const cli = createRequire(import.meta.url)
     .resolve('@kubekit/envtest/package.json')
@@ -49,6 +49,7 @@ export async function startServerProcess(
   return {
     url: ready.url,
     kubeConfig,
+    pid: child.pid ?? 0,
     stop: async () => {
       const exited = new Promise((resolve) => child.once('exit', resolve));
       child.kill('SIGTERM');
@@ -56,6 +57,20 @@ export async function startServerProcess(
       await rm(dir, { recursive: true, force: true });
     },
   };
+}
+
+/**
+ * The CPU time a process has used so far, in microseconds (every thread's time on a CPU, from
+ * Linux's schedstat): a server's own cost, which machine load does not inflate as it does wall time.
+ */
+export async function processCpuUs(pid: number): Promise<number> {
+  const tasks = await readdir(`/proc/${pid}/task`);
+  let ns = 0;
+  for (const task of tasks) {
+    const stat = await readFile(`/proc/${pid}/task/${task}/schedstat`, 'utf8').catch(() => '0');
+    ns += Number(stat.split(' ')[0]);
+  }
+  return ns / 1000;
 }
 
 /** Prints one figure in the format bench/run.mjs reads. */

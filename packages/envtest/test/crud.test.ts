@@ -443,6 +443,29 @@ describe('envtest object semantics (client-node over HTTPS)', () => {
       );
       expect(bad.status).to.equal(400);
     });
+
+    it('answers a list at resourceVersion 0 in one piece, ignoring limit, as the watch cache does', async () => {
+      for (const name of ['z1', 'z2', 'z3']) {
+        await core().createNamespacedConfigMap({ namespace: env.namespace, body: { metadata: { name } } });
+      }
+      const any = await core().listNamespacedConfigMap({
+        namespace: env.namespace,
+        limit: 1,
+        resourceVersion: '0',
+      });
+      expect(any.items.map((item) => item.metadata?.name)).to.deep.equal(['z1', 'z2', 'z3']);
+      expect(any.metadata?._continue).to.equal(undefined);
+      expect(any.metadata?.remainingItemCount).to.equal(undefined);
+      const consistent = await core().listNamespacedConfigMap({ namespace: env.namespace, limit: 1 });
+      expect(consistent.items.map((item) => item.metadata?.name)).to.deep.equal(['z1']);
+      expect(consistent.metadata?._continue).to.be.a('string');
+      const bad = await raw(
+        env,
+        'GET',
+        `/api/v1/namespaces/${env.namespace}/configmaps?limit=x&resourceVersion=0`,
+      );
+      expect(bad.status).to.equal(400);
+    });
   });
 
   describe('patch', () => {

@@ -174,7 +174,8 @@ describe('decodeProtobufObject', () => {
       }
       throw new Error('decoded');
     };
-    expect(error(envelope('apps/v1', 'StatefulSet', Buffer.alloc(0))).code).to.equal(415);
+    expect(error(envelope('example.com/v1', 'Widget', Buffer.alloc(0))).code).to.equal(415);
+    expect(error(envelope('v1', 'ResourceQuota', Buffer.alloc(0))).code).to.equal(415);
     expect(error(Buffer.from('{"json":true}')).code).to.equal(400);
     expect(
       error(Buffer.concat([Buffer.from('k8s\u0000', 'latin1'), Buffer.from([0x12, 0x05, 0x01])])).code,

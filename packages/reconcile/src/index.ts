@@ -1,5 +1,5 @@
-export type { Reconciler, Request, Result } from './reconciler.js';
-export { requestKey } from './reconciler.js';
+export type { ReconcileContext, ReconcileFunc, Reconciler, Request, Result } from './reconciler.js';
+export { reconcilerFunc, requestKey } from './reconciler.js';
 export { TerminalError } from './terminal-error.js';
 export type { ReconcileErrorKind } from './reconcile-error.js';
 export { ReconcileError } from './reconcile-error.js';
@@ -58,12 +58,39 @@ export {
 } from './controller/predicate.js';
 export type { BuilderControllerOptions, ForOptions, OwnsOptions } from './builder/controller-builder.js';
 export { ControllerBuilder, controllerManagedBy } from './builder/controller-builder.js';
-export type { ManagerCacheOptions } from './builder/manager-cache.js';
-export { cacheFor, clientFor } from './builder/manager-cache.js';
+export type { ManagerCacheOptions, ManagerCachedClientOptions } from './builder/manager-cache.js';
+export { cacheFor, cachedClientFor, clientFor } from './builder/manager-cache.js';
+export type {
+  CachedApplyOptions,
+  CachedClient,
+  CachedClientOptions,
+  CachedListOptions,
+  CachedReadOptions,
+} from './client/cached-client.js';
+export { createCachedClient } from './client/default-cached-client.js';
+export { compareResourceVersions } from './client/resource-version.js';
 export { registerCache } from './builder/manager-cache.js';
 export type { ControllerMetadata } from './di/controller-decorator.js';
 export { controller, controllerMetadata } from './di/controller-decorator.js';
-export { CACHE, CLIENT, RECONCILER, reconcileModule } from './di/reconcile-module.js';
+export type { ReconcileModuleOptions } from './di/reconcile-module.js';
+export {
+  CACHE,
+  CACHED_CLIENT,
+  CLIENT,
+  EVENT_RECORDER,
+  RECONCILER,
+  reconcileModule,
+} from './di/reconcile-module.js';
+export type {
+  EventOptions,
+  EventRecorder,
+  EventRecorderOptions,
+  EventsApi,
+  EventType,
+} from './events/event-recorder.js';
+export { createEventRecorder } from './events/queued-event-recorder.js';
+export type { ManagerRecorderOptions } from './events/manager-recorder.js';
+export { recorderFor } from './events/manager-recorder.js';
 export type { FinalizeOutcome } from './helpers/finalizers.js';
 export {
   addFinalizer,

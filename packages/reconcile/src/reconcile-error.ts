@@ -12,6 +12,11 @@ export type ReconcileErrorKind =
   | 'notSynced'
   /** An informer that is not synced or whose last list or watch failed (a readiness check). */
   | 'unhealthy'
+  /**
+   * A read of the cached client waited longer than its bound for the cache to reflect this
+   * client's own write (the informer is behind or its watch stalled); retry, or read from the API.
+   */
+  | 'staleCache'
   /** A reconcile ran longer than its controller's `reconcileTimeoutMs` (its signal's abort reason). */
   | 'timeout'
   /** A second controller of the same name on one manager. */

@@ -6,6 +6,7 @@ import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
+import { GCProfiler } from 'node:v8';
 import { KubeConfig } from '@kubernetes/client-node';
 
 /** One figure, in the form `npm run bench` collects (see bench/run.mjs). */
@@ -22,13 +23,43 @@ export function reportFigure(figure: Figure): void {
   process.stdout.write(`@@bench ${JSON.stringify(figure)}\n`);
 }
 
-/** The live heap after full collections (needs `--expose-gc`). */
+/**
+ * The live memory after full collections (needs `--expose-gc`): the V8 heap plus the memory
+ * outside it that V8 accounts for (Buffers, and large strings Node decodes from them).
+ */
 export function liveHeap(): number {
   const collect = (globalThis as { gc?: () => void }).gc;
   if (collect === undefined) throw new Error('run with --expose-gc (npm run bench does)');
   collect();
   collect();
-  return process.memoryUsage().heapUsed;
+  const { heapUsed, external } = process.memoryUsage();
+  return heapUsed + external;
+}
+
+/**
+ * Runs `call` and measures the most memory in use while it ran (V8 heap plus external, as
+ * {@link liveHeap}), above the live memory before it: the larger of the memory in use before each
+ * GC during the call (V8's GC profiler reports it) and at its end. Needs `--expose-gc`.
+ */
+export async function peakHeap<T>(
+  call: () => Promise<T>,
+): Promise<{ readonly value: T; readonly peak: number }> {
+  const before = liveHeap();
+  const profiler = new GCProfiler();
+  profiler.start();
+  const value = await call();
+  const { heapUsed, external } = process.memoryUsage();
+  const stats = profiler.stop().statistics;
+  const inUse = stats.map(
+    (gc) => gc.beforeGC.heapStatistics.usedHeapSize + gc.beforeGC.heapStatistics.externalMemory,
+  );
+  const peak = Math.max(heapUsed + external, ...inUse);
+  return { value, peak: peak - before };
+}
+
+/** `min–max` of `values`, for the spread of a figure. */
+export function spread(values: readonly number[], digits = 1): string {
+  return `${Math.min(...values).toFixed(digits)}–${Math.max(...values).toFixed(digits)}`;
 }
 
 export function median(values: readonly number[]): number {

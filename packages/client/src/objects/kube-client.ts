@@ -47,12 +47,12 @@ function acceptOf(metadataOnly: boolean | undefined, accept: string): { accept?:
 }
 
 function queryString(query: Query): string {
-  const params = new URLSearchParams();
-  for (const [key, value] of Object.entries(query)) {
-    if (value !== undefined) params.append(key, String(value));
+  let params: URLSearchParams | undefined;
+  for (const key in query) {
+    const value = query[key];
+    if (value !== undefined) (params ??= new URLSearchParams()).append(key, String(value));
   }
-  const text = params.toString();
-  return text === '' ? '' : `?${text}`;
+  return params === undefined ? '' : `?${params.toString()}`;
 }
 
 function writeQuery(
@@ -395,7 +395,9 @@ export class KubeClient implements ObjectClient {
     signal: AbortSignal | undefined,
     needsNamespace = name !== undefined,
   ): Promise<string> {
-    const mapping: ResourceMapping = await this.mapper.mapping(ref.apiVersion, ref.kind, { signal });
+    const mapping: ResourceMapping =
+      this.mapper.known(ref.apiVersion, ref.kind) ??
+      (await this.mapper.mapping(ref.apiVersion, ref.kind, { signal }));
     let path = mapping.groupVersionPath;
     if (mapping.namespaced && ref.namespace !== undefined && ref.namespace !== '') {
       path += `/namespaces/${encodeURIComponent(ref.namespace)}`;

@@ -48,7 +48,7 @@ export class RestMapper {
 
   /** The mapping of `apiVersion` + `kind`; rejects with kind `noKindMatch` when nothing serves it. */
   async mapping(apiVersion: string, kind: string, options: MappingOptions = {}): Promise<ResourceMapping> {
-    const kept = this.groupVersions.get(apiVersion)?.kinds.get(kind);
+    const kept = this.known(apiVersion, kind);
     if (kept !== undefined) return kept;
     const refreshed = this.refresh(apiVersion);
     const entry = await (options.signal === undefined ? refreshed : raceAbort(refreshed, options.signal));
@@ -60,6 +60,11 @@ export class RestMapper {
       );
     }
     return found;
+  }
+
+  /** The mapping of `apiVersion` + `kind` if discovery already listed it (no request, no promise). */
+  known(apiVersion: string, kind: string): ResourceMapping | undefined {
+    return this.groupVersions.get(apiVersion)?.kinds.get(kind);
   }
 
   /** Forgets every group version (the next lookup reads discovery again). */

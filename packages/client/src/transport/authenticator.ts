@@ -87,6 +87,12 @@ export class Authenticator {
     return raceAbort(pending, signal);
   }
 
+  /** The kept credentials while under `cacheMs` old (no authentication needed), else undefined. */
+  current(): Credentials | undefined {
+    const kept = this.kept;
+    return kept !== undefined && this.options.clock.now() - kept.at < this.options.cacheMs ? kept : undefined;
+  }
+
   /** Stops keeping `credentials` (the server refused them); the next request authenticates afresh. */
   invalidate(credentials: Credentials): void {
     if (this.kept === credentials) this.kept = undefined;
@@ -177,10 +183,10 @@ export class Authenticator {
 
 /** `promise`, or a rejection of kind `aborted` as soon as `signal` aborts. */
 export function raceAbort<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
-  if (signal.aborted) return Promise.reject(abortedError(signal));
+  if (signal.aborted) return Promise.reject(abortedError(signal.reason));
   return new Promise<T>((resolve, reject) => {
     const onAbort = (): void => {
-      reject(abortedError(signal));
+      reject(abortedError(signal.reason));
     };
     signal.addEventListener('abort', onAbort, { once: true });
     promise.then(
@@ -196,9 +202,8 @@ export function raceAbort<T>(promise: Promise<T>, signal: AbortSignal): Promise<
   });
 }
 
-/** The error of an aborted call: kind `timeout` when the signal's reason is a `TimeoutError`. */
-export function abortedError(signal: AbortSignal, what = 'the request'): KubeClientError {
-  const reason: unknown = signal.reason;
+/** The error of a call aborted for `reason` (a signal's): kind `timeout` when it is a `TimeoutError`. */
+export function abortedError(reason: unknown, what = 'the request'): KubeClientError {
   if (reason instanceof DOMException && reason.name === 'TimeoutError') {
     return new KubeClientError('timeout', `${what} timed out`, { cause: reason });
   }

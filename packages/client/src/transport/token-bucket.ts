@@ -45,11 +45,23 @@ export class TokenBucket {
     }
   }
 
+  /** Takes one token if one is there now (no wait, no promise); false (nothing taken) if not. */
+  tryTake(): boolean {
+    this.refill();
+    if (this.tokens < 1) return false;
+    this.tokens -= 1;
+    return true;
+  }
+
   /** Reserves a token (the count may go negative: a queue of waiters); returns the wait in ms. */
-  private reserve(): number {
+  private refill(): void {
     const now = this.clock.now();
     this.tokens = Math.min(this.limit.burst, this.tokens + ((now - this.last) * this.limit.qps) / 1000);
     this.last = now;
+  }
+
+  private reserve(): number {
+    this.refill();
     this.tokens -= 1;
     return this.tokens >= 0 ? 0 : -this.tokens * this.intervalMs;
   }

@@ -8,6 +8,9 @@ import type { Clock } from '../clock.js';
 import { KubeClientError } from '../kube-client-error.js';
 import { abortedError, Authenticator } from './authenticator.js';
 import type { Credentials } from './authenticator.js';
+import { collectResponse } from './collect-response.js';
+import type { CollectedResponse } from './collect-response.js';
+import { Deadline } from './deadline.js';
 import { Dispatchers, proxyEnvironment } from './dispatchers.js';
 import { RequestMetrics } from './request-metrics.js';
 import { defaultRateLimit, TokenBucket } from './token-bucket.js';
@@ -112,9 +115,26 @@ function errorCode(error: unknown): string | undefined {
   return typeof code === 'string' ? code : undefined;
 }
 
-/** Read afresh: TypeScript would narrow a repeated `signal.aborted` check away. */
-function isAborted(signal: AbortSignal | undefined): boolean {
-  return signal?.aborted === true;
+/** What the retry loop needs of an answer. */
+interface Answer {
+  readonly statusCode: number;
+  readonly headers: IncomingHttpHeaders;
+}
+
+/** An answer whose body is a stream (a watch). */
+interface StreamedAnswer extends Answer {
+  readonly data: Dispatcher.ResponseData;
+}
+
+/** Drops an answer that will be sent again: a stream is read to its end, collected bytes need nothing. */
+async function discard(answer: Answer): Promise<void> {
+  if ('data' in answer) await (answer as StreamedAnswer).data.body.dump();
+}
+
+/** The body as text (UTF-8, without a byte order mark, as undici's `body.text()`). */
+function utf8(body: Buffer): string {
+  const bom = body.length >= 3 && body[0] === 0xef && body[1] === 0xbb && body[2] === 0xbf;
+  return body.toString('utf8', bom ? 3 : 0);
 }
 
 function header(headers: IncomingHttpHeaders, name: string): string | undefined {
@@ -194,24 +214,16 @@ export class Transport {
    * Rejects with kind `network`, `auth`, `authTimeout`, `timeout`, `aborted` or `closed`.
    */
   async send(request: TransportRequest): Promise<TransportResponse> {
-    const signal = this.deadline(request);
-    const response = await this.exchange(request, signal, false);
-    const text = await response.body.text().catch((error: unknown) => {
-      throw this.failure(error, request, signal);
-    });
-    return { status: response.statusCode, headers: response.headers, text };
+    const response = await this.sendForBytes(request);
+    return { status: response.statusCode, headers: response.headers, text: utf8(response.body) };
   }
 
   /** Sends `request`; resolves with the body of a 2xx answer, rejects with kind `api` for any other. */
   async text(request: TransportRequest): Promise<string> {
-    const response = await this.send(request);
-    if (response.status >= 200 && response.status < 300) return response.text;
-    throw apiError(
-      response.status,
-      response.text,
-      header(response.headers, 'retry-after'),
-      describe(request),
-    );
+    const response = await this.sendForBytes(request);
+    const text = utf8(response.body);
+    if (response.statusCode >= 200 && response.statusCode < 300) return text;
+    throw apiError(response.statusCode, text, header(response.headers, 'retry-after'), describe(request));
   }
 
   /** Sends `request`; resolves with the parsed JSON of a 2xx answer (kind `invalidResponse` if not JSON). */
@@ -247,16 +259,18 @@ export class Transport {
       signal =
         signal === undefined ? headersDeadline.signal : AbortSignal.any([signal, headersDeadline.signal]);
     }
-    let response: Dispatcher.ResponseData;
+    const deadline = new Deadline(signal, 0);
+    let response: StreamedAnswer;
     try {
-      response = await this.exchange(request, signal, true);
+      response = await this.exchange(request, deadline, this.streamOnce);
     } finally {
+      deadline.end();
       stopTimer.abort();
     }
     if (response.statusCode >= 200 && response.statusCode < 300) {
-      return { status: response.statusCode, headers: response.headers, body: response.body };
+      return { status: response.statusCode, headers: response.headers, body: response.data.body };
     }
-    const text = await response.body.text().catch(() => '');
+    const text = await response.data.body.text().catch(() => '');
     throw apiError(response.statusCode, text, header(response.headers, 'retry-after'), describe(request));
   }
 
@@ -273,19 +287,63 @@ export class Transport {
     await this.dispatchers.close(graceful);
   }
 
-  /** The request's signal combined with its deadline. */
-  private deadline(request: TransportRequest): AbortSignal | undefined {
-    const timeoutMs = request.timeoutMs ?? this.requestTimeoutMs;
-    if (timeoutMs <= 0) return request.signal;
-    const timeout = AbortSignal.timeout(timeoutMs);
-    return request.signal === undefined ? timeout : AbortSignal.any([request.signal, timeout]);
+  /** Sends `request` and collects its whole answer (after the retries). */
+  private async sendForBytes(request: TransportRequest): Promise<CollectedResponse> {
+    const deadline = new Deadline(request.signal, request.timeoutMs ?? this.requestTimeoutMs);
+    try {
+      return await this.exchange(request, deadline, this.collectOnce);
+    } finally {
+      deadline.end();
+    }
   }
 
-  private async exchange(
+  /** One attempt of a whole request: undici's `dispatch` with a handler that collects the body. */
+  private readonly collectOnce = (
+    credentials: Credentials,
     request: TransportRequest,
-    signal: AbortSignal | undefined,
-    streaming: boolean,
-  ): Promise<Dispatcher.ResponseData> {
+    deadline: Deadline,
+  ): Promise<CollectedResponse> =>
+    collectResponse(
+      this.dispatchers.for(credentials, false),
+      {
+        origin: credentials.origin,
+        path: credentials.basePath + request.path,
+        method: request.method,
+        headers: this.headersFor(credentials, request),
+        body: request.body ?? null,
+      },
+      deadline,
+    );
+
+  /** One attempt of a watch: undici's `request` (its body is a stream), without body timeout. */
+  private readonly streamOnce = async (
+    credentials: Credentials,
+    request: TransportRequest,
+    deadline: Deadline,
+  ): Promise<StreamedAnswer> => {
+    const data = await this.dispatchers.for(credentials, true).request({
+      origin: credentials.origin,
+      path: credentials.basePath + request.path,
+      method: request.method,
+      headers: this.headersFor(credentials, request),
+      body: request.body ?? null,
+      signal: deadline.caller ?? null,
+      headersTimeout: 0,
+      bodyTimeout: 0,
+    });
+    return { statusCode: data.statusCode, headers: data.headers, data };
+  };
+
+  /**
+   * Sends `request` by `attempt` until an answer is final: authentication, the rate limit, a 401
+   * once more with fresh credentials, 429 (and 5xx with `Retry-After` if idempotent) after their
+   * wait, a broken connection once more (if idempotent or provably unsent), metrics per attempt.
+   */
+  private async exchange<R extends Answer>(
+    request: TransportRequest,
+    deadline: Deadline,
+    attempt: (credentials: Credentials, request: TransportRequest, deadline: Deadline) => Promise<R>,
+  ): Promise<R> {
     const idempotent = request.idempotent ?? (request.method === 'GET' || request.method === 'HEAD');
     let reauthenticated = false;
     let resent = false;
@@ -293,17 +351,17 @@ export class Transport {
     for (;;) {
       if (this.dispatchers.isClosed)
         throw new KubeClientError('closed', `${describe(request)}: the client is closed`);
-      if (signal !== undefined && isAborted(signal)) throw abortedError(signal, describe(request));
-      if (this.bucket !== undefined) {
-        await this.bucket.take(signal).catch((error: unknown) => {
-          throw this.failure(error, request, signal);
+      if (deadline.isAborted()) throw this.failure(undefined, request, deadline);
+      if (this.bucket !== undefined && !this.bucket.tryTake()) {
+        await this.bucket.take(deadline.signal()).catch((error: unknown) => {
+          throw this.failure(error, request, deadline);
         });
       }
-      const credentials = await this.auth.get(signal);
-      const started = this.clock.now();
-      let response: Dispatcher.ResponseData;
+      const credentials = this.auth.current() ?? (await this.auth.get(deadline.signal()));
+      const started = this.metrics === undefined ? 0 : this.clock.now();
+      let response: R;
       try {
-        response = await this.dispatch(credentials, request, signal, streaming);
+        response = await attempt(credentials, request, deadline);
       } catch (error: unknown) {
         this.metrics?.observe(
           request.method,
@@ -314,17 +372,18 @@ export class Transport {
         const code = errorCode(error);
         const unsent = code !== undefined && unsentCodes.has(code);
         const broken = code !== undefined && brokenCodes.has(code);
-        if (!isAborted(signal) && !resent && (unsent || (idempotent && broken))) {
+        if (!deadline.isAborted() && !resent && (unsent || (idempotent && broken))) {
           resent = true;
           continue;
         }
-        throw this.failure(error, request, signal);
+        throw this.failure(error, request, deadline);
       }
       const status = response.statusCode;
       this.metrics?.observe(request.method, credentials.host, status, (this.clock.now() - started) / 1000);
+      if (status >= 200 && status < 300) return response;
       if (status === 401 && !reauthenticated) {
         // Perhaps the credentials rotated since the ones we kept: once more, afresh.
-        await response.body.dump();
+        await discard(response);
         this.auth.invalidate(credentials);
         reauthenticated = true;
         continue;
@@ -332,38 +391,19 @@ export class Transport {
       const retryAfter = parseRetryAfter(header(response.headers, 'retry-after'));
       const retryable = status === 429 || (status >= 500 && idempotent && retryAfter !== undefined);
       if (retryable && retries < this.maxRetries) {
-        await response.body.dump();
+        await discard(response);
         retries += 1;
         const waitMs = Math.min(
           this.maxRetryAfterMs,
           retryAfter === undefined ? this.defaultRetryAfterMs : retryAfter * 1000,
         );
-        await this.clock.sleep(waitMs, signal).catch((error: unknown) => {
-          throw this.failure(error, request, signal);
+        await this.clock.sleep(waitMs, deadline.signal()).catch((error: unknown) => {
+          throw this.failure(error, request, deadline);
         });
         continue;
       }
       return response;
     }
-  }
-
-  private dispatch(
-    credentials: Credentials,
-    request: TransportRequest,
-    signal: AbortSignal | undefined,
-    streaming: boolean,
-  ): Promise<Dispatcher.ResponseData> {
-    const headers = this.headersFor(credentials, request);
-    const dispatcher = this.dispatchers.for(credentials, streaming);
-    return dispatcher.request({
-      origin: credentials.origin,
-      path: credentials.basePath + request.path,
-      method: request.method,
-      headers,
-      body: request.body ?? null,
-      signal: signal ?? null,
-      ...(streaming ? { headersTimeout: 0, bodyTimeout: 0 } : {}),
-    });
   }
 
   /**
@@ -394,13 +434,9 @@ export class Transport {
   }
 
   /** The typed error for a failed exchange. */
-  private failure(
-    error: unknown,
-    request: TransportRequest,
-    signal: AbortSignal | undefined,
-  ): KubeClientError {
+  private failure(error: unknown, request: TransportRequest, deadline: Deadline): KubeClientError {
     if (KubeClientError.is(error)) return error;
-    if (signal !== undefined && isAborted(signal)) return abortedError(signal, describe(request));
+    if (deadline.isAborted()) return abortedError(deadline.reason, describe(request));
     const code = errorCode(error);
     const reason = error instanceof Error ? error.message : String(error);
     if (code === 'UND_ERR_INVALID_ARG') {

@@ -1,4 +1,4 @@
-import { formatTime } from '../api/kube-object.js';
+import { formatTime, isRecord } from '../api/kube-object.js';
 import type { KubeObject } from '../api/kube-object.js';
 import type { ResourceType } from '../api/resource-type.js';
 import { wallClock } from '../wall-clock.js';
@@ -42,7 +42,9 @@ export function scopeOf(type: ResourceType, subresource: string | undefined): Fi
 
 /** True when a client asks to strip managedFields (`[{}]`, as kube-apiserver documents). */
 function resetRequested(value: unknown): boolean {
-  return Array.isArray(value) && value.length === 1 && JSON.stringify(value[0]) === '{}';
+  if (!Array.isArray(value) || value.length !== 1) return false;
+  const only: unknown = value[0];
+  return isRecord(only) && Object.keys(only).length === 0;
 }
 
 function setManagedFields(object: KubeObject, value: Record<string, unknown>[] | undefined): void {

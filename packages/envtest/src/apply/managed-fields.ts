@@ -97,13 +97,7 @@ export function recordUpdate(
   }
   const keeps = own !== undefined && changed.within(own.fields) && !own.fields.overlaps(removed);
   // The common case of a controller renewing what it owns within the same second: no change.
-  if (
-    keeps &&
-    own?.time === time &&
-    out.every((entry, index) => entry === entries.filter((e) => e !== own)[index])
-  ) {
-    return [...entries];
-  }
+  if (keeps && own?.time === time && out.every((entry) => entries.includes(entry))) return [...entries];
   const fields =
     own !== undefined && keeps
       ? own.fields

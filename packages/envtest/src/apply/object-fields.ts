@@ -139,12 +139,26 @@ function collect(
   leaf();
 }
 
+/** True when a top-level field of an object is one a write to `scope` may own. */
+function inScope(key: string, scope: FieldScope): boolean {
+  if (key === 'apiVersion' || key === 'kind') return false;
+  if (scope === 'main') return key !== 'status';
+  if (scope === 'status') return key === 'status';
+  return true;
+}
+
+/** True when an object has a field a write to `scope` may own. */
+function hasOwnedField(object: KubeObject, scope: FieldScope): boolean {
+  for (const key of Object.keys(object)) {
+    if (key !== 'metadata' && object[key] !== undefined && inScope(key, scope)) return true;
+  }
+  return scope !== 'status' && hasOwnedMetadata(object.metadata);
+}
+
 function scoped(object: KubeObject, scope: FieldScope): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(object)) {
-    if (key === 'apiVersion' || key === 'kind') continue;
-    if (scope === 'main' && key === 'status') continue;
-    if (scope === 'status' && key !== 'status') continue;
+    if (!inScope(key, scope)) continue;
     if (key === 'metadata' && isRecord(value)) {
       const metadata: Record<string, unknown> = {};
       for (const [field, item] of Object.entries(value))
@@ -187,23 +201,8 @@ function diff(
 ): void {
   if (value === old) return;
   if (isRecord(value) && isRecord(old) && (shape.kind === 'struct' || shape.kind === 'map')) {
-    for (const key in value) {
-      const inner = value[key];
-      if (inner === undefined) continue;
-      path.push(`f:${key}`);
-      if (old[key] === undefined) insertSubtree(changed, path, inner, fieldShape(shape, key));
-      else diff(inner, old[key], fieldShape(shape, key), path, changed, removed);
-      path.pop();
-    }
-    for (const key in old) {
-      if (value[key] !== undefined || old[key] === undefined) continue;
-      path.push(`f:${key}`);
-      insertSubtree(removed, path, old[key], fieldShape(shape, key));
-      path.pop();
-    }
-    if (shape.kind === 'struct' && Object.keys(value).length === 0 && Object.keys(old).length > 0) {
-      changed.insert(path);
-    }
+    diffFields(value, old, shape, path, changed, removed, undefined);
+    if (shape.kind === 'struct' && isEmptyRecord(value) && !isEmptyRecord(old)) changed.insert(path);
     return;
   }
   if (jsonEqual(value, old)) return;
@@ -223,6 +222,75 @@ function diff(
     subtree(old, shape, gone);
     graft(removed, path, gone.difference(changed));
   }
+}
+
+function isEmptyRecord(value: Record<string, unknown>): boolean {
+  return Object.keys(value).length === 0;
+}
+
+/** `diff` of the fields of two records, except those `skip` says are not owned. */
+function diffFields(
+  value: Record<string, unknown>,
+  old: Record<string, unknown>,
+  shape: Shape,
+  path: string[],
+  changed: FieldSet,
+  removed: FieldSet,
+  skip: ((key: string) => boolean) | undefined,
+): void {
+  for (const key of Object.keys(value)) {
+    const inner = value[key];
+    if (inner === undefined || skip?.(key) === true) continue;
+    path.push(`f:${key}`);
+    const before = old[key];
+    if (before === undefined) insertSubtree(changed, path, inner, fieldShape(shape, key));
+    else diff(inner, before, fieldShape(shape, key), path, changed, removed);
+    path.pop();
+  }
+  for (const key of Object.keys(old)) {
+    const before = old[key];
+    if (value[key] !== undefined || before === undefined || skip?.(key) === true) continue;
+    path.push(`f:${key}`);
+    insertSubtree(removed, path, before, fieldShape(shape, key));
+    path.pop();
+  }
+}
+
+const isServerMetadata = (key: string): boolean => SERVER_METADATA.has(key);
+
+/** True when metadata has a field a manager may own. */
+function hasOwnedMetadata(value: unknown): value is Record<string, unknown> {
+  if (!isRecord(value)) return false;
+  for (const key of Object.keys(value))
+    if (value[key] !== undefined && !SERVER_METADATA.has(key)) return true;
+  return false;
+}
+
+/** Metadata without the fields the server owns. */
+function ownedMetadata(value: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [field, item] of Object.entries(value)) if (!SERVER_METADATA.has(field)) out[field] = item;
+  return out;
+}
+
+/**
+ * `diff` of two objects' metadata as if the fields the server owns were absent, without copying
+ * either (metadata left with none of the other fields counts as absent: it is never itself owned).
+ */
+function diffMetadata(
+  value: unknown,
+  old: unknown,
+  shape: Shape,
+  path: string[],
+  changed: FieldSet,
+  removed: FieldSet,
+): void {
+  path.push('f:metadata');
+  if (isRecord(value) && isRecord(old))
+    diffFields(value, old, shape, path, changed, removed, isServerMetadata);
+  else if (hasOwnedMetadata(value)) insertSubtree(changed, path, ownedMetadata(value), shape);
+  else if (hasOwnedMetadata(old)) insertSubtree(removed, path, ownedMetadata(old), shape);
+  path.pop();
 }
 
 /** Adds `set` under `path` of `target`. */
@@ -248,6 +316,13 @@ export function changedFields(
 ): { changed: FieldSet; removed: FieldSet } {
   const changed = new FieldSet();
   const removed = new FieldSet();
-  diff(scoped(updated, scope), scoped(old, scope), shape, [], changed, removed);
+  const path: string[] = [];
+  const skip = (key: string): boolean => key === 'metadata' || !inScope(key, scope);
+  diffFields(updated, old, shape, path, changed, removed, skip);
+  if (scope !== 'status') {
+    diffMetadata(updated.metadata, old.metadata, fieldShape(shape, 'metadata'), path, changed, removed);
+  }
+  // As for any struct: emptied of every field it had is a change of its own.
+  if (!removed.empty && !hasOwnedField(updated, scope) && hasOwnedField(old, scope)) changed.member = true;
   return { changed, removed };
 }

@@ -381,8 +381,11 @@ export class ApiHandler {
   ): void {
     const partial = wantsPartialMetadata(accept);
     if (partial === 'PartialObjectMetadata') throw notAcceptable();
-    const limit = integerParam(query, 'limit');
     const continueToken = query.get('continue');
+    // resourceVersion "0" (any) is answered from memory in one piece, the limit ignored, as
+    // kube-apiserver's watch cache does; unset (consistent) lists honour it.
+    const asked = integerParam(query, 'limit');
+    const limit = query.get('resourceVersion') === '0' && !continueToken ? undefined : asked;
     const result = this.#context.service.list(type, namespace, {
       labelSelector: LabelSelector.parse(query.get('labelSelector')),
       fieldSelector: FieldSelector.parse(query.get('fieldSelector'), supportedFields(type)),

@@ -5,6 +5,7 @@ import type { DeleteOptions } from '../api/object-service.js';
 import { mediaType, parseJson, readBody } from './http-util.js';
 import { flag, integerParam } from './request-params.js';
 import { unknownFormat } from './request-body.js';
+import { decodeProtobufObject } from '../protobuf/protobuf-decoder.js';
 
 /** The DeleteOptions of a DELETE request: its body merged with its query parameters. */
 export async function readDeleteOptions(
@@ -16,9 +17,11 @@ export async function readDeleteOptions(
   let body: Record<string, unknown> = {};
   if (raw.length > 0) {
     const type = mediaType(request.headers['content-type']);
-    if (type !== '' && type !== 'application/json' && type !== '*/*') throw unknownFormat();
-    const parsed = parseJson(raw);
-    if (isRecord(parsed)) body = parsed;
+    const parsed = type === 'application/vnd.kubernetes.protobuf' ? decodeProtobufObject(raw) : undefined;
+    if (parsed === undefined && type !== '' && type !== 'application/json' && type !== '*/*')
+      throw unknownFormat();
+    const decoded = parsed ?? parseJson(raw);
+    if (isRecord(decoded)) body = decoded;
   }
   const grace =
     typeof body['gracePeriodSeconds'] === 'number'

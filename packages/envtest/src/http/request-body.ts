@@ -7,8 +7,8 @@ import type { ResourceType } from '../api/resource-type.js';
 import { mediaType, parseJson, readBody } from './http-util.js';
 import { decodeProtobufObject } from '../protobuf/protobuf-decoder.js';
 
-// kube-apiserver also accepts YAML; envtest reads JSON, and protobuf for the kinds whose messages
-// it describes (what kubectl's imperative commands and client-go send).
+// kube-apiserver also accepts YAML; envtest reads JSON, and protobuf for every built-in kind it
+// serves (what kubectl's imperative commands and client-go send).
 const UNKNOWN_FORMAT =
   'the body of the request was in an unknown format - accepted media types include: application/json, application/vnd.kubernetes.protobuf';
 

@@ -4,14 +4,20 @@ import type { KubeObject } from '../api/kube-object.js';
 
 interface FieldRequirement {
   readonly field: string;
+  /** `field` split at its dots, once (watches match every event against it). */
+  readonly path: readonly string[];
   readonly equal: boolean;
   readonly value: string;
 }
 
 /** The value of a dotted field path as a field selector compares it ('' when absent). */
 export function fieldValue(object: KubeObject, path: string): string {
+  return valueAt(object, path.split('.'));
+}
+
+function valueAt(object: KubeObject, path: readonly string[]): string {
   let current: unknown = object;
-  for (const part of path.split('.')) {
+  for (const part of path) {
     if (!isRecord(current)) return '';
     current = current[part];
   }
@@ -44,7 +50,7 @@ export class FieldSelector {
       if (!match) throw ApiError.badRequest(`invalid selector: '${text}'; can't understand '${term}'`);
       const field = match[1] ?? '';
       if (!supported.includes(field)) throw ApiError.badRequest(`field label not supported: ${field}`);
-      return { field, equal: match[2] !== '!=', value: match[3] ?? '' };
+      return { field, path: field.split('.'), equal: match[2] !== '!=', value: match[3] ?? '' };
     });
     return new FieldSelector(requirements);
   }
@@ -56,7 +62,7 @@ export class FieldSelector {
 
   matches(object: KubeObject): boolean {
     return this.#requirements.every(
-      (requirement) => (fieldValue(object, requirement.field) === requirement.value) === requirement.equal,
+      (requirement) => (valueAt(object, requirement.path) === requirement.value) === requirement.equal,
     );
   }
 }

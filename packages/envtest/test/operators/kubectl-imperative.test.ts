@@ -7,7 +7,7 @@ describe("kubectl's imperative commands (protobuf bodies) against envtest", () =
   const env = useEnvtest({ users: [{ name: 'viewer' }] });
   const kubectl = useKubectl(env);
 
-  it('creates deployments, jobs, cronjobs, services, RBAC objects, ingresses, PDBs and quotas', async () => {
+  it('creates deployments, jobs, cronjobs, services, RBAC objects, ingresses and PDBs', async () => {
     const commands: string[][] = [
       ['create', 'deployment', 'web', '--image=nginx:1.27', '--replicas=2', '--port=80'],
       ['create', 'job', 'once', '--image=busybox', '--', 'echo', 'hi'],
@@ -84,5 +84,61 @@ describe("kubectl's imperative commands (protobuf bodies) against envtest", () =
     expect((answer.json as { message: string }).message).to.contain(
       `User "system:serviceaccount:${env.namespace}:bot"`,
     );
+  });
+
+  it('creates configmaps, secrets, namespaces and other service types, keeping explicit zero values only', async () => {
+    const commands: string[][] = [
+      ['create', 'configmap', 'settings', '--from-literal=mode=fast', '--from-literal=level=3'],
+      ['create', 'secret', 'generic', 'creds', '--from-literal=password=s3cret'],
+      [
+        'create',
+        'secret',
+        'docker-registry',
+        'pull',
+        '--docker-server=registry.example.com',
+        '--docker-username=u',
+        '--docker-password=p',
+      ],
+      ['create', 'namespace', `extra-${env.namespace}`],
+      ['create', 'service', 'nodeport', 'np', '--tcp=80:8080'],
+      ['create', 'service', 'externalname', 'ext', '--external-name=db.example.com'],
+      ['create', 'service', 'loadbalancer', 'lb', '--tcp=443:8443'],
+      ['create', 'deployment', 'idle', '--image=nginx:1.27', '--replicas=0'],
+    ];
+    for (const command of commands) {
+      const result = await kubectl.run(...command);
+      expect(result.code, `kubectl ${command.join(' ')}: ${result.stderr}`).to.equal(0);
+    }
+    const base = `/api/v1/namespaces/${env.namespace}`;
+    expect((await raw(env, 'GET', `${base}/configmaps/settings`)).json).to.have.deep.property('data', {
+      mode: 'fast',
+      level: '3',
+    });
+    const secret = (await raw(env, 'GET', `${base}/secrets/creds`)).json as { data: Record<string, string> };
+    expect(Buffer.from(secret.data['password'] ?? '', 'base64').toString()).to.equal('s3cret');
+    expect((await raw(env, 'GET', `${base}/secrets/pull`)).json).to.have.property(
+      'type',
+      'kubernetes.io/dockerconfigjson',
+    );
+    expect((await raw(env, 'GET', `/api/v1/namespaces/extra-${env.namespace}`)).status).to.equal(200);
+    expect((await raw(env, 'GET', `${base}/services/np`)).json).to.have.nested.property(
+      'spec.type',
+      'NodePort',
+    );
+    expect((await raw(env, 'GET', `${base}/services/ext`)).json).to.have.nested.property(
+      'spec.externalName',
+      'db.example.com',
+    );
+    expect((await raw(env, 'GET', `${base}/services/lb`)).json).to.have.nested.property(
+      'spec.ports[0].targetPort',
+      8443,
+    );
+    // Go writes replicas (a pointer) as 0: it must not be defaulted to 1 as if absent.
+    const idle = await raw(env, 'GET', `/apis/apps/v1/namespaces/${env.namespace}/deployments/idle`);
+    expect(idle.json).to.have.nested.property('spec.replicas', 0);
+    // Zero values Go writes for omitempty fields are not stored (kube-apiserver's JSON leaves them out).
+    expect(idle.json).not.to.have.nested.property('spec.template.spec.containers[0].stdin');
+    expect(idle.json).not.to.have.nested.property('spec.paused');
+    await kubectl.ok('delete', 'namespace', `extra-${env.namespace}`, '--wait=false');
   });
 });

@@ -7,7 +7,7 @@ import { enqueueRequestForObject, enqueueRequestForOwner, type EventHandler } fr
 import type { Predicate } from '../controller/predicate.js';
 import { kindSource, type KindScope, type Source } from '../controller/source.js';
 import { ReconcileError } from '../reconcile-error.js';
-import type { Reconciler } from '../reconciler.js';
+import { reconcilerFunc, type ReconcileFunc, type Reconciler } from '../reconciler.js';
 import { cacheFor } from './manager-cache.js';
 
 /** Options of the builder's `withOptions`: the controller's, minus what the builder provides. */
@@ -102,11 +102,12 @@ export class ControllerBuilder {
   }
 
   /**
-   * Builds the controller with `reconciler` and adds it to the manager; returns it.
+   * Builds the controller with `reconciler` (an object with `reconcile`, or a reconcile function)
+   * and adds it to the manager; returns it.
    * @throws ReconcileError `invalidArgument` without `for` and without a name, or for `owns` without `for`;
    * `duplicateController` when the manager has a controller of that name already; `invalidState` when called twice.
    */
-  complete(reconciler: Reconciler): Controller {
+  complete(reconciler: Reconciler | ReconcileFunc): Controller {
     if (this.#completed) throw new ReconcileError('invalidState', 'builder: complete() may be called once');
     const forKind = this.#for;
     const name = this.#name ?? forKind?.scope.kind.toLowerCase();
@@ -133,7 +134,7 @@ export class ControllerBuilder {
       logger: this.#manager.getLogger(),
       ...this.#options,
       name,
-      reconciler,
+      reconciler: typeof reconciler === 'function' ? reconcilerFunc(reconciler) : reconciler,
       cache,
     });
     const watch = (source: Source, handler: EventHandler, predicates: readonly Predicate[]): void => {

@@ -1,11 +1,14 @@
 import { createClient, type KubeClient, type ObjectClient } from '@kubekit/client';
 import type { CacheRunnable, Manager } from '@kubekit/manager';
 import type { Cache, CacheOptions } from '../cache/cache.js';
+import type { CachedClient, CachedClientOptions } from '../client/cached-client.js';
+import { createCachedClient } from '../client/default-cached-client.js';
 import { createCache } from '../cache/informer-cache.js';
 import { ReconcileError } from '../reconcile-error.js';
 
 const caches = new WeakMap<Manager, Cache>();
 const clients = new WeakMap<Manager, ObjectClient>();
+const cachedClients = new WeakMap<Manager, CachedClient>();
 
 /** Options of {@link cacheFor}, used only by the call that creates the manager's cache. */
 export type ManagerCacheOptions = Partial<CacheOptions>;
@@ -45,6 +48,23 @@ export function clientFor(manager: Manager): ObjectClient {
   return client;
 }
 
+/** Options of {@link cachedClientFor}, used only by the call that creates the manager's cached client. */
+export type ManagerCachedClientOptions = Omit<CachedClientOptions, 'cache' | 'client'>;
+
+/**
+ * The cached client of `manager`, with read-your-writes: reads from {@link cacheFor}`(manager)`,
+ * writes through {@link clientFor}`(manager)`. Created on the first call (later calls return the
+ * same client; their options are not used), so every reconciler of the manager that uses it
+ * reads its own writes and those of the others.
+ */
+export function cachedClientFor(manager: Manager, options: ManagerCachedClientOptions = {}): CachedClient {
+  const existing = cachedClients.get(manager);
+  if (existing !== undefined) return existing;
+  const cached = createCachedClient({ ...options, cache: cacheFor(manager), client: clientFor(manager) });
+  cachedClients.set(manager, cached);
+  return cached;
+}
+
 /**
  * Makes `cache` the shared cache of `manager` (what {@link cacheFor} returns) and adds it to the
  * manager; `ownedClient`, if given, is closed when the cache stops; `client` (default `ownedClient`)
@@ -56,6 +76,7 @@ export function registerCache(
   cache: Cache,
   ownedClient?: KubeClient,
   client: ObjectClient | undefined = ownedClient,
+  cachedClient?: CachedClient,
 ): void {
   if (caches.has(manager)) {
     throw new ReconcileError('invalidState', 'this manager has its shared cache already');
@@ -77,4 +98,5 @@ export function registerCache(
   });
   caches.set(manager, cache);
   if (client !== undefined) clients.set(manager, client);
+  if (cachedClient !== undefined) cachedClients.set(manager, cachedClient);
 }

@@ -29,6 +29,13 @@ export interface CacheInformerOptions<T extends KubeObject = KubeObject> {
   readonly resyncPeriodMs?: number;
 }
 
+/** Where a read looks: a namespace and the selectors of the informer to read from. */
+export interface ReadScope {
+  readonly namespace?: string | undefined;
+  readonly labelSelector?: string | undefined;
+  readonly fieldSelector?: string | undefined;
+}
+
 /** Options of {@link Cache.list}. */
 export interface CacheListOptions {
   /** Only objects of this namespace. */
@@ -69,6 +76,14 @@ export interface Cache extends Runnable, LeaderElectionRunnable {
   get<T extends KubeObject = KubeObject>(ref: ObjectRef): T | undefined;
   /** The cached objects of a kind that match `options`. */
   list<T extends KubeObject = KubeObject>(kind: KindRef, options?: CacheListOptions): T[];
+  /**
+   * The informer a read of `kind` goes to (as `get` and `list` choose it): one whose scope holds
+   * `namespace` and has exactly the given selectors, preferring one without selectors.
+   * @throws ReconcileError `noInformer` when none is registered, `notSynced` before it synced.
+   */
+  readerFor(kind: KindRef, options?: ReadScope): Informer;
+  /** Every informer registered for `kind` (any scope), in registration order; never creates one. */
+  informersOf(kind: KindRef): readonly Informer[];
   /** Changes of the informer of `scope` (see {@link Informer.events}); `noInformer` if none is registered. */
   events<T extends KubeObject = KubeObject>(scope: InformerScope): Observable<InformerEvent<T>>;
   /** True when every informer is healthy. */

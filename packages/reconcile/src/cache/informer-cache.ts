@@ -1,7 +1,7 @@
 import type { KindRef, KubeObject, ObjectRef } from '@kubekit/client';
 import type { Observable } from 'rxjs';
 import { ReconcileError } from '../reconcile-error.js';
-import type { Cache, CacheInformerOptions, CacheListOptions, CacheOptions } from './cache.js';
+import type { Cache, CacheInformerOptions, CacheListOptions, CacheOptions, ReadScope } from './cache.js';
 import type { Informer, InformerEvent, InformerScope } from './informer.js';
 import { compileSelector } from './label-selector.js';
 import { createInformer, describeScope } from './shared-informer.js';
@@ -149,6 +149,19 @@ class InformerCache implements Cache {
     return objects as T[];
   }
 
+  readerFor(kind: KindRef, options: ReadScope = {}): Informer {
+    return this.#reader(kind, options.namespace ?? kind.namespace, options);
+  }
+
+  informersOf(kind: KindRef): readonly Informer[] {
+    const found: Informer[] = [];
+    for (const { informer } of this.#informers.values()) {
+      if (informer.scope.apiVersion === kind.apiVersion && informer.scope.kind === kind.kind)
+        found.push(informer);
+    }
+    return found;
+  }
+
   events<T extends KubeObject = KubeObject>(scope: InformerScope): Observable<InformerEvent<T>> {
     const registered = this.#informers.get(scopeKey(scope));
     if (registered === undefined) {
@@ -170,11 +183,7 @@ class InformerCache implements Cache {
   }
 
   /** The informer a read of `kind` in `namespace` goes to. */
-  #reader(
-    kind: KindRef,
-    namespace: string | undefined,
-    selectors: { readonly labelSelector?: string; readonly fieldSelector?: string },
-  ): Informer {
+  #reader(kind: KindRef, namespace: string | undefined, selectors: ReadScope): Informer {
     const candidates: Informer[] = [];
     for (const { informer } of this.#informers.values()) {
       const s = informer.scope;
@@ -187,7 +196,13 @@ class InformerCache implements Cache {
     const chosen =
       candidates.find((i) => i.scope.labelSelector === undefined && i.scope.fieldSelector === undefined) ??
       candidates[0];
-    const wanted = describeScope({ apiVersion: kind.apiVersion, kind: kind.kind, namespace, ...selectors });
+    const wanted = describeScope({
+      apiVersion: kind.apiVersion,
+      kind: kind.kind,
+      namespace,
+      labelSelector: selectors.labelSelector,
+      fieldSelector: selectors.fieldSelector,
+    });
     if (chosen === undefined) {
       throw new ReconcileError(
         'noInformer',

@@ -37,7 +37,12 @@ export interface InformerEvent<T extends KubeObject = KubeObject> {
 export interface InformerOptions<T extends KubeObject = KubeObject> extends InformerScope {
   /** The client the informer lists and watches with. */
   readonly client: ObjectClient;
-  /** Items per page of the list. Default 500 (client-go). */
+  /**
+   * Items per page of the list. Default 500 (client-go). The first list asks for
+   * resourceVersion "0" (any state, as client-go's reflector), which kube-apiserver's watch cache
+   * (and envtest) answer from memory in one piece whatever the limit; relists, and a first list
+   * whose resourceVersion "0" the server refused as expired, are consistent and paged.
+   */
   readonly pageSize?: number;
   /**
    * A watch that delivers no data (no event, no bookmark) for this long is dropped and resumed,

@@ -204,11 +204,18 @@ class SharedInformer<T extends KubeObject> implements Informer<T> {
     let needList = true;
     let watchFailures = 0;
     let lastWasExpired = false;
+    // The first list asks for resourceVersion "0" (any), as client-go's reflector: kube-apiserver's
+    // watch cache answers it from memory in one piece. Once that fails as expired or too new for
+    // the server, or once synced, lists are consistent (resourceVersion unset) and paged.
+    let listAny = true;
     while (!signal.aborted) {
       let expired = false;
+      let listing = false;
       try {
         if (needList) {
-          await this.#list(signal);
+          listing = true;
+          await this.#list(signal, listAny && !this.#synced);
+          listing = false;
           needList = false;
           watchFailures = 0;
         }
@@ -221,6 +228,7 @@ class SharedInformer<T extends KubeObject> implements Informer<T> {
         if (aborted(signal)) break;
         this.#fail(error);
         expired = isExpired(error) || isGone(error) || (isTimeout(error) && KubeClientError.is(error, 'api'));
+        if (expired && listing) listAny = false;
         if (expired) {
           // History compacted (410) or the resourceVersion is unknown to this server (504):
           // only a new list can catch up. At once the first time, with backoff if it repeats.
@@ -244,11 +252,16 @@ class SharedInformer<T extends KubeObject> implements Informer<T> {
     }
   }
 
-  async #list(signal: AbortSignal): Promise<void> {
+  /**
+   * Lists everything and diffs it against the cache. `any`: at resourceVersion "0", which a watch
+   * cache serves from memory ignoring the page size (a server without one pages it as usual).
+   */
+  async #list(signal: AbortSignal, any: boolean): Promise<void> {
     const fresh = new Map<string, T>();
     let resourceVersion: string | undefined;
     for await (const page of this.#client.listPages<T>(this.#kindRef, {
       pageSize: this.#pageSize,
+      resourceVersion: any ? '0' : undefined,
       metadataOnly: this.#metadataOnly,
       labelSelector: this.scope.labelSelector,
       fieldSelector: this.scope.fieldSelector,

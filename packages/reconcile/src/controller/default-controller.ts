@@ -6,7 +6,13 @@ import { defaultControllerRateLimiter } from '../queue/max-of-rate-limiter.js';
 import { createWorkQueue } from '../queue/default-work-queue.js';
 import { LOW_PRIORITY, type WorkQueue } from '../queue/work-queue.js';
 import { ReconcileError } from '../reconcile-error.js';
-import { requestKey, type Reconciler, type Request, type Result } from '../reconciler.js';
+import {
+  requestKey,
+  type ReconcileContext,
+  type Reconciler,
+  type Request,
+  type Result,
+} from '../reconciler.js';
 import { TerminalError } from '../terminal-error.js';
 import type { Controller, ControllerOptions, ControllerState, Logger, WatchOptions } from './controller.js';
 import { ControllerMetrics, type ReconcileOutcome } from './controller-metrics.js';
@@ -32,6 +38,7 @@ interface Run {
   readonly queue: WorkQueue;
   readonly signal: AbortSignal;
   readonly subscriptions: Subscription;
+  readonly context: ReconcileContext;
 }
 
 /** A request from its queue key (names never contain `/`). */
@@ -89,7 +96,7 @@ class DefaultController implements Controller {
     if (typeof (options.reconciler as Partial<Reconciler> | undefined)?.reconcile !== 'function') {
       throw new ReconcileError(
         'invalidArgument',
-        `controller ${this.name}: reconciler has no reconcile(request, signal) method`,
+        `controller ${this.name}: reconciler has no reconcile(request, signal, context) method (wrap a function with reconcilerFunc)`,
       );
     }
     this.#reconciler = options.reconciler;
@@ -127,7 +134,7 @@ class DefaultController implements Controller {
     return true;
   }
 
-  async start(signal: AbortSignal, _context?: RunnableContext): Promise<void> {
+  async start(signal: AbortSignal, context?: RunnableContext): Promise<void> {
     switch (this.#state) {
       case 'idle':
         break;
@@ -145,7 +152,12 @@ class DefaultController implements Controller {
       rateLimiter: this.#options.rateLimiter ?? defaultControllerRateLimiter(),
       metrics: this.#options.metrics ?? null,
     });
-    const run: Run = { queue, signal, subscriptions: new Subscription() };
+    const run: Run = {
+      queue,
+      signal,
+      subscriptions: new Subscription(),
+      context: { term: context?.term },
+    };
     const onAbort = (): void => {
       run.subscriptions.unsubscribe();
       queue.shutDown();
@@ -245,7 +257,7 @@ class DefaultController implements Controller {
     const started = this.#clock.now();
     let outcome: ReconcileOutcome;
     try {
-      const result: Result = await this.#reconciler.reconcile(request, reconcileSignal);
+      const result: Result = await this.#reconciler.reconcile(request, reconcileSignal, run.context);
       if (signal.aborted) return;
       const after = result.requeueAfter ?? 0;
       queue.forget(key);

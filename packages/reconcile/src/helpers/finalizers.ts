@@ -46,7 +46,7 @@ export type FinalizeOutcome =
  * finalizer (the deletion waits) and is thrown on.
  */
 export async function finalize<T extends KubeObject>(
-  client: ObjectClient,
+  client: Pick<ObjectClient, 'update'>,
   object: T,
   finalizer: string,
   cleanup: (object: T, signal: AbortSignal | undefined) => Promise<void>,

@@ -5,6 +5,7 @@ import { expect } from 'chai';
 import {
   KubeClientError,
   type KubeList,
+  type ListAllOptions,
   type KubeObject,
   type ObjectClient,
   type WatchEvent,
@@ -21,16 +22,30 @@ function configMap(name: string, resourceVersion: string): KubeObject {
   };
 }
 
-/** A client whose list and watches follow a script; records the resourceVersion of each watch. */
+type Scripted = ObjectClient & {
+  watchedFrom: (string | undefined)[];
+  listedAt: (string | undefined)[];
+  lists: number;
+};
+
+/**
+ * A client whose list and watches follow a script; records the resourceVersion of each list and
+ * watch. `listFailures` are thrown by the first lists, in order.
+ */
 function scriptedClient(
   watches: ((rv: string | undefined) => AsyncGenerator<WatchEvent>)[],
-): ObjectClient & { watchedFrom: (string | undefined)[]; lists: number } {
+  listFailures: Error[] = [],
+): Scripted {
   const client = {
     watchedFrom: [] as (string | undefined)[],
+    listedAt: [] as (string | undefined)[],
     lists: 0,
     // eslint-disable-next-line @typescript-eslint/require-await
-    async *listPages(): AsyncGenerator<KubeList> {
+    async *listPages(_ref: unknown, options?: ListAllOptions): AsyncGenerator<KubeList> {
       client.lists += 1;
+      client.listedAt.push(options?.resourceVersion);
+      const failure = listFailures.shift();
+      if (failure !== undefined) throw failure;
       yield { metadata: { resourceVersion: '10' }, items: [configMap('a', '5')] };
     },
     watch(_ref: unknown, options?: WatchOptions): AsyncIterable<WatchEvent> {
@@ -39,18 +54,21 @@ function scriptedClient(
       if (next === undefined) {
         // eslint-disable-next-line require-yield
         return (async function* idle() {
-          await new Promise<void>((resolve) =>
-            options?.signal?.addEventListener('abort', () => {
-              resolve();
-            }),
-          );
+          // As the real client: a watch opened with an aborted signal ends at once.
+          if (options?.signal?.aborted !== true) {
+            await new Promise<void>((resolve) =>
+              options?.signal?.addEventListener('abort', () => {
+                resolve();
+              }),
+            );
+          }
           throw new KubeClientError('aborted', 'aborted');
         })();
       }
       return next(options?.resourceVersion);
     },
   };
-  return client as unknown as ObjectClient & { watchedFrom: (string | undefined)[]; lists: number };
+  return client as unknown as Scripted;
 }
 
 describe('Informer recovery', () => {
@@ -107,6 +125,64 @@ describe('Informer recovery', () => {
     const controller = new AbortController();
     const running = informer.start(controller.signal);
     await eventually(() => informer.list().length === 2, 'the second watch was read');
+    controller.abort();
+    await running;
+  });
+
+  /** A 410 Expired answer (reason Expired), as kube-apiserver sends. */
+  function expired(what: string): KubeClientError {
+    return new KubeClientError('api', `${what}: too old resource version`, {
+      code: 410,
+      status: { kind: 'Status', apiVersion: 'v1', status: 'Failure', reason: 'Expired', code: 410 },
+    });
+  }
+
+  it('lists first at resourceVersion 0 (from the watch cache), then relists consistently after a 410', async () => {
+    const client = scriptedClient([
+      // eslint-disable-next-line @typescript-eslint/require-await, require-yield
+      async function* () {
+        throw expired('watch');
+      },
+    ]);
+    const informer = createInformer({ client, apiVersion: 'v1', kind: 'ConfigMap', namespace: 'ns' });
+    const controller = new AbortController();
+    const running = informer.start(controller.signal);
+    await eventually(() => client.lists === 2, 'the informer relisted');
+    expect(client.listedAt).to.deep.equal(['0', undefined]);
+    controller.abort();
+    await running;
+  });
+
+  it('falls back to a consistent list when the server refuses resourceVersion 0 as expired', async () => {
+    const client = scriptedClient([], [expired('list')]);
+    const informer = createInformer({
+      client,
+      apiVersion: 'v1',
+      kind: 'ConfigMap',
+      namespace: 'ns',
+      backoff: { initialMs: 1, maxMs: 5 },
+    });
+    const controller = new AbortController();
+    const running = informer.start(controller.signal);
+    expect(await informer.waitForSync()).to.equal(true);
+    expect(client.listedAt).to.deep.equal(['0', undefined]);
+    controller.abort();
+    await running;
+  });
+
+  it('keeps asking for resourceVersion 0 after a failure that is not about the resourceVersion', async () => {
+    const client = scriptedClient([], [new KubeClientError('network', 'connection refused')]);
+    const informer = createInformer({
+      client,
+      apiVersion: 'v1',
+      kind: 'ConfigMap',
+      namespace: 'ns',
+      backoff: { initialMs: 1, maxMs: 5 },
+    });
+    const controller = new AbortController();
+    const running = informer.start(controller.signal);
+    expect(await informer.waitForSync()).to.equal(true);
+    expect(client.listedAt).to.deep.equal(['0', '0']);
     controller.abort();
     await running;
   });

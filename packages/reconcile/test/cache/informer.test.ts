@@ -22,7 +22,7 @@ describe('Informer', () => {
   }
 
   describe('.start', () => {
-    it('lists page by page, syncs, then sees creates, updates and deletes', async () => {
+    it('lists at resourceVersion 0 in one piece, relists page by page, and sees creates, updates and deletes', async () => {
       const setup = start({ pageSize: 2 });
       await setup.informer.waitForSync();
       for (let i = 0; i < 5; i++) await setup.create(`cm-${String(i)}`, { i: String(i) });
@@ -30,13 +30,31 @@ describe('Informer', () => {
       await setup.stop();
       fixture = undefined;
 
-      // A second informer lists the five in three pages.
+      // A second informer lists the five in one request: resourceVersion "0" ignores the limit.
       env.counters.reset();
       const f = start({ pageSize: 2 });
       expect(await f.informer.waitForSync()).to.equal(true);
-      expect(env.counters.count({ verb: 'list', resource: 'configmaps' })).to.equal(3);
+      expect(env.counters.count({ verb: 'list', resource: 'configmaps' })).to.equal(1);
       expect(f.informer.list()).to.have.length(5);
       expect(f.events.filter((e) => e.type === 'add' && e.initial)).to.have.length(5);
+
+      // A relist (the watch's resourceVersion expired) is consistent: three pages of two.
+      await eventually(
+        () => env.counters.count({ verb: 'watch', resource: 'configmaps' }) > 0,
+        'the informer watches',
+      );
+      env.counters.reset();
+      env.faults.add({ verb: 'watch', resource: 'configmaps', error: { code: 410 }, times: 1 });
+      env.faults.dropWatches({ verb: 'watch', resource: 'configmaps' });
+      await eventually(
+        () => env.counters.count({ verb: 'list', resource: 'configmaps' }) === 3,
+        'the informer relists in three pages',
+      );
+      await eventually(() => f.informer.healthy(), 'the informer is healthy again');
+      expect(
+        f.events.filter((e) => !e.initial),
+        'a relist of unchanged objects is silent',
+      ).to.have.length(0);
 
       await f.update('cm-1', { i: 'one' });
       await f.remove('cm-2');

@@ -1,9 +1,11 @@
 import { expect } from 'chai';
 import { useEnvtest } from '@kubekit/envtest/testing';
 import { ManagerError } from '@kubekit/manager';
-import { controllerManagedBy } from '@kubekit/reconcile';
+import { controllerManagedBy, type ReconcileContext } from '@kubekit/reconcile';
 import { eventually } from '../support/eventually.js';
 import { OperatorFixture } from '../support/operator-fixture.js';
+
+type Term = NonNullable<ReconcileContext['term']>;
 
 const configMaps = { apiVersion: 'v1', kind: 'ConfigMap' } as const;
 const timings = { leaseDuration: 1_000, renewDeadline: 600, retryPeriod: 200 };
@@ -115,20 +117,24 @@ describe('Controller under leader election on envtest (integration)', function (
 
   it('with recampaign runs again in the next term, from the warm cache', async () => {
     op = operator('recampaign');
-    const reconciled: { name: string; epoch: number }[] = [];
-    let epoch = -1;
+    const reconciled: { name: string; epoch: number; valid: boolean; current: boolean }[] = [];
+    let current: Term | undefined;
     let losses = 0;
+    // A function reconciler: the term it runs in comes with each call, and is the manager's.
     controllerManagedBy(op.manager)
       .for({ ...configMaps, namespace: env.namespace })
-      .complete({
-        reconcile: ({ name }) => {
-          reconciled.push({ name, epoch });
-          return Promise.resolve({});
-        },
+      .complete(({ name }, _signal, { term }) => {
+        reconciled.push({
+          name,
+          epoch: term?.epoch ?? -1,
+          valid: term?.isValid() ?? false,
+          current: term !== undefined && term === current,
+        });
+        return Promise.resolve({});
       });
     const subscription = op.manager.leadership$.subscribe((leadership) => {
-      if (leadership.leading) epoch = leadership.term.epoch;
-      else if (epoch >= 0) losses += 1;
+      if (leadership.leading) current = leadership.term;
+      else if (current !== undefined) losses += 1;
     });
     try {
       await op.create('app');
@@ -143,6 +149,7 @@ describe('Controller under leader election on envtest (integration)', function (
         'reconciled again in a later term',
       );
       expect(op.outcome).to.equal(undefined);
+      expect(reconciled.every((r) => r.valid && r.current && r.epoch >= 0)).to.equal(true);
     } finally {
       subscription.unsubscribe();
     }

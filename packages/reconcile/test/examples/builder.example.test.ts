@@ -1,19 +1,20 @@
 import { expect } from 'chai';
 import { useEnvtest } from '@kubekit/envtest/testing';
-import { createClient } from '@kubekit/client';
+import { createClient, type KubeObject } from '@kubekit/client';
 import { Registry } from 'prom-client';
 import { eventually } from '../support/eventually.js';
 // --- README: builder example ---
-import { isAlreadyExists, type ObjectClient } from '@kubekit/client';
+import { isAlreadyExists } from '@kubekit/client';
 import type { KubeConfig } from '@kubernetes/client-node';
 import type { ConfigMap, Secret } from 'kubernetes-types/core/v1.js';
 import { createManager, type Manager } from '@kubekit/manager';
 import {
-  cacheFor,
-  clientFor,
+  cachedClientFor,
   controllerManagedBy,
   labelSelector,
-  type Cache,
+  recorderFor,
+  type CachedClient,
+  type EventRecorder,
   type Reconciler,
   type Request,
   type Result,
@@ -25,16 +26,16 @@ const secrets = { apiVersion: 'v1', kind: 'Secret' } as const;
 /** Keeps a Secret beside every ConfigMap labelled `mirror=true`: same name, same data, owned by it. */
 export class MirrorReconciler implements Reconciler {
   constructor(
-    private readonly cache: Cache, // reads: from the informers
-    private readonly client: ObjectClient, // writes: to the API server
+    private readonly client: CachedClient, // reads from the informers, writes to the API, reads its own writes
+    private readonly events: EventRecorder, // Events about the objects, for `kubectl describe`
   ) {}
 
   async reconcile({ namespace, name }: Request, signal: AbortSignal): Promise<Result> {
-    const source = this.cache.get<ConfigMap>({ ...configMaps, namespace, name });
+    const source = await this.client.get<ConfigMap>({ ...configMaps, namespace, name }, { signal });
     // Gone or going: the garbage collector deletes the Secret it owns.
     if (source?.metadata?.uid === undefined || source.metadata.deletionTimestamp !== undefined) return {};
     const data = source.data ?? {};
-    const mirror = this.cache.get<Secret>({ ...secrets, namespace, name });
+    const mirror = await this.client.get<Secret>({ ...secrets, namespace, name }, { signal });
     if (mirror === undefined) {
       const owner = { apiVersion: 'v1', kind: 'ConfigMap', name, uid: source.metadata.uid };
       const secret: Secret = {
@@ -46,12 +47,15 @@ export class MirrorReconciler implements Reconciler {
         },
         stringData: data,
       };
-      // The cache may not have seen a Secret created a moment ago: AlreadyExists is fine.
+      // What this client wrote, it reads back; a Secret someone else created a moment ago may not
+      // be cached yet: AlreadyExists is fine.
       await this.client.create(secret, { signal }).catch((error: unknown) => {
         if (!isAlreadyExists(error)) throw error;
       });
+      this.events.event(source, 'Normal', 'Created', `created Secret ${name}`);
     } else if (!sameData(mirror, data)) {
       await this.client.patch({ ...secrets, namespace, name }, { data: null, stringData: data }, { signal });
+      this.events.event(source, 'Warning', 'Repaired', `Secret ${name} had been changed: restored`);
     }
     return {}; // a throw retries with backoff; `{ requeueAfter: ms }` comes back later
   }
@@ -75,7 +79,7 @@ export function createOperator(kubeConfig: KubeConfig, namespace: string, regist
     .for({ ...configMaps, namespace }, { predicates: [labelSelector('mirror=true')] })
     .owns({ ...secrets, namespace }) // a change to a Secret it owns reconciles its ConfigMap
     .withOptions({ maxConcurrentReconciles: 4 })
-    .complete(new MirrorReconciler(cacheFor(manager), clientFor(manager)));
+    .complete(new MirrorReconciler(cachedClientFor(manager), recorderFor(manager, 'mirror-operator')));
   return manager;
 }
 
@@ -119,6 +123,21 @@ describe('README example: a controller assembled by the builder', function () {
       );
       await eventually(async () => (await decoded('web'))['port'] === '80', 'the Secret is repaired');
       expect(await secret('plain')).to.equal(undefined);
+      const reasons = async () =>
+        (
+          await admin.list<KubeObject & { reason?: string; reportingController?: string }>({
+            apiVersion: 'events.k8s.io/v1',
+            kind: 'Event',
+            namespace: env.namespace,
+          })
+        ).items
+          .filter((e) => e.reportingController === 'mirror-operator')
+          .map((e) => e.reason)
+          .sort();
+      await eventually(
+        async () => (await reasons()).join() === 'Created,Repaired',
+        'the Events are recorded',
+      );
     } finally {
       stop.abort();
       await running;

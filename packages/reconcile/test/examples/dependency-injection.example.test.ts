@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { useEnvtest } from '@kubekit/envtest/testing';
-import { createClient } from '@kubekit/client';
+import { createClient, type KubeObject } from '@kubekit/client';
 import type { Secret } from 'kubernetes-types/core/v1.js';
 import { Registry } from 'prom-client';
 import { MANAGER, REGISTRY } from '@kubekit/manager';
@@ -8,18 +8,18 @@ import { eventually } from '../support/eventually.js';
 import { MirrorReconciler } from './builder.example.test.js';
 // --- README: dependency-injection example ---
 import 'reflect-metadata';
-import type { ObjectClient } from '@kubekit/client';
 import type { KubeConfig } from '@kubernetes/client-node';
 import { Container, inject, injectable } from 'inversify';
 import { managerModule } from '@kubekit/manager';
 import {
-  CACHE,
-  CLIENT,
+  CACHED_CLIENT,
   controller,
+  EVENT_RECORDER,
   labelSelector,
   RECONCILER,
   reconcileModule,
-  type Cache,
+  type CachedClient,
+  type EventRecorder,
 } from '@kubekit/reconcile';
 
 /** The same reconciler as in the builder example, declared as a controller and built by the container. */
@@ -31,8 +31,8 @@ import {
 })
 @injectable()
 class InjectedMirrorReconciler extends MirrorReconciler {
-  constructor(@inject(CACHE) cache: Cache, @inject(CLIENT) client: ObjectClient) {
-    super(cache, client);
+  constructor(@inject(CACHED_CLIENT) client: CachedClient, @inject(EVENT_RECORDER) events: EventRecorder) {
+    super(client, events);
   }
 }
 
@@ -40,7 +40,7 @@ export function createContainer(kubeConfig: KubeConfig, namespace: string, regis
   const container = new Container();
   container.load(
     managerModule({ kubeConfig, registry, leaderElection: { name: 'mirror-operator', namespace } }),
-    reconcileModule(),
+    reconcileModule({ eventRecorderName: 'mirror-operator' }),
   );
   container.bind(RECONCILER).to(InjectedMirrorReconciler).inSingletonScope();
   return container;
@@ -74,6 +74,16 @@ describe('README example: a controller built by inversify', function () {
           .catch(() => undefined);
         return Buffer.from(secret?.data?.['port'] ?? '', 'base64').toString() === '80';
       }, 'the Secret mirrors the ConfigMap');
+      await eventually(async () => {
+        const events = await admin.list<KubeObject & { reason?: string; reportingController?: string }>({
+          apiVersion: 'events.k8s.io/v1',
+          kind: 'Event',
+          namespace: env.namespace,
+        });
+        return events.items.some(
+          (e) => e.reason === 'Created' && e.reportingController === 'mirror-operator',
+        );
+      }, 'the injected recorder records an Event');
       const registry = container.get(REGISTRY);
       const total = await registry.getSingleMetric('controller_runtime_reconcile_total')?.get();
       expect(total?.values.some((v) => v.labels['controller'] === 'configmap' && v.value > 0)).to.equal(true);

@@ -1,0 +1,115 @@
+import type { IncomingHttpHeaders } from 'node:http';
+import type { Dispatcher } from 'undici';
+import type { Deadline } from './deadline.js';
+
+/** A whole answer: status, headers and every byte of the body. */
+export interface CollectedResponse {
+  readonly statusCode: number;
+  readonly headers: IncomingHttpHeaders;
+  readonly body: Buffer;
+}
+
+const emptyBody = Buffer.alloc(0);
+
+function asError(reason: unknown): Error {
+  return reason instanceof Error ? reason : new Error(String(reason));
+}
+
+/**
+ * The handler of one {@link collectResponse}: undici's `dispatch` callbacks collecting the body
+ * into Buffers (no stream per answer, as `dispatcher.request` builds). undici parses the
+ * protocol; this only keeps what it hands over.
+ */
+class CollectingHandler implements Dispatcher.DispatchHandler {
+  private controller: Dispatcher.DispatchController | undefined;
+  private statusCode = 0;
+  private headers: IncomingHttpHeaders = {};
+  private chunks: Buffer[] = [];
+  private length = 0;
+  private settled = false;
+
+  constructor(
+    private readonly deadline: Deadline,
+    private readonly resolve: (response: CollectedResponse) => void,
+    private readonly reject: (error: unknown) => void,
+  ) {}
+
+  /** The request ended before its answer (caller's abort or deadline): fail now, stop undici. */
+  readonly abort = (reason: unknown): void => {
+    const error = asError(reason);
+    this.fail(error);
+    this.controller?.abort(error);
+  };
+
+  onRequestStart(controller: Dispatcher.DispatchController): void {
+    this.controller = controller;
+    if (this.settled) {
+      // Aborted while it waited for a connection.
+      controller.abort(new Error('the request was aborted'));
+    }
+  }
+
+  onResponseStart(
+    _controller: Dispatcher.DispatchController,
+    statusCode: number,
+    headers: IncomingHttpHeaders,
+  ): void {
+    if (statusCode < 200) return; // 1xx: the answer is still to come
+    this.statusCode = statusCode;
+    this.headers = headers;
+  }
+
+  onResponseData(_controller: Dispatcher.DispatchController, chunk: Buffer): void {
+    this.chunks.push(chunk);
+    this.length += chunk.length;
+  }
+
+  onResponseEnd(): void {
+    if (this.settled) return;
+    this.settled = true;
+    this.deadline.onAbort(undefined);
+    const chunks = this.chunks;
+    this.chunks = [];
+    const body =
+      chunks.length === 0
+        ? emptyBody
+        : chunks.length === 1
+          ? (chunks[0] ?? emptyBody)
+          : Buffer.concat(chunks, this.length);
+    this.resolve({ statusCode: this.statusCode, headers: this.headers, body });
+  }
+
+  onResponseError(_controller: Dispatcher.DispatchController | null, error: Error): void {
+    this.fail(error);
+  }
+
+  private fail(error: Error): void {
+    if (this.settled) return;
+    this.settled = true;
+    this.chunks = [];
+    this.deadline.onAbort(undefined);
+    this.reject(error);
+  }
+}
+
+/**
+ * Sends one request through `dispatcher.dispatch` and resolves with the whole answer; rejects with
+ * undici's error, or with the deadline's reason as soon as `deadline` ends (the request is then
+ * aborted, also when it still waits for a connection).
+ */
+export function collectResponse(
+  dispatcher: Dispatcher,
+  options: Dispatcher.DispatchOptions,
+  deadline: Deadline,
+): Promise<CollectedResponse> {
+  return new Promise<CollectedResponse>((resolve, reject) => {
+    if (deadline.isAborted()) {
+      reject(asError(deadline.reason));
+      return;
+    }
+    const handler = new CollectingHandler(deadline, resolve, reject);
+    deadline.onAbort(handler.abort);
+    // undici reports its errors to the handler; one thrown here rejects this promise.
+    dispatcher.dispatch(options, handler);
+  });
+}
