@@ -87,7 +87,7 @@ export interface FaultRule extends RequestMatch {
   readonly error?: { readonly code: number; readonly retryAfterSeconds?: number; readonly message?: string };
   /** Never answer: the request hangs until the client gives up (or the fault is removed). */
   readonly hang?: boolean;
-  /** Refuse the connection's requests outright (the socket is destroyed): a network partition. */
+  /** Refuse the connection's requests outright (the connection is destroyed, over HTTP/2 its whole session): a network partition. */
   readonly partition?: boolean;
   /** Apply to this many matching requests only, then remove itself. Default: unlimited. */
   readonly times?: number;
