@@ -7,11 +7,11 @@ import { EnvtestError } from './envtest-error.js';
 import { startEnvtest } from './start-envtest.js';
 
 const USAGE = `usage: kubekit-envtest [--port N] [--host ADDRESS] [--kubeconfig-out PATH] [--gc-delay MS]
-                       [--user NAME ...] [--insecure]
+                       [--user NAME ...] [--insecure] [--http1-only]
 
 Starts an embedded Kubernetes API server, writes a kubeconfig (admin context current, one
 context per --user) and prints one JSON line {"url": ..., "kubeconfig": ...} when ready.
-Stops cleanly on SIGTERM or SIGINT.`;
+Serves HTTP/2 and HTTP/1.1 (by ALPN) unless --http1-only. Stops cleanly on SIGTERM or SIGINT.`;
 
 function integer(name: string, value: string | undefined): number | undefined {
   if (value === undefined) return undefined;
@@ -36,6 +36,7 @@ export async function main(argv: readonly string[], signals: NodeJS.EventEmitter
         'gc-delay': { type: 'string' },
         user: { type: 'string', multiple: true },
         insecure: { type: 'boolean' },
+        'http1-only': { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
       },
       strict: true,
@@ -59,6 +60,7 @@ export async function main(argv: readonly string[], signals: NodeJS.EventEmitter
       ...(values.host === undefined ? {} : { host: values.host }),
       ...(values.user === undefined ? {} : { users: values.user }),
       ...(values.insecure ? { insecure: true } : {}),
+      ...(values['http1-only'] ? { http2: false } : {}),
     };
   } catch (error) {
     console.error(`${error instanceof Error ? error.message : String(error)}\n${USAGE}`);

@@ -1,8 +1,11 @@
 import { writeFile } from 'node:fs/promises';
 import { createServer as createHttpServer } from 'node:http';
-import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import type { Server } from 'node:http';
+import { createSecureServer } from 'node:http2';
+import type { Http2SecureServer } from 'node:http2';
 import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo, Socket } from 'node:net';
+import type { TLSSocket } from 'node:tls';
 import type { KubeConfig } from '@kubernetes/client-node';
 import { builtinResources, namespaces } from './api/builtin-resources.js';
 import { ObjectService } from './api/object-service.js';
@@ -14,12 +17,14 @@ import { ClusterControlImpl } from './cluster-control-impl.js';
 import { CrdController } from './controllers/crd-controller.js';
 import { GarbageCollector } from './controllers/garbage-collector.js';
 import { PodTerminator } from './controllers/pod-terminator.js';
-import type { Envtest, EnvtestOptions, EnvtestUser } from './envtest.js';
+import type { ConnectionStats, Envtest, EnvtestOptions, EnvtestUser } from './envtest.js';
 import { EnvtestError } from './envtest-error.js';
 import { FaultTable } from './faults/fault-table.js';
 import { RequestCounterTable } from './faults/request-counter-table.js';
 import { serveAdmin } from './http/admin-endpoint.js';
 import { ApiHandler } from './http/api-handler.js';
+import { dropConnection, protocolOf } from './http/exchange.js';
+import type { ApiRequest, ApiResponse } from './http/exchange.js';
 import { WatchRegistry } from './http/watch-registry.js';
 import { kubeconfigDocument, kubeConfigOf } from './kubeconfig/kubeconfig-document.js';
 import type { KubeconfigSource } from './kubeconfig/kubeconfig-document.js';
@@ -32,6 +37,7 @@ interface ResolvedOptions {
   readonly host: string;
   readonly port: number;
   readonly insecure: boolean;
+  readonly http2: boolean;
   readonly gcDelayMs: number;
   readonly users: readonly (string | EnvtestUser)[];
   readonly podGracePeriodMs: number;
@@ -87,6 +93,7 @@ function resolveOptions(options: EnvtestOptions): ResolvedOptions {
     host: options.host ?? '127.0.0.1',
     port,
     insecure: options.insecure ?? false,
+    http2: (options.http2 ?? true) && options.insecure !== true,
     gcDelayMs: nonNegative('gcDelayMs', options.gcDelayMs, 0),
     users: options.users ?? [],
     podGracePeriodMs: nonNegative('podGracePeriodMs', options.podGracePeriodMs, 100),
@@ -111,14 +118,17 @@ export class EnvtestServer implements Envtest {
   readonly #gc: GarbageCollector;
   readonly #crds: CrdController;
   readonly #watches = new WatchRegistry();
-  readonly #hung = new Set<ServerResponse>();
+  readonly #hung = new Set<ApiResponse>();
   readonly #sockets = new Set<Socket>();
+  readonly #requests = { h2: 0, 'http/1.1': 0 };
+  #accepted = 0;
+  #open = 0;
   readonly #stopping = new AbortController();
   readonly faults: FaultTable;
   readonly counters = new RequestCounterTable();
   readonly cluster: ClusterControlImpl;
   #state: State = 'idle';
-  #server: Server | undefined;
+  #server: Server | Http2SecureServer | undefined;
   #url = '';
   #caCert: string | undefined;
   #kubeConfig: KubeConfig | undefined;
@@ -151,6 +161,19 @@ export class EnvtestServer implements Envtest {
     this.#assertRunning();
     this.#kubeConfig ??= kubeConfigOf(this.#source(), ADMIN_USER);
     return this.#kubeConfig;
+  }
+
+  get protocols(): readonly ('h2' | 'http/1.1')[] {
+    return this.#options.http2 ? ['h2', 'http/1.1'] : ['http/1.1'];
+  }
+
+  connectionStats(): ConnectionStats {
+    return {
+      accepted: this.#accepted,
+      open: this.#open,
+      watches: this.#watches.size,
+      requests: { ...this.#requests },
+    };
   }
 
   /** The PEM CA certificate clients must trust (undefined in insecure mode). */
@@ -246,32 +269,30 @@ export class EnvtestServer implements Envtest {
               counters: this.counters,
               cluster: this.cluster,
               addUser: (user) => this.#authenticator.addUser(user),
+              connectionStats: () => this.connectionStats(),
             },
             path,
             request,
             response,
           ),
       });
-      const listener = (request: IncomingMessage, response: ServerResponse): void => {
+      const listener = (request: ApiRequest, response: ApiResponse): void => {
+        this.#requests[protocolOf(request)] += 1;
         void handler.handle(request, response);
       };
-      let server: Server;
-      if (this.#options.insecure) server = createHttpServer(listener);
-      else {
-        const extraHosts = ['127.0.0.1', 'localhost', '::1', '0.0.0.0', '::'].includes(this.#options.host)
-          ? []
-          : [this.#options.host];
-        const certificates = await generateCertificates(extraHosts);
-        this.#caCert = certificates.caCert;
-        server = createHttpsServer({ key: certificates.serverKey, cert: certificates.serverCert }, listener);
-      }
-      server.keepAliveTimeout = 30_000;
+      const server = await this.#listenerServer(listener);
       // Every TCP connection, also those still in their TLS handshake, which the HTTP server
       // does not track and closeAllConnections() therefore misses.
       server.on('connection', (socket: Socket) => {
         this.#sockets.add(socket);
         socket.once('close', () => this.#sockets.delete(socket));
       });
+      const count = (socket: Socket | TLSSocket): void => {
+        this.#accepted += 1;
+        this.#open += 1;
+        socket.once('close', () => (this.#open -= 1));
+      };
+      server.on(this.#options.insecure ? 'connection' : 'secureConnection', count);
       this.#server = server;
       await new Promise<void>((resolve, reject) => {
         server.once('error', reject);
@@ -299,6 +320,39 @@ export class EnvtestServer implements Envtest {
     }
   }
 
+  /**
+   * The server for `listener`: plain HTTP/1.1 when insecure; else HTTPS with a CA generated now,
+   * offering `h2` and `http/1.1` by ALPN (HTTP/1.1 only without `http2`).
+   */
+  async #listenerServer(
+    listener: (request: ApiRequest, response: ApiResponse) => void,
+  ): Promise<Server | Http2SecureServer> {
+    if (this.#options.insecure) {
+      const server = createHttpServer(listener);
+      server.keepAliveTimeout = 30_000;
+      return server;
+    }
+    const extraHosts = ['127.0.0.1', 'localhost', '::1', '0.0.0.0', '::'].includes(this.#options.host)
+      ? []
+      : [this.#options.host];
+    const certificates = await generateCertificates(extraHosts);
+    this.#caCert = certificates.caCert;
+    const tls = { key: certificates.serverKey, cert: certificates.serverCert };
+    if (!this.#options.http2) {
+      const server = createHttpsServer(tls, listener);
+      server.keepAliveTimeout = 30_000;
+      return server;
+    }
+    // kube-apiserver allows 1000 concurrent streams per connection (--http2-max-streams-per-connection).
+    const server = createSecureServer(
+      { ...tls, allowHTTP1: true, settings: { maxConcurrentStreams: 1000 } },
+      listener,
+    );
+    // The HTTP/1.1 connections of an HTTP/2 server keep the keep-alive timeout of node:http.
+    (server as unknown as { keepAliveTimeout: number }).keepAliveTimeout = 30_000;
+    return server;
+  }
+
   stop(): Promise<void> {
     this.#stopped ??= this.#stop();
     return this.#stopped;
@@ -317,7 +371,7 @@ export class EnvtestServer implements Envtest {
     this.#pods.stop();
     this.#crds.stop();
     this.#watches.closeAll();
-    for (const response of this.#hung) response.socket?.destroy();
+    for (const response of this.#hung) dropConnection(response);
     this.#hung.clear();
     const server = this.#server;
     if (server?.listening) {
@@ -326,7 +380,7 @@ export class EnvtestServer implements Envtest {
           resolve();
         });
       });
-      server.closeAllConnections();
+      if ('closeAllConnections' in server) server.closeAllConnections();
       for (const socket of this.#sockets) socket.destroy();
       await closed;
     }

@@ -8,6 +8,13 @@ export interface EnvtestOptions {
   readonly port?: number;
   /** Serve plain HTTP instead of HTTPS (debugging only): every request acts as the admin. */
   readonly insecure?: boolean;
+  /**
+   * Offer HTTP/2 by ALPN (`h2`) besides HTTP/1.1 on the same port, as kube-apiserver does: a
+   * client that negotiates it multiplexes its requests and watches (each an HTTP/2 stream) over
+   * one TLS connection. Default true; false serves HTTP/1.1 only, so tests can pick the
+   * protocol. Plain HTTP (`insecure`) is always HTTP/1.1.
+   */
+  readonly http2?: boolean;
   /** Delay before the garbage collector deletes an orphaned dependent, in ms. Default 0. */
   readonly gcDelayMs?: number;
   /**
@@ -80,7 +87,7 @@ export interface FaultRule extends RequestMatch {
   readonly error?: { readonly code: number; readonly retryAfterSeconds?: number; readonly message?: string };
   /** Never answer: the request hangs until the client gives up (or the fault is removed). */
   readonly hang?: boolean;
-  /** Refuse the connection's requests outright (the socket is destroyed): a network partition. */
+  /** Refuse the connection's requests outright (the connection is destroyed, over HTTP/2 its whole session): a network partition. */
   readonly partition?: boolean;
   /** Apply to this many matching requests only, then remove itself. Default: unlimited. */
   readonly times?: number;
@@ -121,6 +128,18 @@ export interface RequestCounters {
   reset(): void;
 }
 
+/** The connections clients opened and the protocols their requests used, since start. */
+export interface ConnectionStats {
+  /** Connections accepted: TLS handshakes completed (TCP connections in insecure mode). */
+  readonly accepted: number;
+  /** Of those, the ones open now. */
+  readonly open: number;
+  /** Watch streams open now (each an HTTP/2 stream or an HTTP/1.1 connection of its own). */
+  readonly watches: number;
+  /** Requests received, by protocol as ALPN names it (`h2` for HTTP/2). */
+  readonly requests: { readonly h2: number; readonly 'http/1.1': number };
+}
+
 /** What a test can do to the simulated cluster that no API client can. */
 export interface ClusterControl {
   /** Sets a Pod's `status.phase` and `status.reason` (e.g. `Failed` / `Evicted`). */
@@ -156,6 +175,10 @@ export interface Envtest {
   readonly faults: FaultInjector;
   readonly counters: RequestCounters;
   readonly cluster: ClusterControl;
+  /** The protocols served (`['h2', 'http/1.1']` unless `http2: false` or `insecure`). */
+  readonly protocols: readonly ('h2' | 'http/1.1')[];
+  /** A snapshot of the connections and the protocol of each request so far. */
+  connectionStats(): ConnectionStats;
   /** Closes every connection and watch and stops the GC; resolves when no handle is left. Idempotent. */
   stop(): Promise<void>;
 }

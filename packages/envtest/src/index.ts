@@ -1,5 +1,6 @@
 export type {
   ClusterControl,
+  ConnectionStats,
   Envtest,
   EnvtestOptions,
   EnvtestUser,

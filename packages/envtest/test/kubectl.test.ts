@@ -59,6 +59,14 @@ describe('kubectl against envtest', function () {
     return path;
   }
 
+  it('speaks HTTP/2 with envtest, as with kube-apiserver', async () => {
+    const before = env.connectionStats().requests;
+    await kubectl('get', 'configmaps');
+    const after = env.connectionStats().requests;
+    expect(after.h2 - before.h2).to.be.greaterThan(0);
+    expect(after['http/1.1'] - before['http/1.1']).to.equal(0);
+  });
+
   it('applies, gets, describes, patches and deletes configmaps, leases and pods', async () => {
     const file = await manifest('objects', [
       { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'cm' }, data: { a: '1' } },

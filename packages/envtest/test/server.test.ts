@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { EventEmitter } from 'node:events';
 import { connect } from 'node:net';
+import { connect as tlsConnect } from 'node:tls';
 import { CoreV1Api, KubeConfig } from '@kubernetes/client-node';
 import { EnvtestError, startEnvtest } from '@kubekit/envtest';
 import { useEnvtest } from '@kubekit/envtest/testing';
@@ -257,6 +258,40 @@ describe('kubekit-envtest CLI', () => {
       expect(missing).to.equal(true);
     } finally {
       console.log = log;
+    }
+  });
+
+  it('serves HTTP/1.1 only with --http1-only, and h2 beside it by default', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'envtest-cli-'));
+    const log = console.log;
+    try {
+      const alpn = async (args: string[]): Promise<string | false> => {
+        const signals = new EventEmitter();
+        const lines: string[] = [];
+        console.log = (line: string) => lines.push(line);
+        const exit = main([...args, '--kubeconfig-out', join(dir, 'kc')], signals);
+        while (lines.length === 0) await sleep(5);
+        const kubeConfig = new KubeConfig();
+        kubeConfig.loadFromFile(join(dir, 'kc'));
+        const url = new URL(kubeConfig.getCurrentCluster()?.server ?? '');
+        const socket = tlsConnect({
+          host: url.hostname,
+          port: Number(url.port),
+          ca: Buffer.from(kubeConfig.getCurrentCluster()?.caData ?? '', 'base64').toString('utf8'),
+          ALPNProtocols: ['h2', 'http/1.1'],
+        });
+        await new Promise((resolve) => socket.once('secureConnect', resolve));
+        const protocol = socket.alpnProtocol ?? false;
+        socket.destroy();
+        signals.emit('SIGTERM');
+        expect(await exit).to.equal(0);
+        return protocol;
+      };
+      expect(await alpn(['--http1-only'])).to.equal('http/1.1');
+      expect(await alpn([])).to.equal('h2');
+    } finally {
+      console.log = log;
+      await rm(dir, { recursive: true, force: true });
     }
   });
 });

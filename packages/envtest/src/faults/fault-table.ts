@@ -63,7 +63,7 @@ export function validateFaultRule(rule: FaultRule): FaultRule {
 
 /** What faults do to the open watch streams (the server's WatchRegistry). */
 export interface OpenWatches {
-  /** Closes the matching streams (destroying their sockets if asked); returns how many. */
+  /** Closes the matching streams (cutting their connections if asked); returns how many. */
   drop(match: RequestMatch, destroy: boolean): number;
   /** Silences the matching streams, connections kept open; returns how many. */
   stall(match: RequestMatch): number;

@@ -1,4 +1,4 @@
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { ApiRequest, ApiResponse } from './exchange.js';
 import { randomUUID } from 'node:crypto';
 import { ApiError } from '../api/api-error.js';
 import { serviceaccounts } from '../api/builtin-resources.js';
@@ -56,8 +56,8 @@ function text(value: unknown): string {
 export async function serveSelfSubjectAccessReview(
   authorizer: RbacAuthorizer,
   identity: Identity,
-  request: IncomingMessage,
-  response: ServerResponse,
+  request: ApiRequest,
+  response: ApiResponse,
 ): Promise<void> {
   const body = await readJson(request, response);
   const spec = isRecord(body) && isRecord(body['spec']) ? body['spec'] : {};
@@ -101,8 +101,8 @@ export async function serveTokenRequest(
   authenticator: TokenAuthenticator,
   namespace: string,
   name: string,
-  request: IncomingMessage,
-  response: ServerResponse,
+  request: ApiRequest,
+  response: ApiResponse,
 ): Promise<void> {
   service.get(serviceaccounts, namespace, name); // 404 for an account that does not exist
   const body = await readJson(request, response);

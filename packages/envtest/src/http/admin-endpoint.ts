@@ -1,7 +1,7 @@
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { ApiRequest, ApiResponse } from './exchange.js';
 import { ApiError } from '../api/api-error.js';
 import { isRecord } from '../api/kube-object.js';
-import type { ClusterControl, RequestMatch } from '../envtest.js';
+import type { ClusterControl, ConnectionStats, RequestMatch } from '../envtest.js';
 import { EnvtestError } from '../envtest-error.js';
 import type { FaultTable } from '../faults/fault-table.js';
 import type { RequestCounterTable } from '../faults/request-counter-table.js';
@@ -13,6 +13,7 @@ export interface AdminContext {
   readonly counters: RequestCounterTable;
   readonly cluster: ClusterControl;
   addUser(user: string): string;
+  connectionStats(): ConnectionStats;
 }
 
 const MATCH_FIELDS = ['user', 'verb', 'resource', 'subresource', 'namespace', 'name'] as const;
@@ -26,10 +27,7 @@ function matchFrom(source: (field: string) => unknown): RequestMatch {
   return match;
 }
 
-async function jsonBody(
-  request: IncomingMessage,
-  response: ServerResponse,
-): Promise<Record<string, unknown>> {
+async function jsonBody(request: ApiRequest, response: ApiResponse): Promise<Record<string, unknown>> {
   const raw = await readBody(request, response);
   if (raw.length === 0) return {};
   const body = parseJson(raw);
@@ -44,8 +42,8 @@ async function jsonBody(
 export async function serveAdmin(
   context: AdminContext,
   path: string,
-  request: IncomingMessage,
-  response: ServerResponse,
+  request: ApiRequest,
+  response: ApiResponse,
 ): Promise<void> {
   const method = request.method ?? 'GET';
   const segments = path.split('/').filter(Boolean).slice(1).map(decodeURIComponent);
@@ -101,6 +99,9 @@ export async function serveAdmin(
         });
         return;
       }
+      case 'GET connections':
+        sendJson(response, 200, context.connectionStats());
+        return;
       case 'DELETE counters':
         context.counters.reset();
         sendJson(response, 200, {});

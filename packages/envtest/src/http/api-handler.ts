@@ -1,4 +1,5 @@
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import { abortExchange, dropConnection } from './exchange.js';
+import type { ApiRequest, ApiResponse } from './exchange.js';
 import { ApiError } from '../api/api-error.js';
 import type { KubeObject } from '../api/kube-object.js';
 import { supportedFields } from '../api/object-service.js';
@@ -58,11 +59,11 @@ export interface ApiHandlerContext {
   /** Aborted when the server stops: pending latencies end at once. */
   readonly signal: AbortSignal;
   /** Requests kept open by a `hang` fault; destroyed on stop. */
-  readonly hung: Set<ServerResponse>;
+  readonly hung: Set<ApiResponse>;
   /** `host:port` as clients reach the server. */
   serverAddress(): string;
   /** Serves `/_envtest/…` (already authenticated as the admin). */
-  admin(path: string, request: IncomingMessage, response: ServerResponse): Promise<void>;
+  admin(path: string, request: ApiRequest, response: ApiResponse): Promise<void>;
 }
 
 const NO_QUERY = new URLSearchParams();
@@ -94,7 +95,7 @@ export class ApiHandler {
   }
 
   /** Serves one request; never rejects. */
-  async handle(request: IncomingMessage, response: ServerResponse): Promise<void> {
+  async handle(request: ApiRequest, response: ApiResponse): Promise<void> {
     try {
       await this.#handle(request, response);
     } catch (error) {
@@ -102,7 +103,7 @@ export class ApiHandler {
     }
   }
 
-  #authenticate(request: IncomingMessage, path: string): Identity | undefined {
+  #authenticate(request: ApiRequest, path: string): Identity | undefined {
     if (this.#context.insecure) return ADMIN_IDENTITY;
     const header = request.headers.authorization;
     const identity = this.#context.authenticator.authenticate(header);
@@ -111,7 +112,7 @@ export class ApiHandler {
     throw new ApiError(401, 'Unauthorized', 'Unauthorized');
   }
 
-  async #handle(request: IncomingMessage, response: ServerResponse): Promise<void> {
+  async #handle(request: ApiRequest, response: ApiResponse): Promise<void> {
     const url = request.url ?? '/';
     const queryStart = url.indexOf('?');
     const path = queryStart < 0 ? url : url.slice(0, queryStart);
@@ -133,7 +134,7 @@ export class ApiHandler {
         user: user ?? 'system:anonymous',
         verb: method === 'GET' ? 'get' : 'create',
       };
-      if (!(await this.#applyFaults(attributes, request, response))) return;
+      if (!(await this.#applyFaults(attributes, response))) return;
       this.#nonResource(path, method, response);
       return;
     }
@@ -147,23 +148,19 @@ export class ApiHandler {
       ...(info.name === undefined ? {} : { name: info.name }),
     };
     this.#context.counters.record(attributes);
-    if (!(await this.#applyFaults(attributes, request, response))) return;
+    if (!(await this.#applyFaults(attributes, response))) return;
     if (identity === undefined) throw new ApiError(401, 'Unauthorized', 'Unauthorized');
     authorize(this.#context.authorizer, identity, info, verb);
     await this.#resource(info, verb, attributes, identity, query, request, response);
   }
 
   /** Applies the matching faults; false when the request must not be served. */
-  async #applyFaults(
-    attributes: RequestAttributes,
-    request: IncomingMessage,
-    response: ServerResponse,
-  ): Promise<boolean> {
+  async #applyFaults(attributes: RequestAttributes, response: ApiResponse): Promise<boolean> {
     const decision = this.#context.faults.decide(attributes);
     if (decision.latencyMs > 0) {
       await sleep(decision.latencyMs, this.#context.signal);
       if (this.#context.signal.aborted) {
-        request.socket.destroy();
+        dropConnection(response);
         return false;
       }
     }
@@ -176,7 +173,7 @@ export class ApiHandler {
         const hung = this.#context.hung;
         hung.add(response);
         const unregister = effect.release(() => {
-          request.socket.destroy();
+          abortExchange(response);
         });
         response.on('close', () => {
           unregister();
@@ -185,12 +182,12 @@ export class ApiHandler {
         return false;
       }
       case 'partition':
-        request.socket.destroy();
+        dropConnection(response);
         return false;
     }
   }
 
-  #nonResource(path: string, method: string, response: ServerResponse): void {
+  #nonResource(path: string, method: string, response: ApiResponse): void {
     const registry = this.#context.service.registry;
     if (method !== 'GET' && method !== 'HEAD') {
       sendText(response, 405, 'method not allowed');
@@ -249,8 +246,8 @@ export class ApiHandler {
     attributes: RequestAttributes,
     identity: Identity,
     query: URLSearchParams,
-    request: IncomingMessage,
-    response: ServerResponse,
+    request: ApiRequest,
+    response: ApiResponse,
   ): Promise<void> {
     const type = this.#type(info);
     if (type.verbs !== undefined && !type.verbs.includes(verb)) throw ApiError.methodNotSupported(type, verb);
@@ -380,7 +377,7 @@ export class ApiHandler {
     namespace: string | undefined,
     query: URLSearchParams,
     accept: string | undefined,
-    response: ServerResponse,
+    response: ApiResponse,
   ): void {
     const partial = wantsPartialMetadata(accept);
     if (partial === 'PartialObjectMetadata') throw notAcceptable();
@@ -425,7 +422,7 @@ export class ApiHandler {
     query: URLSearchParams,
     attributes: RequestAttributes,
     accept: string | undefined,
-    response: ServerResponse,
+    response: ApiResponse,
   ): void {
     const table = wantsTable(accept);
     let fieldSelector = query.get('fieldSelector') ?? '';
@@ -464,7 +461,7 @@ export class ApiHandler {
     namespace: string | undefined,
     name: string,
     options: DeleteOptions,
-    response: ServerResponse,
+    response: ApiResponse,
   ): void {
     const { object, removed } = this.#context.service.delete(type, namespace, name, options);
     if (!removed || type.custom || type.plural === 'pods' || type.plural === 'namespaces') {

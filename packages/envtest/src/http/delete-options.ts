@@ -1,4 +1,4 @@
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { ApiRequest, ApiResponse } from './exchange.js';
 import { ApiError } from '../api/api-error.js';
 import { isRecord } from '../api/kube-object.js';
 import type { DeleteOptions } from '../api/object-service.js';
@@ -10,8 +10,8 @@ import { decodeProtobufObject } from '../protobuf/protobuf-decoder.js';
 /** The DeleteOptions of a DELETE request: its body merged with its query parameters. */
 export async function readDeleteOptions(
   query: URLSearchParams,
-  request: IncomingMessage,
-  response: ServerResponse,
+  request: ApiRequest,
+  response: ApiResponse,
 ): Promise<DeleteOptions> {
   const raw = await readBody(request, response);
   let body: Record<string, unknown> = {};

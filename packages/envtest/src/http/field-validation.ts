@@ -1,4 +1,4 @@
-import type { ServerResponse } from 'node:http';
+import type { ApiResponse } from './exchange.js';
 import { ApiError } from '../api/api-error.js';
 import type { KubeObject } from '../api/kube-object.js';
 import { dropUnknownFields } from '../api/known-fields.js';
@@ -17,7 +17,7 @@ export function validateFields(
   type: ResourceType,
   object: KubeObject,
   query: URLSearchParams,
-  response: ServerResponse,
+  response: ApiResponse,
 ): void {
   const given = query.get('fieldValidation');
   const directive = given === null || given === '' ? 'Warn' : given;

@@ -1,5 +1,6 @@
 import { clearTimeout, setTimeout } from 'node:timers';
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import { isHttp2, writeHead } from './exchange.js';
+import type { ApiRequest, ApiResponse } from './exchange.js';
 import { ApiError } from '../api/api-error.js';
 
 /** kube-apiserver's limit on request bodies: 3 MiB. */
@@ -12,7 +13,7 @@ const serialized = new WeakMap<object, string>();
  * an object is computed once (an update's answer and the next GET share it).
  */
 export function sendJson(
-  response: ServerResponse,
+  response: ApiResponse,
   code: number,
   body: unknown,
   headers: Readonly<Record<string, string>> = {},
@@ -31,21 +32,24 @@ export function sendJson(
     String(Buffer.byteLength(text)),
   ];
   for (const [name, value] of Object.entries(headers)) head.push(name, value);
-  response.writeHead(code, head);
+  writeHead(response, code, head);
   response.end(text);
 }
 
-export function sendText(response: ServerResponse, code: number, text: string): void {
-  response.writeHead(code, {
-    'Content-Type': 'text/plain; charset=utf-8',
-    'X-Content-Type-Options': 'nosniff',
-    'Content-Length': Buffer.byteLength(text),
-  });
+export function sendText(response: ApiResponse, code: number, text: string): void {
+  writeHead(response, code, [
+    'Content-Type',
+    'text/plain; charset=utf-8',
+    'X-Content-Type-Options',
+    'nosniff',
+    'Content-Length',
+    String(Buffer.byteLength(text)),
+  ]);
   response.end(text);
 }
 
 /** Answers with the Status of `error` (500 InternalError for anything but an ApiError). */
-export function sendError(response: ServerResponse, error: unknown): void {
+export function sendError(response: ApiResponse, error: unknown): void {
   if (response.headersSent) {
     response.destroy();
     return;
@@ -70,9 +74,11 @@ export function mediaType(header: string | undefined): string {
  * Reads a request body of at most 3 MiB.
  * @throws ApiError 413 when it is larger (the connection is then closed after the answer).
  */
-export async function readBody(request: IncomingMessage, response: ServerResponse): Promise<Buffer> {
+export async function readBody(request: ApiRequest, response: ApiResponse): Promise<Buffer> {
   const tooLarge = (): ApiError => {
-    response.setHeader('Connection', 'close');
+    // HTTP/1.1 cannot skip the rest of the body: the connection closes after the answer. An
+    // HTTP/2 stream is reset on its own once answered.
+    if (!isHttp2(response)) response.setHeader('Connection', 'close');
     return new ApiError(413, 'RequestEntityTooLarge', `Request entity too large: limit is ${MAX_BODY_BYTES}`);
   };
   const declared = Number(request.headers['content-length'] ?? 0);

@@ -1,4 +1,4 @@
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { ApiRequest, ApiResponse } from './exchange.js';
 import { parse as parseYaml } from 'yaml';
 import { ApiError } from '../api/api-error.js';
 import type { StatusCause } from '../api/api-error.js';
@@ -60,8 +60,8 @@ function parseApplyBody(raw: Buffer): unknown {
 /** Serves a PATCH; answers 200 with the object (201 when an apply created it). */
 export async function servePatch(
   patchRequest: PatchRequest,
-  request: IncomingMessage,
-  response: ServerResponse,
+  request: ApiRequest,
+  response: ApiResponse,
 ): Promise<void> {
   const { service, type, namespace, name, subresource, query, dryRun } = patchRequest;
   const contentType = mediaType(request.headers['content-type']);

@@ -1,4 +1,4 @@
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { ApiRequest, ApiResponse } from './exchange.js';
 import { ApiError } from '../api/api-error.js';
 import { isRecord } from '../api/kube-object.js';
 import type { KubeObject } from '../api/kube-object.js';
@@ -22,7 +22,7 @@ export function unknownFormat(): ApiError {
 }
 
 /** Reads a JSON (or protobuf) request body. */
-export async function readJson(request: IncomingMessage, response: ServerResponse): Promise<unknown> {
+export async function readJson(request: ApiRequest, response: ApiResponse): Promise<unknown> {
   const type = mediaType(request.headers['content-type']);
   if (type === 'application/vnd.kubernetes.protobuf')
     return decodeProtobufObject(await readBody(request, response));
@@ -73,8 +73,8 @@ export function checkObject(
 export async function readObject(
   registry: ResourceRegistry,
   type: ResourceType,
-  request: IncomingMessage,
-  response: ServerResponse,
+  request: ApiRequest,
+  response: ApiResponse,
   namespace: string | undefined,
 ): Promise<KubeObject> {
   const body = await readJson(request, response);

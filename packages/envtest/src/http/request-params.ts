@@ -1,4 +1,4 @@
-import type { IncomingMessage } from 'node:http';
+import type { ApiRequest } from './exchange.js';
 import { ApiError } from '../api/api-error.js';
 import type { Verb } from '../envtest.js';
 import type { ResourceRequestInfo } from './request-info.js';
@@ -47,7 +47,7 @@ export function verbOf(method: string, info: ResourceRequestInfo, query: URLSear
  * User-Agent up to its first `/`.
  * @throws ApiError 422 for a manager name longer than 128 characters.
  */
-export function fieldManagerOf(query: URLSearchParams, request: IncomingMessage): string {
+export function fieldManagerOf(query: URLSearchParams, request: ApiRequest): string {
   const given = query.get('fieldManager');
   if (given !== null && given !== '') {
     if (given.length > 128) {

@@ -1,4 +1,4 @@
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { ApiRequest, ApiResponse } from './exchange.js';
 import { ApiError } from '../api/api-error.js';
 import type { ObjectService } from '../api/object-service.js';
 import type { ResourceType, ScaleSubresource } from '../api/resource-type.js';
@@ -20,8 +20,8 @@ export async function serveScale(
   service: ObjectService,
   target: { type: ResourceType; scale: ScaleSubresource; namespace: string | undefined; name: string },
   verb: Verb,
-  request: IncomingMessage,
-  response: ServerResponse,
+  request: ApiRequest,
+  response: ApiResponse,
   dryRun: boolean,
   manager: string,
 ): Promise<void> {

@@ -18,7 +18,7 @@ export class WatchRegistry {
     this.#streams.delete(stream);
   }
 
-  /** Closes the streams whose request matches; `destroy` cuts their sockets instead of ending them. */
+  /** Closes the streams whose request matches; `destroy` cuts their connections instead of ending them. */
   drop(match: RequestMatch, destroy: boolean): number {
     let closed = 0;
     for (const stream of [...this.#streams]) {

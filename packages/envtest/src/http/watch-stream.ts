@@ -1,5 +1,6 @@
 import { clearInterval, clearTimeout, setInterval, setTimeout } from 'node:timers';
-import type { ServerResponse } from 'node:http';
+import { dropConnection, writeBody, writeHead } from './exchange.js';
+import type { ApiResponse } from './exchange.js';
 import type { KubeObject } from '../api/kube-object.js';
 import type { ObjectService } from '../api/object-service.js';
 import type { ResourceType } from '../api/resource-type.js';
@@ -64,7 +65,7 @@ function eventLine(type: WatchEventType, object: unknown): string {
 export class WatchStream {
   readonly request: WatchRequest;
   readonly #service: ObjectService;
-  readonly #response: ServerResponse;
+  readonly #response: ApiResponse;
   readonly #onClose: (stream: WatchStream) => void;
   #unsubscribe: (() => void) | undefined;
   #timeout: NodeJS.Timeout | undefined;
@@ -79,7 +80,7 @@ export class WatchStream {
 
   constructor(
     service: ObjectService,
-    response: ServerResponse,
+    response: ApiResponse,
     request: WatchRequest,
     onClose: (stream: WatchStream) => void,
   ) {
@@ -119,7 +120,7 @@ export class WatchStream {
   /** Writes unless the client is gone (its 'close' event may still be on its way). */
   #write(line: string): void {
     if (this.#closed || this.#stalled || this.#response.destroyed || this.#response.writableEnded) return;
-    this.#response.write(line);
+    writeBody(this.#response, line);
   }
 
   /**
@@ -142,7 +143,7 @@ export class WatchStream {
   writeRaw(text: string): boolean {
     if (this.#closed || this.#stalled || this.#response.destroyed || this.#response.writableEnded)
       return false;
-    this.#response.write(text);
+    writeBody(this.#response, text);
     return true;
   }
 
@@ -172,12 +173,13 @@ export class WatchStream {
   /** Sends the response head, the initial or missed events, then follows the store. */
   start(): void {
     const { type, resourceVersion, timeoutSeconds } = this.request;
-    this.#response.writeHead(200, {
-      'Content-Type': 'application/json',
-      'Cache-Control': 'no-cache, private',
-      'Transfer-Encoding': 'chunked',
-    });
-    this.#response.flushHeaders();
+    // No Content-Length: HTTP/1.1 sends the body chunked, HTTP/2 as DATA frames of one stream.
+    writeHead(
+      this.#response,
+      200,
+      ['Content-Type', 'application/json', 'Cache-Control', 'no-cache, private'],
+      true,
+    );
     this.#response.on('close', () => {
       this.close();
     });
@@ -254,10 +256,13 @@ export class WatchStream {
     );
   }
 
-  /** Ends the stream cleanly (the client sees the response end), or destroys the socket. */
+  /**
+   * Ends the stream cleanly (the client sees the response end), or cuts its connection (on HTTP/2
+   * the whole session, as a network failure would).
+   */
   close(destroy = false): void {
     if (this.#closed) {
-      if (destroy) this.#response.socket?.destroy();
+      if (destroy) dropConnection(this.#response);
       return;
     }
     this.#closed = true;
@@ -265,7 +270,7 @@ export class WatchStream {
     clearTimeout(this.#timeout);
     clearTimeout(this.#tooLarge);
     clearInterval(this.#bookmarks);
-    if (destroy) this.#response.socket?.destroy();
+    if (destroy) dropConnection(this.#response);
     else this.#response.end();
     this.#onClose(this);
   }

@@ -95,6 +95,10 @@ export function useEnvtest(options: UseEnvtestOptions = {}): TestEnvtest {
     get cluster(): ClusterControl {
       return current().cluster;
     },
+    get protocols(): readonly ('h2' | 'http/1.1')[] {
+      return current().protocols;
+    },
+    connectionStats: () => current().connectionStats(),
     kubeConfigFor: (user) => current().kubeConfigFor(user),
     addUser: (user) => {
       current().addUser(user);
