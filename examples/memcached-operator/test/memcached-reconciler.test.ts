@@ -161,12 +161,12 @@ describe(MemcachedReconciler.name, () => {
       // The cached client itself, its writes counted on the way through.
       const writes: string[] = [];
       const counted = new Proxy(cached, {
-        get: (target, key: keyof CachedClient) => {
-          const value = target[key];
+        get: (target, key) => {
+          const value: unknown = Reflect.get(target, key);
           if (typeof value !== 'function') return value;
-          return (...args: unknown[]) => {
-            if (key !== 'get' && key !== 'list') writes.push(key);
-            return (value as (...a: unknown[]) => unknown).apply(target, args);
+          return (...args: unknown[]): unknown => {
+            if (key !== 'get' && key !== 'list') writes.push(String(key));
+            return Reflect.apply(value, target, args);
           };
         },
       });
