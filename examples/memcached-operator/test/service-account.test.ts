@@ -129,11 +129,12 @@ describe('memcached operator as its ServiceAccount under deploy/rbac.yaml', () =
     });
   }
 
-  it('leads, reconciles a Memcached in another namespace, and records its status', async () => {
+  it('leads, reconciles a Memcached in another namespace, records its status and Events', async () => {
     const stop = new AbortController();
+    const registry = new Registry();
     const operator = createOperator({
       kubeConfig: env.kubeConfigFor('operator'),
-      registry: new Registry(),
+      registry,
       manager: {
         leaderElection: {
           name: 'memcached-operator',
@@ -204,10 +205,83 @@ describe('memcached operator as its ServiceAccount under deploy/rbac.yaml', () =
         );
         expect(scaled.series?.count).to.equal(2);
       });
+      // Its informers listed and watched without a failure (a refused watch is retried, and a list
+      // now and then would hide it from the checks above).
+      const failures = await registry.getSingleMetric('kubekit_informer_watch_failures_total')?.get();
+      expect(failures?.values.filter((v) => v.value > 0)).to.deep.equal([]);
     } finally {
       stop.abort();
       await running;
       await operator.close();
+    }
+  });
+
+  it('renews its Lease, and a second replica follows it by a watch, not by polling (leases update, list, watch)', async () => {
+    const name = 'renewals';
+    const lease = {
+      apiVersion: 'coordination.k8s.io/v1',
+      kind: 'Lease',
+      namespace: 'memcached-system',
+      name,
+    };
+    const retryPeriod = 300;
+    const replicas = ['renewals-0', 'renewals-1'].map((identity) => {
+      const stop = new AbortController();
+      const operator = createOperator({
+        kubeConfig: env.kubeConfigFor('operator'),
+        registry: new Registry(),
+        manager: {
+          leaderElection: {
+            name,
+            namespace: 'memcached-system',
+            identity,
+            leaseDuration: 2_000,
+            renewDeadline: 1_500,
+            retryPeriod,
+          },
+        },
+      });
+      return { operator, stop, running: undefined as Promise<void> | undefined };
+    });
+    const [leader, follower] = replicas as [(typeof replicas)[0], (typeof replicas)[0]];
+    try {
+      leader.running = leader.operator.manager.start(leader.stop.signal);
+      await leader.operator.manager.elected(leader.stop.signal);
+      const acquired = await admin.get<Lease>(lease);
+      follower.running = follower.operator.manager.start(follower.stop.signal);
+      const watches = {
+        user: 'operator',
+        verb: 'watch',
+        resource: 'leases',
+        namespace: 'memcached-system',
+      } as const;
+      await eventually(() => {
+        expect(env.counters.count(watches)).to.be.greaterThan(0);
+        return Promise.resolve();
+      });
+      // A window of several retry periods: the leader renews (update) and the follower, watching,
+      // sends nothing (it would GET the Lease every retry period if it could not list and watch).
+      env.counters.reset();
+      await new Promise((resolve) => setTimeout(resolve, 5 * retryPeriod));
+      expect(
+        env.counters.count({
+          user: 'operator',
+          verb: 'get',
+          resource: 'leases',
+          namespace: 'memcached-system',
+        }),
+      ).to.be.at.most(1);
+      expect(env.counters.count({ ...watches, verb: 'update' })).to.be.greaterThan(0);
+      const renewed = await admin.get<Lease>(lease);
+      expect(renewed.spec?.holderIdentity).to.equal('renewals-0');
+      expect(renewed.spec?.leaseTransitions).to.equal(acquired.spec?.leaseTransitions);
+      expect(renewed.spec?.renewTime).to.not.equal(acquired.spec?.renewTime);
+    } finally {
+      for (const replica of [follower, leader]) {
+        replica.stop.abort();
+        await replica.running?.catch(() => undefined);
+        await replica.operator.close();
+      }
     }
   });
 
