@@ -216,7 +216,7 @@ describe('memcached operator as its ServiceAccount under deploy/rbac.yaml', () =
     }
   });
 
-  it('renews its Lease, and a second replica follows it by a watch, not by polling (leases update, list, watch)', async () => {
+  it('renews its Lease, and a second replica follows it by a watch, not by polling (leases update, watch)', async () => {
     const name = 'renewals';
     const lease = {
       apiVersion: 'coordination.k8s.io/v1',
