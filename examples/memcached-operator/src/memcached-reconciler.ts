@@ -1,6 +1,6 @@
 import type { Deployment } from 'kubernetes-types/apps/v1.js';
 import type { Condition } from 'kubernetes-types/meta/v1.js';
-import type { ObjectClient } from '@kubekit/client';
+import { isAlreadyExists, isConflict } from '@kubekit/client';
 import type { Term } from '@kubekit/leaderelection';
 import {
   addFinalizer,
@@ -9,8 +9,11 @@ import {
   setControllerReference,
   setStatusCondition,
   TerminalError,
-  type Cache,
+  type CachedClient,
   type ConditionInput,
+  type EventRecorder,
+  type EventType,
+  type ReconcileContext,
   type Reconciler,
   type Request,
   type Result,
@@ -27,7 +30,6 @@ import {
 } from './memcached.js';
 import { OperatorError } from './operator-error.js';
 import { silentObserver, type ReconcileObserver, type ReconcileOutcome } from './reconcile-observer.js';
-import type { TermSource } from './leader-terms.js';
 
 /** Options of {@link MemcachedReconciler}. */
 export interface MemcachedReconcilerOptions {
@@ -55,21 +57,26 @@ const deploymentRef = { apiVersion: 'apps/v1', kind: 'Deployment' } as const;
  * removes it with the Memcached), and an `Available` condition saying what it observes of that
  * Deployment, with `observedGeneration`.
  *
- * It reads from the shared cache (`cache` must have informers for Memcacheds and Deployments, as
- * the controller's `for` and `owns` register them) and writes through `client`. Every write is
- * fenced by the leader's term (from `terms`): it is attempted only while `term.isValid()` with at
- * least `minTermLeftMs` left, and its timeout never reaches past the term; with no term at all
- * (this replica does not lead) nothing is written. A refused write is an `OperatorError` `fenced`
- * (retried, in the next term if need be). `observer` is told when each reconcile begins and ends.
+ * It reads and writes through the manager's cached client (`client`: reads from the shared cache,
+ * whose informers for Memcacheds and Deployments the controller's `for` and `owns` register, and
+ * reads its own writes, so a reconcile right after a write acts on that write, not on the version
+ * before it). Every write is fenced by the term the reconcile runs in (`context.term`): it is
+ * attempted only while `term.isValid()` with at least `minTermLeftMs` left, and its timeout never
+ * reaches past the term; with no term at all nothing is written. A refused write is an
+ * `OperatorError` `fenced` (retried, in the next term if need be).
+ *
+ * It records Events about the Memcached through `events` (`DeploymentCreated`, `ScaledDeployment`,
+ * `UpdatedDeployment`; Warnings `InvalidSize`, `DeploymentNotOwned`, `ReconcileFailed`). Events are
+ * informational: they are not fenced, and a recorder that throws does not fail the reconcile.
+ * `observer` is told when each reconcile begins and ends.
  */
 export class MemcachedReconciler implements Reconciler {
   private readonly resyncMs: number | undefined;
   private readonly minTermLeftMs: number;
 
   constructor(
-    private readonly cache: Cache,
-    private readonly client: ObjectClient,
-    private readonly terms: TermSource,
+    private readonly client: CachedClient,
+    private readonly events: EventRecorder,
     options: MemcachedReconcilerOptions = {},
     private readonly observer: ReconcileObserver = silentObserver,
   ) {
@@ -77,11 +84,11 @@ export class MemcachedReconciler implements Reconciler {
     this.minTermLeftMs = options.minTermLeftMs ?? 50;
   }
 
-  async reconcile(request: Request, signal: AbortSignal): Promise<Result> {
-    const term = this.terms.current();
-    this.observer.begin(request, term);
+  async reconcile(request: Request, signal: AbortSignal, context: ReconcileContext): Promise<Result> {
+    const pass: Pass = { request, term: context.term, signal, memcached: undefined };
+    this.observer.begin(request, pass.term);
     try {
-      const result = await this.reconcileIn(term, request, signal);
+      const result = await this.reconcileIn(pass);
       this.observer.end(request, 'ok');
       return result;
     } catch (error) {
@@ -89,52 +96,57 @@ export class MemcachedReconciler implements Reconciler {
       if (signal.aborted) outcome = 'aborted';
       else if (TerminalError.is(error)) outcome = 'terminal';
       else if (OperatorError.is(error, 'fenced')) outcome = 'fenced';
+      // A conflict or AlreadyExists means someone else wrote meanwhile: the retry reads it. Other
+      // failures are worth a Warning on the Memcached (a refused write, a cache that lags, …).
+      if (outcome === 'error' && !isConflict(error) && !isAlreadyExists(error)) {
+        const message = error instanceof Error ? error.message : String(error);
+        this.record(pass, 'Warning', 'ReconcileFailed', `reconcile failed (retried): ${message}`);
+      }
       this.observer.end(request, outcome, error);
       throw error;
     }
   }
 
-  private async reconcileIn(term: Term | undefined, request: Request, signal: AbortSignal): Promise<Result> {
-    const cached = this.cache.get<Memcached>({ ...memcachedRef, ...request });
-    if (cached === undefined) return {}; // gone: its Deployment goes with it (garbage collection)
-    // Cached objects are shared (and list items carry no kind): work on a copy with its kind.
-    let memcached: Memcached = { ...structuredClone(cached), ...memcachedRef };
+  private async reconcileIn(pass: Pass): Promise<Result> {
+    const { request, signal } = pass;
+    const read = await this.client.get<Memcached>({ ...memcachedRef, ...request }, { signal });
+    if (read === undefined) return {}; // gone: its Deployment goes with it (garbage collection)
+    // List items carry no kind: put it back (the cached client's reads are copies, ours to change).
+    let memcached: Memcached = { ...read, ...memcachedRef };
+    pass.memcached = memcached;
 
     if (isBeingDeleted(memcached)) {
       // Nothing outside the cluster to clean up: the Deployment is garbage-collected through its
       // owner reference. The finalizer shows where such clean-up would go.
       if (removeFinalizer(memcached, memcachedFinalizer)) {
-        await this.write(term, signal, (options) => this.client.update(memcached, options));
+        await this.write(pass, (options) => this.client.update(memcached, options));
       }
       return {};
     }
 
     if (addFinalizer(memcached, memcachedFinalizer)) {
-      const updated = await this.write(term, signal, (options) => this.client.update(memcached, options));
+      const updated = await this.write(pass, (options) => this.client.update(memcached, options));
       memcached = { ...updated, ...memcachedRef };
+      pass.memcached = memcached;
     }
 
     const size = memcached.spec?.size ?? defaultSize;
     if (!Number.isInteger(size) || size < minSize || size > maxSize) {
-      await this.setCondition(memcached, term, signal, {
-        status: 'False',
-        reason: 'InvalidSize',
-        message: `spec.size must be an integer from ${String(minSize)} to ${String(maxSize)}, not ${JSON.stringify(size)}`,
-      });
+      const message = `spec.size must be an integer from ${String(minSize)} to ${String(maxSize)}, not ${JSON.stringify(size)}`;
+      this.record(pass, 'Warning', 'InvalidSize', message);
+      await this.setCondition(pass, memcached, { status: 'False', reason: 'InvalidSize', message });
       throw new TerminalError(`memcached ${request.namespace}/${request.name}: invalid spec.size`);
     }
 
-    const deployment = await this.ensureDeployment(memcached, size, term, signal);
+    const deployment = await this.ensureDeployment(pass, memcached, size);
     if (deployment === undefined) {
-      await this.setCondition(memcached, term, signal, {
-        status: 'False',
-        reason: 'DeploymentNotOwned',
-        message: `Deployment ${request.name} exists and is not controlled by this Memcached: rename or delete it`,
-      });
+      const message = `Deployment ${request.name} exists and is not controlled by this Memcached: rename or delete it`;
+      this.record(pass, 'Warning', 'DeploymentNotOwned', message);
+      await this.setCondition(pass, memcached, { status: 'False', reason: 'DeploymentNotOwned', message });
       throw new TerminalError(`memcached ${request.namespace}/${request.name}: Deployment not owned`);
     }
     const available = deployment.status?.availableReplicas ?? 0;
-    await this.setCondition(memcached, term, signal, {
+    await this.setCondition(pass, memcached, {
       status: available >= size ? 'True' : 'False',
       reason: available >= size ? 'DeploymentAvailable' : 'DeploymentUnavailable',
       message: `${String(available)}/${String(size)} replicas available`,
@@ -144,37 +156,62 @@ export class MemcachedReconciler implements Reconciler {
 
   /** The Deployment as it should be (created or updated); `undefined` when one exists that is not ours. */
   private async ensureDeployment(
+    pass: Pass,
     memcached: Memcached,
     size: number,
-    term: Term | undefined,
-    signal: AbortSignal,
   ): Promise<Deployment | undefined> {
     const name = memcached.metadata?.name ?? '';
     const namespace = memcached.metadata?.namespace ?? '';
-    const existing = this.cache.get<Deployment>({ ...deploymentRef, namespace, name });
+    const existing = await this.client.get<Deployment>(
+      { ...deploymentRef, namespace, name },
+      { signal: pass.signal },
+    );
     const desired = desiredDeployment(memcached, size);
     if (existing === undefined) {
-      // When the cache has not seen a Deployment created a moment ago, this is AlreadyExists:
-      // the reconcile is retried (a few ms later) and finds it cached.
-      return this.write(term, signal, (options) => this.client.create(desired, options));
+      // This client reads its own creates; one another replica made a moment ago (before this one
+      // led) may not be cached yet: AlreadyExists, and the retry (a few ms later) finds it cached.
+      const created = await this.write(pass, (options) => this.client.create(desired, options));
+      this.record(
+        pass,
+        'Normal',
+        'DeploymentCreated',
+        `created Deployment ${name} with ${String(size)} replicas`,
+      );
+      return created;
     }
     const controller = existing.metadata?.ownerReferences?.find((o) => o.controller === true);
     if (controller?.uid !== memcached.metadata?.uid) return undefined;
     const container = existing.spec?.template.spec?.containers[0];
     if (existing.spec?.replicas === size && container?.image === memcachedImage) return existing;
     const update: Deployment = {
-      ...structuredClone(existing),
+      ...existing,
       ...deploymentRef,
       spec: { ...existing.spec, replicas: size, template: desired.spec?.template ?? { metadata: {} } },
     } as Deployment;
-    return this.write(term, signal, (options) => this.client.update(update, options));
+    const updated = await this.write(pass, (options) => this.client.update(update, options));
+    if (existing.spec?.replicas === size) {
+      this.record(
+        pass,
+        'Normal',
+        'UpdatedDeployment',
+        `updated Deployment ${name} to image ${memcachedImage}`,
+      );
+    } else {
+      const from = String(existing.spec?.replicas ?? 1);
+      this.record(
+        pass,
+        'Normal',
+        'ScaledDeployment',
+        `scaled Deployment ${name} from ${from} to ${String(size)} replicas`,
+      );
+    }
+    return updated;
   }
 
   /** Writes the `Available` condition when it differs from what is there (conditional update). */
   private async setCondition(
+    pass: Pass,
     memcached: Memcached,
-    term: Term | undefined,
-    signal: AbortSignal,
     wanted: Omit<ConditionInput, 'type' | 'observedGeneration'>,
   ): Promise<void> {
     const generation = memcached.metadata?.generation;
@@ -186,17 +223,19 @@ export class MemcachedReconciler implements Reconciler {
     });
     if (!changed) return;
     const status = { ...memcached.status, conditions };
-    await this.write(term, signal, (options) => this.client.updateStatus({ ...memcached, status }, options));
+    await this.write(pass, (options) => this.client.updateStatus({ ...memcached, status }, options));
   }
 
-  /** Runs one write if the term allows it, with a timeout that ends with the term. */
+  /**
+   * Runs one write if the term allows it (valid, with at least `minTermLeftMs` left), with a
+   * timeout that ends with the term and the reconcile's signal; else `OperatorError` `fenced`.
+   */
   private async write<T>(
-    term: Term | undefined,
-    signal: AbortSignal,
+    { term, signal }: Pass,
     send: (options: { signal: AbortSignal; timeoutMs: number }) => Promise<T>,
   ): Promise<T> {
     if (term === undefined) {
-      throw new OperatorError('fenced', 'this replica does not lead: write not attempted');
+      throw new OperatorError('fenced', 'no term of leadership (no leader election): write not attempted');
     }
     const left = term.remainingMs();
     if (!term.isValid() || left < this.minTermLeftMs) {
@@ -207,6 +246,28 @@ export class MemcachedReconciler implements Reconciler {
     }
     return send({ signal, timeoutMs: Math.floor(left) });
   }
+
+  /** Records an Event about the Memcached (the one read, else its name); never throws into the reconcile. */
+  private record(pass: Pass, type: EventType, reason: string, message: string): void {
+    const regarding = pass.memcached ?? {
+      ...memcachedRef,
+      metadata: { namespace: pass.request.namespace, name: pass.request.name },
+    };
+    try {
+      this.events.event(regarding, type, reason, message);
+    } catch {
+      // The recorder promises not to throw (it logs and drops bad input); should one throw, the
+      // reconcile goes on: Events are informational.
+    }
+  }
+}
+
+/** One reconcile: what it was asked, the term and signal it runs under, the Memcached once read. */
+interface Pass {
+  readonly request: Request;
+  readonly term: Term | undefined;
+  readonly signal: AbortSignal;
+  memcached: Memcached | undefined;
 }
 
 /** The Deployment a Memcached of `size` replicas asks for, controlled by it. */

@@ -1,12 +1,19 @@
 import 'reflect-metadata';
 import type { KubeConfig } from '@kubernetes/client-node';
-import type { ObjectClient } from '@kubekit/client';
 import type { Logger } from '@kubekit/leaderelection';
 import { MANAGER, managerModule, type Manager, type ManagerOptions } from '@kubekit/manager';
-import { CACHE, CLIENT, controller, RECONCILER, reconcileModule, type Cache } from '@kubekit/reconcile';
+import {
+  CACHED_CLIENT,
+  CLIENT,
+  controller,
+  EVENT_RECORDER,
+  RECONCILER,
+  reconcileModule,
+  type CachedClient,
+  type EventRecorder,
+} from '@kubekit/reconcile';
 import { Container, ContainerModule, inject, injectable, type ServiceIdentifier } from 'inversify';
 import type { Registry } from 'prom-client';
-import { LeaderTerms, type TermSource } from './leader-terms.js';
 import { memcachedApiVersion, memcachedKind } from './memcached.js';
 import { MemcachedReconciler, type MemcachedReconcilerOptions } from './memcached-reconciler.js';
 import { silentObserver, type ReconcileObserver } from './reconcile-observer.js';
@@ -19,13 +26,15 @@ export const RECONCILER_OPTIONS: ServiceIdentifier<MemcachedReconcilerOptions> =
 export const RECONCILE_OBSERVER: ServiceIdentifier<ReconcileObserver> = Symbol.for(
   'memcached-operator.ReconcileObserver',
 );
-/** The Manager's current term (a {@link LeaderTerms} following `manager.leadership$`). */
-export const TERMS: ServiceIdentifier<TermSource> = Symbol.for('memcached-operator.Terms');
+/** `reportingController` of the operator's Events (`EVENT_RECORDER`, through `reconcileModule`). */
+export const eventRecorderName = 'cache.example.com/memcached-operator';
 
 /**
  * The controller: `@kubekit/reconcile`'s DI decorator makes a controller of it when the Manager is
  * resolved (`for` Memcacheds, `owns` Deployments: a change to a Deployment it controls reconciles
- * its Memcached). It reads from the shared cache (`CACHE`) and writes through `CLIENT`.
+ * its Memcached). It reads and writes through the manager's cached client (`CACHED_CLIENT`, which
+ * reads its own writes) and records Events with the manager's recorder (`EVENT_RECORDER`); each
+ * reconcile gets the term it runs in from the controller, and fences its writes with it.
  */
 @controller({
   for: { apiVersion: memcachedApiVersion, kind: memcachedKind },
@@ -35,13 +44,12 @@ export const TERMS: ServiceIdentifier<TermSource> = Symbol.for('memcached-operat
 @injectable()
 export class MemcachedController extends MemcachedReconciler {
   constructor(
-    @inject(CACHE) cache: Cache,
-    @inject(CLIENT) client: ObjectClient,
-    @inject(TERMS) terms: TermSource,
+    @inject(CACHED_CLIENT) client: CachedClient,
+    @inject(EVENT_RECORDER) events: EventRecorder,
     @inject(RECONCILER_OPTIONS) options: MemcachedReconcilerOptions,
     @inject(RECONCILE_OBSERVER) observer: ReconcileObserver,
   ) {
-    super(cache, client, terms, options, observer);
+    super(client, events, options, observer);
   }
 }
 
@@ -64,21 +72,14 @@ export interface Operator {
 }
 
 /**
- * The operator's own bindings: the reconciler under `RECONCILER` (with its options and observer),
- * and the term it fences its writes with, which follows the Manager's leadership once the Manager
- * is resolved. Load it beside `managerModule(…)` and `reconcileModule()`.
+ * The operator's own bindings: the reconciler under `RECONCILER`, with its options and observer.
+ * Load it beside `managerModule(…)` and `reconcileModule({ eventRecorderName })`.
  */
 export function operatorModule(options: Pick<OperatorOptions, 'reconciler' | 'observer'>): ContainerModule {
-  return new ContainerModule(({ bind, onActivation }) => {
+  return new ContainerModule(({ bind }) => {
     bind(RECONCILER_OPTIONS).toConstantValue(options.reconciler ?? {});
     bind(RECONCILE_OBSERVER).toConstantValue(options.observer ?? silentObserver);
-    bind(TERMS).toConstantValue(new LeaderTerms());
     bind(RECONCILER).to(MemcachedController).inSingletonScope();
-    onActivation(MANAGER, (context, manager) => {
-      const terms = context.get(TERMS);
-      if (terms instanceof LeaderTerms) terms.follow(manager.leadership$);
-      return manager;
-    });
   });
 }
 
@@ -92,7 +93,7 @@ export function createOperator(options: OperatorOptions): Operator {
       ...(options.logger === undefined ? {} : { logger: options.logger }),
       ...(options.registry === undefined ? {} : { registry: options.registry }),
     }),
-    reconcileModule(),
+    reconcileModule({ eventRecorderName }),
     operatorModule(options),
   );
   const manager = container.get(MANAGER);
