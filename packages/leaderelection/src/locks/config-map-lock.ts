@@ -57,7 +57,7 @@ const configMapKind: LockObjectKind<ConfigMapObject> = {
  * the record as JSON, for interoperating with older clients. Records written loosely by others
  * (numbers as strings, odd time formats, missing fields, garbage) are read tolerantly; an
  * unreadable one means "no valid holder" and is still only overwritten by compare-and-swap.
- * RBAC: configmaps get, create, update, watch, list.
+ * RBAC: configmaps get, create, update, watch.
  */
 export class ConfigMapLock extends KubeObjectLock<ConfigMapObject> {
   /** @throws LeaderElectionError kind `noNamespace` when no namespace is given or found. */

@@ -103,7 +103,7 @@ export function lockRequestError(
     case 403:
       return new LeaderElectionError(
         'forbidden',
-        `${lock}: ${verb} ${resource} is forbidden (HTTP ${code}: ${detail}); grant RBAC ${resource}: get, create, update, watch, list (and events: create) in namespace ${namespace}`,
+        `${lock}: ${verb} ${resource} is forbidden (HTTP ${code}: ${detail}); grant RBAC ${resource}: get, create, update, watch (and events: create) in namespace ${namespace}`,
         options,
       );
     case 410:

@@ -43,7 +43,7 @@ const leaseKind: LockObjectKind<LeaseObject> = {
   }),
 };
 
-/** A `coordination.k8s.io/v1` Lease as the lock (RBAC: leases get, create, update, watch, list). */
+/** A `coordination.k8s.io/v1` Lease as the lock (RBAC: leases get, create, update, watch). */
 export class LeaseLock extends KubeObjectLock<LeaseObject> {
   /** @throws LeaderElectionError kind `noNamespace` when no namespace is given or found. */
   constructor(options: KubeLockOptions) {

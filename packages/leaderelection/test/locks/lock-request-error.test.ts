@@ -28,7 +28,7 @@ describe('lockRequestError', () => {
     const error = lockRequestError(status(403, 'Forbidden', 'no'), request, live);
     expect(error.kind).to.equal('forbidden');
     expect(error.message).to.include(
-      'grant RBAC leases: get, create, update, watch, list (and events: create) in namespace ns',
+      'grant RBAC leases: get, create, update, watch (and events: create) in namespace ns',
     );
   });
 
