@@ -93,7 +93,7 @@ export function createOperator(options: OperatorOptions): Operator {
       ...(options.logger === undefined ? {} : { logger: options.logger }),
       ...(options.registry === undefined ? {} : { registry: options.registry }),
     }),
-    reconcileModule({ eventRecorderName }),
+    reconcileModule({ eventRecorderName, ...replicaInstance(options.manager.leaderElection) }),
     operatorModule(options),
   );
   const manager = container.get(MANAGER);
@@ -103,4 +103,10 @@ export function createOperator(options: OperatorOptions): Operator {
     // The cache closes the client when it stops; this covers a Manager that never started.
     close: () => container.get(CLIENT).close(),
   };
+}
+
+/** Events name the replica that wrote them: its elector's identity (the Pod's name in a cluster). */
+function replicaInstance(leaderElection: unknown): { eventRecorderInstance?: string } {
+  const identity = (leaderElection as { identity?: unknown } | undefined)?.identity;
+  return typeof identity === 'string' && identity !== '' ? { eventRecorderInstance: identity } : {};
 }

@@ -193,7 +193,11 @@ describe('memcached operator as its ServiceAccount under deploy/rbac.yaml', () =
 
       // Events about the Memcached, in its namespace (events.k8s.io create; patch for a repeat).
       const created = await eventually(() => eventAbout('events.k8s.io/v1', 'cache', 'DeploymentCreated'));
-      expect(created).to.include({ type: 'Normal', reportingController: eventRecorderName });
+      expect(created).to.include({
+        type: 'Normal',
+        reportingController: eventRecorderName,
+        reportingInstance: 'memcached-operator-0', // the replica that wrote it
+      });
       // "scaled from 2 to 3" a second time: counted into the first one's series (a patch).
       await scaleRepeatedly('cache', 2);
       await eventually(async () => {

@@ -44,6 +44,11 @@ export const EVENT_RECORDER: ServiceIdentifier<EventRecorder> = Symbol.for(
 export interface ReconcileModuleOptions {
   /** `reportingController` of the injected `EVENT_RECORDER`. Default `kubekit-controller`. */
   readonly eventRecorderName?: string;
+  /**
+   * `reportingInstance` of the injected `EVENT_RECORDER`: which replica wrote an Event (e.g. the
+   * Pod's name). Default `<eventRecorderName>-<hostname>`.
+   */
+  readonly eventRecorderInstance?: string;
 }
 
 /**
@@ -76,6 +81,9 @@ export function reconcileModule(options: ReconcileModuleOptions = {}): Container
         createEventRecorder({
           client: context.get(CLIENT),
           reportingController: recorderName,
+          ...(options.eventRecorderInstance === undefined
+            ? {}
+            : { reportingInstance: options.eventRecorderInstance }),
           logger: context.get(LOGGER),
           metrics: context.get(REGISTRY),
         }),
