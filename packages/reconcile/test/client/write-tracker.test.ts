@@ -1,55 +1,10 @@
 import { expect } from 'chai';
-import type { KubeObject } from '@kubekit/client';
-import {
-  compareResourceVersions,
-  ReconcileError,
-  type Informer,
-  type InformerEvent,
-} from '@kubekit/reconcile';
-import { Subject } from 'rxjs';
+import { compareResourceVersions, ReconcileError, type Informer } from '@kubekit/reconcile';
 import { WriteTracker, type WriteTarget } from '#lib/client/write-tracker.js';
 import { FakeClock, settle } from '../support/fake-clock.js';
+import { ScriptedInformer } from '../support/scripted-informer.js';
 
 const kind = { apiVersion: 'v1', kind: 'ConfigMap' } as const;
-
-/** The part of an informer the tracker reads, driven by the test. */
-class ScriptedInformer {
-  readonly scope = { ...kind, namespace: 'ns' };
-  readonly objects = new Map<string, KubeObject>();
-  readonly changes = new Subject<InformerEvent>();
-  last: string | undefined;
-
-  hasSynced(): boolean {
-    return true;
-  }
-
-  get(key: string): KubeObject | undefined {
-    return this.objects.get(key);
-  }
-
-  lastResourceVersion(): string | undefined {
-    return this.last;
-  }
-
-  events(): Subject<InformerEvent> {
-    return this.changes;
-  }
-
-  /** Stores `object` at `resourceVersion` and delivers the event, as the informer does. */
-  deliver(name: string, resourceVersion: string, uid = 'u1'): void {
-    const object = { ...kind, metadata: { name, namespace: 'ns', uid, resourceVersion } };
-    this.objects.set(`ns/${name}`, object);
-    this.changes.next({ type: 'update', object, initial: false });
-    this.last = resourceVersion;
-  }
-
-  remove(name: string, resourceVersion: string): void {
-    const object = this.objects.get(`ns/${name}`) ?? { ...kind, metadata: { name, namespace: 'ns' } };
-    this.objects.delete(`ns/${name}`);
-    this.changes.next({ type: 'delete', object, initial: false });
-    this.last = resourceVersion;
-  }
-}
 
 function target(resourceVersion: string | undefined, gone = false): Omit<WriteTarget, 'seen' | 'floor'> {
   return { key: 'ns/a', namespace: 'ns', labels: {}, uid: 'u1', resourceVersion, gone };
