@@ -66,7 +66,6 @@ describe('LeaseElector: what a leadership$ subscriber does inside the term publi
     const b = world.add('b', timings);
     const alog = termLog(world, a);
     const blog = termLog(world, b);
-    let gaugeSeen: number | undefined;
     a.elector.leadership$.subscribe((l) => {
       if (!l.leading) return;
       // Leader-gated work tracked by the term, then a synchronous stop (a failing start that stops
@@ -86,7 +85,7 @@ describe('LeaseElector: what a leadership$ subscriber does inside the term publi
     await world.advance(50);
     b.start();
     await world.advance(30_000);
-    gaugeSeen = await gauge(registry);
+    const gaugeSeen = await gauge(registry);
     expect(alog).to.have.length(1);
     expect(alog[0]!.end, "a's term ended").to.be.a('number');
     expect(a.elector.state).to.equal('stopped');
