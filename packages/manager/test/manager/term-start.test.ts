@@ -103,4 +103,38 @@ describe('Manager: the start of a term (virtual time)', () => {
     const started = a.logger.lines.find((line) => line.message.startsWith('leading: started'));
     expect(started?.fields).to.include({ epoch: 0 });
   });
+  it('a start() that blocks the event loop past renewDeadline: the term is lost as its renew loop begins, before anyone else leads', async () => {
+    const log = new Recorder();
+    const a = world.add('a');
+    const b = world.add('b');
+    let blocked = false;
+    a.manager.add(
+      runnable(
+        async (signal) => {
+          log.note('start a-gated');
+          if (!blocked) {
+            blocked = true;
+            world.clock.tick(11_000); // synchronous work of 11 s (renewDeadline: 10 s)
+          }
+          await new Promise<void>((resolve) => {
+            signal.addEventListener('abort', () => {
+              resolve();
+            });
+          });
+          log.note('stop a-gated');
+        },
+        { needLeaderElection: true, restartable: true },
+      ),
+    );
+    b.manager.add(log.runnable('b-gated'));
+    a.start();
+    await world.advance(0);
+    b.start();
+    await world.advance(40_000);
+    expect(log.whats()).to.deep.equal(['start a-gated', 'stop a-gated', 'start b-gated']);
+    // Aborted as soon as the elector went on after the publication (no renew was tried).
+    expect(log.find('stop a-gated')[0]!.at - log.find('start a-gated')[0]!.at).to.be.within(11_000, 11_001);
+    expect(log.find('stop a-gated')[0]!.at).to.be.below(log.find('start b-gated')[0]!.at);
+    expect((a.outcome as Error).message).to.match(/no successful renew within renewDeadline/);
+  });
 });
