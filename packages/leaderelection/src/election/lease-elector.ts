@@ -268,10 +268,13 @@ export class LeaseElector implements Elector {
           if (!isAborted(signal)) this.stateValue = 'leading';
           // lead() publishes the term before its first await, so subscribers start leader-gated
           // work first; closing the watch (an aborted request's teardown, about a millisecond)
-          // comes after, off the path from the acquiring write's answer to that work.
-          const leading = this.keeper.lead(acquired.term, acquired.held, signal);
-          this.watcher?.pause();
+          // comes after, off the path from the acquiring write's answer to that work. Its events
+          // are ignored from before the publication, as if it were closed already: nothing a
+          // subscriber does can end the term before it has been counted, logged and recorded.
+          this.watcher?.mute();
           try {
+            const leading = this.keeper.lead(acquired.term, acquired.held, signal);
+            this.watcher?.pause();
             await leading;
           } finally {
             this.watcher?.resume();

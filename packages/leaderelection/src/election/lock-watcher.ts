@@ -49,6 +49,17 @@ export class LockWatcher {
     return this.upValue;
   }
 
+  /**
+   * A term starts: from now on the open watch's events are ignored (unless watching while leading),
+   * so that no change of the lock reaches the elector while the term is being published; they are
+   * replayed when the watch re-opens from the last version observed. Cheap: {@link LockWatcher.pause}
+   * closes the watch afterwards.
+   */
+  mute(): void {
+    if (this.options.whileLeading) return;
+    this.paused = true;
+  }
+
   /** A term started: close the watch until {@link LockWatcher.resume} (unless watching while leading). */
   pause(): void {
     if (this.options.whileLeading) return;
@@ -156,6 +167,7 @@ export class LockWatcher {
             this.setUp(true);
           },
           onEvent: (event) => {
+            if (this.paused) return; // muted or paused by a term's start: replayed on resume
             switch (event.type) {
               case 'bookmark':
                 advance(event.resourceVersion);

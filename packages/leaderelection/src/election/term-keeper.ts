@@ -148,8 +148,9 @@ export class TermKeeper {
   private started(term: LeaseTerm): void {
     const { identity, description, metrics, logger, publisher } = this.options;
     publisher.publishLeadership({ leading: true, term });
-    // (A subscriber cannot end the term inside the notification with a real lock, whose answers
-    // all come asynchronously; the gauge stays right even if one did.)
+    // (Nothing a subscriber does can end the term inside the notification: lock answers come
+    // asynchronously and the elector ignores its watch from before the publication, unless it
+    // watches while leading; the gauge stays right even if something did.)
     if (!term.hasEnded() && term.state === 'active') metrics.leading(true);
     metrics.transition('acquired');
     logger.info({ lock: description, identity, epoch: term.epoch }, `${identity} became leader`);
