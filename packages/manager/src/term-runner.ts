@@ -230,6 +230,8 @@ export class TermRunner {
         run.started += 1;
       }
     } catch (error: unknown) {
+      // Whatever started must not outlive this failed start of the term.
+      controller.abort(error);
       run.detach();
       this.current = undefined;
       throw error;
