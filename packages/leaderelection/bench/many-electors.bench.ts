@@ -15,7 +15,7 @@
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { request as httpsRequest } from 'node:https';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -29,8 +29,23 @@ import { sleep } from '../test/support/wait.js';
 
 const COUNT = Number(process.env['KUBEKIT_BENCH_ELECTORS'] ?? '1000');
 const WINDOW_MS = 30_000;
-/** A measurement whose process grows beyond this resident size stops (the machine is shared). */
+/**
+ * A measurement whose process grows beyond this resident size stops (the machine is shared): from
+ * inside, and from the parent process, which also catches a process whose event loop no longer
+ * runs (an HTTP/2 session spinning in native code, as before the client's HTTP/2 abort guard).
+ */
 const RSS_LIMIT_BYTES = 4 * 1024 ** 3;
+
+/** The resident size of process `pid` in bytes (Linux), or 0 when unknown. */
+function residentBytes(pid: number | undefined): number {
+  if (pid === undefined) return 0;
+  try {
+    const match = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return match === null ? 0 : Number(match[1]) * 1024;
+  } catch {
+    return 0;
+  }
+}
 /** Electors that do not all lead within this long fail the measurement. */
 const LEAD_TIMEOUT_MS = 120_000;
 
@@ -192,10 +207,20 @@ async function measureHere(mode: Mode, protocol: Protocol): Promise<void> {
 
 /** Runs this script in a child process measuring `mode`; passes its output through. */
 async function measureInChild(mode: Mode, protocol: Protocol): Promise<Measurement> {
+  // Its own process group, so that stopping it from here also stops its envtest.
   const child = spawn(process.execPath, [...process.execArgv, fileURLToPath(import.meta.url)], {
     env: { ...process.env, [MODE_VARIABLE]: `${mode} ${protocol}` },
     stdio: ['ignore', 'pipe', 'inherit'],
+    detached: true,
   });
+  const guard = setInterval(() => {
+    const rss = residentBytes(child.pid);
+    if (rss <= RSS_LIMIT_BYTES || child.pid === undefined) return;
+    console.log(
+      `${mode} over ${protocol}: resident size ${(rss / 1024 ** 3).toFixed(1)} GB, stopped from outside`,
+    );
+    process.kill(-child.pid, 'SIGKILL');
+  }, 1000);
   let figures: Measurement | undefined;
   const lines = createInterface({ input: child.stdout });
   lines.on('line', (line) => {
@@ -203,6 +228,7 @@ async function measureInChild(mode: Mode, protocol: Protocol): Promise<Measureme
     else console.log(line);
   });
   const [code] = (await once(child, 'exit')) as [number | null];
+  clearInterval(guard);
   if (figures === undefined)
     throw new Error(`the ${mode} measurement over ${protocol} failed (exit code ${String(code)})`);
   return figures;

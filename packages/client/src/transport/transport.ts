@@ -12,6 +12,7 @@ import { collectResponse } from './collect-response.js';
 import type { CollectedResponse } from './collect-response.js';
 import { Deadline } from './deadline.js';
 import { Dispatchers, proxyEnvironment } from './dispatchers.js';
+import { guardHttp2Aborts } from './http2-abort-guard.js';
 import { RequestMetrics } from './request-metrics.js';
 import { defaultRateLimit, TokenBucket } from './token-bucket.js';
 import type { RateLimit } from './token-bucket.js';
@@ -178,8 +179,11 @@ export class Transport {
       timeoutMs: options.authTimeoutMs ?? 10_000,
       clock,
     });
+    const allowH2 = options.allowH2 ?? true;
+    // An aborted HTTP/2 request must not leave its stream behind in nghttp2 (see guardHttp2Aborts).
+    if (allowH2) guardHttp2Aborts();
     this.dispatchers = new Dispatchers({
-      allowH2: options.allowH2 ?? true,
+      allowH2,
       proxy: proxyEnvironment(options.env ?? process.env),
       keepAliveTimeoutMs: options.keepAliveTimeoutMs ?? 30_000,
       connections: options.connections,
