@@ -350,6 +350,10 @@ export class EnvtestServer implements Envtest {
     );
     // The HTTP/1.1 connections of an HTTP/2 server keep the keep-alive timeout of node:http.
     (server as unknown as { keepAliveTimeout: number }).keepAliveTimeout = 30_000;
+    // node:http turns Nagle's algorithm off on its sockets; the TLS server under HTTP/2 does not.
+    server.on('secureConnection', (socket: TLSSocket) => {
+      socket.setNoDelay(true);
+    });
     return server;
   }
 
