@@ -14,7 +14,7 @@ import { CoordinationV1Api } from '@kubernetes/client-node';
 import type { V1Lease } from '@kubernetes/client-node';
 import type { Lease } from 'kubernetes-types/coordination/v1.js';
 import { createClient } from '@kubekit/client';
-import { median, reportFigure, spread, startEnvtestProcess } from './support/envtest-process.js';
+import { median, reportFigure, spread, startEnvtestProcess } from '@kubekit/envtest/bench';
 
 const SECONDS = Number(process.env['KUBEKIT_BENCH_SECONDS'] ?? '1');
 const ROUNDS = Number(process.env['KUBEKIT_BENCH_ROUNDS'] ?? '5');

@@ -13,14 +13,8 @@
 import { CoreV1Api } from '@kubernetes/client-node';
 import type { ConfigMap } from 'kubernetes-types/core/v1.js';
 import { createClient } from '@kubekit/client';
-import {
-  liveHeap,
-  median,
-  peakHeap,
-  reportFigure,
-  spread,
-  startEnvtestProcess,
-} from './support/envtest-process.js';
+import { median, reportFigure, spread, startEnvtestProcess } from '@kubekit/envtest/bench';
+import { liveHeap, peakHeap } from './support/heap.js';
 
 const COUNT = Number(process.env['KUBEKIT_BENCH_CONFIGMAPS'] ?? '10000');
 const NS = 'default';

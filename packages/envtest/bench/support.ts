@@ -86,12 +86,7 @@ export function report(
   );
 }
 
-/** The p-th percentile (0..100) of `values`. */
-export function percentile(values: readonly number[], p: number): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const index = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1));
-  return sorted[index] ?? Number.NaN;
-}
+export { percentile } from '#lib/bench/index.js';
 
 /** A minimal keep-alive JSON client over Node's https, trusting the server's CA. */
 export class RawClient {

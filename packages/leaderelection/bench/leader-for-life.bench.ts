@@ -23,7 +23,7 @@ import {
 import { startEnvtest } from '@kubekit/envtest';
 import { filter, firstValueFrom } from 'rxjs';
 import { LeaderForLifeElector } from '@kubekit/leaderelection';
-import { percentile, reportFigure } from './support/figures.js';
+import { percentile, reportFigure } from '@kubekit/envtest/bench';
 import { sleep } from '../test/support/wait.js';
 
 const RUNS = 20;

@@ -17,7 +17,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startEnvtest, type Envtest } from '@kubekit/envtest';
 import { ElectProcess } from './support/elect-process.js';
-import { percentile, reportFigure } from './support/figures.js';
+import { percentile, reportFigure } from '@kubekit/envtest/bench';
 import { sleep } from '../test/support/wait.js';
 import { LeaseObserver } from './support/lease-observer.js';
 

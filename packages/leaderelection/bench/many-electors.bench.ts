@@ -24,7 +24,7 @@ import { createInterface } from 'node:readline';
 import { KubeConfig } from '@kubernetes/client-node';
 import { Registry } from 'prom-client';
 import { createLeaseElector, type LeaseElector } from '@kubekit/leaderelection';
-import { reportFigure } from './support/figures.js';
+import { reportFigure } from '@kubekit/envtest/bench';
 import { sleep } from '../test/support/wait.js';
 
 const COUNT = Number(process.env['KUBEKIT_BENCH_ELECTORS'] ?? '1000');

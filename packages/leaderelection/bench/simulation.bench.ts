@@ -3,7 +3,7 @@
 // safety violations, liveness failures and the number of schedules in the bench protocol.
 // `SIM_SCHEDULES` and `SIM_FIRST_SEED` override the defaults (10,000 from seed 1).
 import { describeFailure, runSeeds } from '../test/sim/run-seeds.js';
-import { reportFigure } from './support/figures.js';
+import { reportFigure } from '@kubekit/envtest/bench';
 
 const schedules = Number(process.env['SIM_SCHEDULES'] ?? 10_000);
 const first = Number(process.env['SIM_FIRST_SEED'] ?? 1);

@@ -24,7 +24,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { CoordinationV1Api } from '@kubernetes/client-node';
 import { startEnvtest } from '@kubekit/envtest';
-import { percentile, reportFigure } from './support/figures.js';
+import { percentile, reportFigure } from '@kubekit/envtest/bench';
 import { ReleaseObserver } from './support/release-observer.js';
 
 const scale = Number(process.env['KUBEKIT_BENCH_ROUNDS'] ?? '5');

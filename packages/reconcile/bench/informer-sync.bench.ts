@@ -10,8 +10,8 @@
 import { CoreV1Api, makeInformer, type KubeConfig } from '@kubernetes/client-node';
 import { createClient, type KubeClient, type KubeObject } from '@kubekit/client';
 import { createInformer } from '@kubekit/reconcile';
-import { median, reportFigure } from './support/figures.js';
-import { liveHeap, startEnvtestProcess } from './support/envtest-process.js';
+import { median, reportFigure, startEnvtestProcess } from '@kubekit/envtest/bench';
+import { liveHeap } from './support/live-heap.js';
 
 const COUNT = Number(process.env['KUBEKIT_BENCH_CONFIGMAPS'] ?? '10000');
 

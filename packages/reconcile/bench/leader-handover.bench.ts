@@ -17,8 +17,7 @@ import { dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { createClient } from '@kubekit/client';
-import { reportFigure } from './support/figures.js';
-import { startEnvtestProcess } from './support/envtest-process.js';
+import { percentile, reportFigure, startEnvtestProcess } from '@kubekit/envtest/bench';
 
 const HANDOVERS = Number(process.env['KUBEKIT_BENCH_HANDOVERS'] ?? '20');
 const OBJECTS = 100;
@@ -84,11 +83,6 @@ class Replica {
     await this.exited;
     clearTimeout(timer);
   }
-}
-
-function percentile(values: readonly number[], p: number): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] ?? Number.NaN;
 }
 
 const env = await startEnvtestProcess();

@@ -5,7 +5,7 @@
 // has half the keys at LOW_PRIORITY (two levels, aging on).
 import { Registry } from 'prom-client';
 import { LOW_PRIORITY, createWorkQueue, type WorkQueue } from '@kubekit/reconcile';
-import { median, reportFigure } from './support/figures.js';
+import { median, reportFigure } from '@kubekit/envtest/bench';
 
 const KEYS = Array.from({ length: 1000 }, (_, i) => `default/object-${String(i)}`);
 const CYCLES = 1_000_000;

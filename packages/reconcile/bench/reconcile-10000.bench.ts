@@ -11,8 +11,7 @@ import { createClient, type KubeClient, type KubeObject } from '@kubekit/client'
 import { createManager } from '@kubekit/manager';
 import { cacheFor, controllerManagedBy, type Cache, type Request } from '@kubekit/reconcile';
 import { Registry } from 'prom-client';
-import { median, reportFigure } from './support/figures.js';
-import { startEnvtestProcess } from './support/envtest-process.js';
+import { median, reportFigure, startEnvtestProcess } from '@kubekit/envtest/bench';
 
 const COUNT = Number(process.env['KUBEKIT_BENCH_OBJECTS'] ?? '10000');
 const ROUNDS = Number(process.env['KUBEKIT_BENCH_ROUNDS'] ?? '2');
