@@ -391,7 +391,11 @@ describe('memcached operator as its ServiceAccount under deploy/rbac.yaml', () =
     try {
       await withOperator('operator', async (_registry, recorder) => {
         await reconciled('fallback');
-        expect(recorder.api()).to.equal('v1');
+        // The recorder writes from its queue, after the reconcile returned: wait for its first create.
+        await eventually(() => {
+          expect(recorder.api()).to.equal('v1');
+          return Promise.resolve();
+        });
         const event = await eventually(() => eventAbout('v1', 'fallback', 'DeploymentCreated'));
         expect(event.type).to.equal('Normal');
         // A repeat patches the core/v1 Event's count.
