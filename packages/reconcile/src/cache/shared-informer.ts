@@ -257,7 +257,7 @@ class SharedInformer<T extends KubeObject> implements Informer<T> {
    * cache serves from memory ignoring the page size (a server without one pages it as usual).
    */
   async #list(signal: AbortSignal, any: boolean): Promise<void> {
-    const fresh = new Map<string, T>();
+    const listed: T[] = [];
     let resourceVersion: string | undefined;
     for await (const page of this.#client.listPages<T>(this.#kindRef, {
       pageSize: this.#pageSize,
@@ -271,13 +271,44 @@ class SharedInformer<T extends KubeObject> implements Informer<T> {
       for (const item of page.items) {
         item.apiVersion ??= this.scope.apiVersion;
         item.kind ??= this.scope.kind;
-        const object = this.#transform(item);
-        fresh.set(objectKey(object), object);
+        listed.push(this.#transform(item));
       }
     }
     const initial = !this.#synced;
     // Events are built only when someone listens (a large first list costs less).
     const observed = this.#events.observed;
+    if (this.#store.size === 0) {
+      // Nothing cached (the first list, or everything was deleted): every listed object is new,
+      // so there is nothing to compare and nothing to delete.
+      for (const object of listed) {
+        const old = this.#store.upsert(object);
+        if (!observed) continue;
+        // A list names each key once; should a server repeat one, the later object wins.
+        this.#events.next(
+          old === undefined
+            ? { type: 'add', object, initial }
+            : { type: 'update', object, oldObject: old, initial },
+        );
+      }
+    } else {
+      this.#applyRelist(listed, initial, observed);
+    }
+    this.#resourceVersion = resourceVersion;
+    this.#recovered();
+    if (!this.#synced) {
+      this.#synced = true;
+      const waiters = this.#syncWaiters;
+      this.#syncWaiters = [];
+      for (const waiter of waiters) waiter(true);
+    }
+    this.#metrics?.objects.set({ informer: this.#label }, this.#store.size);
+    this.#metrics?.healthy.set({ informer: this.#label }, 1);
+  }
+
+  /** Brings a non-empty cache to a new list: adds, updates and deletes, each with its event. */
+  #applyRelist(listed: readonly T[], initial: boolean, observed: boolean): void {
+    const fresh = new Map<string, T>();
+    for (const object of listed) fresh.set(objectKey(object), object);
     for (const [key, object] of fresh) {
       const old = this.#store.get(key);
       if (old === undefined) {
@@ -300,16 +331,6 @@ class SharedInformer<T extends KubeObject> implements Informer<T> {
       this.#store.delete(key);
       this.#events.next({ type: 'delete', object: old, initial: false });
     }
-    this.#resourceVersion = resourceVersion;
-    this.#recovered();
-    if (!this.#synced) {
-      this.#synced = true;
-      const waiters = this.#syncWaiters;
-      this.#syncWaiters = [];
-      for (const waiter of waiters) waiter(true);
-    }
-    this.#metrics?.objects.set({ informer: this.#label }, this.#store.size);
-    this.#metrics?.healthy.set({ informer: this.#label }, 1);
   }
 
   /** Watches from the last resourceVersion until the server ends the stream; returns how many events came. */
