@@ -18,6 +18,17 @@ export interface SimCandidate {
   start(): void;
 }
 
+/** The timings the simulated unit tests run at: client-go's defaults (15 s / 10 s / 2 s). */
+export const fast = { leaseDuration: 15_000, renewDeadline: 10_000, retryPeriod: 2_000 };
+
+/** What {@link SimWorld.add} takes: elector options (but the lock), and how the candidate is simulated. */
+export type SimCandidateOptions = Partial<Omit<LeaseElectorOptions, 'lock'>> & {
+  rate?: number;
+  wrapLock?: (lock: SimLock) => Lock;
+  /** Timers fire this many ms early (as libuv's millisecond timers can against performance.now()). */
+  earlyTimersMs?: number;
+};
+
 /** Unit-test fixture: one simulated lock and candidates in virtual time, 1 ms latency by default. */
 export class SimWorld {
   readonly scheduler = new VirtualScheduler();
@@ -27,15 +38,7 @@ export class SimWorld {
 
   constructor(readonly latencyMs = 1) {}
 
-  add(
-    identity: string,
-    options: Partial<Omit<LeaseElectorOptions, 'lock'>> & {
-      rate?: number;
-      wrapLock?: (lock: SimLock) => Lock;
-      /** Timers fire this many ms early (as libuv's millisecond timers can against performance.now()). */
-      earlyTimersMs?: number;
-    } = {},
-  ): SimCandidate {
+  add(identity: string, options: SimCandidateOptions = {}): SimCandidate {
     const { rate = 1, wrapLock, earlyTimersMs = 0, ...electorOptions } = options;
     const process = new SimProcess(this.scheduler, rate, 1000 * this.candidates.length);
     const net = healthyNetwork(() => this.latencyMs);
