@@ -1,6 +1,7 @@
 import { expect } from 'chai';
 import { LeaderElectionError } from '@kubekit/leaderelection';
 import type { Lock, LockWatchHandlers } from '@kubekit/leaderelection';
+import { lockWith } from '../support/lock-with.js';
 import { startLeaderAndFollower } from '../support/leader-and-follower.js';
 import { leaderRecord } from '../support/leader-record.js';
 import { memoryLogger } from '../support/memory-logger.js';
@@ -11,7 +12,7 @@ import { termLog } from '../support/term-log.js';
 
 /** `lock` with a watch the server always refuses (503): the follower must fall back to polling. */
 function failingWatch(lock: Lock): Lock {
-  return Object.assign(Object.create(lock) as Lock, {
+  return lockWith(lock, {
     watch: () => Promise.reject(new LeaderElectionError('apiError', 'watch refused', { statusCode: 503 })),
   });
 }
@@ -52,7 +53,7 @@ describe('LeaseElector', () => {
       world.store.put(leaderRecord('ghost', 15));
       let handlers: LockWatchHandlers | undefined;
       const tapWatch = (lock: Lock): Lock =>
-        Object.assign(Object.create(lock) as Lock, {
+        lockWith(lock, {
           watch: (rv: string | undefined, h: LockWatchHandlers, signal: AbortSignal) => {
             handlers = h;
             return lock.watch(rv, h, signal);

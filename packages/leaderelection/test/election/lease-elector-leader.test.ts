@@ -1,12 +1,11 @@
 import { expect } from 'chai';
 import { Registry } from 'prom-client';
 import { LeaderElectionError } from '@kubekit/leaderelection';
-import { startLeaderAndFollower } from '../support/leader-and-follower.js';
+import { startLeader, startLeaderAndFollower } from '../support/leader-and-follower.js';
 import { leaseTermOf } from '../support/lease-term-of.js';
 import { leaderRecord } from '../support/leader-record.js';
 import { memoryLogger } from '../support/memory-logger.js';
 import { SimWorld, fast } from '../support/sim-world.js';
-import { termLog } from '../support/term-log.js';
 
 // What a leading LeaseElector does: renew, step down in time, and stop (voluntarily) safely.
 
@@ -14,15 +13,12 @@ describe('LeaseElector', () => {
   describe('.run', () => {
     it('steps down exactly renewDeadline after the start of its last successful renew when partitioned', async () => {
       const world = new SimWorld();
-      const a = world.add('a', fast);
-      const log = termLog(world, a);
-      a.start();
-      await world.advance(3_000);
+      const { a, alog } = await startLeader(world, { settleMs: 3_000 });
       const term = leaseTermOf(a.elector.currentTerm());
       const lastStart = term.lastRenewedAt;
       a.net.partition = 'blackhole';
       await world.advance(20_000);
-      expect(log[0]!.end).to.be.closeTo(lastStart + fast.renewDeadline, 0.01);
+      expect(alog[0]!.end).to.be.closeTo(lastStart + fast.renewDeadline, 0.01);
       expect(term.isValid()).to.be.false;
       expect(LeaderElectionError.is(term.signal.reason, 'lost')).to.be.true;
       a.net.partition = 'none';
@@ -45,23 +41,21 @@ describe('LeaseElector', () => {
 
     it('with watchWhileLeading, steps down at once when the watch shows another valid holder', async () => {
       const world = new SimWorld();
-      const a = world.add('a', { ...fast, watchWhileLeading: true });
-      const log = termLog(world, a);
-      a.start();
-      await world.advance(3_000);
+      const { a, alog } = await startLeader(world, {
+        a: { ...fast, watchWhileLeading: true },
+        settleMs: 3_000,
+      });
       const at = world.scheduler.now;
       world.store.put(leaderRecord('intruder', 15, 9));
       await world.advance(100);
-      expect(log[0]!.end).to.be.closeTo(at + 1, 0.01);
+      expect(alog[0]!.end).to.be.closeTo(at + 1, 0.01);
       expect(a.elector.currentLeader()).to.equal('intruder');
       await world.stopAll();
     });
 
     it('keeps its watch open while leading with watchWhileLeading', async () => {
       const world = new SimWorld();
-      const a = world.add('a', { ...fast, watchWhileLeading: true });
-      a.start();
-      await world.advance(3_000);
+      const { a } = await startLeader(world, { a: { ...fast, watchWhileLeading: true }, settleMs: 3_000 });
       expect(a.elector.currentTerm()).to.not.be.undefined;
       expect(world.store.openWatches).to.equal(1);
       await world.stopAll();
@@ -69,19 +63,16 @@ describe('LeaseElector', () => {
 
     it('by default, closes the watch while leading and steps down at the next renew', async () => {
       const world = new SimWorld();
-      const a = world.add('a', fast);
-      const log = termLog(world, a);
-      a.start();
-      await world.advance(3_000);
-      expect(log).to.have.length(1);
+      const { a, alog } = await startLeader(world, { settleMs: 3_000 });
+      expect(alog).to.have.length(1);
       expect(world.store.openWatches).to.equal(0);
       const at = world.scheduler.now;
       world.store.put(leaderRecord('intruder', 15, 9));
       await world.advance(100);
-      expect(log[0]!.end, 'no watch: the foreign write is not seen at once').to.be.undefined;
+      expect(alog[0]!.end, 'no watch: the foreign write is not seen at once').to.be.undefined;
       await world.advance(fast.retryPeriod);
-      expect(log[0]!.end).to.be.greaterThan(at + 100);
-      expect(log[0]!.end).to.be.at.most(at + fast.retryPeriod + 10);
+      expect(alog[0]!.end).to.be.greaterThan(at + 100);
+      expect(alog[0]!.end).to.be.at.most(at + fast.retryPeriod + 10);
       expect(a.elector.currentLeader()).to.equal('intruder');
       await world.advance(100);
       expect(world.store.openWatches, 'the watch re-opens when the term ends').to.equal(1);
@@ -90,21 +81,18 @@ describe('LeaseElector', () => {
 
     it('by default, re-opens a working watch after its term (a release is seen at once)', async () => {
       const world = new SimWorld();
-      const a = world.add('a', fast);
-      const log = termLog(world, a);
-      a.start();
-      await world.advance(3_000);
+      const { alog } = await startLeader(world, { settleMs: 3_000 });
       world.store.put(leaderRecord('intruder', 15, 9));
       await world.advance(fast.retryPeriod + 100);
-      expect(log).to.have.length(1);
-      expect(log[0]!.end).to.not.be.undefined;
+      expect(alog).to.have.length(1);
+      expect(alog[0]!.end).to.not.be.undefined;
       expect(world.store.openWatches).to.equal(1);
       const counters = { ...world.store.counters };
       const releasedAt = world.scheduler.now;
       world.store.put(leaderRecord('', 1, 10));
       await world.advance(50);
-      expect(log, 'acquired through the watch, not a poll').to.have.length(2);
-      expect(log[1]!.start).to.be.at.most(releasedAt + 10);
+      expect(alog, 'acquired through the watch, not a poll').to.have.length(2);
+      expect(alog[1]!.start).to.be.at.most(releasedAt + 10);
       expect(world.store.counters.get, 'no read: the watch delivered the release').to.equal(counters.get);
       expect(world.store.openWatches, 'closed again while leading').to.equal(0);
       await world.stopAll();
@@ -114,16 +102,13 @@ describe('LeaseElector', () => {
     it('re-reads after a conflict and keeps leading when the record is still its own', async () => {
       const world = new SimWorld();
       const registry = new Registry();
-      const a = world.add('a', { ...fast, registry });
-      const log = termLog(world, a);
-      a.start();
-      await world.advance(3_000);
+      const { alog } = await startLeader(world, { a: { ...fast, registry }, settleMs: 3_000 });
       for (let i = 0; i < 5; i++) {
         world.store.touch(); // someone else wrote (e.g. a label): our next write conflicts
         await world.advance(2_000);
       }
-      expect(log).to.have.length(1);
-      expect(log[0]!.end).to.be.undefined;
+      expect(alog).to.have.length(1);
+      expect(alog[0]!.end).to.be.undefined;
       const slowpath = await registry.getSingleMetric('leader_election_slowpath_total')!.get();
       expect(slowpath.values[0]?.value).to.equal(5);
       await world.stopAll();
@@ -131,25 +116,20 @@ describe('LeaseElector', () => {
 
     it('keeps leading through lost responses (the write landed; the retry conflicts, re-reads, writes again)', async () => {
       const world = new SimWorld();
-      const a = world.add('a', fast);
-      const log = termLog(world, a);
-      a.start();
-      await world.advance(3_000);
+      const { a, alog } = await startLeader(world, { settleMs: 3_000 });
       a.net.lossRate = 1;
       await world.advance(2_100);
       a.net.lossRate = 0;
       await world.advance(10_000);
-      expect(log).to.have.length(1);
-      expect(log[0]!.end).to.be.undefined;
+      expect(alog).to.have.length(1);
+      expect(alog[0]!.end).to.be.undefined;
       await world.stopAll();
     });
 
     it('retries 5xx and logs each distinct condition once, and the recovery once', async () => {
       const world = new SimWorld();
       const logger = memoryLogger();
-      const a = world.add('a', { ...fast, logger });
-      a.start();
-      await world.advance(3_000);
+      const { a } = await startLeader(world, { a: { ...fast, logger }, settleMs: 3_000 });
       a.net.errorRate = 1;
       await world.advance(7_000);
       a.net.errorRate = 0;
@@ -174,23 +154,18 @@ describe('LeaseElector', () => {
 
     it('bounds each renew request by the time left before renewDeadline', async () => {
       const world = new SimWorld();
-      const a = world.add('a', fast);
-      const log = termLog(world, a);
-      a.start();
-      await world.advance(3_000);
+      const { a, alog } = await startLeader(world, { settleMs: 3_000 });
       const term = leaseTermOf(a.elector.currentTerm());
       a.net.latency = () => 60_000; // requests hang
       await world.advance(15_000);
-      expect(log[0]!.end).to.be.closeTo(term.lastRenewedAt + fast.renewDeadline, 0.01);
+      expect(alog[0]!.end).to.be.closeTo(term.lastRenewedAt + fast.renewDeadline, 0.01);
       a.net.latency = () => 1;
       await world.stopAll();
     });
 
     it('ignores a renew answer that arrives after the term ended', async () => {
       const world = new SimWorld();
-      const a = world.add('a', fast);
-      a.start();
-      await world.advance(3_000);
+      const { a } = await startLeader(world, { settleMs: 3_000 });
       const term = leaseTermOf(a.elector.currentTerm());
       a.process.pause(world.scheduler.now + 20_000);
       await world.advance(21_000);
@@ -244,9 +219,7 @@ describe('LeaseElector', () => {
 
     it('retries a release that conflicts while the record is still its own', async () => {
       const world = new SimWorld();
-      const a = world.add('a', { ...fast, releaseOnCancel: true });
-      a.start();
-      await world.advance(100);
+      const { a } = await startLeader(world, { a: { ...fast, releaseOnCancel: true }, settleMs: 100 });
       world.store.touch();
       a.stop.abort();
       await world.advance(100);

@@ -1,10 +1,12 @@
 import { expect } from 'chai';
 import { LeaderElectionError } from '@kubekit/leaderelection';
-import type { Leadership, Lock, LockSnapshot, LockWatchHandlers, Logger } from '@kubekit/leaderelection';
-import { SimWorld } from '../support/sim-world.js';
+import type { Leadership, LockSnapshot, LockWatchHandlers, Logger } from '@kubekit/leaderelection';
+import { lockWith } from '../support/lock-with.js';
+import { startLeader, startLeaderAndFollower } from '../support/leader-and-follower.js';
+import { leaderRecord } from '../support/leader-record.js';
+import { memoryLogger } from '../support/memory-logger.js';
+import { SimWorld, fast } from '../support/sim-world.js';
 import { overlapped, termLog } from '../support/term-log.js';
-
-const fast = { leaseDuration: 15_000, renewDeadline: 10_000, retryPeriod: 2_000 };
 
 /** A gate a test opens by hand. */
 function gate(): { opened: Promise<void>; open(): void } {
@@ -16,14 +18,7 @@ function gate(): { opened: Promise<void>; open(): void } {
 describe('LeaseElector regressions', () => {
   it('regression: a lock deleted while held is not acquired by a follower before the holder could have expired', async () => {
     const world = new SimWorld();
-    const a = world.add('a', fast);
-    const b = world.add('b', fast);
-    const alog = termLog(world, a);
-    const blog = termLog(world, b);
-    a.start();
-    await world.advance(50);
-    b.start();
-    await world.advance(3_000);
+    const { a, alog, blog } = await startLeaderAndFollower(world, { settleMs: 3_000 });
     a.lock.setPartition('blackhole'); // a can no longer renew (and does not see the deletion)
     world.store.delete();
     await world.advance(5_000);
@@ -37,14 +32,7 @@ describe('LeaseElector regressions', () => {
 
   it('regression: a leader whose lock is deleted re-creates it and keeps leading; no follower leads meanwhile', async () => {
     const world = new SimWorld();
-    const a = world.add('a', fast);
-    const b = world.add('b', fast);
-    const alog = termLog(world, a);
-    const blog = termLog(world, b);
-    a.start();
-    await world.advance(50);
-    b.start();
-    await world.advance(3_000);
+    const { alog, blog } = await startLeaderAndFollower(world, { settleMs: 3_000 });
     world.store.delete();
     await world.advance(20_000);
     expect(blog).to.have.length(0);
@@ -56,20 +44,8 @@ describe('LeaseElector regressions', () => {
 
   it('regression: the epoch keeps increasing when the lock is deleted and created again', async () => {
     const world = new SimWorld();
-    const a = world.add('a', fast);
-    const b = world.add('b', fast);
-    const blog = termLog(world, b);
-    world.store.put({
-      holderIdentity: '',
-      leaseDurationSeconds: 1,
-      acquireTime: undefined,
-      renewTime: undefined,
-      leaseTransitions: 7,
-    });
-    a.start();
-    await world.advance(50);
-    b.start();
-    await world.advance(1_000); // b has seen a's record
+    world.store.put(leaderRecord('', 1, 7));
+    const { a, blog } = await startLeaderAndFollower(world, { settleMs: 1_000 }); // b has seen a's record
     const epochOfA = a.elector.currentTerm()!.epoch;
     expect(epochOfA).to.equal(8);
     a.lock.setPartition('blackhole');
@@ -83,28 +59,21 @@ describe('LeaseElector regressions', () => {
 
   it('regression: a drain timeout does not release the lock; the work is named in the log and on errors$', async () => {
     const world = new SimWorld();
-    const lines: string[] = [];
-    const logger: Logger = {
-      debug: () => undefined,
-      info: () => undefined,
-      warn: () => undefined,
-      error: (_fields, message) => lines.push(message),
-    };
-    const a = world.add('a', { ...fast, releaseOnCancel: true, drainTimeout: 3_000, logger });
-    const b = world.add('b', fast);
-    const blog = termLog(world, b);
+    const logger = memoryLogger();
+    const { a, blog } = await startLeaderAndFollower(world, {
+      a: { ...fast, releaseOnCancel: true, drainTimeout: 3_000, logger },
+      headStartMs: 100,
+      settleMs: 100,
+    });
     const errors: LeaderElectionError[] = [];
     a.elector.errors$.subscribe((e) => errors.push(e));
-    a.start();
-    await world.advance(100);
-    b.start();
-    await world.advance(100);
     void a.elector.currentTerm()!.track(new Promise<never>(() => undefined), 'reconcile-loop');
     a.stop.abort();
     await world.advance(3_500);
     expect(world.store.snapshot()?.record?.holderIdentity).to.equal('a');
     expect(blog).to.have.length(0);
-    expect(lines.join('\n')).to.match(/reconcile-loop/);
+    const errorLines = logger.lines.filter((l) => l.level === 'error').map((l) => l.message);
+    expect(errorLines.join('\n')).to.match(/reconcile-loop/);
     expect(errors.some((e) => e.kind === 'drainTimeout' && e.message.includes('reconcile-loop'))).to.be.true;
     await world.advance(10_000);
     expect(blog, 'b led before the lease expired').to.have.length(0);
@@ -163,25 +132,23 @@ describe('LeaseElector regressions', () => {
 
   it('regression: a stale poll answer does not hide a release the watch already showed', async () => {
     const world = new SimWorld();
-    const a = world.add('a', { ...fast, releaseOnCancel: true });
     const held = gate();
     let gets = 0;
-    const b = world.add('b', {
-      ...fast,
-      wrapLock: (lock) =>
-        Object.assign(Object.create(lock) as Lock, {
-          get: async (signal: AbortSignal): Promise<LockSnapshot | undefined> => {
-            const snapshot = await lock.get(signal);
-            if (gets++ === 0) await held.opened; // the first answer arrives late: stale by then
-            return snapshot;
-          },
-        }),
+    const { a, blog } = await startLeaderAndFollower(world, {
+      a: { ...fast, releaseOnCancel: true },
+      b: {
+        ...fast,
+        wrapLock: (lock) =>
+          lockWith(lock, {
+            get: async (signal: AbortSignal): Promise<LockSnapshot | undefined> => {
+              const snapshot = await lock.get(signal);
+              if (gets++ === 0) await held.opened; // the first answer arrives late: stale by then
+              return snapshot;
+            },
+          }),
+      },
+      settleMs: 1_000,
     });
-    const blog = termLog(world, b);
-    a.start();
-    await world.advance(50);
-    b.start();
-    await world.advance(1_000);
     a.stop.abort(); // releases: b's watch shows it
     await world.advance(5);
     held.open();
@@ -192,45 +159,42 @@ describe('LeaseElector regressions', () => {
 
   it('regression: with watchWhileLeading, a late watch event about the old holder does not end a fresh term', async () => {
     const world = new SimWorld();
-    const a = world.add('a', fast);
     let release: (() => void) | undefined;
-    const b = world.add('b', {
-      ...fast,
-      watchWhileLeading: true,
-      wrapLock: (lock) =>
-        Object.assign(Object.create(lock) as Lock, {
-          // b's watch lags: events are held back until the test lets them through.
-          watch: (rv: string | undefined, handlers: LockWatchHandlers, signal: AbortSignal) => {
-            const queued: (() => void)[] = [];
-            let flowing = false;
-            release = () => {
-              flowing = true;
-              for (const deliver of queued.splice(0)) deliver();
-            };
-            return lock.watch(
-              rv,
-              {
-                onEstablished: () => {
-                  handlers.onEstablished();
+    const { a, blog } = await startLeaderAndFollower(world, {
+      b: {
+        ...fast,
+        watchWhileLeading: true,
+        wrapLock: (lock) =>
+          lockWith(lock, {
+            // b's watch lags: events are held back until the test lets them through.
+            watch: (rv: string | undefined, handlers: LockWatchHandlers, signal: AbortSignal) => {
+              const queued: (() => void)[] = [];
+              let flowing = false;
+              release = () => {
+                flowing = true;
+                for (const deliver of queued.splice(0)) deliver();
+              };
+              return lock.watch(
+                rv,
+                {
+                  onEstablished: () => {
+                    handlers.onEstablished();
+                  },
+                  onEvent: (event) => {
+                    if (flowing) handlers.onEvent(event);
+                    else
+                      queued.push(() => {
+                        handlers.onEvent(event);
+                      });
+                  },
                 },
-                onEvent: (event) => {
-                  if (flowing) handlers.onEvent(event);
-                  else
-                    queued.push(() => {
-                      handlers.onEvent(event);
-                    });
-                },
-              },
-              signal,
-            );
-          },
-        }),
+                signal,
+              );
+            },
+          }),
+      },
+      settleMs: 2_500, // a renewed: b's watch holds that event back
     });
-    const blog = termLog(world, b);
-    a.start();
-    await world.advance(50);
-    b.start();
-    await world.advance(2_500); // a renewed: b's watch holds that event back
     a.lock.setPartition('blackhole'); // a dies
     // b acquires once what it read last has expired (its watch is up, so it does not poll).
     await world.advance(35_000);
@@ -244,32 +208,30 @@ describe('LeaseElector regressions', () => {
 
   it('regression: a follower polls at once when a long-lived watch breaks and the re-watch hangs', async () => {
     const world = new SimWorld();
-    const a = world.add('a', { ...fast, releaseOnCancel: true });
     let watches = 0;
-    const b = world.add('b', {
-      ...fast,
-      wrapLock: (lock) =>
-        Object.assign(Object.create(lock) as Lock, {
-          watch: (rv: string | undefined, handlers: LockWatchHandlers, signal: AbortSignal) => {
-            if (watches++ === 0) return lock.watch(rv, handlers, signal);
-            // Every re-watch hangs until aborted (a half-open connection).
-            return new Promise<void>((resolve) => {
-              signal.addEventListener(
-                'abort',
-                () => {
-                  resolve();
-                },
-                { once: true },
-              );
-            });
-          },
-        }),
+    const { a, blog } = await startLeaderAndFollower(world, {
+      a: { ...fast, releaseOnCancel: true },
+      b: {
+        ...fast,
+        wrapLock: (lock) =>
+          lockWith(lock, {
+            watch: (rv: string | undefined, handlers: LockWatchHandlers, signal: AbortSignal) => {
+              if (watches++ === 0) return lock.watch(rv, handlers, signal);
+              // Every re-watch hangs until aborted (a half-open connection).
+              return new Promise<void>((resolve) => {
+                signal.addEventListener(
+                  'abort',
+                  () => {
+                    resolve();
+                  },
+                  { once: true },
+                );
+              });
+            },
+          }),
+      },
+      settleMs: 5_000,
     });
-    const blog = termLog(world, b);
-    a.start();
-    await world.advance(50);
-    b.start();
-    await world.advance(5_000);
     const gets = world.store.counters.get;
     world.store.dropWatches(new Error('connection reset'));
     await world.advance(20);
@@ -282,9 +244,7 @@ describe('LeaseElector regressions', () => {
 
   it('runWhileLeading runs work under the term, is awaited before release, and refuses an ended term', async () => {
     const world = new SimWorld();
-    const a = world.add('a', { ...fast, releaseOnCancel: true });
-    a.start();
-    await world.advance(50);
+    const { a } = await startLeader(world, { a: { ...fast, releaseOnCancel: true }, settleMs: 50 });
     const term = a.elector.currentTerm()!;
     expect(term.remainingMs()).to.be.within(fast.renewDeadline - 100, fast.renewDeadline);
     let finish!: () => void;
@@ -320,18 +280,10 @@ describe('LeaseElector regressions', () => {
 
   it('exclusiveUntil is the last renew start plus leaseDuration / 1.2, and now once another holder is seen', async () => {
     const world = new SimWorld();
-    const a = world.add('a', { ...fast, watchWhileLeading: true });
-    a.start();
-    await world.advance(2_100);
+    const { a } = await startLeader(world, { a: { ...fast, watchWhileLeading: true }, settleMs: 2_100 });
     const term = a.elector.currentTerm()!;
     expect(term.exclusiveUntil() - term.validUntil()).to.equal(fast.leaseDuration / 1.2 - fast.renewDeadline);
-    world.store.put({
-      holderIdentity: 'intruder',
-      leaseDurationSeconds: 15,
-      acquireTime: undefined,
-      renewTime: undefined,
-      leaseTransitions: 99,
-    });
+    world.store.put(leaderRecord('intruder', 15, 99));
     await world.advance(10);
     expect(term.signal.aborted).to.be.true;
     expect(term.exclusiveUntil()).to.be.at.most(a.process.now());

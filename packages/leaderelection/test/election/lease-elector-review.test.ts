@@ -1,51 +1,31 @@
 import { expect } from 'chai';
 import { filter } from 'rxjs';
-import type { LeaderElectionRecord, Lock } from '@kubekit/leaderelection';
+import type { Lock } from '@kubekit/leaderelection';
+import { inWholeSeconds, rewritingLock } from '../sim/rewriting-lock.js';
 import type { SimLock } from '../sim/sim-lock-store.js';
-import { SimWorld } from '../support/sim-world.js';
+import { addLeaderAndFollower, startLeader, startLeaderAndFollower } from '../support/leader-and-follower.js';
+import { SimWorld, fast } from '../support/sim-world.js';
 import { overlapped, termLog } from '../support/term-log.js';
 
 // Found by an adversarial review of the split lease elector: each test pins one interleaving that
 // broke a promise of DESIGN.md or of the Term contract (each failed on the code under review).
-
-const fast = { leaseDuration: 15_000, renewDeadline: 10_000, retryPeriod: 2_000 };
 
 /**
  * What ConfigMapLock's annotation does to a record on its way to the server and back: times are
  * written as RFC 3339 with whole seconds (`rfc3339()` in config-map-lock.ts), so the record read
  * back has its acquireTime truncated to the second.
  */
-function secondsOnly(date: Date | undefined): Date | undefined {
-  return date === undefined ? undefined : new Date(Math.floor(date.getTime() / 1000) * 1000);
-}
 function asConfigMapAnnotation(lock: SimLock): Lock {
-  const truncate = (record: LeaderElectionRecord): LeaderElectionRecord => ({
-    ...record,
-    acquireTime: secondsOnly(record.acquireTime),
-    renewTime: secondsOnly(record.renewTime),
-  });
-  return {
-    identity: lock.identity,
-    name: lock.name,
-    description: lock.description,
-    get: (signal) => lock.get(signal),
-    create: (record, signal) => lock.create(truncate(record), signal),
-    update: (record, rv, signal) => lock.update(truncate(record), rv, signal),
-    watch: (rv, handlers, signal) => lock.watch(rv, handlers, signal),
-  };
+  return rewritingLock(lock, (record) => inWholeSeconds(record, ['acquireTime', 'renewTime']));
 }
 
 describe('LeaseElector review findings', () => {
   it('regression: exclusiveUntil is capped at a release (a follower may lead at once after it)', async () => {
     const world = new SimWorld();
-    const a = world.add('a', { ...fast, releaseOnCancel: true });
-    const b = world.add('b', fast);
-    const alog = termLog(world, a);
-    const blog = termLog(world, b);
-    a.start();
-    await world.advance(50);
-    b.start();
-    await world.advance(3_000);
+    const { a, alog, blog } = await startLeaderAndFollower(world, {
+      a: { ...fast, releaseOnCancel: true },
+      settleMs: 3_000,
+    });
     expect(alog).to.have.length(1);
     const aTerm = alog[0]!.term;
     a.stop.abort();
@@ -63,16 +43,12 @@ describe('LeaseElector review findings', () => {
 
   it("regression: exclusiveUntil holds while a follower's clock runs up to 20% fast", async () => {
     const world = new SimWorld();
-    const a = world.add('a', fast);
-    // b's clock runs fast: just within what exclusiveUntil allows for (1.2; validity itself
-    // tolerates leaseDuration/renewDeadline = 1.5, and holds there too: no overlap below).
-    const b = world.add('b', { ...fast, rate: 1.19 });
-    const alog = termLog(world, a);
-    const blog = termLog(world, b);
-    a.start();
-    await world.advance(50);
-    b.start();
-    await world.advance(4_100); // just after a renew
+    const { a, alog, blog } = await startLeaderAndFollower(world, {
+      // b's clock runs fast: just within what exclusiveUntil allows for (1.2; validity itself
+      // tolerates leaseDuration/renewDeadline = 1.5, and holds there too: no overlap below).
+      b: { ...fast, rate: 1.19 },
+      settleMs: 4_100, // just after a renew
+    });
     a.lock.setPartition('blackhole');
     await world.advance(30_000);
     expect(blog).to.have.length(1);
@@ -93,10 +69,7 @@ describe('LeaseElector review findings', () => {
     // its next renew (conflict, re-read, another holder) and steps down at once: the overlap is
     // bounded by retryPeriod plus latency. See the README, "Deleting the lock".
     const world = new SimWorld();
-    const a = world.add('a', fast);
-    const b = world.add('b', fast);
-    const alog = termLog(world, a);
-    const blog = termLog(world, b);
+    const { a, b, alog, blog } = addLeaderAndFollower(world);
     a.start();
     await world.advance(2_100); // a has just renewed
     world.store.delete(); // an outsider deletes the lock (kubectl delete lease)
@@ -149,10 +122,7 @@ describe('LeaseElector review findings', () => {
   });
   it("documents: after a deletion, a fresh replica overlaps a partitioned holder for at most renewDeadline (the holder's validity)", async () => {
     const world = new SimWorld();
-    const a = world.add('a', fast);
-    const b = world.add('b', fast);
-    const alog = termLog(world, a);
-    const blog = termLog(world, b);
+    const { a, b, alog, blog } = addLeaderAndFollower(world);
     a.start();
     await world.advance(2_100); // a has just renewed (at ~2 s)
     a.lock.setPartition('blackhole'); // a cannot renew, and so cannot learn of b
@@ -179,32 +149,19 @@ describe('LeaseElector review findings', () => {
     // seconds, so two renews within one wall-clock second write identical content, and an update
     // that changes nothing is a no-op (same resourceVersion, no watch event). acquireTime is kept
     // exact here so that own-record recognition (broken separately, see above) does not mask this.
-    const noOpRenews = (lock: SimLock): Lock => {
-      const truncate = (record: LeaderElectionRecord): LeaderElectionRecord => ({
-        ...record,
-        renewTime: secondsOnly(record.renewTime),
-      });
-      return {
-        identity: lock.identity,
-        name: lock.name,
-        description: lock.description,
-        get: (signal) => lock.get(signal),
-        create: (record, signal) => lock.create(truncate(record), signal),
-        update: (record, rv, signal) => {
-          const written = truncate(record);
-          const current = world.store.snapshot();
-          const same =
-            current?.resourceVersion === rv && JSON.stringify(current.record) === JSON.stringify(written);
-          // A no-op answers with the object as it is, one round trip later.
-          return same ? lock.get(signal).then(() => current) : lock.update(written, rv, signal);
-        },
-        watch: (rv, handlers, signal) => lock.watch(rv, handlers, signal),
-      };
-    };
-    const a = world.add('a', { ...short, wrapLock: noOpRenews });
-    const b = world.add('b', { ...short, wrapLock: noOpRenews });
-    const alog = termLog(world, a);
-    const blog = termLog(world, b);
+    const noOpRenews = (lock: SimLock): Lock => ({
+      ...rewritingLock(lock, (record) => inWholeSeconds(record, ['renewTime'])),
+      update: (record, rv, signal) => {
+        const written = inWholeSeconds(record, ['renewTime']);
+        const current = world.store.snapshot();
+        const same =
+          current?.resourceVersion === rv && JSON.stringify(current.record) === JSON.stringify(written);
+        // A no-op answers with the object as it is, one round trip later.
+        return same ? lock.get(signal).then(() => current) : lock.update(written, rv, signal);
+      },
+    });
+    const noOps = { ...short, wrapLock: noOpRenews };
+    const { a, b, alog, blog } = addLeaderAndFollower(world, { a: noOps, b: noOps });
     a.start();
     await world.advance(5);
     b.start();
@@ -224,10 +181,7 @@ describe('LeaseElector review findings', () => {
     const world = new SimWorld();
     let lost = 0;
     const loseFirstCreateAnswer = (lock: SimLock): Lock => ({
-      identity: lock.identity,
-      name: lock.name,
-      description: lock.description,
-      get: (signal) => lock.get(signal),
+      ...rewritingLock(lock),
       create: (record, signal) => {
         const landed = lock.create(record, signal);
         if (lost++ > 0) return landed;
@@ -239,8 +193,6 @@ describe('LeaseElector review findings', () => {
           });
         });
       },
-      update: (record, rv, signal) => lock.update(record, rv, signal),
-      watch: (rv, handlers, signal) => lock.watch(rv, handlers, signal),
     });
     const a = world.add('a', { ...fast, wrapLock: loseFirstCreateAnswer });
     const alog = termLog(world, a);
@@ -284,10 +236,7 @@ describe('LeaseElector review findings', () => {
   });
   it('documents: epochs repeat only for a replica whose first sight of the lock is its absence', async () => {
     const world = new SimWorld();
-    const a = world.add('a', { ...fast, releaseOnCancel: true });
-    const alog = termLog(world, a);
-    a.start();
-    await world.advance(100);
+    const { a, alog } = await startLeader(world, { a: { ...fast, releaseOnCancel: true }, settleMs: 100 });
     a.stop.abort(); // epoch 0 released
     await world.advance(100);
     const a2 = world.add('a2', { ...fast, releaseOnCancel: true });

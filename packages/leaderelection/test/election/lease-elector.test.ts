@@ -2,6 +2,7 @@ import { expect } from 'chai';
 import { Registry } from 'prom-client';
 import { LeaderElectionError, LeaseElector } from '@kubekit/leaderelection';
 import type { ElectionEvent, Leadership } from '@kubekit/leaderelection';
+import { startLeader } from '../support/leader-and-follower.js';
 import { leaderRecord } from '../support/leader-record.js';
 import { SimWorld, fast } from '../support/sim-world.js';
 import type { SimCandidate } from '../support/sim-world.js';
@@ -70,9 +71,7 @@ describe('LeaseElector', () => {
 
     it('sets validUntil to the start of the acquiring write plus renewDeadline', async () => {
       const world = new SimWorld(5);
-      const a = world.add('a', fast);
-      a.start();
-      await world.advance(30);
+      const { a } = await startLeader(world, { settleMs: 30 });
       const term = a.elector.currentTerm()!;
       // get (5+5), then create starts at 10 ms on a's clock (offset 0).
       expect(term.validUntil()).to.equal(10 + fast.renewDeadline);
@@ -86,9 +85,7 @@ describe('LeaseElector', () => {
 
     it('renews with exactly one conditional write per retryPeriod and no reads', async () => {
       const world = new SimWorld();
-      const a = world.add('a', fast);
-      a.start();
-      await world.advance(100);
+      const { a } = await startLeader(world, { settleMs: 100 });
       const before = { ...world.store.counters };
       await world.advance(60_000);
       expect(world.store.counters.update - before.update).to.equal(30);
@@ -165,9 +162,7 @@ describe('LeaseElector', () => {
   describe('.healthy', () => {
     it('fails when a leader has not renewed for leaseDuration + tolerance', async () => {
       const world = new SimWorld();
-      const a = world.add('a', { ...fast, healthTolerance: 1_000 });
-      a.start();
-      await world.advance(100);
+      const { a } = await startLeader(world, { a: { ...fast, healthTolerance: 1_000 }, settleMs: 100 });
       expect(a.elector.healthy()).to.be.true;
       a.process.pause(world.scheduler.now + 60_000); // the event loop is stuck
       await world.advance(15_000);

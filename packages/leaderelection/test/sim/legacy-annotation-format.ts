@@ -1,9 +1,6 @@
-import type { LeaderElectionRecord, Lock } from '@kubekit/leaderelection';
+import type { Lock } from '@kubekit/leaderelection';
+import { inWholeSeconds, rewritingLock } from './rewriting-lock.js';
 import type { SimLock } from './sim-lock-store.js';
-
-function secondsOnly(date: Date | undefined): Date | undefined {
-  return date === undefined ? undefined : new Date(Math.floor(date.getTime() / 1000) * 1000);
-}
 
 /**
  * `lock` storing acquireTime in whole seconds, as client-go writes the
@@ -14,17 +11,5 @@ function secondsOnly(date: Date | undefined): Date | undefined {
  * API server drops, and a renewDeadline under a second could not be kept.)
  */
 export function legacyAnnotationFormat(lock: SimLock): Lock {
-  const stored = (record: LeaderElectionRecord): LeaderElectionRecord => ({
-    ...record,
-    acquireTime: secondsOnly(record.acquireTime),
-  });
-  return {
-    identity: lock.identity,
-    name: lock.name,
-    description: lock.description,
-    get: (signal) => lock.get(signal),
-    create: (record, signal) => lock.create(stored(record), signal),
-    update: (record, resourceVersion, signal) => lock.update(stored(record), resourceVersion, signal),
-    watch: (resourceVersion, handlers, signal) => lock.watch(resourceVersion, handlers, signal),
-  };
+  return rewritingLock(lock, (record) => inWholeSeconds(record, ['acquireTime']));
 }

@@ -42,3 +42,15 @@ export async function startLeaderAndFollower(
   await world.advance(options.settleMs);
   return pair;
 }
+
+/** Adds `a` to `world` (each {@link fast} unless given), logs its terms, starts it and runs `settleMs`. */
+export async function startLeader(
+  world: SimWorld,
+  options: { readonly a?: SimCandidateOptions; readonly settleMs: number },
+): Promise<{ readonly a: SimCandidate; readonly alog: TermEntry[] }> {
+  const a = world.add('a', options.a ?? fast);
+  const alog = termLog(world, a);
+  a.start();
+  await world.advance(options.settleMs);
+  return { a, alog };
+}
