@@ -63,6 +63,20 @@ export class FakeLifelongApi implements LifelongApi {
     return pod;
   }
 
+  /**
+   * Adds Pod `name` (with `init`) and the lock `lock` owned by it (with `annotations`): a leader
+   * elected before the test. Returns the Pod.
+   */
+  addLeaderPod(
+    name: string,
+    init: Partial<Omit<FakePod, 'name'>> = {},
+    annotations: Record<string, string> = {},
+  ): FakePod {
+    const pod = this.addPod(name, init);
+    this.putLock('lock', { name, uid: pod.uid }, annotations);
+    return pod;
+  }
+
   /** Removes a Pod from storage (kubelet confirmed) and lets the garbage collector run. */
   removePod(name: string): void {
     this.pods.delete(name);

@@ -1,23 +1,16 @@
 import { expect } from 'chai';
-import type sinon from 'sinon';
 import { Registry } from 'prom-client';
 import { EPOCH_ANNOTATION, LeaderElectionError, createLeaderForLifeElector } from '@kubekit/leaderelection';
-import { apiError, type FakeLifelongApi } from './fake-lifelong-api.js';
+import { apiError } from './fake-lifelong-api.js';
 import { useLifelongHarness } from './lifelong-harness.js';
 
 describe('LeaderForLifeElector', () => {
   const harness = useLifelongHarness();
   const { start, leading } = harness;
-  let clock: sinon.SinonFakeTimers;
-  let api: FakeLifelongApi;
-
-  beforeEach(() => {
-    clock = harness.clock;
-    api = harness.api;
-  });
 
   describe('.run', () => {
     it('creates the lock owned by its own Pod (name and UID) and leads for life', async () => {
+      const { api, clock } = harness;
       const pod = api.addPod('op-a');
       const a = start('op-a');
       const term = await leading(a);
@@ -40,6 +33,7 @@ describe('LeaderForLifeElector', () => {
     });
 
     it('leads again at once when restarted in the same Pod (same UID), keeping the epoch', async () => {
+      const { api } = harness;
       const pod = api.addPod('op-a');
       api.putLock('lock', { name: 'op-a', uid: pod.uid }, { [EPOCH_ANNOTATION]: '7' });
       const a = start('op-a');
@@ -49,6 +43,7 @@ describe('LeaderForLifeElector', () => {
     });
 
     it('does not campaign at all from a Pod that is being deleted', async () => {
+      const { api, clock } = harness;
       const pod = api.addPod('op-a');
       pod.terminating = true;
       const a = start('op-a');
@@ -60,6 +55,7 @@ describe('LeaderForLifeElector', () => {
     });
 
     it('takes over by watch the moment the lock is deleted, without waiting for a backoff', async () => {
+      const { api, clock } = harness;
       api.addPod('op-a');
       api.addPod('op-b');
       const a = start('op-a');
@@ -81,6 +77,7 @@ describe('LeaderForLifeElector', () => {
     });
 
     it('reports the loss when its lock is deleted from under it, then leads again in a new term', async () => {
+      const { api, clock } = harness;
       api.addPod('op-a');
       const a = start('op-a');
       const first = await leading(a);
@@ -98,6 +95,7 @@ describe('LeaderForLifeElector', () => {
     });
 
     it('reports the loss when its lock is replaced by another owner and then follows', async () => {
+      const { api, clock } = harness;
       api.addPod('op-a');
       const other = api.addPod('op-b');
       const a = start('op-a');
@@ -109,6 +107,7 @@ describe('LeaderForLifeElector', () => {
     });
 
     it('reports the loss when its lock is given another owner in place (same object UID)', async () => {
+      const { api, clock } = harness;
       api.addPod('op-a');
       const other = api.addPod('op-b');
       const a = start('op-a');
@@ -125,8 +124,8 @@ describe('LeaderForLifeElector', () => {
     });
 
     it('keeps following when the lock is modified without a change of owner', async () => {
-      const leader = api.addPod('op-a');
-      api.putLock('lock', { name: 'op-a', uid: leader.uid });
+      const { api, clock } = harness;
+      const leader = api.addLeaderPod('op-a');
       api.addPod('op-b');
       const b = start('op-b');
       await clock.tickAsync(10);
@@ -138,6 +137,7 @@ describe('LeaderForLifeElector', () => {
     });
 
     it('rejects with podNotFound when its Pod was replaced after a loss', async () => {
+      const { api, clock } = harness;
       api.addPod('op-a');
       const a = start('op-a');
       await leading(a);
@@ -153,6 +153,7 @@ describe('LeaderForLifeElector', () => {
     });
 
     it('keeps leading while the API server fails, and polls the lock with backoff until the watch is back', async () => {
+      const { api, clock } = harness;
       api.addPod('op-a');
       const a = start('op-a', { maxBackoff: 4000 });
       const term = await leading(a);
@@ -173,6 +174,7 @@ describe('LeaderForLifeElector', () => {
     });
 
     it('restarts a quiet watch from the last resourceVersion without reading the lock', async () => {
+      const { api, clock } = harness;
       api.addPod('op-a');
       api.addPod('op-b');
       start('op-a');
@@ -192,6 +194,7 @@ describe('LeaderForLifeElector', () => {
     });
 
     it('does not hot-loop on a watch that closes at once', async () => {
+      const { api, clock } = harness;
       api.addPod('op-a');
       const a = start('op-a', { maxBackoff: 2000 });
       await leading(a);
@@ -204,6 +207,7 @@ describe('LeaderForLifeElector', () => {
     });
 
     it('starts again from a fresh read after 410 Expired on the watch', async () => {
+      const { api, clock } = harness;
       api.addPod('op-a');
       const a = start('op-a');
       const term = await leading(a);
@@ -216,6 +220,7 @@ describe('LeaderForLifeElector', () => {
     });
 
     it('backs off on a 403 for its own Pod and reports a forbidden error naming verb and resource', async () => {
+      const { api, clock } = harness;
       api.addPod('op-a');
       api.fail('getPod', 403);
       const a = start('op-a', { maxBackoff: 8000 });
@@ -229,8 +234,8 @@ describe('LeaderForLifeElector', () => {
     });
 
     it('backs off on failures to create or read the lock, and to read the leader Pod', async () => {
-      const leader = api.addPod('op-a');
-      api.putLock('lock', { name: 'op-a', uid: leader.uid });
+      const { api, clock } = harness;
+      api.addLeaderPod('op-a');
       api.addPod('op-b');
       api.fail('getConfigMap', 403, 3);
       const b = start('op-b', { maxBackoff: 2000 });
@@ -246,8 +251,8 @@ describe('LeaderForLifeElector', () => {
     });
 
     it('reports a failed delete and tries again on the next check', async () => {
-      const leader = api.addPod('op-a', { phase: 'Failed', reason: 'Evicted' });
-      api.putLock('lock', { name: 'op-a', uid: leader.uid });
+      const { api, clock } = harness;
+      api.addLeaderPod('op-a', { phase: 'Failed', reason: 'Evicted' });
       api.addPod('op-b');
       api.fail('deletePod', 403, 1);
       const b = start('op-b');
@@ -257,6 +262,7 @@ describe('LeaderForLifeElector', () => {
     });
 
     it('gives up on an unanswered request after requestTimeout and retries it with backoff', async () => {
+      const { api, clock } = harness;
       api.addPod('op-a');
       api.hang('createConfigMap', 1);
       const a = start('op-a', { requestTimeout: 5000 });
@@ -268,6 +274,7 @@ describe('LeaderForLifeElector', () => {
     });
 
     it('stops at once while a request hangs', async () => {
+      const { api, clock } = harness;
       api.addPod('op-a');
       api.hang('getPod');
       const a = start('op-a', { requestTimeout: 60_000 });
@@ -279,6 +286,7 @@ describe('LeaderForLifeElector', () => {
     });
 
     it('rejects with podNotFound when its own Pod does not exist', async () => {
+      const { clock } = harness;
       const a = start('typo');
       await clock.tickAsync(0);
       const error = await a.done.then(
@@ -290,6 +298,7 @@ describe('LeaderForLifeElector', () => {
     });
 
     it('resolves on abort with nothing left running, ends the term and completes the observables', async () => {
+      const { api, clock } = harness;
       api.addPod('op-a');
       const a = start('op-a');
       const term = await leading(a);
@@ -307,6 +316,7 @@ describe('LeaderForLifeElector', () => {
     });
 
     it('regression: stopping aborts the term signal first, then waits for tracked work (bounded by drainTimeout)', async () => {
+      const { api, clock } = harness;
       api.addPod('op-a');
       const a = start('op-a', { drainTimeout: 5000 });
       const term = await leading(a);
@@ -341,6 +351,7 @@ describe('LeaderForLifeElector', () => {
     });
 
     it('regression: a drain timeout is logged at error level naming the pending work and reported on errors$', async () => {
+      const { api, clock } = harness;
       const logged: { level: string; fields: object; message: string }[] = [];
       const log =
         (level: string) =>
@@ -369,6 +380,7 @@ describe('LeaderForLifeElector', () => {
     });
 
     it('with drainTimeout Infinity waits for tracked work however long it runs', async () => {
+      const { api, clock } = harness;
       api.addPod('op-a');
       const a = start('op-a', { drainTimeout: Infinity });
       const term = await leading(a);
@@ -388,6 +400,7 @@ describe('LeaderForLifeElector', () => {
     });
 
     it('ends the term on stop at once when no work is tracked', async () => {
+      const { api, clock } = harness;
       api.addPod('op-a');
       const a = start('op-a', { drainTimeout: 5000 });
       const term = await leading(a);
@@ -401,8 +414,8 @@ describe('LeaderForLifeElector', () => {
     });
 
     it('stops while following or while retrying', async () => {
-      const leader = api.addPod('op-a');
-      api.putLock('lock', { name: 'op-a', uid: leader.uid });
+      const { api, clock } = harness;
+      api.addLeaderPod('op-a');
       api.addPod('op-b');
       const b = start('op-b');
       await clock.tickAsync(5000);
@@ -419,6 +432,7 @@ describe('LeaderForLifeElector', () => {
     });
 
     it('may be called only once', async () => {
+      const { api } = harness;
       api.addPod('op-a');
       const a = start('op-a');
       const error = await a.elector.run(new AbortController().signal).then(
@@ -431,6 +445,7 @@ describe('LeaderForLifeElector', () => {
 
   describe('observability', () => {
     it('reports master status and transitions on the injected registry', async () => {
+      const { api, clock } = harness;
       const registry = new Registry();
       api.addPod('op-a');
       const a = start('op-a', { registry });
@@ -450,6 +465,7 @@ describe('LeaderForLifeElector', () => {
     });
 
     it('survives subscribers and a logger that throw (logged, not rethrown)', async () => {
+      const { api, clock } = harness;
       const logged: string[] = [];
       const throwing =
         (level: string) =>
@@ -490,6 +506,7 @@ describe('LeaderForLifeElector', () => {
     });
 
     it('logs a failure condition once and its recovery once', async () => {
+      const { api, clock } = harness;
       const logged: { level: string; message: string }[] = [];
       const log =
         (level: string) =>
@@ -508,6 +525,7 @@ describe('LeaderForLifeElector', () => {
     });
 
     it('records Events on acquire and loss, waits for them on stop, and ignores a failing recorder', async () => {
+      const { api, clock } = harness;
       const recorded: { type: string; message: string }[] = [];
       let fail = false;
       const eventRecorder = {
@@ -543,6 +561,7 @@ describe('LeaderForLifeElector', () => {
 
   describe('.whenLeading', () => {
     it('resolves with the term, at once when leading already', async () => {
+      const { api, clock } = harness;
       api.addPod('op-a');
       const a = start('op-a');
       const waiting = a.elector.whenLeading();
@@ -552,8 +571,8 @@ describe('LeaderForLifeElector', () => {
     });
 
     it('rejects when the signal aborts, and when the elector stops first', async () => {
-      const leader = api.addPod('op-a');
-      api.putLock('lock', { name: 'op-a', uid: leader.uid });
+      const { api, clock } = harness;
+      api.addLeaderPod('op-a');
       api.addPod('op-b');
       const b = start('op-b');
       const controller = new AbortController();
@@ -576,6 +595,7 @@ describe('LeaderForLifeElector', () => {
 
   describe('constructor', () => {
     it('rejects invalid durations, naming the option', () => {
+      const { api } = harness;
       for (const [options, named] of [
         [{ initialBackoff: 0 }, 'initialBackoff'],
         [{ initialBackoff: 2000, maxBackoff: 1000 }, 'maxBackoff'],

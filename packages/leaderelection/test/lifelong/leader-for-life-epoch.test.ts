@@ -1,27 +1,19 @@
 import { expect } from 'chai';
-import type sinon from 'sinon';
 import { EPOCH_ANNOTATION } from '@kubekit/leaderelection';
-import type { FakeLifelongApi } from './fake-lifelong-api.js';
 import { useLifelongHarness } from './lifelong-harness.js';
 
 describe('LeaderForLifeElector epochs', () => {
   const harness = useLifelongHarness();
   const { start, leading } = harness;
-  let clock: sinon.SinonFakeTimers;
-  let api: FakeLifelongApi;
-
-  beforeEach(() => {
-    clock = harness.clock;
-    api = harness.api;
-  });
 
   async function stop(candidate: ReturnType<typeof start>): Promise<void> {
     candidate.controller.abort();
-    await clock.tickAsync(0);
+    await harness.clock.tickAsync(0);
     await candidate.done;
   }
 
   it('regression: a replica that never saw the previous lock does not write its epoch again', async () => {
+    const { api, clock } = harness;
     clock.setSystemTime(Date.UTC(2026, 10, 29, 10, 0, 0));
     api.addPod('op-a');
     api.addPod('op-b');
@@ -39,8 +31,8 @@ describe('LeaderForLifeElector epochs', () => {
   });
 
   it('writes one more than the highest epoch it observed, even when its wall clock says less', async () => {
-    const leader = api.addPod('op-a');
-    api.putLock('lock', { name: 'op-a', uid: leader.uid }, { [EPOCH_ANNOTATION]: '9000000000000' });
+    const { api } = harness;
+    api.addLeaderPod('op-a', {}, { [EPOCH_ANNOTATION]: '9000000000000' });
     api.addPod('op-b');
     const b = start('op-b');
     expect(await leading(b, 10)).to.equal(undefined);
@@ -51,8 +43,8 @@ describe('LeaderForLifeElector epochs', () => {
   });
 
   it('remembers the epoch of a lock that replaced the one it followed, and of one it saw deleted', async () => {
-    const leader = api.addPod('op-a');
-    api.putLock('lock', { name: 'op-a', uid: leader.uid }, { [EPOCH_ANNOTATION]: '3' });
+    const { api, clock } = harness;
+    api.addLeaderPod('op-a', {}, { [EPOCH_ANNOTATION]: '3' });
     api.addPod('op-b');
     api.addPod('op-c');
     api.gcDelayMs = 60_000;
@@ -68,8 +60,8 @@ describe('LeaderForLifeElector epochs', () => {
 
   for (const unreadable of ['not a number', '1e300', '-5', '2.5']) {
     it(`ignores an unreadable epoch annotation (${unreadable})`, async () => {
-      const leader = api.addPod('op-a');
-      api.putLock('lock', { name: 'op-a', uid: leader.uid }, { [EPOCH_ANNOTATION]: unreadable });
+      const { api } = harness;
+      api.addLeaderPod('op-a', {}, { [EPOCH_ANNOTATION]: unreadable });
       api.addPod('op-b');
       const b = start('op-b');
       expect(await leading(b, 10)).to.equal(undefined);

@@ -1,20 +1,12 @@
 import { expect } from 'chai';
-import type sinon from 'sinon';
-import type { FakeLifelongApi } from './fake-lifelong-api.js';
 import { useLifelongHarness } from './lifelong-harness.js';
 
 describe('LeaderForLifeElector under attack (review)', () => {
   const harness = useLifelongHarness();
   const { start } = harness;
-  let clock: sinon.SinonFakeTimers;
-  let api: FakeLifelongApi;
-
-  beforeEach(() => {
-    clock = harness.clock;
-    api = harness.api;
-  });
 
   it('regression: a follower whose own Pod was force-deleted does not create the lock (a peer would delete it while it leads)', async () => {
+    const { api, clock } = harness;
     // Keep the garbage collector out of it: the examiner of op-y is the one that deletes.
     api.gcDelayMs = 60_000;
     api.addPod('op-x');

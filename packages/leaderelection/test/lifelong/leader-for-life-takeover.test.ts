@@ -1,21 +1,13 @@
 import { expect } from 'chai';
-import type sinon from 'sinon';
-import type { FakeLifelongApi } from './fake-lifelong-api.js';
 import { useLifelongHarness } from './lifelong-harness.js';
 
 describe('LeaderForLifeElector takeover from a leader Pod', () => {
   const harness = useLifelongHarness();
   const { start, leading } = harness;
-  let clock: sinon.SinonFakeTimers;
-  let api: FakeLifelongApi;
-
-  beforeEach(() => {
-    clock = harness.clock;
-    api = harness.api;
-  });
 
   describe('.run', () => {
     it('regression: a lock whose owner Pod is gone is deleted (UID precondition) instead of waited for for ever', async () => {
+      const { api } = harness;
       // No garbage collector runs in this fake for a lock put directly: only the follower can free it.
       const lock = api.putLock('lock', { name: 'op-gone', uid: 'gone-uid' });
       api.addPod('op-b');
@@ -28,6 +20,7 @@ describe('LeaderForLifeElector takeover from a leader Pod', () => {
     });
 
     it('regression: a lock owned by an old Pod whose name now has another UID is deleted like GC would, never claimed', async () => {
+      const { api } = harness;
       const lock = api.putLock('lock', { name: 'op-0', uid: 'old-uid' });
       const pod = api.addPod('op-0'); // recreated StatefulSet Pod: same name, new UID
       api.gcDelayMs = 60_000;
@@ -44,6 +37,7 @@ describe('LeaderForLifeElector takeover from a leader Pod', () => {
     });
 
     it('leaves a lock without a Pod owner alone (only its deletion frees it)', async () => {
+      const { api } = harness;
       api.putLock('lock', undefined);
       api.addPod('op-b');
       const b = start('op-b');
@@ -54,8 +48,8 @@ describe('LeaderForLifeElector takeover from a leader Pod', () => {
     });
 
     it('deletes an Evicted leader Pod with a UID precondition and takes over when GC frees the lock', async () => {
-      const leader = api.addPod('op-a');
-      api.putLock('lock', { name: 'op-a', uid: leader.uid });
+      const { api, clock } = harness;
+      const leader = api.addLeaderPod('op-a');
       api.addPod('op-b');
       const b = start('op-b');
       await clock.tickAsync(10);
@@ -74,8 +68,8 @@ describe('LeaderForLifeElector takeover from a leader Pod', () => {
       ['Succeeded', undefined],
     ] as const) {
       it(`deletes a leader Pod that is ${phase}${reason === undefined ? '' : `/${reason}`}`, async () => {
-        const leader = api.addPod('op-a', { phase, reason });
-        api.putLock('lock', { name: 'op-a', uid: leader.uid });
+        const { api } = harness;
+        api.addLeaderPod('op-a', { phase, reason });
         api.addPod('op-b');
         const b = start('op-b');
         expect(await leading(b, 10)).to.not.equal(undefined);
@@ -84,6 +78,7 @@ describe('LeaderForLifeElector takeover from a leader Pod', () => {
     }
 
     it('does not delete a terminated leader Pod again while it is being deleted', async () => {
+      const { api } = harness;
       const leader = api.addPod('op-a', { phase: 'Failed', reason: 'Evicted' });
       leader.terminating = true;
       api.putLock('lock', { name: 'op-a', uid: leader.uid });
@@ -96,8 +91,8 @@ describe('LeaderForLifeElector takeover from a leader Pod', () => {
 
     for (const reason of ['OOMKilled', 'Error', 'DeadlineExceeded', undefined]) {
       it(`regression: a leader Pod that Failed${reason === undefined ? ' without a reason' : ` with reason ${reason}`} is deleted so that GC frees the lock`, async () => {
-        const leader = api.addPod('op-a', { phase: 'Failed', reason });
-        api.putLock('lock', { name: 'op-a', uid: leader.uid });
+        const { api } = harness;
+        const leader = api.addLeaderPod('op-a', { phase: 'Failed', reason });
         api.addPod('op-b');
         const b = start('op-b');
         expect(await leading(b, 10)).to.not.equal(undefined);
@@ -108,8 +103,8 @@ describe('LeaderForLifeElector takeover from a leader Pod', () => {
     }
 
     it('leaves a Running or Pending leader Pod alone', async () => {
-      const leader = api.addPod('op-a', { phase: 'Pending' });
-      api.putLock('lock', { name: 'op-a', uid: leader.uid });
+      const { api } = harness;
+      const leader = api.addLeaderPod('op-a', { phase: 'Pending' });
       api.addPod('op-b');
       const b = start('op-b');
       expect(await leading(b, 30_000)).to.equal(undefined);
@@ -120,6 +115,7 @@ describe('LeaderForLifeElector takeover from a leader Pod', () => {
     });
 
     it('does not take over from a leader Pod on a not-Ready Node by default (and never reads the Node)', async () => {
+      const { api } = harness;
       const leader = api.addPod('op-a', { nodeName: 'dead' });
       api.nodes.set('dead', { name: 'dead', ready: 'False' });
       api.putLock('lock', { name: 'op-a', uid: leader.uid });
@@ -132,6 +128,7 @@ describe('LeaderForLifeElector takeover from a leader Pod', () => {
     });
 
     it('with forceTakeoverOnNotReadyNode deletes the leader Pod and the lock (UID preconditions) and takes over after the grace period', async () => {
+      const { api } = harness;
       const leader = api.addPod('op-a', { nodeName: 'dead' });
       api.nodes.set('dead', { name: 'dead', ready: 'Unknown' });
       const lock = api.putLock('lock', { name: 'op-a', uid: leader.uid });
@@ -149,6 +146,7 @@ describe('LeaderForLifeElector takeover from a leader Pod', () => {
     });
 
     it('regression: one not-Ready reading of the leader Node does not trigger a forced takeover', async () => {
+      const { api, clock } = harness;
       const leader = api.addPod('op-a', { nodeName: 'flaky' });
       api.nodes.set('flaky', { name: 'flaky', ready: 'False' });
       api.putLock('lock', { name: 'op-a', uid: leader.uid });
@@ -167,6 +165,7 @@ describe('LeaderForLifeElector takeover from a leader Pod', () => {
     });
 
     it('starts the grace period again when the Ready condition changed between two not-Ready readings', async () => {
+      const { api, clock } = harness;
       const leader = api.addPod('op-a', { nodeName: 'flaky' });
       api.nodes.set('flaky', { name: 'flaky', ready: 'False', readySince: '2026-01-01T00:00:00Z' });
       api.putLock('lock', { name: 'op-a', uid: leader.uid });
@@ -181,6 +180,7 @@ describe('LeaderForLifeElector takeover from a leader Pod', () => {
     });
 
     it('waits five minutes of not-Ready readings by default before a forced takeover', async () => {
+      const { api } = harness;
       const leader = api.addPod('op-a', { nodeName: 'dead' });
       api.nodes.set('dead', { name: 'dead', ready: 'False' });
       api.putLock('lock', { name: 'op-a', uid: leader.uid });
@@ -191,6 +191,7 @@ describe('LeaderForLifeElector takeover from a leader Pod', () => {
     });
 
     it('with forceTakeoverOnNotReadyNode takes over from a still-running leader, which then stands aside', async () => {
+      const { api, clock } = harness;
       const old = api.addPod('op-a', { nodeName: 'partitioned' });
       api.nodes.set('partitioned', { name: 'partitioned', ready: 'False' });
       api.addPod('op-b');
@@ -210,6 +211,7 @@ describe('LeaderForLifeElector takeover from a leader Pod', () => {
     });
 
     it('with forceTakeoverOnNotReadyNode leaves a leader on a Ready Node alone', async () => {
+      const { api } = harness;
       const leader = api.addPod('op-a', { nodeName: 'fine' });
       api.nodes.set('fine', { name: 'fine', ready: 'True' });
       api.putLock('lock', { name: 'op-a', uid: leader.uid });
@@ -221,8 +223,8 @@ describe('LeaderForLifeElector takeover from a leader Pod', () => {
     });
 
     it('with forceTakeoverOnNotReadyNode treats a missing Node as not Ready', async () => {
-      const leader = api.addPod('op-a', { nodeName: 'gone' });
-      api.putLock('lock', { name: 'op-a', uid: leader.uid });
+      const { api } = harness;
+      api.addLeaderPod('op-a', { nodeName: 'gone' });
       api.addPod('op-b');
       const b = start('op-b', { forceTakeoverOnNotReadyNode: true, notReadyGracePeriod: 10_000 });
       expect(await leading(b, 9999)).to.equal(undefined);

@@ -31,7 +31,9 @@ export interface LifelongHarness {
 /**
  * Registers `beforeEach`/`afterEach` hooks that give every test fresh fake timers (timeouts,
  * `performance` and `Date`, starting at 0) and a fresh {@link FakeLifelongApi}, and after it stop
- * every elector it started and check that none left a timer or a watch behind.
+ * every elector it started and check that none left a timer or a watch behind. `clock` and `api`
+ * are the running test's: read them inside the test (`const { api, clock } = harness;`), not at
+ * `describe` level, where no test runs yet.
  */
 export function useLifelongHarness(): LifelongHarness {
   let clock: sinon.SinonFakeTimers | undefined;
