@@ -3,6 +3,7 @@ import sinon from 'sinon';
 import { systemClock } from '@kubekit/leaderelection';
 import type { Clock } from '@kubekit/leaderelection';
 import { startTimer } from '#lib/clock.js';
+import { rejectionOf } from './support/rejection-of.js';
 
 describe('systemClock', () => {
   describe('.now', () => {
@@ -24,18 +25,12 @@ describe('systemClock', () => {
       const controller = new AbortController();
       const sleeping = systemClock.sleep(60_000, controller.signal);
       controller.abort(new Error('stopped'));
-      const error = await sleeping.then(
-        () => undefined,
-        (reason: unknown) => reason,
-      );
+      const error = await rejectionOf(sleeping);
       expect(error).to.be.instanceOf(Error);
     });
 
     it('rejects at once when the signal has already aborted', async () => {
-      const error = await systemClock.sleep(10, AbortSignal.abort(new Error('gone'))).then(
-        () => undefined,
-        (reason: unknown) => reason,
-      );
+      const error = await rejectionOf(systemClock.sleep(10, AbortSignal.abort(new Error('gone'))));
       expect((error as Error).message).to.equal('gone');
     });
 

@@ -3,6 +3,7 @@ import { Registry } from 'prom-client';
 import { EPOCH_ANNOTATION, LeaderElectionError, createLeaderForLifeElector } from '@kubekit/leaderelection';
 import { apiError } from './fake-lifelong-api.js';
 import { useLifelongHarness } from './lifelong-harness.js';
+import { rejectionOf } from '../support/rejection-of.js';
 
 describe('LeaderForLifeElector', () => {
   const harness = useLifelongHarness();
@@ -145,10 +146,7 @@ describe('LeaderForLifeElector', () => {
       api.addPod('op-a');
       api.removeLock('lock');
       await clock.tickAsync(10);
-      const error = await a.done.then(
-        () => undefined,
-        (reason: unknown) => reason,
-      );
+      const error = await rejectionOf(a.done);
       expect(LeaderElectionError.is(error, 'podNotFound')).to.equal(true);
     });
 
@@ -289,10 +287,7 @@ describe('LeaderForLifeElector', () => {
       const { clock } = harness;
       const a = start('typo');
       await clock.tickAsync(0);
-      const error = await a.done.then(
-        () => undefined,
-        (reason: unknown) => reason,
-      );
+      const error = await rejectionOf(a.done);
       expect(LeaderElectionError.is(error, 'podNotFound')).to.equal(true);
       expect((error as Error).message).to.contain('metadata.name');
     });
@@ -435,10 +430,7 @@ describe('LeaderForLifeElector', () => {
       const { api } = harness;
       api.addPod('op-a');
       const a = start('op-a');
-      const error = await a.elector.run(new AbortController().signal).then(
-        () => undefined,
-        (reason: unknown) => reason,
-      );
+      const error = await rejectionOf(a.elector.run(new AbortController().signal));
       expect(LeaderElectionError.is(error, 'invalidConfig')).to.equal(true);
     });
   });

@@ -17,9 +17,11 @@ import {
   LeaderElectionError,
   LeaderForLifeElector,
   type LeaderForLifeOptions,
+  type Term,
 } from '@kubekit/leaderelection';
 import { statusCodeOf } from '#lib/lifelong/lifelong-api.js';
-import { eventually, sleep } from '../support/wait.js';
+import { rejectionOf } from '../support/rejection-of.js';
+import { eventually, sleep, within } from '../support/wait.js';
 
 const GC_DELAY_MS = 500;
 
@@ -29,20 +31,6 @@ interface Candidate {
   readonly done: Promise<void>;
   readonly errors: LeaderElectionError[];
   readonly leaders: (string | undefined)[];
-}
-
-function within<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  return Promise.race([
-    promise,
-    new Promise<never>((_, reject) => {
-      timer = setTimeout(() => {
-        reject(new Error(`${what}: not within ${ms} ms`));
-      }, ms);
-    }),
-  ]).finally(() => {
-    clearTimeout(timer);
-  });
 }
 
 describe('LeaderForLifeElector on envtest (integration)', function () {
@@ -102,6 +90,17 @@ describe('LeaderForLifeElector on envtest (integration)', function () {
     return { lock: unique('lock'), podA, podB };
   }
 
+  /** A fresh Node with one operator Pod on it (named after `name`), and a fresh lock name. */
+  async function podOnANode(
+    name = 'op-a',
+  ): Promise<{ node: string; pod: string; uid: string; lock: string }> {
+    const node = unique('node');
+    await createNode(node);
+    const pod = unique(name);
+    const uid = await createPod(pod, node);
+    return { node, pod, uid, lock: unique('lock') };
+  }
+
   async function podExists(name: string): Promise<boolean> {
     try {
       await admin.readNamespacedPod({ name, namespace: NS });
@@ -156,6 +155,20 @@ describe('LeaderForLifeElector on envtest (integration)', function () {
     return candidate;
   }
 
+  /** Starts `a` in Pod `podA` and waits until it leads, then `b` in `podB` and until it follows `a`. */
+  async function leaderAndFollower(
+    lock: string,
+    podA: string,
+    podB: string,
+  ): Promise<{ a: Candidate; first: Term; b: Candidate; userB: string }> {
+    const a = start(unique('a'), podA, lock);
+    const first = await within(a.elector.whenLeading(), 2000, 'a leads');
+    const userB = unique('b');
+    const b = start(userB, podB, lock);
+    await eventually(() => b.leaders.includes(podA), 2000, 'b follows');
+    return { a, first, b, userB };
+  }
+
   async function stop(candidate: Candidate): Promise<void> {
     candidate.controller.abort();
     await candidate.done;
@@ -194,11 +207,7 @@ describe('LeaderForLifeElector on envtest (integration)', function () {
 
   it('an Evicted leader Pod is deleted by a follower (UID precondition) and the follower takes over', async () => {
     const { lock, podA, podB } = await twoPodsOnANode();
-    const a = start(unique('a'), podA, lock);
-    const first = await within(a.elector.whenLeading(), 2000, 'a leads');
-    const userB = unique('b');
-    const b = start(userB, podB, lock);
-    await eventually(() => b.leaders.includes(podA), 2000, 'b follows');
+    const { a, first, b, userB } = await leaderAndFollower(lock, podA, podB);
     expect(env.counters.count({ user: userB, verb: 'delete', resource: 'pods' })).to.equal(0);
 
     await env.cluster.setPodStatus(NS, podA, { phase: 'Failed', reason: 'Evicted' });
@@ -207,19 +216,12 @@ describe('LeaderForLifeElector on envtest (integration)', function () {
     expect(env.counters.count({ user: userB, verb: 'delete', resource: 'pods' })).to.equal(1);
     // The old leader's term ended when GC deleted its lock, and without its Pod it does not campaign.
     expect(first.signal.aborted).to.equal(true);
-    const error = await a.done.then(
-      () => undefined,
-      (reason: unknown) => reason,
-    );
+    const error = await rejectionOf(a.done);
     expect(LeaderElectionError.is(error, 'podNotFound')).to.equal(true);
   });
 
   it('every delete it sends carries a UID precondition (the API server refuses another UID)', async () => {
-    const node = unique('node');
-    await createNode(node);
-    const pod = unique('op-a');
-    const lock = unique('lock');
-    const uid = await createPod(pod, node);
+    const { pod, uid, lock } = await podOnANode();
     const api = new KubernetesLifelongApi(kubeConfigOf(unique('a')));
     const created = await api.createConfigMap(NS, lock, { name: pod, uid }, {});
     expect(created.owner).to.deep.equal({ name: pod, uid });
@@ -244,11 +246,7 @@ describe('LeaderForLifeElector on envtest (integration)', function () {
     const [podA, podB] = [unique('op-a'), unique('op-b')];
     const uidA = await createPod(podA, deadNode);
     const uidB = await createPod(podB, node);
-    const a = start(unique('a'), podA, lock);
-    const first = await within(a.elector.whenLeading(), 2000, 'a leads');
-    const userB = unique('b');
-    const b = start(userB, podB, lock);
-    await eventually(() => b.leaders.includes(podA), 2000, 'b follows');
+    const { a, first, b, userB } = await leaderAndFollower(lock, podA, podB);
 
     await env.cluster.setNodeReady(deadNode, 'False');
     await admin.deleteNamespacedPod({ name: podA, namespace: NS }); // graceful: stuck Terminating
@@ -283,11 +281,7 @@ describe('LeaderForLifeElector on envtest (integration)', function () {
   });
 
   it('regression: a lock owned by an old Pod of the same name (new UID) is deleted (UID precondition) at once, not waited on until GC', async () => {
-    const node = unique('node');
-    await createNode(node);
-    const lock = unique('lock');
-    const pod = unique('op-0');
-    await createPod(pod, node);
+    const { node, pod, lock } = await podOnANode('op-0');
     const old = start(unique('old'), pod, lock);
     const oldTerm = await within(old.elector.whenLeading(), 2000, 'the old Pod leads');
     await stop(old);
@@ -310,11 +304,7 @@ describe('LeaderForLifeElector on envtest (integration)', function () {
 
   it('regression: a leader Pod that Failed for another reason than eviction (OOMKilled) is deleted and frees the lock', async () => {
     const { lock, podA, podB } = await twoPodsOnANode();
-    const a = start(unique('a'), podA, lock);
-    await within(a.elector.whenLeading(), 2000, 'a leads');
-    const userB = unique('b');
-    const b = start(userB, podB, lock);
-    await eventually(() => b.leaders.includes(podA), 2000, 'b follows');
+    const { b, userB } = await leaderAndFollower(lock, podA, podB);
     await env.cluster.setPodStatus(NS, podA, { phase: 'Failed', reason: 'OOMKilled' });
     await within(b.elector.whenLeading(), 400 + GC_DELAY_MS + 1000, 'b leads');
     expect(await podExists(podA)).to.equal(false);
@@ -371,11 +361,7 @@ describe('LeaderForLifeElector on envtest (integration)', function () {
   });
 
   it('a restarted process in the same Pod (same UID) is leader again at once', async () => {
-    const node = unique('node');
-    await createNode(node);
-    const lock = unique('lock');
-    const pod = unique('op-a');
-    const uid = await createPod(pod, node);
+    const { pod, uid, lock } = await podOnANode();
     const first = start(unique('first'), pod, lock);
     const firstTerm = await within(first.elector.whenLeading(), 2000, 'leads');
     await stop(first);
@@ -416,18 +402,12 @@ describe('LeaderForLifeElector on envtest (integration)', function () {
 
   it('own Pod missing: run rejects with podNotFound', async () => {
     const candidate = start(unique('a'), unique('no-such-pod'), unique('lock'));
-    const error = await candidate.done.then(
-      () => undefined,
-      (reason: unknown) => reason,
-    );
+    const error = await rejectionOf(candidate.done);
     expect(LeaderElectionError.is(error, 'podNotFound')).to.equal(true);
   });
 
   it('a 403 on GET does not hot-loop: requests over a fixed window stay within the backoff schedule', async () => {
-    const node = unique('node');
-    await createNode(node);
-    const pod = unique('op-a');
-    await createPod(pod, node);
+    const { pod } = await podOnANode();
     const user = unique('a');
     env.addUser(user);
     env.faults.add({ user, verb: 'get', resource: 'pods', error: { code: 403 } });
@@ -459,10 +439,7 @@ describe('LeaderForLifeElector on envtest (integration)', function () {
   });
 
   it('abandons an unanswered request after requestTimeout and retries it; stopping does not wait for one', async () => {
-    const node = unique('node');
-    await createNode(node);
-    const pod = unique('op-a');
-    await createPod(pod, node);
+    const { node, pod } = await podOnANode();
     const user = unique('a');
     env.addUser(user);
     env.faults.add({ user, verb: 'create', resource: 'configmaps', hang: true, times: 1 });

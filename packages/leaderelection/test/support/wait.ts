@@ -15,3 +15,18 @@ export async function eventually(
     await sleep(2);
   }
 }
+
+/** `promise`, or a rejection naming `what` when it has not settled within `ms` milliseconds of real time. */
+export function within<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  return Promise.race([
+    promise,
+    new Promise<never>((_, reject) => {
+      timer = setTimeout(() => {
+        reject(new Error(`${what}: not within ${ms} ms`));
+      }, ms);
+    }),
+  ]).finally(() => {
+    clearTimeout(timer);
+  });
+}
