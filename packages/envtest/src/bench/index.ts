@@ -1,6 +1,7 @@
 // What every package's benchmarks share: the figure format `npm run bench` collects (see the
-// repository's bench/run.mjs), the statistics they print, and an envtest server in a child
-// process, so that only the clients under test are measured in the benchmark's own process.
+// repository's bench/run.mjs), the statistics they print, an envtest server in a child process,
+// so that only the clients under test are measured in the benchmark's own process, and a watch on
+// one Lease, so that elections are timed from outside the processes that run them.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -9,6 +10,8 @@ import { dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { KubeConfig } from '@kubernetes/client-node';
+
+export { LeaseWatch } from './lease-watch.js';
 
 /** One measured figure, in the form `npm run bench` collects. */
 export interface Figure {

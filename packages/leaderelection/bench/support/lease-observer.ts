@@ -1,4 +1,5 @@
-import { Watch, type KubeConfig, type V1Lease } from '@kubernetes/client-node';
+import type { KubeConfig } from '@kubernetes/client-node';
+import { LeaseWatch } from '@kubekit/envtest/bench';
 
 /** A change of the lease as the observer saw it, stamped with when it arrived. */
 export interface LeaseChange {
@@ -12,24 +13,29 @@ export interface LeaseChange {
  */
 export class LeaseObserver {
   readonly changes: LeaseChange[] = [];
-  private readonly controller = new AbortController();
-  private request: AbortController | undefined;
   private readonly waiters = new Set<() => void>();
+  private readonly watch: LeaseWatch;
 
   constructor(
-    private readonly kubeConfig: KubeConfig,
-    private readonly namespace: string,
+    kubeConfig: KubeConfig,
+    namespace: string,
     private readonly name: string,
-  ) {}
+  ) {
+    this.watch = new LeaseWatch(kubeConfig, namespace, name, (type, lease) => {
+      if (type === 'ADDED' || type === 'MODIFIED') {
+        this.changes.push({ at: performance.now(), holder: lease.spec?.holderIdentity ?? '' });
+        for (const wake of this.waiters) wake();
+      }
+    });
+  }
 
   /** Watches until `stop`, re-watching whenever the server ends the stream. */
   start(): void {
-    void this.loop();
+    this.watch.start();
   }
 
   stop(): void {
-    this.controller.abort();
-    this.request?.abort();
+    void this.watch.stop();
   }
 
   /** The last change recorded (the current holder as far as the observer knows). */
@@ -54,45 +60,6 @@ export class LeaseObserver {
           resolve();
         }
         waiters.add(done);
-      });
-    }
-  }
-
-  private async loop(): Promise<void> {
-    const watch = new Watch(this.kubeConfig);
-    let resourceVersion: string | undefined;
-    while (!this.controller.signal.aborted) {
-      await new Promise<void>((resolve) => {
-        const query: Record<string, string> = { fieldSelector: `metadata.name=${this.name}` };
-        if (resourceVersion !== undefined) query['resourceVersion'] = resourceVersion;
-        watch
-          .watch(
-            `/apis/coordination.k8s.io/v1/namespaces/${this.namespace}/leases`,
-            query,
-            (type: string, object: V1Lease) => {
-              if (type === 'ERROR') {
-                resourceVersion = undefined;
-                return;
-              }
-              resourceVersion = object.metadata?.resourceVersion ?? resourceVersion;
-              if (type === 'ADDED' || type === 'MODIFIED') {
-                this.changes.push({ at: performance.now(), holder: object.spec?.holderIdentity ?? '' });
-                for (const wake of this.waiters) wake();
-              }
-            },
-            () => {
-              resolve();
-            },
-          )
-          .then(
-            (request) => {
-              this.request = request;
-              if (this.controller.signal.aborted) request.abort();
-            },
-            () => {
-              setTimeout(resolve, 100);
-            },
-          );
       });
     }
   }

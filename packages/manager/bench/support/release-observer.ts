@@ -1,4 +1,5 @@
-import { Watch, type KubeConfig, type V1Lease } from '@kubernetes/client-node';
+import type { KubeConfig } from '@kubernetes/client-node';
+import { LeaseWatch } from '@kubekit/envtest/bench';
 
 /**
  * Watches one Lease from the benchmark's own process and notes (on this process's clock) every
@@ -8,61 +9,21 @@ import { Watch, type KubeConfig, type V1Lease } from '@kubernetes/client-node';
 export class ReleaseObserver {
   /** `performance.now()` of every release seen, in order. */
   readonly releases: number[] = [];
-  private readonly stopped = new AbortController();
-  private request: AbortController | undefined;
-  private running: Promise<void> | undefined;
+  private readonly watch: LeaseWatch;
 
-  constructor(
-    private readonly kubeConfig: KubeConfig,
-    private readonly namespace: string,
-    private readonly name: string,
-  ) {}
+  constructor(kubeConfig: KubeConfig, namespace: string, name: string) {
+    this.watch = new LeaseWatch(kubeConfig, namespace, name, (type, lease) => {
+      if (type === 'MODIFIED' && (lease.spec?.holderIdentity ?? '') === '') {
+        this.releases.push(performance.now());
+      }
+    });
+  }
 
   start(): void {
-    this.running ??= this.loop();
+    this.watch.start();
   }
 
   async stop(): Promise<void> {
-    this.stopped.abort();
-    this.request?.abort();
-    await this.running;
-  }
-
-  private async loop(): Promise<void> {
-    const watch = new Watch(this.kubeConfig);
-    let resourceVersion: string | undefined;
-    while (!this.stopped.signal.aborted) {
-      await new Promise<void>((resolve) => {
-        const query: Record<string, string> = { fieldSelector: `metadata.name=${this.name}` };
-        if (resourceVersion !== undefined) query['resourceVersion'] = resourceVersion;
-        watch
-          .watch(
-            `/apis/coordination.k8s.io/v1/namespaces/${this.namespace}/leases`,
-            query,
-            (type: string, lease: V1Lease) => {
-              if (type === 'ERROR') {
-                resourceVersion = undefined;
-                return;
-              }
-              resourceVersion = lease.metadata?.resourceVersion ?? resourceVersion;
-              if (type === 'MODIFIED' && (lease.spec?.holderIdentity ?? '') === '') {
-                this.releases.push(performance.now());
-              }
-            },
-            () => {
-              resolve();
-            },
-          )
-          .then(
-            (request) => {
-              this.request = request;
-              if (this.stopped.signal.aborted) request.abort();
-            },
-            () => {
-              setTimeout(resolve, 100);
-            },
-          );
-      });
-    }
+    await this.watch.stop();
   }
 }
