@@ -15,7 +15,7 @@ describe('LeaseWatch (@kubekit/envtest/bench)', () => {
     });
   const setHolder = async (name: string, holderIdentity: string): Promise<void> => {
     const lease = await coordination().readNamespacedLease({ name, namespace: env.namespace });
-    lease.spec = { ...lease.spec, holderIdentity };
+    lease.spec = { holderIdentity, leaseDurationSeconds: 10 };
     await coordination().replaceNamespacedLease({ name, namespace: env.namespace, body: lease });
   };
 
