@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { LeaderElectionError } from '@kubekit/leaderelection';
-import type { Leadership, LockSnapshot, LockWatchHandlers, Logger } from '@kubekit/leaderelection';
+import type { Leadership, Lock, LockSnapshot, LockWatchHandlers, Logger } from '@kubekit/leaderelection';
 import { lockWith } from '../support/lock-with.js';
 import { startLeader, startLeaderAndFollower } from '../support/leader-and-follower.js';
 import { leaderRecord } from '../support/leader-record.js';
@@ -134,19 +134,17 @@ describe('LeaseElector regressions', () => {
     const world = new SimWorld();
     const held = gate();
     let gets = 0;
+    const lateFirstRead = (lock: Lock): Lock =>
+      lockWith(lock, {
+        get: async (signal: AbortSignal): Promise<LockSnapshot | undefined> => {
+          const snapshot = await lock.get(signal);
+          if (gets++ === 0) await held.opened; // the first answer arrives late: stale by then
+          return snapshot;
+        },
+      });
     const { a, blog } = await startLeaderAndFollower(world, {
       a: { ...fast, releaseOnCancel: true },
-      b: {
-        ...fast,
-        wrapLock: (lock) =>
-          lockWith(lock, {
-            get: async (signal: AbortSignal): Promise<LockSnapshot | undefined> => {
-              const snapshot = await lock.get(signal);
-              if (gets++ === 0) await held.opened; // the first answer arrives late: stale by then
-              return snapshot;
-            },
-          }),
-      },
+      b: { ...fast, wrapLock: lateFirstRead },
       settleMs: 1_000,
     });
     a.stop.abort(); // releases: b's watch shows it
@@ -160,39 +158,36 @@ describe('LeaseElector regressions', () => {
   it('regression: with watchWhileLeading, a late watch event about the old holder does not end a fresh term', async () => {
     const world = new SimWorld();
     let release: (() => void) | undefined;
-    const { a, blog } = await startLeaderAndFollower(world, {
-      b: {
-        ...fast,
-        watchWhileLeading: true,
-        wrapLock: (lock) =>
-          lockWith(lock, {
-            // b's watch lags: events are held back until the test lets them through.
-            watch: (rv: string | undefined, handlers: LockWatchHandlers, signal: AbortSignal) => {
-              const queued: (() => void)[] = [];
-              let flowing = false;
-              release = () => {
-                flowing = true;
-                for (const deliver of queued.splice(0)) deliver();
-              };
-              return lock.watch(
-                rv,
-                {
-                  onEstablished: () => {
-                    handlers.onEstablished();
-                  },
-                  onEvent: (event) => {
-                    if (flowing) handlers.onEvent(event);
-                    else
-                      queued.push(() => {
-                        handlers.onEvent(event);
-                      });
-                  },
-                },
-                signal,
-              );
+    // b's watch lags: events are held back until the test lets them through.
+    const laggingWatch = (lock: Lock): Lock =>
+      lockWith(lock, {
+        watch: (rv: string | undefined, handlers: LockWatchHandlers, signal: AbortSignal) => {
+          const queued: (() => void)[] = [];
+          let flowing = false;
+          release = () => {
+            flowing = true;
+            for (const deliver of queued.splice(0)) deliver();
+          };
+          return lock.watch(
+            rv,
+            {
+              onEstablished: () => {
+                handlers.onEstablished();
+              },
+              onEvent: (event) => {
+                if (flowing) handlers.onEvent(event);
+                else
+                  queued.push(() => {
+                    handlers.onEvent(event);
+                  });
+              },
             },
-          }),
-      },
+            signal,
+          );
+        },
+      });
+    const { a, blog } = await startLeaderAndFollower(world, {
+      b: { ...fast, watchWhileLeading: true, wrapLock: laggingWatch },
       settleMs: 2_500, // a renewed: b's watch holds that event back
     });
     a.lock.setPartition('blackhole'); // a dies
@@ -209,27 +204,25 @@ describe('LeaseElector regressions', () => {
   it('regression: a follower polls at once when a long-lived watch breaks and the re-watch hangs', async () => {
     const world = new SimWorld();
     let watches = 0;
+    const hangingRewatch = (lock: Lock): Lock =>
+      lockWith(lock, {
+        watch: (rv: string | undefined, handlers: LockWatchHandlers, signal: AbortSignal) => {
+          if (watches++ === 0) return lock.watch(rv, handlers, signal);
+          // Every re-watch hangs until aborted (a half-open connection).
+          return new Promise<void>((resolve) => {
+            signal.addEventListener(
+              'abort',
+              () => {
+                resolve();
+              },
+              { once: true },
+            );
+          });
+        },
+      });
     const { a, blog } = await startLeaderAndFollower(world, {
       a: { ...fast, releaseOnCancel: true },
-      b: {
-        ...fast,
-        wrapLock: (lock) =>
-          lockWith(lock, {
-            watch: (rv: string | undefined, handlers: LockWatchHandlers, signal: AbortSignal) => {
-              if (watches++ === 0) return lock.watch(rv, handlers, signal);
-              // Every re-watch hangs until aborted (a half-open connection).
-              return new Promise<void>((resolve) => {
-                signal.addEventListener(
-                  'abort',
-                  () => {
-                    resolve();
-                  },
-                  { once: true },
-                );
-              });
-            },
-          }),
-      },
+      b: { ...fast, wrapLock: hangingRewatch },
       settleMs: 5_000,
     });
     const gets = world.store.counters.get;
