@@ -73,6 +73,21 @@ interface Run {
   readonly baselineMs: number;
 }
 
+/** An elector in Pod `podName` (as the envtest user of that name) on lock `lockName`, running. */
+function elect(
+  lockName: string,
+  podName: string,
+): { elector: LeaderForLifeElector; stop: AbortController; running: Promise<void> } {
+  const elector = new LeaderForLifeElector({
+    lockName,
+    namespace: NS,
+    podName,
+    kubeConfig: env.kubeConfigFor(podName),
+  });
+  const stop = new AbortController();
+  return { elector, stop, running: elector.run(stop.signal) };
+}
+
 async function run(i: number): Promise<Run> {
   const lockName = `bench-lock-${i}`;
   const [podA, podB] = [`bench-a-${i}`, `bench-b-${i}`];
@@ -80,44 +95,30 @@ async function run(i: number): Promise<Run> {
   await createPod(podB);
   env.addUser(podA);
   env.addUser(podB);
-  const a = new LeaderForLifeElector({
-    lockName,
-    namespace: NS,
-    podName: podA,
-    kubeConfig: env.kubeConfigFor(podA),
-  });
-  const stopA = new AbortController();
-  const runningA = a.run(stopA.signal);
-  await a.whenLeading();
+  const a = elect(lockName, podA);
+  await a.elector.whenLeading();
 
-  const b = new LeaderForLifeElector({
-    lockName,
-    namespace: NS,
-    podName: podB,
-    kubeConfig: env.kubeConfigFor(podB),
-  });
-  const stopB = new AbortController();
-  const runningB = b.run(stopB.signal);
+  const b = elect(lockName, podB);
   // B waits from the moment it has read A's lock (under the load of every run starting at once,
   // that takes up to about half a second).
-  await firstValueFrom(b.leader$.pipe(filter((leader) => leader === podA)));
+  await firstValueFrom(b.elector.leader$.pipe(filter((leader) => leader === podA)));
   const followingSince = performance.now();
   const offsetMs = 500 + (i * (40_000 - 500)) / (RUNS - 1);
   await sleep(offsetMs - (performance.now() - followingSince));
 
-  stopA.abort();
-  await runningA;
+  a.stop.abort();
+  await a.running;
   let observed = NaN;
-  const watching = b.leader$.subscribe((leader) => {
+  const watching = b.elector.leader$.subscribe((leader) => {
     if (leader === undefined && Number.isNaN(observed)) observed = performance.now();
   });
   const removed = performance.now();
   await admin.deleteNamespacedPod({ name: podA, namespace: NS, gracePeriodSeconds: 0 });
-  await b.whenLeading();
+  await b.elector.whenLeading();
   const led = performance.now();
   watching.unsubscribe();
-  stopB.abort();
-  await runningB;
+  b.stop.abort();
+  await b.running;
 
   // For the baseline: when was the lock gone (GC), and how long does one create take?
   const goneAt = removed + GC_DELAY_MS;
