@@ -9,6 +9,7 @@ import type { RequestAttributes } from '../faults/request-attributes.js';
 import type { FieldSelector } from '../selectors/field-selector.js';
 import type { LabelSelector } from '../selectors/label-selector.js';
 import type { StoreEvent } from '../storage/object-store.js';
+import { derivedForm, encodeEventLine } from '../storage/encoded-objects.js';
 import { asPartialObjectMetadata } from './partial-metadata.js';
 import { toTable } from './table.js';
 import type { IncludeObject } from './table.js';
@@ -37,25 +38,6 @@ export interface WatchRequest {
   readonly table: IncludeObject | undefined;
   /** Send each object as `meta.k8s.io/v1` PartialObjectMetadata (metadata-only watches). */
   readonly partial?: boolean;
-}
-
-const lineCache = new WeakMap<KubeObject, Partial<Record<WatchEventType, string>>>();
-
-/** One watch event as a JSON line, serialised once per object and type however many watch it. */
-function eventLine(type: WatchEventType, object: unknown): string {
-  if (typeof object !== 'object' || object === null) return `${JSON.stringify({ type, object })}\n`;
-  const key = object as KubeObject;
-  let cached = lineCache.get(key);
-  if (!cached) {
-    cached = {};
-    lineCache.set(key, cached);
-  }
-  let line = cached[type];
-  if (line === undefined) {
-    line = `{"type":"${type}","object":${JSON.stringify(object)}}\n`;
-    cached[type] = line;
-  }
-  return line;
 }
 
 /**
@@ -99,15 +81,16 @@ export class WatchStream {
     );
   }
 
-  #send(type: WatchEventType, object: KubeObject): void {
+  #send(type: 'ADDED' | 'MODIFIED' | 'DELETED', object: KubeObject): void {
     const view = this.#service.view(this.request.type, object);
     const include = this.request.table;
+    // One event line per object version and form, encoded once for every watcher.
     if (this.request.partial === true) {
-      this.#write(eventLine(type, asPartialObjectMetadata(view)));
+      this.#write(encodeEventLine(type, asPartialObjectMetadata(view)));
       return;
     }
     if (include === undefined) {
-      this.#write(eventLine(type, view));
+      this.#write(encodeEventLine(type, view));
       return;
     }
     // Column definitions go with the first event only, as kube-apiserver sends them.
@@ -118,7 +101,7 @@ export class WatchStream {
   }
 
   /** Writes unless the client is gone (its 'close' event may still be on its way). */
-  #write(line: string): void {
+  #write(line: string | Buffer): void {
     if (this.#closed || this.#stalled || this.#response.destroyed || this.#response.writableEnded) return;
     writeBody(this.#response, line);
   }
@@ -162,10 +145,12 @@ export class WatchStream {
     if (now && before) this.#send('MODIFIED', event.object);
     else if (now) this.#send('ADDED', event.object);
     else if (before) {
-      const gone: KubeObject = {
-        ...event.previous,
-        metadata: { ...event.previous.metadata, resourceVersion: String(event.resourceVersion) },
-      };
+      // Shared by every watcher the change takes the object out of.
+      const previous = event.previous;
+      const gone = derivedForm(previous, event.resourceVersion, (): KubeObject => ({
+        ...previous,
+        metadata: { ...previous.metadata, resourceVersion: String(event.resourceVersion) },
+      }));
       this.#send('DELETED', gone);
     }
   }
