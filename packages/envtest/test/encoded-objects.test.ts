@@ -1,4 +1,5 @@
 import { expect } from 'chai';
+import sinon from 'sinon';
 import { useEnvtest } from '@kubekit/envtest/testing';
 import type { KubeObject } from '#lib/api/kube-object.js';
 import {
@@ -24,47 +25,54 @@ describe('encoded objects', () => {
       );
       const metadata = { resourceVersion: '3', continue: 'x' };
       const expected = JSON.stringify({ kind: 'ConfigMapList', apiVersion: 'v1', metadata, items });
-      expect(encodeList('ConfigMapList', 'v1', metadata, items).toString('utf8')).to.equal(expected);
-      expect(encodeList('ConfigMapList', 'v1', metadata, []).toString('utf8')).to.equal(
+      expect(encodeList('ConfigMapList', 'v1', metadata, items)).to.equal(expected);
+      expect(encodeList('ConfigMapList', 'v1', metadata, [])).to.equal(
         JSON.stringify({ kind: 'ConfigMapList', apiVersion: 'v1', metadata, items: [] }),
       );
     });
   });
 
   describe('ObjectStore.commit', () => {
-    it('freezes what it stores, so nothing can change a version whose bytes are cached', () => {
+    it('freezes what it stores and its metadata, so a version whose bytes are cached cannot change', () => {
       const store = new ObjectStore(10);
       const stored = store.commit('/configmaps', 'ns/a', 'ADDED', configMap('a', { k: 'v' }));
       expect(() => {
         (stored.metadata as { name?: string }).name = 'b';
       }).to.throw(TypeError);
       expect(() => {
-        (stored['data'] as Record<string, string>)['k'] = 'w';
+        stored['data'] = {};
       }).to.throw(TypeError);
     });
 
     it('encodes a version once for every reader and forgets it once it is no longer current', () => {
       const store = new ObjectStore(10);
       const first = store.commit('/configmaps', 'ns/a', 'ADDED', configMap('a', { k: '1' }));
-      const bytes = encodeObject(first);
-      expect(encodeObject(first)).to.equal(bytes);
-      const line = encodeEventLine('MODIFIED', first);
-      expect(encodeEventLine('MODIFIED', first)).to.equal(line);
-      expect(line.toString('utf8')).to.equal(`{"type":"MODIFIED","object":${JSON.stringify(first)}}\n`);
+      const stringify = sinon.spy(JSON, 'stringify');
+      try {
+        const text = encodeObject(first);
+        expect(encodeObject(first)).to.equal(text);
+        const line = encodeEventLine('MODIFIED', first);
+        expect(encodeEventLine('MODIFIED', first)).to.equal(line);
+        expect(line).to.equal(`{"type":"MODIFIED","object":${text}}\n`);
+        expect(stringify.callCount).to.equal(1);
 
-      const second = store.commit('/configmaps', 'ns/a', 'MODIFIED', configMap('a', { k: '2' }));
-      // The replaced version's bytes are dropped (encoding it again makes new ones).
-      expect(encodeObject(first)).to.not.equal(bytes);
-      expect(encodeObject(first).equals(bytes)).to.equal(true);
-      expect(JSON.parse(encodeObject(second).toString('utf8'))).to.deep.equal(second);
+        const second = store.commit('/configmaps', 'ns/a', 'MODIFIED', configMap('a', { k: '2' }));
+        // The replaced version's bytes are dropped: encoding it again serialises it again.
+        expect(encodeObject(first)).to.equal(text);
+        expect(stringify.callCount).to.equal(2);
+        expect(JSON.parse(encodeObject(second))).to.deep.equal(second);
+        expect(stringify.callCount).to.equal(3);
+      } finally {
+        stringify.restore();
+      }
     });
 
     it('keeps no bytes of an object that is not frozen (a dry-run answer, not stored)', () => {
       const object = configMap('a', { k: '1' });
       const first = encodeObject(object);
       (object['data'] as Record<string, string>)['k'] = '2';
-      expect(encodeObject(object).toString('utf8')).to.equal(JSON.stringify(object));
-      expect(first.toString('utf8')).to.include('"k":"1"');
+      expect(encodeObject(object)).to.equal(JSON.stringify(object));
+      expect(first).to.include('"k":"1"');
     });
 
     it('drops the derived forms of a version with it', () => {
@@ -72,10 +80,9 @@ describe('encoded objects', () => {
       const stored = store.commit('/configmaps', 'ns/a', 'ADDED', configMap('a'));
       const form = derivedForm(stored, 'form', () => ({ name: stored.metadata.name }));
       expect(derivedForm(stored, 'form', () => ({ name: 'other' }))).to.equal(form);
-      const bytes = encodeObject(form);
+      expect(Object.isFrozen(form)).to.equal(true);
       forgetEncoding(stored);
-      expect(derivedForm(stored, 'form', () => ({ name: 'other' }))).to.not.equal(form);
-      expect(encodeObject(form)).to.not.equal(bytes);
+      expect(derivedForm(stored, 'form', () => ({ name: 'other' }))).to.deep.equal({ name: 'other' });
     });
   });
 
@@ -251,6 +258,24 @@ describe('encoded objects', () => {
       expect(collected.metadata.name).to.equal('doomed');
       expect((await raw(env, 'GET', `${collection()}/doomed`)).status).to.equal(404);
       await doomed.close();
+    });
+
+    it('sends Table watchers of one change the same line, with the change in it', async () => {
+      const accept = { Accept: 'application/json;as=Table;v=v1;g=meta.k8s.io' };
+      const watches = watchers(`${collection()}?watch=true`, accept);
+      await raw(env, 'POST', collection(), { body: { metadata: { name: 'row' }, data: { a: '1' } } });
+      const added = await expectLine(watches, 1, 'ADDED');
+      expect(added.kind).to.equal('Table');
+      expect(added['columnDefinitions']).to.not.deep.equal([]);
+      await raw(env, 'PATCH', `${collection()}/row`, {
+        rawBody: JSON.stringify({ data: { a: '1', b: '2' } }),
+        headers: { 'Content-Type': 'application/merge-patch+json' },
+      });
+      const modified = await expectLine(watches, 2, 'MODIFIED');
+      expect(modified['columnDefinitions']).to.deep.equal([]);
+      // The Data column counts the keys: 2 after the patch.
+      expect(JSON.stringify(modified['rows'])).to.include('"cells":["row",2,');
+      await watches.close();
     });
 
     it('sends metadata-only watchers the same bytes, fresh after each change', async () => {

@@ -17,16 +17,15 @@ export function sendJson(
   body: unknown,
   headers: Readonly<Record<string, string>> = {},
 ): void {
-  const bytes =
-    typeof body === 'object' && body !== null ? encodeObject(body) : Buffer.from(JSON.stringify(body));
-  sendEncoded(response, code, bytes, headers);
+  const text = typeof body === 'object' && body !== null ? encodeObject(body) : JSON.stringify(body);
+  sendEncoded(response, code, text, headers);
 }
 
 /** Writes a JSON response already encoded (UTF-8) with a Content-Length. */
 export function sendEncoded(
   response: ApiResponse,
   code: number,
-  bytes: Buffer,
+  text: string,
   headers: Readonly<Record<string, string>> = {},
 ): void {
   const head = [
@@ -35,11 +34,11 @@ export function sendEncoded(
     'Cache-Control',
     'no-cache, private',
     'Content-Length',
-    String(bytes.length),
+    String(Buffer.byteLength(text)),
   ];
   for (const [name, value] of Object.entries(headers)) head.push(name, value);
   writeHead(response, code, head);
-  response.end(bytes);
+  response.end(text);
 }
 
 export function sendText(response: ApiResponse, code: number, text: string): void {

@@ -1,4 +1,5 @@
 import { clearInterval, clearTimeout, setInterval, setTimeout } from 'node:timers';
+import { wallClock } from '../wall-clock.js';
 import { dropConnection, writeBody, writeHead } from './exchange.js';
 import type { ApiResponse } from './exchange.js';
 import type { KubeObject } from '../api/kube-object.js';
@@ -39,6 +40,10 @@ export interface WatchRequest {
   /** Send each object as `meta.k8s.io/v1` PartialObjectMetadata (metadata-only watches). */
   readonly partial?: boolean;
 }
+
+/** The Table lines of the store change being fanned out, by resource, event type and form. */
+let tableLines:
+  { readonly event: StoreEvent; readonly at: number; readonly lines: Map<string, string> } | undefined;
 
 /**
  * One open watch: a 200 response streaming JSON lines (`{"type":…,"object":…}`) as the store
@@ -81,7 +86,8 @@ export class WatchStream {
     );
   }
 
-  #send(type: 'ADDED' | 'MODIFIED' | 'DELETED', object: KubeObject): void {
+  /** Sends one event; `event` is the store change it comes from (none for initial events). */
+  #send(type: 'ADDED' | 'MODIFIED' | 'DELETED', object: KubeObject, event?: StoreEvent): void {
     const view = this.#service.view(this.request.type, object);
     const include = this.request.table;
     // One event line per object version and form, encoded once for every watcher.
@@ -94,14 +100,32 @@ export class WatchStream {
       return;
     }
     // Column definitions go with the first event only, as kube-apiserver sends them.
-    const metadata = { resourceVersion: view.metadata.resourceVersion };
-    const table = toTable(this.request.type, [view], metadata, include, !this.#headersSent);
+    const withHeaders = !this.#headersSent;
     this.#headersSent = true;
-    this.#write(`${JSON.stringify({ type, object: table })}\n`);
+    const render = (): string => {
+      const metadata = { resourceVersion: view.metadata.resourceVersion };
+      const table = toTable(this.request.type, [view], metadata, include, withHeaders);
+      return `${JSON.stringify({ type, object: table })}\n`;
+    };
+    if (event === undefined) {
+      this.#write(render());
+      return;
+    }
+    // A Table shows ages as of now: its line is shared by the watchers of one change while it is
+    // fanned out (synchronously, within the same millisecond), not kept with the object.
+    const at = wallClock();
+    if (tableLines?.event !== event || tableLines.at !== at) tableLines = { event, at, lines: new Map() };
+    const key = `${this.request.type.apiVersion}/${this.request.type.plural} ${type} ${include} ${String(withHeaders)}`;
+    let line = tableLines.lines.get(key);
+    if (line === undefined) {
+      line = render();
+      tableLines.lines.set(key, line);
+    }
+    this.#write(line);
   }
 
   /** Writes unless the client is gone (its 'close' event may still be on its way). */
-  #write(line: string | Buffer): void {
+  #write(line: string): void {
     if (this.#closed || this.#stalled || this.#response.destroyed || this.#response.writableEnded) return;
     writeBody(this.#response, line);
   }
@@ -134,16 +158,16 @@ export class WatchStream {
     if (event.resourceVersion <= this.#startRevision) return;
     const now = this.#matches(event.object);
     if (event.type === 'ADDED') {
-      if (now) this.#send('ADDED', event.object);
+      if (now) this.#send('ADDED', event.object, event);
       return;
     }
     if (event.type === 'DELETED') {
-      if (now) this.#send('DELETED', event.object);
+      if (now) this.#send('DELETED', event.object, event);
       return;
     }
     const before = event.previous !== undefined && this.#matches(event.previous);
-    if (now && before) this.#send('MODIFIED', event.object);
-    else if (now) this.#send('ADDED', event.object);
+    if (now && before) this.#send('MODIFIED', event.object, event);
+    else if (now) this.#send('ADDED', event.object, event);
     else if (before) {
       // Shared by every watcher the change takes the object out of.
       const previous = event.previous;
@@ -151,7 +175,7 @@ export class WatchStream {
         ...previous,
         metadata: { ...previous.metadata, resourceVersion: String(event.resourceVersion) },
       }));
-      this.#send('DELETED', gone);
+      this.#send('DELETED', gone, event);
     }
   }
 
