@@ -14,6 +14,7 @@ import { validateDeletingUpdate, validateMetadata } from './validation.js';
 import { customResourceDefinitions, namespaces, pods } from './builtin-resources.js';
 import { trackCreate, trackServerWrite, trackUpdate } from '../apply/field-tracking.js';
 import type { FieldManagement } from '../apply/field-tracking.js';
+import { derivedForm } from '../storage/encoded-objects.js';
 
 export type PropagationPolicy = 'Foreground' | 'Background' | 'Orphan';
 
@@ -124,8 +125,16 @@ export class ObjectService {
    * that have one (events.k8s.io Events), else with that version's apiVersion.
    */
   view(type: ResourceType, object: KubeObject): KubeObject {
-    if (type.fromStorage !== undefined) return type.fromStorage(object);
-    return object.apiVersion === type.apiVersion ? object : { ...object, apiVersion: type.apiVersion };
+    const { fromStorage } = type;
+    if (fromStorage === undefined && object.apiVersion === type.apiVersion) return object;
+    if (!Object.isFrozen(object)) {
+      // Not a stored object (a dry run's answer): nothing to keep it with.
+      return fromStorage === undefined ? { ...object, apiVersion: type.apiVersion } : fromStorage(object);
+    }
+    // Made once per stored version and type, so that its JSON is encoded once as well.
+    return derivedForm(object, type, () =>
+      fromStorage === undefined ? { ...object, apiVersion: type.apiVersion } : fromStorage(object),
+    );
   }
 
   /** Stores a change of an object of `type`, in the storage form; answers the stored object as `type`'s. */

@@ -2,15 +2,14 @@ import { clearTimeout, setTimeout } from 'node:timers';
 import { isHttp2, writeHead } from './exchange.js';
 import type { ApiRequest, ApiResponse } from './exchange.js';
 import { ApiError } from '../api/api-error.js';
+import { encodeObject } from '../storage/encoded-objects.js';
 
 /** kube-apiserver's limit on request bodies: 3 MiB. */
 export const MAX_BODY_BYTES = 3 * 1024 * 1024;
 
-const serialized = new WeakMap<object, string>();
-
 /**
- * Writes a JSON response with a Content-Length. Stored objects are never mutated, so the JSON of
- * an object is computed once (an update's answer and the next GET share it).
+ * Writes a JSON response with a Content-Length. The JSON of a stored object is encoded once per
+ * version (an update's answer, the following GETs, lists and watch events share it).
  */
 export function sendJson(
   response: ApiResponse,
@@ -18,11 +17,17 @@ export function sendJson(
   body: unknown,
   headers: Readonly<Record<string, string>> = {},
 ): void {
-  let text = typeof body === 'object' && body !== null ? serialized.get(body) : undefined;
-  if (text === undefined) {
-    text = JSON.stringify(body);
-    if (typeof body === 'object' && body !== null) serialized.set(body, text);
-  }
+  const text = typeof body === 'object' && body !== null ? encodeObject(body) : JSON.stringify(body);
+  sendEncoded(response, code, text, headers);
+}
+
+/** Writes a JSON response already encoded (UTF-8) with a Content-Length. */
+export function sendEncoded(
+  response: ApiResponse,
+  code: number,
+  text: string,
+  headers: Readonly<Record<string, string>> = {},
+): void {
   const head = [
     'Content-Type',
     'application/json',

@@ -1,4 +1,5 @@
 import { clearInterval, clearTimeout, setInterval, setTimeout } from 'node:timers';
+import { wallClock } from '../wall-clock.js';
 import { dropConnection, writeBody, writeHead } from './exchange.js';
 import type { ApiResponse } from './exchange.js';
 import type { KubeObject } from '../api/kube-object.js';
@@ -9,6 +10,7 @@ import type { RequestAttributes } from '../faults/request-attributes.js';
 import type { FieldSelector } from '../selectors/field-selector.js';
 import type { LabelSelector } from '../selectors/label-selector.js';
 import type { StoreEvent } from '../storage/object-store.js';
+import { derivedForm, encodeEventLine } from '../storage/encoded-objects.js';
 import { asPartialObjectMetadata } from './partial-metadata.js';
 import { toTable } from './table.js';
 import type { IncludeObject } from './table.js';
@@ -39,24 +41,9 @@ export interface WatchRequest {
   readonly partial?: boolean;
 }
 
-const lineCache = new WeakMap<KubeObject, Partial<Record<WatchEventType, string>>>();
-
-/** One watch event as a JSON line, serialised once per object and type however many watch it. */
-function eventLine(type: WatchEventType, object: unknown): string {
-  if (typeof object !== 'object' || object === null) return `${JSON.stringify({ type, object })}\n`;
-  const key = object as KubeObject;
-  let cached = lineCache.get(key);
-  if (!cached) {
-    cached = {};
-    lineCache.set(key, cached);
-  }
-  let line = cached[type];
-  if (line === undefined) {
-    line = `{"type":"${type}","object":${JSON.stringify(object)}}\n`;
-    cached[type] = line;
-  }
-  return line;
-}
+/** The Table lines of the store change being fanned out, by resource, event type and form. */
+let tableLines:
+  { readonly event: StoreEvent; readonly at: number; readonly lines: Map<string, string> } | undefined;
 
 /**
  * One open watch: a 200 response streaming JSON lines (`{"type":…,"object":…}`) as the store
@@ -99,22 +86,42 @@ export class WatchStream {
     );
   }
 
-  #send(type: WatchEventType, object: KubeObject): void {
+  /** Sends one event; `event` is the store change it comes from (none for initial events). */
+  #send(type: 'ADDED' | 'MODIFIED' | 'DELETED', object: KubeObject, event?: StoreEvent): void {
     const view = this.#service.view(this.request.type, object);
     const include = this.request.table;
+    // One event line per object version and form, encoded once for every watcher.
     if (this.request.partial === true) {
-      this.#write(eventLine(type, asPartialObjectMetadata(view)));
+      this.#write(encodeEventLine(type, asPartialObjectMetadata(view)));
       return;
     }
     if (include === undefined) {
-      this.#write(eventLine(type, view));
+      this.#write(encodeEventLine(type, view));
       return;
     }
     // Column definitions go with the first event only, as kube-apiserver sends them.
-    const metadata = { resourceVersion: view.metadata.resourceVersion };
-    const table = toTable(this.request.type, [view], metadata, include, !this.#headersSent);
+    const withHeaders = !this.#headersSent;
     this.#headersSent = true;
-    this.#write(`${JSON.stringify({ type, object: table })}\n`);
+    const render = (): string => {
+      const metadata = { resourceVersion: view.metadata.resourceVersion };
+      const table = toTable(this.request.type, [view], metadata, include, withHeaders);
+      return `${JSON.stringify({ type, object: table })}\n`;
+    };
+    if (event === undefined) {
+      this.#write(render());
+      return;
+    }
+    // A Table shows ages as of now: its line is shared by the watchers of one change while it is
+    // fanned out (synchronously, within the same millisecond), not kept with the object.
+    const at = wallClock();
+    if (tableLines?.event !== event || tableLines.at !== at) tableLines = { event, at, lines: new Map() };
+    const key = `${this.request.type.apiVersion}/${this.request.type.plural} ${type} ${include} ${String(withHeaders)}`;
+    let line = tableLines.lines.get(key);
+    if (line === undefined) {
+      line = render();
+      tableLines.lines.set(key, line);
+    }
+    this.#write(line);
   }
 
   /** Writes unless the client is gone (its 'close' event may still be on its way). */
@@ -151,22 +158,24 @@ export class WatchStream {
     if (event.resourceVersion <= this.#startRevision) return;
     const now = this.#matches(event.object);
     if (event.type === 'ADDED') {
-      if (now) this.#send('ADDED', event.object);
+      if (now) this.#send('ADDED', event.object, event);
       return;
     }
     if (event.type === 'DELETED') {
-      if (now) this.#send('DELETED', event.object);
+      if (now) this.#send('DELETED', event.object, event);
       return;
     }
     const before = event.previous !== undefined && this.#matches(event.previous);
-    if (now && before) this.#send('MODIFIED', event.object);
-    else if (now) this.#send('ADDED', event.object);
+    if (now && before) this.#send('MODIFIED', event.object, event);
+    else if (now) this.#send('ADDED', event.object, event);
     else if (before) {
-      const gone: KubeObject = {
-        ...event.previous,
-        metadata: { ...event.previous.metadata, resourceVersion: String(event.resourceVersion) },
-      };
-      this.#send('DELETED', gone);
+      // Shared by every watcher the change takes the object out of.
+      const previous = event.previous;
+      const gone = derivedForm(previous, event.resourceVersion, (): KubeObject => ({
+        ...previous,
+        metadata: { ...previous.metadata, resourceVersion: String(event.resourceVersion) },
+      }));
+      this.#send('DELETED', gone, event);
     }
   }
 

@@ -1,5 +1,6 @@
 import { ApiError } from '../api/api-error.js';
 import type { KubeObject } from '../api/kube-object.js';
+import { forgetEncoding } from './encoded-objects.js';
 
 export type StoreEventType = 'ADDED' | 'MODIFIED' | 'DELETED';
 
@@ -27,7 +28,9 @@ class Bucket {
 /**
  * Versioned in-memory storage, as etcd behind kube-apiserver: one global revision counter
  * (the resourceVersion), one bucket of objects per resource, and a bounded history of changes
- * per resource from which watches resume. Stored objects are never mutated.
+ * per resource from which watches resume. Stored objects are immutable and frozen: a change
+ * commits a fresh copy, so the JSON of a stored object (see `encoded-objects.ts`) is encoded once
+ * per version.
  */
 export class ObjectStore {
   readonly #buckets = new Map<string, Bucket>();
@@ -78,13 +81,18 @@ export class ObjectStore {
 
   /**
    * Stores a change: gives `object` the next resourceVersion, records it in the history and tells
-   * every listener, synchronously. `object` must be a fresh copy nobody else holds.
+   * every listener, synchronously. `object` must be a fresh copy nobody else holds; it (and its
+   * metadata) is frozen from then on.
    */
   commit(storageId: string, key: string, type: StoreEventType, object: KubeObject): KubeObject {
     const bucket = this.#bucket(storageId);
     const previous = bucket.objects.get(key);
     this.#revision += 1;
     object.metadata.resourceVersion = String(this.#revision);
+    // Frozen (the object and its metadata; deeper parts are left as they are, freezing them costs
+    // more than it guards): stored objects are immutable, their cached JSON cannot go stale.
+    Object.freeze(object.metadata);
+    Object.freeze(object);
     if (type === 'DELETED') bucket.objects.delete(key);
     else bucket.objects.set(key, object);
     const event: StoreEvent = { type, storageId, key, object, previous, resourceVersion: this.#revision };
@@ -97,6 +105,10 @@ export class ObjectStore {
     }
     for (const listener of bucket.listeners) listener(event);
     for (const listener of this.#listeners) listener(event);
+    // Every watcher has its line by now (listeners run synchronously): only the current version
+    // of each object keeps its JSON. A watch resuming from the history encodes older ones again.
+    if (previous !== undefined) forgetEncoding(previous);
+    if (type === 'DELETED') forgetEncoding(object);
     return object;
   }
 
