@@ -25,8 +25,8 @@ describe('encoded objects', () => {
       );
       const metadata = { resourceVersion: '3', continue: 'x' };
       const expected = JSON.stringify({ kind: 'ConfigMapList', apiVersion: 'v1', metadata, items });
-      expect(encodeList('ConfigMapList', 'v1', metadata, items)).to.equal(expected);
-      expect(encodeList('ConfigMapList', 'v1', metadata, [])).to.equal(
+      expect(encodeList('ConfigMapList', 'v1', metadata, items).toString()).to.equal(expected);
+      expect(encodeList('ConfigMapList', 'v1', metadata, []).toString()).to.equal(
         JSON.stringify({ kind: 'ConfigMapList', apiVersion: 'v1', metadata, items: [] }),
       );
     });

@@ -159,39 +159,56 @@ export class ObjectService {
     return this.#store.get(type.storageId, objectKey(type.namespaced ? namespace : undefined, name));
   }
 
+  /**
+   * A list (or a page of one) in key order. The store keeps its objects sorted: a page starts at
+   * its continue key by binary search, and without selectors nothing is looked at per object but
+   * its view.
+   */
   list(type: ResourceType, namespace: string | undefined, options: ListOptions = {}): ListResult {
     const labels = options.labelSelector ?? LabelSelector.everything;
     const fields = options.fieldSelector ?? FieldSelector.everything;
-    const revision = this.#store.revision;
-    let listRevision = revision;
-    let all = this.#store.list(type.storageId, type.namespaced ? namespace : undefined);
+    let listRevision = this.#store.revision;
+    let after: string | undefined;
     if (options.continueToken) {
       const token = decodeContinue(options.continueToken);
       listRevision = token.rv;
-      all = all.filter(
-        (object) => objectKey(object.metadata.namespace, object.metadata.name ?? '') > token.start,
-      );
+      after = token.start;
     }
-    const matching = all.filter(
-      (object) => labels.matches(object.metadata.labels) && fields.matches(this.view(type, object)),
-    );
+    const all = this.#store.list(type.storageId, type.namespaced ? namespace : undefined, after);
     const limit = options.limit && options.limit > 0 ? options.limit : undefined;
+    const selecting = !(labels.empty && fields.empty);
+    let matching = all;
+    if (selecting) {
+      matching = [];
+      for (const object of all) {
+        if (!labels.matches(object.metadata.labels) || !fields.matches(this.view(type, object))) continue;
+        matching.push(object);
+        // One beyond the page tells that there is more (no remainingItemCount with selectors).
+        if (limit !== undefined && matching.length > limit) break;
+      }
+    }
+    const resourceVersion = String(listRevision);
     if (limit === undefined || matching.length <= limit) {
-      return {
-        items: matching.map((object) => this.view(type, object)),
-        resourceVersion: String(listRevision),
-      };
+      return { items: this.#views(type, matching), resourceVersion };
     }
     const page = matching.slice(0, limit);
     const last = page[page.length - 1];
     const start = last ? objectKey(last.metadata.namespace, last.metadata.name ?? '') : '';
-    const continueToken = encodeContinue({ rv: listRevision, start });
     const result: ListResult = {
-      items: page.map((object) => this.view(type, object)),
-      resourceVersion: String(listRevision),
-      continueToken,
+      items: this.#views(type, page),
+      resourceVersion,
+      continueToken: encodeContinue({ rv: listRevision, start }),
     };
-    return labels.empty && fields.empty ? { ...result, remainingItemCount: matching.length - limit } : result;
+    return selecting ? result : { ...result, remainingItemCount: matching.length - limit };
+  }
+
+  /** `objects` as `type`'s readers see them (in place: the array is the caller's own copy). */
+  #views(type: ResourceType, objects: KubeObject[]): KubeObject[] {
+    for (let i = 0; i < objects.length; i++) {
+      const object = objects[i];
+      if (object !== undefined) objects[i] = this.view(type, object);
+    }
+    return objects;
   }
 
   #validate(type: ResourceType, object: KubeObject, old: KubeObject | undefined): void {

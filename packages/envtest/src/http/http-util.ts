@@ -2,7 +2,7 @@ import { clearTimeout, setTimeout } from 'node:timers';
 import { isHttp2, writeHead } from './exchange.js';
 import type { ApiRequest, ApiResponse } from './exchange.js';
 import { ApiError } from '../api/api-error.js';
-import { encodeObject } from '../storage/encoded-objects.js';
+import { encodeObjectWithLength } from '../storage/encoded-objects.js';
 
 /** kube-apiserver's limit on request bodies: 3 MiB. */
 export const MAX_BODY_BYTES = 3 * 1024 * 1024;
@@ -17,28 +17,35 @@ export function sendJson(
   body: unknown,
   headers: Readonly<Record<string, string>> = {},
 ): void {
-  const text = typeof body === 'object' && body !== null ? encodeObject(body) : JSON.stringify(body);
-  sendEncoded(response, code, text, headers);
+  if (typeof body === 'object' && body !== null) {
+    const { text, bytes } = encodeObjectWithLength(body);
+    sendEncoded(response, code, text, headers, bytes);
+  } else sendEncoded(response, code, JSON.stringify(body), headers);
 }
 
-/** Writes a JSON response already encoded (UTF-8) with a Content-Length. */
+/**
+ * Writes a JSON response already encoded (a string, or UTF-8 bytes) with a Content-Length;
+ * `bytes` is the string's UTF-8 length when the caller knows it.
+ */
 export function sendEncoded(
   response: ApiResponse,
   code: number,
-  text: string,
+  body: string | Buffer,
   headers: Readonly<Record<string, string>> = {},
+  bytes?: number,
 ): void {
+  const length = typeof body === 'string' ? (bytes ?? Buffer.byteLength(body)) : body.length;
   const head = [
     'Content-Type',
     'application/json',
     'Cache-Control',
     'no-cache, private',
     'Content-Length',
-    String(Buffer.byteLength(text)),
+    String(length),
   ];
   for (const [name, value] of Object.entries(headers)) head.push(name, value);
   writeHead(response, code, head);
-  response.end(text);
+  response.end(body);
 }
 
 export function sendText(response: ApiResponse, code: number, text: string): void {

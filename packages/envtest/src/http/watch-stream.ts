@@ -3,6 +3,7 @@ import { wallClock } from '../wall-clock.js';
 import { dropConnection, writeBody, writeHead } from './exchange.js';
 import type { ApiResponse } from './exchange.js';
 import type { KubeObject } from '../api/kube-object.js';
+import { objectKey } from '../api/kube-object.js';
 import type { ObjectService } from '../api/object-service.js';
 import type { ResourceType } from '../api/resource-type.js';
 import { ApiError } from '../api/api-error.js';
@@ -203,12 +204,14 @@ export class WatchStream {
         this.request.sendInitialEvents
       ) {
         const name = this.request.fields.name;
-        const candidates =
-          name === undefined
-            ? store.list(type.storageId, type.namespaced ? this.request.namespace : undefined)
-            : store
-                .list(type.storageId, type.namespaced ? this.request.namespace : undefined)
-                .filter((o) => o.metadata.name === name);
+        const namespace = type.namespaced ? this.request.namespace : undefined;
+        let candidates: readonly KubeObject[];
+        if (name === undefined) candidates = store.list(type.storageId, namespace);
+        else if (namespace !== undefined || !type.namespaced) {
+          // One object (a watch of it by name, as a lock or a single-object informer makes).
+          const object = store.get(type.storageId, objectKey(namespace, name));
+          candidates = object === undefined ? [] : [object];
+        } else candidates = store.list(type.storageId).filter((o) => o.metadata.name === name);
         for (const object of candidates) if (this.#matches(object)) this.#send('ADDED', object);
         if (this.request.sendInitialEvents && this.request.allowBookmarks) this.#bookmark(true);
       } else {

@@ -6,13 +6,21 @@
  * Entries are keyed by object identity in weak maps (an object nobody holds takes its text with
  * it); the store also forgets the text of a version as soon as it is no longer current (see
  * `ObjectStore.commit`), so it is held for current objects only. Texts stay strings: Node writes
- * a small string body in one piece with the response head, a Buffer as a second chunk.
+ * a small string body in one piece with the response head, a Buffer as a second chunk. A list is
+ * the exception: its items' texts are written straight into one Buffer of the list's size (their
+ * UTF-8 lengths are kept with the texts), with no list-sized string in between.
  */
 
 /** The types of watch event lines. */
 export type EventLineType = 'ADDED' | 'MODIFIED' | 'DELETED';
 
-const encoded = new WeakMap<object, string>();
+/** The JSON text of an object, and its UTF-8 length once asked for (-1 before). */
+interface Encoding {
+  readonly text: string;
+  bytes: number;
+}
+
+const encoded = new WeakMap<object, Encoding>();
 const lines = new WeakMap<object, Partial<Record<EventLineType, string>>>();
 const derived = new WeakMap<object, Map<unknown, object>>();
 
@@ -22,18 +30,35 @@ const LINE_PREFIX: Readonly<Record<EventLineType, string>> = {
   DELETED: '{"type":"DELETED","object":',
 };
 const LINE_SUFFIX = '}\n';
+const LIST_TAIL = ']}';
+const COMMA = 0x2c;
+
+function encodingOf(object: object): Encoding {
+  let encoding = encoded.get(object);
+  if (encoding === undefined) {
+    encoding = { text: JSON.stringify(object), bytes: -1 };
+    if (Object.isFrozen(object)) encoded.set(object, encoding);
+  }
+  return encoding;
+}
+
+function bytesOf(encoding: Encoding): number {
+  if (encoding.bytes < 0) encoding.bytes = Buffer.byteLength(encoding.text);
+  return encoding.bytes;
+}
 
 /**
  * The JSON of `object`: serialised on first use and kept if the object is frozen (stored
  * objects and their derived forms), serialised each time otherwise.
  */
 export function encodeObject(object: object): string {
-  let text = encoded.get(object);
-  if (text === undefined) {
-    text = JSON.stringify(object);
-    if (Object.isFrozen(object)) encoded.set(object, text);
-  }
-  return text;
+  return encodingOf(object).text;
+}
+
+/** The JSON of `object` as `encodeObject` gives it, with its length in UTF-8 bytes. */
+export function encodeObjectWithLength(object: object): { readonly text: string; readonly bytes: number } {
+  const encoding = encodingOf(object);
+  return { text: encoding.text, bytes: bytesOf(encoding) };
 }
 
 /** The watch event line `{"type":…,"object":…}\n` of `object`, built once per object and type. */
@@ -54,16 +79,27 @@ export function encodeEventLine(type: EventLineType, object: object): string {
 
 /**
  * A JSON list `{"kind":…,"apiVersion":…,"metadata":…,"items":[…]}` from its header fields and the
- * cached JSON of its items, without serialising the items again.
+ * cached JSON of its items, without serialising the items again: each item's text is encoded
+ * once into a Buffer of the list's exact size.
  */
 export function encodeList(
   kind: string,
   apiVersion: string,
   metadata: Readonly<Record<string, unknown>>,
   items: readonly object[],
-): string {
-  const parts = items.map(encodeObject);
-  return `{"kind":${JSON.stringify(kind)},"apiVersion":${JSON.stringify(apiVersion)},"metadata":${JSON.stringify(metadata)},"items":[${parts.join(',')}]}`;
+): Buffer {
+  const head = `{"kind":${JSON.stringify(kind)},"apiVersion":${JSON.stringify(apiVersion)},"metadata":${JSON.stringify(metadata)},"items":[`;
+  const encodings = items.map(encodingOf);
+  let size = Buffer.byteLength(head) + LIST_TAIL.length + Math.max(0, encodings.length - 1);
+  for (const encoding of encodings) size += bytesOf(encoding);
+  const buffer = Buffer.allocUnsafe(size);
+  let offset = buffer.write(head, 0);
+  for (let i = 0; i < encodings.length; i++) {
+    if (i > 0) buffer[offset++] = COMMA;
+    offset += buffer.write((encodings[i] as Encoding).text, offset);
+  }
+  offset += buffer.write(LIST_TAIL, offset);
+  return offset === size ? buffer : buffer.subarray(0, offset);
 }
 
 /**
