@@ -53,7 +53,7 @@ describe('encoded objects', () => {
         expect(encodeObject(first)).to.equal(text);
         const line = encodeEventLine('MODIFIED', first);
         expect(encodeEventLine('MODIFIED', first)).to.equal(line);
-        expect(line).to.equal(`{"type":"MODIFIED","object":${text}}\n`);
+        expect(line.toString()).to.equal(`{"type":"MODIFIED","object":${text}}\n`);
         expect(stringify.callCount).to.equal(1);
 
         const second = store.commit('/configmaps', 'ns/a', 'MODIFIED', configMap('a', { k: '2' }));

@@ -126,7 +126,7 @@ export class WatchStream {
   }
 
   /** Writes unless the client is gone (its 'close' event may still be on its way). */
-  #write(line: string): void {
+  #write(line: string | Buffer): void {
     if (this.#closed || this.#stalled || this.#response.destroyed || this.#response.writableEnded) return;
     writeBody(this.#response, line);
   }

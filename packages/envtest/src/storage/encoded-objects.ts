@@ -6,9 +6,10 @@
  * Entries are keyed by object identity in weak maps (an object nobody holds takes its text with
  * it); the store also forgets the text of a version as soon as it is no longer current (see
  * `ObjectStore.commit`), so it is held for current objects only. Texts stay strings: Node writes
- * a small string body in one piece with the response head, a Buffer as a second chunk. A list is
- * the exception: its items' texts are written straight into one Buffer of the list's size (their
- * UTF-8 lengths are kept with the texts), with no list-sized string in between.
+ * a small string body in one piece with the response head, a Buffer as a second chunk. Two
+ * exceptions: a list's items' texts are written straight into one Buffer of the list's size (their
+ * UTF-8 lengths are kept with the texts), with no list-sized string in between; and a watch event
+ * line is kept as bytes, written as they are to every watcher of the change.
  */
 
 /** The types of watch event lines. */
@@ -21,7 +22,7 @@ interface Encoding {
 }
 
 const encoded = new WeakMap<object, Encoding>();
-const lines = new WeakMap<object, Partial<Record<EventLineType, string>>>();
+const lines = new WeakMap<object, Partial<Record<EventLineType, Buffer>>>();
 const derived = new WeakMap<object, Map<unknown, object>>();
 
 const LINE_PREFIX: Readonly<Record<EventLineType, string>> = {
@@ -61,9 +62,13 @@ export function encodeObjectWithLength(object: object): { readonly text: string;
   return { text: encoding.text, bytes: bytesOf(encoding) };
 }
 
-/** The watch event line `{"type":…,"object":…}\n` of `object`, built once per object and type. */
-export function encodeEventLine(type: EventLineType, object: object): string {
-  if (!Object.isFrozen(object)) return LINE_PREFIX[type] + encodeObject(object) + LINE_SUFFIX;
+/**
+ * The watch event line `{"type":…,"object":…}\n` of `object` as UTF-8 bytes, built once per
+ * object and type: every watcher of a change is written the same Buffer (no conversion of a
+ * string per watcher, nor the byte count HTTP/1.1's chunked framing takes of a string).
+ */
+export function encodeEventLine(type: EventLineType, object: object): Buffer {
+  if (!Object.isFrozen(object)) return Buffer.from(LINE_PREFIX[type] + encodeObject(object) + LINE_SUFFIX);
   let cached = lines.get(object);
   if (cached === undefined) {
     cached = {};
@@ -71,7 +76,7 @@ export function encodeEventLine(type: EventLineType, object: object): string {
   }
   let line = cached[type];
   if (line === undefined) {
-    line = LINE_PREFIX[type] + encodeObject(object) + LINE_SUFFIX;
+    line = Buffer.from(LINE_PREFIX[type] + encodeObject(object) + LINE_SUFFIX);
     cached[type] = line;
   }
   return line;
