@@ -260,6 +260,41 @@ describe('encoded objects', () => {
       await doomed.close();
     });
 
+    it('gives each API version of an object its own bytes, fresh after a change through the other', async () => {
+      const core = `/api/v1/namespaces/${env.namespace}/events`;
+      const events = `/apis/events.k8s.io/v1/namespaces/${env.namespace}/events`;
+      const created = await raw(env, 'POST', core, {
+        body: {
+          metadata: { name: 'ev' },
+          involvedObject: { kind: 'ConfigMap', name: 'x', namespace: env.namespace },
+          reason: 'First',
+          message: 'one',
+        },
+      });
+      expect(created.status).to.equal(201);
+      const watches = watchers(
+        `${events}?watch=true&resourceVersion=${(created.json as KubeObject).metadata.resourceVersion ?? ''}`,
+      );
+      const asV1 = await raw(env, 'GET', `${events}/ev`);
+      expect(asV1.json).to.include({ apiVersion: 'events.k8s.io/v1', note: 'one', reason: 'First' });
+      expect((await raw(env, 'GET', `${core}/ev`)).text).to.equal(created.text);
+      // The events.k8s.io list carries the converted form's bytes, the core list the stored ones.
+      expect((await raw(env, 'GET', events)).text).to.include(asV1.text);
+      expect((await raw(env, 'GET', core)).text).to.include(created.text);
+
+      const patched = await raw(env, 'PATCH', `${core}/ev`, {
+        rawBody: JSON.stringify({ message: 'two', reason: 'Second' }),
+        headers: { 'Content-Type': 'application/merge-patch+json' },
+      });
+      expect(patched.status).to.equal(200);
+      const again = await raw(env, 'GET', `${events}/ev`);
+      expect(again.json).to.include({ note: 'two', reason: 'Second' });
+      expect((await raw(env, 'GET', events)).text).to.include(again.text);
+      expect((await raw(env, 'GET', events)).text).to.not.include(asV1.text);
+      await expectLine(watches, 1, 'MODIFIED', again.text);
+      await watches.close();
+    });
+
     it('sends Table watchers of one change the same line, with the change in it', async () => {
       const accept = { Accept: 'application/json;as=Table;v=v1;g=meta.k8s.io' };
       const watches = watchers(`${collection()}?watch=true`, accept);

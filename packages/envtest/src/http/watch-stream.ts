@@ -42,9 +42,17 @@ export interface WatchRequest {
   readonly partial?: boolean;
 }
 
-/** The Table lines of the store change being fanned out, by resource, event type and form. */
+/**
+ * The Table lines of the store change being fanned out, by resource type (the object itself: a
+ * CRD's new columns make a new one), event type and form.
+ */
 let tableLines:
-  { readonly event: StoreEvent; readonly at: number; readonly lines: Map<string, string> } | undefined;
+  | {
+      readonly event: StoreEvent;
+      readonly at: number;
+      readonly lines: Map<ResourceType, Map<string, string>>;
+    }
+  | undefined;
 
 /**
  * One open watch: a 200 response streaming JSON lines (`{"type":…,"object":…}`) as the store
@@ -116,11 +124,16 @@ export class WatchStream {
     // fanned out (synchronously, within the same millisecond), not kept with the object.
     const at = wallClock();
     if (tableLines?.event !== event || tableLines.at !== at) tableLines = { event, at, lines: new Map() };
-    const key = `${this.request.type.apiVersion}/${this.request.type.plural} ${type} ${include} ${String(withHeaders)}`;
-    let line = tableLines.lines.get(key);
+    let forType = tableLines.lines.get(this.request.type);
+    if (forType === undefined) {
+      forType = new Map();
+      tableLines.lines.set(this.request.type, forType);
+    }
+    const key = `${type} ${include} ${String(withHeaders)}`;
+    let line = forType.get(key);
     if (line === undefined) {
       line = render();
-      tableLines.lines.set(key, line);
+      forType.set(key, line);
     }
     this.#write(line);
   }
