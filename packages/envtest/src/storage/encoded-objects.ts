@@ -99,9 +99,11 @@ export function encodeList(
   for (const encoding of encodings) size += bytesOf(encoding);
   const buffer = Buffer.allocUnsafe(size);
   let offset = buffer.write(head, 0);
-  for (let i = 0; i < encodings.length; i++) {
-    if (i > 0) buffer[offset++] = COMMA;
-    offset += buffer.write((encodings[i] as Encoding).text, offset);
+  let first = true;
+  for (const encoding of encodings) {
+    if (!first) buffer[offset++] = COMMA;
+    first = false;
+    offset += buffer.write(encoding.text, offset);
   }
   offset += buffer.write(LIST_TAIL, offset);
   return offset === size ? buffer : buffer.subarray(0, offset);
