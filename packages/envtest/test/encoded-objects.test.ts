@@ -25,9 +25,32 @@ describe('encoded objects', () => {
       );
       const metadata = { resourceVersion: '3', continue: 'x' };
       const expected = JSON.stringify({ kind: 'ConfigMapList', apiVersion: 'v1', metadata, items });
-      expect(encodeList('ConfigMapList', 'v1', metadata, items).toString()).to.equal(expected);
-      expect(encodeList('ConfigMapList', 'v1', metadata, []).toString()).to.equal(
+      const list = encodeList('ConfigMapList', 'v1', metadata, items);
+      const bytes = Buffer.concat([...list.parts()]);
+      expect(bytes.toString()).to.equal(expected);
+      expect(list.size).to.equal(bytes.length);
+      expect(Buffer.concat([...encodeList('ConfigMapList', 'v1', metadata, []).parts()]).toString()).to.equal(
         JSON.stringify({ kind: 'ConfigMapList', apiVersion: 'v1', metadata, items: [] }),
+      );
+    });
+  });
+
+  describe('encodeList in parts', () => {
+    it('cuts a large list into parts of about 256 KiB that join into the whole list', () => {
+      const store = new ObjectStore(10);
+      const items = Array.from({ length: 40 }, (_, i) =>
+        store.commit('/configmaps', `ns/c${i}`, 'ADDED', configMap(`c${i}`, { k: `ü${'v'.repeat(20_000)}` })),
+      );
+      const metadata = { resourceVersion: '40' };
+      const list = encodeList('ConfigMapList', 'v1', metadata, items);
+      const parts = [...list.parts()];
+      expect(parts.length).to.be.within(3, 5);
+      for (const part of parts.slice(0, -1))
+        expect(part.length).to.be.within(256 * 1024, 256 * 1024 + 20_100);
+      const bytes = Buffer.concat(parts);
+      expect(bytes.length).to.equal(list.size);
+      expect(bytes.toString()).to.equal(
+        JSON.stringify({ kind: 'ConfigMapList', apiVersion: 'v1', metadata, items }),
       );
     });
   });

@@ -27,7 +27,7 @@ import {
   SERVER_VERSION,
 } from './discovery.js';
 import { readDeleteOptions } from './delete-options.js';
-import { sendEncoded, sendError, sendJson, sendText, sleep } from './http-util.js';
+import { sendError, sendJson, sendList, sendText, sleep } from './http-util.js';
 import { encodeList } from '../storage/encoded-objects.js';
 import { validateFields } from './field-validation.js';
 import { servePatch } from './patch-handler.js';
@@ -359,7 +359,7 @@ export class ApiHandler {
           }
         }
         const metadata = { resourceVersion: String(service.store.revision) };
-        sendEncoded(response, 200, encodeList(type.listKind, type.apiVersion, metadata, items));
+        sendList(response, encodeList(type.listKind, type.apiVersion, metadata, items));
         return;
       }
     }
@@ -390,7 +390,7 @@ export class ApiHandler {
     if (result.remainingItemCount !== undefined) metadata['remainingItemCount'] = result.remainingItemCount;
     if (partial !== undefined) {
       const items = result.items.map(asPartialObjectMetadata);
-      sendEncoded(response, 200, encodeList('PartialObjectMetadataList', 'meta.k8s.io/v1', metadata, items));
+      sendList(response, encodeList('PartialObjectMetadataList', 'meta.k8s.io/v1', metadata, items));
       return;
     }
     if (wantsTable(accept)) {
@@ -402,7 +402,7 @@ export class ApiHandler {
       return;
     }
     // The items' cached JSON joined, not the whole list serialised again.
-    sendEncoded(response, 200, encodeList(type.listKind, type.apiVersion, metadata, result.items));
+    sendList(response, encodeList(type.listKind, type.apiVersion, metadata, result.items));
   }
 
   #watch(

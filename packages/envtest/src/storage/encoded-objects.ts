@@ -7,9 +7,10 @@
  * it); the store also forgets the text of a version as soon as it is no longer current (see
  * `ObjectStore.commit`), so it is held for current objects only. Texts stay strings: Node writes
  * a small string body in one piece with the response head, a Buffer as a second chunk. Two
- * exceptions: a list's items' texts are written straight into one Buffer of the list's size (their
- * UTF-8 lengths are kept with the texts), with no list-sized string in between; and a watch event
- * line is kept as bytes, written as they are to every watcher of the change.
+ * exceptions: a list's items' texts are written straight into Buffers of about 256 KiB, encoded
+ * as the response drains (their UTF-8 lengths are kept with the texts, for the Content-Length),
+ * with no list-sized string in between; and a watch event line is kept as bytes, written as they
+ * are to every watcher of the change.
  */
 
 /** The types of watch event lines. */
@@ -33,6 +34,7 @@ const LINE_PREFIX: Readonly<Record<EventLineType, string>> = {
 const LINE_SUFFIX = '}\n';
 const LIST_TAIL = ']}';
 const COMMA = 0x2c;
+const EMPTY: Encoding = { text: '', bytes: 0 };
 
 function encodingOf(object: object): Encoding {
   let encoding = encoded.get(object);
@@ -82,31 +84,55 @@ export function encodeEventLine(type: EventLineType, object: object): Buffer {
   return line;
 }
 
+/** A list's JSON: its size in bytes, and its bytes in parts, encoded as they are asked for. */
+export interface EncodedList {
+  readonly size: number;
+  parts(): Generator<Buffer, void, undefined>;
+}
+
+/** The size of the parts of a list: a large list's first bytes go out before the rest is encoded. */
+const LIST_PART_BYTES = 256 * 1024;
+
 /**
  * A JSON list `{"kind":…,"apiVersion":…,"metadata":…,"items":[…]}` from its header fields and the
- * cached JSON of its items, without serialising the items again: each item's text is encoded
- * once into a Buffer of the list's exact size.
+ * cached JSON of its items, without serialising the items again: the items' texts are encoded
+ * into parts of about 256 KiB (each Buffer of its exact size), with no list-sized string or
+ * Buffer in between.
  */
 export function encodeList(
   kind: string,
   apiVersion: string,
   metadata: Readonly<Record<string, unknown>>,
   items: readonly object[],
-): Buffer {
+): EncodedList {
   const head = `{"kind":${JSON.stringify(kind)},"apiVersion":${JSON.stringify(apiVersion)},"metadata":${JSON.stringify(metadata)},"items":[`;
+  const headBytes = Buffer.byteLength(head);
   const encodings = items.map(encodingOf);
-  let size = Buffer.byteLength(head) + LIST_TAIL.length + Math.max(0, encodings.length - 1);
+  let size = headBytes + LIST_TAIL.length + Math.max(0, encodings.length - 1);
   for (const encoding of encodings) size += bytesOf(encoding);
-  const buffer = Buffer.allocUnsafe(size);
-  let offset = buffer.write(head, 0);
-  let first = true;
-  for (const encoding of encodings) {
-    if (!first) buffer[offset++] = COMMA;
-    first = false;
-    offset += buffer.write(encoding.text, offset);
+  function* parts(): Generator<Buffer, void, undefined> {
+    let start = 0;
+    let partBytes = headBytes;
+    for (let end = 0; end <= encodings.length; end += 1) {
+      const last = end === encodings.length;
+      if (last) partBytes += LIST_TAIL.length;
+      else partBytes += bytesOf(encodings[end] ?? EMPTY) + (end > 0 ? 1 : 0);
+      if (!last && partBytes < LIST_PART_BYTES) continue;
+      // Items start..end (inclusive unless last) in one Buffer.
+      const buffer = Buffer.allocUnsafe(partBytes);
+      let offset = start === 0 ? buffer.write(head, 0) : 0;
+      const stop = last ? end : end + 1;
+      for (let i = start; i < stop; i += 1) {
+        if (i > 0) buffer[offset++] = COMMA;
+        offset += buffer.write((encodings[i] ?? EMPTY).text, offset);
+      }
+      if (last) offset += buffer.write(LIST_TAIL, offset);
+      yield offset === partBytes ? buffer : buffer.subarray(0, offset);
+      start = stop;
+      partBytes = 0;
+    }
   }
-  offset += buffer.write(LIST_TAIL, offset);
-  return offset === size ? buffer : buffer.subarray(0, offset);
+  return { size, parts };
 }
 
 /**
