@@ -444,6 +444,80 @@ describe('envtest object semantics (client-node over HTTPS)', () => {
       expect(bad.status).to.equal(400);
     });
 
+    it('pages in key order across namespaces, with selectors, and past a continue key deleted meanwhile', async () => {
+      const other = `${env.namespace}-b`;
+      expect(
+        (await raw(env, 'POST', '/api/v1/namespaces', { body: { metadata: { name: other } } })).status,
+      ).to.equal(201);
+      const label = `page-${env.namespace}`;
+      const create = async (namespace: string, name: string, labelled = true): Promise<void> => {
+        const body = { metadata: { name, ...(labelled ? { labels: { page: label } } : {}) } };
+        const created = await raw(env, 'POST', `/api/v1/namespaces/${namespace}/configmaps`, { body });
+        expect(created.status).to.equal(201);
+      };
+      for (const name of ['s1', 's2', 's3', 's4']) await create(env.namespace, name);
+      await create(env.namespace, 's25', false);
+      for (const name of ['t2', 't1']) await create(other, name);
+      interface Page {
+        items: { metadata: { namespace: string; name: string } }[];
+        metadata: { continue?: string; remainingItemCount?: number };
+      }
+      const list = async (path: string): Promise<Page> => {
+        const answer = await raw(env, 'GET', path);
+        expect(answer.status).to.equal(200);
+        return answer.json as Page;
+      };
+      const names = (page: Page): string[] =>
+        page.items.map((item) => `${item.metadata.namespace}/${item.metadata.name}`);
+      // `<ns>-b/…` sorts before `<ns>/…` ('-' is below '/'), as etcd orders the keys.
+      const selected = `/api/v1/configmaps?labelSelector=page%3D${label}&limit=4`;
+      const first = await list(selected);
+      expect(names(first)).to.deep.equal([
+        `${other}/t1`,
+        `${other}/t2`,
+        `${env.namespace}/s1`,
+        `${env.namespace}/s2`,
+      ]);
+      expect(first.metadata.remainingItemCount).to.equal(undefined);
+      expect(first.metadata.continue).to.be.a('string');
+      // The last key of the page goes away, and objects come before and after it.
+      expect((await raw(env, 'DELETE', `/api/v1/namespaces/${env.namespace}/configmaps/s2`)).status).to.equal(
+        200,
+      );
+      await create(env.namespace, 's0');
+      await create(env.namespace, 's2a');
+      const second = await list(`${selected}&continue=${first.metadata.continue ?? ''}`);
+      expect(names(second)).to.deep.equal([
+        `${env.namespace}/s2a`,
+        `${env.namespace}/s3`,
+        `${env.namespace}/s4`,
+      ]);
+      expect(second.metadata.continue).to.equal(undefined);
+
+      // One namespace, no selector: its own objects only, with the count of the rest.
+      const own = await list(`/api/v1/namespaces/${env.namespace}/configmaps?limit=3`);
+      expect(names(own)).to.deep.equal([
+        `${env.namespace}/s0`,
+        `${env.namespace}/s1`,
+        `${env.namespace}/s25`,
+      ]);
+      expect(own.metadata.remainingItemCount).to.equal(3);
+      const rest = await list(
+        `/api/v1/namespaces/${env.namespace}/configmaps?limit=3&continue=${own.metadata.continue ?? ''}`,
+      );
+      expect(names(rest)).to.deep.equal([
+        `${env.namespace}/s2a`,
+        `${env.namespace}/s3`,
+        `${env.namespace}/s4`,
+      ]);
+      expect(rest.metadata.continue).to.equal(undefined);
+      expect(names(await list(`/api/v1/namespaces/${other}/configmaps`))).to.deep.equal([
+        `${other}/t1`,
+        `${other}/t2`,
+      ]);
+      await raw(env, 'DELETE', `/api/v1/namespaces/${other}`);
+    });
+
     it('answers a list at resourceVersion 0 in one piece, ignoring limit, as the watch cache does', async () => {
       for (const name of ['z1', 'z2', 'z3']) {
         await core().createNamespacedConfigMap({ namespace: env.namespace, body: { metadata: { name } } });

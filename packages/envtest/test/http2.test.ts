@@ -116,6 +116,29 @@ describe('envtest over HTTP/2', () => {
     expect(env.connectionStats().accepted - accepted).to.equal(2);
   });
 
+  it('sends a list of several parts whole, with its Content-Length, on both protocols', async () => {
+    // 12 ConfigMaps of 50 KB with a multi-byte character: about 600 KB, three parts of 256 KiB.
+    const value = `${'é'.repeat(10)}${'x'.repeat(50_000)}`;
+    for (let i = 0; i < 12; i++) {
+      const body = { metadata: { name: `big-${String(i).padStart(2, '0')}` }, data: { value } };
+      expect((await raw(env, 'POST', path(), { body })).status).to.equal(201);
+    }
+    const { session: s, token } = session();
+    const stream = s.request({ ':path': path(), authorization: `Bearer ${token}` });
+    const [headers] = (await once(stream, 'response')) as [http2.IncomingHttpHeaders];
+    const chunks: Buffer[] = [];
+    for await (const chunk of stream) chunks.push(chunk as Buffer);
+    const bytes = Buffer.concat(chunks);
+    expect(Number(headers['content-length'])).to.equal(bytes.length);
+    const list = JSON.parse(bytes.toString('utf8')) as { items: { data: { value: string } }[] };
+    expect(list.items).to.have.length(12);
+    for (const item of list.items) expect(item.data.value).to.equal(value);
+
+    const overHttp1 = await raw(env, 'GET', path());
+    expect(overHttp1.text).to.equal(bytes.toString('utf8'));
+    expect(Number(overHttp1.headers['content-length'])).to.equal(bytes.length);
+  });
+
   it('releases the server-side watch when the client cancels its stream', async () => {
     const { session: s, token } = session();
     const watch = h2Watch(s, token, `${path()}?watch=true`);

@@ -24,6 +24,56 @@ describe('ObjectStore', () => {
     });
   });
 
+  describe('.list', () => {
+    function inNamespace(namespace: string, name: string): KubeObject {
+      return { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name, namespace } };
+    }
+    const names = (objects: readonly KubeObject[]): string[] =>
+      objects.map((o) => `${o.metadata.namespace ?? ''}/${o.metadata.name ?? ''}`);
+
+    it('lists in key order through adds, changes and deletes, by namespace and after a key', () => {
+      const store = new ObjectStore(100);
+      const keys = ['b/2', 'a/10', 'a-b/1', 'a/9', 'b/1', 'a/1', 'ab/1', 'a/2'];
+      for (const key of keys) {
+        const [namespace = '', name = ''] = key.split('/');
+        store.commit('/configmaps', key, 'ADDED', inNamespace(namespace, name));
+      }
+      const sorted = [...keys].sort();
+      expect(names(store.list('/configmaps'))).to.deep.equal(sorted);
+      // 'a-b' and 'ab' sort around 'a/…' but are other namespaces.
+      expect(names(store.list('/configmaps', 'a'))).to.deep.equal(['a/1', 'a/10', 'a/2', 'a/9']);
+      expect(names(store.list('/configmaps', 'a', 'a/10'))).to.deep.equal(['a/2', 'a/9']);
+      // A continue key that is gone meanwhile: the objects after where it was.
+      expect(names(store.list('/configmaps', 'a', 'a/15'))).to.deep.equal(['a/2', 'a/9']);
+      expect(names(store.list('/configmaps', undefined, 'a/9'))).to.deep.equal(['ab/1', 'b/1', 'b/2']);
+      expect(store.list('/configmaps', 'c')).to.deep.equal([]);
+      expect(store.list('/configmaps', 'a', 'z')).to.deep.equal([]);
+
+      store.commit('/configmaps', 'a/10', 'DELETED', inNamespace('a', '10'));
+      const changed = store.commit('/configmaps', 'a/2', 'MODIFIED', {
+        ...inNamespace('a', '2'),
+        data: { k: 'v' },
+      });
+      store.commit('/configmaps', 'a/0', 'ADDED', inNamespace('a', '0'));
+      const listed = store.list('/configmaps', 'a');
+      expect(names(listed)).to.deep.equal(['a/0', 'a/1', 'a/2', 'a/9']);
+      expect(listed[2]).to.equal(changed);
+      expect(names(store.list('/configmaps'))).to.deep.equal(
+        [...sorted.filter((key) => key !== 'a/10'), 'a/0'].sort(),
+      );
+    });
+
+    it('answers a copy that later changes of the store leave as it was', () => {
+      const store = new ObjectStore(100);
+      store.commit('/configmaps', 'ns/a', 'ADDED', object('a'));
+      const listed = store.list('/configmaps');
+      store.commit('/configmaps', 'ns/b', 'ADDED', object('b'));
+      store.commit('/configmaps', 'ns/a', 'DELETED', object('a'));
+      expect(names(listed)).to.deep.equal(['ns/a']);
+      expect(names(store.scan('/configmaps', 'ns'))).to.deep.equal(['ns/b']);
+    });
+  });
+
   describe('.changesSince', () => {
     it('replays the changes after a revision and answers 410 once the history no longer reaches it', () => {
       const store = new ObjectStore(2);

@@ -14,6 +14,7 @@ import { validateDeletingUpdate, validateMetadata } from './validation.js';
 import { customResourceDefinitions, namespaces, pods } from './builtin-resources.js';
 import { trackCreate, trackServerWrite, trackUpdate } from '../apply/field-tracking.js';
 import type { FieldManagement } from '../apply/field-tracking.js';
+import { derivedForm } from '../storage/encoded-objects.js';
 
 export type PropagationPolicy = 'Foreground' | 'Background' | 'Orphan';
 
@@ -124,8 +125,16 @@ export class ObjectService {
    * that have one (events.k8s.io Events), else with that version's apiVersion.
    */
   view(type: ResourceType, object: KubeObject): KubeObject {
-    if (type.fromStorage !== undefined) return type.fromStorage(object);
-    return object.apiVersion === type.apiVersion ? object : { ...object, apiVersion: type.apiVersion };
+    const { fromStorage } = type;
+    if (fromStorage === undefined && object.apiVersion === type.apiVersion) return object;
+    if (!Object.isFrozen(object)) {
+      // Not a stored object (a dry run's answer): nothing to keep it with.
+      return fromStorage === undefined ? { ...object, apiVersion: type.apiVersion } : fromStorage(object);
+    }
+    // Made once per stored version and type, so that its JSON is encoded once as well.
+    return derivedForm(object, type, () =>
+      fromStorage === undefined ? { ...object, apiVersion: type.apiVersion } : fromStorage(object),
+    );
   }
 
   /** Stores a change of an object of `type`, in the storage form; answers the stored object as `type`'s. */
@@ -150,39 +159,56 @@ export class ObjectService {
     return this.#store.get(type.storageId, objectKey(type.namespaced ? namespace : undefined, name));
   }
 
+  /**
+   * A list (or a page of one) in key order. The store keeps its objects sorted: a page starts at
+   * its continue key by binary search, and without selectors nothing is looked at per object but
+   * its view.
+   */
   list(type: ResourceType, namespace: string | undefined, options: ListOptions = {}): ListResult {
     const labels = options.labelSelector ?? LabelSelector.everything;
     const fields = options.fieldSelector ?? FieldSelector.everything;
-    const revision = this.#store.revision;
-    let listRevision = revision;
-    let all = this.#store.list(type.storageId, type.namespaced ? namespace : undefined);
+    let listRevision = this.#store.revision;
+    let after: string | undefined;
     if (options.continueToken) {
       const token = decodeContinue(options.continueToken);
       listRevision = token.rv;
-      all = all.filter(
-        (object) => objectKey(object.metadata.namespace, object.metadata.name ?? '') > token.start,
-      );
+      after = token.start;
     }
-    const matching = all.filter(
-      (object) => labels.matches(object.metadata.labels) && fields.matches(this.view(type, object)),
-    );
+    const all = this.#store.list(type.storageId, type.namespaced ? namespace : undefined, after);
     const limit = options.limit && options.limit > 0 ? options.limit : undefined;
+    const selecting = !(labels.empty && fields.empty);
+    let matching = all;
+    if (selecting) {
+      matching = [];
+      for (const object of all) {
+        if (!labels.matches(object.metadata.labels) || !fields.matches(this.view(type, object))) continue;
+        matching.push(object);
+        // One beyond the page tells that there is more (no remainingItemCount with selectors).
+        if (limit !== undefined && matching.length > limit) break;
+      }
+    }
+    const resourceVersion = String(listRevision);
     if (limit === undefined || matching.length <= limit) {
-      return {
-        items: matching.map((object) => this.view(type, object)),
-        resourceVersion: String(listRevision),
-      };
+      return { items: this.#views(type, matching), resourceVersion };
     }
     const page = matching.slice(0, limit);
     const last = page[page.length - 1];
     const start = last ? objectKey(last.metadata.namespace, last.metadata.name ?? '') : '';
-    const continueToken = encodeContinue({ rv: listRevision, start });
     const result: ListResult = {
-      items: page.map((object) => this.view(type, object)),
-      resourceVersion: String(listRevision),
-      continueToken,
+      items: this.#views(type, page),
+      resourceVersion,
+      continueToken: encodeContinue({ rv: listRevision, start }),
     };
-    return labels.empty && fields.empty ? { ...result, remainingItemCount: matching.length - limit } : result;
+    return selecting ? result : { ...result, remainingItemCount: matching.length - limit };
+  }
+
+  /** `objects` as `type`'s readers see them (in place: the array is the caller's own copy). */
+  #views(type: ResourceType, objects: KubeObject[]): KubeObject[] {
+    for (let i = 0; i < objects.length; i++) {
+      const object = objects[i];
+      if (object !== undefined) objects[i] = this.view(type, object);
+    }
+    return objects;
   }
 
   #validate(type: ResourceType, object: KubeObject, old: KubeObject | undefined): void {

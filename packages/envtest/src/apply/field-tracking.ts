@@ -1,4 +1,4 @@
-import { formatTime, isRecord } from '../api/kube-object.js';
+import { formatTime, isRecord, jsonEqual } from '../api/kube-object.js';
 import type { KubeObject } from '../api/kube-object.js';
 import type { ResourceType } from '../api/resource-type.js';
 import { wallClock } from '../wall-clock.js';
@@ -78,6 +78,61 @@ export function trackCreate(
   );
 }
 
+/**
+ * True when two decoded JSON values are equal (no allocation: it runs on every tracked update,
+ * whose body carries the managedFields the client read).
+ */
+function sameJson(a: unknown, b: unknown): boolean {
+  if (a === b) return true;
+  if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null) return false;
+  if (Array.isArray(a)) {
+    if (!Array.isArray(b) || a.length !== b.length) return false;
+    for (let i = 0; i < a.length; i += 1) if (!sameJson(a[i], b[i])) return false;
+    return true;
+  }
+  if (Array.isArray(b)) return false;
+  const left = a as Record<string, unknown>;
+  const right = b as Record<string, unknown>;
+  let keys = 0;
+  for (const key in left) {
+    keys += 1;
+    if (!Object.hasOwn(right, key) || !sameJson(left[key], right[key])) return false;
+  }
+  for (const key in right) if (Object.hasOwn(right, key)) keys -= 1;
+  return keys === 0;
+}
+
+/**
+ * The managedFields an update starts from: those the client sent when they are set, valid and
+ * not the stored ones (kube-apiserver lets an update of the main resource rewrite them, as
+ * kubectl does to hand client-side apply's fields over to server-side apply), else the stored
+ * ones. They are compared as decoded (a client may send the times in another format): a client
+ * sending back what it read, the usual case, keeps the stored entries.
+ */
+function sentOrStored(
+  sent: unknown,
+  stored: Record<string, unknown>[] | undefined,
+): Record<string, unknown>[] | undefined {
+  if (!Array.isArray(sent) || sent.length === 0 || sameJson(sent, stored)) return stored;
+  // Any entry that does not decode makes kube-apiserver ignore them all.
+  const valid = sent.every(
+    (entry) =>
+      isRecord(entry) &&
+      typeof entry['manager'] === 'string' &&
+      (entry['operation'] === 'Apply' || entry['operation'] === 'Update') &&
+      (entry['time'] === undefined ||
+        (typeof entry['time'] === 'string' && !Number.isNaN(Date.parse(entry['time'])))) &&
+      (entry['fieldsV1'] === undefined || isRecord(entry['fieldsV1'])),
+  );
+  if (!valid) return stored;
+  const decoded = readManagedFields(sent).map((entry) => ({
+    ...entry,
+    time: entry.time === '' ? '' : formatTime(Date.parse(entry.time)),
+  }));
+  const written = writeManagedFields(decoded);
+  return jsonEqual(written, stored) ? stored : written;
+}
+
 /** Records the managedFields of an updated object (in place), from what changed since `old`. */
 export function trackUpdate(
   type: ResourceType,
@@ -92,14 +147,16 @@ export function trackUpdate(
     delete object.metadata['managedFields'];
     return;
   }
+  const stored = old.metadata['managedFields'] as Record<string, unknown>[] | undefined;
   if (management === undefined) {
-    setManagedFields(object, old.metadata['managedFields'] as Record<string, unknown>[] | undefined);
+    setManagedFields(object, stored);
     return;
   }
   const { changed, removed } = changedFields(old, object, shapeOf(type), scopeOf(type, subresource));
-  const before = old.metadata['managedFields'] as Record<string, unknown>[] | undefined;
+  const before = subresource === undefined ? sentOrStored(sent, stored) : stored;
+  // Entries the client rewrote are stored as the server writes them (normalised), not as sent.
   if (changed.empty && removed.empty) {
-    setManagedFields(object, before);
+    setManagedFields(object, before === stored ? before : writeManagedFields(readManagedFields(before)));
     return;
   }
   const previous = readManagedFields(before);
@@ -114,7 +171,7 @@ export function trackUpdate(
   );
   const unchanged =
     entries.length === previous.length && entries.every((entry, index) => entry === previous[index]);
-  setManagedFields(object, unchanged ? before : writeManagedFields(entries));
+  setManagedFields(object, unchanged && before === stored ? before : writeManagedFields(entries));
 }
 
 /**

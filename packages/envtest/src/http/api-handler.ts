@@ -27,14 +27,11 @@ import {
   SERVER_VERSION,
 } from './discovery.js';
 import { readDeleteOptions } from './delete-options.js';
-import { sendError, sendJson, sendText, sleep } from './http-util.js';
+import { sendError, sendJson, sendList, sendText, sleep } from './http-util.js';
+import { encodeList } from '../storage/encoded-objects.js';
 import { validateFields } from './field-validation.js';
 import { servePatch } from './patch-handler.js';
-import {
-  asPartialObjectMetadata,
-  asPartialObjectMetadataList,
-  wantsPartialMetadata,
-} from './partial-metadata.js';
+import { asPartialObjectMetadata, wantsPartialMetadata } from './partial-metadata.js';
 import { checkName, readObject } from './request-body.js';
 import { parseRequestInfo } from './request-info.js';
 import { fieldManagerOf, flag, integerParam, verbOf } from './request-params.js';
@@ -361,12 +358,8 @@ export class ApiHandler {
             // Deleted concurrently.
           }
         }
-        sendJson(response, 200, {
-          kind: type.listKind,
-          apiVersion: type.apiVersion,
-          metadata: { resourceVersion: String(service.store.revision) },
-          items,
-        });
+        const metadata = { resourceVersion: String(service.store.revision) };
+        sendList(response, encodeList(type.listKind, type.apiVersion, metadata, items));
         return;
       }
     }
@@ -396,7 +389,8 @@ export class ApiHandler {
     if (result.continueToken !== undefined) metadata['continue'] = result.continueToken;
     if (result.remainingItemCount !== undefined) metadata['remainingItemCount'] = result.remainingItemCount;
     if (partial !== undefined) {
-      sendJson(response, 200, asPartialObjectMetadataList(result.items, metadata));
+      const items = result.items.map(asPartialObjectMetadata);
+      sendList(response, encodeList('PartialObjectMetadataList', 'meta.k8s.io/v1', metadata, items));
       return;
     }
     if (wantsTable(accept)) {
@@ -407,12 +401,8 @@ export class ApiHandler {
       );
       return;
     }
-    sendJson(response, 200, {
-      kind: type.listKind,
-      apiVersion: type.apiVersion,
-      metadata,
-      items: result.items,
-    });
+    // The items' cached JSON joined, not the whole list serialised again.
+    sendList(response, encodeList(type.listKind, type.apiVersion, metadata, result.items));
   }
 
   #watch(

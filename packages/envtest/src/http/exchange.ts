@@ -53,6 +53,6 @@ export function writeHead(response: ApiResponse, code: number, headers: string[]
 }
 
 /** Writes a piece of the body; false when it was buffered (the peer reads slower). */
-export function writeBody(response: ApiResponse, text: string): boolean {
-  return isHttp2(response) ? response.write(text) : response.write(text);
+export function writeBody(response: ApiResponse, body: string | Buffer): boolean {
+  return isHttp2(response) ? response.write(body) : response.write(body);
 }

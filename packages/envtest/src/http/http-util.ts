@@ -2,15 +2,17 @@ import { clearTimeout, setTimeout } from 'node:timers';
 import { isHttp2, writeHead } from './exchange.js';
 import type { ApiRequest, ApiResponse } from './exchange.js';
 import { ApiError } from '../api/api-error.js';
+import { encodeObjectWithLength } from '../storage/encoded-objects.js';
+import type { EncodedList } from '../storage/encoded-objects.js';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream';
 
 /** kube-apiserver's limit on request bodies: 3 MiB. */
 export const MAX_BODY_BYTES = 3 * 1024 * 1024;
 
-const serialized = new WeakMap<object, string>();
-
 /**
- * Writes a JSON response with a Content-Length. Stored objects are never mutated, so the JSON of
- * an object is computed once (an update's answer and the next GET share it).
+ * Writes a JSON response with a Content-Length. The JSON of a stored object is encoded once per
+ * version (an update's answer, the following GETs, lists and watch events share it).
  */
 export function sendJson(
   response: ApiResponse,
@@ -18,22 +20,68 @@ export function sendJson(
   body: unknown,
   headers: Readonly<Record<string, string>> = {},
 ): void {
-  let text = typeof body === 'object' && body !== null ? serialized.get(body) : undefined;
-  if (text === undefined) {
-    text = JSON.stringify(body);
-    if (typeof body === 'object' && body !== null) serialized.set(body, text);
-  }
+  if (typeof body === 'object' && body !== null) {
+    const { text, bytes } = encodeObjectWithLength(body);
+    sendEncoded(response, code, text, headers, bytes);
+  } else sendEncoded(response, code, JSON.stringify(body), headers);
+}
+
+/**
+ * Writes a JSON response already encoded with a Content-Length;
+ * `bytes` is the string's UTF-8 length when the caller knows it.
+ */
+export function sendEncoded(
+  response: ApiResponse,
+  code: number,
+  body: string,
+  headers: Readonly<Record<string, string>> = {},
+  bytes?: number,
+): void {
+  const length = bytes ?? Buffer.byteLength(body);
   const head = [
     'Content-Type',
     'application/json',
     'Cache-Control',
     'no-cache, private',
     'Content-Length',
-    String(Buffer.byteLength(text)),
+    String(length),
   ];
   for (const [name, value] of Object.entries(headers)) head.push(name, value);
   writeHead(response, code, head);
-  response.end(text);
+  response.end(body);
+}
+
+/**
+ * Writes a list with a Content-Length: its first part at once, the others as the response drains
+ * (a large list starts going out before it is all encoded, and is never in memory whole).
+ */
+export function sendList(response: ApiResponse, list: EncodedList): void {
+  writeHead(response, 200, [
+    'Content-Type',
+    'application/json',
+    'Cache-Control',
+    'no-cache, private',
+    'Content-Length',
+    String(list.size),
+  ]);
+  const parts = list.parts();
+  const first = parts.next();
+  if (first.done === true) {
+    response.end();
+    return;
+  }
+  const second = parts.next();
+  if (second.done === true) {
+    response.end(first.value);
+    return;
+  }
+  const head = [first.value, second.value];
+  function* rest(): Generator<Buffer, void, undefined> {
+    yield* head;
+    yield* parts;
+  }
+  // A client gone meanwhile ends the pipeline (and the encoding) with an error nobody waits for.
+  pipeline(Readable.from(rest(), { objectMode: false }), response, () => undefined);
 }
 
 export function sendText(response: ApiResponse, code: number, text: string): void {

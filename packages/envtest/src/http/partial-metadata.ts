@@ -1,4 +1,5 @@
 import type { KubeObject } from '../api/kube-object.js';
+import { derivedForm } from '../storage/encoded-objects.js';
 
 /** What `as=…;g=meta.k8s.io;v=v1` of an Accept header asks for, if it asks for metadata only. */
 export type PartialAs = 'PartialObjectMetadata' | 'PartialObjectMetadataList';
@@ -26,27 +27,17 @@ export function wantsPartialMetadata(accept: string | undefined): PartialAs | un
   return undefined;
 }
 
-const partials = new WeakMap<KubeObject, Record<string, unknown>>();
+const PARTIAL = Symbol('PartialObjectMetadata');
 
-/** An object as `meta.k8s.io/v1` PartialObjectMetadata (computed once per stored object). */
+/**
+ * An object as `meta.k8s.io/v1` PartialObjectMetadata: made (and its JSON encoded) once per
+ * stored object version.
+ */
 export function asPartialObjectMetadata(object: KubeObject): Record<string, unknown> {
-  let partial = partials.get(object);
-  if (partial === undefined) {
-    partial = { kind: 'PartialObjectMetadata', apiVersion: 'meta.k8s.io/v1', metadata: object.metadata };
-    partials.set(object, partial);
-  }
-  return partial;
-}
-
-/** Objects as a `meta.k8s.io/v1` PartialObjectMetadataList. */
-export function asPartialObjectMetadataList(
-  items: readonly KubeObject[],
-  metadata: Record<string, unknown>,
-): Record<string, unknown> {
-  return {
-    kind: 'PartialObjectMetadataList',
+  const make = (): Record<string, unknown> => ({
+    kind: 'PartialObjectMetadata',
     apiVersion: 'meta.k8s.io/v1',
-    metadata,
-    items: items.map(asPartialObjectMetadata),
-  };
+    metadata: object.metadata,
+  });
+  return Object.isFrozen(object) ? derivedForm(object, PARTIAL, make) : make();
 }

@@ -1,7 +1,9 @@
 import { clearInterval, clearTimeout, setInterval, setTimeout } from 'node:timers';
+import { wallClock } from '../wall-clock.js';
 import { dropConnection, writeBody, writeHead } from './exchange.js';
 import type { ApiResponse } from './exchange.js';
 import type { KubeObject } from '../api/kube-object.js';
+import { objectKey } from '../api/kube-object.js';
 import type { ObjectService } from '../api/object-service.js';
 import type { ResourceType } from '../api/resource-type.js';
 import { ApiError } from '../api/api-error.js';
@@ -9,6 +11,7 @@ import type { RequestAttributes } from '../faults/request-attributes.js';
 import type { FieldSelector } from '../selectors/field-selector.js';
 import type { LabelSelector } from '../selectors/label-selector.js';
 import type { StoreEvent } from '../storage/object-store.js';
+import { derivedForm, encodeEventLine } from '../storage/encoded-objects.js';
 import { asPartialObjectMetadata } from './partial-metadata.js';
 import { toTable } from './table.js';
 import type { IncludeObject } from './table.js';
@@ -39,24 +42,17 @@ export interface WatchRequest {
   readonly partial?: boolean;
 }
 
-const lineCache = new WeakMap<KubeObject, Partial<Record<WatchEventType, string>>>();
-
-/** One watch event as a JSON line, serialised once per object and type however many watch it. */
-function eventLine(type: WatchEventType, object: unknown): string {
-  if (typeof object !== 'object' || object === null) return `${JSON.stringify({ type, object })}\n`;
-  const key = object as KubeObject;
-  let cached = lineCache.get(key);
-  if (!cached) {
-    cached = {};
-    lineCache.set(key, cached);
-  }
-  let line = cached[type];
-  if (line === undefined) {
-    line = `{"type":"${type}","object":${JSON.stringify(object)}}\n`;
-    cached[type] = line;
-  }
-  return line;
-}
+/**
+ * The Table lines of the store change being fanned out, by resource type (the object itself: a
+ * CRD's new columns make a new one), event type and form.
+ */
+let tableLines:
+  | {
+      readonly event: StoreEvent;
+      readonly at: number;
+      readonly lines: Map<ResourceType, Map<string, string>>;
+    }
+  | undefined;
 
 /**
  * One open watch: a 200 response streaming JSON lines (`{"type":…,"object":…}`) as the store
@@ -99,26 +95,51 @@ export class WatchStream {
     );
   }
 
-  #send(type: WatchEventType, object: KubeObject): void {
+  /** Sends one event; `event` is the store change it comes from (none for initial events). */
+  #send(type: 'ADDED' | 'MODIFIED' | 'DELETED', object: KubeObject, event?: StoreEvent): void {
     const view = this.#service.view(this.request.type, object);
     const include = this.request.table;
+    // One event line per object version and form, encoded once for every watcher.
     if (this.request.partial === true) {
-      this.#write(eventLine(type, asPartialObjectMetadata(view)));
+      this.#write(encodeEventLine(type, asPartialObjectMetadata(view)));
       return;
     }
     if (include === undefined) {
-      this.#write(eventLine(type, view));
+      this.#write(encodeEventLine(type, view));
       return;
     }
     // Column definitions go with the first event only, as kube-apiserver sends them.
-    const metadata = { resourceVersion: view.metadata.resourceVersion };
-    const table = toTable(this.request.type, [view], metadata, include, !this.#headersSent);
+    const withHeaders = !this.#headersSent;
     this.#headersSent = true;
-    this.#write(`${JSON.stringify({ type, object: table })}\n`);
+    const render = (): string => {
+      const metadata = { resourceVersion: view.metadata.resourceVersion };
+      const table = toTable(this.request.type, [view], metadata, include, withHeaders);
+      return `${JSON.stringify({ type, object: table })}\n`;
+    };
+    if (event === undefined) {
+      this.#write(render());
+      return;
+    }
+    // A Table shows ages as of now: its line is shared by the watchers of one change while it is
+    // fanned out (synchronously, within the same millisecond), not kept with the object.
+    const at = wallClock();
+    if (tableLines?.event !== event || tableLines.at !== at) tableLines = { event, at, lines: new Map() };
+    let forType = tableLines.lines.get(this.request.type);
+    if (forType === undefined) {
+      forType = new Map();
+      tableLines.lines.set(this.request.type, forType);
+    }
+    const key = `${type} ${include} ${String(withHeaders)}`;
+    let line = forType.get(key);
+    if (line === undefined) {
+      line = render();
+      forType.set(key, line);
+    }
+    this.#write(line);
   }
 
   /** Writes unless the client is gone (its 'close' event may still be on its way). */
-  #write(line: string): void {
+  #write(line: string | Buffer): void {
     if (this.#closed || this.#stalled || this.#response.destroyed || this.#response.writableEnded) return;
     writeBody(this.#response, line);
   }
@@ -151,22 +172,24 @@ export class WatchStream {
     if (event.resourceVersion <= this.#startRevision) return;
     const now = this.#matches(event.object);
     if (event.type === 'ADDED') {
-      if (now) this.#send('ADDED', event.object);
+      if (now) this.#send('ADDED', event.object, event);
       return;
     }
     if (event.type === 'DELETED') {
-      if (now) this.#send('DELETED', event.object);
+      if (now) this.#send('DELETED', event.object, event);
       return;
     }
     const before = event.previous !== undefined && this.#matches(event.previous);
-    if (now && before) this.#send('MODIFIED', event.object);
-    else if (now) this.#send('ADDED', event.object);
+    if (now && before) this.#send('MODIFIED', event.object, event);
+    else if (now) this.#send('ADDED', event.object, event);
     else if (before) {
-      const gone: KubeObject = {
-        ...event.previous,
-        metadata: { ...event.previous.metadata, resourceVersion: String(event.resourceVersion) },
-      };
-      this.#send('DELETED', gone);
+      // Shared by every watcher the change takes the object out of.
+      const previous = event.previous;
+      const gone = derivedForm(previous, event.resourceVersion, (): KubeObject => ({
+        ...previous,
+        metadata: { ...previous.metadata, resourceVersion: String(event.resourceVersion) },
+      }));
+      this.#send('DELETED', gone, event);
     }
   }
 
@@ -194,12 +217,14 @@ export class WatchStream {
         this.request.sendInitialEvents
       ) {
         const name = this.request.fields.name;
-        const candidates =
-          name === undefined
-            ? store.list(type.storageId, type.namespaced ? this.request.namespace : undefined)
-            : store
-                .list(type.storageId, type.namespaced ? this.request.namespace : undefined)
-                .filter((o) => o.metadata.name === name);
+        const namespace = type.namespaced ? this.request.namespace : undefined;
+        let candidates: readonly KubeObject[];
+        if (name === undefined) candidates = store.list(type.storageId, namespace);
+        else if (namespace !== undefined || !type.namespaced) {
+          // One object (a watch of it by name, as a lock or a single-object informer makes).
+          const object = store.get(type.storageId, objectKey(namespace, name));
+          candidates = object === undefined ? [] : [object];
+        } else candidates = store.list(type.storageId).filter((o) => o.metadata.name === name);
         for (const object of candidates) if (this.#matches(object)) this.#send('ADDED', object);
         if (this.request.sendInitialEvents && this.request.allowBookmarks) this.#bookmark(true);
       } else {

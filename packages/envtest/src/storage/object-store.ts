@@ -1,5 +1,6 @@
 import { ApiError } from '../api/api-error.js';
 import type { KubeObject } from '../api/kube-object.js';
+import { forgetEncoding } from './encoded-objects.js';
 
 export type StoreEventType = 'ADDED' | 'MODIFIED' | 'DELETED';
 
@@ -16,8 +17,26 @@ export interface StoreEvent {
 
 export type StoreListener = (event: StoreEvent) => void;
 
+/** The first position in sorted `keys` whose key is not below `key`. */
+function lowerBound(keys: readonly string[], key: string): number {
+  let low = 0;
+  let high = keys.length;
+  while (low < high) {
+    const mid = (low + high) >>> 1;
+    if ((keys[mid] ?? '') < key) low = mid + 1;
+    else high = mid;
+  }
+  return low;
+}
+
 class Bucket {
   readonly objects = new Map<string, KubeObject>();
+  /**
+   * The keys in order, and the objects at the same positions: lists and pages (a binary search for
+   * a continue key or a namespace) without sorting or filtering the whole resource each time.
+   */
+  readonly keys: string[] = [];
+  readonly sorted: KubeObject[] = [];
   readonly history: StoreEvent[] = [];
   /** Watches from a resourceVersion below this are too old (410 Expired). */
   compactedRevision = 0;
@@ -27,7 +46,9 @@ class Bucket {
 /**
  * Versioned in-memory storage, as etcd behind kube-apiserver: one global revision counter
  * (the resourceVersion), one bucket of objects per resource, and a bounded history of changes
- * per resource from which watches resume. Stored objects are never mutated.
+ * per resource from which watches resume. Stored objects are immutable and frozen: a change
+ * commits a fresh copy, so the JSON of a stored object (see `encoded-objects.ts`) is encoded once
+ * per version.
  */
 export class ObjectStore {
   readonly #buckets = new Map<string, Bucket>();
@@ -57,36 +78,64 @@ export class ObjectStore {
     return this.#buckets.get(storageId)?.objects.get(key);
   }
 
-  /** Every object of a resource (of one namespace if given), sorted by key as etcd lists them. */
-  list(storageId: string, namespace?: string): KubeObject[] {
+  /**
+   * The objects of a resource (of one namespace if given) in key order, as etcd lists them; after
+   * `after` only (a continue key) when given. A copy: the caller may change the store meanwhile.
+   */
+  list(storageId: string, namespace?: string, after?: string): KubeObject[] {
     const bucket = this.#buckets.get(storageId);
     if (!bucket) return [];
-    const entries = [...bucket.objects].filter(
-      ([, object]) => namespace === undefined || object.metadata.namespace === namespace,
-    );
-    entries.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-    return entries.map(([, object]) => object);
+    const keys = bucket.keys;
+    let start = 0;
+    let end = keys.length;
+    if (namespace !== undefined) {
+      // Keys are `namespace/name`: a namespace's keys are the range [`ns/`, `ns0`) ('0' follows '/').
+      start = lowerBound(keys, `${namespace}/`);
+      end = lowerBound(keys, `${namespace}0`);
+    }
+    if (after !== undefined) {
+      let position = lowerBound(keys, after);
+      if (keys[position] === after) position += 1;
+      start = Math.max(start, position);
+    }
+    return start >= end ? [] : bucket.sorted.slice(start, end);
   }
 
-  /** Every object of a resource (of one namespace if given), unsorted: for scans. */
+  /** Every object of a resource (of one namespace if given), as a copy: for scans. */
   scan(storageId: string, namespace?: string): KubeObject[] {
-    const bucket = this.#buckets.get(storageId);
-    if (!bucket) return [];
-    const all = [...bucket.objects.values()];
-    return namespace === undefined ? all : all.filter((object) => object.metadata.namespace === namespace);
+    return this.list(storageId, namespace);
   }
 
   /**
    * Stores a change: gives `object` the next resourceVersion, records it in the history and tells
-   * every listener, synchronously. `object` must be a fresh copy nobody else holds.
+   * every listener, synchronously. `object` must be a fresh copy nobody else holds; it (and its
+   * metadata) is frozen from then on.
    */
   commit(storageId: string, key: string, type: StoreEventType, object: KubeObject): KubeObject {
     const bucket = this.#bucket(storageId);
     const previous = bucket.objects.get(key);
     this.#revision += 1;
     object.metadata.resourceVersion = String(this.#revision);
-    if (type === 'DELETED') bucket.objects.delete(key);
-    else bucket.objects.set(key, object);
+    // Frozen (the object and its metadata; deeper parts are left as they are, freezing them costs
+    // more than it guards): stored objects are immutable, their cached JSON cannot go stale.
+    Object.freeze(object.metadata);
+    Object.freeze(object);
+    const position = lowerBound(bucket.keys, key);
+    const present = bucket.keys[position] === key;
+    if (type === 'DELETED') {
+      bucket.objects.delete(key);
+      if (present) {
+        bucket.keys.splice(position, 1);
+        bucket.sorted.splice(position, 1);
+      }
+    } else {
+      bucket.objects.set(key, object);
+      if (present) bucket.sorted[position] = object;
+      else {
+        bucket.keys.splice(position, 0, key);
+        bucket.sorted.splice(position, 0, object);
+      }
+    }
     const event: StoreEvent = { type, storageId, key, object, previous, resourceVersion: this.#revision };
     bucket.history.push(event);
     // Trimmed in batches (amortised O(1)): between historySize and 1.5 × historySize are kept.
@@ -97,6 +146,10 @@ export class ObjectStore {
     }
     for (const listener of bucket.listeners) listener(event);
     for (const listener of this.#listeners) listener(event);
+    // Every watcher has its line by now (listeners run synchronously): only the current version
+    // of each object keeps its JSON. A watch resuming from the history encodes older ones again.
+    if (previous !== undefined) forgetEncoding(previous);
+    if (type === 'DELETED') forgetEncoding(object);
     return object;
   }
 

@@ -265,6 +265,60 @@ describe('envtest server-side apply', () => {
     expect(managed(same, 'third')).to.equal(undefined);
   });
 
+  it('takes managedFields an update rewrites (as kubectl hands fields over), and ignores invalid ones', async () => {
+    const path = `/api/v1/namespaces/${env.namespace}/configmaps`;
+    const created = await raw(env, 'POST', `${path}?fieldManager=kubectl-client-side-apply`, {
+      body: { metadata: { name: 'handover' }, data: { a: '1', b: '2' } },
+    });
+    expect(created.status).to.equal(201);
+    const read = created.json as Applied & { metadata: { resourceVersion: string } };
+    const rewritten = await raw(env, 'PUT', `${path}/handover?fieldManager=kubectl-client-side-apply`, {
+      body: {
+        ...read,
+        metadata: {
+          ...read.metadata,
+          managedFields: [
+            {
+              manager: 'kubectl',
+              operation: 'Apply',
+              apiVersion: 'v1',
+              time: '2026-01-01T00:00:00Z',
+              fieldsType: 'FieldsV1',
+              fieldsV1: { 'f:data': { 'f:a': {}, 'f:b': {} } },
+            },
+          ],
+        },
+      },
+    });
+    expect(rewritten.status).to.equal(200);
+    const entries = (rewritten.json as Applied).metadata.managedFields ?? [];
+    expect(entries.map((entry) => `${entry.manager}/${entry.operation}`)).to.deep.equal(['kubectl/Apply']);
+    expect(
+      (rewritten.json as { metadata: { resourceVersion: string } }).metadata.resourceVersion,
+    ).to.not.equal(read.metadata.resourceVersion);
+    // kubectl now owns both keys by apply: applying without `b` removes it.
+    const applied = await apply(
+      `${path}/handover`,
+      { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'handover' }, data: { a: '1' } },
+      'kubectl',
+    );
+    expect(applied.status).to.equal(200);
+    expect((applied.json as { data: Record<string, string> }).data).to.deep.equal({ a: '1' });
+
+    // An entry without a manager does not decode: the stored entries stay, the update is recorded.
+    const current = applied.json as Applied;
+    const invalid = await raw(env, 'PUT', `${path}/handover?fieldManager=editor`, {
+      body: {
+        ...current,
+        metadata: { ...current.metadata, managedFields: [{ operation: 'Update' }] },
+        data: { a: '1', c: '3' },
+      },
+    });
+    expect(invalid.status).to.equal(200);
+    expect(managed(invalid, 'kubectl')?.fieldsV1).to.deep.equal({ 'f:data': { '.': {}, 'f:a': {} } });
+    expect(managed(invalid, 'editor')?.fieldsV1).to.deep.equal({ 'f:data': { 'f:c': {} } });
+  });
+
   it('lets kubectl apply --server-side create, conflict with client-side apply, and force', async () => {
     const v1 = await kubectl.manifest('v1', [deployment(1)]);
     await kubectl.ok('apply', '-f', v1);
