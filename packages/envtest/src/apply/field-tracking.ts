@@ -102,6 +102,42 @@ function sameJson(a: unknown, b: unknown): boolean {
   return keys === 0;
 }
 
+/** A JSON value, or undefined when `text` is not one. */
+function parsed(text: string): unknown {
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * True when `value` decodes as a FieldsV1 set, as structured-merge-diff reads it: every child is a
+ * set, `k:` elements are JSON objects, `v:` elements JSON values, `i:` elements integers (elements
+ * of other kinds it skips, `.` marks a member whatever its value).
+ */
+function isFieldSet(value: unknown): boolean {
+  if (!isRecord(value)) return false;
+  for (const [element, child] of Object.entries(value)) {
+    if (element === '.') continue;
+    const body = element.slice(2);
+    switch (element.slice(0, 2)) {
+      case 'k:':
+        if (!isRecord(parsed(body))) return false;
+        break;
+      case 'v:':
+        if (parsed(body) === undefined) return false;
+        break;
+      case 'i:':
+        if (!/^-?\d+$/.test(body)) return false;
+        break;
+      default:
+    }
+    if (!isFieldSet(child)) return false;
+  }
+  return true;
+}
+
 /**
  * The managedFields an update starts from: those the client sent when they are set, valid and
  * not the stored ones (kube-apiserver lets an update of the main resource rewrite them, as
@@ -122,7 +158,7 @@ function sentOrStored(
       (entry['operation'] === 'Apply' || entry['operation'] === 'Update') &&
       (entry['time'] === undefined ||
         (typeof entry['time'] === 'string' && !Number.isNaN(Date.parse(entry['time'])))) &&
-      (entry['fieldsV1'] === undefined || isRecord(entry['fieldsV1'])),
+      (entry['fieldsV1'] === undefined || isFieldSet(entry['fieldsV1'])),
   );
   if (!valid) return stored;
   const decoded = readManagedFields(sent).map((entry) => ({

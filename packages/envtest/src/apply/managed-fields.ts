@@ -46,7 +46,8 @@ export function writeManagedFields(entries: readonly ManagedEntry[]): Record<str
     manager: entry.manager,
     operation: entry.operation,
     apiVersion: entry.apiVersion,
-    time: entry.time,
+    // An entry without a time (one a client wrote) has none, as kube-apiserver omits a nil time.
+    ...(entry.time === '' ? {} : { time: entry.time }),
     fieldsType: 'FieldsV1',
     fieldsV1: entry.fields.toJson(),
     ...(entry.subresource === undefined ? {} : { subresource: entry.subresource }),

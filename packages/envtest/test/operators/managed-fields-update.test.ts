@@ -74,7 +74,7 @@ describe('envtest managedFields sent with an update', () => {
     const replaced = await core.replaceNamespacedConfigMap({
       namespace: env.namespace,
       name: 'no-time',
-      body: { ...read, data: { a: '1', b: '3' } },
+      body: Object.assign(read, { data: { a: '1', b: '3' } }),
     });
     expect(replaced.data).to.deep.equal({ a: '1', b: '3' });
   });
