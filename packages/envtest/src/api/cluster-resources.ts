@@ -42,6 +42,8 @@ export const roles = resourceType({
   version: 'v1',
   plural: 'roles',
   kind: 'Role',
+  // RBAC names are path segments (e.g. `system:controller:foo`), as kube-apiserver validates them.
+  nameRule: 'pathSegment',
   namespaced: true,
 });
 export const clusterRoles = resourceType({
@@ -49,6 +51,8 @@ export const clusterRoles = resourceType({
   version: 'v1',
   plural: 'clusterroles',
   kind: 'ClusterRole',
+  // RBAC names are path segments (e.g. `system:controller:foo`), as kube-apiserver validates them.
+  nameRule: 'pathSegment',
   namespaced: false,
 });
 export const roleBindings = resourceType({
@@ -56,6 +60,8 @@ export const roleBindings = resourceType({
   version: 'v1',
   plural: 'rolebindings',
   kind: 'RoleBinding',
+  // RBAC names are path segments (e.g. `system:controller:foo`), as kube-apiserver validates them.
+  nameRule: 'pathSegment',
   namespaced: true,
   normalize: defaultSubjects,
   validate: bindingCauses,
@@ -65,6 +71,8 @@ export const clusterRoleBindings = resourceType({
   version: 'v1',
   plural: 'clusterrolebindings',
   kind: 'ClusterRoleBinding',
+  // RBAC names are path segments (e.g. `system:controller:foo`), as kube-apiserver validates them.
+  nameRule: 'pathSegment',
   namespaced: false,
   normalize: defaultSubjects,
   validate: bindingCauses,

@@ -78,6 +78,37 @@ describe('envtest RBAC for users that opt in', () => {
     ).to.equal(403);
   });
 
+  it('takes RBAC names with colons (path segments, as kube-apiserver) and refuses a slash', async () => {
+    await bindRole(
+      { kind: 'User', name: 'alice' },
+      [{ apiGroups: [''], resources: ['configmaps'], verbs: ['list'] }],
+      'system:controller:reader',
+    );
+    const core = env.kubeConfigFor('alice').makeApiClient(CoreV1Api);
+    expect((await core.listNamespacedConfigMap({ namespace: env.namespace })).items).to.be.an('array');
+    for (const plural of ['clusterroles', 'clusterrolebindings']) {
+      const body =
+        plural === 'clusterroles'
+          ? { metadata: { name: 'system:aggregate-to-view' }, rules: [] }
+          : {
+              metadata: { name: 'system:aggregate-to-view' },
+              roleRef: {
+                apiGroup: 'rbac.authorization.k8s.io',
+                kind: 'ClusterRole',
+                name: 'system:aggregate-to-view',
+              },
+              subjects: [
+                { kind: 'Group', name: 'system:authenticated', apiGroup: 'rbac.authorization.k8s.io' },
+              ],
+            };
+      expect((await raw(env, 'POST', `${RBAC}/${plural}`, { body })).status, plural).to.equal(201);
+    }
+    const slash = await raw(env, 'POST', `${RBAC}/clusterroles`, {
+      body: { metadata: { name: 'a/b' }, rules: [] },
+    });
+    expect(slash.status).to.equal(422);
+  });
+
   it('applies ClusterRoles through ClusterRoleBindings and groups, and resourceNames', async () => {
     await raw(env, 'POST', `${RBAC}/clusterroles`, {
       body: {
