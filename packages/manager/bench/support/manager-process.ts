@@ -5,7 +5,8 @@
 //
 //   {"event":"up"}                                  the manager runs (campaigning)
 //   {"event":"gated-started","at":…,"epoch":…,…}    first gated runnable of a term started; with the
-//                                                   times since the acquisition (see below)
+//                                                   times since the acquisition (see below) and
+//                                                   which term of this process it is (1: its first)
 //   {"event":"gc","epoch":…,"acquireToStartGcMs":…} garbage collection during that span (a moment later)
 //   {"event":"loss","at":…,"lossToAllAbortedMs":…}  a term ended by a loss; every gated runnable saw its abort
 //   {"event":"released","at":…}                     the elector wrote the empty holder (graceful stop)
@@ -131,11 +132,14 @@ subscribe('undici:request:trailers', (message) => {
 let acquisition:
   { readonly answeredAt: number; readonly usage: Usage; readonly reportedAt: number } | undefined;
 let startedInTerm = -1;
+/** How many terms this process has begun (its first: code never run before, compiled on the way). */
+let terms = 0;
 let abortsPending = 0;
 let termEndedAt = 0;
 manager.leadership$.subscribe((leadership) => {
   if (!leadership.leading) return;
   const reportedAt = performance.now();
+  terms += 1;
   // The acquiring write is the last successful write before the report (a follower writes only to
   // acquire); without one (never here) the answer time is unknown.
   acquisition =
@@ -160,6 +164,7 @@ for (let i = 0; i < GATED; i++) {
         emit('gated-started', {
           at: stamp(),
           epoch,
+          termInProcess: terms,
           acquireToStartMs: from === undefined ? NaN : now - from.answeredAt,
           reportToStartMs: from === undefined ? NaN : now - from.reportedAt,
           acquireToStartCpuMs: from === undefined ? NaN : (after.cpuUs - from.usage.cpuUs) / 1e3,
