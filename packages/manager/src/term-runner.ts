@@ -188,37 +188,24 @@ export class TermRunner {
   private runTerm(term: Term): Promise<'lost' | 'done'> {
     let run: TermRun;
     try {
-      run = this.beginTerm(term);
+      const { metrics } = this.options;
+      const group = new RunnableGroup(this.options.onFailure, (count) => {
+        metrics.leaderRunnables(count);
+      });
+      // A copy: a runnable added while these start (from a start() of theirs) starts through
+      // addRunnable, once.
+      run = this.beginTerm(term, group, [...this.options.entries()]);
     } catch (error: unknown) {
       return Promise.reject(error instanceof Error ? error : new Error(String(error)));
     }
     return this.awaitTerm(run);
   }
 
-  /** Starts the leader-gated runnables of `term` under a signal that aborts when it ends or shutdown begins. */
-  private beginTerm(term: Term): TermRun {
-    const { metrics } = this.options;
-    const group = new RunnableGroup(this.options.onFailure, (count) => {
-      metrics.leaderRunnables(count);
-    });
-    const run = this.openRun(term, group);
-    this.current = run;
-    try {
-      // A copy: a runnable added while these start (from a start() of theirs) starts through
-      // addRunnable, once.
-      run.started = this.startRuns(run, [rehearsalEntry]);
-    } catch (error: unknown) {
-      // Whatever started must not outlive this failed start of the term.
-      run.controller.abort(error);
-      run.detach();
-      this.current = undefined;
-      throw error;
-    }
-    return run;
-  }
-
-  /** The runs of `term`, under a signal that aborts when it ends or shutdown begins (listening from now). */
-  private openRun(term: Term, group: RunnableGroup): TermRun {
+  /**
+   * Starts `entries` in `group` under a signal that aborts when `term` ends or shutdown begins;
+   * the run is the current one from before the first start.
+   */
+  private beginTerm(term: Term, group: RunnableGroup, entries: readonly RunnableEntry[]): TermRun {
     const { shutdown } = this.options;
     const controller = new AbortController();
     const onTermEnd = (): void => {
@@ -242,19 +229,22 @@ export class TermRunner {
     };
     term.signal.addEventListener('abort', onTermEnd, { once: true });
     shutdown.addEventListener('abort', onShutdown, { once: true });
-    return run;
-  }
-
-  /** Starts `entries` in `run`, in order, until its signal aborts; how many it started. */
-  private startRuns(run: TermRun, entries: readonly RunnableEntry[]): number {
-    let started = 0;
-    for (const entry of entries) {
-      // A start() may end the term or begin shutdown: start nothing more then.
-      if (run.controller.signal.aborted) break;
-      this.startIn(run, entry);
-      started += 1;
+    this.current = run;
+    try {
+      for (const entry of entries) {
+        // A start() may end the term or begin shutdown: start nothing more then.
+        if (controller.signal.aborted) break;
+        this.startIn(run, entry);
+        run.started += 1;
+      }
+    } catch (error: unknown) {
+      // Whatever started must not outlive this failed start of the term.
+      controller.abort(error);
+      run.detach();
+      this.current = undefined;
+      throw error;
     }
-    return started;
+    return run;
   }
 
   /**
@@ -262,14 +252,15 @@ export class TermRunner {
    * published and one runnable that does nothing: V8 compiles a function at its first call, and on
    * a replica's first term (a new Pod taking over: the common case) that compilation, about half a
    * millisecond, would otherwise lie between the acquisition and the start of the leader-gated
-   * runnables. It touches no state of the runner, no metric and no log; its run settles at once.
+   * runnables. No runnable of the manager starts, no metric counts and nothing is logged; the
+   * rehearsal's run settles at once and is not the current one after it.
    */
   private rehearse(): void {
     const term = new RehearsalTerm(this.options.clock);
     this.trackStragglers(term); // (no run of an ended term exists yet: tracks nothing)
     this.options.entries();
-    const run = this.openRun(term, new RunnableGroup(() => undefined));
-    this.startRuns(run, [rehearsalEntry]);
+    const run = this.beginTerm(term, new RunnableGroup(() => undefined), [rehearsalEntry]);
+    this.current = undefined;
     run.controller.abort(rehearsed);
     run.detach();
   }
