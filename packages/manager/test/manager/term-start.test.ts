@@ -149,7 +149,9 @@ describe('Manager: the start of a term (virtual time)', () => {
     a.start();
     await world.advance(100);
     b.start();
-    await world.advance(5_000);
+    await world.advance(2_000);
+    b.manager.add(log.runnable('b-added'));
+    await world.advance(3_000);
     // b rehearsed the start of a term as it started, and follows: nothing of it shows.
     expect(log.whats()).to.deep.equal([]);
     expect(setRunning.called).to.equal(false);
@@ -160,6 +162,7 @@ describe('Manager: the start of a term (virtual time)', () => {
     a.stop.abort();
     await world.advance(5_000);
     expect(log.find('start b-gated').map((step) => step.epoch)).to.deep.equal([1]);
+    expect(log.find('start b-added').map((step) => step.epoch)).to.deep.equal([1]);
     expect(
       setRunning.args.some((args: unknown[]) => args.includes(1)),
       'counted once it led',
