@@ -39,6 +39,7 @@ interface ProcessEvent {
   readonly receivedAt: number;
   readonly at?: number;
   readonly epoch?: number;
+  readonly termInProcess?: number;
   readonly acquireToStartMs?: number;
   readonly reportToStartMs?: number;
   readonly acquireToStartCpuMs?: number;
@@ -51,7 +52,8 @@ class ManagerProcess {
   readonly events: ProcessEvent[] = [];
   readonly exited: Promise<number | null>;
   private readonly child: ChildProcess;
-  private readonly waiters = new Set<() => void>();
+  /** Called whenever the process writes a line or exits. */
+  readonly waiters = new Set<() => void>();
 
   constructor(
     readonly identity: string,
@@ -112,7 +114,11 @@ class ManagerProcess {
   }
 }
 
-/** Resolves with the first event, among all processes, from the given offsets on, that matches. */
+/**
+ * Resolves with the first event, among all processes, from the given offsets on, that matches.
+ * Woken by the processes' lines (no polling: a timer firing every millisecond in this process
+ * would compete for a core with the processes being measured).
+ */
 async function anyNext(
   processes: readonly ManagerProcess[],
   from: ReadonlyMap<ManagerProcess, number>,
@@ -120,14 +126,23 @@ async function anyNext(
   timeoutMs: number,
 ): Promise<{ process: ManagerProcess; event: ProcessEvent }> {
   const deadline = performance.now() + timeoutMs;
-  while (performance.now() < deadline) {
+  for (;;) {
     for (const candidate of processes) {
       const event = candidate.has(match, from.get(candidate) ?? 0);
       if (event !== undefined) return { process: candidate, event };
     }
-    await new Promise((resolve) => setTimeout(resolve, 1));
+    const left = deadline - performance.now();
+    if (left <= 0) throw new Error(`no process reported a matching event within ${timeoutMs} ms`);
+    await new Promise<void>((resolve) => {
+      const done = (): void => {
+        clearTimeout(timer);
+        for (const candidate of processes) candidate.waiters.delete(done);
+        resolve();
+      };
+      const timer = setTimeout(done, left);
+      for (const candidate of processes) candidate.waiters.add(done);
+    });
   }
-  throw new Error(`no process reported a matching event within ${timeoutMs} ms`);
 }
 
 /** How many samples, counted from the slowest, the nearest-rank percentile `p` of `n` rests on. */
@@ -250,6 +265,21 @@ try {
         99,
       ).toFixed(3)} ms`,
   );
+
+  // A process's first term runs code it never ran before (a new Pod taking over, in production).
+  for (const [which, samples] of [
+    ['first term of a process', started.filter((e) => e.termInProcess === 1)],
+    ['later terms', started.filter((e) => (e.termInProcess ?? 0) > 1)],
+  ] as const) {
+    const walls = samples.map((e) => e.acquireToStartMs ?? NaN);
+    console.log(
+      `acquisition, ${which}: ${samples.length} samples, p50 ${percentile(walls, 50).toFixed(3)} ms, ` +
+        `p99 ${percentile(walls, 99).toFixed(3)} ms, cpu p50 ${percentile(
+          samples.map((e) => e.acquireToStartCpuMs ?? NaN),
+          50,
+        ).toFixed(3)} ms`,
+    );
+  }
 
   const figure = (name: string, value: number, unit: string, goal: string | null): void => {
     reportFigure({ name: `manager/handoffs/${name}`, value, unit, goal, baseline: null });

@@ -5,6 +5,7 @@ import { ManagerError } from './manager-error.js';
 import type { LeadershipLostPolicy } from './manager-options.js';
 import type { ManagerMetrics } from './observability/manager-metrics.js';
 import { RunnableGroup, type RunnableEntry } from './runnable-group.js';
+import { rehearsalEntry, rehearsed, RehearsalTerm } from './term-rehearsal.js';
 
 /**
  * How long before another replica could lead (`term.exclusiveUntil()`) the leader-gated runnables
@@ -125,6 +126,8 @@ export class TermRunner {
           })
           .catch(() => undefined);
       };
+      this.rehearse();
+      next(); // (nothing waits yet: compiled before the first term, as the rehearsal's functions)
       this.subscription = elector.leadership$.subscribe({
         next: (leadership) => {
           if (!leadership.leading) return;
@@ -185,16 +188,25 @@ export class TermRunner {
   private runTerm(term: Term): Promise<'lost' | 'done'> {
     let run: TermRun;
     try {
-      run = this.beginTerm(term);
+      const { metrics } = this.options;
+      const group = new RunnableGroup(this.options.onFailure, (count) => {
+        metrics.leaderRunnables(count);
+      });
+      // A copy: a runnable added while these start (from a start() of theirs) starts through
+      // addRunnable, once.
+      run = this.beginTerm(term, group, [...this.options.entries()]);
     } catch (error: unknown) {
       return Promise.reject(error instanceof Error ? error : new Error(String(error)));
     }
     return this.awaitTerm(run);
   }
 
-  /** Starts the leader-gated runnables of `term` under a signal that aborts when it ends or shutdown begins. */
-  private beginTerm(term: Term): TermRun {
-    const { metrics, shutdown } = this.options;
+  /**
+   * Starts `entries` in `group` under a signal that aborts when `term` ends or shutdown begins;
+   * the run is the current one from before the first start.
+   */
+  private beginTerm(term: Term, group: RunnableGroup, entries: readonly RunnableEntry[]): TermRun {
+    const { shutdown } = this.options;
     const controller = new AbortController();
     const onTermEnd = (): void => {
       run.endedBy ??= 'term';
@@ -207,9 +219,7 @@ export class TermRunner {
     const run: TermRun = {
       term,
       controller,
-      group: new RunnableGroup(this.options.onFailure, (count) => {
-        metrics.leaderRunnables(count);
-      }),
+      group,
       endedBy: undefined,
       started: 0,
       detach: () => {
@@ -221,9 +231,7 @@ export class TermRunner {
     shutdown.addEventListener('abort', onShutdown, { once: true });
     this.current = run;
     try {
-      // A copy: a runnable added while these start (from a start() of theirs) starts through
-      // addRunnable, once.
-      for (const entry of [...this.options.entries()]) {
+      for (const entry of entries) {
         // A start() may end the term or begin shutdown: start nothing more then.
         if (controller.signal.aborted) break;
         this.startIn(run, entry);
@@ -237,6 +245,24 @@ export class TermRunner {
       throw error;
     }
     return run;
+  }
+
+  /**
+   * Goes once through the start of a term, before the campaign, with a term that is never
+   * published and one runnable that does nothing: V8 compiles a function at its first call, and on
+   * a replica's first term (a new Pod taking over: the common case) that compilation, about half a
+   * millisecond, would otherwise lie between the acquisition and the start of the leader-gated
+   * runnables. No runnable of the manager starts, no metric counts and nothing is logged; the
+   * rehearsal's run settles at once and is not the current one after it.
+   */
+  private rehearse(): void {
+    const term = new RehearsalTerm(this.options.clock);
+    this.trackStragglers(term); // (no run of an ended term exists yet: tracks nothing)
+    this.options.entries();
+    const run = this.beginTerm(term, new RunnableGroup(() => undefined), [rehearsalEntry]);
+    this.current = undefined;
+    run.controller.abort(rehearsed);
+    run.detach();
   }
 
   /** After {@link TermRunner.beginTerm}: counts and logs the term, awaits its end and its runs. */

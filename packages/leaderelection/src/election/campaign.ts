@@ -49,6 +49,27 @@ export interface Acquired {
 export class Campaign {
   constructor(private readonly options: CampaignOptions) {}
 
+  /**
+   * Builds and uses, once, a term that is never published, and asks the observer about a record:
+   * V8 compiles a function at its first call, and without this the term's code would be compiled
+   * between the acquiring write's answer and the publication of a replica's first term (a new Pod
+   * taking over: the common case). Call before campaigning; it changes no state.
+   */
+  rehearse(): void {
+    const { identity, timings, clock, observer } = this.options;
+    const term = new LeaseTerm(
+      identity,
+      -1,
+      clock.now(),
+      wallTime(clock),
+      timings.renewDeadline,
+      timings.leaseDuration,
+      clock,
+    );
+    if (term.isValid()) void term.runWhileLeading('rehearsal', () => Promise.resolve());
+    observer.isOwn(undefined);
+  }
+
   async follow(stop: AbortSignal): Promise<Acquired | undefined> {
     const { observer, watcher, clock, random, waiter } = this.options;
     const { retryPeriod } = this.options.timings;

@@ -258,6 +258,7 @@ export class LeaseElector implements Elector {
       this.stateValue = 'stopping';
     };
     signal.addEventListener('abort', onStop, { once: true });
+    this.campaign.rehearse();
     const stopWatch = new AbortController();
     const watching = this.watcher?.run(stopWatch.signal) ?? Promise.resolve();
     try {

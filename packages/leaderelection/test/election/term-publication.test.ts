@@ -187,4 +187,38 @@ describe('LeaseElector: what a leadership$ subscriber does inside the term publi
     expect(told.slice(2).join('\n')).to.not.match(/became leader/);
     await world.stopAll();
   });
+
+  it('the rehearsal of a term before campaigning publishes nothing, writes nothing and takes no epoch', async () => {
+    const world = new SimWorld();
+    const registry = new Registry();
+    const writes: { at: number; holder: string }[] = [];
+    const a = world.add('a', { ...timings, releaseOnCancel: true });
+    const b = world.add('b', {
+      ...timings,
+      registry,
+      wrapLock: (lock) => recordingWrites(world, lock, writes),
+    });
+    const alog = termLog(world, a);
+    const seen: boolean[] = [];
+    b.elector.leadership$.subscribe((l) => {
+      seen.push(l.leading);
+    });
+    const blog = termLog(world, b);
+    a.start();
+    await world.advance(50);
+    b.start();
+    await world.advance(5_000);
+    // b rehearsed a term as it started, and follows: nothing of it shows.
+    expect(seen).to.deep.equal([false]);
+    expect(b.elector.currentTerm()).to.equal(undefined);
+    expect(writes).to.deep.equal([]);
+    expect(await gauge(registry)).to.equal(0);
+    expect(await transitions(registry)).to.deep.equal({});
+    a.stop.abort();
+    await world.advance(5_000);
+    expect(alog.map((entry) => entry.term.epoch)).to.deep.equal([0]);
+    expect(blog.map((entry) => entry.term.epoch)).to.deep.equal([1]);
+    expect(seen).to.deep.equal([false, true]);
+    await world.stopAll();
+  });
 });

@@ -1,5 +1,6 @@
 import { expect } from 'chai';
-import type { Registry } from 'prom-client';
+import type { Gauge, Registry } from 'prom-client';
+import sinon from 'sinon';
 import { runnable } from '@kubekit/manager';
 import { Recorder } from '../support/recorder.js';
 import { VirtualWorld } from '../support/virtual-world.js';
@@ -136,5 +137,35 @@ describe('Manager: the start of a term (virtual time)', () => {
     expect(log.find('stop a-gated')[0]!.at - log.find('start a-gated')[0]!.at).to.be.within(11_000, 11_001);
     expect(log.find('stop a-gated')[0]!.at).to.be.below(log.find('start b-gated')[0]!.at);
     expect((a.outcome as Error).message).to.match(/no successful renew within renewDeadline/);
+  });
+
+  it('the rehearsal of a term start before the campaign starts no runnable, counts nothing and logs nothing', async () => {
+    const log = new Recorder();
+    const a = world.add('a');
+    const b = world.add('b');
+    b.manager.add(log.runnable('b-gated'));
+    const running = b.registry.getSingleMetric('kubekit_manager_leader_runnables') as Gauge;
+    const setRunning = sinon.spy(running, 'set');
+    a.start();
+    await world.advance(100);
+    b.start();
+    await world.advance(2_000);
+    b.manager.add(log.runnable('b-added'));
+    await world.advance(3_000);
+    // b rehearsed the start of a term as it started, and follows: nothing of it shows.
+    expect(log.whats()).to.deep.equal([]);
+    expect(setRunning.called).to.equal(false);
+    expect(await transitions(b.registry, 'kubekit_manager_leadership_transitions_total')).to.deep.equal({});
+    expect(b.logger.lines.filter((line) => /leading|leader-gated|runnable/.test(line.message))).to.deep.equal(
+      [],
+    );
+    a.stop.abort();
+    await world.advance(5_000);
+    expect(log.find('start b-gated').map((step) => step.epoch)).to.deep.equal([1]);
+    expect(log.find('start b-added').map((step) => step.epoch)).to.deep.equal([1]);
+    expect(
+      setRunning.args.some((args: unknown[]) => args.includes(1)),
+      'counted once it led',
+    ).to.equal(true);
   });
 });
