@@ -41,7 +41,7 @@ export class SimWorld {
     const {
       rate = 1,
       wrapLock,
-      wrapClock = (clock) => clock,
+      wrapClock = (clock: Clock): Clock => clock,
       earlyTimersMs = 0,
       ...electorOptions
     } = options;
