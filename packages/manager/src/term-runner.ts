@@ -253,16 +253,23 @@ export class TermRunner {
    * a replica's first term (a new Pod taking over: the common case) that compilation, about half a
    * millisecond, would otherwise lie between the acquisition and the start of the leader-gated
    * runnables. No runnable of the manager starts, no metric counts and nothing is logged; the
-   * rehearsal's run settles at once and is not the current one after it.
+   * rehearsal's run settles at once and is not the current one after it. Best effort: a failure in
+   * it (a custom clock that throws) is ignored, so that it cannot keep the real terms from running.
    */
   private rehearse(): void {
-    const term = new RehearsalTerm(this.options.clock);
-    this.trackStragglers(term); // (no run of an ended term exists yet: tracks nothing)
-    this.options.entries();
-    const run = this.beginTerm(term, new RunnableGroup(() => undefined), [rehearsalEntry]);
-    this.current = undefined;
-    run.controller.abort(rehearsed);
-    run.detach();
+    try {
+      const term = new RehearsalTerm(this.options.clock);
+      this.trackStragglers(term); // (no run of an ended term exists yet: tracks nothing)
+      this.options.entries();
+      const run = this.beginTerm(term, new RunnableGroup(() => undefined), [rehearsalEntry]);
+      this.current = undefined;
+      run.controller.abort(rehearsed);
+      run.detach();
+    } catch {
+      // Only an optimisation: the first term compiles the start path instead.
+    } finally {
+      this.current = undefined;
+    }
   }
 
   /** After {@link TermRunner.beginTerm}: counts and logs the term, awaits its end and its runs. */

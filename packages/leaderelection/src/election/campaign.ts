@@ -53,21 +53,26 @@ export class Campaign {
    * Builds and uses, once, a term that is never published, and asks the observer about a record:
    * V8 compiles a function at its first call, and without this the term's code would be compiled
    * between the acquiring write's answer and the publication of a replica's first term (a new Pod
-   * taking over: the common case). Call before campaigning; it changes no state.
+   * taking over: the common case). Call before campaigning; it changes no state and never throws
+   * (a custom clock that throws here is met again, and handled, by the campaign).
    */
   rehearse(): void {
     const { identity, timings, clock, observer } = this.options;
-    const term = new LeaseTerm(
-      identity,
-      -1,
-      clock.now(),
-      wallTime(clock),
-      timings.renewDeadline,
-      timings.leaseDuration,
-      clock,
-    );
-    if (term.isValid()) void term.runWhileLeading('rehearsal', () => Promise.resolve());
-    observer.isOwn(undefined);
+    try {
+      const term = new LeaseTerm(
+        identity,
+        -1,
+        clock.now(),
+        wallTime(clock),
+        timings.renewDeadline,
+        timings.leaseDuration,
+        clock,
+      );
+      if (term.isValid()) void term.runWhileLeading('rehearsal', () => Promise.resolve());
+      observer.isOwn(undefined);
+    } catch {
+      // Only an optimisation: the first term compiles this code instead.
+    }
   }
 
   async follow(stop: AbortSignal): Promise<Acquired | undefined> {

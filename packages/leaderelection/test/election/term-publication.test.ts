@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { Registry } from 'prom-client';
-import type { ElectionEvent, Lock, LockWatchEvent } from '@kubekit/leaderelection';
+import type { Clock, ElectionEvent, Lock, LockWatchEvent } from '@kubekit/leaderelection';
 import type { SimLock } from '../sim/sim-lock-store.js';
 import { SimWorld } from '../support/sim-world.js';
 import { overlapped, termLog } from '../support/term-log.js';
@@ -220,5 +220,39 @@ describe('LeaseElector: what a leadership$ subscriber does inside the term publi
     expect(blog.map((entry) => entry.term.epoch)).to.deep.equal([1]);
     expect(seen).to.deep.equal([false, true]);
     await world.stopAll();
+  });
+
+  it('a clock that throws once as a polling elector starts: it still campaigns and leads (the rehearsal is best effort)', async () => {
+    const world = new SimWorld();
+    let armed = false;
+    const a = world.add('a', {
+      ...timings,
+      releaseOnCancel: true,
+      // Polling (as client-go): the campaign is the first to read the clock after the rehearsal.
+      watch: false,
+      wrapClock: (clock: Clock): Clock => ({
+        now: () => {
+          if (armed) {
+            armed = false;
+            throw new Error('clock unavailable');
+          }
+          return clock.now();
+        },
+        sleep: (ms, signal) => clock.sleep(ms, signal),
+      }),
+    });
+    const alog = termLog(world, a);
+    let outcome: unknown = 'running';
+    armed = true;
+    a.start();
+    void a.running?.then(
+      () => (outcome = 'resolved'),
+      (error: unknown) => (outcome = error),
+    );
+    await world.advance(10_000);
+    expect(outcome).to.equal('running');
+    expect(alog.map((entry) => entry.term.epoch)).to.deep.equal([0]);
+    await world.stopAll();
+    expect(outcome).to.equal('resolved');
   });
 });

@@ -1,5 +1,5 @@
 import { LeaseElector } from '@kubekit/leaderelection';
-import type { LeaseElectorOptions, Lock } from '@kubekit/leaderelection';
+import type { Clock, LeaseElectorOptions, Lock } from '@kubekit/leaderelection';
 import { Prng } from '../sim/prng.js';
 import { SimLock, SimLockStore, healthyNetwork } from '../sim/sim-lock-store.js';
 import type { NetworkConditions } from '../sim/sim-lock-store.js';
@@ -25,6 +25,8 @@ export const fast = { leaseDuration: 15_000, renewDeadline: 10_000, retryPeriod:
 export type SimCandidateOptions = Partial<Omit<LeaseElectorOptions, 'lock'>> & {
   rate?: number;
   wrapLock?: (lock: SimLock) => Lock;
+  /** The clock the elector is given, from the process's. */
+  wrapClock?: (clock: Clock) => Clock;
   /** Timers fire this many ms early (as libuv's millisecond timers can against performance.now()). */
   earlyTimersMs?: number;
 };
@@ -39,7 +41,13 @@ export class SimWorld {
   constructor(readonly latencyMs = 1) {}
 
   add(identity: string, options: SimCandidateOptions = {}): SimCandidate {
-    const { rate = 1, wrapLock, earlyTimersMs = 0, ...electorOptions } = options;
+    const {
+      rate = 1,
+      wrapLock,
+      wrapClock = (clock: Clock): Clock => clock,
+      earlyTimersMs = 0,
+      ...electorOptions
+    } = options;
     const process = new SimProcess(this.scheduler, rate, 1000 * this.candidates.length);
     const net = healthyNetwork(() => this.latencyMs);
     const lock = new SimLock(this.store, process, net, this.prng.fork(), identity, 'sim-lock', [1e9, 1e9]);
@@ -50,13 +58,14 @@ export class SimWorld {
       random: () => random.next(),
       ...electorOptions,
       lock: wrapLock === undefined ? lock : wrapLock(lock),
-      clock:
+      clock: wrapClock(
         earlyTimersMs === 0
           ? process
           : {
               now: () => process.now(),
               sleep: (ms, signal) => process.sleep(Math.max(0, ms - earlyTimersMs), signal),
             },
+      ),
     });
     const candidate: SimCandidate = {
       process,
