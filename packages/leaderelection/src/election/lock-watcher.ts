@@ -92,9 +92,15 @@ export class LockWatcher {
       };
       signal.addEventListener('abort', onStop, { once: true });
       this.closeCurrent = close;
-      const outcome = await this.watchOnce(resourceVersion, close.signal, (version) => {
-        resourceVersion = version;
-      });
+      let outcome: { failure: unknown; established: boolean; lived: number };
+      try {
+        outcome = await this.watchOnce(resourceVersion, close.signal, (version) => {
+          resourceVersion = version;
+        });
+      } catch (error: unknown) {
+        // Only the code around the watch throws here (a Clock that fails): a failed watch, retried.
+        outcome = { failure: error, established: false, lived: 0 };
+      }
       this.closeCurrent = undefined;
       signal.removeEventListener('abort', onStop);
       if (isAborted(signal) || close.signal.aborted) continue; // stopping, or paused by a term's start

@@ -255,4 +255,37 @@ describe('LeaseElector: what a leadership$ subscriber does inside the term publi
     await world.stopAll();
     expect(outcome).to.equal('resolved');
   });
+  it('a clock that throws once anywhere as a watching elector starts: run() goes on, it leads, and stops cleanly', async () => {
+    // The n-th read of the clock throws, for each n of the first reads: one of them is the lock
+    // watcher's, which must count as a failed watch (retried), not end the watcher.
+    for (let failAt = 1; failAt <= 8; failAt++) {
+      const world = new SimWorld();
+      let reads = 0;
+      const a = world.add('a', {
+        ...timings,
+        releaseOnCancel: true,
+        wrapClock: (clock: Clock): Clock => ({
+          now: () => {
+            if (++reads === failAt) throw new Error('clock unavailable');
+            return clock.now();
+          },
+          sleep: (ms, signal) => clock.sleep(ms, signal),
+        }),
+      });
+      const alog = termLog(world, a);
+      let outcome: unknown = 'running';
+      a.start();
+      void a.running?.then(
+        () => (outcome = 'resolved'),
+        (error: unknown) => (outcome = error),
+      );
+      await world.advance(10_000);
+      expect(outcome, `read ${String(failAt)} failed`).to.equal('running');
+      // A read inside a term may end that term (never two at once); it leads again.
+      expect(alog.length, `read ${String(failAt)} failed`).to.be.greaterThan(0);
+      expect(a.elector.state, `read ${String(failAt)} failed`).to.equal('leading');
+      await world.stopAll();
+      expect(outcome, `read ${String(failAt)} failed`).to.equal('resolved');
+    }
+  });
 });

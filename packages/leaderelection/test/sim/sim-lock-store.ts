@@ -381,7 +381,12 @@ export class SimLock implements Lock {
             if (done) return;
             const event = toEvent(change);
             if (event.type === 'changed') this.noteSeen(event.snapshot);
-            handlers.onEvent(event);
+            try {
+              handlers.onEvent(event);
+            } catch (error: unknown) {
+              // As the lock's watch: a handler that throws ends the watch with its error.
+              finish(error instanceof Error ? error : new Error(String(error)));
+            }
           });
         }
       };
