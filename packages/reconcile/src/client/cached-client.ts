@@ -1,14 +1,4 @@
-import type {
-  Clock,
-  DeleteOptions,
-  KindRef,
-  KubeObject,
-  ObjectClient,
-  ObjectRef,
-  PatchOptions,
-  Status,
-  WriteOptions,
-} from '@kubekit/client';
+import type { Clock, KindRef, KubeObject, ObjectClient, ObjectRef, WriteOptions } from '@kubekit/client';
 import type { Cache, CacheListOptions } from '../cache/cache.js';
 
 /** Options of {@link createCachedClient}. */
@@ -73,7 +63,10 @@ export interface CachedApplyOptions extends WriteOptions {
  * - Writes are those of `@kubekit/client` (same options, same errors); a `dryRun` write is not
  *   waited for.
  */
-export interface CachedClient {
+export interface CachedClient extends Pick<
+  ObjectClient,
+  'create' | 'update' | 'patch' | 'delete' | 'updateStatus' | 'patchStatus'
+> {
   /** The cache reads come from. */
   readonly cache: Cache;
   /** The API client writes go to; read through it when a read must come from the API server. */
@@ -82,25 +75,8 @@ export interface CachedClient {
   get<T extends KubeObject = KubeObject>(ref: ObjectRef, options?: CachedReadOptions): Promise<T | undefined>;
   /** The cached objects of a kind (copies) that match `options` (see `Cache.list`). */
   list<T extends KubeObject = KubeObject>(kind: KindRef, options?: CachedListOptions): Promise<T[]>;
-  create<T extends KubeObject>(object: T, options?: WriteOptions): Promise<T>;
-  /** PUT; conditional on `metadata.resourceVersion` when set (409 if stale). */
-  update<T extends KubeObject>(object: T, options?: WriteOptions): Promise<T>;
-  /** `type`: `merge` (default), `json` or `strategic`. */
-  patch<T extends KubeObject = KubeObject>(
-    ref: ObjectRef,
-    patch: unknown,
-    options?: PatchOptions,
-  ): Promise<T>;
   /** Server-side apply; `fieldManager` defaults to the client's. */
   apply<T extends KubeObject>(object: T, options?: CachedApplyOptions): Promise<T>;
-  /** `preconditions`, `propagationPolicy`, `gracePeriodSeconds` as the client's `delete`. */
-  delete<T extends KubeObject = KubeObject>(ref: ObjectRef, options?: DeleteOptions): Promise<T | Status>;
-  updateStatus<T extends KubeObject>(object: T, options?: WriteOptions): Promise<T>;
-  patchStatus<T extends KubeObject = KubeObject>(
-    ref: ObjectRef,
-    patch: unknown,
-    options?: PatchOptions,
-  ): Promise<T>;
   /** Unsubscribes from the informers and forgets pending writes; the client stays usable (it subscribes again at its next write). Idempotent. */
   close(): void;
 }
