@@ -11,7 +11,7 @@ import {
   type WatchEvent,
   type WatchOptions,
 } from '@kubekit/client';
-import { createInformer } from '@kubekit/reconcile';
+import { createInformer, type Informer } from '@kubekit/reconcile';
 import { eventually } from '../support/eventually.js';
 
 function configMap(name: string, resourceVersion: string): KubeObject {
@@ -71,6 +71,29 @@ function scriptedClient(
   return client as unknown as Scripted;
 }
 
+/** An informer of the ConfigMaps in `ns` on `client`, started (a 1–5 ms backoff unless `fastBackoff` is false). */
+function startInformer(
+  client: Scripted,
+  { fastBackoff = true }: { fastBackoff?: boolean } = {},
+): { informer: Informer; stop: () => Promise<void> } {
+  const informer = createInformer({
+    client,
+    apiVersion: 'v1',
+    kind: 'ConfigMap',
+    namespace: 'ns',
+    ...(fastBackoff && { backoff: { initialMs: 1, maxMs: 5 } }),
+  });
+  const controller = new AbortController();
+  const running = informer.start(controller.signal);
+  return {
+    informer,
+    stop: async () => {
+      controller.abort();
+      await running;
+    },
+  };
+}
+
 describe('Informer recovery', () => {
   it('resumes after a malformed event line from the last good resourceVersion, without a relist', async () => {
     const client = scriptedClient([
@@ -85,23 +108,14 @@ describe('Informer recovery', () => {
         yield { type: 'DELETED', object: configMap('a', '13') };
       },
     ]);
-    const informer = createInformer({
-      client,
-      apiVersion: 'v1',
-      kind: 'ConfigMap',
-      namespace: 'ns',
-      backoff: { initialMs: 1, maxMs: 5 },
-    });
-    const controller = new AbortController();
-    const running = informer.start(controller.signal);
+    const { informer, stop } = startInformer(client);
     await eventually(() => informer.lastResourceVersion() === '13', 'both watches were read');
     expect(client.watchedFrom.slice(0, 2)).to.deep.equal(['10', '11']);
     expect(client.lists).to.equal(1);
     expect(
       informer.list().map((o) => `${o.metadata?.name ?? ''}@${o.metadata?.resourceVersion ?? ''}`),
     ).to.deep.equal(['b@12']);
-    controller.abort();
-    await running;
+    await stop();
   });
 
   it('never stops on an unexpected error thrown by the client', async () => {
@@ -115,18 +129,9 @@ describe('Informer recovery', () => {
         yield { type: 'ADDED', object: configMap('c', '11') };
       },
     ]);
-    const informer = createInformer({
-      client,
-      apiVersion: 'v1',
-      kind: 'ConfigMap',
-      namespace: 'ns',
-      backoff: { initialMs: 1, maxMs: 5 },
-    });
-    const controller = new AbortController();
-    const running = informer.start(controller.signal);
+    const { informer, stop } = startInformer(client);
     await eventually(() => informer.list().length === 2, 'the second watch was read');
-    controller.abort();
-    await running;
+    await stop();
   });
 
   /** A 410 Expired answer (reason Expired), as kube-apiserver sends. */
@@ -144,46 +149,25 @@ describe('Informer recovery', () => {
         throw expired('watch');
       },
     ]);
-    const informer = createInformer({ client, apiVersion: 'v1', kind: 'ConfigMap', namespace: 'ns' });
-    const controller = new AbortController();
-    const running = informer.start(controller.signal);
+    const { stop } = startInformer(client, { fastBackoff: false });
     await eventually(() => client.lists === 2, 'the informer relisted');
     expect(client.listedAt).to.deep.equal(['0', undefined]);
-    controller.abort();
-    await running;
+    await stop();
   });
 
   it('falls back to a consistent list when the server refuses resourceVersion 0 as expired', async () => {
     const client = scriptedClient([], [expired('list')]);
-    const informer = createInformer({
-      client,
-      apiVersion: 'v1',
-      kind: 'ConfigMap',
-      namespace: 'ns',
-      backoff: { initialMs: 1, maxMs: 5 },
-    });
-    const controller = new AbortController();
-    const running = informer.start(controller.signal);
+    const { informer, stop } = startInformer(client);
     expect(await informer.waitForSync()).to.equal(true);
     expect(client.listedAt).to.deep.equal(['0', undefined]);
-    controller.abort();
-    await running;
+    await stop();
   });
 
   it('keeps asking for resourceVersion 0 after a failure that is not about the resourceVersion', async () => {
     const client = scriptedClient([], [new KubeClientError('network', 'connection refused')]);
-    const informer = createInformer({
-      client,
-      apiVersion: 'v1',
-      kind: 'ConfigMap',
-      namespace: 'ns',
-      backoff: { initialMs: 1, maxMs: 5 },
-    });
-    const controller = new AbortController();
-    const running = informer.start(controller.signal);
+    const { informer, stop } = startInformer(client);
     expect(await informer.waitForSync()).to.equal(true);
     expect(client.listedAt).to.deep.equal(['0', '0']);
-    controller.abort();
-    await running;
+    await stop();
   });
 });
