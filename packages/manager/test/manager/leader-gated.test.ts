@@ -1,8 +1,10 @@
 import { expect } from 'chai';
 import type { Term } from '@kubekit/leaderelection';
 import { fromFactory, lossMargin, ManagerError, runnable } from '@kubekit/manager';
+import { watchHolder } from '../support/lease-watch.js';
 import { Recorder } from '../support/recorder.js';
-import { VirtualWorld } from '../support/virtual-world.js';
+import { untilAborted } from '../support/runnables.js';
+import { useVirtualWorld } from '../support/use-virtual-world.js';
 
 async function metric(
   registry: import('prom-client').Registry,
@@ -17,13 +19,7 @@ async function metric(
 }
 
 describe('Manager with a lease elector (virtual time)', () => {
-  let world: VirtualWorld;
-  beforeEach(() => {
-    world = new VirtualWorld();
-  });
-  afterEach(async () => {
-    await world.dispose();
-  });
+  const world = useVirtualWorld();
 
   describe('leader-gated runnables', () => {
     it('start only after acquisition, at the instant the term begins, and never on a follower', async () => {
@@ -151,15 +147,7 @@ describe('Manager with a lease elector (virtual time)', () => {
             async (signal, context) => {
               instances.push(id);
               log.note('start', context?.term?.epoch);
-              await new Promise<void>((resolve) => {
-                signal.addEventListener(
-                  'abort',
-                  () => {
-                    resolve();
-                  },
-                  { once: true },
-                );
-              });
+              await untilAborted(signal);
               log.note('stop');
             },
             { restartable: false },
@@ -252,21 +240,9 @@ describe('Manager with a lease elector (virtual time)', () => {
       await world.advance(100);
       const releases: number[] = [];
       const store = world.store();
-      const watch = new AbortController();
-      void world
-        .store()
-        .lock('observer')
-        .watch(
-          undefined,
-          {
-            onEstablished: () => undefined,
-            onEvent: (event) => {
-              if (event.type === 'changed' && event.snapshot.record?.holderIdentity === '')
-                releases.push(performance.now());
-            },
-          },
-          watch.signal,
-        );
+      const watch = watchHolder(store, (holder) => {
+        if (holder === '') releases.push(performance.now());
+      });
       await world.advance(10);
       a.stop.abort();
       await world.advance(2_900);

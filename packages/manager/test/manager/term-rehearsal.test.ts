@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import { systemClock, type Clock } from '@kubekit/leaderelection';
 import { Recorder } from '../support/recorder.js';
-import { VirtualWorld } from '../support/virtual-world.js';
+import { useVirtualWorld } from '../support/use-virtual-world.js';
 
 // The rehearsal of a term's start (before the campaign) is an optimisation: nothing that goes wrong
 // in it may change what the manager does in its real terms.
@@ -28,13 +28,7 @@ function flakyClock(): Clock & { disarm(): void } {
 }
 
 describe('Manager: the rehearsal of a term (virtual time)', () => {
-  let world: VirtualWorld;
-  beforeEach(() => {
-    world = new VirtualWorld();
-  });
-  afterEach(async () => {
-    await world.dispose();
-  });
+  const world = useVirtualWorld();
 
   it('a clock that fails once as the manager starts: the leader-gated runnables still start in the first term', async () => {
     const log = new Recorder();

@@ -3,7 +3,7 @@ import type { Gauge, Registry } from 'prom-client';
 import sinon from 'sinon';
 import { runnable } from '@kubekit/manager';
 import { Recorder } from '../support/recorder.js';
-import { VirtualWorld } from '../support/virtual-world.js';
+import { useVirtualWorld } from '../support/use-virtual-world.js';
 
 // A term's leader-gated runnables start synchronously inside the elector's publication of the term
 // (beginTerm), before the manager counts and logs it (awaitTerm): what a start() may do there.
@@ -19,13 +19,7 @@ async function transitions(registry: Registry, name: string): Promise<Record<str
 }
 
 describe('Manager: the start of a term (virtual time)', () => {
-  let world: VirtualWorld;
-  beforeEach(() => {
-    world = new VirtualWorld();
-  });
-  afterEach(async () => {
-    await world.dispose();
-  });
+  const world = useVirtualWorld();
 
   it('a start() that stops the manager synchronously: nothing more starts, every run is awaited, the lease is released', async () => {
     const log = new Recorder();

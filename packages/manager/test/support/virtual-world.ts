@@ -24,6 +24,14 @@ export interface VirtualReplica {
 }
 
 /**
+ * Installs sinon fake timers over what managers and electors wait and measure with: `setTimeout`,
+ * `performance.now` (their default clock) and `Date`. `restore()` them when done.
+ */
+export function fakeTimers(): sinon.SinonFakeTimers {
+  return sinon.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'performance', 'Date'] });
+}
+
+/**
  * Managers with real lease electors on in-memory locks of shared stores, in virtual time (sinon
  * fake timers drive `setTimeout` and `performance.now`, which the electors' and managers' default
  * clock uses). Timings 15 s / 10 s / 2 s unless given.
@@ -34,7 +42,7 @@ export class VirtualWorld {
   readonly replicas: VirtualReplica[] = [];
 
   constructor() {
-    this.clock = sinon.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'performance', 'Date'] });
+    this.clock = fakeTimers();
   }
 
   store(name = 'lock'): MemoryLockStore {
