@@ -1,11 +1,11 @@
 import { expect } from 'chai';
 import { Registry } from 'prom-client';
-import { BehaviorSubject, EMPTY } from 'rxjs';
-import { LeaderElectionError, LeaseElector, type Elector, type Leadership } from '@kubekit/leaderelection';
-import { MemoryLockStore } from '@kubekit/leaderelection/testing';
+import { LeaderElectionError } from '@kubekit/leaderelection';
 import { createManager, Manager, ManagerError, runnable, type CacheRunnable } from '@kubekit/manager';
+import { watchHolder } from '../support/lease-watch.js';
 import { Recorder } from '../support/recorder.js';
-import { VirtualWorld } from '../support/virtual-world.js';
+import { untilAborted } from '../support/runnables.js';
+import { useVirtualWorld } from '../support/use-virtual-world.js';
 
 /** A cache that syncs `syncMs` after it starts (or never, or fails), noting what it does. */
 function cache(log: Recorder, name: string, syncMs: number | 'never' | 'fail' = 100): CacheRunnable {
@@ -22,15 +22,7 @@ function cache(log: Recorder, name: string, syncMs: number | 'never' | 'fail' = 
           synced();
         }, syncMs);
       }
-      await new Promise<void>((resolve) => {
-        signal.addEventListener(
-          'abort',
-          () => {
-            resolve();
-          },
-          { once: true },
-        );
-      });
+      await untilAborted(signal);
       log.note(`stop ${name}`);
     },
     waitForCacheSync: async (signal) => {
@@ -48,13 +40,7 @@ function cache(log: Recorder, name: string, syncMs: number | 'never' | 'fail' = 
 }
 
 describe('Manager lifecycle (virtual time)', () => {
-  let world: VirtualWorld;
-  beforeEach(() => {
-    world = new VirtualWorld();
-  });
-  afterEach(async () => {
-    await world.dispose();
-  });
+  const world = useVirtualWorld();
 
   it('starts caches (synced) → others → campaign → leader-gated, and stops in reverse, releasing after the gated set', async () => {
     const log = new Recorder();
@@ -62,22 +48,9 @@ describe('Manager lifecycle (virtual time)', () => {
     a.manager.add(log.runnable('gated'));
     a.manager.add(log.runnable('other', { needLeaderElection: false }));
     a.manager.add(cache(log, 'cache', 100));
-    const observing = new AbortController();
-    world
-      .store()
-      .lock('observer')
-      .watch(
-        undefined,
-        {
-          onEstablished: () => undefined,
-          onEvent: (event) => {
-            if (event.type === 'changed')
-              log.note(`lease holder "${event.snapshot.record?.holderIdentity ?? ''}"`);
-          },
-        },
-        observing.signal,
-      )
-      .catch(() => undefined);
+    const observing = watchHolder(world.store(), (holder) => {
+      log.note(`lease holder "${holder ?? ''}"`);
+    });
     a.start();
     await world.advance(50);
     expect(log.whats()).to.deep.equal(['start cache']);
@@ -286,54 +259,5 @@ describe('Manager lifecycle (virtual time)', () => {
     invalid({ gracefulShutdownTimeout: Number.NaN }, /gracefulShutdownTimeout/);
     invalid({ healthProbeBindAddress: 'localhost' }, /healthProbeBindAddress "localhost" is not an address/);
     invalid({ metricsBindAddress: ':99999' }, /metricsBindAddress ":99999"/);
-  });
-});
-
-describe('Manager with an Elector of its own', () => {
-  it('stops with leaderElectionFailed when the elector cannot run (here: it was run already)', async () => {
-    const store = new MemoryLockStore();
-    const elector = new LeaseElector({ lock: store.lock('a'), registry: null, eventRecorder: null });
-    const first = new AbortController();
-    const firstRun = elector.run(first.signal);
-    const log = new Recorder();
-    const manager = new Manager({ registry: new Registry(), leaderElection: elector });
-    manager.add(log.runnable('everywhere', { needLeaderElection: false }));
-    const error = (await manager
-      .start(new AbortController().signal)
-      .catch((e: unknown) => e)) as ManagerError;
-    expect(error.kind).to.equal('leaderElectionFailed');
-    expect(error.message).to.match(
-      /^lease memory\/memory-lock: leader election failed: .*run\(\) may be called only once/,
-    );
-    expect(LeaderElectionError.is(error.cause, 'invalidConfig')).to.equal(true);
-    expect(log.whats()).to.deep.equal(['start everywhere', 'abort everywhere', 'stop everywhere']);
-    first.abort();
-    await firstRun;
-  });
-
-  it('stops with leaderElectionFailed when the elector ends by itself', async () => {
-    const leadership = new BehaviorSubject<Leadership>({ leading: false });
-    const ending: Elector = {
-      identity: 'me',
-      lockDescription: 'custom lock',
-      leadership$: leadership.asObservable(),
-      leader$: EMPTY,
-      errors$: EMPTY,
-      run: () => {
-        leadership.complete();
-        return Promise.resolve();
-      },
-      whenLeading: () => Promise.reject(new Error('never')),
-      currentTerm: () => undefined,
-      currentLeader: () => undefined,
-      healthy: () => true,
-      checkHealth: () => undefined,
-    };
-    const manager = new Manager({ registry: new Registry(), leaderElection: ending });
-    const error = (await manager
-      .start(new AbortController().signal)
-      .catch((e: unknown) => e)) as ManagerError;
-    expect(error.kind).to.equal('leaderElectionFailed');
-    expect(error.message).to.equal('custom lock: the elector stopped while the manager ran');
   });
 });

@@ -1,11 +1,13 @@
-import { createServer } from 'node:http';
+import { createServer, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { expect } from 'chai';
 import { Registry } from 'prom-client';
 import { LeaseElector } from '@kubekit/leaderelection';
 import { MemoryLockStore } from '@kubekit/leaderelection/testing';
 import { Manager, ManagerError } from '@kubekit/manager';
+import { HealthChecks } from '#lib/http/health-checks.js';
 import { Recorder } from '../support/recorder.js';
+import { fakeTimers } from '../support/virtual-world.js';
 
 async function get(
   port: number | undefined,
@@ -197,5 +199,45 @@ describe('Manager probe and metrics servers (real HTTP)', () => {
     expect(() => {
       manager.addReadyzCheck('x', 'nope' as never);
     }).to.throw(/readyz check "x" is not a function/);
+  });
+});
+
+describe('HealthChecks (virtual time)', () => {
+  let clock: ReturnType<typeof fakeTimers>;
+  beforeEach(() => {
+    clock = fakeTimers();
+  });
+  afterEach(() => {
+    clock.restore();
+  });
+
+  it('regression: checks run concurrently and one that does not answer within 5 s fails', async () => {
+    const failures: string[] = [];
+    const checks = new HealthChecks('readyz', (name) => failures.push(name));
+    checks.add('hangs', () => new Promise<void>(() => undefined));
+    checks.add('hangs-too', () => new Promise<void>(() => undefined));
+    checks.add('fine', () => undefined);
+    let status: number | undefined;
+    let body = '';
+    const fake = {
+      writeHead: (s: number) => {
+        status = s;
+        return fake;
+      },
+      end: (b: string) => {
+        body = b;
+      },
+    } as unknown as ServerResponse;
+    const handled = checks.handle(new URL('http://x/readyz'), fake);
+    await clock.tickAsync(4_999);
+    expect(status, 'no answer before the timeout').to.equal(undefined);
+    await clock.tickAsync(1);
+    await handled;
+    // Both hanging checks timed out together: 5 s, not 10 s.
+    expect(status).to.equal(500);
+    expect(body).to.include('[-]hangs failed');
+    expect(body).to.include('[-]hangs-too failed');
+    expect(body).to.include('[+]fine ok');
+    expect(failures.sort()).to.deep.equal(['hangs', 'hangs-too']);
   });
 });
