@@ -10,7 +10,7 @@ import {
   type Reconciler,
 } from '@kubekit/reconcile';
 import { eventually } from '../support/eventually.js';
-import { OperatorFixture } from '../support/operator-fixture.js';
+import { useOperatorFixture } from '../support/operator-fixture.js';
 
 const configMaps = { apiVersion: 'v1', kind: 'ConfigMap' } as const;
 const secrets = { apiVersion: 'v1', kind: 'Secret' } as const;
@@ -18,17 +18,10 @@ const secrets = { apiVersion: 'v1', kind: 'Secret' } as const;
 describe('cachedClientFor and recorderFor (integration)', function () {
   this.timeout(30_000);
   const env = useEnvtest();
-  let op: OperatorFixture;
-
-  beforeEach(() => {
-    op = new OperatorFixture(env.kubeConfig, env.namespace);
-  });
-
-  afterEach(async () => {
-    await op.stop();
-  });
+  const operator = useOperatorFixture(env);
 
   it('give one cached client and one recorder per name per manager, over its cache and client', () => {
+    const op = operator();
     const cached = cachedClientFor(op.manager);
     expect(cachedClientFor(op.manager)).to.equal(cached);
     expect(cached.cache).to.equal(cacheFor(op.manager));
@@ -38,6 +31,7 @@ describe('cachedClientFor and recorderFor (integration)', function () {
   });
 
   it('a reconciler reads what it wrote in the same reconcile, and its Events are written', async () => {
+    const op = operator();
     const outcomes: string[] = [];
     const client = cachedClientFor(op.manager);
     const events = recorderFor(op.manager, 'example.com/ryw');

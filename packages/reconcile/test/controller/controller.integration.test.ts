@@ -10,7 +10,7 @@ import {
 } from '@kubekit/reconcile';
 import { eventually } from '../support/eventually.js';
 import { FakeClock } from '../support/fake-clock.js';
-import { keyOf, OperatorFixture, type Call } from '../support/operator-fixture.js';
+import { keyOf, useOperatorFixture, type Call } from '../support/operator-fixture.js';
 
 const configMaps = { apiVersion: 'v1', kind: 'ConfigMap' } as const;
 const secrets = { apiVersion: 'v1', kind: 'Secret' } as const;
@@ -18,17 +18,10 @@ const secrets = { apiVersion: 'v1', kind: 'Secret' } as const;
 describe('Controller on envtest (integration)', function () {
   this.timeout(30_000);
   const env = useEnvtest();
-  let op: OperatorFixture;
-
-  beforeEach(() => {
-    op = new OperatorFixture(env.kubeConfig, env.namespace);
-  });
-
-  afterEach(async () => {
-    await op.stop();
-  });
+  const operator = useOperatorFixture(env);
 
   it('reconciles after a create, an update and a delete, seeing each in the cache', async () => {
+    const op = operator();
     const seen: string[] = [];
     const reconciler: Reconciler = {
       reconcile: (request) => {
@@ -61,6 +54,7 @@ describe('Controller on envtest (integration)', function () {
   });
 
   it('queues the objects of the initial list below live changes', async () => {
+    const op = operator();
     const calls: string[] = [];
     let release!: () => void;
     const gate = new Promise<void>((resolve) => (release = resolve));
@@ -91,6 +85,7 @@ describe('Controller on envtest (integration)', function () {
   });
 
   it('reconciles the controlling owner when an owned object changes, and no other owner', async () => {
+    const op = operator();
     const calls: string[] = [];
     controllerManagedBy(op.manager)
       .for({ ...configMaps, namespace: env.namespace })
@@ -138,6 +133,7 @@ describe('Controller on envtest (integration)', function () {
   });
 
   it('coalesces 100 updates of one object during a slow reconcile into one more reconcile', async () => {
+    const op = operator();
     const calls: Call[] = [];
     let release!: () => void;
     const gate = new Promise<void>((resolve) => (release = resolve));
@@ -172,6 +168,7 @@ describe('Controller on envtest (integration)', function () {
   });
 
   it('with 8 workers reconciles different objects in parallel and one object never concurrently', async () => {
+    const op = operator();
     const inFlight = new Map<string, number>();
     let overlaps = 0;
     let parallel = 0;
@@ -213,6 +210,7 @@ describe('Controller on envtest (integration)', function () {
   });
 
   it('retries an error with a growing delay and does not retry a TerminalError (virtual time)', async () => {
+    const op = operator();
     const clock = new FakeClock();
     const flaky: number[] = [];
     const fatal: number[] = [];
@@ -251,6 +249,7 @@ describe('Controller on envtest (integration)', function () {
   });
 
   it('honours requeueAfter (virtual time)', async () => {
+    const op = operator();
     const clock = new FakeClock();
     const calls: number[] = [];
     controllerManagedBy(op.manager)

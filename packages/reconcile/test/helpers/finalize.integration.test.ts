@@ -3,7 +3,7 @@ import type { KubeObject } from '@kubekit/client';
 import { useEnvtest } from '@kubekit/envtest/testing';
 import { cacheFor, clientFor, controllerManagedBy, finalize, type FinalizeOutcome } from '@kubekit/reconcile';
 import { eventually } from '../support/eventually.js';
-import { OperatorFixture } from '../support/operator-fixture.js';
+import { useOperatorFixture } from '../support/operator-fixture.js';
 
 const configMaps = { apiVersion: 'v1', kind: 'ConfigMap' } as const;
 const finalizer = 'example.com/cleanup';
@@ -11,14 +11,10 @@ const finalizer = 'example.com/cleanup';
 describe('finalize on envtest (integration)', function () {
   this.timeout(20_000);
   const env = useEnvtest();
-  let op: OperatorFixture;
-
-  afterEach(async () => {
-    await op.stop();
-  });
+  const operator = useOperatorFixture(env);
 
   it('adds the finalizer, runs the cleanup on deletion, then lets the object go', async () => {
-    op = new OperatorFixture(env.kubeConfig, env.namespace);
+    const op = operator();
     const outcomes: FinalizeOutcome[] = [];
     const cleaned: string[] = [];
     controllerManagedBy(op.manager)

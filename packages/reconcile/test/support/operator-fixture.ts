@@ -1,5 +1,6 @@
 import { createClient, type KubeClient, type KubeObject } from '@kubekit/client';
 import type { KubeConfig } from '@kubernetes/client-node';
+import type { TestEnvtest } from '@kubekit/envtest/testing';
 import { Manager, type ManagerOptions } from '@kubekit/manager';
 import type { Request } from '@kubekit/reconcile';
 import { Registry } from 'prom-client';
@@ -89,6 +90,30 @@ export class OperatorFixture {
     const found = values.find((v) => Object.entries(labels).every(([k, l]) => String(v.labels[k]) === l));
     return found?.value ?? 0;
   }
+}
+
+/**
+ * Mocha helper: call inside a `describe`, after `useEnvtest()`. Makes an {@link OperatorFixture} on
+ * `env` and its test namespace before each test and stops it after the test; returns a getter for
+ * the running test's fixture (usable inside tests only).
+ */
+export function useOperatorFixture(
+  env: Pick<TestEnvtest, 'kubeConfig' | 'namespace'>,
+  options: Partial<ManagerOptions> = {},
+): () => OperatorFixture {
+  let current: OperatorFixture | undefined;
+  beforeEach(() => {
+    current = new OperatorFixture(env.kubeConfig, env.namespace, options);
+  });
+  afterEach(async () => {
+    const fixture = current;
+    current = undefined;
+    await fixture?.stop();
+  });
+  return () => {
+    if (current === undefined) throw new Error('useOperatorFixture: the fixture exists only inside a test');
+    return current;
+  };
 }
 
 /** `namespace/name` of a request. */
