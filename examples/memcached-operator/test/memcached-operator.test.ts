@@ -1,35 +1,27 @@
 import 'reflect-metadata';
 import { expect } from 'chai';
 import type { Deployment } from 'kubernetes-types/apps/v1.js';
-import { createClient, isInvalid, isNotFound, type KubeClient } from '@kubekit/client';
-import { useEnvtest } from '@kubekit/envtest/testing';
+import { isInvalid, isNotFound } from '@kubekit/client';
 import { Registry } from 'prom-client';
 import {
   availableCondition,
   createOperator,
   memcachedApiVersion,
-  memcachedCrd,
   memcachedFinalizer,
   memcachedKind,
   type Memcached,
   type Operator,
 } from '#lib/index.js';
 import { eventually } from './eventually.js';
+import { useMemcachedEnvtest } from './memcached-envtest.js';
 
 describe('memcached operator', () => {
-  const env = useEnvtest({ gcDelayMs: 0 });
-  let client: KubeClient;
+  const cluster = useMemcachedEnvtest();
+  const { env, ref, deploymentRef } = cluster;
   let operator: Operator | undefined;
   let stop: AbortController;
   let running: Promise<void> | undefined;
 
-  before(async () => {
-    client = createClient({ kubeConfig: env.kubeConfig, metrics: null });
-    await client.create(memcachedCrd());
-  });
-  after(async () => {
-    await client.close();
-  });
   beforeEach(() => {
     stop = new AbortController();
     operator = createOperator({
@@ -48,27 +40,14 @@ describe('memcached operator', () => {
     await operator?.close();
   });
 
-  const ref = (name: string) => ({
-    apiVersion: memcachedApiVersion,
-    kind: memcachedKind,
-    namespace: env.namespace,
-    name,
-  });
-  const deploymentRef = (name: string) => ({
-    apiVersion: 'apps/v1',
-    kind: 'Deployment',
-    namespace: env.namespace,
-    name,
-  });
-
   it('reconciles a Memcached into a Deployment it controls, with a finalizer and an Available condition', async () => {
-    const created = await client.create<Memcached>({
+    const created = await cluster.client.create<Memcached>({
       ...ref('cache'),
       metadata: { name: 'cache', namespace: env.namespace },
       spec: { size: 2 },
     });
 
-    const deployment = await eventually(() => client.get<Deployment>(deploymentRef('cache')));
+    const deployment = await eventually(() => cluster.client.get<Deployment>(deploymentRef('cache')));
     expect(deployment.spec?.replicas).to.equal(2);
     expect(deployment.metadata?.ownerReferences).to.deep.equal([
       {
@@ -81,7 +60,7 @@ describe('memcached operator', () => {
       },
     ]);
     const reconciled = await eventually(async () => {
-      const m = await client.get<Memcached>(ref('cache'));
+      const m = await cluster.client.get<Memcached>(ref('cache'));
       const condition = m.status?.conditions?.find((c) => c.type === availableCondition);
       if (condition === undefined) throw new Error('no Available condition yet');
       return { m, condition };
@@ -96,26 +75,26 @@ describe('memcached operator', () => {
   });
 
   it('follows the Deployment status and spec.size changes (observedGeneration moves)', async () => {
-    await client.create<Memcached>({
+    await cluster.client.create<Memcached>({
       ...ref('web'),
       metadata: { name: 'web', namespace: env.namespace },
       spec: { size: 1 },
     });
-    const deployment = await eventually(() => client.get<Deployment>(deploymentRef('web')));
+    const deployment = await eventually(() => cluster.client.get<Deployment>(deploymentRef('web')));
     // envtest runs no Deployment controller: play its part.
-    await client.updateStatus({ ...deployment, status: { replicas: 1, availableReplicas: 1 } });
+    await cluster.client.updateStatus({ ...deployment, status: { replicas: 1, availableReplicas: 1 } });
     await eventually(async () => {
-      const m = await client.get<Memcached>(ref('web'));
+      const m = await cluster.client.get<Memcached>(ref('web'));
       expect(m.status?.conditions?.find((c) => c.type === availableCondition)).to.include({
         status: 'True',
         reason: 'DeploymentAvailable',
       });
     });
 
-    await client.patch(ref('web'), { spec: { size: 3 } });
+    await cluster.client.patch(ref('web'), { spec: { size: 3 } });
     await eventually(async () => {
-      expect((await client.get<Deployment>(deploymentRef('web'))).spec?.replicas).to.equal(3);
-      const m = await client.get<Memcached>(ref('web'));
+      expect((await cluster.client.get<Deployment>(deploymentRef('web'))).spec?.replicas).to.equal(3);
+      const m = await cluster.client.get<Memcached>(ref('web'));
       expect(m.status?.conditions?.find((c) => c.type === availableCondition)).to.include({
         status: 'False',
         observedGeneration: 2,
@@ -125,16 +104,16 @@ describe('memcached operator', () => {
   });
 
   it('gets spec.size defaulted to 1 by the CRD schema, and an out-of-range size is refused by it', async () => {
-    await client.create<Memcached>({
+    await cluster.client.create<Memcached>({
       ...ref('small'),
       metadata: { name: 'small', namespace: env.namespace },
       spec: {},
     });
     await eventually(async () => {
-      expect((await client.get<Deployment>(deploymentRef('small'))).spec?.replicas).to.equal(1);
+      expect((await cluster.client.get<Deployment>(deploymentRef('small'))).spec?.replicas).to.equal(1);
     });
     try {
-      await client.create<Memcached>({
+      await cluster.client.create<Memcached>({
         ...ref('huge'),
         metadata: { name: 'huge', namespace: env.namespace },
         spec: { size: 9 },
@@ -146,20 +125,22 @@ describe('memcached operator', () => {
   });
 
   it('removes its finalizer on deletion, and the Deployment is garbage-collected', async () => {
-    await client.create<Memcached>({
+    await cluster.client.create<Memcached>({
       ...ref('gone'),
       metadata: { name: 'gone', namespace: env.namespace },
       spec: { size: 1 },
     });
-    await eventually(() => client.get<Deployment>(deploymentRef('gone')));
+    await eventually(() => cluster.client.get<Deployment>(deploymentRef('gone')));
     await eventually(async () => {
-      expect((await client.get<Memcached>(ref('gone'))).metadata?.finalizers).to.include(memcachedFinalizer);
+      expect((await cluster.client.get<Memcached>(ref('gone'))).metadata?.finalizers).to.include(
+        memcachedFinalizer,
+      );
     });
-    await client.delete(ref('gone'));
+    await cluster.client.delete(ref('gone'));
     for (const r of [ref('gone'), deploymentRef('gone')]) {
       await eventually(async () => {
         try {
-          await client.get(r);
+          await cluster.client.get(r);
         } catch (error) {
           if (isNotFound(error)) return;
           throw error;

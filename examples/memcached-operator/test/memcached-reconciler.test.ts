@@ -2,8 +2,7 @@ import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { expect } from 'chai';
 import type { Deployment } from 'kubernetes-types/apps/v1.js';
-import { createClient, isNotFound, type KubeClient, type KubeObject } from '@kubekit/client';
-import { useEnvtest } from '@kubekit/envtest/testing';
+import { isNotFound, type KubeObject } from '@kubekit/client';
 import type { Term } from '@kubekit/leaderelection';
 import {
   createCache,
@@ -17,13 +16,13 @@ import {
 import {
   MemcachedReconciler,
   memcachedApiVersion,
-  memcachedCrd,
   memcachedFinalizer,
   memcachedKind,
   OperatorError,
   type Memcached,
 } from '#lib/index.js';
 import { eventually } from './eventually.js';
+import { useMemcachedEnvtest } from './memcached-envtest.js';
 
 /** A term that is over (or has `left` ms left): only what the reconciler reads of it. */
 function termWith(left: number): Term {
@@ -45,16 +44,21 @@ interface EventV1 extends KubeObject {
 }
 
 describe(MemcachedReconciler.name, () => {
-  const env = useEnvtest({ gcDelayMs: 0 });
-  let client: KubeClient;
   let cache: Cache;
   let cached: CachedClient;
   let events: EventRecorder;
   const stop = new AbortController();
   let running: Promise<unknown>;
+  const cluster = useMemcachedEnvtest({
+    beforeClose: async () => {
+      stop.abort();
+      await running;
+      cached.close();
+    },
+  });
+  const { env, ref, deploymentRef } = cluster;
   before(async () => {
-    client = createClient({ kubeConfig: env.kubeConfig, metrics: null });
-    await client.create(memcachedCrd());
+    const client = cluster.client;
     // The informers the controller's `for` and `owns` would register.
     cache = createCache({ client });
     cache.informerFor({ apiVersion: memcachedApiVersion, kind: memcachedKind });
@@ -64,28 +68,10 @@ describe(MemcachedReconciler.name, () => {
     running = Promise.all([cache.start(stop.signal), events.start(stop.signal)]);
     await cache.waitForCacheSync(stop.signal);
   });
-  after(async () => {
-    stop.abort();
-    await running;
-    cached.close();
-    await client.close();
-  });
 
-  const ref = (name: string) => ({
-    apiVersion: memcachedApiVersion,
-    kind: memcachedKind,
-    namespace: env.namespace,
-    name,
-  });
-  const deploymentRef = (name: string) => ({
-    apiVersion: 'apps/v1',
-    kind: 'Deployment',
-    namespace: env.namespace,
-    name,
-  });
   const signal = () => new AbortController().signal;
   async function createMemcached(name: string, size = 2): Promise<Memcached> {
-    const created = await client.create<Memcached>({
+    const created = await cluster.client.create<Memcached>({
       ...ref(name),
       metadata: { name, namespace: env.namespace },
       spec: { size },
@@ -97,7 +83,7 @@ describe(MemcachedReconciler.name, () => {
     return created;
   }
   async function eventsAbout(name: string): Promise<EventV1[]> {
-    const list = await client.list<EventV1>({
+    const list = await cluster.client.list<EventV1>({
       apiVersion: 'events.k8s.io/v1',
       kind: 'Event',
       namespace: env.namespace,
@@ -106,7 +92,7 @@ describe(MemcachedReconciler.name, () => {
   }
   async function expectNoDeployment(name: string): Promise<void> {
     try {
-      await client.get(deploymentRef(name));
+      await cluster.client.get(deploymentRef(name));
       expect.fail(`a Deployment ${name} was created outside the term`);
     } catch (error) {
       expect(isNotFound(error), String(error)).to.equal(true);
@@ -125,7 +111,7 @@ describe(MemcachedReconciler.name, () => {
       } catch (error) {
         expect(OperatorError.is(error, 'fenced'), String(error)).to.equal(true);
       }
-      const after = await client.get<Memcached>(ref('leaderless'));
+      const after = await cluster.client.get<Memcached>(ref('leaderless'));
       expect(after.metadata?.resourceVersion).to.equal(created.metadata?.resourceVersion);
       expect(after.metadata?.finalizers).to.equal(undefined);
       await expectNoDeployment('leaderless');
@@ -146,13 +132,13 @@ describe(MemcachedReconciler.name, () => {
         } catch (error) {
           expect(OperatorError.is(error, 'fenced'), String(error)).to.equal(true);
         }
-        const after = await client.get<Memcached>(ref(name));
+        const after = await cluster.client.get<Memcached>(ref(name));
         expect(after.metadata?.resourceVersion).to.equal(created.metadata?.resourceVersion);
         await expectNoDeployment(name);
 
         // With a valid term the same request goes through.
         await reconciler.reconcile(request, signal(), { term: termWith(5_000) });
-        expect((await client.get<Deployment>(deploymentRef(name))).spec?.replicas).to.equal(2);
+        expect((await cluster.client.get<Deployment>(deploymentRef(name))).spec?.replicas).to.equal(2);
       });
     }
 
@@ -180,7 +166,7 @@ describe(MemcachedReconciler.name, () => {
       expect(writes).to.deep.equal(['update', 'create', 'updateStatus']);
       await reconciler.reconcile(request, signal(), { term });
       expect(writes).to.have.length(3);
-      const memcached = await client.get<Memcached>(ref('ryw'));
+      const memcached = await cluster.client.get<Memcached>(ref('ryw'));
       expect(memcached.metadata?.finalizers).to.deep.equal([memcachedFinalizer]);
       expect(memcached.status?.conditions?.[0]?.reason).to.equal('DeploymentUnavailable');
     });
@@ -203,12 +189,12 @@ describe(MemcachedReconciler.name, () => {
       });
       expect(first.regarding?.uid).to.equal(created.metadata?.uid);
 
-      await client.patch(ref('evented'), { spec: { size: 3 } });
+      await cluster.client.patch(ref('evented'), { spec: { size: 3 } });
       await eventually(async () => {
         expect((await cached.get<Memcached>(ref('evented')))?.spec?.size).to.equal(3);
       });
       await reconciler.reconcile(request, signal(), { term });
-      expect((await client.get<Deployment>(deploymentRef('evented'))).spec?.replicas).to.equal(3);
+      expect((await cluster.client.get<Deployment>(deploymentRef('evented'))).spec?.replicas).to.equal(3);
       const scaled = await eventually(async () => {
         const found = (await eventsAbout('evented')).find((e) => e.reason === 'ScaledDeployment');
         if (found === undefined) throw new Error('no ScaledDeployment Event yet');
@@ -218,7 +204,7 @@ describe(MemcachedReconciler.name, () => {
     });
 
     it('records a Warning and does not retry when a Deployment of that name is not its own', async () => {
-      await client.create<Deployment>({
+      await cluster.client.create<Deployment>({
         apiVersion: 'apps/v1',
         kind: 'Deployment',
         metadata: { name: 'taken', namespace: env.namespace },
@@ -267,7 +253,7 @@ describe(MemcachedReconciler.name, () => {
         term: termWith(5_000),
       });
       expect(calls).to.equal(1); // DeploymentCreated
-      expect((await client.get<Deployment>(deploymentRef('unrecorded'))).spec?.replicas).to.equal(2);
+      expect((await cluster.client.get<Deployment>(deploymentRef('unrecorded'))).spec?.replicas).to.equal(2);
     });
   });
 });
