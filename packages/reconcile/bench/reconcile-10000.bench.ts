@@ -83,6 +83,28 @@ async function createAll(client: KubeClient, ns: string, tally: Tally): Promise<
   };
 }
 
+/**
+ * Creates a probe object and waits until `probe` has seen it reconciled (the reconciler runs), then
+ * hands a fresh tally of COUNT to `use` (the reconciler's) and creates the objects against it.
+ */
+async function probeThenCreateAll(
+  client: KubeClient,
+  ns: string,
+  probe: Tally,
+  use: (tally: Tally) => void,
+): Promise<Timing> {
+  await client.create({
+    apiVersion: 'v1',
+    kind: 'ConfigMap',
+    metadata: { name: 'probe', namespace: ns },
+    data: { key: 'probe' },
+  });
+  await probe.complete;
+  const tally = new Tally(COUNT);
+  use(tally);
+  return createAll(client, ns, tally);
+}
+
 async function ours(kubeConfig: KubeConfig, client: KubeClient, ns: string): Promise<Timing> {
   const manager = createManager({ kubeConfig, registry: new Registry() });
   const cache: Cache = cacheFor(manager);
@@ -105,16 +127,9 @@ async function ours(kubeConfig: KubeConfig, client: KubeClient, ns: string): Pro
   const stop = new AbortController();
   const running = manager.start(stop.signal);
   try {
-    // The controller runs once a probe object has been reconciled.
-    await client.create({
-      apiVersion: 'v1',
-      kind: 'ConfigMap',
-      metadata: { name: 'probe', namespace: ns },
-      data: { key: 'probe' },
+    return await probeThenCreateAll(client, ns, probe, (next) => {
+      tally = next;
     });
-    await probe.complete;
-    tally = new Tally(COUNT);
-    return await createAll(client, ns, tally);
   } finally {
     stop.abort();
     await running;
@@ -154,15 +169,9 @@ async function baseline(kubeConfig: KubeConfig, client: KubeClient, ns: string):
   })();
   await informer.start();
   try {
-    await client.create({
-      apiVersion: 'v1',
-      kind: 'ConfigMap',
-      metadata: { name: 'probe', namespace: ns },
-      data: { key: 'probe' },
+    return await probeThenCreateAll(client, ns, probe, (next) => {
+      tally = next;
     });
-    await probe.complete;
-    tally = new Tally(COUNT);
-    return await createAll(client, ns, tally);
   } finally {
     loopState.stopped = true;
     wake?.();
