@@ -1,17 +1,21 @@
+import { fstatSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { Readable } from 'node:stream';
 import { parseArgs } from 'node:util';
 import type { EnvtestOptions } from './envtest.js';
 import { EnvtestError } from './envtest-error.js';
 import { startEnvtest } from './start-envtest.js';
 
 const USAGE = `usage: kubekit-envtest [--port N] [--host ADDRESS] [--kubeconfig-out PATH] [--gc-delay MS]
-                       [--user NAME ...] [--insecure] [--http1-only]
+                       [--user NAME ...] [--insecure] [--http1-only] [--exit-with-parent]
 
 Starts an embedded Kubernetes API server, writes a kubeconfig (admin context current, one
 context per --user) and prints one JSON line {"url": ..., "kubeconfig": ...} when ready.
-Serves HTTP/2 and HTTP/1.1 (by ALPN) unless --http1-only. Stops cleanly on SIGTERM or SIGINT.`;
+Serves HTTP/2 and HTTP/1.1 (by ALPN) unless --http1-only. Stops cleanly on SIGTERM or SIGINT,
+and with --exit-with-parent also when its stdin (a pipe from the parent process) closes, as it
+does when the parent exits, crashes or is killed.`;
 
 function integer(name: string, value: string | undefined): number | undefined {
   if (value === undefined) return undefined;
@@ -23,8 +27,38 @@ function integer(name: string, value: string | undefined): number | undefined {
   return Number(value);
 }
 
-/** Runs the CLI; resolves with the process exit code once the server has stopped. */
-export async function main(argv: readonly string[], signals: NodeJS.EventEmitter = process): Promise<number> {
+/**
+ * Whether `stdin` can tell the CLI that its parent has gone: a pipe or socket (its end comes when
+ * every writer has exited), not a terminal or a file. A stream without a descriptor (a test's)
+ * counts as a pipe.
+ */
+function isPipe(stdin: Readable): boolean {
+  const fd = (stdin as { fd?: unknown }).fd;
+  if (typeof fd !== 'number') return true;
+  const stat = fstatSync(fd);
+  return stat.isFIFO() || stat.isSocket();
+}
+
+/** Resolves when `stdin` ends or fails; the data read is discarded. */
+function whenClosed(stdin: Readable): Promise<void> {
+  return new Promise((resolve) => {
+    stdin.once('end', resolve);
+    stdin.once('close', resolve);
+    stdin.once('error', resolve);
+    stdin.resume();
+  });
+}
+
+/**
+ * Runs the CLI; resolves with the process exit code once the server has stopped. `signals` is
+ * where SIGTERM and SIGINT arrive; `stdin` is read (and released on return) only with
+ * `--exit-with-parent`.
+ */
+export async function main(
+  argv: readonly string[],
+  signals: NodeJS.EventEmitter = process,
+  stdin: Readable = process.stdin,
+): Promise<number> {
   let parsed;
   try {
     parsed = parseArgs({
@@ -37,6 +71,7 @@ export async function main(argv: readonly string[], signals: NodeJS.EventEmitter
         user: { type: 'string', multiple: true },
         insecure: { type: 'boolean' },
         'http1-only': { type: 'boolean' },
+        'exit-with-parent': { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
       },
       strict: true,
@@ -66,21 +101,37 @@ export async function main(argv: readonly string[], signals: NodeJS.EventEmitter
     console.error(`${error instanceof Error ? error.message : String(error)}\n${USAGE}`);
     return 2;
   }
-  const env = await startEnvtest(options);
-  const ownFile = values['kubeconfig-out'] === undefined;
-  const kubeconfig = values['kubeconfig-out'] ?? join(tmpdir(), `kubekit-envtest-${process.pid}.kubeconfig`);
-  await env.writeKubeconfig(kubeconfig);
-  console.log(JSON.stringify({ url: env.url, kubeconfig }));
-  await new Promise<void>((resolve) => {
-    const stop = (): void => {
-      signals.off('SIGTERM', stop);
-      signals.off('SIGINT', stop);
-      resolve();
-    };
-    signals.on('SIGTERM', stop);
-    signals.on('SIGINT', stop);
-  });
-  await env.stop();
-  if (ownFile) await rm(kubeconfig, { force: true });
-  return 0;
+  const withParent = values['exit-with-parent'] === true;
+  if (withParent && !isPipe(stdin)) {
+    console.error(
+      'kubekit-envtest: --exit-with-parent needs stdin to be a pipe from the parent process (spawn it with stdio[0] "pipe"), not a terminal or a file',
+    );
+    return 2;
+  }
+  // Listens from the start, so that a parent that dies while the server starts is not missed.
+  const parentGone = withParent ? whenClosed(stdin) : undefined;
+  try {
+    const env = await startEnvtest(options);
+    const ownFile = values['kubeconfig-out'] === undefined;
+    const kubeconfig =
+      values['kubeconfig-out'] ?? join(tmpdir(), `kubekit-envtest-${process.pid}.kubeconfig`);
+    await env.writeKubeconfig(kubeconfig);
+    console.log(JSON.stringify({ url: env.url, kubeconfig }));
+    await new Promise<void>((resolve) => {
+      const stop = (): void => {
+        signals.off('SIGTERM', stop);
+        signals.off('SIGINT', stop);
+        resolve();
+      };
+      signals.on('SIGTERM', stop);
+      signals.on('SIGINT', stop);
+      void parentGone?.then(stop);
+    });
+    await env.stop();
+    if (ownFile) await rm(kubeconfig, { force: true });
+    return 0;
+  } finally {
+    // Stops reading stdin, so that it does not keep the process alive after a signal or a failed start.
+    if (withParent) stdin.destroy();
+  }
 }
