@@ -26,9 +26,10 @@ export async function startServerProcess(
     .replace(/package\.json$/, 'dist/bin/kubekit-envtest.js');
   const child: ChildProcess = spawn(
     process.execPath,
-    [cli, '--kubeconfig-out', join(dir, 'kubeconfig'), ...args],
+    // --exit-with-parent: the server stops with this process even if it is killed.
+    [cli, '--kubeconfig-out', join(dir, 'kubeconfig'), '--exit-with-parent', ...args],
     {
-      stdio: ['ignore', 'pipe', 'inherit'],
+      stdio: ['pipe', 'pipe', 'inherit'],
     },
   );
   const line = await new Promise<string>((resolve, reject) => {

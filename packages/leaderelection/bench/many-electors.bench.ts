@@ -172,9 +172,12 @@ async function measureHere(mode: Mode, protocol: Protocol): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'kubekit-many-'));
   const kubeconfigPath = join(dir, 'kubeconfig');
   const flags = protocol === 'h2' ? [] : ['--http1-only'];
-  const server = spawn(process.execPath, [envtestCli, '--kubeconfig-out', kubeconfigPath, ...flags], {
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
+  // --exit-with-parent: the server stops with this process even if it is killed.
+  const server = spawn(
+    process.execPath,
+    [envtestCli, '--kubeconfig-out', kubeconfigPath, '--exit-with-parent', ...flags],
+    { stdio: ['pipe', 'pipe', 'inherit'] },
+  );
   const guard = setInterval(() => {
     const rss = process.memoryUsage.rss();
     if (rss <= RSS_LIMIT_BYTES) return;

@@ -57,13 +57,19 @@ export interface EnvtestProcess {
 
 const cli = join(dirname(fileURLToPath(import.meta.url)), '..', 'bin', 'kubekit-envtest.js');
 
-/** Starts `kubekit-envtest` (with `args`, e.g. `--http1-only`) in a child process and reads its kubeconfig. */
+/**
+ * Starts `kubekit-envtest` (with `args`, e.g. `--http1-only`) in a child process and reads its
+ * kubeconfig. The child holds a pipe from this process on stdin (`--exit-with-parent`), so it
+ * stops even when this process dies without calling `stop()`.
+ */
 export async function startEnvtestProcess(args: readonly string[] = []): Promise<EnvtestProcess> {
   const dir = mkdtempSync(join(tmpdir(), 'kubekit-bench-'));
   const path = join(dir, 'kubeconfig');
-  const child: ChildProcess = spawn(process.execPath, [cli, '--kubeconfig-out', path, ...args], {
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
+  const child: ChildProcess = spawn(
+    process.execPath,
+    [cli, '--kubeconfig-out', path, '--exit-with-parent', ...args],
+    { stdio: ['pipe', 'pipe', 'inherit'] },
+  );
   if (child.stdout === null) throw new Error('envtest: no stdout');
   const lines = createInterface({ input: child.stdout });
   await once(lines, 'line');
