@@ -1,12 +1,12 @@
-import { createClient, type ClientOptions, type KubeClient, type KubeObject } from '@kubekit/client';
+import { createClient, type ClientOptions, type KubeClient } from '@kubekit/client';
 import type { KubeConfig } from '@kubernetes/client-node';
 import { createInformer, type Informer, type InformerEvent, type InformerOptions } from '@kubekit/reconcile';
 import type { Subscription } from 'rxjs';
+import { ConfigMapWriter } from './config-map-writer.js';
 
 /** A running informer over ConfigMaps of one namespace, recording every event. */
-export class InformerFixture {
+export class InformerFixture extends ConfigMapWriter {
   readonly client: KubeClient;
-  readonly admin: KubeClient;
   readonly informer: Informer;
   readonly events: InformerEvent[] = [];
   readonly #controller = new AbortController();
@@ -16,12 +16,12 @@ export class InformerFixture {
   constructor(
     kubeConfig: KubeConfig,
     adminConfig: KubeConfig,
-    readonly namespace: string,
+    namespace: string,
     options: Partial<InformerOptions> = {},
     clientOptions: Partial<Pick<ClientOptions, 'maxRetries' | 'maxWatchLineLength' | 'clock'>> = {},
   ) {
+    super(createClient({ kubeConfig: adminConfig, metrics: null, rateLimit: false }), namespace);
     this.client = createClient({ kubeConfig, metrics: null, rateLimit: false, ...clientOptions });
-    this.admin = createClient({ kubeConfig: adminConfig, metrics: null, rateLimit: false });
     this.informer = createInformer({
       client: this.client,
       apiVersion: 'v1',
@@ -32,25 +32,6 @@ export class InformerFixture {
     });
     this.#subscription = this.informer.events().subscribe((event) => this.events.push(event));
     this.#running = this.informer.start(this.#controller.signal);
-  }
-
-  configMap(name: string, data: Record<string, string> = {}): KubeObject & { data: Record<string, string> } {
-    return { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name, namespace: this.namespace }, data };
-  }
-
-  async create(name: string, data: Record<string, string> = {}): Promise<KubeObject> {
-    return this.admin.create(this.configMap(name, data));
-  }
-
-  async update(name: string, data: Record<string, string>): Promise<KubeObject> {
-    return this.admin.patch(
-      { apiVersion: 'v1', kind: 'ConfigMap', namespace: this.namespace, name },
-      { data },
-    );
-  }
-
-  async remove(name: string): Promise<void> {
-    await this.admin.delete({ apiVersion: 'v1', kind: 'ConfigMap', namespace: this.namespace, name });
   }
 
   /** True when the cache holds exactly the server's objects at their current resourceVersions. */

@@ -1,9 +1,10 @@
-import { createClient, type KubeClient, type KubeObject } from '@kubekit/client';
+import { createClient } from '@kubekit/client';
 import type { KubeConfig } from '@kubernetes/client-node';
 import type { TestEnvtest } from '@kubekit/envtest/testing';
 import { Manager, type ManagerOptions } from '@kubekit/manager';
 import type { Request } from '@kubekit/reconcile';
 import { Registry } from 'prom-client';
+import { ConfigMapWriter } from './config-map-writer.js';
 
 /** One reconcile a test reconciler saw: the request, when it began and ended (`performance.now()`). */
 export interface Call {
@@ -13,19 +14,15 @@ export interface Call {
 }
 
 /** A Manager on envtest with a registry of its own, started on demand and stopped after the test. */
-export class OperatorFixture {
+export class OperatorFixture extends ConfigMapWriter {
   readonly manager: Manager;
   readonly registry = new Registry();
-  readonly admin: KubeClient;
   readonly #stop = new AbortController();
   #done: Promise<unknown> | undefined;
   outcome: unknown;
 
-  constructor(
-    kubeConfig: KubeConfig,
-    readonly namespace: string,
-    options: Partial<ManagerOptions> = {},
-  ) {
+  constructor(kubeConfig: KubeConfig, namespace: string, options: Partial<ManagerOptions> = {}) {
+    super(createClient({ kubeConfig, metrics: null, rateLimit: false }), namespace);
     this.manager = new Manager({
       kubeConfig,
       registry: this.registry,
@@ -33,7 +30,6 @@ export class OperatorFixture {
       gracefulShutdownTimeout: 10_000,
       ...options,
     });
-    this.admin = createClient({ kubeConfig, metrics: null, rateLimit: false });
   }
 
   start(): void {
@@ -52,34 +48,6 @@ export class OperatorFixture {
     this.#stop.abort();
     await this.#done;
     await this.admin.close(false);
-  }
-
-  configMap(name: string, data: Record<string, string> = {}, extra: KubeObject['metadata'] = {}): KubeObject {
-    return {
-      apiVersion: 'v1',
-      kind: 'ConfigMap',
-      metadata: { name, namespace: this.namespace, ...extra },
-      data,
-    } as KubeObject;
-  }
-
-  async create(
-    name: string,
-    data: Record<string, string> = {},
-    extra: KubeObject['metadata'] = {},
-  ): Promise<KubeObject> {
-    return this.admin.create(this.configMap(name, data, extra));
-  }
-
-  async update(name: string, data: Record<string, string>): Promise<KubeObject> {
-    return this.admin.patch(
-      { apiVersion: 'v1', kind: 'ConfigMap', namespace: this.namespace, name },
-      { data },
-    );
-  }
-
-  async remove(name: string): Promise<void> {
-    await this.admin.delete({ apiVersion: 'v1', kind: 'ConfigMap', namespace: this.namespace, name });
   }
 
   /** The value of a counter or gauge series in the registry (0 when absent). */
