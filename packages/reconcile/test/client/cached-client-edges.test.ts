@@ -1,15 +1,8 @@
 import { expect } from 'chai';
-import { createClient, type KubeClient } from '@kubekit/client';
 import { useEnvtest } from '@kubekit/envtest/testing';
-import {
-  createCache,
-  createCachedClient,
-  ReconcileError,
-  type Cache,
-  type CachedClient,
-  type InformerScope,
-} from '@kubekit/reconcile';
+import { ReconcileError, type CachedClient, type InformerScope } from '@kubekit/reconcile';
 import type { ConfigMap } from 'kubernetes-types/core/v1.js';
+import { useCachedClient } from '../support/cached-client-fixture.js';
 import { eventually } from '../support/eventually.js';
 
 const configMaps = { apiVersion: 'v1', kind: 'ConfigMap' } as const;
@@ -18,48 +11,23 @@ const configMaps = { apiVersion: 'v1', kind: 'ConfigMap' } as const;
 describe('CachedClient at the edges of a scope', function () {
   this.timeout(30_000);
   const env = useEnvtest();
-  let client: KubeClient | undefined;
-  let cache: Cache;
   let cached: CachedClient | undefined;
   /** The cached client of the running test. */
   const rw = (): CachedClient => {
     if (cached === undefined) throw new Error('start() first');
     return cached;
   };
-  let controller: AbortController;
-  let running: Promise<void> | undefined;
+  const startCachedClient = useCachedClient(env);
 
   async function start(
     scopes: readonly Partial<InformerScope>[],
     options: { inactivityTimeoutMs?: number; timeoutMs?: number } = {},
   ): Promise<void> {
-    client = createClient({ kubeConfig: env.kubeConfig, metrics: null, rateLimit: false });
-    cache = createCache({
-      client,
-      backoff: { initialMs: 20, maxMs: 200 },
-      ...(options.inactivityTimeoutMs !== undefined && { inactivityTimeoutMs: options.inactivityTimeoutMs }),
-    });
-    for (const scope of scopes) cache.informerFor({ ...configMaps, namespace: env.namespace, ...scope });
-    cached = createCachedClient({
-      cache,
-      client,
-      ...(options.timeoutMs !== undefined && { readYourWritesTimeoutMs: options.timeoutMs }),
-    });
-    running = cache.start(controller.signal);
-    expect(await cache.waitForCacheSync()).to.equal(true);
+    ({ cached } = await startCachedClient(
+      scopes.map((scope) => ({ ...configMaps, namespace: env.namespace, ...scope })),
+      options,
+    ));
   }
-
-  beforeEach(() => {
-    controller = new AbortController();
-  });
-
-  afterEach(async () => {
-    cached?.close();
-    controller.abort();
-    await running;
-    running = undefined;
-    await client?.close(false);
-  });
 
   function configMap(name: string, labels: Record<string, string>): ConfigMap {
     return { ...configMaps, metadata: { name, namespace: env.namespace, labels }, data: {} };
@@ -98,12 +66,7 @@ describe('CachedClient at the edges of a scope', function () {
 
   it('a get right after deleting a cluster-scoped object through a ref that names a namespace does not return it', async () => {
     const nodes = { apiVersion: 'v1', kind: 'Node' } as const;
-    client = createClient({ kubeConfig: env.kubeConfig, metrics: null, rateLimit: false });
-    cache = createCache({ client, backoff: { initialMs: 20, maxMs: 200 }, inactivityTimeoutMs: 1500 });
-    cache.informerFor(nodes);
-    cached = createCachedClient({ cache, client, readYourWritesTimeoutMs: 15_000 });
-    running = cache.start(controller.signal);
-    expect(await cache.waitForCacheSync()).to.equal(true);
+    ({ cached } = await startCachedClient([nodes], { inactivityTimeoutMs: 1500, timeoutMs: 15_000 }));
     const name = `node-${env.namespace}`;
     await rw().create({ ...nodes, metadata: { name } });
     expect((await rw().get({ ...nodes, name }))?.metadata?.name).to.equal(name);

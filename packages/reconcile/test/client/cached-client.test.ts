@@ -1,16 +1,10 @@
 import { expect } from 'chai';
-import { createClient, type KubeClient, type KubeObject } from '@kubekit/client';
+import type { KubeClient, KubeObject } from '@kubekit/client';
 import { useEnvtest } from '@kubekit/envtest/testing';
-import {
-  compareResourceVersions,
-  createCache,
-  createCachedClient,
-  ReconcileError,
-  type Cache,
-  type CachedClient,
-} from '@kubekit/reconcile';
+import { compareResourceVersions, ReconcileError, type Cache, type CachedClient } from '@kubekit/reconcile';
 import type { ConfigMap } from 'kubernetes-types/core/v1.js';
 import type { Deployment } from 'kubernetes-types/apps/v1.js';
+import { useCachedClient } from '../support/cached-client-fixture.js';
 import { eventually } from '../support/eventually.js';
 
 const configMaps = { apiVersion: 'v1', kind: 'ConfigMap' } as const;
@@ -28,40 +22,18 @@ describe('CachedClient', function () {
   let client: KubeClient;
   let cache: Cache;
   let cached: CachedClient;
-  let controller: AbortController;
-  let running: Promise<void> | undefined;
+  const startCachedClient = useCachedClient(env);
 
   /** Starts a cache with informers for ConfigMaps and Deployments of the test namespace. */
   async function start(options: { inactivityTimeoutMs?: number; timeoutMs?: number } = {}): Promise<void> {
-    client = createClient({ kubeConfig: env.kubeConfig, metrics: null, rateLimit: false });
-    cache = createCache({
-      client,
-      backoff: { initialMs: 20, maxMs: 200 },
-      ...(options.inactivityTimeoutMs !== undefined && { inactivityTimeoutMs: options.inactivityTimeoutMs }),
-    });
-    cache.informerFor({ ...configMaps, namespace: env.namespace });
-    cache.informerFor({ ...deployments, namespace: env.namespace });
-    cached = createCachedClient({
-      cache,
-      client,
-      fieldManager: 'ryw-test',
-      ...(options.timeoutMs !== undefined && { readYourWritesTimeoutMs: options.timeoutMs }),
-    });
-    running = cache.start(controller.signal);
-    expect(await cache.waitForCacheSync()).to.equal(true);
+    ({ client, cache, cached } = await startCachedClient(
+      [
+        { ...configMaps, namespace: env.namespace },
+        { ...deployments, namespace: env.namespace },
+      ],
+      { ...options, fieldManager: 'ryw-test' },
+    ));
   }
-
-  beforeEach(() => {
-    controller = new AbortController();
-  });
-
-  afterEach(async () => {
-    cached.close();
-    controller.abort();
-    await running;
-    running = undefined;
-    await client.close(false);
-  });
 
   function configMap(name: string, data: Record<string, string> = {}): ConfigMap {
     return { ...configMaps, metadata: { name, namespace: env.namespace }, data };
