@@ -1,11 +1,10 @@
 import { spawn, spawnSync } from 'node:child_process';
-import { once } from 'node:events';
+import { EventEmitter, once } from 'node:events';
 import { readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { createInterface } from 'node:readline';
 import { PassThrough } from 'node:stream';
-import { EventEmitter } from 'node:events';
 import { createServer, type AddressInfo } from 'node:net';
 import { expect } from 'chai';
 import { EnvtestError } from '@kubekit/envtest';
@@ -81,11 +80,31 @@ describe('kubekit-envtest --exit-with-parent', () => {
     }
   });
 
-  it('stops when stdin ends, and releases stdin when stopped by a signal', async () => {
-    const log = console.log;
-    const lines: string[] = [];
-    console.log = (line: string) => lines.push(line);
-    try {
+  it('exits 2 with a clear message when stdin is not a pipe', () => {
+    const result = spawnSync(process.execPath, [bin, '--exit-with-parent', '--port', '0'], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      encoding: 'utf8',
+      timeout: 30_000,
+    });
+    expect(result.status).to.equal(2);
+    expect(result.stdout).to.equal('');
+    expect(result.stderr).to.contain('--exit-with-parent needs stdin to be a pipe from the parent process');
+  });
+
+  describe('main() with a stream for stdin', () => {
+    /** What main() printed with console.log: its ready lines. */
+    let lines: string[];
+    let log: typeof console.log;
+    beforeEach(() => {
+      lines = [];
+      log = console.log;
+      console.log = (line: string) => lines.push(line);
+    });
+    afterEach(() => {
+      console.log = log;
+    });
+
+    it('stops when stdin ends, and releases stdin when stopped by a signal', async () => {
       const stdin = new PassThrough();
       const exit = main(['--exit-with-parent', '--port', '0'], new EventEmitter(), stdin);
       while (lines.length === 0) await sleep(5);
@@ -102,44 +121,26 @@ describe('kubekit-envtest --exit-with-parent', () => {
       signals.emit('SIGTERM');
       expect(await stopped).to.equal(0);
       expect(open.destroyed).to.equal(true);
-    } finally {
-      console.log = log;
-    }
-  });
-
-  it('releases stdin when the server fails to start', async () => {
-    const taken = createServer();
-    await new Promise<void>((resolve) => taken.listen(0, '127.0.0.1', resolve));
-    try {
-      const port = (taken.address() as AddressInfo).port;
-      const stdin = new PassThrough();
-      let failure: unknown;
-      await main(['--exit-with-parent', '--port', String(port)], new EventEmitter(), stdin).catch(
-        (error: unknown) => (failure = error),
-      );
-      expect(EnvtestError.is(failure) && failure.kind).to.equal('startFailed');
-      expect(stdin.destroyed).to.equal(true);
-    } finally {
-      await new Promise((resolve) => taken.close(resolve));
-    }
-  });
-
-  it('exits 2 with a clear message when stdin is not a pipe', () => {
-    const result = spawnSync(process.execPath, [bin, '--exit-with-parent', '--port', '0'], {
-      stdio: ['ignore', 'pipe', 'pipe'],
-      encoding: 'utf8',
-      timeout: 30_000,
     });
-    expect(result.status).to.equal(2);
-    expect(result.stdout).to.equal('');
-    expect(result.stderr).to.contain('--exit-with-parent needs stdin to be a pipe from the parent process');
-  });
 
-  it('without the flag does not touch stdin', async () => {
-    const log = console.log;
-    const lines: string[] = [];
-    console.log = (line: string) => lines.push(line);
-    try {
+    it('releases stdin when the server fails to start', async () => {
+      const taken = createServer();
+      await new Promise<void>((resolve) => taken.listen(0, '127.0.0.1', resolve));
+      try {
+        const port = (taken.address() as AddressInfo).port;
+        const stdin = new PassThrough();
+        let failure: unknown;
+        await main(['--exit-with-parent', '--port', String(port)], new EventEmitter(), stdin).catch(
+          (error: unknown) => (failure = error),
+        );
+        expect(EnvtestError.is(failure) && failure.kind).to.equal('startFailed');
+        expect(stdin.destroyed).to.equal(true);
+      } finally {
+        await new Promise((resolve) => taken.close(resolve));
+      }
+    });
+
+    it('without the flag does not touch stdin', async () => {
       const signals = new EventEmitter();
       const stdin = new PassThrough();
       const exit = main(['--port', '0'], signals, stdin);
@@ -149,8 +150,6 @@ describe('kubekit-envtest --exit-with-parent', () => {
       signals.emit('SIGTERM');
       expect(await exit).to.equal(0);
       expect(stdin.destroyed).to.equal(false);
-    } finally {
-      console.log = log;
-    }
+    });
   });
 });
