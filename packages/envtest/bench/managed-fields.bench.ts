@@ -20,13 +20,13 @@ import type { KubeObject } from '#lib/api/kube-object.js';
 import { ObjectService } from '#lib/api/object-service.js';
 import { ResourceRegistry } from '#lib/api/resource-registry.js';
 import { ObjectStore } from '#lib/storage/object-store.js';
-import { median, processCpuUs, RawClient, report, spread, startServerProcess } from './support.js';
+import { median, percentile, processCpuUs, RawClient, report, spread, startServerProcess } from './support.js';
 
 const UPDATES = 4000;
 const ROUNDS = 7;
-const WINDOW_MS = Number(process.env['BENCH_DURATION_MS'] ?? 1000);
+const WINDOW_MS = Number(process.env['BENCH_DURATION_MS'] ?? 250);
 /** Pairs of windows (one of each kind); an odd count, so that the median is one pair's ratio. */
-const WINDOWS = Number(process.env['BENCH_WINDOWS'] ?? 9);
+const WINDOWS = Number(process.env['BENCH_WINDOWS'] ?? 31);
 const CONCURRENCY = 16;
 /** The renewTimes the client sends, formatted before the clock starts (client work). */
 const RENEW_TIMES = Array.from({ length: 1000 }, (_, i) =>
@@ -176,6 +176,7 @@ try {
     ratioOfSums: Number((cpuPerRequest(tracked) / cpuPerRequest(stripped)).toFixed(3)),
     pairRatios: pairRatios.map((ratio) => Number(ratio.toFixed(3))),
     spread: spread(pairRatios, 3),
+    interquartile: `${percentile(pairRatios, 25).toFixed(3)}–${percentile(pairRatios, 75).toFixed(3)}`,
     trackedReqPerS: rates(tracked),
     strippedReqPerS: rates(stripped),
     method: `median of ${WINDOWS} pairs of ${WINDOW_MS} ms windows (order flipped each pair), server CPU per request, concurrency ${CONCURRENCY}`,
