@@ -20,7 +20,15 @@ import type { KubeObject } from '#lib/api/kube-object.js';
 import { ObjectService } from '#lib/api/object-service.js';
 import { ResourceRegistry } from '#lib/api/resource-registry.js';
 import { ObjectStore } from '#lib/storage/object-store.js';
-import { median, percentile, processCpuUs, RawClient, report, spread, startServerProcess } from './support.js';
+import {
+  median,
+  percentile,
+  processCpuUs,
+  RawClient,
+  report,
+  spread,
+  startServerProcess,
+} from './support.js';
 
 const UPDATES = 4000;
 const ROUNDS = 7;
