@@ -87,7 +87,7 @@ export function report(
   );
 }
 
-export { percentile } from '#lib/bench/index.js';
+export { median, percentile, spread } from '#lib/bench/index.js';
 
 /** A minimal keep-alive JSON client over Node's https, trusting the server's CA. */
 export class RawClient {

@@ -89,6 +89,13 @@ function specOf(object: KubeObject): Record<string, unknown> {
   return rest;
 }
 
+/** True when an update would store `object` as `old` already is (resourceVersion aside). */
+function isNoOp(object: KubeObject, old: KubeObject): boolean {
+  const comparable = { ...old, metadata: { ...old.metadata } };
+  delete comparable.metadata.resourceVersion;
+  return jsonEqual(object, comparable);
+}
+
 /**
  * The API semantics of kube-apiserver's generic registry over the store: defaulting, validation,
  * optimistic concurrency, finalizers, graceful deletion. Every write of the server goes through it
@@ -390,11 +397,10 @@ export class ObjectService {
       } else delete meta.generation;
       this.#validate(type, object, old);
     }
-    trackUpdate(type, old, object, subresource, management);
+    // A change the field tracking saw is a change: no second walk of both objects to rule out a no-op.
+    const changed = trackUpdate(type, old, object, subresource, management);
     delete object.metadata.resourceVersion;
-    const comparable = { ...old, metadata: { ...old.metadata } };
-    delete comparable.metadata.resourceVersion;
-    if (jsonEqual(object, comparable))
+    if (!changed && isNoOp(object, old))
       return { object: type.fromStorage ? old : this.view(type, old), created: false };
     if (dryRun) {
       object.metadata.resourceVersion = old.metadata.resourceVersion ?? '';

@@ -169,31 +169,36 @@ function sentOrStored(
   return jsonEqual(written, stored) ? stored : written;
 }
 
-/** Records the managedFields of an updated object (in place), from what changed since `old`. */
+/**
+ * Records the managedFields of an updated object (in place), from what changed since `old`.
+ * Returns true when that diff found a field of `object` new, changed or removed: the object
+ * differs from `old` then, and the caller need not compare them again to detect a no-op update.
+ * False says nothing (no diff was made, or it covers only the fields managers may own).
+ */
 export function trackUpdate(
   type: ResourceType,
   old: KubeObject,
   object: KubeObject,
   subresource: string | undefined,
   management: FieldManagement | undefined,
-): void {
-  if (management?.operation === 'Apply') return;
+): boolean {
+  if (management?.operation === 'Apply') return false;
   const sent = object.metadata['managedFields'];
   if (resetRequested(sent)) {
     delete object.metadata['managedFields'];
-    return;
+    return false;
   }
   const stored = old.metadata['managedFields'] as Record<string, unknown>[] | undefined;
   if (management === undefined) {
     setManagedFields(object, stored);
-    return;
+    return false;
   }
   const { changed, removed } = changedFields(old, object, shapeOf(type), scopeOf(type, subresource));
   const before = subresource === undefined ? sentOrStored(sent, stored) : stored;
   // Entries the client rewrote are stored as the server writes them (normalised), not as sent.
   if (changed.empty && removed.empty) {
     setManagedFields(object, before === stored ? before : writeManagedFields(readManagedFields(before)));
-    return;
+    return false;
   }
   const previous = readManagedFields(before);
   const entries = recordUpdate(
@@ -208,6 +213,7 @@ export function trackUpdate(
   const unchanged =
     entries.length === previous.length && entries.every((entry, index) => entry === previous[index]);
   setManagedFields(object, unchanged && before === stored ? before : writeManagedFields(entries));
+  return true;
 }
 
 /**
