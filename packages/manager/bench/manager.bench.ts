@@ -46,12 +46,27 @@ interface ProcessEvent {
   readonly acquireToStartWaitMs?: number;
   readonly acquireToStartGcMs?: number;
   readonly lossToAllAbortedMs?: number;
+  readonly requests?: readonly LeaseRequest[];
 }
+
+/** A request of a process on the Lease (not its watch), as its "requests" lines report them. */
+interface LeaseRequest {
+  /** When the answer's headers arrived (`timeOrigin`-based). */
+  readonly at: number;
+  readonly method: string;
+  readonly status: number;
+}
+
+/** `performance.now()` of this process as a `timeOrigin`-based time, comparable between processes. */
+const absolute = (now: number): number => performance.timeOrigin + now;
 
 class ManagerProcess {
   readonly events: ProcessEvent[] = [];
   readonly exited: Promise<number | null>;
   private readonly child: ChildProcess;
+  /** When it was spawned and when it exited (`timeOrigin`-based). */
+  readonly spawnedAt = absolute(performance.now());
+  exitedAt = Infinity;
   /** Called whenever the process writes a line or exits. */
   readonly waiters = new Set<() => void>();
 
@@ -75,6 +90,7 @@ class ManagerProcess {
     });
     this.exited = new Promise((resolve) => {
       this.child.once('exit', (code) => {
+        this.exitedAt = absolute(performance.now());
         resolve(code);
         for (const wake of this.waiters) wake();
       });
@@ -160,12 +176,113 @@ function offsets(processes: readonly ManagerProcess[]): Map<ManagerProcess, numb
   return new Map(processes.map((p) => [p, p.events.length]));
 }
 
+/**
+ * The acquisition samples split by what else ran at that instant, to see which competing work
+ * makes the slow ones: how the term began (after a graceful release or a forced loss), whether
+ * another process got a 409 on the Lease around the acquisition (a losing follower, which then
+ * reads the Lease again: answered within 10 ms), whether the stepping-down leader (handover) was still exiting, how long
+ * ago the newest process was spawned, and (losses) how long before the acquiring write's answer
+ * the benchmark's own write (client-node) had returned.
+ */
+function breakDown(
+  started: readonly (Omit<ProcessEvent, 'acquireToStartGcMs'> & { readonly process: ManagerProcess })[],
+): void {
+  const requests = everyProcess.flatMap((p) =>
+    p.events.flatMap((e) => (e.requests ?? []).map((r) => ({ ...r, process: p }))),
+  );
+  const rows = started.map((e) => {
+    const start = e.at ?? NaN;
+    const answered = start - (e.acquireToStartMs ?? NaN);
+    const cause = causes.get(e.epoch ?? NaN);
+    const others = requests.filter((r) => r.process !== e.process);
+    const conflicts = others.filter((r) => r.status === 409 && Math.abs(r.at - answered) <= 20).length;
+    const readsInSpan = others.filter(
+      (r) => r.method === 'GET' && r.at >= answered && r.at <= answered + 10,
+    ).length;
+    const spawned = Math.max(...everyProcess.map((p) => (p.spawnedAt <= answered ? p.spawnedAt : -Infinity)));
+    return {
+      wall: e.acquireToStartMs ?? NaN,
+      waited: (e.acquireToStartWaitMs ?? 0) > 0,
+      phase: cause?.phase ?? 'first',
+      conflicts,
+      readsInSpan,
+      previousAlive: cause?.phase === 'handover' && cause.previous.exitedAt > answered,
+      sinceSpawn: answered - spawned,
+      sinceBenchWrite: cause?.benchWroteAt === undefined ? NaN : answered - cause.benchWroteAt,
+      firstTerm: e.termInProcess === 1,
+    };
+  });
+  type Row = (typeof rows)[number];
+  const line = (label: string, match: (row: Row) => boolean): void => {
+    const some = rows.filter(match);
+    if (some.length === 0) return;
+    const walls = some.map((r) => r.wall);
+    console.log(
+      `  ${label.padEnd(58)} n=${String(some.length).padStart(3)} p50 ${percentile(walls, 50).toFixed(2)} ` +
+        `p90 ${percentile(walls, 90).toFixed(2)} max ${Math.max(...walls).toFixed(2)} ms, ` +
+        `${some.filter((r) => r.waited).length} waited for a core`,
+    );
+  };
+  console.log('acquisition → first gated runnable, by what else ran:');
+  for (const phase of ['handover', 'loss'] as const) {
+    line(`after a ${phase}`, (r) => r.phase === phase);
+    line(
+      `after a ${phase}, another process got a 409 around it`,
+      (r) => r.phase === phase && r.conflicts > 0,
+    );
+    line(`after a ${phase}, no 409 elsewhere`, (r) => r.phase === phase && r.conflicts === 0);
+    line(
+      `after a ${phase}, another process read the Lease ≤ 10 ms after`,
+      (r) => r.phase === phase && r.readsInSpan > 0,
+    );
+    line(
+      `after a ${phase}, newest process spawned < 1.5 s before`,
+      (r) => r.phase === phase && r.sinceSpawn < 1_500,
+    );
+    line(
+      `after a ${phase}, newest process spawned ≥ 1.5 s before`,
+      (r) => r.phase === phase && r.sinceSpawn >= 1_500,
+    );
+    line(`after a ${phase}, first term of the process`, (r) => r.phase === phase && r.firstTerm);
+    line(`after a ${phase}, later term of the process`, (r) => r.phase === phase && !r.firstTerm);
+  }
+  line(
+    'after a handover, the previous leader still running',
+    (r) => r.phase === 'handover' && r.previousAlive,
+  );
+  line('after a handover, the previous leader exited', (r) => r.phase === 'handover' && !r.previousAlive);
+  line(
+    "after a loss, < 5 ms after the benchmark's write returned",
+    (r) => r.phase === 'loss' && r.sinceBenchWrite < 5,
+  );
+  line(
+    "after a loss, ≥ 5 ms after the benchmark's write returned",
+    (r) => r.phase === 'loss' && r.sinceBenchWrite >= 5,
+  );
+  const slow = rows.filter((r) => r.wall > 2);
+  console.log(
+    `  slow samples (> 2 ms): ${slow
+      .map(
+        (r) =>
+          `${r.wall.toFixed(1)}[${r.phase}${r.conflicts > 0 ? ',409' : ''}${r.readsInSpan > 0 ? ',read' : ''}` +
+          `${r.previousAlive ? ',prev-alive' : ''},spawn-${(r.sinceSpawn / 1000).toFixed(1)}s` +
+          `${Number.isNaN(r.sinceBenchWrite) ? '' : `,bench-write-${r.sinceBenchWrite.toFixed(1)}ms`}]`,
+      )
+      .join(' ')}`,
+  );
+}
+
 const env = await startEnvtest({ users: identities });
 const dir = mkdtempSync(join(tmpdir(), 'kubekit-manager-bench-'));
 const processes: ManagerProcess[] = [];
 /** Every process started, restarted ones included (for their acquisition figures). */
 const everyProcess: ManagerProcess[] = [];
 const observer = new ReleaseObserver(env.kubeConfig, NAMESPACE, LEASE);
+/** How each term (by epoch) began: after a graceful release or a forced loss, and of which leader. */
+const causes = new Map<
+  number,
+  { readonly phase: 'handover' | 'loss'; readonly previous: ManagerProcess; readonly benchWroteAt?: number }
+>();
 try {
   const kubeconfig = join(dir, 'kubeconfig');
   await env.writeKubeconfig(kubeconfig);
@@ -190,6 +307,7 @@ try {
     await leader.next((e) => e.event === 'released', from.get(leader) ?? 0, 30_000);
     const others = processes.filter((p) => p !== leader);
     const next = await anyNext(others, from, (e) => e.event === 'gated-started', 30_000);
+    causes.set(next.event.epoch ?? NaN, { phase: 'handover', previous: leader });
     for (let i = 0; i < 1_000 && observer.releases.length === releasesBefore; i++) {
       await new Promise((resolve) => setTimeout(resolve, 1));
     }
@@ -211,12 +329,14 @@ try {
   const lossRounds = Math.max(1, Math.round(20 * scale));
   for (let round = 0; round < lossRounds; round++) {
     const from = offsets(processes);
+    let benchWroteAt = NaN;
     // Read and write back with the holder cleared; a renew of the leader in between is a 409: again.
     for (let attempt = 1; ; attempt++) {
       const current = await leases.readNamespacedLease({ name: LEASE, namespace: NAMESPACE });
       if (current.spec !== undefined) current.spec.holderIdentity = '';
       try {
         await leases.replaceNamespacedLease({ name: LEASE, namespace: NAMESPACE, body: current });
+        benchWroteAt = absolute(performance.now());
         break;
       } catch (error: unknown) {
         if ((error as { code?: unknown }).code !== 409 || attempt >= 5) throw error;
@@ -224,7 +344,9 @@ try {
     }
     const lost = await leader.next((e) => e.event === 'loss', from.get(leader) ?? 0, 30_000);
     losses.push(lost.lossToAllAbortedMs ?? NaN);
-    leader = (await anyNext(processes, from, (e) => e.event === 'gated-started', 30_000)).process;
+    const next = await anyNext(processes, from, (e) => e.event === 'gated-started', 30_000);
+    causes.set(next.event.epoch ?? NaN, { phase: 'loss', previous: leader, benchWroteAt });
+    leader = next.process;
   }
   console.log(`loss → all 10 gated runnables aborted (ms): ${losses.map((l) => l.toFixed(3)).join(' ')}`);
 
@@ -234,6 +356,7 @@ try {
       .filter((e) => e.event === 'gated-started')
       .map((e) => ({
         ...e,
+        process: p,
         acquireToStartGcMs: p.events.find((g) => g.event === 'gc' && g.epoch === e.epoch)?.acquireToStartGcMs,
       })),
   );
@@ -265,6 +388,8 @@ try {
         99,
       ).toFixed(3)} ms`,
   );
+
+  breakDown(started);
 
   // A process's first term runs code it never ran before (a new Pod taking over, in production).
   for (const [which, samples] of [

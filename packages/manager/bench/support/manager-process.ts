@@ -115,10 +115,24 @@ interface UndiciRequest {
 }
 const leases = `/namespaces/${namespace}/leases`;
 const writeStatus = new WeakMap<object, number>();
+/**
+ * This process's requests on the Lease (not its watch): answered at (`timeOrigin`-based), method,
+ * status. Reported in one "requests" line a moment after the last of a burst, so that no line is
+ * written while another process acquires (a line wakes the benchmark).
+ */
+let requestLog: { at: number; method: string; status: number }[] = [];
+let requestFlush: NodeJS.Timeout | undefined;
 subscribe('undici:request:headers', (message) => {
   const { request, response } = message as { request: UndiciRequest; response: { statusCode: number } };
-  if ((request.method === 'PUT' || request.method === 'POST') && request.path.includes(leases))
-    writeStatus.set(request, response.statusCode);
+  if (!request.path.includes(leases) || request.path.includes('watch=')) return;
+  if (request.method === 'PUT' || request.method === 'POST') writeStatus.set(request, response.statusCode);
+  requestLog.push({ at: stamp(), method: request.method, status: response.statusCode });
+  requestFlush ??= setTimeout(() => {
+    requestFlush = undefined;
+    emit('requests', { requests: requestLog });
+    requestLog = [];
+  }, 200);
+  requestFlush.unref();
 });
 subscribe('undici:request:trailers', (message) => {
   const { request } = message as { request: UndiciRequest };
