@@ -15,6 +15,14 @@
 //   the empty holder the leader wrote (after its gated runnables stopped) to the moment the
 //   benchmark reads another process's "first gated runnable started" line (one clock for both).
 //
+// Benchmark hygiene (not behaviour of the manager; no sample is dropped or filtered): every process
+// the benchmark starts (the three at first, and the one that stepped down, restarted after each
+// handover) must report "settled" (warmed up: quiet for 250 ms, see support/manager-process.ts)
+// before the next round begins. Without it the restarted process was still loading modules and
+// compiling (V8's threads) when the next handover came, 0.5–1 s after it was spawned, and on two
+// cores that work delayed the acquiring replica: nearly all slow acquisition samples were such
+// handovers (see the breakdown the benchmark prints).
+//
 // KUBEKIT_BENCH_ROUNDS scales the number of rounds (default 5 = 100 handovers and 100 losses, so
 // the p99 of the ~200 acquisitions is not just the slowest sample).
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -47,6 +55,8 @@ interface ProcessEvent {
   readonly acquireToStartGcMs?: number;
   readonly lossToAllAbortedMs?: number;
   readonly requests?: readonly LeaseRequest[];
+  readonly afterMs?: number;
+  readonly quiet?: boolean;
 }
 
 /** A request of a process on the Lease (not its watch), as its "requests" lines report them. */
@@ -207,6 +217,12 @@ function breakDown(
       conflicts,
       readsInSpan,
       previousAlive: cause?.phase === 'handover' && cause.previous.exitedAt > answered,
+      /** Handover: from the previous leader's "released" line's stamp to the answer, and from the answer to its exit (as seen here). */
+      sinceRelease:
+        cause?.phase === 'handover'
+          ? answered - (cause.previous.events.find((p) => p.event === 'released')?.at ?? NaN)
+          : NaN,
+      untilExit: cause?.phase === 'handover' ? cause.previous.exitedAt - answered : NaN,
       sinceSpawn: answered - spawned,
       sinceBenchWrite: cause?.benchWroteAt === undefined ? NaN : answered - cause.benchWroteAt,
       firstTerm: e.termInProcess === 1,
@@ -265,7 +281,9 @@ function breakDown(
       .map(
         (r) =>
           `${r.wall.toFixed(1)}[${r.phase}${r.conflicts > 0 ? ',409' : ''}${r.readsInSpan > 0 ? ',read' : ''}` +
-          `${r.previousAlive ? ',prev-alive' : ''},spawn-${(r.sinceSpawn / 1000).toFixed(1)}s` +
+          `${r.previousAlive ? `,prev-exit+${r.untilExit.toFixed(0)}ms` : ''}` +
+          `${Number.isNaN(r.sinceRelease) ? '' : `,release-${r.sinceRelease.toFixed(1)}ms`}` +
+          `,spawn-${(r.sinceSpawn / 1000).toFixed(1)}s` +
           `${Number.isNaN(r.sinceBenchWrite) ? '' : `,bench-write-${r.sinceBenchWrite.toFixed(1)}ms`}]`,
       )
       .join(' ')}`,
@@ -275,6 +293,9 @@ function breakDown(
 const env = await startEnvtest({ users: identities });
 const dir = mkdtempSync(join(tmpdir(), 'kubekit-manager-bench-'));
 const processes: ManagerProcess[] = [];
+/** How long each process took from "up" to "settled", and how many never got quiet (10 s). */
+const settleTimes: number[] = [];
+let unsettled = 0;
 /** Every process started, restarted ones included (for their acquisition figures). */
 const everyProcess: ManagerProcess[] = [];
 const observer = new ReleaseObserver(env.kubeConfig, NAMESPACE, LEASE);
@@ -290,6 +311,10 @@ try {
     const started = new ManagerProcess(identity, kubeconfig);
     everyProcess.push(started);
     await started.next((e) => e.event === 'up', 0, 30_000);
+    // Warmed up before the next round begins (see support/manager-process.ts, "settled").
+    const settled = await started.next((e) => e.event === 'settled', 0, 30_000);
+    settleTimes.push(settled.afterMs ?? NaN);
+    if (settled.quiet === false) unsettled += 1;
     return started;
   };
   for (const identity of identities) processes.push(await start(identity));
@@ -390,6 +415,10 @@ try {
   );
 
   breakDown(started);
+  console.log(
+    `processes started: ${settleTimes.length}, settled ${percentile(settleTimes, 50).toFixed(0)} ms ` +
+      `(p50; max ${Math.max(...settleTimes).toFixed(0)}) after "up"; ${unsettled} not quiet within 10 s`,
+  );
 
   // A process's first term runs code it never ran before (a new Pod taking over, in production).
   for (const [which, samples] of [
