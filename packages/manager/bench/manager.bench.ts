@@ -18,10 +18,10 @@
 // Benchmark hygiene (not behaviour of the manager; no sample is dropped or filtered): every process
 // the benchmark starts (the three at first, and the one that stepped down, restarted after each
 // handover) must report "settled" (warmed up: quiet for 250 ms, see support/manager-process.ts)
-// before the next round begins. Without it the restarted process was still loading modules and
-// compiling (V8's threads) when the next handover came, 0.5–1 s after it was spawned, and on two
-// cores that work delayed the acquiring replica: nearly all slow acquisition samples were such
-// handovers (see the breakdown the benchmark prints). And the replica that steps down in a handover
+// before the next round begins. Without it the restarted process could still be loading modules
+// and compiling (V8's threads) when the next handover came, 0.5–1 s after it was spawned: nearly all
+// slow acquisition samples were handovers (see the breakdown the benchmark prints), with that
+// process that young and the replica stepping down still shutting down. And the replica that steps down in a handover
 // (SIGTERM), which in production runs on another machine, gets a lower scheduling priority (nice
 // 10) from the moment it is told to stop: its drain, release and shutdown then yield the two cores
 // to the replicas that take over instead of sharing them at the instant of acquisition. It writes
