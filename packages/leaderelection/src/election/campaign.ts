@@ -6,7 +6,7 @@ import type { Lock, LockSnapshot } from '../locks/lock.js';
 import { LeaseTerm } from '../term/lease-term.js';
 import type { ConditionLog } from './condition-log.js';
 import { jittered, type LeaseTimings } from './lease-timings.js';
-import type { LockObserver } from './lock-observer.js';
+import type { LockObserver, Observation } from './lock-observer.js';
 import type { LockWatcher } from './lock-watcher.js';
 import type { RequestRunner } from './request-runner.js';
 import type { Waiter } from './waiter.js';
@@ -45,6 +45,14 @@ export interface Acquired {
  * moment the current claim lapses (or a release shows on the watch), then acquires by
  * compare-and-swap. {@link Campaign.follow} resolves with the new term, or `undefined` when `stop`
  * aborted first.
+ *
+ * A conflict (409: someone wrote first) makes what it knows stale. With its watch up it does not
+ * read at once: the write that won is on its way on the watch, and a read would cost the API
+ * server and the new leader a round trip at the very moment that leader starts its work. It waits
+ * for the watch to bring a newer state, and reads if none came within a jittered retryPeriod or the
+ * watch went down meanwhile (an event lost or held up). It never writes again over the version that
+ * conflicted; and learning the new holder later only makes it wait longer for that holder's expiry
+ * (measured from when it sees the record), never shorter.
  */
 export class Campaign {
   constructor(private readonly options: CampaignOptions) {}
@@ -82,12 +90,28 @@ export class Campaign {
     /** When to poll next (while the watch is down), on our clock; kept across early wake-ups. */
     let pollAt: number | undefined;
     let watchWasUp = watcher?.up ?? false;
+    /**
+     * After a conflict with the watch up: the observation the conflict showed to be stale, and when
+     * (our clock) to read if the watch has not replaced it by then.
+     */
+    let stale: { readonly observation: Observation | undefined; readonly readAt: number } | undefined;
     while (!stop.aborted) {
       const watchUp = watcher?.up ?? false;
       if (watchWasUp && !watchUp) needRead = true; // the watch just went down: read at once
       watchWasUp = watchUp;
+      if (stale !== undefined && !needRead) {
+        if (observer.observation !== stale.observation) {
+          stale = undefined; // the watch brought what won
+        } else if (!watchUp || clock.now() >= stale.readAt) {
+          needRead = true;
+        } else {
+          await waiter.pause(stale.readAt - clock.now(), [stop]);
+          continue;
+        }
+      }
       if (needRead) {
         needRead = false;
+        stale = undefined;
         pollAt = undefined;
         if (!(await this.read(stop))) {
           needRead = true;
@@ -102,8 +126,14 @@ export class Campaign {
       const now = clock.now();
       const expiry = observer.expiry();
       if (now >= expiry) {
-        const outcome = await this.acquire(observer.observation.snapshot);
+        const tried = observer.observation;
+        const outcome = await this.acquire(tried.snapshot);
         if (typeof outcome === 'object') return outcome;
+        if (outcome === 'conflict' && watcher?.up === true) {
+          // Unless the watch has brought it already, wait for it (see the class comment).
+          stale = { observation: tried, readAt: clock.now() + jittered(retryPeriod, random) };
+          continue;
+        }
         needRead = true;
         if (outcome === 'failed') await waiter.pause(jittered(retryPeriod, random), [stop]);
         continue;
@@ -205,7 +235,11 @@ export class Campaign {
       return { term, held: snapshot };
     } catch (error: unknown) {
       if (LeaderElectionError.is(error, 'lockConflict')) {
-        this.options.logger.debug({ lock: description, err: error }, 'conflict while acquiring; re-reading');
+        observer.unmarkOwn({ epoch, acquireTime: wallNow }); // refused: that record is not ours
+        this.options.logger.debug(
+          { lock: description, err: error },
+          'conflict while acquiring; learning the newer record from the watch, or by reading',
+        );
         return 'conflict';
       }
       requests.reportFailure('acquire', 'acquiring the lock', error);

@@ -171,6 +171,19 @@ export class LockObserver {
   }
 
   /**
+   * Forgets a mark of {@link LockObserver.markOwn} whose write was refused (a conflict: the record
+   * was not written). Otherwise a record of another process under this identity with the same
+   * epoch, acquired within the same second, would pass for this replica's own (and be overwritten at
+   * once). Keeping a mark too long is the unsafe way; forgetting one is only ever too cautious.
+   */
+  unmarkOwn(record: OwnRecord): void {
+    const index = this.own.findIndex(
+      (own) => own.epoch === record.epoch && own.acquireTime.getTime() === record.acquireTime.getTime(),
+    );
+    if (index >= 0) this.own.splice(index, 1);
+  }
+
+  /**
    * True when `record` is one this replica wrote as the holder of one of its terms: same identity,
    * epoch and acquire time. Times are compared to the whole second, as some locks store them (the
    * ConfigMap annotation is RFC 3339 with whole seconds, as client-go writes it).

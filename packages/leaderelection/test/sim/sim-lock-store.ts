@@ -31,6 +31,11 @@ export interface NetworkConditions {
    * stale by then (a slow proxy or a congested connection), while watch events keep flowing.
    */
   staleReads: number;
+  /**
+   * Extra true ms before each watch event arrives (in order), while requests answer as usual: a
+   * slow watch path (the API server's watch cache behind, a congested stream).
+   */
+  watchDelay: number;
 }
 
 export function healthyNetwork(latency: () => number): NetworkConditions {
@@ -43,6 +48,7 @@ export function healthyNetwork(latency: () => number): NetworkConditions {
     duplicateEventRate: 0,
     reorderWatch: false,
     staleReads: 0,
+    watchDelay: 0,
   };
 }
 
@@ -374,7 +380,7 @@ export class SimLock implements Lock {
         }
         const copies = this.prng.chance(this.net.duplicateEventRate) ? 2 : 1;
         for (let i = 0; i < copies; i++) {
-          let time = scheduler.now + this.net.latency();
+          let time = scheduler.now + this.net.latency() + this.net.watchDelay;
           if (!this.net.reorderWatch) time = Math.max(time, lastDelivery);
           lastDelivery = this.store.noteDelivery(time);
           this.process.at(time, () => {

@@ -63,6 +63,7 @@ export const faultKinds = [
   'duplicateIdentity',
   'throwingSubscriber',
   'staleReads',
+  'slowWatch',
 ] as const;
 
 /** A kind of fault. */
@@ -424,6 +425,21 @@ export async function runSchedule(seed: number, options: ScheduleOptions = {}): 
         });
         scheduler.at(end, () => {
           c.net.staleReads = 0;
+        });
+        break;
+      }
+      case 'slowWatch': {
+        // A candidate's watch events arrive late while its requests answer as usual: a follower
+        // that lost an acquiring race learns the winner from a late event, or reads.
+        let c = candidates[0]!;
+        const delay = prng.between(0.05, 1.5) * RP;
+        scheduler.at(start, () => {
+          c = candidates[prng.int(candidates.length)]!;
+          c.net.watchDelay = delay;
+          note(`${c.name} watch events arrive ${delay.toFixed(0)} ms late`);
+        });
+        scheduler.at(end, () => {
+          c.net.watchDelay = 0;
         });
         break;
       }

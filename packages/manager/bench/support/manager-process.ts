@@ -4,12 +4,16 @@
 // (comparable between processes of one machine to well under a millisecond):
 //
 //   {"event":"up"}                                  the manager runs (campaigning)
+//   {"event":"settled","afterMs":…,"quiet":…}       the process has warmed up (see below)
 //   {"event":"gated-started","at":…,"epoch":…,…}    first gated runnable of a term started; with the
 //                                                   times since the acquisition (see below) and
 //                                                   which term of this process it is (1: its first)
 //   {"event":"gc","epoch":…,"acquireToStartGcMs":…} garbage collection during that span (a moment later)
 //   {"event":"loss","at":…,"lossToAllAbortedMs":…}  a term ended by a loss; every gated runnable saw its abort
-//   {"event":"released","at":…}                     the elector wrote the empty holder (graceful stop)
+//   {"event":"released","at":…}                     the elector wrote the empty holder (graceful
+//                                                   stop); written 100 ms later, stamped at the release
+//   {"event":"requests","requests":[…]}             its requests on the Lease (not the watch): answer
+//                                                   time, method, status; a moment after a burst
 //
 // The acquisition is timed from the moment this process received the whole answer to the write
 // that acquired the Lease (undici's `undici:request:trailers` diagnostics channel; the elector
@@ -19,6 +23,14 @@
 // benchmark's process, which then competes for a core), no logging. Over the same span it records
 // the CPU time the process used, the time its main thread waited for a core (runnable, but the
 // kernel ran something else) and the time spent collecting garbage.
+//
+// "settled": a process just started loads its modules, and V8 compiles and optimises on threads of
+// its own, for about a second after "up"; on a machine of two cores that run everything, that work
+// competes with the acquiring replica. In production a new replica has long warmed up before the
+// next handover; so the benchmark waits for this line before it begins the next round. It is
+// written once the process (all its threads) has used at most 5 % of one core over the last 250 ms
+// (sampled every 50 ms until then), or after 10 s with `"quiet":false`. This is benchmark hygiene,
+// not behaviour of the manager: it changes only when the benchmark's next round begins.
 //
 // Usage: node manager-process.js <kubeconfig> <identity> <namespace> <lease>
 import { subscribe } from 'node:diagnostics_channel';
@@ -48,7 +60,14 @@ const emit = (event: string, fields: Record<string, unknown> = {}): void => {
 const logger: Logger = {
   debug: () => undefined,
   info: (_fields, message) => {
-    if (message === 'released the lease') emit('released', { at: stamp() });
+    if (message === 'released the lease') {
+      // Written a moment later (with the time of the release): the line wakes the benchmark's
+      // process (which serves the API server too) right when the followers race to acquire.
+      const at = stamp();
+      setTimeout(() => {
+        emit('released', { at });
+      }, 100);
+    }
   },
   warn: () => undefined,
   error: (fields, message) => {
@@ -115,10 +134,24 @@ interface UndiciRequest {
 }
 const leases = `/namespaces/${namespace}/leases`;
 const writeStatus = new WeakMap<object, number>();
+/**
+ * This process's requests on the Lease (not its watch): answered at (`timeOrigin`-based), method,
+ * status. Reported in one "requests" line a moment after the last of a burst, so that no line is
+ * written while another process acquires (a line wakes the benchmark).
+ */
+let requestLog: { at: number; method: string; status: number }[] = [];
+let requestFlush: NodeJS.Timeout | undefined;
 subscribe('undici:request:headers', (message) => {
   const { request, response } = message as { request: UndiciRequest; response: { statusCode: number } };
-  if ((request.method === 'PUT' || request.method === 'POST') && request.path.includes(leases))
-    writeStatus.set(request, response.statusCode);
+  if (!request.path.includes(leases) || request.path.includes('watch=')) return;
+  if (request.method === 'PUT' || request.method === 'POST') writeStatus.set(request, response.statusCode);
+  requestLog.push({ at: stamp(), method: request.method, status: response.statusCode });
+  requestFlush ??= setTimeout(() => {
+    requestFlush = undefined;
+    emit('requests', { requests: requestLog });
+    requestLog = [];
+  }, 200);
+  requestFlush.unref();
 });
 subscribe('undici:request:trailers', (message) => {
   const { request } = message as { request: UndiciRequest };
@@ -205,7 +238,30 @@ for (let i = 0; i < GATED; i++) {
   );
 }
 
+/** Writes "settled" once the process has been quiet for a while (see the header). */
+function reportSettled(): void {
+  const window = 250;
+  const share = 0.05;
+  const upAt = performance.now();
+  const samples: { readonly at: number; readonly cpuUs: number }[] = [];
+  const timer = setInterval(() => {
+    const now = performance.now();
+    const { cpuUs } = usage();
+    samples.push({ at: now, cpuUs });
+    while ((samples[1]?.at ?? Infinity) <= now - window) samples.shift();
+    const oldest = samples[0];
+    const quiet =
+      oldest !== undefined && oldest.at <= now - window && cpuUs - oldest.cpuUs <= window * share * 1e3;
+    if (quiet || now - upAt >= 10_000) {
+      clearInterval(timer);
+      emit('settled', { afterMs: now - upAt, quiet });
+    }
+  }, 50);
+  timer.unref();
+}
+
 const signal = setupSignalHandler();
 const running = manager.start(signal);
 emit('up');
+reportSettled();
 await running;
