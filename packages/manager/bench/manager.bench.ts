@@ -18,22 +18,16 @@
 // Benchmark hygiene (not behaviour of the manager; no sample is dropped or filtered): every process
 // the benchmark starts (the three at first, and the one that stepped down, restarted after each
 // handover) must report "settled" (warmed up: quiet for 250 ms, see support/manager-process.ts)
-// before the next round begins. Without it the restarted process could still be loading modules
-// and compiling (V8's threads) when the next handover came, 0.5–1 s after it was spawned: nearly all
-// slow acquisition samples were handovers (see the breakdown the benchmark prints), with that
-// process that young and the replica stepping down still shutting down. And the replica that steps down in a handover
-// (SIGTERM), which in production runs on another machine, gets a lower scheduling priority (nice
-// 10) from the moment it is told to stop: its drain, release and shutdown then yield the two cores
-// to the replicas that take over instead of sharing them at the instant of acquisition. It writes
-// its "released" line 100 ms after the release (stamped at the release), so that the line does not
-// wake the benchmark's process, which serves the API server, while the followers race; it exits
-// after that line.
+// before the next round begins. Without it the restarted process was still loading modules and
+// compiling (V8's threads) when the next handover came, 0.5–1 s after it was spawned, and on two
+// cores that work delayed the acquiring replica: nearly all slow acquisition samples were such
+// handovers (see the breakdown the benchmark prints).
 //
 // KUBEKIT_BENCH_ROUNDS scales the number of rounds (default 5 = 100 handovers and 100 losses, so
 // the p99 of the ~200 acquisitions is not just the slowest sample).
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { setPriority, tmpdir } from 'node:os';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { CoordinationV1Api } from '@kubernetes/client-node';
@@ -143,14 +137,6 @@ class ManagerProcess {
 
   kill(signal: NodeJS.Signals): void {
     this.child.kill(signal);
-  }
-
-  /**
-   * Lowers the process's scheduling priority (nice 10; see the header): the replica stepping down
-   * runs on another machine in production, not on the cores of the one taking over.
-   */
-  stepsDown(): void {
-    if (this.child.pid !== undefined) setPriority(this.child.pid, 10);
   }
 }
 
@@ -295,8 +281,8 @@ function breakDown(
       .map(
         (r) =>
           `${r.wall.toFixed(1)}[${r.phase}${r.conflicts > 0 ? ',409' : ''}${r.readsInSpan > 0 ? ',read' : ''}` +
-          (r.previousAlive ? `,prev-exit+${r.untilExit.toFixed(0)}ms` : '') +
-          (Number.isNaN(r.sinceRelease) ? '' : `,release+${r.sinceRelease.toFixed(1)}ms`) +
+          `${r.previousAlive ? `,prev-exit+${r.untilExit.toFixed(0)}ms` : ''}` +
+          `${Number.isNaN(r.sinceRelease) ? '' : `,release-${r.sinceRelease.toFixed(1)}ms`}` +
           `,spawn-${(r.sinceSpawn / 1000).toFixed(1)}s` +
           `${Number.isNaN(r.sinceBenchWrite) ? '' : `,bench-write-${r.sinceBenchWrite.toFixed(1)}ms`}]`,
       )
@@ -342,7 +328,6 @@ try {
   for (let round = 0; round < handoverRounds; round++) {
     const from = offsets(processes);
     const releasesBefore = observer.releases.length;
-    leader.stepsDown();
     leader.kill('SIGTERM');
     await leader.next((e) => e.event === 'released', from.get(leader) ?? 0, 30_000);
     const others = processes.filter((p) => p !== leader);

@@ -10,8 +10,7 @@
 //                                                   which term of this process it is (1: its first)
 //   {"event":"gc","epoch":…,"acquireToStartGcMs":…} garbage collection during that span (a moment later)
 //   {"event":"loss","at":…,"lossToAllAbortedMs":…}  a term ended by a loss; every gated runnable saw its abort
-//   {"event":"released","at":…}                     the elector wrote the empty holder (graceful
-//                                                   stop); written 100 ms later, stamped at the release
+//   {"event":"released","at":…}                     the elector wrote the empty holder (graceful stop)
 //   {"event":"requests","requests":[…]}             its requests on the Lease (not the watch): answer
 //                                                   time, method, status; a moment after a burst
 //
@@ -60,14 +59,7 @@ const emit = (event: string, fields: Record<string, unknown> = {}): void => {
 const logger: Logger = {
   debug: () => undefined,
   info: (_fields, message) => {
-    if (message === 'released the lease') {
-      // Written a moment later (with the time of the release): the line wakes the benchmark's
-      // process (which serves the API server too) right when the followers race to acquire.
-      const at = stamp();
-      setTimeout(() => {
-        emit('released', { at });
-      }, 100);
-    }
+    if (message === 'released the lease') emit('released', { at: stamp() });
   },
   warn: () => undefined,
   error: (fields, message) => {
