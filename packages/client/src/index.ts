@@ -28,6 +28,7 @@ export {
 export { systemClock } from './clock.js';
 export type { Clock } from './clock.js';
 export { Transport } from './transport/transport.js';
+export type { PeekBody } from './transport/collect-response.js';
 export type {
   HttpMethod,
   TransportOptions,

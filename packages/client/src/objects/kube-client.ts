@@ -1,6 +1,8 @@
 import { isExpired } from '../api-errors.js';
 import { KubeClientError } from '../kube-client-error.js';
 import type { Status } from '../kube-client-error.js';
+import { PEEK_BYTES } from '../transport/collect-response.js';
+import type { PeekBody } from '../transport/collect-response.js';
 import { Transport } from '../transport/transport.js';
 import type { HttpMethod, TransportOptions } from '../transport/transport.js';
 import { readWatchEvents } from '../watch/read-watch-events.js';
@@ -31,6 +33,70 @@ export interface ClientOptions extends TransportOptions {
 }
 
 type Query = Record<string, string | number | boolean | undefined>;
+
+/**
+ * One page request of `listPages`: its answer, and the next page's continue token as soon as it
+ * has arrived at the start of the answer (the API server writes a List's `metadata` before its
+ * `items`), so the next page can be asked for while this one is still arriving.
+ */
+class PageRequest<T extends KubeObject> {
+  readonly answer: Promise<KubeList<T>>;
+  /** The next page's continue token, read from the start of the answer. */
+  next: string | undefined;
+  /** The next page's request, once sent. */
+  ahead: PageRequest<T> | undefined;
+  /** The iteration waits for this page. */
+  wanted = false;
+  readonly #own = new AbortController();
+
+  /**
+   * `send` sends the request with an extra signal (this page's abort) and a peek at its answer;
+   * `onHead` (none: no peeking) is called once the next token is known, or known to be absent.
+   */
+  constructor(
+    readonly token: string | undefined,
+    send: (signal: AbortSignal, peek: PeekBody | undefined) => Promise<KubeList<T>>,
+    onHead: ((page: PageRequest<T>) => void) | undefined,
+  ) {
+    const peek =
+      onHead === undefined
+        ? undefined
+        : (start: string): boolean => {
+            const head = listHead(start);
+            if (head === undefined) return false;
+            this.next = head.continue;
+            onHead(this);
+            return true;
+          };
+    this.answer = send(this.#own.signal, peek);
+    // A failure is thrown where the page is awaited (after the page before it); never unhandled.
+    this.answer.catch(() => undefined);
+  }
+
+  /** Aborts the request (the page is not needed). */
+  abort(): void {
+    this.#own.abort(new DOMException('the page is not needed', 'AbortError'));
+  }
+}
+
+const ITEMS = ',"items":[';
+
+/**
+ * The `metadata` of a List from the start of its JSON, which the API server writes before `items`
+ * (`{"kind":…,"apiVersion":…,"metadata":{…},"items":[`): undefined until the start up to `items`
+ * has arrived; `{}` when that start is not as expected (the caller then waits for the whole answer).
+ */
+function listHead(start: string): { readonly continue?: string } | undefined {
+  const end = start.indexOf(ITEMS);
+  if (end < 0) return start.length >= PEEK_BYTES ? {} : undefined;
+  try {
+    const head = JSON.parse(`${start.slice(0, end)}}`) as { metadata?: { continue?: unknown } };
+    const token = head.metadata?.continue;
+    return typeof token === 'string' && token !== '' ? { continue: token } : {};
+  } catch {
+    return {};
+  }
+}
 
 const patchTypes = {
   merge: 'application/merge-patch+json',
@@ -99,6 +165,15 @@ export class KubeClient implements ObjectClient {
   }
 
   async list<T extends KubeObject = KubeObject>(ref: KindRef, options?: ListOptions): Promise<KubeList<T>> {
+    return this.listPage<T>(ref, options, undefined);
+  }
+
+  /** One list request; `peek` sees the start of its answer as it arrives. */
+  private async listPage<T extends KubeObject>(
+    ref: KindRef,
+    options: ListOptions | undefined,
+    peek: PeekBody | undefined,
+  ): Promise<KubeList<T>> {
     const path = await this.path(ref, undefined, '', options?.signal);
     const query: Query = {
       labelSelector: options?.labelSelector,
@@ -115,6 +190,7 @@ export class KubeClient implements ObjectClient {
       options,
       undefined,
       options?.metadataOnly === true ? metadataListAccept : undefined,
+      peek,
     );
   }
 
@@ -123,6 +199,7 @@ export class KubeClient implements ObjectClient {
     options?: ListAllOptions,
   ): AsyncGenerator<KubeList<T>> {
     const limit = options?.pageSize ?? 500;
+    const pipelined = options?.pipelined ?? true;
     const selectors = {
       labelSelector: options?.labelSelector,
       fieldSelector: options?.fieldSelector,
@@ -133,18 +210,60 @@ export class KubeClient implements ObjectClient {
       resourceVersion: options?.resourceVersion,
       resourceVersionMatch: options?.resourceVersionMatch,
     };
-    let next: string | undefined;
-    do {
-      const page = await this.list<T>(ref, {
-        ...callOf(options),
-        ...selectors,
-        ...(next === undefined ? first : {}),
-        limit,
-        continue: next,
-      });
-      yield page;
-      next = page.metadata.continue === '' ? undefined : page.metadata.continue;
-    } while (next !== undefined);
+    // Aborts the requests still in flight when the iteration ends (early, or by an error).
+    const stop = new AbortController();
+    const signal =
+      options?.signal === undefined ? stop.signal : AbortSignal.any([options.signal, stop.signal]);
+    const request = (token: string | undefined): PageRequest<T> =>
+      new PageRequest<T>(
+        token,
+        (own, peek) =>
+          this.listPage<T>(
+            ref,
+            {
+              timeoutMs: options?.timeoutMs,
+              signal: AbortSignal.any([signal, own]),
+              ...selectors,
+              ...(token === undefined ? first : {}),
+              limit,
+              continue: token,
+            },
+            peek,
+          ),
+        pipelined
+          ? (page) => {
+              if (page.wanted) sendAhead(page);
+            }
+          : undefined,
+      );
+    // At most one request ahead of the page being read: only the page the iteration waits for
+    // sends the next one.
+    const sendAhead = (pending: PageRequest<T>): void => {
+      if (pending.next !== undefined && pending.ahead === undefined) pending.ahead = request(pending.next);
+    };
+    try {
+      let current = request(undefined);
+      for (;;) {
+        current.wanted = true;
+        if (pipelined) sendAhead(current);
+        const list = await current.answer;
+        const next = list.metadata.continue === '' ? undefined : list.metadata.continue;
+        if (next === undefined) {
+          yield list;
+          return;
+        }
+        let ahead = current.ahead;
+        if (ahead?.token !== next) {
+          // Not the whole answer's token (a server that changed its mind): ask again with it.
+          ahead?.abort();
+          ahead = pipelined ? request(next) : undefined;
+        }
+        yield list;
+        current = ahead ?? request(next);
+      }
+    } finally {
+      stop.abort(new DOMException('the iteration ended', 'AbortError'));
+    }
   }
 
   async listAll<T extends KubeObject = KubeObject>(
@@ -355,6 +474,7 @@ export class KubeClient implements ObjectClient {
     options: (CallOptions & { idempotent?: boolean | undefined }) | undefined,
     contentType?: string,
     accept?: string,
+    peek?: PeekBody,
   ): Promise<T> {
     return (await this.transport.json({
       method,
@@ -365,6 +485,7 @@ export class KubeClient implements ObjectClient {
       signal: options?.signal,
       timeoutMs: options?.timeoutMs,
       idempotent: options?.idempotent,
+      ...(peek === undefined ? {} : { peek }),
     })) as T;
   }
 

@@ -68,6 +68,15 @@ export interface ListAllOptions extends CallOptions, SelectorOptions, MetadataOn
   readonly resourceVersion?: string | undefined;
   /** `resourceVersionMatch` of the first page. */
   readonly resourceVersionMatch?: 'Exact' | 'NotOlderThan' | undefined;
+  /**
+   * Send the next page's request as soon as a page's `metadata.continue` has arrived (the API
+   * server writes a List's `metadata` before its `items`), so the server prepares the next page
+   * while this one is still arriving and being read; at most one request ahead. Pages are still
+   * yielded in order, each once; an error of the next page is thrown after this page as without
+   * pipelining; ending the iteration early aborts the request ahead. When an answer does not start
+   * with its metadata, the next request waits for the whole answer. Default true.
+   */
+  readonly pipelined?: boolean | undefined;
 }
 
 /** Options of `watch`. */

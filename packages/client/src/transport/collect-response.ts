@@ -11,6 +11,17 @@ export interface CollectedResponse {
 
 const emptyBody = Buffer.alloc(0);
 
+/** How much of a body's start {@link PeekBody} sees at most, in bytes. */
+export const PEEK_BYTES = 64 * 1024;
+
+/**
+ * Sees the start of a 2xx answer's body while the rest is still arriving: called with the text
+ * received so far (decoded as UTF-8; a character cut at the end shows as U+FFFD) after each
+ * chunk, until it returns true or the first {@link PEEK_BYTES} have been seen. A throw counts as
+ * true. Not called for other answers.
+ */
+export type PeekBody = (start: string) => boolean;
+
 function asError(reason: unknown): Error {
   return reason instanceof Error ? reason : new Error(String(reason));
 }
@@ -27,12 +38,17 @@ class CollectingHandler implements Dispatcher.DispatchHandler {
   private chunks: Buffer[] = [];
   private length = 0;
   private settled = false;
+  /** Still to be called with the body's start (2xx answers only). */
+  private peek: PeekBody | undefined;
 
   constructor(
     private readonly deadline: Deadline,
     private readonly resolve: (response: CollectedResponse) => void,
     private readonly reject: (error: unknown) => void,
-  ) {}
+    peek: PeekBody | undefined,
+  ) {
+    this.peek = peek;
+  }
 
   /** The request ended before its answer (caller's abort or deadline): fail now, stop undici. */
   readonly abort = (reason: unknown): void => {
@@ -57,11 +73,29 @@ class CollectingHandler implements Dispatcher.DispatchHandler {
     if (statusCode < 200) return; // 1xx: the answer is still to come
     this.statusCode = statusCode;
     this.headers = headers;
+    if (statusCode >= 300) this.peek = undefined;
   }
 
   onResponseData(_controller: Dispatcher.DispatchController, chunk: Buffer): void {
     this.chunks.push(chunk);
     this.length += chunk.length;
+    if (this.peek !== undefined) this.peekAtStart(this.peek);
+  }
+
+  private peekAtStart(peek: PeekBody): void {
+    const seen = Math.min(this.length, PEEK_BYTES);
+    const first = this.chunks[0];
+    const start =
+      this.chunks.length === 1 && first !== undefined
+        ? first.toString('utf8', 0, seen)
+        : Buffer.concat(this.chunks, this.length).toString('utf8', 0, seen);
+    let done: boolean;
+    try {
+      done = peek(start);
+    } catch {
+      done = true;
+    }
+    if (done || this.length >= PEEK_BYTES) this.peek = undefined;
   }
 
   onResponseEnd(): void {
@@ -95,19 +129,21 @@ class CollectingHandler implements Dispatcher.DispatchHandler {
 /**
  * Sends one request through `dispatcher.dispatch` and resolves with the whole answer; rejects with
  * undici's error, or with the deadline's reason as soon as `deadline` ends (the request is then
- * aborted, also when it still waits for a connection).
+ * aborted, also when it still waits for a connection). `peek` sees the start of a 2xx body as it
+ * arrives (see {@link PeekBody}).
  */
 export function collectResponse(
   dispatcher: Dispatcher,
   options: Dispatcher.DispatchOptions,
   deadline: Deadline,
+  peek?: PeekBody,
 ): Promise<CollectedResponse> {
   return new Promise<CollectedResponse>((resolve, reject) => {
     if (deadline.isAborted()) {
       reject(asError(deadline.reason));
       return;
     }
-    const handler = new CollectingHandler(deadline, resolve, reject);
+    const handler = new CollectingHandler(deadline, resolve, reject, peek);
     deadline.onAbort(handler.abort);
     // undici reports its errors to the handler; one thrown here rejects this promise.
     dispatcher.dispatch(options, handler);

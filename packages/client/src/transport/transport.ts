@@ -9,7 +9,7 @@ import { KubeClientError } from '../kube-client-error.js';
 import { abortedError, Authenticator } from './authenticator.js';
 import type { Credentials } from './authenticator.js';
 import { collectResponse } from './collect-response.js';
-import type { CollectedResponse } from './collect-response.js';
+import type { CollectedResponse, PeekBody } from './collect-response.js';
 import { Deadline } from './deadline.js';
 import { Dispatchers, proxyEnvironment } from './dispatchers.js';
 import { guardHttp2Aborts } from './http2-abort-guard.js';
@@ -84,6 +84,14 @@ export interface TransportRequest {
    * HEAD only. A request whose connection was provably never made is always sent again, once.
    */
   readonly idempotent?: boolean | undefined;
+  /**
+   * Sees the start of a 2xx answer's body while the rest is still arriving (not for `stream`):
+   * called with the text received so far after each chunk, until it returns true or the first
+   * 64 KiB have been seen (a throw counts as true). Lets a caller act on the head of a large
+   * answer, e.g. a List's `metadata`, which the API server writes before its items. A request sent
+   * again (a retry) is peeked at again.
+   */
+  readonly peek?: PeekBody | undefined;
 }
 
 /** A whole answer. */
@@ -317,6 +325,7 @@ export class Transport {
         body: request.body ?? null,
       },
       deadline,
+      request.peek,
     );
 
   /** One attempt of a watch: undici's `request` (its body is a stream), without body timeout. */

@@ -230,6 +230,52 @@ for (const protocol of PROTOCOLS) {
       });
     });
 
+    describe('peek', () => {
+      it('shows the start of a 2xx body as it arrives, up to 64 KiB or until it returns true, and nothing of other answers', async () => {
+        const c = client();
+        for (let i = 0; i < 40; i++) {
+          await c.create<ConfigMap>({ ...cm(`p-${String(i)}`), data: { big: 'x'.repeat(4000) } });
+        }
+        const path = `/api/v1/namespaces/${env.namespace}/configmaps`;
+        const seen: string[] = [];
+        const text = await c.transport.text({
+          method: 'GET',
+          path,
+          peek: (start) => {
+            seen.push(start);
+            return false;
+          },
+        });
+        expect(text.length).to.be.greaterThan(128 * 1024);
+        expect(seen).to.not.be.empty;
+        for (const start of seen) expect(text.startsWith(start)).to.be.true;
+        expect(seen.at(-1)).to.have.length(64 * 1024);
+        const once: string[] = [];
+        await c.transport.text({
+          method: 'GET',
+          path,
+          peek: (start) => {
+            once.push(start);
+            return true;
+          },
+        });
+        expect(once).to.have.length(1);
+        const missing: string[] = [];
+        const error = await rejectionOf(
+          c.transport.text({
+            method: 'GET',
+            path: `${path}/missing`,
+            peek: (start) => {
+              missing.push(start);
+              return true;
+            },
+          }),
+        );
+        expect(KubeClientError.is(error, 'api')).to.be.true;
+        expect(missing).to.deep.equal([]);
+      });
+    });
+
     describe('connections', () => {
       afterEach(() => {
         sinon.restore();
