@@ -15,6 +15,7 @@ import type { ConfigMap } from 'kubernetes-types/core/v1.js';
 import { createClient } from '@kubekit/client';
 import { median, reportFigure, spread, startEnvtestProcess } from '@kubekit/envtest/bench';
 import { liveHeap, peakHeap } from './support/heap.js';
+import { createConfigMaps } from './support/config-maps.js';
 
 const COUNT = Number(process.env['KUBEKIT_BENCH_CONFIGMAPS'] ?? '10000');
 const NS = 'default';
@@ -23,18 +24,12 @@ const env = await startEnvtestProcess();
 const client = createClient({ kubeConfig: env.kubeConfig, rateLimit: false, metrics: null });
 try {
   const kind = { apiVersion: 'v1', kind: 'ConfigMap', namespace: NS };
-  for (let i = 0; i < COUNT; i += 100) {
-    await Promise.all(
-      Array.from({ length: Math.min(100, COUNT - i) }, (_, j) =>
-        client.create<ConfigMap>({
-          apiVersion: 'v1',
-          kind: 'ConfigMap',
-          metadata: { name: `cm-${i + j}`, namespace: NS, labels: { app: 'bench', index: String(i + j) } },
-          data: { key: `value-${i + j}`, other: 'x'.repeat(64) },
-        }),
-      ),
-    );
-  }
+  await createConfigMaps(client, {
+    count: COUNT,
+    namespace: NS,
+    otherBytes: 64,
+    labels: (i) => ({ index: String(i) }),
+  });
   const api = env.kubeConfig.makeApiClient(CoreV1Api);
   const kubekitList = async (): Promise<unknown[]> => (await client.list<ConfigMap>(kind)).items;
   const clientNodeList = async (): Promise<unknown[]> =>

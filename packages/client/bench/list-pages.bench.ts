@@ -8,6 +8,7 @@ import type { ConfigMap } from 'kubernetes-types/core/v1.js';
 import { createClient } from '@kubekit/client';
 import { startEnvtest } from '@kubekit/envtest';
 import { median, reportFigure, spread } from '@kubekit/envtest/bench';
+import { createConfigMaps } from './support/config-maps.js';
 
 const COUNT = Number(process.env['KUBEKIT_BENCH_CONFIGMAPS'] ?? '5000');
 const PAGE = 500;
@@ -16,18 +17,7 @@ const env = await startEnvtest();
 const client = createClient({ kubeConfig: env.kubeConfig, rateLimit: false, metrics: null });
 try {
   const kind = { apiVersion: 'v1', kind: 'ConfigMap', namespace: 'default' };
-  for (let i = 0; i < COUNT; i += 100) {
-    await Promise.all(
-      Array.from({ length: Math.min(100, COUNT - i) }, (_, j) =>
-        client.create<ConfigMap>({
-          apiVersion: 'v1',
-          kind: 'ConfigMap',
-          metadata: { name: `cm-${String(i + j)}`, namespace: 'default', labels: { app: 'bench' } },
-          data: { key: `value-${String(i + j)}`, other: 'x'.repeat(160) },
-        }),
-      ),
-    );
-  }
+  await createConfigMaps(client, { count: COUNT, namespace: 'default', otherBytes: 160 });
   const r = (x: number): number => Math.round(x * 10) / 10;
   for (const latencyMs of [0, 5, 20]) {
     const fault =

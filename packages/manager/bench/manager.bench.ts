@@ -281,8 +281,8 @@ function breakDown(
       .map(
         (r) =>
           `${r.wall.toFixed(1)}[${r.phase}${r.conflicts > 0 ? ',409' : ''}${r.readsInSpan > 0 ? ',read' : ''}` +
-          `${r.previousAlive ? `,prev-exit+${r.untilExit.toFixed(0)}ms` : ''}` +
-          `${Number.isNaN(r.sinceRelease) ? '' : `,release-${r.sinceRelease.toFixed(1)}ms`}` +
+          (r.previousAlive ? `,prev-exit+${r.untilExit.toFixed(0)}ms` : '') +
+          (Number.isNaN(r.sinceRelease) ? '' : `,release-${r.sinceRelease.toFixed(1)}ms`) +
           `,spawn-${(r.sinceSpawn / 1000).toFixed(1)}s` +
           `${Number.isNaN(r.sinceBenchWrite) ? '' : `,bench-write-${r.sinceBenchWrite.toFixed(1)}ms`}]`,
       )
