@@ -249,6 +249,9 @@ export class KubeClient implements ObjectClient {
         const list = await current.answer;
         const next = list.metadata.continue === '' ? undefined : list.metadata.continue;
         if (next === undefined) {
+          // The last page, although its start named a next one (an answer sent again): nothing
+          // more is read, so the request ahead is not left running while the consumer holds it.
+          current.ahead?.abort();
           yield list;
           return;
         }
