@@ -2,9 +2,10 @@ import { once } from 'node:events';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { expect } from 'chai';
-import { createClient } from '@kubekit/client';
+import { createClient, KubeClientError } from '@kubekit/client';
 import type { KubeClient } from '@kubekit/client';
 import { kubeConfigWith } from '../support/kube-configs.js';
+import { rejectionOf } from '../support/rejection.js';
 
 const discovery = {
   kind: 'APIResourceList',
@@ -26,9 +27,10 @@ function list(names: readonly string[], next?: string): string {
 
 /**
  * A fake API server over HTTP/1.1: the first page sends its head at once and the rest after
- * `restMs`; the second page (continue token "A") answers after `secondMs`.
+ * `restMs`; the second page (continue token "A") answers after `secondMs`. `undefined`: never.
  */
-async function startServer(restMs: number, secondMs: number) {
+async function startServer(restMs: number | undefined, secondMs: number | undefined) {
+  const closed: Promise<unknown>[] = [];
   const server = http.createServer((request, response) => {
     const url = new URL(request.url ?? '/', 'http://x');
     if (url.pathname === '/api/v1') {
@@ -41,10 +43,11 @@ async function startServer(restMs: number, secondMs: number) {
       const body = list(['a'], 'A');
       const cut = body.indexOf('"items":[') + 9;
       response.write(body.slice(0, cut));
-      setTimeout(() => response.end(body.slice(cut)), restMs);
+      if (restMs !== undefined) setTimeout(() => response.end(body.slice(cut)), restMs);
       return;
     }
-    setTimeout(() => response.end(list(['b'])), secondMs);
+    closed.push(once(response, 'close'));
+    if (secondMs !== undefined) setTimeout(() => response.end(list(['b'])), secondMs);
   });
   server.listen(0, '127.0.0.1');
   await once(server, 'listening');
@@ -54,6 +57,8 @@ async function startServer(restMs: number, secondMs: number) {
       { name: 'fake', server: `http://127.0.0.1:${String(port)}`, skipTLSVerify: true },
       { name: 'u', token: 'secret' },
     ),
+    /** Connections closed of the requests for the second page so far. */
+    aheadClosed: () => closed,
     close: async () => {
       server.closeAllConnections();
       await new Promise((resolve) => server.close(resolve));
@@ -61,7 +66,24 @@ async function startServer(restMs: number, secondMs: number) {
   };
 }
 
-describe('KubeClient.listPages, pipelined, with one connection per server', () => {
+/** Resolves with `promise`, or rejects with `what` after `ms` of real time. */
+async function within<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  try {
+    return await Promise.race([
+      promise,
+      new Promise<never>((_, reject) => {
+        timer = setTimeout(() => {
+          reject(new Error(what));
+        }, ms);
+      }),
+    ]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+describe('KubeClient.listPages, pipelined, on a server that is slow in the middle of a page', () => {
   let server: Awaited<ReturnType<typeof startServer>>;
   let client: KubeClient;
 
@@ -83,5 +105,22 @@ describe('KubeClient.listPages, pipelined, with one connection per server', () =
       },
     );
     expect(all.items.map((item) => item.metadata?.name)).to.deep.equal(['a', 'b']);
+  });
+
+  it('aborts the page ahead when the page before fails (its deadline passed in the middle of its answer)', async () => {
+    server = await startServer(undefined, undefined);
+    client = createClient({ kubeConfig: server.kubeConfig, metrics: null, rateLimit: false });
+    const error = await rejectionOf(
+      client.listAll(
+        { apiVersion: 'v1', kind: 'ConfigMap', namespace: 'ns' },
+        { pageSize: 1, timeoutMs: 1000 },
+      ),
+    );
+    expect(KubeClientError.is(error, 'timeout'), String(error)).to.be.true;
+    const [ahead, ...more] = server.aheadClosed();
+    expect(more).to.deep.equal([]);
+    if (ahead === undefined) throw new Error('the page ahead was not asked for');
+    // Without an abort, the request ahead (no answer, no deadline of its own yet) stays open.
+    await within(ahead, 10_000, 'the request for the page ahead is open');
   });
 });
