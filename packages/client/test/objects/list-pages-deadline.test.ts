@@ -123,4 +123,25 @@ describe('KubeClient.listPages, pipelined, on a server that is slow in the middl
     // Without an abort, the request ahead (no answer, no deadline of its own yet) stays open.
     await within(ahead, 10_000, 'the request for the page ahead is open');
   });
+
+  it('fails with kind timeout when the page ahead does not arrive within timeoutMs of the page before', async () => {
+    server = await startServer(0, undefined);
+    client = createClient({ kubeConfig: server.kubeConfig, metrics: null, rateLimit: false });
+    const pages: string[] = [];
+    const error = await rejectionOf(
+      (async () => {
+        for await (const page of client.listPages(
+          { apiVersion: 'v1', kind: 'ConfigMap', namespace: 'ns' },
+          {
+            pageSize: 1,
+            timeoutMs: 1000,
+          },
+        )) {
+          pages.push(...page.items.map((item) => item.metadata?.name ?? ''));
+        }
+      })(),
+    );
+    expect(pages).to.deep.equal(['a']);
+    expect(KubeClientError.is(error, 'timeout'), String(error)).to.be.true;
+  });
 });
