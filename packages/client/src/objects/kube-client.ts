@@ -2,6 +2,7 @@ import { isExpired } from '../api-errors.js';
 import { KubeClientError } from '../kube-client-error.js';
 import type { Status } from '../kube-client-error.js';
 import { PEEK_BYTES } from '../transport/collect-response.js';
+import { Deadline } from '../transport/deadline.js';
 import type { PeekBody } from '../transport/collect-response.js';
 import { Transport } from '../transport/transport.js';
 import type { HttpMethod, TransportOptions } from '../transport/transport.js';
@@ -76,6 +77,23 @@ class PageRequest<T extends KubeObject> {
   /** Aborts the request (the page is not needed). */
   abort(): void {
     this.#own.abort(new DOMException('the page is not needed', 'AbortError'));
+  }
+
+  /**
+   * Starts the deadline of a page asked for ahead (sent without one), once the page before has
+   * arrived: its wait for a connection that page still used does not count, as one after the
+   * other. `ms` 0: none.
+   */
+  startDeadline(ms: number): void {
+    if (ms <= 0) return;
+    const deadline = new Deadline(undefined, ms);
+    deadline.onAbort((reason) => {
+      this.#own.abort(reason);
+    });
+    const end = (): void => {
+      deadline.end();
+    };
+    this.answer.then(end, end);
   }
 }
 
@@ -214,14 +232,16 @@ export class KubeClient implements ObjectClient {
     const stop = new AbortController();
     const signal =
       options?.signal === undefined ? stop.signal : AbortSignal.any([options.signal, stop.signal]);
-    const request = (token: string | undefined): PageRequest<T> =>
+    const timeoutMs = options?.timeoutMs ?? this.transport.requestTimeoutMs;
+    // `ahead`: sent before the page before has arrived; its deadline starts once that has.
+    const request = (token: string | undefined, ahead = false): PageRequest<T> =>
       new PageRequest<T>(
         token,
         (own, peek) =>
           this.listPage<T>(
             ref,
             {
-              timeoutMs: options?.timeoutMs,
+              timeoutMs: ahead ? 0 : timeoutMs,
               signal: AbortSignal.any([signal, own]),
               ...selectors,
               ...(token === undefined ? first : {}),
@@ -239,7 +259,8 @@ export class KubeClient implements ObjectClient {
     // At most one request ahead of the page being read: only the page the iteration waits for
     // sends the next one.
     const sendAhead = (pending: PageRequest<T>): void => {
-      if (pending.next !== undefined && pending.ahead === undefined) pending.ahead = request(pending.next);
+      if (pending.next !== undefined && pending.ahead === undefined)
+        pending.ahead = request(pending.next, true);
     };
     try {
       let current = request(undefined);
@@ -247,8 +268,12 @@ export class KubeClient implements ObjectClient {
         current.wanted = true;
         if (pipelined) sendAhead(current);
         const list = await current.answer;
+        current.ahead?.startDeadline(timeoutMs);
         const next = list.metadata.continue === '' ? undefined : list.metadata.continue;
         if (next === undefined) {
+          // The last page, although its start named a next one (an answer sent again): nothing
+          // more is read, so the request ahead is not left running while the consumer holds it.
+          current.ahead?.abort();
           yield list;
           return;
         }

@@ -167,7 +167,8 @@ export class Transport {
   private readonly dispatchers: Dispatchers;
   private readonly bucket: TokenBucket | undefined;
   private readonly metrics: RequestMetrics | undefined;
-  private readonly requestTimeoutMs: number;
+  /** The deadline of each request in ms (`requestTimeoutMs`), unless a call sets its own; 0 for none. */
+  readonly requestTimeoutMs: number;
   private readonly maxRetries: number;
   private readonly defaultRetryAfterMs: number;
   private readonly maxRetryAfterMs: number;

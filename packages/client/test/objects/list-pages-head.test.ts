@@ -1,0 +1,74 @@
+import { once } from 'node:events';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { expect } from 'chai';
+import { createClient } from '@kubekit/client';
+import type { KubeClient } from '@kubekit/client';
+import { kubeConfigWith } from '../support/kube-configs.js';
+
+const discovery = {
+  kind: 'APIResourceList',
+  resources: [{ name: 'configmaps', kind: 'ConfigMap', namespaced: true }],
+};
+
+/**
+ * Three pages of one ConfigMap each, as JSON text whose `metadata` comes after `items` (keys in
+ * alphabetical order, as Go writes a map); each object also has an `items` array of its own.
+ */
+function page(token: string | null): string {
+  const index = token === null ? 0 : Number(token);
+  const item = `{"apiVersion":"v1","data":{"x":"1","items":["y"]},"kind":"ConfigMap","metadata":{"name":"cm-${String(index)}","namespace":"ns"}}`;
+  const next = index < 2 ? `,"continue":"${String(index + 1)}"` : '';
+  // The first page starts with apiVersion; the others with items (their first `,"items":[` is an object's).
+  const head = index === 0 ? '{"apiVersion":"v1",' : '{';
+  return `${head}"items":[${item}],"kind":"ConfigMapList","metadata":{"resourceVersion":"7"${next}}}`;
+}
+
+describe('KubeClient.listPages, pipelined, on answers whose metadata comes after their items', () => {
+  let server: http.Server;
+  let client: KubeClient;
+  const tokens: (string | null)[] = [];
+
+  beforeEach(async () => {
+    tokens.length = 0;
+    server = http.createServer((request, response) => {
+      const url = new URL(request.url ?? '/', 'http://x');
+      response.writeHead(200, { 'content-type': 'application/json' });
+      if (url.pathname === '/api/v1') {
+        response.end(JSON.stringify(discovery));
+        return;
+      }
+      const token = url.searchParams.get('continue');
+      tokens.push(token);
+      response.end(page(token));
+    });
+    server.listen(0, '127.0.0.1');
+    await once(server, 'listening');
+    const { port } = server.address() as AddressInfo;
+    client = createClient({
+      kubeConfig: kubeConfigWith(
+        { name: 'fake', server: `http://127.0.0.1:${String(port)}`, skipTLSVerify: true },
+        { name: 'u', token: 'secret' },
+      ),
+      metrics: null,
+      rateLimit: false,
+    });
+  });
+  afterEach(async () => {
+    await client.close(false);
+    server.closeAllConnections();
+    await new Promise((resolve) => server.close(resolve));
+  });
+
+  it('asks for each page after the whole page before, with its continue token, each object once', async () => {
+    const seen: string[] = [];
+    for await (const list of client.listPages(
+      { apiVersion: 'v1', kind: 'ConfigMap', namespace: 'ns' },
+      { pageSize: 1 },
+    )) {
+      seen.push(...list.items.map((item) => item.metadata?.name ?? ''));
+    }
+    expect(seen).to.deep.equal(['cm-0', 'cm-1', 'cm-2']);
+    expect(tokens).to.deep.equal([null, '1', '2']);
+  });
+});
