@@ -39,8 +39,16 @@ export interface LockObserverListener {
   duplicateIdentity(message: string): void;
 }
 
-function wholeSecond(date: Date): number {
-  return Math.floor(date.getTime() / 1000);
+/**
+ * Whether a time read back from a lock is `written`: to the millisecond when the lock kept the
+ * fraction (a Lease's MicroTime, this package's ConfigMap lock), to the whole second when it stored
+ * whole seconds (client-go's annotation format). Comparing every time to the second only would make
+ * any record of the same second match.
+ */
+function storedAs(stored: Date, written: Date): boolean {
+  const at = stored.getTime();
+  if (at % 1000 !== 0) return at === written.getTime();
+  return at / 1000 === Math.floor(written.getTime() / 1000);
 }
 
 /** How many recent resourceVersions an observer remembers the first sighting of. */
@@ -185,14 +193,16 @@ export class LockObserver {
 
   /**
    * True when `record` is one this replica wrote as the holder of one of its terms: same identity,
-   * epoch and acquire time. Times are compared to the whole second, as some locks store them (the
-   * ConfigMap annotation is RFC 3339 with whole seconds, as client-go writes it).
+   * epoch and acquire time. A time stored in whole seconds (the ConfigMap annotation as client-go
+   * writes it) is compared to the second, one with a fraction to the millisecond: a write that failed
+   * without landing keeps its mark, and another process under this identity that wrote the same epoch
+   * within the same second must not pass for this replica.
    */
   isOwn(record: LeaderElectionRecord | undefined): boolean {
     if (record?.holderIdentity !== this.identity || record.acquireTime === undefined) return false;
-    const acquired = wholeSecond(record.acquireTime);
+    const acquired = record.acquireTime;
     return this.own.some(
-      (own) => own.epoch === record.leaseTransitions && wholeSecond(own.acquireTime) === acquired,
+      (own) => own.epoch === record.leaseTransitions && storedAs(acquired, own.acquireTime),
     );
   }
 
