@@ -105,7 +105,9 @@ export class Campaign {
         } else if (!watchUp || clock.now() >= stale.readAt) {
           needRead = true;
         } else {
-          await waiter.pause(stale.readAt - clock.now(), [stop]);
+          // A timer may fire a fraction of a millisecond before the monotonic clock says it is due.
+          const timedOut = await waiter.pause(stale.readAt - clock.now(), [stop]);
+          if (timedOut) stale = { ...stale, readAt: clock.now() };
           continue;
         }
       }

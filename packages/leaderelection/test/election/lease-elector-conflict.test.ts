@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import type { Clock, Lock, LockWatchEvent, LockWatchHandlers } from '@kubekit/leaderelection';
 import { lockWith } from '../support/lock-with.js';
-import { SimWorld, fast, type SimCandidate } from '../support/sim-world.js';
+import { SimWorld, fast, type SimCandidate, type SimCandidateOptions } from '../support/sim-world.js';
 import { overlapped, termLog } from '../support/term-log.js';
 
 // A follower that loses the race for a released lock (its write is a 409) learns the holder that
@@ -52,7 +52,10 @@ function tappedWatch(identity: string, tap: WatchTap): (lock: Lock) => Lock {
  * `a` leads with releaseOnCancel; `b` and `c` follow, each through a tapped watch. Stopping `a`
  * releases the lock: `b` and `c` write at once, one wins, the other gets a 409.
  */
-async function race(mode: WatchMode): Promise<{
+async function race(
+  mode: WatchMode,
+  followerOptions: SimCandidateOptions = {},
+): Promise<{
   world: SimWorld;
   /** The loser's watch tap. */
   tap: WatchTap;
@@ -70,8 +73,8 @@ async function race(mode: WatchMode): Promise<{
     ['b', { mode: 'deliver', held: [] }],
     ['c', { mode: 'deliver', held: [] }],
   ]);
-  const b = world.add('b', { ...fast, wrapLock: tappedWatch('b', taps.get('b')!) });
-  const c = world.add('c', { ...fast, wrapLock: tappedWatch('c', taps.get('c')!) });
+  const b = world.add('b', { ...fast, ...followerOptions, wrapLock: tappedWatch('b', taps.get('b')!) });
+  const c = world.add('c', { ...fast, ...followerOptions, wrapLock: tappedWatch('c', taps.get('c')!) });
   b.start();
   c.start();
   await world.advance(1_000);
@@ -152,6 +155,30 @@ describe('LeaseElector', () => {
       loser.stop.abort(); // (the winner's process never runs again)
       await world.advance(fast.leaseDuration);
       expect(await Promise.race([loser.running, Promise.resolve('pending')])).to.be.undefined;
+    });
+
+    it('reads after the wait for the write that won when timers fire a fraction of a millisecond early (regression: it spun through the fraction)', async () => {
+      // Timers that fire just before the monotonic clock says they are due (real ones can): the
+      // follower waiting for the watch found the read not yet due and paused again for the
+      // remainder, which such a clock ends at once, again and again until the clock crept past.
+      let shortSleeps = 0;
+      const counting = (clock: Clock): Clock => ({
+        now: () => clock.now(),
+        date: () => new Date(),
+        sleep: (ms, signal) => {
+          if (ms < 1) shortSleeps++;
+          return clock.sleep(ms, signal);
+        },
+      });
+      const { world, winner, loser, getsBefore } = await race('lose', {
+        earlyTimersMs: 0.5,
+        wrapClock: counting,
+      });
+      await world.advance(2.2 * fast.retryPeriod + 100);
+      expect(shortSleeps, 'pauses of under a millisecond').to.be.at.most(2);
+      expect(world.store.counters.get - getsBefore).to.equal(1);
+      expect(loser.elector.currentLeader()).to.equal(winner.lock.identity);
+      await world.stopAll();
     });
 
     it('learns the holder from a late watch event, without reading, when it comes within retryPeriod', async () => {
