@@ -181,6 +181,42 @@ describe('LeaseElector', () => {
       await world.stopAll();
     });
 
+    it('stops at once while it waits for the write that won, without reading or writing', async () => {
+      const { world, loser, getsBefore } = await race('lose');
+      const conflicts = world.store.counters.conflicts;
+      loser.stop.abort();
+      await world.advance(10);
+      expect(await Promise.race([loser.running, Promise.resolve('pending')])).to.be.undefined;
+      await world.advance(3 * fast.retryPeriod);
+      expect(world.store.counters.get - getsBefore, 'reads').to.equal(0);
+      expect(world.store.counters.conflicts - conflicts, 'writes over the stale version').to.equal(0);
+      await world.stopAll();
+    });
+
+    it('waits leaseDuration after a deletion seen while it waits for the write that won, and does not take the lock the winner re-creates', async () => {
+      // The deletion reaches its watch (it names no holder); the winner's re-creation does not.
+      const { world, winner, loser } = await race('lose');
+      const winnerTerm = winner.elector.currentTerm();
+      const llog = termLog(world, loser);
+      await world.advance(fast.retryPeriod / 4);
+      world.store.delete();
+      const deletedAt = world.scheduler.now;
+      const creates = world.store.counters.create;
+      let loserCreatedAt: number | undefined;
+      for (let t = 0; t < 3 * fast.leaseDuration; t += 100) {
+        await world.advance(100);
+        if (loserCreatedAt === undefined && world.store.counters.create - creates > 1) {
+          loserCreatedAt = world.scheduler.now; // the winner re-creates first (its next renew)
+        }
+      }
+      expect(loserCreatedAt, 'the loser tried to create the lock').to.not.be.undefined;
+      expect(loserCreatedAt! - deletedAt).to.be.at.least(fast.leaseDuration);
+      expect(llog, 'the loser never led').to.have.length(0);
+      expect(winner.elector.currentTerm(), 'the winner kept its term').to.equal(winnerTerm);
+      expect(loser.elector.currentLeader()).to.equal(winner.lock.identity);
+      await world.stopAll();
+    });
+
     it('learns the holder from a late watch event, without reading, when it comes within retryPeriod', async () => {
       const { world, winner, loser, getsBefore, tap } = await race('hold');
       const held = tap.held;
