@@ -164,6 +164,7 @@ export class Campaign {
       observer.readAnswer(snapshot, begun);
       return true;
     } catch (error: unknown) {
+      observer.readFailed();
       if (stop.aborted) return false;
       requests.reportFailure('read', 'reading the lock', error);
       return false;

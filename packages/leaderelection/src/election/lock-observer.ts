@@ -73,6 +73,14 @@ const ownLimit = 4;
  *   a deletion erases the evidence that compare-and-swap would otherwise have checked. (A replica
  *   whose first sight of the lock is an absent or unreadable one cannot know of any holder: it
  *   takes the lock at once.)
+ * - **An absence continues only while it was watched.** An absent lock carries no resourceVersion,
+ *   so one absence cannot be told from the next: the holder may have re-created the lock and someone
+ *   deleted it again in between. A new absent answer continues the absence seen before (keeps its
+ *   expiry clock) only when this replica knows the lock stayed absent meanwhile: its watch has been
+ *   established throughout (it would have delivered a re-creation), or, while polling, every read
+ *   since has succeeded. After a gap (the watch ended, restarted or was muted; a read failed) the
+ *   absent answer starts a new clock, like an unseen version; so does a deletion event of another
+ *   resourceVersion (a re-creation the watch did not deliver).
  * - **Epochs never go back.** The next epoch is one more than the highest ever observed, across
  *   deletions of the lock.
  * - **Own records are recognised by epoch and acquire time**, not identity alone: a record under
@@ -92,6 +100,15 @@ export class LockObserver {
   private readonly own: OwnRecord[] = [];
   /** The resourceVersion of the last duplicate-identity record reported (one report per change). */
   private duplicateSeen: string | undefined;
+  /** True while a watch is established and delivering (continuously since it became so). */
+  private watchCovering = false;
+  /**
+   * While the lock is observed absent: whether this replica knows it stayed absent since that
+   * observation (no gap in watch coverage or in reads since). See the class comment.
+   */
+  private absenceUnbroken = false;
+  /** The resourceVersion of the deletion event the current absence was seen by, if a watch showed it. */
+  private absenceVersion: string | undefined;
 
   constructor(
     private readonly identity: string,
@@ -144,11 +161,32 @@ export class LockObserver {
     this.accept(event.type === 'changed' ? event.snapshot : undefined, 'watch', resourceVersion);
   }
 
-  /** A watch (re)starts from `resourceVersion` (`undefined`: from the current state). */
+  /** A watch (re)starts from `resourceVersion` (`undefined`: from the current state): a gap. */
   watchStarting(resourceVersion: string | undefined): void {
+    this.watchGap();
     if (resourceVersion === undefined || resourceVersion === this.aheadOfWatch?.resourceVersion) {
       this.aheadOfWatch = undefined;
     }
+  }
+
+  /** The watch is established: from now on it delivers every change of the lock, in order. */
+  watchEstablished(): void {
+    this.watchCovering = true;
+  }
+
+  /**
+   * The watch no longer delivers (it ended, broke, was not established in time, or its events are
+   * ignored while this replica leads): whatever happens from now on is unseen until a read.
+   */
+  watchGap(): void {
+    if (!this.watchCovering) return;
+    this.watchCovering = false;
+    this.absenceUnbroken = false;
+  }
+
+  /** A read failed: what the lock went through meanwhile is unknown. */
+  readFailed(): void {
+    this.absenceUnbroken = false;
   }
 
   /**
@@ -236,12 +274,20 @@ export class LockObserver {
   ): void {
     const previous = this.observationValue;
     const version = snapshot?.resourceVersion ?? watchVersion;
+    let observedAt: number | undefined;
     if (previous !== undefined) {
-      const previousVersion = previous.snapshot?.resourceVersion;
-      const same = snapshot === undefined ? previous.snapshot === undefined : previousVersion === version;
-      if (same) return;
+      if (snapshot === undefined && previous.snapshot === undefined) {
+        if (this.sameAbsence(source, watchVersion)) return;
+        observedAt = this.clock.now(); // a new absence: the lock may have existed in between
+      } else if (snapshot !== undefined && previous.snapshot?.resourceVersion === version) {
+        return;
+      }
     }
-    const observedAt = this.firstSeenAt(version);
+    observedAt ??= this.firstSeenAt(version);
+    if (snapshot === undefined) {
+      this.absenceUnbroken = true;
+      this.absenceVersion = source === 'watch' ? watchVersion : undefined;
+    }
     const observation: Observation = { snapshot, observedAt };
     this.observationValue = observation;
     this.sequence++;
@@ -256,6 +302,18 @@ export class LockObserver {
     }
     this.listener.changed(observation);
     this.reportForeign(record);
+  }
+
+  /**
+   * Whether an absent answer shows the absence already observed (rather than a later one, after a
+   * re-creation this replica did not see): a deletion event of the same resourceVersion (delivered
+   * again), or a read while the absence is known unbroken. A deletion event of another version means
+   * the lock existed in between (an event was lost); one after an absence seen by a read cannot be
+   * told from a later deletion.
+   */
+  private sameAbsence(source: 'outOfBand' | 'watch', watchVersion: string | undefined): boolean {
+    if (source === 'watch') return watchVersion !== undefined && watchVersion === this.absenceVersion;
+    return this.absenceUnbroken;
   }
 
   private reportForeign(record: LeaderElectionRecord | undefined): void {

@@ -58,12 +58,14 @@ export class LockWatcher {
   mute(): void {
     if (this.options.whileLeading) return;
     this.paused = true;
+    this.options.observer.watchGap();
   }
 
   /** A term started: close the watch until {@link LockWatcher.resume} (unless watching while leading). */
   pause(): void {
     if (this.options.whileLeading) return;
     this.paused = true;
+    this.options.observer.watchGap();
     this.closeCurrent?.abort(timerCancelled);
   }
 
@@ -158,7 +160,9 @@ export class LockWatcher {
     const startedAt = clock.now();
     const grace = this.upValue
       ? startTimer(clock, retryPeriod, () => {
-          if (!state.established) this.setUp(false);
+          if (state.established) return;
+          observer.watchGap();
+          this.setUp(false);
         })
       : undefined;
     observer.watchStarting(from);
@@ -169,6 +173,7 @@ export class LockWatcher {
         {
           onEstablished: () => {
             state.established = true;
+            if (!this.paused) observer.watchEstablished();
             metrics.request('watch', '200');
             this.setUp(true);
           },
@@ -195,6 +200,7 @@ export class LockWatcher {
       failure = error;
     } finally {
       grace?.cancel();
+      observer.watchGap(); // until the next watch is established, changes go unseen
     }
     return { failure, established: state.established, lived: clock.now() - startedAt };
   }
