@@ -20,6 +20,22 @@ interface Claim {
   readonly leaseMs: number;
 }
 
+/**
+ * A valid holder whose record was deleted: it may lead until `until` (on this replica's clock), and
+ * a record written later by someone who cannot have known of it (an epoch not above `epoch`: created
+ * over the absence by a replica that never saw the lock) does not end that claim, nor does its
+ * release.
+ */
+interface DeletedClaim {
+  readonly holder: string;
+  /** The holder's epoch. */
+  readonly holderEpoch: number;
+  /** The highest epoch this replica had seen when it saw the deletion. */
+  readonly epoch: number;
+  readonly leaseMs: number;
+  until: number;
+}
+
 /** How this replica recognises a record it wrote itself: the term's epoch and acquire time. */
 export interface OwnRecord {
   readonly epoch: number;
@@ -81,6 +97,12 @@ const ownLimit = 4;
  *   since has succeeded. After a gap (the watch ended, restarted or was muted; a read failed) the
  *   absent answer starts a new clock, like an unseen version; so does a deletion event of another
  *   resourceVersion (a re-creation the watch did not deliver).
+ * - **A deleted holder's claim outlives unaware records.** A record created over the absence by a
+ *   replica that never saw the lock (its epoch is not above the highest this replica had seen) or its
+ *   release does not end the claim of the holder whose record was deleted: that claim still lapses
+ *   only leaseDuration after the deletion was seen (after the last absence seen, when there were
+ *   several). A record of that holder's term, or one with a higher epoch (written by a replica that
+ *   saw the lock, and so waited the claim out itself), ends it.
  * - **Epochs never go back.** The next epoch is one more than the highest ever observed, across
  *   deletions of the lock.
  * - **Own records are recognised by epoch and acquire time**, not identity alone: a record under
@@ -109,6 +131,7 @@ export class LockObserver {
   private absenceUnbroken = false;
   /** The resourceVersion of the deletion event the current absence was seen by, if a watch showed it. */
   private absenceVersion: string | undefined;
+  private deletedClaim: DeletedClaim | undefined;
 
   constructor(
     private readonly identity: string,
@@ -257,14 +280,56 @@ export class LockObserver {
     const observation = this.observationValue;
     if (observation === undefined) return -Infinity;
     const record = observation.snapshot?.record;
+    const deleted = this.deletedClaim?.until ?? -Infinity;
     if (hasValidHolder(record)) {
       if (this.isOwn(record)) return -Infinity;
-      return observation.observedAt + record.leaseDurationSeconds * 1000;
+      return Math.max(deleted, observation.observedAt + record.leaseDurationSeconds * 1000);
     }
-    if (isReleased(record)) return -Infinity; // explicitly released
+    if (isReleased(record)) return deleted; // explicitly released: free at once, but for a deleted claim
     const claim = this.claim;
-    if (claim === undefined) return -Infinity;
-    return observation.observedAt + claim.leaseMs;
+    if (claim === undefined) return deleted;
+    return Math.max(deleted, observation.observedAt + claim.leaseMs);
+  }
+
+  /** Keeps {@link DeletedClaim} up to date with a newly accepted observation (before it is stored). */
+  private trackDeletedClaim(
+    previous: Observation | undefined,
+    snapshot: LockSnapshot | undefined,
+    at: number,
+  ): void {
+    let deleted = this.deletedClaim;
+    if (deleted !== undefined && this.clock.now() >= deleted.until) deleted = undefined;
+    if (snapshot === undefined) {
+      // Another absence: the holder may have re-created the lock unseen meanwhile.
+      if (deleted !== undefined) deleted.until = Math.max(deleted.until, at + deleted.leaseMs);
+      const before = previous?.snapshot?.record;
+      if (hasValidHolder(before) && !this.isOwn(before)) {
+        const leaseMs = before.leaseDurationSeconds * 1000;
+        if (
+          deleted === undefined ||
+          before.leaseTransitions > deleted.epoch ||
+          at + leaseMs > deleted.until
+        ) {
+          deleted = {
+            holder: before.holderIdentity,
+            holderEpoch: before.leaseTransitions,
+            epoch: Math.max(this.highestEpoch, deleted?.epoch ?? -1),
+            leaseMs: Math.max(leaseMs, deleted?.leaseMs ?? 0),
+            until: Math.max(at + leaseMs, deleted?.until ?? -Infinity),
+          };
+        }
+      }
+    } else if (deleted !== undefined) {
+      const record = snapshot.record;
+      if (
+        record !== undefined &&
+        (record.leaseTransitions > deleted.epoch ||
+          (record.holderIdentity === deleted.holder && record.leaseTransitions === deleted.holderEpoch))
+      ) {
+        deleted = undefined; // an aware writer, or the holder itself: the usual rules apply again
+      }
+    }
+    this.deletedClaim = deleted;
   }
 
   private accept(
@@ -284,6 +349,7 @@ export class LockObserver {
       }
     }
     observedAt ??= this.firstSeenAt(version);
+    this.trackDeletedClaim(previous, snapshot, observedAt);
     if (snapshot === undefined) {
       this.absenceUnbroken = true;
       this.absenceVersion = source === 'watch' ? watchVersion : undefined;

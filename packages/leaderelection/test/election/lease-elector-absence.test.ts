@@ -101,6 +101,35 @@ describe('LeaseElector: an absent lock seen again', () => {
     await world.stopAll();
   });
 
+  it("a release by a replica that created the deleted lock unaware of the holder does not end that holder's claim", async () => {
+    const world = new SimWorld();
+    const { a, alog, blog, tapped } = await leaderAndTappedFollower(world);
+    a.lock.setPartition('blackhole'); // a cannot renew, nor re-create the lock: it leads until renewDeadline
+    world.store.delete();
+    const deletedAt = world.scheduler.now;
+    await world.advance(1_000);
+    // A new replica, whose first sight of the lock is its absence, creates it (it cannot know of a)
+    // and then stops, releasing it.
+    const c = world.add('c', { ...fast, releaseOnCancel: true });
+    c.start();
+    await world.advance(1_000);
+    expect(world.store.snapshot()?.record?.holderIdentity, 'c created the lock').to.equal('c');
+    expect(world.store.snapshot()?.record?.leaseTransitions, 'at epoch 0').to.equal(0);
+    c.stop.abort();
+    await world.advance(1_000);
+    expect(blog, 'b took the lock at once after the release').to.have.length(0);
+    expect(world.store.snapshot()?.record?.holderIdentity, 'c released the lock').to.equal('');
+    await world.advance(2 * fast.leaseDuration);
+    const taken = blog[0];
+    expect(taken, 'b took the lock').to.not.be.undefined;
+    expect(taken!.start - deletedAt, 'b waited for the claim of a').to.be.at.least(fast.leaseDuration);
+    expect(taken!.term.epoch, 'above the epoch of a').to.be.greaterThan(alog[0]!.term.epoch);
+    expect(overlapped(alog, blog), 'a and b led at once').to.be.false;
+    expect(tapped.creates).to.have.length(0); // b acquired over the release
+    a.lock.setPartition('none');
+    await world.stopAll();
+  });
+
   it('with its watch up throughout, the absence seen first keeps its clock: takes the lock leaseDuration after the deletion', async () => {
     const world = new SimWorld();
     const { a, alog, blog, tapped } = await leaderAndTappedFollower(world);
