@@ -4,7 +4,7 @@ import type { Lock } from '@kubekit/leaderelection';
 import type { SimLock } from '../sim/sim-lock-store.js';
 import { addLeaderAndFollower } from '../support/leader-and-follower.js';
 import { SimWorld, fast } from '../support/sim-world.js';
-import { overlapped } from '../support/term-log.js';
+import { overlapped, termLog } from '../support/term-log.js';
 
 /** `lock` with a watch that can be refused, and the times (virtual ms) of its absent reads and creates. */
 interface Tapped {
@@ -126,6 +126,36 @@ describe('LeaseElector: an absent lock seen again', () => {
     expect(taken!.term.epoch, 'above the epoch of a').to.be.greaterThan(alog[0]!.term.epoch);
     expect(overlapped(alog, blog), 'a and b led at once').to.be.false;
     expect(tapped.creates).to.have.length(0); // b acquired over the release
+    a.lock.setPartition('none');
+    await world.stopAll();
+  });
+
+  it('a follower stopped past the end of an absence reads before creating: another replica acquired and lost the lock meanwhile', async () => {
+    const world = new SimWorld();
+    const { a, b, blog, tapped } = await leaderAndTappedFollower(world);
+    const c = world.add('c', fast);
+    const clog = termLog(world, c);
+    c.start();
+    await world.advance(1_000);
+    a.lock.setPartition('blackhole'); // a cannot renew, nor re-create the lock
+    world.store.delete(); // b and c see the absence
+    const deletedAt = world.scheduler.now;
+    await world.advance(100);
+    // b stops running (a stopped-the-world pause) past the end of that absence's claim: its timers
+    // and its watch events wait for it meanwhile, the timer first (it was due first).
+    const resumeAt = deletedAt + fast.leaseDuration + 5_000;
+    b.process.pause(resumeAt);
+    await world.advance(fast.leaseDuration);
+    expect(clog, 'c took the lock when the claim of a ran out').to.have.length(1);
+    await world.advance(resumeAt - 500 - world.scheduler.now);
+    world.store.delete(); // c re-creates it at its next renew, after b has resumed
+    await world.advance(2 * fast.leaseDuration);
+    expect(overlapped(clog, blog), 'b and c led at once').to.be.false;
+    expect(
+      tapped.creates.filter((at) => at < resumeAt + fast.leaseDuration),
+      'b created the lock',
+    ).to.be.empty;
+    expect(clog[0]!.end, 'c still leads').to.be.undefined;
     a.lock.setPartition('none');
     await world.stopAll();
   });

@@ -193,7 +193,7 @@ describe('LeaseElector', () => {
       await world.stopAll();
     });
 
-    it('waits leaseDuration after a deletion seen while it waits for the write that won, and does not take the lock the winner re-creates', async () => {
+    it('waits leaseDuration after a deletion seen while it waits for the write that won, then reads before creating and does not take the lock the winner re-created', async () => {
       // The deletion reaches its watch (it names no holder); the winner's re-creation does not.
       const { world, winner, loser } = await race('lose');
       const winnerTerm = winner.elector.currentTerm();
@@ -202,18 +202,20 @@ describe('LeaseElector', () => {
       world.store.delete();
       const deletedAt = world.scheduler.now;
       const creates = world.store.counters.create;
-      let loserCreatedAt: number | undefined;
+      await world.advance(10);
+      expect(loser.elector.currentLeader(), 'the loser saw the deletion').to.be.undefined;
+      let learnedAt: number | undefined;
       for (let t = 0; t < 3 * fast.leaseDuration; t += 100) {
         await world.advance(100);
-        if (loserCreatedAt === undefined && world.store.counters.create - creates > 1) {
-          loserCreatedAt = world.scheduler.now; // the winner re-creates first (its next renew)
+        if (learnedAt === undefined && loser.elector.currentLeader() === winner.lock.identity) {
+          learnedAt = world.scheduler.now; // by reading: its watch loses the winner's events
         }
       }
-      expect(loserCreatedAt, 'the loser tried to create the lock').to.not.be.undefined;
-      expect(loserCreatedAt! - deletedAt).to.be.at.least(fast.leaseDuration);
+      expect(learnedAt, 'the loser learned the re-created record').to.not.be.undefined;
+      expect(learnedAt! - deletedAt, 'the loser waited for the claim').to.be.at.least(fast.leaseDuration);
+      expect(world.store.counters.create - creates, 'creates: only the winner re-creating').to.equal(1);
       expect(llog, 'the loser never led').to.have.length(0);
       expect(winner.elector.currentTerm(), 'the winner kept its term').to.equal(winnerTerm);
-      expect(loser.elector.currentLeader()).to.equal(winner.lock.identity);
       await world.stopAll();
     });
 
