@@ -32,7 +32,7 @@ interface DeletedClaim {
   readonly holderEpoch: number;
   /** The highest epoch this replica had seen when it saw the deletion. */
   readonly epoch: number;
-  readonly leaseMs: number;
+  leaseMs: number;
   until: number;
 }
 
@@ -291,7 +291,12 @@ export class LockObserver {
     return Math.max(deleted, observation.observedAt + claim.leaseMs);
   }
 
-  /** Keeps {@link DeletedClaim} up to date with a newly accepted observation (before it is stored). */
+  /**
+   * Keeps {@link DeletedClaim} up to date with a newly accepted observation (before it is stored). A
+   * claim lives on through further absences and unaware records (each absence extends it: the holder
+   * may have re-created the lock unseen meanwhile); only that holder's own term's record, a record
+   * with a higher epoch, or its lapse ends it.
+   */
   private trackDeletedClaim(
     previous: Observation | undefined,
     snapshot: LockSnapshot | undefined,
@@ -300,24 +305,23 @@ export class LockObserver {
     let deleted = this.deletedClaim;
     if (deleted !== undefined && this.clock.now() >= deleted.until) deleted = undefined;
     if (snapshot === undefined) {
-      // Another absence: the holder may have re-created the lock unseen meanwhile.
-      if (deleted !== undefined) deleted.until = Math.max(deleted.until, at + deleted.leaseMs);
       const before = previous?.snapshot?.record;
-      if (hasValidHolder(before) && !this.isOwn(before)) {
-        const leaseMs = before.leaseDurationSeconds * 1000;
-        if (
-          deleted === undefined ||
-          before.leaseTransitions > deleted.epoch ||
-          at + leaseMs > deleted.until
-        ) {
-          deleted = {
-            holder: before.holderIdentity,
-            holderEpoch: before.leaseTransitions,
-            epoch: Math.max(this.highestEpoch, deleted?.epoch ?? -1),
-            leaseMs: Math.max(leaseMs, deleted?.leaseMs ?? 0),
-            until: Math.max(at + leaseMs, deleted?.until ?? -Infinity),
-          };
-        }
+      const holder = hasValidHolder(before) && !this.isOwn(before) ? before : undefined;
+      const leaseMs = Math.max(
+        holder === undefined ? 0 : holder.leaseDurationSeconds * 1000,
+        deleted?.leaseMs ?? 0,
+      );
+      if (deleted !== undefined) {
+        deleted.leaseMs = leaseMs;
+        deleted.until = Math.max(deleted.until, at + leaseMs);
+      } else if (holder !== undefined) {
+        deleted = {
+          holder: holder.holderIdentity,
+          holderEpoch: holder.leaseTransitions,
+          epoch: this.highestEpoch,
+          leaseMs,
+          until: at + leaseMs,
+        };
       }
     } else if (deleted !== undefined) {
       const record = snapshot.record;
