@@ -122,8 +122,13 @@ export class LockObserver {
   private readonly own: OwnRecord[] = [];
   /** The resourceVersion of the last duplicate-identity record reported (one report per change). */
   private duplicateSeen: string | undefined;
-  /** True while a watch is established and delivering (continuously since it became so). */
-  private watchCovering = false;
+  /**
+   * What the watch tells of the lock: `up` (established: it delivers every change, in order),
+   * `suspended` (it ended and is being resumed from where it was, so it will deliver what happens
+   * meanwhile, and nothing has been read since), or `none` (no watch, or one whose stream position
+   * was lost: a relist, a term's muting).
+   */
+  private coverage: 'up' | 'suspended' | 'none' = 'none';
   /**
    * While the lock is observed absent: whether this replica knows it stayed absent since that
    * observation (no gap in watch coverage or in reads since). See the class comment.
@@ -184,9 +189,17 @@ export class LockObserver {
     this.accept(event.type === 'changed' ? event.snapshot : undefined, 'watch', resourceVersion);
   }
 
-  /** A watch (re)starts from `resourceVersion` (`undefined`: from the current state): a gap. */
-  watchStarting(resourceVersion: string | undefined): void {
-    this.watchGap();
+  /**
+   * A watch (re)starts from `resourceVersion` (`undefined`: from the current state). `resumed`: it
+   * continues the previous watch's stream from the last version that watch delivered, so that it
+   * delivers whatever happened in between; otherwise what happened since the last watch is unseen.
+   */
+  watchStarting(resourceVersion: string | undefined, resumed = false): void {
+    if (resumed && resourceVersion !== undefined) {
+      if (this.coverage === 'up') this.coverage = 'suspended';
+    } else {
+      this.watchGap();
+    }
     if (resourceVersion === undefined || resourceVersion === this.aheadOfWatch?.resourceVersion) {
       this.aheadOfWatch = undefined;
     }
@@ -194,22 +207,26 @@ export class LockObserver {
 
   /** The watch is established: from now on it delivers every change of the lock, in order. */
   watchEstablished(): void {
-    this.watchCovering = true;
+    this.coverage = 'up';
+  }
+
+  /** The open watch ended; it is resumed from where it was (see {@link LockObserver.watchStarting}). */
+  watchEnded(): void {
+    if (this.coverage === 'up') this.coverage = 'suspended';
   }
 
   /**
-   * The watch no longer delivers (it ended, broke, was not established in time, or its events are
-   * ignored while this replica leads): whatever happens from now on is unseen until a read.
+   * What happens from now on goes unseen until a read, and a resumed watch will not deliver it (a
+   * relist, or the watch's events ignored while this replica leads).
    */
   watchGap(): void {
-    if (!this.watchCovering) return;
-    this.watchCovering = false;
-    this.absenceUnbroken = false;
+    if (this.coverage !== 'none') this.absenceUnbroken = false;
+    this.coverage = 'none';
   }
 
-  /** A read failed: what the lock went through meanwhile is unknown. */
+  /** A read failed: unless the watch delivers every change meanwhile, what happened is unknown. */
   readFailed(): void {
-    this.absenceUnbroken = false;
+    if (this.coverage !== 'up') this.absenceUnbroken = false;
   }
 
   /**
@@ -377,12 +394,18 @@ export class LockObserver {
   /**
    * Whether an absent answer shows the absence already observed (rather than a later one, after a
    * re-creation this replica did not see): a deletion event of the same resourceVersion (delivered
-   * again), or a read while the absence is known unbroken. A deletion event of another version means
+   * again), or a read while the absence is known unbroken (not the first since the watch ended). A deletion event of another version means
    * the lock existed in between (an event was lost); one after an absence seen by a read cannot be
    * told from a later deletion.
    */
   private sameAbsence(source: 'outOfBand' | 'watch', watchVersion: string | undefined): boolean {
     if (source === 'watch') return watchVersion !== undefined && watchVersion === this.absenceVersion;
+    if (this.coverage === 'suspended') {
+      // The first read since the watch ended: the resumed watch has not delivered what happened
+      // meanwhile. From here on, reads are what this replica knows the lock by (it polls).
+      this.coverage = 'none';
+      return false;
+    }
     return this.absenceUnbroken;
   }
 

@@ -81,11 +81,14 @@ export class LockWatcher {
   async run(signal: AbortSignal): Promise<void> {
     const { observer, retryPeriod } = this.options;
     let resourceVersion: string | undefined;
+    /** Whether `resourceVersion` is where the previous watch's stream got to (it resumes there). */
+    let resumable = false;
     while (!signal.aborted) {
       if (this.paused) {
         this.setUp(false);
         await this.whilePaused(signal);
         resourceVersion = observer.observation?.snapshot?.resourceVersion ?? resourceVersion;
+        resumable = false;
         continue;
       }
       const close = new AbortController();
@@ -96,13 +99,14 @@ export class LockWatcher {
       this.closeCurrent = close;
       let outcome: { failure: unknown; established: boolean; lived: number };
       try {
-        outcome = await this.watchOnce(resourceVersion, close.signal, (version) => {
+        outcome = await this.watchOnce(resourceVersion, resumable, close.signal, (version) => {
           resourceVersion = version;
         });
       } catch (error: unknown) {
         // Only the code around the watch throws here (a Clock that fails): a failed watch, retried.
         outcome = { failure: error, established: false, lived: 0 };
       }
+      resumable = true;
       this.closeCurrent = undefined;
       signal.removeEventListener('abort', onStop);
       if (isAborted(signal) || close.signal.aborted) continue; // stopping, or paused by a term's start
@@ -149,9 +153,13 @@ export class LockWatcher {
     this.setUp(false);
   }
 
-  /** One watch from `from`; marks the watch down if it is not established within retryPeriod. */
+  /**
+   * One watch from `from` (`resumed`: where the previous watch got to); marks the watch down if it
+   * is not established within retryPeriod.
+   */
   private async watchOnce(
     from: string | undefined,
+    resumed: boolean,
     signal: AbortSignal,
     advance: (resourceVersion: string) => void,
   ): Promise<{ failure: unknown; established: boolean; lived: number }> {
@@ -160,12 +168,10 @@ export class LockWatcher {
     const startedAt = clock.now();
     const grace = this.upValue
       ? startTimer(clock, retryPeriod, () => {
-          if (state.established) return;
-          observer.watchGap();
-          this.setUp(false);
+          if (!state.established) this.setUp(false);
         })
       : undefined;
-    observer.watchStarting(from);
+    observer.watchStarting(from, resumed);
     let failure: unknown;
     try {
       await lock.watch(
@@ -200,7 +206,7 @@ export class LockWatcher {
       failure = error;
     } finally {
       grace?.cancel();
-      observer.watchGap(); // until the next watch is established, changes go unseen
+      observer.watchEnded(); // the next watch resumes from here, unless it relists
     }
     return { failure, established: state.established, lived: clock.now() - startedAt };
   }
