@@ -175,6 +175,22 @@ describe('LeaseElector: an absent lock seen again', () => {
     await world.stopAll();
   });
 
+  it('a watch that ends quietly and resumes from where it was is no gap: the absence seen first keeps its clock', async () => {
+    const world = new SimWorld();
+    const { a, alog, blog, tapped } = await leaderAndTappedFollower(world);
+    a.lock.setPartition('blackhole');
+    world.store.delete();
+    const deletedAt = world.scheduler.now;
+    await world.advance(5_000);
+    expect(world.store.dropWatches(), 'watches ended quietly').to.be.greaterThan(0);
+    await world.advance(2 * fast.leaseDuration);
+    expect(tapped.creates).to.have.length(1);
+    expect(tapped.creates[0]! - deletedAt).to.be.within(fast.leaseDuration, fast.leaseDuration + 50);
+    expect(overlapped(alog, blog)).to.be.false;
+    a.lock.setPartition('none');
+    await world.stopAll();
+  });
+
   it('polling without a watch, successive absent reads keep the clock of the first: takes the lock leaseDuration after it', async () => {
     const world = new SimWorld();
     const { a, alog, blog, tapped } = await leaderAndTappedFollower(world, { watch: false });
