@@ -205,9 +205,25 @@ export class LockObserver {
     }
   }
 
-  /** The watch is established: from now on it delivers every change of the lock, in order. */
-  watchEstablished(): void {
+  /**
+   * The watch is established: from now on it delivers every change of the lock, in order.
+   * `fromCurrentState`: it started from the current state (an object there arrives as its first
+   * event). An absence no longer known unbroken (a relist after the lock was seen absent) then is
+   * known unbroken from now: it counts as seen now, a new clock that only ever ends later.
+   */
+  watchEstablished(fromCurrentState = false): void {
     this.coverage = 'up';
+    const observation = this.observationValue;
+    if (!fromCurrentState || observation === undefined || observation.snapshot !== undefined) return;
+    if (this.absenceUnbroken) return;
+    const now = this.clock.now();
+    this.trackDeletedClaim(observation, undefined, now);
+    this.absenceUnbroken = true;
+    this.absenceVersion = undefined;
+    const renewed: Observation = { snapshot: undefined, observedAt: now };
+    this.observationValue = renewed;
+    this.sequence++;
+    this.listener.changed(renewed);
   }
 
   /** The open watch ended; it is resumed from where it was (see {@link LockObserver.watchStarting}). */

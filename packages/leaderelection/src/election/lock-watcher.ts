@@ -179,7 +179,7 @@ export class LockWatcher {
         {
           onEstablished: () => {
             state.established = true;
-            if (!this.paused) observer.watchEstablished();
+            if (!this.paused) observer.watchEstablished(from === undefined);
             metrics.request('watch', '200');
             this.setUp(true);
           },
