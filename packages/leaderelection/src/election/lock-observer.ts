@@ -93,10 +93,13 @@ const ownLimit = 4;
  *   so one absence cannot be told from the next: the holder may have re-created the lock and someone
  *   deleted it again in between. A new absent answer continues the absence seen before (keeps its
  *   expiry clock) only when this replica knows the lock stayed absent meanwhile: its watch has been
- *   established throughout (it would have delivered a re-creation), or, while polling, every read
- *   since has succeeded. After a gap (the watch ended, restarted or was muted; a read failed) the
- *   absent answer starts a new clock, like an unseen version; so does a deletion event of another
- *   resourceVersion (a re-creation the watch did not deliver).
+ *   up throughout (a watch resumed from the last version delivered counts: it delivers what happened
+ *   in between), or, while polling, every read since has succeeded. After a gap (a read answered
+ *   while a resumed watch is not yet established, the first since the watch ended; a read failed
+ *   with no watch up; a relist; the watch muted for a term) the absent answer starts a new clock,
+ *   like an unseen version; so does a deletion event of another resourceVersion (a re-creation the
+ *   watch did not deliver). A relist's watch, once established, makes the absence known unbroken
+ *   from then (as if seen then).
  * - **A deleted holder's claim outlives unaware records.** A record created over the absence by a
  *   replica that never saw the lock (its epoch is not above the highest this replica had seen) or its
  *   release does not end the claim of the holder whose record was deleted: that claim still lapses
