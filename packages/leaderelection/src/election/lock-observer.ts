@@ -389,6 +389,8 @@ export class LockObserver {
       }
     }
     observedAt ??= this.firstSeenAt(version);
+    // A read or write answer while the watch is being resumed: from here on reads show the lock.
+    if (source === 'outOfBand' && this.coverage === 'suspended') this.coverage = 'none';
     this.trackDeletedClaim(previous, snapshot, observedAt);
     if (snapshot === undefined) {
       this.absenceUnbroken = true;
