@@ -53,6 +53,13 @@ export interface Acquired {
  * watch went down meanwhile (an event lost or held up). It never writes again over the version that
  * conflicted; and learning the new holder later only makes it wait longer for that holder's expiry
  * (measured from when it sees the record), never shorter.
+ *
+ * Creating the lock over an absence whose claim ran out is the one write that compare-and-swap
+ * cannot check: an absent lock has no resourceVersion, so the lock re-created and deleted again
+ * meanwhile looks the same. It reads first, sending the read after the claim ran out: the answer
+ * comes after whatever the watch had delivered by then (a process stopped for a while, by a pause
+ * of the world or a blocked event loop, runs its due timers before it reads its sockets; the
+ * re-creation waits there).
  */
 export class Campaign {
   constructor(private readonly options: CampaignOptions) {}
@@ -95,6 +102,8 @@ export class Campaign {
      * (our clock) to read if the watch has not replaced it by then.
      */
     let stale: { readonly observation: Observation | undefined; readonly readAt: number } | undefined;
+    /** When the last read was sent, on our clock. */
+    let readSentAt = -Infinity;
     while (!stop.aborted) {
       const watchUp = watcher?.up ?? false;
       if (watchWasUp && !watchUp) needRead = true; // the watch just went down: read at once
@@ -105,7 +114,9 @@ export class Campaign {
         } else if (!watchUp || clock.now() >= stale.readAt) {
           needRead = true;
         } else {
-          await waiter.pause(stale.readAt - clock.now(), [stop]);
+          // A timer may fire a fraction of a millisecond before the monotonic clock says it is due.
+          const timedOut = await waiter.pause(stale.readAt - clock.now(), [stop]);
+          if (timedOut) stale = { ...stale, readAt: clock.now() };
           continue;
         }
       }
@@ -113,6 +124,7 @@ export class Campaign {
         needRead = false;
         stale = undefined;
         pollAt = undefined;
+        readSentAt = clock.now();
         if (!(await this.read(stop))) {
           needRead = true;
           await waiter.pause(jittered(retryPeriod, random), [stop]);
@@ -127,6 +139,10 @@ export class Campaign {
       const expiry = observer.expiry();
       if (now >= expiry) {
         const tried = observer.observation;
+        if (tried.snapshot === undefined && expiry !== -Infinity && readSentAt < expiry) {
+          needRead = true; // creating over an absence whose claim ran out: read first (see above)
+          continue;
+        }
         const outcome = await this.acquire(tried.snapshot);
         if (typeof outcome === 'object') return outcome;
         if (outcome === 'conflict' && watcher?.up === true) {
@@ -162,6 +178,7 @@ export class Campaign {
       observer.readAnswer(snapshot, begun);
       return true;
     } catch (error: unknown) {
+      observer.readFailed();
       if (stop.aborted) return false;
       requests.reportFailure('read', 'reading the lock', error);
       return false;

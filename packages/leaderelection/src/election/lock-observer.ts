@@ -20,6 +20,22 @@ interface Claim {
   readonly leaseMs: number;
 }
 
+/**
+ * A valid holder whose record was deleted: it may lead until `until` (on this replica's clock), and
+ * a record written later by someone who cannot have known of it (an epoch not above `epoch`: created
+ * over the absence by a replica that never saw the lock) does not end that claim, nor does its
+ * release.
+ */
+interface DeletedClaim {
+  readonly holder: string;
+  /** The holder's epoch. */
+  readonly holderEpoch: number;
+  /** The highest epoch this replica had seen when it saw the deletion. */
+  readonly epoch: number;
+  leaseMs: number;
+  until: number;
+}
+
 /** How this replica recognises a record it wrote itself: the term's epoch and acquire time. */
 export interface OwnRecord {
   readonly epoch: number;
@@ -39,8 +55,16 @@ export interface LockObserverListener {
   duplicateIdentity(message: string): void;
 }
 
-function wholeSecond(date: Date): number {
-  return Math.floor(date.getTime() / 1000);
+/**
+ * Whether a time read back from a lock is `written`: to the millisecond when the lock kept the
+ * fraction (a Lease's MicroTime, this package's ConfigMap lock), to the whole second when it stored
+ * whole seconds (client-go's annotation format). Comparing every time to the second only would make
+ * any record of the same second match.
+ */
+function storedAs(stored: Date, written: Date): boolean {
+  const at = stored.getTime();
+  if (at % 1000 !== 0) return at === written.getTime();
+  return at / 1000 === Math.floor(written.getTime() / 1000);
 }
 
 /** How many recent resourceVersions an observer remembers the first sighting of. */
@@ -65,6 +89,23 @@ const ownLimit = 4;
  *   a deletion erases the evidence that compare-and-swap would otherwise have checked. (A replica
  *   whose first sight of the lock is an absent or unreadable one cannot know of any holder: it
  *   takes the lock at once.)
+ * - **An absence continues only while it was watched.** An absent lock carries no resourceVersion,
+ *   so one absence cannot be told from the next: the holder may have re-created the lock and someone
+ *   deleted it again in between. A new absent answer continues the absence seen before (keeps its
+ *   expiry clock) only when this replica knows the lock stayed absent meanwhile: its watch has been
+ *   up throughout (a watch resumed from the last version delivered counts: it delivers what happened
+ *   in between), or, while polling, every read since has succeeded. After a gap (a read answered
+ *   while a resumed watch is not yet established, the first since the watch ended; a read failed
+ *   with no watch up; a relist; the watch muted for a term) the absent answer starts a new clock,
+ *   like an unseen version; so does a deletion event of another resourceVersion (a re-creation the
+ *   watch did not deliver). A relist's watch, once established, makes the absence known unbroken
+ *   from then (as if seen then).
+ * - **A deleted holder's claim outlives unaware records.** A record created over the absence by a
+ *   replica that never saw the lock (its epoch is not above the highest this replica had seen) or its
+ *   release does not end the claim of the holder whose record was deleted: that claim still lapses
+ *   only leaseDuration after the deletion was seen (after the last absence seen, when there were
+ *   several). A record of that holder's term, or one with a higher epoch (written by a replica that
+ *   saw the lock, and so waited the claim out itself), ends it.
  * - **Epochs never go back.** The next epoch is one more than the highest ever observed, across
  *   deletions of the lock.
  * - **Own records are recognised by epoch and acquire time**, not identity alone: a record under
@@ -84,6 +125,21 @@ export class LockObserver {
   private readonly own: OwnRecord[] = [];
   /** The resourceVersion of the last duplicate-identity record reported (one report per change). */
   private duplicateSeen: string | undefined;
+  /**
+   * What the watch tells of the lock: `up` (established: it delivers every change, in order),
+   * `suspended` (it ended and is being resumed from where it was, so it will deliver what happens
+   * meanwhile, and nothing has been read since), or `none` (no watch, or one whose stream position
+   * was lost: a relist, a term's muting).
+   */
+  private coverage: 'up' | 'suspended' | 'none' = 'none';
+  /**
+   * While the lock is observed absent: whether this replica knows it stayed absent since that
+   * observation (no gap in watch coverage or in reads since). See the class comment.
+   */
+  private absenceUnbroken = false;
+  /** The resourceVersion of the deletion event the current absence was seen by, if a watch showed it. */
+  private absenceVersion: string | undefined;
+  private deletedClaim: DeletedClaim | undefined;
 
   constructor(
     private readonly identity: string,
@@ -136,11 +192,60 @@ export class LockObserver {
     this.accept(event.type === 'changed' ? event.snapshot : undefined, 'watch', resourceVersion);
   }
 
-  /** A watch (re)starts from `resourceVersion` (`undefined`: from the current state). */
-  watchStarting(resourceVersion: string | undefined): void {
+  /**
+   * A watch (re)starts from `resourceVersion` (`undefined`: from the current state). `resumed`: it
+   * continues the previous watch's stream from the last version that watch delivered, so that it
+   * delivers whatever happened in between; otherwise what happened since the last watch is unseen.
+   */
+  watchStarting(resourceVersion: string | undefined, resumed = false): void {
+    if (resumed && resourceVersion !== undefined) {
+      if (this.coverage === 'up') this.coverage = 'suspended';
+    } else {
+      this.watchGap();
+    }
     if (resourceVersion === undefined || resourceVersion === this.aheadOfWatch?.resourceVersion) {
       this.aheadOfWatch = undefined;
     }
+  }
+
+  /**
+   * The watch is established: from now on it delivers every change of the lock, in order.
+   * `fromCurrentState`: it started from the current state (an object there arrives as its first
+   * event). An absence no longer known unbroken (a relist after the lock was seen absent) then is
+   * known unbroken from now: it counts as seen now, a new clock that only ever ends later.
+   */
+  watchEstablished(fromCurrentState = false): void {
+    this.coverage = 'up';
+    const observation = this.observationValue;
+    if (!fromCurrentState || observation === undefined || observation.snapshot !== undefined) return;
+    if (this.absenceUnbroken) return;
+    const now = this.clock.now();
+    this.trackDeletedClaim(observation, undefined, now);
+    this.absenceUnbroken = true;
+    this.absenceVersion = undefined;
+    const renewed: Observation = { snapshot: undefined, observedAt: now };
+    this.observationValue = renewed;
+    this.sequence++;
+    this.listener.changed(renewed);
+  }
+
+  /** The open watch ended; it is resumed from where it was (see {@link LockObserver.watchStarting}). */
+  watchEnded(): void {
+    if (this.coverage === 'up') this.coverage = 'suspended';
+  }
+
+  /**
+   * What happens from now on goes unseen until a read, and a resumed watch will not deliver it (a
+   * relist, or the watch's events ignored while this replica leads).
+   */
+  watchGap(): void {
+    if (this.coverage !== 'none') this.absenceUnbroken = false;
+    this.coverage = 'none';
+  }
+
+  /** A read failed: unless the watch delivers every change meanwhile, what happened is unknown. */
+  readFailed(): void {
+    if (this.coverage !== 'up') this.absenceUnbroken = false;
   }
 
   /**
@@ -185,14 +290,16 @@ export class LockObserver {
 
   /**
    * True when `record` is one this replica wrote as the holder of one of its terms: same identity,
-   * epoch and acquire time. Times are compared to the whole second, as some locks store them (the
-   * ConfigMap annotation is RFC 3339 with whole seconds, as client-go writes it).
+   * epoch and acquire time. A time stored in whole seconds (the ConfigMap annotation as client-go
+   * writes it) is compared to the second, one with a fraction to the millisecond: a write that failed
+   * without landing keeps its mark, and another process under this identity that wrote the same epoch
+   * within the same second must not pass for this replica.
    */
   isOwn(record: LeaderElectionRecord | undefined): boolean {
     if (record?.holderIdentity !== this.identity || record.acquireTime === undefined) return false;
-    const acquired = wholeSecond(record.acquireTime);
+    const acquired = record.acquireTime;
     return this.own.some(
-      (own) => own.epoch === record.leaseTransitions && wholeSecond(own.acquireTime) === acquired,
+      (own) => own.epoch === record.leaseTransitions && storedAs(acquired, own.acquireTime),
     );
   }
 
@@ -209,14 +316,60 @@ export class LockObserver {
     const observation = this.observationValue;
     if (observation === undefined) return -Infinity;
     const record = observation.snapshot?.record;
+    const deleted = this.deletedClaim?.until ?? -Infinity;
     if (hasValidHolder(record)) {
       if (this.isOwn(record)) return -Infinity;
-      return observation.observedAt + record.leaseDurationSeconds * 1000;
+      return Math.max(deleted, observation.observedAt + record.leaseDurationSeconds * 1000);
     }
-    if (isReleased(record)) return -Infinity; // explicitly released
+    if (isReleased(record)) return deleted; // explicitly released: free at once, but for a deleted claim
     const claim = this.claim;
-    if (claim === undefined) return -Infinity;
-    return observation.observedAt + claim.leaseMs;
+    if (claim === undefined) return deleted;
+    return Math.max(deleted, observation.observedAt + claim.leaseMs);
+  }
+
+  /**
+   * Keeps {@link DeletedClaim} up to date with a newly accepted observation (before it is stored). A
+   * claim lives on through further absences and unaware records (each absence extends it: the holder
+   * may have re-created the lock unseen meanwhile); only that holder's own term's record, a record
+   * with a higher epoch, or its lapse ends it.
+   */
+  private trackDeletedClaim(
+    previous: Observation | undefined,
+    snapshot: LockSnapshot | undefined,
+    at: number,
+  ): void {
+    let deleted = this.deletedClaim;
+    if (deleted !== undefined && this.clock.now() >= deleted.until) deleted = undefined;
+    if (snapshot === undefined) {
+      const before = previous?.snapshot?.record;
+      const holder = hasValidHolder(before) && !this.isOwn(before) ? before : undefined;
+      const leaseMs = Math.max(
+        holder === undefined ? 0 : holder.leaseDurationSeconds * 1000,
+        deleted?.leaseMs ?? 0,
+      );
+      if (deleted !== undefined) {
+        deleted.leaseMs = leaseMs;
+        deleted.until = Math.max(deleted.until, at + leaseMs);
+      } else if (holder !== undefined) {
+        deleted = {
+          holder: holder.holderIdentity,
+          holderEpoch: holder.leaseTransitions,
+          epoch: this.highestEpoch,
+          leaseMs,
+          until: at + leaseMs,
+        };
+      }
+    } else if (deleted !== undefined) {
+      const record = snapshot.record;
+      if (
+        record !== undefined &&
+        (record.leaseTransitions > deleted.epoch ||
+          (record.holderIdentity === deleted.holder && record.leaseTransitions === deleted.holderEpoch))
+      ) {
+        deleted = undefined; // an aware writer, or the holder itself: the usual rules apply again
+      }
+    }
+    this.deletedClaim = deleted;
   }
 
   private accept(
@@ -226,12 +379,23 @@ export class LockObserver {
   ): void {
     const previous = this.observationValue;
     const version = snapshot?.resourceVersion ?? watchVersion;
+    let observedAt: number | undefined;
     if (previous !== undefined) {
-      const previousVersion = previous.snapshot?.resourceVersion;
-      const same = snapshot === undefined ? previous.snapshot === undefined : previousVersion === version;
-      if (same) return;
+      if (snapshot === undefined && previous.snapshot === undefined) {
+        if (this.sameAbsence(source, watchVersion)) return;
+        observedAt = this.clock.now(); // a new absence: the lock may have existed in between
+      } else if (snapshot !== undefined && previous.snapshot?.resourceVersion === version) {
+        return;
+      }
     }
-    const observedAt = this.firstSeenAt(version);
+    observedAt ??= this.firstSeenAt(version);
+    // A read or write answer while the watch is being resumed: from here on reads show the lock.
+    if (source === 'outOfBand' && this.coverage === 'suspended') this.coverage = 'none';
+    this.trackDeletedClaim(previous, snapshot, observedAt);
+    if (snapshot === undefined) {
+      this.absenceUnbroken = true;
+      this.absenceVersion = source === 'watch' ? watchVersion : undefined;
+    }
     const observation: Observation = { snapshot, observedAt };
     this.observationValue = observation;
     this.sequence++;
@@ -246,6 +410,24 @@ export class LockObserver {
     }
     this.listener.changed(observation);
     this.reportForeign(record);
+  }
+
+  /**
+   * Whether an absent answer shows the absence already observed (rather than a later one, after a
+   * re-creation this replica did not see): a deletion event of the same resourceVersion (delivered
+   * again), or a read while the absence is known unbroken (not the first since the watch ended). A deletion event of another version means
+   * the lock existed in between (an event was lost); one after an absence seen by a read cannot be
+   * told from a later deletion.
+   */
+  private sameAbsence(source: 'outOfBand' | 'watch', watchVersion: string | undefined): boolean {
+    if (source === 'watch') return watchVersion !== undefined && watchVersion === this.absenceVersion;
+    if (this.coverage === 'suspended') {
+      // The first read since the watch ended: the resumed watch has not delivered what happened
+      // meanwhile. From here on, reads are what this replica knows the lock by (it polls).
+      this.coverage = 'none';
+      return false;
+    }
+    return this.absenceUnbroken;
   }
 
   private reportForeign(record: LeaderElectionRecord | undefined): void {

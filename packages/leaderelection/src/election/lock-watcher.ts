@@ -58,12 +58,14 @@ export class LockWatcher {
   mute(): void {
     if (this.options.whileLeading) return;
     this.paused = true;
+    this.options.observer.watchGap();
   }
 
   /** A term started: close the watch until {@link LockWatcher.resume} (unless watching while leading). */
   pause(): void {
     if (this.options.whileLeading) return;
     this.paused = true;
+    this.options.observer.watchGap();
     this.closeCurrent?.abort(timerCancelled);
   }
 
@@ -79,11 +81,14 @@ export class LockWatcher {
   async run(signal: AbortSignal): Promise<void> {
     const { observer, retryPeriod } = this.options;
     let resourceVersion: string | undefined;
+    /** Whether `resourceVersion` is where the previous watch's stream got to (it resumes there). */
+    let resumable = false;
     while (!signal.aborted) {
       if (this.paused) {
         this.setUp(false);
         await this.whilePaused(signal);
         resourceVersion = observer.observation?.snapshot?.resourceVersion ?? resourceVersion;
+        resumable = false;
         continue;
       }
       const close = new AbortController();
@@ -94,13 +99,14 @@ export class LockWatcher {
       this.closeCurrent = close;
       let outcome: { failure: unknown; established: boolean; lived: number };
       try {
-        outcome = await this.watchOnce(resourceVersion, close.signal, (version) => {
+        outcome = await this.watchOnce(resourceVersion, resumable, close.signal, (version) => {
           resourceVersion = version;
         });
       } catch (error: unknown) {
         // Only the code around the watch throws here (a Clock that fails): a failed watch, retried.
         outcome = { failure: error, established: false, lived: 0 };
       }
+      resumable = true;
       this.closeCurrent = undefined;
       signal.removeEventListener('abort', onStop);
       if (isAborted(signal) || close.signal.aborted) continue; // stopping, or paused by a term's start
@@ -147,9 +153,13 @@ export class LockWatcher {
     this.setUp(false);
   }
 
-  /** One watch from `from`; marks the watch down if it is not established within retryPeriod. */
+  /**
+   * One watch from `from` (`resumed`: where the previous watch got to); marks the watch down if it
+   * is not established within retryPeriod.
+   */
   private async watchOnce(
     from: string | undefined,
+    resumed: boolean,
     signal: AbortSignal,
     advance: (resourceVersion: string) => void,
   ): Promise<{ failure: unknown; established: boolean; lived: number }> {
@@ -161,7 +171,7 @@ export class LockWatcher {
           if (!state.established) this.setUp(false);
         })
       : undefined;
-    observer.watchStarting(from);
+    observer.watchStarting(from, resumed);
     let failure: unknown;
     try {
       await lock.watch(
@@ -169,6 +179,7 @@ export class LockWatcher {
         {
           onEstablished: () => {
             state.established = true;
+            if (!this.paused) observer.watchEstablished(from === undefined);
             metrics.request('watch', '200');
             this.setUp(true);
           },
@@ -195,6 +206,7 @@ export class LockWatcher {
       failure = error;
     } finally {
       grace?.cancel();
+      observer.watchEnded(); // the next watch resumes from here, unless it relists
     }
     return { failure, established: state.established, lived: clock.now() - startedAt };
   }

@@ -304,6 +304,7 @@ export class TermKeeper {
           [],
         );
       } catch (error: unknown) {
+        observer.readFailed();
         if (!term.hasEnded()) requests.reportFailure('renew', 'reading the lock after a conflict', error);
         return;
       }
@@ -383,6 +384,7 @@ export class TermKeeper {
         observer.readAnswer(current, readBegun);
         resourceVersion = observer.isOwn(current?.record) ? current?.resourceVersion : undefined;
       } catch (error: unknown) {
+        observer.readFailed();
         requests.reportFailure('release', 'reading the lock before releasing', error);
         await waiter.pause(Math.min(timings.retryPeriod, giveUpAt - clock.now()), []);
       }

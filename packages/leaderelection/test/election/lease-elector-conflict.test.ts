@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import type { Clock, Lock, LockWatchEvent, LockWatchHandlers } from '@kubekit/leaderelection';
 import { lockWith } from '../support/lock-with.js';
-import { SimWorld, fast, type SimCandidate } from '../support/sim-world.js';
+import { SimWorld, fast, type SimCandidate, type SimCandidateOptions } from '../support/sim-world.js';
 import { overlapped, termLog } from '../support/term-log.js';
 
 // A follower that loses the race for a released lock (its write is a 409) learns the holder that
@@ -52,7 +52,10 @@ function tappedWatch(identity: string, tap: WatchTap): (lock: Lock) => Lock {
  * `a` leads with releaseOnCancel; `b` and `c` follow, each through a tapped watch. Stopping `a`
  * releases the lock: `b` and `c` write at once, one wins, the other gets a 409.
  */
-async function race(mode: WatchMode): Promise<{
+async function race(
+  mode: WatchMode,
+  followerOptions: SimCandidateOptions = {},
+): Promise<{
   world: SimWorld;
   /** The loser's watch tap. */
   tap: WatchTap;
@@ -70,8 +73,8 @@ async function race(mode: WatchMode): Promise<{
     ['b', { mode: 'deliver', held: [] }],
     ['c', { mode: 'deliver', held: [] }],
   ]);
-  const b = world.add('b', { ...fast, wrapLock: tappedWatch('b', taps.get('b')!) });
-  const c = world.add('c', { ...fast, wrapLock: tappedWatch('c', taps.get('c')!) });
+  const b = world.add('b', { ...fast, ...followerOptions, wrapLock: tappedWatch('b', taps.get('b')!) });
+  const c = world.add('c', { ...fast, ...followerOptions, wrapLock: tappedWatch('c', taps.get('c')!) });
   b.start();
   c.start();
   await world.advance(1_000);
@@ -152,6 +155,68 @@ describe('LeaseElector', () => {
       loser.stop.abort(); // (the winner's process never runs again)
       await world.advance(fast.leaseDuration);
       expect(await Promise.race([loser.running, Promise.resolve('pending')])).to.be.undefined;
+    });
+
+    it('reads after the wait for the write that won when timers fire a fraction of a millisecond early (regression: it spun through the fraction)', async () => {
+      // Timers that fire just before the monotonic clock says they are due (real ones can): the
+      // follower waiting for the watch found the read not yet due and paused again for the
+      // remainder, which such a clock ends at once, again and again until the clock crept past.
+      let shortSleeps = 0;
+      const counting = (clock: Clock): Clock => ({
+        now: () => clock.now(),
+        date: () => new Date(),
+        sleep: (ms, signal) => {
+          if (ms < 1) shortSleeps++;
+          return clock.sleep(ms, signal);
+        },
+      });
+      const { world, winner, loser, getsBefore } = await race('lose', {
+        earlyTimersMs: 0.5,
+        wrapClock: counting,
+      });
+      await world.advance(2.2 * fast.retryPeriod + 100);
+      expect(shortSleeps, 'pauses of under a millisecond').to.be.at.most(2);
+      expect(world.store.counters.get - getsBefore).to.equal(1);
+      expect(loser.elector.currentLeader()).to.equal(winner.lock.identity);
+      await world.stopAll();
+    });
+
+    it('stops at once while it waits for the write that won, without reading or writing', async () => {
+      const { world, loser, getsBefore } = await race('lose');
+      const conflicts = world.store.counters.conflicts;
+      loser.stop.abort();
+      await world.advance(10);
+      expect(await Promise.race([loser.running, Promise.resolve('pending')])).to.be.undefined;
+      await world.advance(3 * fast.retryPeriod);
+      expect(world.store.counters.get - getsBefore, 'reads').to.equal(0);
+      expect(world.store.counters.conflicts - conflicts, 'writes over the stale version').to.equal(0);
+      await world.stopAll();
+    });
+
+    it('waits leaseDuration after a deletion seen while it waits for the write that won, then reads before creating and does not take the lock the winner re-created', async () => {
+      // The deletion reaches its watch (it names no holder); the winner's re-creation does not.
+      const { world, winner, loser } = await race('lose');
+      const winnerTerm = winner.elector.currentTerm();
+      const llog = termLog(world, loser);
+      await world.advance(fast.retryPeriod / 4);
+      world.store.delete();
+      const deletedAt = world.scheduler.now;
+      const creates = world.store.counters.create;
+      await world.advance(10);
+      expect(loser.elector.currentLeader(), 'the loser saw the deletion').to.be.undefined;
+      let learnedAt: number | undefined;
+      for (let t = 0; t < 3 * fast.leaseDuration; t += 100) {
+        await world.advance(100);
+        if (learnedAt === undefined && loser.elector.currentLeader() === winner.lock.identity) {
+          learnedAt = world.scheduler.now; // by reading: its watch loses the winner's events
+        }
+      }
+      expect(learnedAt, 'the loser learned the re-created record').to.not.be.undefined;
+      expect(learnedAt! - deletedAt, 'the loser waited for the claim').to.be.at.least(fast.leaseDuration);
+      expect(world.store.counters.create - creates, 'creates: only the winner re-creating').to.equal(1);
+      expect(llog, 'the loser never led').to.have.length(0);
+      expect(winner.elector.currentTerm(), 'the winner kept its term').to.equal(winnerTerm);
+      await world.stopAll();
     });
 
     it('learns the holder from a late watch event, without reading, when it comes within retryPeriod', async () => {

@@ -36,6 +36,11 @@ export interface NetworkConditions {
    * slow watch path (the API server's watch cache behind, a congested stream).
    */
   watchDelay: number;
+  /**
+   * The fraction of watch events lost while the stream stays up (no error, no end): a follower
+   * learns what it missed only from the next event, a read after a conflict, or a poll.
+   */
+  watchLossRate: number;
 }
 
 export function healthyNetwork(latency: () => number): NetworkConditions {
@@ -49,6 +54,7 @@ export function healthyNetwork(latency: () => number): NetworkConditions {
     reorderWatch: false,
     staleReads: 0,
     watchDelay: 0,
+    watchLossRate: 0,
   };
 }
 
@@ -378,6 +384,8 @@ export class SimLock implements Lock {
           });
           return;
         }
+        // (Draws only while losing, so that schedules without this fault stay as they were.)
+        if (this.net.watchLossRate > 0 && this.prng.chance(this.net.watchLossRate)) return;
         const copies = this.prng.chance(this.net.duplicateEventRate) ? 2 : 1;
         for (let i = 0; i < copies; i++) {
           let time = scheduler.now + this.net.latency() + this.net.watchDelay;

@@ -64,6 +64,7 @@ export const faultKinds = [
   'throwingSubscriber',
   'staleReads',
   'slowWatch',
+  'lossyWatch',
 ] as const;
 
 /** A kind of fault. */
@@ -440,6 +441,21 @@ export async function runSchedule(seed: number, options: ScheduleOptions = {}): 
         });
         scheduler.at(end, () => {
           c.net.watchDelay = 0;
+        });
+        break;
+      }
+      case 'lossyWatch': {
+        // A candidate's watch loses events while the stream stays up: a follower that lost an
+        // acquiring race may never see the write that won on it, and must read.
+        let c = candidates[0]!;
+        const rate = prng.between(0.2, 1);
+        scheduler.at(start, () => {
+          c = candidates[prng.int(candidates.length)]!;
+          c.net.watchLossRate = rate;
+          note(`${c.name} watch loses ${(rate * 100).toFixed(0)}% of events`);
+        });
+        scheduler.at(end, () => {
+          c.net.watchLossRate = 0;
         });
         break;
       }
