@@ -1,29 +1,11 @@
 import { once } from 'node:events';
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { expect } from 'chai';
 import { createClient, KubeClientError } from '@kubekit/client';
 import type { KubeClient } from '@kubekit/client';
-import { kubeConfigWith } from '../support/kube-configs.js';
+import { configMapList, startFakeListServer, within } from '../support/fake-list-server.js';
 import { rejectionOf } from '../support/rejection.js';
 
-const discovery = {
-  kind: 'APIResourceList',
-  resources: [{ name: 'configmaps', kind: 'ConfigMap', namespaced: true }],
-};
-
-function list(names: readonly string[], next?: string): string {
-  return JSON.stringify({
-    kind: 'ConfigMapList',
-    apiVersion: 'v1',
-    metadata: { resourceVersion: '5', ...(next === undefined ? {} : { continue: next }) },
-    items: names.map((name) => ({
-      apiVersion: 'v1',
-      kind: 'ConfigMap',
-      metadata: { name, namespace: 'ns' },
-    })),
-  });
-}
+const list = (names: readonly string[], next?: string): string => configMapList('5', names, next);
 
 /**
  * A fake API server over HTTP/1.1: the first page sends its head at once and the rest after
@@ -31,13 +13,7 @@ function list(names: readonly string[], next?: string): string {
  */
 async function startServer(restMs: number | undefined, secondMs: number | undefined) {
   const closed: Promise<unknown>[] = [];
-  const server = http.createServer((request, response) => {
-    const url = new URL(request.url ?? '/', 'http://x');
-    if (url.pathname === '/api/v1') {
-      response.setHeader('content-type', 'application/json');
-      response.end(JSON.stringify(discovery));
-      return;
-    }
+  const fake = await startFakeListServer((url, response) => {
     response.writeHead(200, { 'content-type': 'application/json' });
     if (url.searchParams.get('continue') === null) {
       const body = list(['a'], 'A');
@@ -49,38 +25,12 @@ async function startServer(restMs: number | undefined, secondMs: number | undefi
     closed.push(once(response, 'close'));
     if (secondMs !== undefined) setTimeout(() => response.end(list(['b'])), secondMs);
   });
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const { port } = server.address() as AddressInfo;
   return {
-    kubeConfig: kubeConfigWith(
-      { name: 'fake', server: `http://127.0.0.1:${String(port)}`, skipTLSVerify: true },
-      { name: 'u', token: 'secret' },
-    ),
+    kubeConfig: fake.kubeConfig,
     /** Connections closed of the requests for the second page so far. */
     aheadClosed: () => closed,
-    close: async () => {
-      server.closeAllConnections();
-      await new Promise((resolve) => server.close(resolve));
-    },
+    close: () => fake.close(),
   };
-}
-
-/** Resolves with `promise`, or rejects with `what` after `ms` of real time. */
-async function within<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  try {
-    return await Promise.race([
-      promise,
-      new Promise<never>((_, reject) => {
-        timer = setTimeout(() => {
-          reject(new Error(what));
-        }, ms);
-      }),
-    ]);
-  } finally {
-    clearTimeout(timer);
-  }
 }
 
 describe('KubeClient.listPages, pipelined, on a server that is slow in the middle of a page', () => {

@@ -1,15 +1,7 @@
-import { once } from 'node:events';
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { expect } from 'chai';
 import { createClient } from '@kubekit/client';
 import type { KubeClient } from '@kubekit/client';
-import { kubeConfigWith } from '../support/kube-configs.js';
-
-const discovery = {
-  kind: 'APIResourceList',
-  resources: [{ name: 'configmaps', kind: 'ConfigMap', namespaced: true }],
-};
+import { startFakeListServer } from '../support/fake-list-server.js';
 
 /**
  * Three pages of one ConfigMap each, as JSON text whose `metadata` comes after `items` (keys in
@@ -25,39 +17,23 @@ function page(token: string | null): string {
 }
 
 describe('KubeClient.listPages, pipelined, on answers whose metadata comes after their items', () => {
-  let server: http.Server;
+  let server: Awaited<ReturnType<typeof startFakeListServer>>;
   let client: KubeClient;
   const tokens: (string | null)[] = [];
 
   beforeEach(async () => {
     tokens.length = 0;
-    server = http.createServer((request, response) => {
-      const url = new URL(request.url ?? '/', 'http://x');
+    server = await startFakeListServer((url, response) => {
       response.writeHead(200, { 'content-type': 'application/json' });
-      if (url.pathname === '/api/v1') {
-        response.end(JSON.stringify(discovery));
-        return;
-      }
       const token = url.searchParams.get('continue');
       tokens.push(token);
       response.end(page(token));
     });
-    server.listen(0, '127.0.0.1');
-    await once(server, 'listening');
-    const { port } = server.address() as AddressInfo;
-    client = createClient({
-      kubeConfig: kubeConfigWith(
-        { name: 'fake', server: `http://127.0.0.1:${String(port)}`, skipTLSVerify: true },
-        { name: 'u', token: 'secret' },
-      ),
-      metrics: null,
-      rateLimit: false,
-    });
+    client = createClient({ kubeConfig: server.kubeConfig, metrics: null, rateLimit: false });
   });
   afterEach(async () => {
     await client.close(false);
-    server.closeAllConnections();
-    await new Promise((resolve) => server.close(resolve));
+    await server.close();
   });
 
   it('asks for each page after the whole page before, with its continue token, each object once', async () => {

@@ -1,45 +1,8 @@
 import { once } from 'node:events';
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { expect } from 'chai';
 import { createClient } from '@kubekit/client';
 import type { KubeClient } from '@kubekit/client';
-import { kubeConfigWith } from '../support/kube-configs.js';
-
-const discovery = {
-  kind: 'APIResourceList',
-  resources: [{ name: 'configmaps', kind: 'ConfigMap', namespaced: true }],
-};
-
-function list(resourceVersion: string, names: readonly string[], next?: string): string {
-  return JSON.stringify({
-    kind: 'ConfigMapList',
-    apiVersion: 'v1',
-    metadata: { resourceVersion, ...(next === undefined ? {} : { continue: next }) },
-    items: names.map((name) => ({
-      apiVersion: 'v1',
-      kind: 'ConfigMap',
-      metadata: { name, namespace: 'ns' },
-    })),
-  });
-}
-
-/** Resolves with `promise`, or rejects with `what` after `ms` of real time. */
-async function within<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  try {
-    return await Promise.race([
-      promise,
-      new Promise<never>((_, reject) => {
-        timer = setTimeout(() => {
-          reject(new Error(what));
-        }, ms);
-      }),
-    ]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
+import { configMapList as list, startFakeListServer, within } from '../support/fake-list-server.js';
 
 /**
  * A fake API server whose first answer to the first page breaks off after the List's head, which
@@ -53,13 +16,7 @@ async function startServer(second: string, pages: Readonly<Record<string, string
   const aheadSent = new Promise<void>((resolve) => {
     aheadArrived = resolve;
   });
-  const server = http.createServer((request, response) => {
-    const url = new URL(request.url ?? '/', 'http://x');
-    if (url.pathname === '/api/v1') {
-      response.setHeader('content-type', 'application/json');
-      response.end(JSON.stringify(discovery));
-      return;
-    }
+  const fake = await startFakeListServer((url, response) => {
     const token = url.searchParams.get('continue');
     response.writeHead(200, { 'content-type': 'application/json' });
     if (token === null && ++firstPages === 1) {
@@ -80,14 +37,8 @@ async function startServer(second: string, pages: Readonly<Record<string, string
     }
     response.end(pages[token] ?? list('6', []));
   });
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const { port } = server.address() as AddressInfo;
   return {
-    kubeConfig: kubeConfigWith(
-      { name: 'fake', server: `http://127.0.0.1:${String(port)}`, skipTLSVerify: true },
-      { name: 'u', token: 'secret' },
-    ),
+    kubeConfig: fake.kubeConfig,
     /** Resolves once the request for token "A" has arrived and its connection has closed. */
     aheadClosed: async () => {
       await aheadSent;
@@ -96,10 +47,7 @@ async function startServer(second: string, pages: Readonly<Record<string, string
       await closed;
     },
     firstPages: () => firstPages,
-    close: async () => {
-      server.closeAllConnections();
-      await new Promise((resolve) => server.close(resolve));
-    },
+    close: () => fake.close(),
   };
 }
 
