@@ -66,6 +66,19 @@ async function leaderAndTappedFollower(
   return { ...pair, tapped: tapped! };
 }
 
+/**
+ * The follower created the lock once, leaseDuration (+ up to 50 ms) after `from`, and its term
+ * never overlapped the leader's.
+ */
+function expectTakenLeaseDurationAfter(
+  pair: Awaited<ReturnType<typeof leaderAndTappedFollower>>,
+  from: number,
+): void {
+  expect(pair.tapped.creates).to.have.length(1);
+  expect(pair.tapped.creates[0]! - from).to.be.within(fast.leaseDuration, fast.leaseDuration + 50);
+  expect(overlapped(pair.alog, pair.blog)).to.be.false;
+}
+
 describe('LeaseElector: an absent lock seen again', () => {
   it('after a gap (watch down, reads failing) an absent read starts a new expiry clock: the holder re-created the lock meanwhile', async () => {
     const world = new SimWorld();
@@ -162,48 +175,41 @@ describe('LeaseElector: an absent lock seen again', () => {
 
   it('with its watch up throughout, the absence seen first keeps its clock: takes the lock leaseDuration after the deletion', async () => {
     const world = new SimWorld();
-    const { a, alog, blog, tapped } = await leaderAndTappedFollower(world);
-    a.lock.setPartition('blackhole'); // a cannot renew, nor re-create the lock
+    const pair = await leaderAndTappedFollower(world);
+    pair.a.lock.setPartition('blackhole'); // a cannot renew, nor re-create the lock
     world.store.delete();
     const deletedAt = world.scheduler.now;
     await world.advance(2 * fast.leaseDuration);
-    expect(tapped.creates).to.have.length(1);
-    expect(tapped.creates[0]! - deletedAt).to.be.within(fast.leaseDuration, fast.leaseDuration + 50);
-    expect(blog).to.have.length(1);
-    expect(overlapped(alog, blog)).to.be.false;
-    a.lock.setPartition('none');
+    expectTakenLeaseDurationAfter(pair, deletedAt);
+    expect(pair.blog).to.have.length(1);
+    pair.a.lock.setPartition('none');
     await world.stopAll();
   });
 
   it('a watch that ends quietly and resumes from where it was is no gap: the absence seen first keeps its clock', async () => {
     const world = new SimWorld();
-    const { a, alog, blog, tapped } = await leaderAndTappedFollower(world);
-    a.lock.setPartition('blackhole');
+    const pair = await leaderAndTappedFollower(world);
+    pair.a.lock.setPartition('blackhole');
     world.store.delete();
     const deletedAt = world.scheduler.now;
     await world.advance(5_000);
     expect(world.store.dropWatches(), 'watches ended quietly').to.be.greaterThan(0);
     await world.advance(2 * fast.leaseDuration);
-    expect(tapped.creates).to.have.length(1);
-    expect(tapped.creates[0]! - deletedAt).to.be.within(fast.leaseDuration, fast.leaseDuration + 50);
-    expect(overlapped(alog, blog)).to.be.false;
-    a.lock.setPartition('none');
+    expectTakenLeaseDurationAfter(pair, deletedAt);
+    pair.a.lock.setPartition('none');
     await world.stopAll();
   });
 
   it('polling without a watch, successive absent reads keep the clock of the first: takes the lock leaseDuration after it', async () => {
     const world = new SimWorld();
-    const { a, alog, blog, tapped } = await leaderAndTappedFollower(world, { watch: false });
-    a.lock.setPartition('blackhole');
+    const pair = await leaderAndTappedFollower(world, { watch: false });
+    pair.a.lock.setPartition('blackhole');
     world.store.delete();
     await world.advance(2 * fast.leaseDuration);
-    expect(tapped.absentReads.length, 'absent polls').to.be.at.least(3);
-    const firstAbsent = tapped.absentReads[0]!;
-    expect(tapped.creates).to.have.length(1);
-    expect(tapped.creates[0]! - firstAbsent).to.be.within(fast.leaseDuration, fast.leaseDuration + 50);
-    expect(blog).to.have.length(1);
-    expect(overlapped(alog, blog)).to.be.false;
-    a.lock.setPartition('none');
+    expect(pair.tapped.absentReads.length, 'absent polls').to.be.at.least(3);
+    expectTakenLeaseDurationAfter(pair, pair.tapped.absentReads[0]!);
+    expect(pair.blog).to.have.length(1);
+    pair.a.lock.setPartition('none');
     await world.stopAll();
   });
 });
