@@ -46,20 +46,28 @@ export function cloneJson<T>(value: T): T {
   return value === undefined ? value : (JSON.parse(JSON.stringify(value)) as T);
 }
 
-/** Deep equality of two JSON values (key order ignored). */
+/**
+ * Deep equality of two JSON values (key order ignored; a key whose value is undefined counts as
+ * absent). Allocates nothing: it runs on every tracked update, whose body carries the
+ * managedFields the client read.
+ */
 export function jsonEqual(a: unknown, b: unknown): boolean {
   if (a === b) return true;
   if (Array.isArray(a)) {
     if (!Array.isArray(b) || a.length !== b.length) return false;
-    return a.every((item, index) => jsonEqual(item, b[index]));
+    for (let i = 0; i < a.length; i += 1) if (!jsonEqual(a[i], b[i])) return false;
+    return true;
   }
-  if (isRecord(a) && isRecord(b)) {
-    const keysA = Object.keys(a).filter((key) => a[key] !== undefined);
-    const keysB = Object.keys(b).filter((key) => b[key] !== undefined);
-    if (keysA.length !== keysB.length) return false;
-    return keysA.every((key) => jsonEqual(a[key], b[key]));
+  if (!isRecord(a) || !isRecord(b)) return false;
+  let keys = 0;
+  for (const key in a) {
+    const value = a[key];
+    if (!Object.hasOwn(a, key) || value === undefined) continue;
+    keys += 1;
+    if (!jsonEqual(value, b[key])) return false;
   }
-  return false;
+  for (const key in b) if (Object.hasOwn(b, key) && b[key] !== undefined) keys -= 1;
+  return keys === 0;
 }
 
 /** Time as kube-apiserver writes `metav1.Time`: RFC 3339, UTC, whole seconds. */

@@ -134,14 +134,11 @@ export class ObjectService {
   view(type: ResourceType, object: KubeObject): KubeObject {
     const { fromStorage } = type;
     if (fromStorage === undefined && object.apiVersion === type.apiVersion) return object;
-    if (!Object.isFrozen(object)) {
-      // Not a stored object (a dry run's answer): nothing to keep it with.
-      return fromStorage === undefined ? { ...object, apiVersion: type.apiVersion } : fromStorage(object);
-    }
-    // Made once per stored version and type, so that its JSON is encoded once as well.
-    return derivedForm(object, type, () =>
-      fromStorage === undefined ? { ...object, apiVersion: type.apiVersion } : fromStorage(object),
-    );
+    const make = (): KubeObject =>
+      fromStorage === undefined ? { ...object, apiVersion: type.apiVersion } : fromStorage(object);
+    // A stored object's view is made once per version and type, so that its JSON is encoded once
+    // as well; anything else (a dry run's answer) has nothing to keep it with.
+    return Object.isFrozen(object) ? derivedForm(object, type, make) : make();
   }
 
   /** Stores a change of an object of `type`, in the storage form; answers the stored object as `type`'s. */

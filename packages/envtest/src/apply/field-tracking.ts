@@ -78,30 +78,6 @@ export function trackCreate(
   );
 }
 
-/**
- * True when two decoded JSON values are equal (no allocation: it runs on every tracked update,
- * whose body carries the managedFields the client read).
- */
-function sameJson(a: unknown, b: unknown): boolean {
-  if (a === b) return true;
-  if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null) return false;
-  if (Array.isArray(a)) {
-    if (!Array.isArray(b) || a.length !== b.length) return false;
-    for (let i = 0; i < a.length; i += 1) if (!sameJson(a[i], b[i])) return false;
-    return true;
-  }
-  if (Array.isArray(b)) return false;
-  const left = a as Record<string, unknown>;
-  const right = b as Record<string, unknown>;
-  let keys = 0;
-  for (const key in left) {
-    keys += 1;
-    if (!Object.hasOwn(right, key) || !sameJson(left[key], right[key])) return false;
-  }
-  for (const key in right) if (Object.hasOwn(right, key)) keys -= 1;
-  return keys === 0;
-}
-
 /** A JSON value, or undefined when `text` is not one. */
 function parsed(text: string): unknown {
   try {
@@ -149,7 +125,7 @@ function sentOrStored(
   sent: unknown,
   stored: Record<string, unknown>[] | undefined,
 ): Record<string, unknown>[] | undefined {
-  if (!Array.isArray(sent) || sent.length === 0 || sameJson(sent, stored)) return stored;
+  if (!Array.isArray(sent) || sent.length === 0 || jsonEqual(sent, stored)) return stored;
   // Any entry that does not decode makes kube-apiserver ignore them all.
   const valid = sent.every(
     (entry) =>
@@ -195,9 +171,8 @@ export function trackUpdate(
   }
   const { changed, removed } = changedFields(old, object, shapeOf(type), scopeOf(type, subresource));
   const before = subresource === undefined ? sentOrStored(sent, stored) : stored;
-  // Entries the client rewrote are stored as the server writes them (normalised), not as sent.
   if (changed.empty && removed.empty) {
-    setManagedFields(object, before === stored ? before : writeManagedFields(readManagedFields(before)));
+    setManagedFields(object, before);
     return false;
   }
   const previous = readManagedFields(before);
@@ -212,7 +187,7 @@ export function trackUpdate(
   );
   const unchanged =
     entries.length === previous.length && entries.every((entry, index) => entry === previous[index]);
-  setManagedFields(object, unchanged && before === stored ? before : writeManagedFields(entries));
+  setManagedFields(object, unchanged ? before : writeManagedFields(entries));
   return true;
 }
 

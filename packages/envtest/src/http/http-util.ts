@@ -26,19 +26,9 @@ export function sendJson(
   } else sendEncoded(response, code, JSON.stringify(body), headers);
 }
 
-/**
- * Writes a JSON response already encoded with a Content-Length;
- * `bytes` is the string's UTF-8 length when the caller knows it.
- */
-export function sendEncoded(
-  response: ApiResponse,
-  code: number,
-  body: string,
-  headers: Readonly<Record<string, string>> = {},
-  bytes?: number,
-): void {
-  const length = bytes ?? Buffer.byteLength(body);
-  const head = [
+/** The headers of a JSON answer of `length` bytes. */
+function jsonHead(length: number): string[] {
+  return [
     'Content-Type',
     'application/json',
     'Cache-Control',
@@ -46,6 +36,20 @@ export function sendEncoded(
     'Content-Length',
     String(length),
   ];
+}
+
+/**
+ * Writes a JSON response already encoded with a Content-Length;
+ * `bytes` is the string's UTF-8 length when the caller knows it.
+ */
+function sendEncoded(
+  response: ApiResponse,
+  code: number,
+  body: string,
+  headers: Readonly<Record<string, string>> = {},
+  bytes?: number,
+): void {
+  const head = jsonHead(bytes ?? Buffer.byteLength(body));
   for (const [name, value] of Object.entries(headers)) head.push(name, value);
   writeHead(response, code, head);
   response.end(body);
@@ -56,14 +60,7 @@ export function sendEncoded(
  * (a large list starts going out before it is all encoded, and is never in memory whole).
  */
 export function sendList(response: ApiResponse, list: EncodedList): void {
-  writeHead(response, 200, [
-    'Content-Type',
-    'application/json',
-    'Cache-Control',
-    'no-cache, private',
-    'Content-Length',
-    String(list.size),
-  ]);
+  writeHead(response, 200, jsonHead(list.size));
   const parts = list.parts();
   const first = parts.next();
   if (first.done === true) {
