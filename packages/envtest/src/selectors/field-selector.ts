@@ -60,9 +60,11 @@ export class FieldSelector {
     return this.#requirements.find((r) => r.field === 'metadata.name' && r.equal)?.value;
   }
 
+  /** Loops without a callback: every watch calls this for every change of its resource. */
   matches(object: KubeObject): boolean {
-    return this.#requirements.every(
-      (requirement) => (valueAt(object, requirement.path) === requirement.value) === requirement.equal,
-    );
+    for (const requirement of this.#requirements) {
+      if ((valueAt(object, requirement.path) === requirement.value) !== requirement.equal) return false;
+    }
+    return true;
   }
 }

@@ -8,6 +8,23 @@ interface Requirement {
   readonly values: readonly string[];
 }
 
+function satisfies(requirement: Requirement, value: string | undefined): boolean {
+  switch (requirement.operator) {
+    case 'exists':
+      return value !== undefined;
+    case 'notExists':
+      return value === undefined;
+    case 'in':
+      return value !== undefined && requirement.values.includes(value);
+    case 'notIn':
+      return value === undefined || !requirement.values.includes(value);
+    case 'gt':
+      return value !== undefined && Number(value) > Number(requirement.values[0]);
+    case 'lt':
+      return value !== undefined && Number(value) < Number(requirement.values[0]);
+  }
+}
+
 /** A parsed label selector (`a=b,c!=d,e in (f,g),!h,i>3`); an empty one matches everything. */
 export class LabelSelector {
   readonly #requirements: readonly Requirement[];
@@ -28,24 +45,12 @@ export class LabelSelector {
     return new LabelSelector(new Parser(text).parse());
   }
 
+  /** Loops without a callback: every watch calls this for every change of its resource. */
   matches(labels: Readonly<Record<string, string>> | undefined): boolean {
-    return this.#requirements.every((requirement) => {
-      const value = labels?.[requirement.key];
-      switch (requirement.operator) {
-        case 'exists':
-          return value !== undefined;
-        case 'notExists':
-          return value === undefined;
-        case 'in':
-          return value !== undefined && requirement.values.includes(value);
-        case 'notIn':
-          return value === undefined || !requirement.values.includes(value);
-        case 'gt':
-          return value !== undefined && Number(value) > Number(requirement.values[0]);
-        case 'lt':
-          return value !== undefined && Number(value) < Number(requirement.values[0]);
-      }
-    });
+    for (const requirement of this.#requirements) {
+      if (!satisfies(requirement, labels?.[requirement.key])) return false;
+    }
+    return true;
   }
 }
 
