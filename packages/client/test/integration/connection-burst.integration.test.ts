@@ -77,11 +77,10 @@ for (const protocol of PROTOCOLS) {
       const client = coldClient();
       await coldClient().create(cm('before'));
       const stop = new AbortController();
-      const iterators = Array.from({ length: 100 }, () =>
-        client
-          .watch<ConfigMap>(configMaps(), { resourceVersion: '0', signal: stop.signal })
-          [Symbol.asyncIterator](),
-      );
+      const iterators = Array.from({ length: 100 }, () => {
+        const watch = client.watch<ConfigMap>(configMaps(), { resourceVersion: '0', signal: stop.signal });
+        return watch[Symbol.asyncIterator]();
+      });
       try {
         const connections = await connectionsOf(() =>
           Promise.all([
@@ -94,7 +93,7 @@ for (const protocol of PROTOCOLS) {
         else expect(connections).to.be.within(101, 201);
       } finally {
         stop.abort();
-        await Promise.allSettled(iterators.map((events) => events.return?.()));
+        await Promise.allSettled(iterators.map((events) => events.return()));
       }
     });
   });
