@@ -35,6 +35,16 @@ export interface DispatchersOptions {
   readonly connections?: number | undefined;
 }
 
+/**
+ * The most HTTP/2 streams (concurrent requests and watches) per connection from this side; the
+ * server's `SETTINGS_MAX_CONCURRENT_STREAMS` lowers it. undici's own default is 100, so a burst of
+ * more than 100 calls, or 100 watches and a few requests, opened a connection per 100 streams
+ * where client-go (Go's HTTP/2 transport follows the server's setting) uses one: kube-apiserver
+ * allows 1000 (`--http2-max-streams-per-connection`), as does envtest. Beyond the limit undici
+ * opens one more connection, as Go does without `StrictMaxConcurrentStreams`.
+ */
+const maxConcurrentStreams = 1000;
+
 interface Entry {
   /** The last credentials seen with this dispatcher: the same object needs no comparison. */
   credentials: Credentials;
@@ -128,6 +138,7 @@ export class Dispatchers {
     const connect = { ...tls, keepAlive: true, keepAliveInitialDelay: 30_000 };
     const common = {
       allowH2,
+      h2Options: { maxConcurrentStreams },
       keepAliveTimeout: keepAliveTimeoutMs,
       connect,
       ...(connections === undefined ? {} : { connections }),
@@ -136,6 +147,7 @@ export class Dispatchers {
       // The proxy itself is reached with default TLS settings; `requestTls` is the API server's.
       return new ProxyAgent({
         allowH2,
+        h2Options: { maxConcurrentStreams },
         keepAliveTimeout: keepAliveTimeoutMs,
         uri: credentials.proxyUrl,
         requestTls: tls,

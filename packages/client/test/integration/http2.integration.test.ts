@@ -16,7 +16,7 @@ import { VirtualClock } from '../support/virtual-clock.js';
  * watch that sends one ADDED event and stays open. It records each request's HTTP version, and
  * counts TLS sessions.
  */
-async function startServer(): Promise<{
+async function startServer(settings: http2.Settings = {}): Promise<{
   url: string;
   ca: string;
   versions: string[];
@@ -33,7 +33,7 @@ async function startServer(): Promise<{
   let sessions = 0;
   let closedSessions = 0;
   const streams = new Set<http2.Http2ServerResponse>();
-  const options = { cert, key, allowHTTP1: true, requestCert: true, rejectUnauthorized: false };
+  const options = { cert, key, allowHTTP1: true, requestCert: true, rejectUnauthorized: false, settings };
   const server = http2.createSecureServer(options, (request, response) => {
     versions.push(request.httpVersion);
     // Without a client certificate, Node answers `{}`.
@@ -127,6 +127,26 @@ describe('Transport over HTTP/2 (integration)', function () {
     ).to.be.true;
     expect(server.versions).to.have.length(6);
     expect(server.sessions()).to.equal(1);
+  });
+
+  it("opens one more connection only beyond the server's SETTINGS_MAX_CONCURRENT_STREAMS, and starts every watch of a burst", async () => {
+    await server.close();
+    server = await startServer({ maxConcurrentStreams: 3 });
+    const c = clientFor(true);
+    const firstNames = async (count: number) => {
+      const iterators = Array.from({ length: count }, () => {
+        const watch = c.watch({ apiVersion: 'v1', kind: 'ConfigMap', namespace: 'ns' });
+        return watch[Symbol.asyncIterator]();
+      });
+      return Promise.all(iterators.map(async (events) => (await events.next()).value?.object.metadata?.name));
+    };
+    // The discovery request first, then three watches: the server's limit, on one connection.
+    expect(await firstNames(3)).to.deep.equal(['w', 'w', 'w']);
+    expect(server.sessions()).to.equal(1);
+    // Seven more: the first connection is full, so they take ceil(7 / 3) connections more.
+    expect(await firstNames(7)).to.deep.equal(Array.from({ length: 7 }, () => 'w'));
+    expect(server.sessions()).to.equal(4);
+    expect(server.versions.every((v) => v === '2.0')).to.be.true;
   });
 
   it('speaks keep-alive HTTP/1.1 when HTTP/2 is turned off', async () => {
