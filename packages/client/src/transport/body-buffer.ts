@@ -1,5 +1,10 @@
 /** The smallest Buffer of its own a body grows into, in bytes. */
 const MIN_CAPACITY = 16 * 1024;
+/**
+ * The most a body reserves ahead of the bytes it has, by its `content-length`, in bytes: a server
+ * that announces a large body and then stalls costs at most this much.
+ */
+const MAX_RESERVE = 64 * 1024 * 1024;
 
 const empty = Buffer.alloc(0);
 
@@ -7,8 +12,8 @@ const empty = Buffer.alloc(0);
  * The bytes of one answer's body as they arrive, kept in one piece so that decoding needs no
  * joined copy. The first chunk is kept as undici handed it over (most answers are one chunk: no
  * copy); once a body outgrows it, the bytes move into a Buffer of the body's own, sized by its
- * `content-length` when known and grown by doubling otherwise, and every chunk is copied in as it
- * arrives, so undici's chunks die young.
+ * `content-length` when known (up to 64 MiB ahead of the bytes received) and grown by doubling
+ * otherwise, and every chunk is copied in as it arrives, so undici's chunks die young.
  *
  * {@link text} decodes the body and frees that Buffer at once (detaching its ArrayBuffer, so its
  * memory does not wait for a GC while `JSON.parse` builds the objects); so does {@link release}.
@@ -72,11 +77,11 @@ export class BodyBuffer {
 
   /** Moves the bytes into a Buffer of the body's own that holds at least `needed` bytes. */
   private grow(needed: number): void {
-    const doubled = Math.max(MIN_CAPACITY, 2 * this.bytes.length);
+    const doubled = Math.max(needed, MIN_CAPACITY, 2 * this.bytes.length);
     const capacity =
       this.expectedLength !== undefined && this.expectedLength >= needed
-        ? this.expectedLength
-        : Math.max(needed, doubled);
+        ? Math.min(this.expectedLength, Math.max(doubled, MAX_RESERVE))
+        : doubled;
     // Every byte of it is written before it is read: no need to zero it.
     const next = Buffer.allocUnsafeSlow(capacity);
     this.bytes.copy(next, 0, 0, this.length);

@@ -39,6 +39,17 @@ describe('BodyBuffer', () => {
       expect(new BodyBuffer(0).text()).to.equal('');
     });
 
+    it('reserves at most 64 MiB ahead for a large content-length, and still reads the whole body', () => {
+      const before = process.memoryUsage().arrayBuffers;
+      const body = new BodyBuffer(400 * 2 ** 20);
+      body.append(Buffer.from('{"items":['));
+      body.append(Buffer.from('{}]}'));
+      expect(process.memoryUsage().arrayBuffers - before).to.be.below(65 * 2 ** 20);
+      expect(body.text()).to.equal('{"items":[{}]}');
+      const big = 'x'.repeat(70 * 2 ** 20); // past the reserve: it grows
+      expect(collect(chunksOf(big, 4 * 2 ** 20), big.length).text()).to.equal(big);
+    });
+
     it('grows past a content-length that was too small', () => {
       expect(collect(chunksOf(text, 5000), 10).text()).to.equal(text);
     });
