@@ -1,15 +1,15 @@
+import { constants } from 'node:buffer';
 import type { IncomingHttpHeaders } from 'node:http';
 import type { Dispatcher } from 'undici';
+import { BodyBuffer } from './body-buffer.js';
 import type { Deadline } from './deadline.js';
 
-/** A whole answer: status, headers and every byte of the body. */
+/** A whole answer: status, headers and its body as text (decoded as UTF-8, without a byte order mark). */
 export interface CollectedResponse {
   readonly statusCode: number;
   readonly headers: IncomingHttpHeaders;
-  readonly body: Buffer;
+  readonly text: string;
 }
-
-const emptyBody = Buffer.alloc(0);
 
 /** How much of a body's start {@link PeekBody} sees at most, in bytes. */
 export const PEEK_BYTES = 64 * 1024;
@@ -27,16 +27,26 @@ function asError(reason: unknown): Error {
 }
 
 /**
+ * The `content-length` of an answer, if it has a usable one: at most the longest string, which
+ * is all a body decoded as text can be.
+ */
+function contentLength(headers: IncomingHttpHeaders): number | undefined {
+  const value = headers['content-length'];
+  if (typeof value !== 'string' || !/^\d{1,16}$/.test(value)) return undefined;
+  const length = Number(value);
+  return length <= constants.MAX_STRING_LENGTH ? length : undefined;
+}
+
+/**
  * The handler of one {@link collectResponse}: undici's `dispatch` callbacks collecting the body
- * into Buffers (no stream per answer, as `dispatcher.request` builds). undici parses the
- * protocol; this only keeps what it hands over.
+ * into one {@link BodyBuffer} (no stream per answer, as `dispatcher.request` builds). undici
+ * parses the protocol; this only keeps what it hands over, and decodes it once it is whole.
  */
 class CollectingHandler implements Dispatcher.DispatchHandler {
   private controller: Dispatcher.DispatchController | undefined;
   private statusCode = 0;
   private headers: IncomingHttpHeaders = {};
-  private chunks: Buffer[] = [];
-  private length = 0;
+  private body = new BodyBuffer();
   private settled = false;
   /** Still to be called with the body's start (2xx answers only). */
   private peek: PeekBody | undefined;
@@ -73,44 +83,45 @@ class CollectingHandler implements Dispatcher.DispatchHandler {
     if (statusCode < 200) return; // 1xx: the answer is still to come
     this.statusCode = statusCode;
     this.headers = headers;
+    this.body = new BodyBuffer(contentLength(headers));
     if (statusCode >= 300) this.peek = undefined;
   }
 
   onResponseData(_controller: Dispatcher.DispatchController, chunk: Buffer): void {
-    this.chunks.push(chunk);
-    this.length += chunk.length;
+    if (this.settled) return;
+    try {
+      this.body.append(chunk);
+    } catch (error: unknown) {
+      // No memory for the body (a RangeError from Buffer): the request fails, undici stops.
+      this.abort(error);
+      return;
+    }
     if (this.peek !== undefined) this.peekAtStart(this.peek);
   }
 
   private peekAtStart(peek: PeekBody): void {
-    const seen = Math.min(this.length, PEEK_BYTES);
-    const first = this.chunks[0];
-    const start =
-      this.chunks.length === 1 && first !== undefined
-        ? first.toString('utf8', 0, seen)
-        : Buffer.concat(this.chunks, this.length).toString('utf8', 0, seen);
     let done: boolean;
     try {
-      done = peek(start);
+      done = peek(this.body.start(PEEK_BYTES));
     } catch {
       done = true;
     }
-    if (done || this.length >= PEEK_BYTES) this.peek = undefined;
+    if (done || this.body.size >= PEEK_BYTES) this.peek = undefined;
   }
 
   onResponseEnd(): void {
     if (this.settled) return;
     this.settled = true;
     this.deadline.onAbort(undefined);
-    const chunks = this.chunks;
-    this.chunks = [];
-    const body =
-      chunks.length === 0
-        ? emptyBody
-        : chunks.length === 1
-          ? (chunks[0] ?? emptyBody)
-          : Buffer.concat(chunks, this.length);
-    this.resolve({ statusCode: this.statusCode, headers: this.headers, body });
+    let text: string;
+    try {
+      // Frees the body's bytes before the caller parses the text.
+      text = this.body.text();
+    } catch (error: unknown) {
+      this.reject(error); // a body longer than the longest string
+      return;
+    }
+    this.resolve({ statusCode: this.statusCode, headers: this.headers, text });
   }
 
   onResponseError(_controller: Dispatcher.DispatchController | null, error: Error): void {
@@ -120,7 +131,7 @@ class CollectingHandler implements Dispatcher.DispatchHandler {
   private fail(error: Error): void {
     if (this.settled) return;
     this.settled = true;
-    this.chunks = [];
+    this.body.release();
     this.deadline.onAbort(undefined);
     this.reject(error);
   }

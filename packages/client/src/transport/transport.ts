@@ -140,12 +140,6 @@ async function discard(answer: Answer): Promise<void> {
   if ('data' in answer) await (answer as StreamedAnswer).data.body.dump();
 }
 
-/** The body as text (UTF-8, without a byte order mark, as undici's `body.text()`). */
-function utf8(body: Buffer): string {
-  const bom = body.length >= 3 && body[0] === 0xef && body[1] === 0xbb && body[2] === 0xbf;
-  return body.toString('utf8', bom ? 3 : 0);
-}
-
 function header(headers: IncomingHttpHeaders, name: string): string | undefined {
   const value = headers[name];
   return Array.isArray(value) ? value[0] : value;
@@ -227,16 +221,15 @@ export class Transport {
    * Rejects with kind `network`, `auth`, `authTimeout`, `timeout`, `aborted` or `closed`.
    */
   async send(request: TransportRequest): Promise<TransportResponse> {
-    const response = await this.sendForBytes(request);
-    return { status: response.statusCode, headers: response.headers, text: utf8(response.body) };
+    const response = await this.sendForText(request);
+    return { status: response.statusCode, headers: response.headers, text: response.text };
   }
 
   /** Sends `request`; resolves with the body of a 2xx answer, rejects with kind `api` for any other. */
   async text(request: TransportRequest): Promise<string> {
-    const response = await this.sendForBytes(request);
-    const text = utf8(response.body);
-    if (response.statusCode >= 200 && response.statusCode < 300) return text;
-    throw apiError(response.statusCode, text, header(response.headers, 'retry-after'), describe(request));
+    const { statusCode, headers, text } = await this.sendForText(request);
+    if (statusCode >= 200 && statusCode < 300) return text;
+    throw apiError(statusCode, text, header(headers, 'retry-after'), describe(request));
   }
 
   /** Sends `request`; resolves with the parsed JSON of a 2xx answer (kind `invalidResponse` if not JSON). */
@@ -300,8 +293,8 @@ export class Transport {
     await this.dispatchers.close(graceful);
   }
 
-  /** Sends `request` and collects its whole answer (after the retries). */
-  private async sendForBytes(request: TransportRequest): Promise<CollectedResponse> {
+  /** Sends `request` and collects its whole answer as text (after the retries). */
+  private async sendForText(request: TransportRequest): Promise<CollectedResponse> {
     const deadline = new Deadline(request.signal, request.timeoutMs ?? this.requestTimeoutMs);
     try {
       return await this.exchange(request, deadline, this.collectOnce);
