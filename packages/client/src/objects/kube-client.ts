@@ -5,7 +5,6 @@ import { PEEK_BYTES } from '../transport/collect-response.js';
 import { Deadline } from '../transport/deadline.js';
 import type { PeekBody } from '../transport/collect-response.js';
 import { Transport } from '../transport/transport.js';
-import { shareRepeatedStrings } from './share-repeated-strings.js';
 import type { HttpMethod, TransportOptions } from '../transport/transport.js';
 import { readWatchEvents } from '../watch/read-watch-events.js';
 import type { WatchEvent } from '../watch/watch-event.js';
@@ -202,7 +201,7 @@ export class KubeClient implements ObjectClient {
       resourceVersion: options?.resourceVersion,
       resourceVersionMatch: options?.resourceVersionMatch,
     };
-    const list = await this.call<KubeList<T>>(
+    return this.call<KubeList<T>>(
       'GET',
       path + queryString(query),
       undefined,
@@ -211,8 +210,6 @@ export class KubeClient implements ObjectClient {
       options?.metadataOnly === true ? metadataListAccept : undefined,
       peek,
     );
-    if (Array.isArray(list.items)) shareRepeatedStrings(list.items);
-    return list;
   }
 
   async *listPages<T extends KubeObject = KubeObject>(

@@ -142,11 +142,7 @@ export interface DeleteCollectionOptions extends DeleteOptions, SelectorOptions 
 export interface ObjectClient {
   /** Reads one object. */
   get<T extends KubeObject = KubeObject>(ref: ObjectRef, options?: GetOptions): Promise<T>;
-  /**
-   * Reads one page of a list (all of it without `limit`). Its items are plain JSON objects of
-   * their own, as the server sent them; equal long strings they repeat (namespace, timestamps,
-   * managedFields managers) are one string, which only saves memory.
-   */
+  /** Reads one page of a list (all of it without `limit`). */
   list<T extends KubeObject = KubeObject>(ref: KindRef, options?: ListOptions): Promise<KubeList<T>>;
   /** Reads a list page by page (`pageSize`), as client-go's pager. */
   listPages<T extends KubeObject = KubeObject>(
