@@ -72,7 +72,7 @@ describe('demo replica whose parent is killed', function () {
       name: 'memcached-operator',
     };
     const holder = async (): Promise<string | undefined> =>
-      ((await cluster.client.get(leaseRef)) as Lease).spec?.holderIdentity ?? undefined;
+      (await cluster.client.get<Lease>(leaseRef)).spec?.holderIdentity ?? undefined;
     expect(await holder()).to.equal('replica-orphan');
     expect(processRunning(pid)).to.equal(true);
 

@@ -135,7 +135,9 @@ describe('@kubekit/envtest/exit-with-parent', function () {
       const saved = process.env['KUBEKIT_EXIT_WITH_PARENT_GRACE_MS'];
       process.env['KUBEKIT_EXIT_WITH_PARENT_GRACE_MS'] = 'soon';
       try {
-        expect(() => exitWithParent({ stdin: new PassThrough() }))
+        expect(() => {
+          exitWithParent({ stdin: new PassThrough() });
+        })
           .to.throw(/KUBEKIT_EXIT_WITH_PARENT_GRACE_MS must be a non-negative integer/)
           .that.satisfies((error: unknown) => EnvtestError.is(error, 'invalidOptions'));
       } finally {
