@@ -16,6 +16,7 @@ import { fileURLToPath } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const filter = process.argv[2] ?? '';
+const exitWithParent = import.meta.resolve('@kubekit/envtest/exit-with-parent');
 
 function benchmarks() {
   const found = [];
@@ -36,7 +37,11 @@ function benchmarks() {
 function run(file) {
   return new Promise((resolve) => {
     const figures = [];
-    const child = spawn(process.execPath, ['--expose-gc', file], { stdio: ['ignore', 'pipe', 'inherit'] });
+    // A pipe on stdin that @kubekit/envtest/exit-with-parent watches: the benchmark stops when this
+    // runner dies, even by SIGKILL, and with it the processes it started.
+    const child = spawn(process.execPath, ['--expose-gc', `--import=${exitWithParent}`, file], {
+      stdio: ['pipe', 'pipe', 'inherit'],
+    });
     let pending = '';
     child.stdout.setEncoding('utf8');
     child.stdout.on('data', (chunk) => {

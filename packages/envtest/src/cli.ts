@@ -1,4 +1,3 @@
-import { fstatSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -6,6 +5,7 @@ import type { Readable } from 'node:stream';
 import { parseArgs } from 'node:util';
 import type { EnvtestOptions } from './envtest.js';
 import { EnvtestError } from './envtest-error.js';
+import { isParentPipe, whenParentGone } from './process/exit-with-parent.js';
 import { startEnvtest } from './start-envtest.js';
 
 const USAGE = `usage: kubekit-envtest [--port N] [--host ADDRESS] [--kubeconfig-out PATH] [--gc-delay MS]
@@ -25,28 +25,6 @@ function integer(name: string, value: string | undefined): number | undefined {
       `kubekit-envtest: --${name} must be a non-negative integer, got "${value}"`,
     );
   return Number(value);
-}
-
-/**
- * Whether `stdin` can tell the CLI that its parent has gone: a pipe or socket (its end comes when
- * every writer has exited), not a terminal or a file. A stream without a descriptor (a test's)
- * counts as a pipe.
- */
-function isPipe(stdin: Readable): boolean {
-  const fd = (stdin as { fd?: unknown }).fd;
-  if (typeof fd !== 'number') return true;
-  const stat = fstatSync(fd);
-  return stat.isFIFO() || stat.isSocket();
-}
-
-/** Resolves when `stdin` ends or fails; the data read is discarded. */
-function whenClosed(stdin: Readable): Promise<void> {
-  return new Promise((resolve) => {
-    stdin.once('end', resolve);
-    stdin.once('close', resolve);
-    stdin.once('error', resolve);
-    stdin.resume();
-  });
 }
 
 /**
@@ -102,14 +80,14 @@ export async function main(
     return 2;
   }
   const withParent = values['exit-with-parent'] === true;
-  if (withParent && !isPipe(stdin)) {
+  if (withParent && !isParentPipe(stdin)) {
     console.error(
       'kubekit-envtest: --exit-with-parent needs stdin to be a pipe from the parent process (spawn it with stdio[0] "pipe"), not a terminal or a file',
     );
     return 2;
   }
   // Listens from the start, so that a parent that dies while the server starts is not missed.
-  const parentGone = withParent ? whenClosed(stdin) : undefined;
+  const parentGone = withParent ? whenParentGone(stdin) : undefined;
   try {
     const env = await startEnvtest(options);
     const ownFile = values['kubeconfig-out'] === undefined;

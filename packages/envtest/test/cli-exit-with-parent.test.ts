@@ -1,6 +1,5 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { EventEmitter, once } from 'node:events';
-import { readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { createInterface } from 'node:readline';
@@ -8,27 +7,13 @@ import { PassThrough } from 'node:stream';
 import { createServer, type AddressInfo } from 'node:net';
 import { expect } from 'chai';
 import { EnvtestError } from '@kubekit/envtest';
+import { processRunning as running } from '@kubekit/envtest/testing';
 import { main } from '#lib/cli.js';
 import { sleep } from './support/raw-client.js';
 
 const bin = createRequire(import.meta.url)
   .resolve('@kubekit/envtest/package.json')
   .replace(/package\.json$/, 'dist/bin/kubekit-envtest.js');
-
-/** Whether `pid` is a running process (a zombie waiting for its new parent to reap it has exited). */
-function running(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-  } catch {
-    return false;
-  }
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
-  } catch {
-    return process.platform !== 'linux';
-  }
-}
 
 async function missing(path: string): Promise<boolean> {
   return readFile(path).then(

@@ -210,12 +210,18 @@ async function measureHere(mode: Mode, protocol: Protocol): Promise<void> {
 
 /** Runs this script in a child process measuring `mode`; passes its output through. */
 async function measureInChild(mode: Mode, protocol: Protocol): Promise<Measurement> {
-  // Its own process group, so that stopping it from here also stops its envtest.
-  const child = spawn(process.execPath, [...process.execArgv, fileURLToPath(import.meta.url)], {
-    env: { ...process.env, [MODE_VARIABLE]: `${mode} ${protocol}` },
-    stdio: ['ignore', 'pipe', 'inherit'],
-    detached: true,
-  });
+  // Its own process group, so that stopping it from here also stops its envtest; a pipe on its
+  // stdin (@kubekit/envtest/exit-with-parent), so that it stops when this process dies, even by SIGKILL.
+  const exitWithParent = import.meta.resolve('@kubekit/envtest/exit-with-parent');
+  const child = spawn(
+    process.execPath,
+    [...process.execArgv, `--import=${exitWithParent}`, fileURLToPath(import.meta.url)],
+    {
+      env: { ...process.env, [MODE_VARIABLE]: `${mode} ${protocol}` },
+      stdio: ['pipe', 'pipe', 'inherit'],
+      detached: true,
+    },
+  );
   const guard = setInterval(() => {
     const rss = residentBytes(child.pid);
     if (rss <= RSS_LIMIT_BYTES || child.pid === undefined) return;

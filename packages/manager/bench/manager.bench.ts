@@ -39,6 +39,8 @@ const scale = Number(process.env['KUBEKIT_BENCH_ROUNDS'] ?? '5');
 const NAMESPACE = 'default';
 const LEASE = 'manager-bench';
 const script = fileURLToPath(new URL('./support/manager-process.js', import.meta.url));
+/** Preloaded into each process: it stops (as on SIGTERM) when the benchmark dies, even by SIGKILL. */
+const exitWithParent = import.meta.resolve('@kubekit/envtest/exit-with-parent');
 const identities = ['manager-0', 'manager-1', 'manager-2'];
 
 interface ProcessEvent {
@@ -84,9 +86,11 @@ class ManagerProcess {
     readonly identity: string,
     kubeconfig: string,
   ) {
-    this.child = spawn(process.execPath, [script, kubeconfig, identity, NAMESPACE, LEASE], {
-      stdio: ['ignore', 'pipe', 'inherit'],
-    });
+    this.child = spawn(
+      process.execPath,
+      [`--import=${exitWithParent}`, script, kubeconfig, identity, NAMESPACE, LEASE],
+      { stdio: ['pipe', 'pipe', 'inherit'] },
+    );
     let pending = '';
     this.child.stdout?.setEncoding('utf8');
     this.child.stdout?.on('data', (chunk: string) => {

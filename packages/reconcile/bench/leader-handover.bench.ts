@@ -23,6 +23,8 @@ const HANDOVERS = Number(process.env['KUBEKIT_BENCH_HANDOVERS'] ?? '20');
 const OBJECTS = 100;
 const NAMESPACE = 'handover';
 const script = join(dirname(fileURLToPath(import.meta.url)), 'support', 'handover-replica.js');
+/** Preloaded into each replica: it stops (as on SIGTERM) when the benchmark dies, even by SIGKILL. */
+const exitWithParent = import.meta.resolve('@kubekit/envtest/exit-with-parent');
 
 interface ReplicaEvent {
   readonly event: 'synced' | 'leading' | 'first-reconcile';
@@ -42,9 +44,11 @@ class Replica {
     readonly identity: string,
     kubeConfigPath: string,
   ) {
-    this.#child = spawn(process.execPath, [script, kubeConfigPath, NAMESPACE, identity], {
-      stdio: ['ignore', 'pipe', 'inherit'],
-    });
+    this.#child = spawn(
+      process.execPath,
+      [`--import=${exitWithParent}`, script, kubeConfigPath, NAMESPACE, identity],
+      { stdio: ['pipe', 'pipe', 'inherit'] },
+    );
     this.exited = new Promise((resolve) => {
       this.#child.once('exit', () => {
         resolve();

@@ -3,6 +3,8 @@ import { fileURLToPath } from 'node:url';
 
 /** The compiled `kubekit-elect` entry point of this package. */
 export const electCli = fileURLToPath(new URL('../../../dist/cli.js', import.meta.url));
+/** Preloaded into each process: it stops (as on SIGTERM) when the benchmark dies, even by SIGKILL. */
+const exitWithParent = import.meta.resolve('@kubekit/envtest/exit-with-parent');
 
 /** One line `kubekit-elect --json` printed, stamped with when this process read it. */
 export interface ElectEvent {
@@ -23,8 +25,8 @@ export class ElectProcess {
     args: readonly string[],
     env: Readonly<Record<string, string>> = {},
   ) {
-    this.child = spawn(process.execPath, [electCli, '--json', ...args], {
-      stdio: ['ignore', 'pipe', 'inherit'],
+    this.child = spawn(process.execPath, [`--import=${exitWithParent}`, electCli, '--json', ...args], {
+      stdio: ['pipe', 'pipe', 'inherit'],
       env: { ...process.env, ...env },
     });
     let pending = '';

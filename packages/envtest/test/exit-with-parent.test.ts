@@ -1,0 +1,149 @@
+import { spawn, spawnSync } from 'node:child_process';
+import { once } from 'node:events';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { PassThrough } from 'node:stream';
+import { expect } from 'chai';
+import { EnvtestError, exitWithParent } from '@kubekit/envtest';
+import { processRunning, waitForProcessExit } from '@kubekit/envtest/testing';
+
+const preload = import.meta.resolve('@kubekit/envtest/exit-with-parent');
+
+/**
+ * The short-lived parent: starts `node --import @kubekit/envtest/exit-with-parent -e CHILD` with a
+ * pipe on stdin, waits for its first line, prints `{ pid, line }`, then waits to be killed.
+ */
+const PARENT = `
+import { spawn } from 'node:child_process';
+import { createInterface } from 'node:readline';
+const [preload, child] = process.argv.slice(1);
+const worker = spawn(process.execPath, ['--import=' + preload, '--input-type=module', '-e', child], {
+  stdio: ['pipe', 'pipe', 'inherit'],
+});
+const line = await new Promise((resolve) => createInterface({ input: worker.stdout }).once('line', resolve));
+process.stdout.write(JSON.stringify({ pid: worker.pid, line }) + '\\n');
+setInterval(() => undefined, 1000);
+`;
+
+/** Runs PARENT with `child` as its worker's script; resolves once the worker has printed a line. */
+async function startParent(child: string, env: NodeJS.ProcessEnv = process.env) {
+  const parent = spawn(process.execPath, ['--input-type=module', '-e', PARENT, preload, child], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+    env,
+  });
+  const lines = createInterface({ input: parent.stdout });
+  const [first] = (await once(lines, 'line')) as [string];
+  lines.close();
+  return { parent, ...(JSON.parse(first) as { pid: number; line: string }) };
+}
+
+describe('@kubekit/envtest/exit-with-parent', function () {
+  this.timeout(60_000);
+  const started: number[] = [];
+  afterEach(() => {
+    for (const pid of started.splice(0)) if (processRunning(pid)) process.kill(pid, 'SIGKILL');
+  });
+
+  it('stops a child the way SIGTERM does when its parent is killed with SIGKILL', async () => {
+    // A grace time longer than the test's wait: only the worker's own SIGTERM handler can end it,
+    // and the handler leaves a mark in a file.
+    const dir = mkdtempSync(join(tmpdir(), 'exit-with-parent-'));
+    const mark = join(dir, 'sigterm');
+    const { parent, pid, line } = await startParent(
+      `
+      import { writeFileSync } from 'node:fs';
+      const timer = setInterval(() => undefined, 1000);
+      process.on('SIGTERM', () => { writeFileSync(process.env.MARK, 'stopped'); clearInterval(timer); });
+      console.log('ready');
+    `,
+      { ...process.env, MARK: mark, KUBEKIT_EXIT_WITH_PARENT_GRACE_MS: '600000' },
+    );
+    started.push(parent.pid ?? 0, pid);
+    expect(line).to.equal('ready');
+    expect(processRunning(pid)).to.equal(true);
+    const exited = once(parent, 'exit');
+    parent.kill('SIGKILL');
+    await exited;
+    // Generous for a loaded machine: the worker stops within milliseconds.
+    expect(await waitForProcessExit(pid, 20_000), 'the worker outlived its parent by 20 s').to.equal(true);
+    expect(readFileSync(mark, 'utf8')).to.equal('stopped');
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('exits a child that does not stop on SIGTERM once the grace time has passed', async () => {
+    const { parent, pid } = await startParent(
+      `
+      process.on('SIGTERM', () => undefined);
+      setInterval(() => undefined, 1000);
+      console.log('ready');
+    `,
+      { ...process.env, KUBEKIT_EXIT_WITH_PARENT_GRACE_MS: '200' },
+    );
+    started.push(parent.pid ?? 0, pid);
+    const exited = once(parent, 'exit');
+    parent.kill('SIGKILL');
+    await exited;
+    expect(await waitForProcessExit(pid, 20_000), 'the worker outlived its parent by 20 s').to.equal(true);
+  });
+
+  it('does not keep a child alive whose work is done', () => {
+    const result = spawnSync(process.execPath, [`--import=${preload}`, '-e', 'console.log("done")'], {
+      input: '',
+      stdio: ['pipe', 'pipe', 'pipe'],
+      encoding: 'utf8',
+      timeout: 30_000,
+    });
+    expect(result.status).to.equal(0);
+    expect(result.stdout).to.equal('done\n');
+  });
+
+  it('fails with a clear message when stdin is not a pipe', () => {
+    const result = spawnSync(process.execPath, [`--import=${preload}`, '-e', 'console.log("ran")'], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      encoding: 'utf8',
+      timeout: 30_000,
+    });
+    expect(result.status).to.not.equal(0);
+    expect(result.stdout).to.equal('');
+    expect(result.stderr).to.contain('stdin must be a pipe from the parent process');
+  });
+
+  describe('exitWithParent()', () => {
+    it('sends SIGTERM when stdin ends, and exits after the grace time only if still running', async () => {
+      const stdin = new PassThrough();
+      const calls: string[] = [];
+      let exited: (code: number) => void = () => undefined;
+      const exitCode = new Promise<number>((resolve) => (exited = resolve));
+      exitWithParent({
+        stdin,
+        graceMs: 10,
+        terminate: () => calls.push('SIGTERM'),
+        exit: (code) => {
+          calls.push(`exit ${String(code)}`);
+          exited(code);
+        },
+      });
+      expect(calls).to.deep.equal([]);
+      stdin.end();
+      expect(await exitCode).to.equal(1);
+      expect(calls).to.deep.equal(['SIGTERM', 'exit 1']);
+    });
+
+    it('throws an invalidOptions EnvtestError for a bad grace time in the environment', () => {
+      const saved = process.env['KUBEKIT_EXIT_WITH_PARENT_GRACE_MS'];
+      process.env['KUBEKIT_EXIT_WITH_PARENT_GRACE_MS'] = 'soon';
+      try {
+        expect(() => {
+          exitWithParent({ stdin: new PassThrough() });
+        })
+          .to.throw(/KUBEKIT_EXIT_WITH_PARENT_GRACE_MS must be a non-negative integer/)
+          .that.satisfies((error: unknown) => EnvtestError.is(error, 'invalidOptions'));
+      } finally {
+        if (saved === undefined) delete process.env['KUBEKIT_EXIT_WITH_PARENT_GRACE_MS'];
+        else process.env['KUBEKIT_EXIT_WITH_PARENT_GRACE_MS'] = saved;
+      }
+    });
+  });
+});
