@@ -224,6 +224,11 @@ export class SimLock implements Lock {
   readonly seen = new Map<string, number>();
   /** When (true ms) the candidate last sent a create or an update. */
   lastWriteSentAt = -Infinity;
+  /**
+   * When (true ms) the candidate last sent a request that will never be answered (dropped by a
+   * blackhole, or its answer lost): the elector learns of it only at its request timeout.
+   */
+  lostRequestSentAt = -Infinity;
   /** Watch events held back by a blackhole partition, delivered when it heals. */
   private held: (() => void)[] = [];
 
@@ -279,6 +284,10 @@ export class SimLock implements Lock {
         return;
       }
       let done = false;
+      const sentAt = scheduler.now;
+      const lost = (): void => {
+        this.lostRequestSentAt = Math.max(this.lostRequestSentAt, sentAt);
+      };
       const finish = (outcome: () => void): void => {
         if (done) return;
         done = true;
@@ -293,9 +302,15 @@ export class SimLock implements Lock {
       signal.addEventListener('abort', onAbort, { once: true });
       const answer = (outcome: () => void): void => {
         const back = this.net.latency() + extraBack;
-        if (this.prng.chance(this.net.lossRate)) return;
+        if (this.prng.chance(this.net.lossRate)) {
+          lost();
+          return;
+        }
         this.process.at(this.store.noteDelivery(scheduler.now + back), () => {
-          if (this.net.partition === 'blackhole') return;
+          if (this.net.partition === 'blackhole') {
+            lost();
+            return;
+          }
           finish(outcome);
         });
       };
@@ -307,9 +322,15 @@ export class SimLock implements Lock {
         });
         return;
       }
-      if (this.net.partition === 'blackhole') return;
+      if (this.net.partition === 'blackhole') {
+        lost();
+        return;
+      }
       scheduler.at(this.store.noteDelivery(scheduler.now + this.net.latency()), () => {
-        if (this.net.partition !== 'none') return;
+        if (this.net.partition !== 'none') {
+          lost(); // a partition that began while it travelled: no answer comes
+          return;
+        }
         if (this.prng.chance(this.net.errorRate)) {
           const code = [500, 503, 504, 429][this.prng.int(4)] ?? 500;
           answer(() => {
