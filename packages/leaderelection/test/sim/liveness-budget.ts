@@ -6,12 +6,18 @@ export interface Contender {
   readonly startsAt: number;
   /** When (true ms) it last sent a request that is never answered (`-Infinity`: none). */
   readonly lostRequestSentAt: number;
+  /** When (true ms) a request of it last failed otherwise: an error or refusal, or its timeout (`-Infinity`: none). */
+  readonly lastFailureAt: number;
+  /** Whether its watch was established when the faults ended. */
+  readonly watching: boolean;
   /**
    * What the faults may have left it believing: `'current'` (its watch delivered every event in
    * order, its reads were answered in time), or `'stale'`: an older version than the lock's, and
    * perhaps without ever having accepted the newer one (its watch lost events, or reordered them;
-   * a late read answer, or a reordered event, was taken as newer than the watch's next event, which
-   * was then dropped as older).
+   * a read answer that arrived late (latency, stale reads) was taken as newer than the watch's
+   * events, which were then dropped as older until the watch delivered that version, which a
+   * resumed watch may never do; its watch relisted while the lock was absent, which shows nothing
+   * of a deletion it had not seen).
    */
   readonly knowledge: 'current' | 'stale';
 }
@@ -49,15 +55,15 @@ const legs = 10;
  * contender that writes when its claim has lapsed therefore leads, or finds that someone else does,
  * unless what it knew was stale (phase 3); so the budget is the earliest of the contenders' bounds.
  * A contender at clock rate r goes through three phases, each bounded on its own clock by the
- * elector's code, from `healedAt` (or its start, or the timeout of a request the faults lost, if
- * later):
+ * elector's code (from its start, if later):
  *
- * 1. **Learning the lock's last state: < 2.2 × retryPeriod.** With its watch up it has it already
- *    (every event was delivered by `healedAt`; a resumed watch replays what it missed). With the
- *    watch down it polls: the next read goes a jittered retryPeriod (client-go's jitter: < 2.2 ×
- *    retryPeriod) after the last answer or failure (`Campaign.follow`: `pollAt`, the pause after a
- *    failed read; `LockWatcher` waits as long to re-open). A lost request fails only at
- *    requestTimeout, then that pause: the phase starts there.
+ * 1. **Learning the lock's last state.** With its watch up it has it by `healedAt` (every event was
+ *    delivered by then, in order; a watch that ends quietly resumes where it was, one that breaks
+ *    makes it read at once). With the watch down it polls: the next read goes a jittered retryPeriod
+ *    (client-go's jitter: < 2.2 × retryPeriod) after the last answer (`Campaign.follow`: `pollAt`).
+ *    Either way, after a failed request (an error, a refusal, a timeout) it pauses a jittered
+ *    retryPeriod and reads before it does anything else; a request the faults lost fails only at
+ *    requestTimeout after it was sent.
  * 2. **Waiting for the claim to lapse: the record's leaseDuration** from when it saw that state (an
  *    absence seen after a gap starts its clock at that read: within phase 1).
  * 3. **Acquiring.** It writes at once (over an absence it reads first). If what it knew was stale,
@@ -81,9 +87,12 @@ export function livenessBudget(
   const stale = { current: 0, stale: jittered + lease };
   let earliest = Infinity;
   for (const c of contenders) {
-    const from = Math.max(healedAt, c.startsAt, c.lostRequestSentAt + requestTimeout / c.rate);
-    const local = jittered + lease + stale[c.knowledge];
-    earliest = Math.min(earliest, from - healedAt + local / c.rate);
+    const failedAt = Math.max(c.lastFailureAt, c.lostRequestSentAt + requestTimeout / c.rate);
+    const pauseEnds = failedAt + jittered / c.rate;
+    const learned = c.watching
+      ? Math.max(c.startsAt, healedAt, pauseEnds)
+      : Math.max(c.startsAt, healedAt, failedAt) + jittered / c.rate;
+    earliest = Math.min(earliest, learned + (lease + stale[c.knowledge]) / c.rate);
   }
-  return earliest + legs * 1.5 * baseLatency;
+  return Math.max(0, earliest - healedAt) + legs * 1.5 * baseLatency;
 }

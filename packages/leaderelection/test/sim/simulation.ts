@@ -159,10 +159,10 @@ function initialRecord(prng: Prng): LeaderElectionRecord | undefined | 'absent' 
  * `validUntil()`, read on its holder's clock, has passed), and epochs strictly increase.
  * Liveness: once the faults have ended (the last fault window closed and every message they delayed
  * has arrived), a valid leader exists within the budget the algorithm allows the earliest candidate
- * able to take over, on its own clock ({@link livenessBudget}): leaseDuration (the initial record's
- * own if longer), after it has learned the lock's last state (a jittered retryPeriod; after the
- * timeout of a request the faults lost), plus a 409, a jittered retryPeriod and a leaseDuration if
- * the faults left it a stale version, plus request latency.
+ * able to take over, on its own clock ({@link livenessBudget}): the record's leaseDuration from when
+ * it learned the lock's last state (at once with its watch up; else within a jittered retryPeriod;
+ * after the pause that follows its last failed request), plus a 409, a jittered retryPeriod and
+ * another leaseDuration if the faults left it a stale version, plus request latency.
  */
 export async function runSchedule(seed: number, options: ScheduleOptions = {}): Promise<SimulationResult> {
   const prng = new Prng(seed);
@@ -284,6 +284,7 @@ export async function runSchedule(seed: number, options: ScheduleOptions = {}): 
         scheduler.at(start, () => {
           c = pick();
           c.spike.max = spike;
+          c.knowledge = 'stale'; // a read answer that arrives late can hide newer watch events
           note(`${c.name} latency up to ${spike.toFixed(0)} ms`);
         });
         scheduler.at(end, () => {
@@ -505,8 +506,9 @@ export async function runSchedule(seed: number, options: ScheduleOptions = {}): 
   await scheduler.runUntil(faultsEnd, sample);
   // The faults have ended once every message they delayed has arrived (or was dropped).
   const healedAt = Math.max(faultsEnd, store.latestDelivery);
-  // The candidates that can take over: not the crashed or stopped ones; the replacements started
-  // during the faults included (their clocks count as much as the first candidates').
+  await scheduler.runUntil(healedAt, sample);
+  // The candidates that can take over, as the faults left them: not the crashed or stopped ones; the
+  // replacements started during the faults included (their clocks count as much as the first ones').
   const budgetBasis = {
     healedAt,
     contenders: candidates
@@ -515,7 +517,10 @@ export async function runSchedule(seed: number, options: ScheduleOptions = {}): 
         rate: c.process.rate,
         startsAt: c.startsAt,
         lostRequestSentAt: c.lock.lostRequestSentAt,
-        knowledge: c.knowledge,
+        lastFailureAt: c.lock.lastFailureAt,
+        watching: c.lock.watching,
+        // A watch that relisted over an absent lock leaves a deletion unseen until a conflict.
+        knowledge: c.lock.watching && c.lock.relistedOverAbsence ? 'stale' : c.knowledge,
       })),
     inputs: { leaseDuration: LD, retryPeriod: RP, requestTimeout, recordLease: ghostLease, baseLatency },
   };
