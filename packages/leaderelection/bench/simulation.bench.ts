@@ -15,11 +15,18 @@ console.log(
   `${summary.schedules} schedules from seed ${first} in ${seconds.toFixed(1)} s; ` +
     `hung runs: ${summary.hung}; slowest recovery after faults: ${summary.maxRecoveryMs.toFixed(0)} ms`,
 );
+const worst = summary.maxBudgetShare;
+console.log(
+  `closest to its liveness budget: seed ${worst.seed}, leader ${worst.recoveryMs.toFixed(0)} ms after the faults ` +
+    `of a ${worst.budgetMs.toFixed(0)} ms budget (${(worst.share * 100).toFixed(1)}%)`,
+);
 const figure = (name: string, value: number, unit: string, goal: string | null): void => {
   reportFigure({ name: `leaderelection/simulation/${name}`, value, unit, goal, baseline: null });
 };
 figure('safety-violations', summary.safetyViolations, 'count', '== 0');
 figure('liveness-failures', summary.livenessFailures + summary.hung, 'count', '== 0');
+// How tight the budget is: the slowest takeover as a share of its schedule's budget (test/sim/liveness-budget.ts).
+figure('worst-recovery-share-of-budget', worst.share, 'ratio', '<= 1');
 // Information, no goal: overlaps after an outsider deleted the lock before the later leader had
 // ever seen it (no elector can know of a claim it never saw; see the README, "Deleting the lock").
 figure('unseen-deletion-overlaps', summary.unseenDeletionOverlaps, 'count', null);

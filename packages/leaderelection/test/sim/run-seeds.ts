@@ -13,6 +13,13 @@ export interface SimulationSummary {
   readonly hung: number;
   readonly failures: readonly SimulationResult[];
   readonly maxRecoveryMs: number;
+  /** The largest recovery as a share of its schedule's liveness budget (over 1: a liveness failure), and its seed. */
+  readonly maxBudgetShare: {
+    readonly share: number;
+    readonly seed: number;
+    readonly recoveryMs: number;
+    readonly budgetMs: number;
+  };
 }
 
 /** Runs `count` schedules from seeds `first`, `first + 1`, …, keeping the failed ones. */
@@ -23,6 +30,7 @@ export async function runSeeds(first: number, count: number): Promise<Simulation
   let livenessFailures = 0;
   let hung = 0;
   let maxRecoveryMs = 0;
+  let maxBudgetShare = { share: 0, seed: first, recoveryMs: 0, budgetMs: 0 };
   const failures: SimulationResult[] = [];
   for (let seed = first; seed < first + count; seed++) {
     const result = await runSchedule(seed);
@@ -32,6 +40,10 @@ export async function runSeeds(first: number, count: number): Promise<Simulation
     if (result.livenessFailure !== undefined) livenessFailures++;
     if (result.hung !== undefined) hung++;
     if (Number.isFinite(result.recoveryMs)) maxRecoveryMs = Math.max(maxRecoveryMs, result.recoveryMs);
+    const share = result.recoveryMs / result.tightBudgetMs;
+    if (Number.isFinite(share) && share > maxBudgetShare.share) {
+      maxBudgetShare = { share, seed, recoveryMs: result.recoveryMs, budgetMs: result.tightBudgetMs };
+    }
     if (
       result.safetyViolations.length > 0 ||
       result.livenessFailure !== undefined ||
@@ -49,6 +61,7 @@ export async function runSeeds(first: number, count: number): Promise<Simulation
     hung,
     failures,
     maxRecoveryMs,
+    maxBudgetShare,
   };
 }
 

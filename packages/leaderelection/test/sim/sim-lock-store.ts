@@ -224,12 +224,25 @@ export class SimLock implements Lock {
   readonly seen = new Map<string, number>();
   /** When (true ms) the candidate last sent a create or an update. */
   lastWriteSentAt = -Infinity;
+  /**
+   * When (true ms) the candidate last sent a request that will never be answered (dropped by a
+   * blackhole, or its answer lost): the elector learns of it only at its request timeout.
+   */
+  lostRequestSentAt = -Infinity;
+  /** When (true ms) a request of the candidate last failed: an error or refusal answered, or its own timeout. */
+  lastFailureAt = -Infinity;
+  private establishedWatches = 0;
+  /**
+   * Whether the last watch opened started from the current state (no resourceVersion) while the
+   * lock was absent: it shows nothing, so a deletion the candidate had not seen stays unseen.
+   */
+  relistedOverAbsence = false;
   /** Watch events held back by a blackhole partition, delivered when it heals. */
   private held: (() => void)[] = [];
 
   constructor(
     private readonly store: SimLockStore,
-    private readonly process: SimProcess,
+    readonly process: SimProcess,
     readonly net: NetworkConditions,
     private readonly prng: Prng,
     readonly identity: string,
@@ -246,6 +259,11 @@ export class SimLock implements Lock {
       const key = `${record.holderIdentity}#${record.leaseTransitions}`;
       if (!this.seen.has(key)) this.seen.set(key, this.store.scheduler.now);
     }
+  }
+
+  /** Whether one of the candidate's watches is established (and has not ended). */
+  get watching(): boolean {
+    return this.establishedWatches > 0;
   }
 
   /** Starts or ends a partition; ending one delivers the watch events it held back. */
@@ -279,40 +297,59 @@ export class SimLock implements Lock {
         return;
       }
       let done = false;
+      const sentAt = scheduler.now;
+      const lost = (): void => {
+        this.lostRequestSentAt = Math.max(this.lostRequestSentAt, sentAt);
+      };
       const finish = (outcome: () => void): void => {
         if (done) return;
         done = true;
         signal.removeEventListener('abort', onAbort);
         outcome();
       };
-      const onAbort = (): void => {
+      const fail = (error: Error): void => {
         finish(() => {
-          reject(signal.reason as Error);
+          this.lastFailureAt = scheduler.now;
+          reject(error);
         });
+      };
+      const onAbort = (): void => {
+        fail(signal.reason as Error);
       };
       signal.addEventListener('abort', onAbort, { once: true });
       const answer = (outcome: () => void): void => {
         const back = this.net.latency() + extraBack;
-        if (this.prng.chance(this.net.lossRate)) return;
+        if (this.prng.chance(this.net.lossRate)) {
+          lost();
+          return;
+        }
         this.process.at(this.store.noteDelivery(scheduler.now + back), () => {
-          if (this.net.partition === 'blackhole') return;
+          if (this.net.partition === 'blackhole') {
+            lost();
+            return;
+          }
           finish(outcome);
         });
       };
       if (this.net.partition === 'refuse') {
         this.process.at(scheduler.now + 0.5, () => {
-          finish(() => {
-            reject(new LeaderElectionError('apiError', 'simulated connection refused (partition)'));
-          });
+          fail(new LeaderElectionError('apiError', 'simulated connection refused (partition)'));
         });
         return;
       }
-      if (this.net.partition === 'blackhole') return;
+      if (this.net.partition === 'blackhole') {
+        lost();
+        return;
+      }
       scheduler.at(this.store.noteDelivery(scheduler.now + this.net.latency()), () => {
-        if (this.net.partition !== 'none') return;
+        if (this.net.partition !== 'none') {
+          lost(); // a partition that began while it travelled: no answer comes
+          return;
+        }
         if (this.prng.chance(this.net.errorRate)) {
           const code = [500, 503, 504, 429][this.prng.int(4)] ?? 500;
           answer(() => {
+            this.lastFailureAt = scheduler.now;
             reject(apiError(code));
           });
           return;
@@ -351,10 +388,12 @@ export class SimLock implements Lock {
         return;
       }
       let done = false;
+      let established = false;
       let lastDelivery = scheduler.now;
       const finish = (error?: Error): void => {
         if (done) return;
         done = true;
+        if (established) this.establishedWatches--;
         this.store.closeStream(stream);
         lifetime?.cancel();
         signal.removeEventListener('abort', onAbort);
@@ -433,16 +472,20 @@ export class SimLock implements Lock {
         // Events are pushed (and scheduled) only after the "established" answer.
         const answerAt = scheduler.now + this.net.latency();
         lastDelivery = answerAt;
-        const established = this.process.at(answerAt, () => {
-          if (!done) handlers.onEstablished();
+        const answered = this.process.at(answerAt, () => {
+          if (done) return;
+          established = true;
+          this.establishedWatches++;
+          handlers.onEstablished();
         });
         if (this.store.openStream(resourceVersion, stream) === 'expired') {
-          established.cancel();
+          answered.cancel();
           this.process.at(answerAt, () => {
             finish(new LeaderElectionError('watchExpired', 'simulated 410 Gone', { statusCode: 410 }));
           });
           return;
         }
+        this.relistedOverAbsence = resourceVersion === undefined && this.store.snapshot() === undefined;
         const [min, max] = this.watchLifetime;
         lifetime = scheduler.at(scheduler.now + min + this.prng.next() * (max - min), () => {
           stream.end();

@@ -2,6 +2,8 @@ import { LeaseElector } from '@kubekit/leaderelection';
 import type { LeaderElectionRecord, Lock, Logger } from '@kubekit/leaderelection';
 import type { LeaseTerm } from '#lib/term/lease-term.js';
 import { leaseTermOf } from '../support/lease-term-of.js';
+import { livenessBudget } from './liveness-budget.js';
+import type { BudgetInputs, Contender } from './liveness-budget.js';
 import { Prng } from './prng.js';
 import { SimLock, SimLockStore, healthyNetwork } from './sim-lock-store.js';
 import type { NetworkConditions } from './sim-lock-store.js';
@@ -24,8 +26,15 @@ export interface SimulationResult {
   readonly hung: string | undefined;
   /** True ms from the end of the faults to the first valid leader (`Infinity`: none). */
   readonly recoveryMs: number;
-  /** leaseDuration + retryPeriod at the slowest clock's rate: the tight liveness budget, in true ms. */
+  /** The liveness budget after the faults ({@link livenessBudget}), in true ms. */
   readonly tightBudgetMs: number;
+  /** What the budget was computed from: to recompute it, or a variant of it, for this schedule. */
+  readonly budgetBasis: {
+    /** True ms at which the faults ended (every message they delayed had arrived). */
+    readonly healedAt: number;
+    readonly contenders: readonly Contender[];
+    readonly inputs: BudgetInputs;
+  };
   readonly terms: number;
   readonly candidates: number;
   readonly events: string[];
@@ -88,6 +97,10 @@ interface Candidate {
   readonly lock: SimLock;
   readonly elector: LeaseElector;
   readonly stop: AbortController;
+  /** When (true ms) it starts campaigning. */
+  readonly startsAt: number;
+  /** What the faults may have left it believing of the lock (see `Contender.knowledge`). */
+  knowledge: Contender['knowledge'];
   resolved: boolean;
   /** Latency spike in force (0: none), in true ms. */
   readonly spike: { max: number };
@@ -145,8 +158,11 @@ function initialRecord(prng: Prng): LeaderElectionRecord | undefined | 'absent' 
  * Safety: no two held terms overlap in true time (a term is held from its emission until
  * `validUntil()`, read on its holder's clock, has passed), and epochs strictly increase.
  * Liveness: once the faults have ended (the last fault window closed and every message they delayed
- * has arrived), a valid leader exists within leaseDuration + retryPeriod (true time at the slowest
- * clock's rate; the initial record's own duration if longer), plus request latency.
+ * has arrived), a valid leader exists within the budget the algorithm allows the earliest candidate
+ * able to take over, on its own clock ({@link livenessBudget}): the record's leaseDuration from when
+ * it learned the lock's last state (at once with its watch up; else within a jittered retryPeriod;
+ * after the pause that follows its last failed request), plus a 409, a jittered retryPeriod and
+ * another leaseDuration if the faults left it a stale version, plus request latency.
  */
 export async function runSchedule(seed: number, options: ScheduleOptions = {}): Promise<SimulationResult> {
   const prng = new Prng(seed);
@@ -154,6 +170,7 @@ export async function runSchedule(seed: number, options: ScheduleOptions = {}): 
   const store = new SimLockStore(scheduler, 20 + prng.int(60));
   const timings = timingsChoices[prng.int(timingsChoices.length)]!;
   const { leaseDuration: LD, renewDeadline: RD, retryPeriod: RP } = timings;
+  const requestTimeout = RD / 2; // the elector's default, given explicitly: the liveness budget depends on it
   const tolerated = options.rateSpread ?? LD / RD;
   const baseLatency = prng.between(0.2, Math.min(30, RP / 10));
   const faultsEnd = LD * prng.between(3, 8);
@@ -178,14 +195,12 @@ export async function runSchedule(seed: number, options: ScheduleOptions = {}): 
   // Every third schedule closes the leader's watch while it leads (drawn from the seed, not the
   // prng, so that the other draws stay as they were).
   const watchWhileLeading = seed % 3 !== 0;
-  let minRate = Infinity;
 
   /** Starts a candidate at true time `at`; `identity` (default: its own name) may duplicate another's. */
   const spawn = (at: number, identity?: string): void => {
     const name = `c${nextId++}`;
     // Rates spread over the whole tolerated ratio: max/min ≤ leaseDuration/renewDeadline.
     const rate = Math.pow(tolerated, prng.next() - 0.5);
-    minRate = Math.min(minRate, rate);
     const process = new SimProcess(scheduler, rate, prng.between(0, 1e6));
     const latencyPrng = prng.fork();
     const spike = { max: 0 };
@@ -202,6 +217,7 @@ export async function runSchedule(seed: number, options: ScheduleOptions = {}): 
     const elector = new LeaseElector({
       lock: options.wrapLock === undefined ? lock : options.wrapLock(lock),
       ...timings,
+      requestTimeout,
       clock: process,
       random: () => random.next(),
       registry: null,
@@ -217,6 +233,8 @@ export async function runSchedule(seed: number, options: ScheduleOptions = {}): 
       lock,
       elector,
       stop: new AbortController(),
+      startsAt: at,
+      knowledge: reorderWatch ? 'stale' : 'current',
       resolved: false,
       spike,
       brokenLogger,
@@ -266,6 +284,7 @@ export async function runSchedule(seed: number, options: ScheduleOptions = {}): 
         scheduler.at(start, () => {
           c = pick();
           c.spike.max = spike;
+          c.knowledge = 'stale'; // a read answer that arrives late can hide newer watch events
           note(`${c.name} latency up to ${spike.toFixed(0)} ms`);
         });
         scheduler.at(end, () => {
@@ -422,6 +441,7 @@ export async function runSchedule(seed: number, options: ScheduleOptions = {}): 
         scheduler.at(start, () => {
           c = candidates[prng.int(candidates.length)]!;
           c.net.staleReads = delay;
+          c.knowledge = 'stale';
           note(`${c.name} reads arrive ${delay.toFixed(0)} ms late`);
         });
         scheduler.at(end, () => {
@@ -452,6 +472,7 @@ export async function runSchedule(seed: number, options: ScheduleOptions = {}): 
         scheduler.at(start, () => {
           c = candidates[prng.int(candidates.length)]!;
           c.net.watchLossRate = rate;
+          c.knowledge = 'stale';
           note(`${c.name} watch loses ${(rate * 100).toFixed(0)}% of events`);
         });
         scheduler.at(end, () => {
@@ -482,11 +503,28 @@ export async function runSchedule(seed: number, options: ScheduleOptions = {}): 
       if (segment.term.hasEnded()) live.delete(segment);
     }
   };
-  // leaseDuration (or the initial record's own, if longer) + retryPeriod, at the slowest clock's rate.
-  const recoveryWindow = (Math.max(LD, ghostLease) + RP) / minRate + 20 * baseLatency;
   await scheduler.runUntil(faultsEnd, sample);
   // The faults have ended once every message they delayed has arrived (or was dropped).
   const healedAt = Math.max(faultsEnd, store.latestDelivery);
+  await scheduler.runUntil(healedAt, sample);
+  // The candidates that can take over, as the faults left them: not the crashed or stopped ones; the
+  // replacements started during the faults included (their clocks count as much as the first ones').
+  const budgetBasis = {
+    healedAt,
+    contenders: candidates
+      .filter((c) => !crashed.has(c) && !c.stop.signal.aborted)
+      .map((c) => ({
+        rate: c.process.rate,
+        startsAt: c.startsAt,
+        lostRequestSentAt: c.lock.lostRequestSentAt,
+        lastFailureAt: c.lock.lastFailureAt,
+        watching: c.lock.watching,
+        // A watch that relisted over an absent lock leaves a deletion unseen until a conflict.
+        knowledge: c.lock.watching && c.lock.relistedOverAbsence ? 'stale' : c.knowledge,
+      })),
+    inputs: { leaseDuration: LD, retryPeriod: RP, requestTimeout, recordLease: ghostLease, baseLatency },
+  };
+  const recoveryWindow = livenessBudget(budgetBasis.healedAt, budgetBasis.contenders, budgetBasis.inputs);
   const horizon = healedAt + Math.max(recoveryWindow, 2 * LD) + 2 * LD;
   await scheduler.runUntil(horizon, sample);
   sample();
@@ -556,6 +594,7 @@ export async function runSchedule(seed: number, options: ScheduleOptions = {}): 
     hung,
     recoveryMs,
     tightBudgetMs: recoveryWindow,
+    budgetBasis,
     terms: segments.length,
     candidates: candidates.length,
     events,
