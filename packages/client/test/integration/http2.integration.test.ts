@@ -133,20 +133,31 @@ describe('Transport over HTTP/2 (integration)', function () {
     await server.close();
     server = await startServer({ maxConcurrentStreams: 3 });
     const c = clientFor(true);
+    const opened: AsyncIterator<unknown>[] = [];
     const firstNames = async (count: number) => {
       const iterators = Array.from({ length: count }, () => {
         const watch = c.watch({ apiVersion: 'v1', kind: 'ConfigMap', namespace: 'ns' });
         return watch[Symbol.asyncIterator]();
       });
+      opened.push(...iterators);
       return Promise.all(iterators.map(async (events) => (await events.next()).value?.object.metadata?.name));
     };
-    // The discovery request first, then three watches: the server's limit, on one connection.
-    expect(await firstNames(3)).to.deep.equal(['w', 'w', 'w']);
-    expect(server.sessions()).to.equal(1);
-    // Seven more: the first connection is full, so they take ceil(7 / 3) connections more.
-    expect(await firstNames(7)).to.deep.equal(Array.from({ length: 7 }, () => 'w'));
-    expect(server.sessions()).to.equal(4);
-    expect(server.versions.every((v) => v === '2.0')).to.be.true;
+    try {
+      // The discovery request first, then three watches: the server's limit, on one connection.
+      expect(await firstNames(3)).to.deep.equal(['w', 'w', 'w']);
+      expect(server.sessions()).to.equal(1);
+      // Seven more: the first connection is full, so they take ceil(7 / 3) connections more.
+      expect(await firstNames(7)).to.deep.equal(Array.from({ length: 7 }, () => 'w'));
+      expect(server.sessions()).to.equal(4);
+      expect(server.versions.every((v) => v === '2.0')).to.be.true;
+    } finally {
+      // Stops the watches (and their inactivity timers).
+      await Promise.all(
+        opened.map(async (events) => {
+          await events.return?.();
+        }),
+      );
+    }
   });
 
   it('speaks keep-alive HTTP/1.1 when HTTP/2 is turned off', async () => {
