@@ -1,8 +1,7 @@
 import { expect } from 'chai';
 import type { ConfigMap } from 'kubernetes-types/core/v1.js';
-import { createClient } from '@kubekit/client';
-import type { ClientOptions, KubeClient } from '@kubekit/client';
 import { PROTOCOLS, useEnvtestOver } from '../support/protocols.js';
+import { useClients } from '../support/clients.js';
 
 /**
  * How many connections a cold client opens for a burst of concurrent calls, counted by envtest
@@ -14,22 +13,7 @@ import { PROTOCOLS, useEnvtestOver } from '../support/protocols.js';
 for (const protocol of PROTOCOLS) {
   describe(`a burst from a cold client on envtest over ${protocol} (integration)`, function () {
     const env = useEnvtestOver(protocol);
-    const clients: KubeClient[] = [];
-
-    afterEach(async () => {
-      await Promise.all(clients.splice(0).map((c) => c.close(false)));
-    });
-
-    function coldClient(options: Partial<ClientOptions> = {}): KubeClient {
-      const created = createClient({
-        kubeConfig: env.kubeConfig,
-        metrics: null,
-        rateLimit: false,
-        ...options,
-      });
-      clients.push(created);
-      return created;
-    }
+    const coldClient = useClients(env);
     const cm = (name: string): ConfigMap => ({
       apiVersion: 'v1',
       kind: 'ConfigMap',

@@ -1,23 +1,13 @@
 import { expect } from 'chai';
 import type { ConfigMap } from 'kubernetes-types/core/v1.js';
 import { useEnvtest } from '@kubekit/envtest/testing';
-import { createClient, KubeClientError } from '@kubekit/client';
-import type { ClientOptions, KubeClient } from '@kubekit/client';
+import { KubeClientError } from '@kubekit/client';
 import { rejectionOf } from '../support/rejection.js';
+import { useClients } from '../support/clients.js';
 
 describe('Transport: requests waiting for a connection (integration)', function () {
   const env = useEnvtest();
-  const clients: KubeClient[] = [];
-
-  afterEach(async () => {
-    await Promise.all(clients.splice(0).map((c) => c.close(false)));
-  });
-
-  function client(options: Partial<ClientOptions> = {}): KubeClient {
-    const created = createClient({ kubeConfig: env.kubeConfig, metrics: null, rateLimit: false, ...options });
-    clients.push(created);
-    return created;
-  }
+  const client = useClients(env);
   const gets = (): number => env.counters.count({ verb: 'get', resource: 'configmaps' });
 
   async function until(condition: () => boolean): Promise<void> {

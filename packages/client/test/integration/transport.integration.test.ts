@@ -4,39 +4,28 @@ import sinon from 'sinon';
 import { expect } from 'chai';
 import { Registry } from 'prom-client';
 import type { ConfigMap } from 'kubernetes-types/core/v1.js';
-import { createClient, isTooManyRequests, isUnauthorized, KubeClientError } from '@kubekit/client';
-import type { ClientOptions, KubeClient } from '@kubekit/client';
+import { isTooManyRequests, isUnauthorized, KubeClientError } from '@kubekit/client';
 import { selfSigned } from '../support/certificates.js';
 import { clusterOf, execPlugin, kubeConfigWith, tempDir, tokenOf } from '../support/kube-configs.js';
 import type { TempDir } from '../support/kube-configs.js';
 import { rejectionOf } from '../support/rejection.js';
 import { VirtualClock } from '../support/virtual-clock.js';
 import { PROTOCOLS, useEnvtestOver } from '../support/protocols.js';
+import { useClients } from '../support/clients.js';
 
 for (const protocol of PROTOCOLS) {
   describe(`Transport on envtest over ${protocol} (integration)`, function () {
     const env = useEnvtestOver(protocol);
-    const clients: KubeClient[] = [];
+    const client = useClients(env);
     let dir: TempDir;
 
     beforeEach(() => {
       dir = tempDir();
     });
-    afterEach(async () => {
-      await Promise.all(clients.splice(0).map((c) => c.close(false)));
+    afterEach(() => {
       dir.remove();
     });
 
-    function client(options: Partial<ClientOptions> = {}): KubeClient {
-      const created = createClient({
-        kubeConfig: env.kubeConfig,
-        metrics: null,
-        rateLimit: false,
-        ...options,
-      });
-      clients.push(created);
-      return created;
-    }
     const cm = (name: string): ConfigMap => ({
       apiVersion: 'v1',
       kind: 'ConfigMap',
