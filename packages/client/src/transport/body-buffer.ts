@@ -1,10 +1,18 @@
+import { constants } from 'node:buffer';
+
 /** The smallest Buffer of its own a body grows into, in bytes. */
 const MIN_CAPACITY = 16 * 1024;
 /**
  * The most a body reserves ahead of the bytes it has, by its `content-length`, in bytes: a server
  * that announces a large body and then stalls costs at most this much.
  */
-const MAX_RESERVE = 64 * 1024 * 1024;
+const MAX_RESERVE = 16 * 1024 * 1024;
+/**
+ * The longest body that can still become one string (UTF-8 takes at most 3 bytes per UTF-16
+ * code unit, and no string is longer than `MAX_STRING_LENGTH`): a longer one fails as it arrives,
+ * not after its last byte.
+ */
+export const MAX_BODY_BYTES = 3 * constants.MAX_STRING_LENGTH;
 
 const empty = Buffer.alloc(0);
 
@@ -12,7 +20,7 @@ const empty = Buffer.alloc(0);
  * The bytes of one answer's body as they arrive, kept in one piece so that decoding needs no
  * joined copy. The first chunk is kept as undici handed it over (most answers are one chunk: no
  * copy); once a body outgrows it, the bytes move into a Buffer of the body's own, sized by its
- * `content-length` when known (up to 64 MiB ahead of the bytes received) and grown by doubling
+ * `content-length` when known (up to 16 MiB ahead of the bytes received) and grown by doubling
  * otherwise, and every chunk is copied in as it arrives, so undici's chunks die young.
  *
  * {@link text} decodes the body and frees that Buffer at once (detaching its ArrayBuffer, so its
@@ -34,8 +42,11 @@ export class BodyBuffer {
     return this.length;
   }
 
+  /** @throws RangeError once the body is longer than {@link MAX_BODY_BYTES}. */
   append(chunk: Buffer): void {
     const needed = this.length + chunk.length;
+    if (needed > MAX_BODY_BYTES)
+      throw new RangeError(`the answer is longer than ${String(MAX_BODY_BYTES)} bytes`);
     if (this.length === 0 && !this.owned && needed >= (this.expectedLength ?? 0)) {
       // The whole body in one chunk so far: keep undici's Buffer, copy nothing.
       this.bytes = chunk;
@@ -49,7 +60,14 @@ export class BodyBuffer {
 
   /** The text of the first `maxBytes` bytes (UTF-8; a character cut at the end shows as U+FFFD). */
   start(maxBytes: number): string {
-    return this.bytes.toString('utf8', 0, Math.min(this.length, maxBytes));
+    const from = this.hasBom() ? 3 : 0;
+    return this.bytes.toString('utf8', from, Math.max(from, Math.min(this.length, maxBytes)));
+  }
+
+  /** Does the body start with a UTF-8 byte order mark (which the text leaves out)? */
+  private hasBom(): boolean {
+    const { bytes, length } = this;
+    return length >= 3 && bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf;
   }
 
   /**
@@ -59,9 +77,8 @@ export class BodyBuffer {
    */
   text(): string {
     const { bytes, length } = this;
-    const bom = length >= 3 && bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf;
     try {
-      return bytes.toString('utf8', bom ? 3 : 0, length);
+      return bytes.toString('utf8', this.hasBom() ? 3 : 0, length);
     } finally {
       this.release();
     }
@@ -98,5 +115,6 @@ export class BodyBuffer {
  */
 function free(buffer: Buffer): void {
   const memory = buffer.buffer;
-  if (memory instanceof ArrayBuffer) memory.transfer(0);
+  // `transfer` is new in Node 21; without it the memory waits for a GC.
+  if (memory instanceof ArrayBuffer && typeof memory.transfer === 'function') memory.transfer(0);
 }

@@ -1,7 +1,6 @@
-import { constants } from 'node:buffer';
 import type { IncomingHttpHeaders } from 'node:http';
 import type { Dispatcher } from 'undici';
-import { BodyBuffer } from './body-buffer.js';
+import { BodyBuffer, MAX_BODY_BYTES } from './body-buffer.js';
 import type { Deadline } from './deadline.js';
 
 /** A whole answer: status, headers and its body as text (decoded as UTF-8, without a byte order mark). */
@@ -26,15 +25,11 @@ function asError(reason: unknown): Error {
   return reason instanceof Error ? reason : new Error(String(reason));
 }
 
-/**
- * The `content-length` of an answer, if it has a usable one: at most the longest string, which
- * is all a body decoded as text can be.
- */
+/** The `content-length` of an answer, if it has a usable one. */
 function contentLength(headers: IncomingHttpHeaders): number | undefined {
   const value = headers['content-length'];
   if (typeof value !== 'string' || !/^\d{1,16}$/.test(value)) return undefined;
-  const length = Number(value);
-  return length <= constants.MAX_STRING_LENGTH ? length : undefined;
+  return Number(value);
 }
 
 /**
@@ -83,7 +78,15 @@ class CollectingHandler implements Dispatcher.DispatchHandler {
     if (statusCode < 200) return; // 1xx: the answer is still to come
     this.statusCode = statusCode;
     this.headers = headers;
-    this.body = new BodyBuffer(contentLength(headers));
+    const length = contentLength(headers);
+    if (length !== undefined && length > MAX_BODY_BYTES) {
+      // Could never become one string: fail now rather than after receiving it.
+      this.abort(
+        new RangeError(`the answer announces ${String(length)} bytes, more than ${String(MAX_BODY_BYTES)}`),
+      );
+      return;
+    }
+    this.body = new BodyBuffer(length);
     if (statusCode >= 300) this.peek = undefined;
   }
 

@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { BodyBuffer } from '#lib/transport/body-buffer.js';
+import { BodyBuffer, MAX_BODY_BYTES } from '#lib/transport/body-buffer.js';
 
 /** `text` cut into chunks of `size` bytes, each a view of one shared Buffer (as undici hands them over). */
 function chunksOf(text: string, size: number): Buffer[] {
@@ -39,15 +39,26 @@ describe('BodyBuffer', () => {
       expect(new BodyBuffer(0).text()).to.equal('');
     });
 
-    it('reserves at most 64 MiB ahead for a large content-length, and still reads the whole body', () => {
+    it('reserves at most 16 MiB ahead for a large content-length, and still reads the whole body', () => {
       const before = process.memoryUsage().arrayBuffers;
       const body = new BodyBuffer(400 * 2 ** 20);
       body.append(Buffer.from('{"items":['));
       body.append(Buffer.from('{}]}'));
-      expect(process.memoryUsage().arrayBuffers - before).to.be.below(65 * 2 ** 20);
+      expect(process.memoryUsage().arrayBuffers - before).to.be.below(17 * 2 ** 20);
       expect(body.text()).to.equal('{"items":[{}]}');
-      const big = 'x'.repeat(70 * 2 ** 20); // past the reserve: it grows
+      const big = 'x'.repeat(20 * 2 ** 20); // past the reserve: it grows
       expect(collect(chunksOf(big, 4 * 2 ** 20), big.length).text()).to.equal(big);
+    });
+
+    it('refuses a body longer than any string could be, before taking its bytes', () => {
+      const body = new BodyBuffer();
+      body.append(Buffer.from('{'));
+      // Only the length is looked at before the refusal: no such Buffer needs to exist.
+      const huge = { length: MAX_BODY_BYTES } as Buffer;
+      expect(() => {
+        body.append(huge);
+      }).to.throw(RangeError, /longer than/);
+      expect(body.text()).to.equal('{');
     });
 
     it('grows past a content-length that was too small', () => {
@@ -93,6 +104,13 @@ describe('BodyBuffer', () => {
       for (const chunk of chunks.slice(1, 20)) body.append(chunk);
       expect(body.start(1000)).to.equal(decoded(1000));
       expect(body.size).to.equal(2000);
+    });
+
+    it('leaves out a byte order mark, as the text does', () => {
+      const body = collect([Buffer.from([0xef, 0xbb]), Buffer.from([0xbf, 0x7b, 0x7d])]);
+      expect(body.start(2)).to.equal('');
+      expect(body.start(4)).to.equal('{');
+      expect(body.start(64)).to.equal('{}');
     });
   });
 
