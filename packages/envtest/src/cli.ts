@@ -6,6 +6,7 @@ import { parseArgs } from 'node:util';
 import type { EnvtestOptions } from './envtest.js';
 import { EnvtestError } from './envtest-error.js';
 import { isParentPipe, whenParentGone } from './process/exit-with-parent.js';
+import type { ParentWatchOptions } from './process/exit-with-parent.js';
 import { startEnvtest } from './start-envtest.js';
 
 const USAGE = `usage: kubekit-envtest [--port N] [--host ADDRESS] [--kubeconfig-out PATH] [--gc-delay MS]
@@ -30,12 +31,13 @@ function integer(name: string, value: string | undefined): number | undefined {
 /**
  * Runs the CLI; resolves with the process exit code once the server has stopped. `signals` is
  * where SIGTERM and SIGINT arrive; `stdin` is read (and released on return) only with
- * `--exit-with-parent`.
+ * `--exit-with-parent`, which `parentWatch` tunes (see `whenParentGone`).
  */
 export async function main(
   argv: readonly string[],
   signals: NodeJS.EventEmitter = process,
   stdin: Readable = process.stdin,
+  parentWatch: ParentWatchOptions = {},
 ): Promise<number> {
   let parsed;
   try {
@@ -87,7 +89,7 @@ export async function main(
     return 2;
   }
   // Listens from the start, so that a parent that dies while the server starts is not missed.
-  const parentGone = withParent ? whenParentGone(stdin) : undefined;
+  const parentGone = withParent ? whenParentGone(stdin, parentWatch) : undefined;
   try {
     const env = await startEnvtest(options);
     const ownFile = values['kubeconfig-out'] === undefined;

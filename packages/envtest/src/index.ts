@@ -14,5 +14,5 @@ export type {
 export type { EnvtestErrorKind } from './envtest-error.js';
 export { EnvtestError } from './envtest-error.js';
 export { startEnvtest } from './start-envtest.js';
-export type { ExitWithParentOptions } from './process/exit-with-parent.js';
+export type { ExitWithParentOptions, ParentWatchOptions } from './process/exit-with-parent.js';
 export { exitWithParent, isParentPipe, whenParentGone } from './process/exit-with-parent.js';

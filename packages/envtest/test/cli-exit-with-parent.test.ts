@@ -91,7 +91,10 @@ describe('kubekit-envtest --exit-with-parent', () => {
 
     it('stops when stdin ends, and releases stdin when stopped by a signal', async () => {
       const stdin = new PassThrough();
-      const exit = main(['--exit-with-parent', '--port', '0'], new EventEmitter(), stdin);
+      // The parent's pid as the process sees it: 100 when the watch starts, then 1 (re-parented).
+      let looks = 0;
+      const parentPid = (): number => (looks++ === 0 ? 100 : 1);
+      const exit = main(['--exit-with-parent', '--port', '0'], new EventEmitter(), stdin, { parentPid });
       while (lines.length === 0) await sleep(5);
       const ready = JSON.parse(lines[0] ?? '') as { kubeconfig: string };
       stdin.write('ignored\n');

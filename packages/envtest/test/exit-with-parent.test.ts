@@ -99,15 +99,32 @@ describe('@kubekit/envtest/exit-with-parent', function () {
     expect(result.stdout).to.equal('done\n');
   });
 
-  it('fails with a clear message when stdin is not a pipe', () => {
+  it('runs a script whose stdin is not a pipe without the lifeline, and says why on stderr', () => {
     const result = spawnSync(process.execPath, [`--import=${preload}`, '-e', 'console.log("ran")'], {
       stdio: ['ignore', 'pipe', 'pipe'],
       encoding: 'utf8',
       timeout: 30_000,
     });
-    expect(result.status).to.not.equal(0);
-    expect(result.stdout).to.equal('');
-    expect(result.stderr).to.contain('stdin must be a pipe from the parent process');
+    expect(result.status).to.equal(0);
+    expect(result.stdout).to.equal('ran\n');
+    expect(result.stderr).to.contain('not watching the parent').and.to.contain('stdin must be a pipe');
+  });
+
+  it('does not stop a child whose stdin ends while its parent lives on', async () => {
+    // This test process is the parent: it closes the pipe and stays alive.
+    const child = spawn(
+      process.execPath,
+      [`--import=${preload}`, '-e', 'setTimeout(() => console.log("alive"), 1500)'],
+      { stdio: ['pipe', 'pipe', 'pipe'] },
+    );
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    child.stdin.end();
+    const [code, signal] = (await once(child, 'exit')) as [number | null, NodeJS.Signals | null];
+    expect({ code, signal, stdout }).to.deep.equal({ code: 0, signal: null, stdout: 'alive\n' });
+    expect(stderr).to.contain('the parent process is still running');
   });
 
   describe('exitWithParent()', () => {
@@ -116,8 +133,10 @@ describe('@kubekit/envtest/exit-with-parent', function () {
       const calls: string[] = [];
       let exited: (code: number) => void = () => undefined;
       const exitCode = new Promise<number>((resolve) => (exited = resolve));
+      let parent = 100;
       exitWithParent({
         stdin,
+        parentPid: () => parent,
         graceMs: 10,
         terminate: () => calls.push('SIGTERM'),
         exit: (code) => {
@@ -127,6 +146,7 @@ describe('@kubekit/envtest/exit-with-parent', function () {
       });
       expect(calls).to.deep.equal([]);
       stdin.end();
+      parent = 1; // re-parented: the parent has exited
       expect(await exitCode).to.equal(1);
       expect(calls).to.deep.equal(['SIGTERM', 'exit 1']);
     });

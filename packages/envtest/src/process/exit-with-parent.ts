@@ -14,22 +14,66 @@ export function isParentPipe(stdin: Readable): boolean {
   return stat.isFIFO() || stat.isSocket();
 }
 
+/** How long after its stdin ended a process looks for the sign that its parent has exited. */
+const REPARENT_WAIT_MS = 1_000;
+const REPARENT_POLL_MS = 50;
+
 /**
- * Resolves when `stdin` (a pipe from the parent, which the parent never writes to) ends or
- * fails: the parent has exited, crashed or been killed. Starts reading at once (the data read is
- * discarded), so a parent that dies early is not missed.
+ * Whether the parent has exited, seen `waitMs` at most: the kernel gives an orphan a new parent
+ * (init or a subreaper), so `parentPid()` no longer answers `parent`. Linux closes the exiting
+ * parent's files a moment before it re-parents its children, hence the short wait.
  */
-export function whenParentGone(stdin: Readable): Promise<void> {
+async function parentExited(parent: number, parentPid: () => number, waitMs: number): Promise<boolean> {
+  for (let waited = 0; ; waited += REPARENT_POLL_MS) {
+    if (parentPid() !== parent) return true;
+    if (waited >= waitMs) return false;
+    await new Promise((resolve) => setTimeout(resolve, REPARENT_POLL_MS).unref());
+  }
+}
+
+/** What {@link whenParentGone} needs besides stdin; the defaults are the real process's. */
+export interface ParentWatchOptions {
+  /** The current parent's pid (default `process.ppid`). */
+  readonly parentPid?: () => number;
+  /** Told when stdin ended but the parent is still there (default: a line on stderr). */
+  readonly onStdinEndedParentAlive?: () => void;
+}
+
+/**
+ * Resolves when the parent has exited, crashed or been killed: `stdin` (a pipe from the parent,
+ * which the parent never writes to) ends or fails, and the process has been given a new parent
+ * since this was called. An end of stdin while the parent lives on (it closed the pipe, or the
+ * process destroyed its own stdin) is not taken for its death: the watch then stops, and the
+ * promise stays pending. Starts reading at once (the data read is discarded), so a parent that
+ * dies early is not missed.
+ */
+export function whenParentGone(stdin: Readable, options: ParentWatchOptions = {}): Promise<void> {
+  const parentPid = options.parentPid ?? ((): number => process.ppid);
+  const parent = parentPid();
+  const stillThere =
+    options.onStdinEndedParentAlive ??
+    ((): void => {
+      process.stderr.write('stdin ended but the parent process is still running: no longer watching it\n');
+    });
   return new Promise((resolve) => {
-    stdin.once('end', resolve);
-    stdin.once('close', resolve);
-    stdin.once('error', resolve);
+    let ended = false;
+    const check = (): void => {
+      if (ended) return;
+      ended = true;
+      void parentExited(parent, parentPid, REPARENT_WAIT_MS).then((exited) => {
+        if (exited) resolve();
+        else stillThere();
+      });
+    };
+    stdin.once('end', check);
+    stdin.once('close', check);
+    stdin.once('error', check);
     stdin.resume();
   });
 }
 
 /** How {@link exitWithParent} stops the process; every field has a default for a real process. */
-export interface ExitWithParentOptions {
+export interface ExitWithParentOptions extends ParentWatchOptions {
   /** The pipe from the parent (default `process.stdin`). */
   readonly stdin?: Readable;
   /** How long the process may take to stop after the SIGTERM before it is exited (default 5000 ms). */
@@ -79,15 +123,24 @@ export function exitWithParent(options: ExitWithParentOptions = {}): void {
       'invalidOptions',
       'exit with parent: stdin must be a pipe from the parent process (spawn it with stdio[0] "pipe"), not a terminal or a file',
     );
-  void whenParentGone(stdin).then(() => {
-    const quiet = (): void => undefined;
-    process.stdout.on('error', quiet);
-    process.stderr.on('error', quiet);
+  let stopping = false;
+  const stop = (): void => {
+    if (stopping) return;
+    stopping = true;
     setTimeout(() => {
       exit(1);
     }, graceMs).unref();
     terminate();
-  });
+  };
+  void whenParentGone(stdin, options).then(stop);
+  // The parent's end of stdout and stderr closes when it dies, maybe before stdin's end is seen:
+  // a write then fails with EPIPE, which must not crash the shutdown. Output to a reader that went
+  // away is dropped; any other output error is thrown as before.
+  const onOutputError = (error: NodeJS.ErrnoException): void => {
+    if (error.code !== 'EPIPE') throw error;
+  };
+  process.stdout.on('error', onOutputError);
+  process.stderr.on('error', onOutputError);
   // The lifeline only watches: the process ends when its own work does.
   (stdin as Partial<{ unref(): unknown }>).unref?.();
 }
