@@ -100,8 +100,9 @@ function defaultGraceMs(): number {
  * Ties this process's life to its parent's: when `stdin` (a pipe from the parent) closes, the
  * process sends itself SIGTERM, so it stops the way a SIGTERM from outside stops it (its own
  * graceful shutdown; without a handler, the default action ends it), and exits with code 1 if it
- * is still running `graceMs` later. Output to the dead parent's pipes then fails silently instead
- * of crashing the shutdown. Does not keep the process alive by itself. Throws an `EnvtestError`
+ * is still running `graceMs` later (see {@link whenParentGone} for when the parent counts as gone).
+ * Output to a reader that went away (EPIPE) is dropped instead of crashing the shutdown. Does not
+ * keep the process alive by itself. Throws an `EnvtestError`
  * (`invalidOptions`) when `stdin` is not a pipe: the parent must spawn it with stdio[0] `'pipe'`.
  */
 export function exitWithParent(options: ExitWithParentOptions = {}): void {
@@ -123,16 +124,12 @@ export function exitWithParent(options: ExitWithParentOptions = {}): void {
       'invalidOptions',
       'exit with parent: stdin must be a pipe from the parent process (spawn it with stdio[0] "pipe"), not a terminal or a file',
     );
-  let stopping = false;
-  const stop = (): void => {
-    if (stopping) return;
-    stopping = true;
+  void whenParentGone(stdin, options).then(() => {
     setTimeout(() => {
       exit(1);
     }, graceMs).unref();
     terminate();
-  };
-  void whenParentGone(stdin, options).then(stop);
+  });
   // The parent's end of stdout and stderr closes when it dies, maybe before stdin's end is seen:
   // a write then fails with EPIPE, which must not crash the shutdown. Output to a reader that went
   // away is dropped; any other output error is thrown as before.
