@@ -2,6 +2,9 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { createInterface } from 'node:readline';
 
+/** Preloaded so that a test run killed with SIGKILL leaves no stamper running. */
+const exitWithParent = import.meta.resolve('@kubekit/envtest/exit-with-parent');
+
 const mainScript = fileURLToPath(
   new URL('../src/main.js', import.meta.url).href.replace('/dist-test/', '/dist/'),
 );
@@ -18,10 +21,12 @@ export class StamperProcess {
     args: readonly string[],
     env: Readonly<Record<string, string>>,
   ) {
-    this.child = spawn(process.execPath, [mainScript, '--health-probe-bind-address=off', ...args], {
-      env: { ...process.env, ...env, POD_NAME: podName },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    this.child = spawn(
+      process.execPath,
+      [`--import=${exitWithParent}`, mainScript, '--health-probe-bind-address=off', ...args],
+      // stdin: the pipe the lifeline watches (never written to).
+      { env: { ...process.env, ...env, POD_NAME: podName }, stdio: ['pipe', 'pipe', 'pipe'] },
+    );
     if (this.child.stdout !== null) {
       createInterface({ input: this.child.stdout }).on('line', (line) => {
         try {
