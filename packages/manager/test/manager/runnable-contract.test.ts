@@ -24,30 +24,21 @@ describe('Manager: bad input', () => {
       manager.add(plain, null as unknown as { name?: string });
     });
     expect(ManagerError.is(nullOptions, 'invalidConfig'), String(nullOptions)).to.equal(true);
-    const throwingNeed = addError(() => {
-      manager.add(
-        {
+    /** Adds a runnable whose `method` throws, under `name`; answers what `add` threw. */
+    const addThrowing = (method: 'needLeaderElection' | 'restartable', name: string): unknown =>
+      addError(() => {
+        const broken = {
           start: () => Promise.resolve(),
-          needLeaderElection: () => {
+          [method]: () => {
             throw new Error('not configured');
           },
-        } as Runnable,
-        { name: 'need' },
-      );
-    });
+        };
+        manager.add(broken, { name });
+      });
+    const throwingNeed = addThrowing('needLeaderElection', 'need');
     expect(ManagerError.is(throwingNeed, 'invalidConfig'), String(throwingNeed)).to.equal(true);
     expect((throwingNeed as ManagerError).message).to.include('need');
-    const throwingRestart = addError(() => {
-      manager.add(
-        {
-          start: () => Promise.resolve(),
-          restartable: () => {
-            throw new Error('not configured');
-          },
-        } as Runnable,
-        { name: 'restart' },
-      );
-    });
+    const throwingRestart = addThrowing('restartable', 'restart');
     expect(ManagerError.is(throwingRestart, 'invalidConfig'), String(throwingRestart)).to.equal(true);
     // The rejected runnables were not registered: the valid one can still be added once.
     manager.add(plain, { name: 'plain' });
