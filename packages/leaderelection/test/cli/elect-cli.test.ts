@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { BehaviorSubject, Subject } from 'rxjs';
 import type { Elector, Leadership, Term } from '@kubekit/leaderelection';
+import { processRunning } from '@kubekit/envtest/testing';
 import { probeCommandSupervision, type CommandSupervision } from '#lib/cli/command-supervision.js';
 import { runElectCli, type CliElector } from '#lib/cli/elect-cli.js';
 import { parseElectCliArgs, type ElectCliOptions } from '#lib/cli/elect-cli-options.js';
@@ -165,15 +166,6 @@ function start(
 }
 
 /** True while `pid` runs (a zombie, which no longer runs, counts as gone). */
-function alive(pid: number): boolean {
-  try {
-    const stat = readFileSync(`/proc/${String(pid)}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
-  } catch {
-    return false;
-  }
-}
-
 const tick = (ms = 20) => new Promise((resolve) => setTimeout(resolve, ms));
 
 async function waitFor(check: () => boolean, what: string): Promise<void> {
@@ -242,14 +234,7 @@ describe('runElectCli', () => {
     );
     const pid = Number(readFileSync(pidFile, 'utf8'));
     h.elector.lose('renew deadline passed');
-    await waitFor(() => {
-      try {
-        process.kill(pid, 0);
-        return false;
-      } catch {
-        return true;
-      }
-    }, 'the command to be stopped');
+    await waitFor(() => !processRunning(pid), 'the command to be stopped');
     const lost = h.lines().find((l) => l['event'] === 'lost');
     expect(lost).to.include({ reason: 'renew deadline passed' });
     h.shutdown.abort();
@@ -317,7 +302,7 @@ describe('runElectCli', () => {
     const pid = await pidIn(pidFile);
     const lostAt = performance.now();
     h.elector.lose('other holds the lock', { takenOver: true });
-    await waitFor(() => !alive(pid), 'the command to be killed');
+    await waitFor(() => !processRunning(pid), 'the command to be killed');
     // Killed at once (SIGKILL without waiting for SIGTERM); generous for a loaded machine.
     expect(performance.now() - lostAt).to.be.below(2_000);
     h.shutdown.abort();
@@ -336,8 +321,8 @@ describe('runElectCli', () => {
     const lostAt = performance.now();
     h.elector.lose('renew deadline passed');
     await tick(500);
-    expect(alive(pid), 'still running within its grace').to.equal(true);
-    await waitFor(() => !alive(pid), 'the command to be killed');
+    expect(processRunning(pid), 'still running within its grace').to.equal(true);
+    await waitFor(() => !processRunning(pid), 'the command to be killed');
     expect(performance.now() - lostAt).to.be.within(1_000, 4_500);
     h.shutdown.abort();
     expect(await h.exit).to.equal(0);
@@ -353,10 +338,10 @@ describe('runElectCli', () => {
     elector.exclusiveUntil = performance.now() + 10_000;
     h.elector.lose('renew deadline passed');
     await tick(300);
-    expect(alive(pid), 'still running within its grace').to.equal(true);
+    expect(processRunning(pid), 'still running within its grace').to.equal(true);
     const seenAt = performance.now();
     h.elector.observe('other');
-    await waitFor(() => !alive(pid), 'the command to be killed');
+    await waitFor(() => !processRunning(pid), 'the command to be killed');
     expect(performance.now() - seenAt).to.be.below(2_000);
     h.shutdown.abort();
     expect(await h.exit).to.equal(0);
@@ -376,7 +361,7 @@ describe('runElectCli', () => {
     expect(h.elector.events).to.deep.equal(['drain timed out']);
     expect(h.lines().map((l) => l['event'])).to.not.include('released');
     // kubekit-elect does not leave before its command is gone.
-    expect(alive(pid)).to.equal(false);
+    expect(processRunning(pid)).to.equal(false);
   });
 
   it('reports an elector that cannot be built and exits 1', async () => {

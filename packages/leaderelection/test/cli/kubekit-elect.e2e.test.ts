@@ -12,21 +12,11 @@ import {
   V1Pod,
   V1PodSpec,
 } from '@kubernetes/client-node';
-import { useEnvtest } from '@kubekit/envtest/testing';
+import { processRunning, useEnvtest } from '@kubekit/envtest/testing';
 import { probeCommandSupervision } from '#lib/cli/command-supervision.js';
 import { processGroupAlive } from '#lib/cli/process-group.js';
 import { ElectProcess } from '../../bench/support/elect-process.js';
 import { eventually } from '../support/wait.js';
-
-/** True while `pid` runs. */
-function running(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 /** The pids a command wrote to `file`, one a line, once there are `count`. */
 async function pidsFrom(file: string, count: number): Promise<number[]> {
@@ -169,7 +159,7 @@ describe('kubekit-elect (processes on envtest)', function () {
     env.faults.add({ user: 'a', partition: true });
     const lost = await a.next((e) => e.event === 'lost', 0, 30_000);
     expect(String(lost.fields['reason'])).to.match(/renew/i);
-    await eventually(() => !running(pid), 2_000, 'the command to stop after the lease was lost');
+    await eventually(() => !processRunning(pid), 2_000, 'the command to stop after the lease was lost');
   });
 
   describe('guarding its command', function () {
@@ -190,7 +180,9 @@ describe('kubekit-elect (processes on envtest)', function () {
       await a.next((e) => e.event === 'acquired', 0, 30_000);
       const [group = 0, child = 0] = await pidsFrom(pidFile, 2);
       try {
-        expect(running(group) && running(child), 'the command and its child run').to.equal(true);
+        expect(processRunning(group) && processRunning(child), 'the command and its child run').to.equal(
+          true,
+        );
         expect(watchdogRuns(group), 'its watchdog runs').to.equal(true);
         const killedAt = performance.now();
         a.kill('SIGKILL');
@@ -243,7 +235,7 @@ describe('kubekit-elect (processes on envtest)', function () {
           }
         }
         const lost = await a.next((e) => e.event === 'lost', 0, 30_000);
-        await eventually(() => !running(pid), 9_000, 'the command to be killed');
+        await eventually(() => !processRunning(pid), 9_000, 'the command to be killed');
         expect(performance.now() - lost.at, 'ms from the loss until the command was gone').to.be.below(2_000);
       } finally {
         killGroup(pid);
@@ -312,7 +304,7 @@ describe('kubekit-elect (processes on envtest)', function () {
       const lost = await a.next((e) => e.event === 'lost', 0, 30_000);
       expect(String(lost.fields['reason'])).to.not.equal('');
       await eventually(
-        () => !running(pid),
+        () => !processRunning(pid),
         5_000,
         'the old leader to stop its command after losing the lock',
       );
