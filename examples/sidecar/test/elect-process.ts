@@ -13,6 +13,12 @@ export function kubekitElectPath(): string {
   return join(dirname(manifest), script);
 }
 
+/**
+ * Preloaded into each kubekit-elect: it stops (as on SIGTERM, so its script stops too) when the
+ * test process dies, even by SIGKILL.
+ */
+const exitWithParent = import.meta.resolve('@kubekit/envtest/exit-with-parent');
+
 /** One `--json` event line of kubekit-elect, with the time this process read it (epoch ms). */
 export interface ElectEvent {
   readonly event: string;
@@ -28,10 +34,14 @@ export class ElectProcess {
   private readonly waiters = new Set<() => void>();
 
   constructor(args: readonly string[], env: Readonly<Record<string, string>>) {
-    this.child = spawn(process.execPath, [kubekitElectPath(), '--json', ...args], {
-      env: { ...process.env, ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    this.child = spawn(
+      process.execPath,
+      [`--import=${exitWithParent}`, kubekitElectPath(), '--json', ...args],
+      {
+        env: { ...process.env, ...env },
+        stdio: ['pipe', 'pipe', 'pipe'],
+      },
+    );
     const stdout = this.child.stdout;
     if (stdout === null) throw new Error('kubekit-elect has no stdout');
     createInterface({ input: stdout }).on('line', (line) => {
