@@ -52,7 +52,23 @@ export function writeHead(response: ApiResponse, code: number, headers: string[]
   if (flush) response.flushHeaders();
 }
 
-/** Writes a piece of the body; false when it was buffered (the peer reads slower). */
+/**
+ * Writes a piece of the body, at once; false when it was buffered (the peer reads slower).
+ *
+ * On HTTP/1.1, node:http frames a chunk as four writes (size, CRLF, data, CRLF) on a corked
+ * socket that it uncorks on the next tick. Here the socket is corked around the write and
+ * uncorked at once instead: the chunk goes out as one socket write before this returns, so a watch
+ * event reaches every watcher while the change is fanned out (and before the writer's answer),
+ * with no deferred callback per watcher.
+ */
 export function writeBody(response: ApiResponse, body: string | Buffer): boolean {
-  return isHttp2(response) ? response.write(body) : response.write(body);
+  if (isHttp2(response)) return response.write(body);
+  const socket = response.socket;
+  if (socket === null) return response.write(body);
+  socket.cork();
+  try {
+    return response.write(body);
+  } finally {
+    socket.uncork();
+  }
 }
