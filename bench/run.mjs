@@ -13,6 +13,7 @@ import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { parentPidEnv } from '@kubekit/envtest';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const filter = process.argv[2] ?? '';
@@ -41,6 +42,7 @@ function run(file) {
     // runner dies, even by SIGKILL, and with it the processes it started.
     const child = spawn(process.execPath, ['--expose-gc', `--import=${exitWithParent}`, file], {
       stdio: ['pipe', 'pipe', 'inherit'],
+      env: { ...process.env, ...parentPidEnv() },
     });
     let pending = '';
     child.stdout.setEncoding('utf8');

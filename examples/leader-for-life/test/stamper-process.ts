@@ -1,4 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { parentPidEnv } from '@kubekit/envtest';
 import { fileURLToPath } from 'node:url';
 import { createInterface } from 'node:readline';
 
@@ -25,7 +26,10 @@ export class StamperProcess {
       process.execPath,
       [`--import=${exitWithParent}`, mainScript, '--health-probe-bind-address=off', ...args],
       // stdin: the pipe the lifeline watches (never written to).
-      { env: { ...process.env, ...env, POD_NAME: podName }, stdio: ['pipe', 'pipe', 'pipe'] },
+      {
+        env: { ...process.env, ...parentPidEnv(), ...env, POD_NAME: podName },
+        stdio: ['pipe', 'pipe', 'pipe'],
+      },
     );
     if (this.child.stdout !== null) {
       createInterface({ input: this.child.stdout }).on('line', (line) => {

@@ -1,4 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { parentPidEnv } from '@kubekit/envtest';
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
@@ -38,7 +39,7 @@ export class ElectProcess {
       process.execPath,
       [`--import=${exitWithParent}`, kubekitElectPath(), '--json', ...args],
       {
-        env: { ...process.env, ...env },
+        env: { ...process.env, ...parentPidEnv(), ...env },
         stdio: ['pipe', 'pipe', 'pipe'],
       },
     );

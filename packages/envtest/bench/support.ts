@@ -6,6 +6,7 @@ import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { KubeConfig } from '@kubernetes/client-node';
+import { parentPidEnv } from '#lib/process/exit-with-parent.js';
 
 /** What a client needs of a server: its URL and an admin KubeConfig. */
 export interface ServerEndpoint {
@@ -30,6 +31,7 @@ export async function startServerProcess(
     [cli, '--kubeconfig-out', join(dir, 'kubeconfig'), '--exit-with-parent', ...args],
     {
       stdio: ['pipe', 'pipe', 'inherit'],
+      env: { ...process.env, ...parentPidEnv() },
     },
   );
   const line = await new Promise<string>((resolve, reject) => {

@@ -89,7 +89,14 @@ export async function main(
     return 2;
   }
   // Listens from the start, so that a parent that dies while the server starts is not missed.
-  const parentGone = withParent ? whenParentGone(stdin, parentWatch) : undefined;
+  let parentGone: Promise<void> | undefined;
+  try {
+    parentGone = withParent ? whenParentGone(stdin, parentWatch) : undefined;
+  } catch (error) {
+    if (!EnvtestError.is(error, 'invalidOptions')) throw error;
+    console.error(`kubekit-envtest: --exit-with-parent: ${error.message}`);
+    return 2;
+  }
   try {
     const env = await startEnvtest(options);
     const ownFile = values['kubeconfig-out'] === undefined;

@@ -15,4 +15,10 @@ export type { EnvtestErrorKind } from './envtest-error.js';
 export { EnvtestError } from './envtest-error.js';
 export { startEnvtest } from './start-envtest.js';
 export type { ExitWithParentOptions, ParentWatchOptions } from './process/exit-with-parent.js';
-export { exitWithParent, isParentPipe, whenParentGone } from './process/exit-with-parent.js';
+export {
+  exitWithParent,
+  isParentPipe,
+  PARENT_PID_VARIABLE,
+  parentPidEnv,
+  whenParentGone,
+} from './process/exit-with-parent.js';

@@ -76,6 +76,18 @@ describe('kubekit-envtest --exit-with-parent', () => {
     expect(result.stderr).to.contain('--exit-with-parent needs stdin to be a pipe from the parent process');
   });
 
+  it('exits 2 with a clear message when KUBEKIT_PARENT_PID is not a pid', () => {
+    const result = spawnSync(process.execPath, [bin, '--exit-with-parent', '--port', '0'], {
+      input: '',
+      env: { ...process.env, KUBEKIT_PARENT_PID: 'parent' },
+      encoding: 'utf8',
+      timeout: 30_000,
+    });
+    expect(result.status).to.equal(2);
+    expect(result.stdout).to.equal('');
+    expect(result.stderr).to.contain("KUBEKIT_PARENT_PID must be the parent's process id");
+  });
+
   describe('main() with a stream for stdin', () => {
     /** What main() printed with console.log: its ready lines. */
     let lines: string[];

@@ -6,7 +6,13 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { PassThrough } from 'node:stream';
 import { expect } from 'chai';
-import { EnvtestError, exitWithParent } from '@kubekit/envtest';
+import {
+  EnvtestError,
+  exitWithParent,
+  PARENT_PID_VARIABLE,
+  parentPidEnv,
+  whenParentGone,
+} from '@kubekit/envtest';
 import { processRunning, waitForProcessExit } from '@kubekit/envtest/testing';
 
 const preload = import.meta.resolve('@kubekit/envtest/exit-with-parent');
@@ -125,6 +131,103 @@ describe('@kubekit/envtest/exit-with-parent', function () {
     const [code, signal] = (await once(child, 'exit')) as [number | null, NodeJS.Signals | null];
     expect({ code, signal, stdout }).to.deep.equal({ code: 0, signal: null, stdout: 'alive\n' });
     expect(stderr).to.contain('the parent process is still running');
+  });
+
+  it('does not pass the parent pid on to its own children when it runs without the lifeline', () => {
+    const result = spawnSync(
+      process.execPath,
+      [`--import=${preload}`, '-e', `console.log(process.env.${PARENT_PID_VARIABLE} ?? 'unset')`],
+      {
+        stdio: ['ignore', 'pipe', 'pipe'],
+        env: { ...process.env, ...parentPidEnv() },
+        encoding: 'utf8',
+        timeout: 30_000,
+      },
+    );
+    expect(result.status).to.equal(0);
+    expect(result.stdout).to.equal('unset\n');
+    expect(result.stderr).to.contain('stdin must be a pipe');
+  });
+
+  it('stops a child whose parent, having named itself, died before the child started watching', async () => {
+    // The parent spawns the worker and exits at once, long before the worker's Node has started and
+    // run the preload: the worker's stdin has ended and it already has a new parent when it looks.
+    // Without the parent's pid in the environment that looks like a parent that closed the pipe.
+    const dir = mkdtempSync(join(tmpdir(), 'exit-with-parent-'));
+    const pidFile = join(dir, 'worker');
+    const parent = spawnSync(
+      process.execPath,
+      [
+        '--input-type=module',
+        '-e',
+        `
+        import { spawn } from 'node:child_process';
+        import { writeFileSync } from 'node:fs';
+        const [preload, pidFile] = process.argv.slice(1);
+        const worker = spawn(process.execPath, ['--import=' + preload, '-e', 'setInterval(() => undefined, 1000)'], {
+          stdio: ['pipe', 'ignore', 'ignore'],
+          env: { ...process.env, ${PARENT_PID_VARIABLE}: String(process.pid) },
+        });
+        writeFileSync(pidFile, String(worker.pid));
+        process.exit(0);
+      `,
+        preload,
+        pidFile,
+      ],
+      { stdio: 'ignore', timeout: 30_000 },
+    );
+    expect(parent.status).to.equal(0);
+    const pid = Number(readFileSync(pidFile, 'utf8'));
+    started.push(pid);
+    rmSync(dir, { recursive: true, force: true });
+    expect(await waitForProcessExit(pid, 20_000), 'the worker outlived its parent by 20 s').to.equal(true);
+  });
+
+  describe('whenParentGone()', () => {
+    it('resolves at once when the process already has another parent than the one that named itself', async () => {
+      const stdin = new PassThrough(); // still open: only the parent pid tells
+      let resolved = false;
+      const gone = whenParentGone(stdin, { parentPid: () => 1, spawnerPid: 4242 }).then(
+        () => (resolved = true),
+      );
+      await gone;
+      expect(resolved).to.equal(true);
+    });
+
+    it('takes the parent pid from the environment once, and removes it so children do not inherit it', async () => {
+      const saved = process.env[PARENT_PID_VARIABLE];
+      Object.assign(process.env, parentPidEnv());
+      try {
+        expect(process.env[PARENT_PID_VARIABLE]).to.equal(String(process.pid));
+        const stdin = new PassThrough();
+        let parent = process.pid;
+        let resolved = false;
+        const gone = whenParentGone(stdin, { parentPid: () => parent }).then(() => (resolved = true));
+        expect(process.env[PARENT_PID_VARIABLE]).to.equal(undefined);
+        await new Promise((resolve) => setTimeout(resolve, 50));
+        expect(resolved, 'the named parent is still the parent').to.equal(false);
+        stdin.end();
+        parent = 1;
+        await gone;
+        expect(resolved).to.equal(true);
+      } finally {
+        if (saved === undefined) Reflect.deleteProperty(process.env, PARENT_PID_VARIABLE);
+        else process.env[PARENT_PID_VARIABLE] = saved;
+      }
+    });
+
+    it('throws an invalidOptions EnvtestError for a parent pid in the environment that is not a pid', () => {
+      const saved = process.env[PARENT_PID_VARIABLE];
+      process.env[PARENT_PID_VARIABLE] = 'me';
+      try {
+        expect(() => whenParentGone(new PassThrough()))
+          .to.throw(/KUBEKIT_PARENT_PID must be the parent's process id/)
+          .that.satisfies((error: unknown) => EnvtestError.is(error, 'invalidOptions'));
+      } finally {
+        if (saved === undefined) Reflect.deleteProperty(process.env, PARENT_PID_VARIABLE);
+        else process.env[PARENT_PID_VARIABLE] = saved;
+      }
+    });
   });
 
   describe('exitWithParent()', () => {

@@ -24,6 +24,7 @@ import { createInterface } from 'node:readline';
 import { KubeConfig } from '@kubernetes/client-node';
 import { Registry } from 'prom-client';
 import { createLeaseElector, type LeaseElector } from '@kubekit/leaderelection';
+import { parentPidEnv } from '@kubekit/envtest';
 import { reportFigure } from '@kubekit/envtest/bench';
 import { sleep } from '../test/support/wait.js';
 
@@ -176,7 +177,7 @@ async function measureHere(mode: Mode, protocol: Protocol): Promise<void> {
   const server = spawn(
     process.execPath,
     [envtestCli, '--kubeconfig-out', kubeconfigPath, '--exit-with-parent', ...flags],
-    { stdio: ['pipe', 'pipe', 'inherit'] },
+    { stdio: ['pipe', 'pipe', 'inherit'], env: { ...process.env, ...parentPidEnv() } },
   );
   const guard = setInterval(() => {
     const rss = process.memoryUsage.rss();
@@ -217,7 +218,7 @@ async function measureInChild(mode: Mode, protocol: Protocol): Promise<Measureme
     process.execPath,
     [...process.execArgv, `--import=${exitWithParent}`, fileURLToPath(import.meta.url)],
     {
-      env: { ...process.env, [MODE_VARIABLE]: `${mode} ${protocol}` },
+      env: { ...process.env, ...parentPidEnv(), [MODE_VARIABLE]: `${mode} ${protocol}` },
       stdio: ['pipe', 'pipe', 'inherit'],
       detached: true,
     },

@@ -31,7 +31,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { CoordinationV1Api } from '@kubernetes/client-node';
-import { startEnvtest } from '@kubekit/envtest';
+import { parentPidEnv, startEnvtest } from '@kubekit/envtest';
 import { percentile, reportFigure } from '@kubekit/envtest/bench';
 import { ReleaseObserver } from './support/release-observer.js';
 
@@ -89,7 +89,7 @@ class ManagerProcess {
     this.child = spawn(
       process.execPath,
       [`--import=${exitWithParent}`, script, kubeconfig, identity, NAMESPACE, LEASE],
-      { stdio: ['pipe', 'pipe', 'inherit'] },
+      { stdio: ['pipe', 'pipe', 'inherit'], env: { ...process.env, ...parentPidEnv() } },
     );
     let pending = '';
     this.child.stdout?.setEncoding('utf8');

@@ -17,6 +17,7 @@ import { dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { createClient } from '@kubekit/client';
+import { parentPidEnv } from '@kubekit/envtest';
 import { percentile, reportFigure, startEnvtestProcess } from '@kubekit/envtest/bench';
 
 const HANDOVERS = Number(process.env['KUBEKIT_BENCH_HANDOVERS'] ?? '20');
@@ -47,7 +48,7 @@ class Replica {
     this.#child = spawn(
       process.execPath,
       [`--import=${exitWithParent}`, script, kubeConfigPath, NAMESPACE, identity],
-      { stdio: ['pipe', 'pipe', 'inherit'] },
+      { stdio: ['pipe', 'pipe', 'inherit'], env: { ...process.env, ...parentPidEnv() } },
     );
     this.exited = new Promise((resolve) => {
       this.#child.once('exit', () => {

@@ -1,4 +1,5 @@
 import { spawn, type ChildProcessByStdio } from 'node:child_process';
+import { parentPidEnv } from '@kubekit/envtest';
 import type { Readable, Writable } from 'node:stream';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
@@ -68,7 +69,10 @@ export class ReplicaProcess {
       `--resync=${String(spec.resyncMs)}`,
       `--reconcile-log=${spec.reconcileLog}`,
     ];
-    this.child = spawn(process.execPath, args, { stdio: ['pipe', 'pipe', 'pipe'] });
+    this.child = spawn(process.execPath, args, {
+      stdio: ['pipe', 'pipe', 'pipe'],
+      env: { ...process.env, ...parentPidEnv() },
+    });
     const record = (event: ReplicaEvent): void => {
       this.events.push(event);
       onEvent(this, event);

@@ -3,6 +3,7 @@
 // so that only the clients under test are measured in the benchmark's own process, and a watch on
 // one Lease, so that elections are timed from outside the processes that run them.
 import { spawn, type ChildProcess } from 'node:child_process';
+import { parentPidEnv } from '../process/exit-with-parent.js';
 import { once } from 'node:events';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -68,7 +69,7 @@ export async function startEnvtestProcess(args: readonly string[] = []): Promise
   const child: ChildProcess = spawn(
     process.execPath,
     [cli, '--kubeconfig-out', path, '--exit-with-parent', ...args],
-    { stdio: ['pipe', 'pipe', 'inherit'] },
+    { stdio: ['pipe', 'pipe', 'inherit'], env: { ...process.env, ...parentPidEnv() } },
   );
   if (child.stdout === null) throw new Error('envtest: no stdout');
   const lines = createInterface({ input: child.stdout });

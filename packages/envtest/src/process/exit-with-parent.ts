@@ -31,10 +31,43 @@ async function parentExited(parent: number, parentPid: () => number, waitMs: num
   }
 }
 
+/**
+ * The variable in which a spawner may tell its child its own pid (`String(process.pid)`, see
+ * {@link parentPidEnv}): a parent that dies before the child has started watching is then still
+ * seen to be gone. Read once and removed from `process.env`, so the child's own children do not
+ * inherit it.
+ */
+export const PARENT_PID_VARIABLE = 'KUBEKIT_PARENT_PID';
+
+/** `{ KUBEKIT_PARENT_PID: <this process's pid> }`, for the environment of a child spawned with the lifeline. */
+export function parentPidEnv(): Record<string, string> {
+  return { [PARENT_PID_VARIABLE]: String(process.pid) };
+}
+
+/** The pid the spawner wrote in {@link PARENT_PID_VARIABLE}, removed from the environment; undefined if none. */
+function takeParentPidFromEnv(): number | undefined {
+  const text = process.env[PARENT_PID_VARIABLE];
+  if (text === undefined) return undefined;
+  // Meant for this process only: its children are spawned by it, not by its parent.
+  Reflect.deleteProperty(process.env, PARENT_PID_VARIABLE);
+  if (!/^[1-9]\d*$/.test(text))
+    throw new EnvtestError(
+      'invalidOptions',
+      `${PARENT_PID_VARIABLE} must be the parent's process id (a positive integer), got "${text}"`,
+    );
+  return Number(text);
+}
+
 /** What {@link whenParentGone} needs besides stdin; the defaults are the real process's. */
 export interface ParentWatchOptions {
   /** The current parent's pid (default `process.ppid`). */
   readonly parentPid?: () => number;
+  /**
+   * The pid of the process that spawned this one, as it said (default: from
+   * {@link PARENT_PID_VARIABLE}, when set). If the current parent is already another process, the
+   * spawner died before the watch began.
+   */
+  readonly spawnerPid?: number;
   /** Told when stdin ended but the parent is still there (default: a line on stderr). */
   readonly onStdinEndedParentAlive?: () => void;
 }
@@ -45,11 +78,20 @@ export interface ParentWatchOptions {
  * since this was called. An end of stdin while the parent lives on (it closed the pipe, or the
  * process destroyed its own stdin) is not taken for its death: the watch then stops, and the
  * promise stays pending. Starts reading at once (the data read is discarded), so a parent that
- * dies early is not missed.
+ * dies early is not missed; a parent that died even before this was called is seen when it named
+ * itself (`spawnerPid`, or {@link PARENT_PID_VARIABLE} in the environment): the process then has
+ * another parent already, and the promise resolves at once. Throws an `EnvtestError`
+ * (`invalidOptions`) when that variable is not a pid.
  */
 export function whenParentGone(stdin: Readable, options: ParentWatchOptions = {}): Promise<void> {
   const parentPid = options.parentPid ?? ((): number => process.ppid);
+  const spawner = options.spawnerPid ?? takeParentPidFromEnv();
   const parent = parentPid();
+  if (spawner !== undefined && parent !== spawner) {
+    // Already re-parented: the spawner died before this process started watching it.
+    stdin.resume();
+    return Promise.resolve();
+  }
   const stillThere =
     options.onStdinEndedParentAlive ??
     ((): void => {
@@ -103,9 +145,13 @@ function defaultGraceMs(): number {
  * is still running `graceMs` later (see {@link whenParentGone} for when the parent counts as gone).
  * Output to a reader that went away (EPIPE) is dropped instead of crashing the shutdown. Does not
  * keep the process alive by itself. Throws an `EnvtestError`
- * (`invalidOptions`) when `stdin` is not a pipe: the parent must spawn it with stdio[0] `'pipe'`.
+ * (`invalidOptions`) when `stdin` is not a pipe (the parent must spawn it with stdio[0] `'pipe'`)
+ * or {@link PARENT_PID_VARIABLE} is not a pid.
  */
 export function exitWithParent(options: ExitWithParentOptions = {}): void {
+  // Taken first, so that it is not inherited by this process's children even when stdin turns out
+  // not to be a pipe.
+  const spawnerPid = options.spawnerPid ?? takeParentPidFromEnv();
   const stdin = options.stdin ?? process.stdin;
   const graceMs = options.graceMs ?? defaultGraceMs();
   const terminate =
@@ -124,7 +170,7 @@ export function exitWithParent(options: ExitWithParentOptions = {}): void {
       'invalidOptions',
       'exit with parent: stdin must be a pipe from the parent process (spawn it with stdio[0] "pipe"), not a terminal or a file',
     );
-  void whenParentGone(stdin, options).then(() => {
+  void whenParentGone(stdin, { ...options, ...(spawnerPid === undefined ? {} : { spawnerPid }) }).then(() => {
     setTimeout(() => {
       exit(1);
     }, graceMs).unref();

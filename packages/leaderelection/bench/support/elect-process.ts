@@ -1,4 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { parentPidEnv } from '@kubekit/envtest';
 import { fileURLToPath } from 'node:url';
 
 /** The compiled `kubekit-elect` entry point of this package. */
@@ -27,7 +28,7 @@ export class ElectProcess {
   ) {
     this.child = spawn(process.execPath, [`--import=${exitWithParent}`, electCli, '--json', ...args], {
       stdio: ['pipe', 'pipe', 'inherit'],
-      env: { ...process.env, ...env },
+      env: { ...process.env, ...parentPidEnv(), ...env },
     });
     let pending = '';
     this.child.stdout?.setEncoding('utf8');
