@@ -276,8 +276,9 @@ export class LockObserver {
   }
 
   /**
-   * Forgets a mark of {@link LockObserver.markOwn} whose write was refused (a conflict: the record
-   * was not written). Otherwise a record of another process under this identity with the same
+   * Forgets a mark of {@link LockObserver.markOwn} whose write was refused (a conflict to a write
+   * sent once: the record was not written; a conflict to a write sent again after its connection
+   * broke proves nothing of the first attempt, whose mark is kept). Otherwise a record of another process under this identity with the same
    * epoch, acquired within the same second, would pass for this replica's own (and be overwritten at
    * once). Keeping a mark too long is the unsafe way; forgetting one is only ever too cautious.
    */
