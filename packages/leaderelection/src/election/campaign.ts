@@ -107,6 +107,7 @@ export class Campaign {
     while (!stop.aborted) {
       const watchUp = watcher?.up ?? false;
       if (watchWasUp && !watchUp) needRead = true; // the watch just went down: read at once
+      if (observer.takeReadWanted()) needRead = true; // the watch and a read disagree (see LockObserver)
       watchWasUp = watchUp;
       if (stale !== undefined && !needRead) {
         if (observer.observation !== stale.observation) {
