@@ -150,8 +150,8 @@ export class LockWatcher {
         // or absent) or fails.
         this.options.logger.debug({ lock: this.options.description }, 'watch expired (410); reading again');
         resourceVersion = undefined;
-        await this.read(signal);
-        relist = observer.observation?.snapshot?.resourceVersion === from;
+        const read = await this.read(signal);
+        relist = !read || observer.observation?.snapshot?.resourceVersion === from;
         continue;
       }
       if (failure === undefined) {
@@ -231,16 +231,18 @@ export class LockWatcher {
     return { failure, established: state.established, lived: clock.now() - startedAt };
   }
 
-  /** Reads the lock into the observer (after a 410); a failure is reported and otherwise ignored. */
-  private async read(signal: AbortSignal): Promise<void> {
+  /** Reads the lock into the observer (after a 410); false when it failed (reported). */
+  private async read(signal: AbortSignal): Promise<boolean> {
     const { observer, requests, lock } = this.options;
     const begun = observer.beginRead();
     try {
       const snapshot = await requests.request('get', (s) => lock.get(s), Infinity, [signal]);
       observer.readAnswer(snapshot, begun);
+      return true;
     } catch (error: unknown) {
       observer.readFailed();
       if (!signal.aborted) requests.reportFailure('watch', 'reading the lock after the watch expired', error);
+      return false;
     }
   }
 

@@ -101,6 +101,47 @@ describe('LeaseElector', () => {
       await world.stopAll();
     });
 
+    it('watches from the current state when the read after a 410 fails', async () => {
+      const world = new SimWorld();
+      world.store.put(leaderRecord('ghost', 60, 3));
+      const opened: (string | undefined)[] = [];
+      const failReads = { on: false };
+      const b = world.add('b', {
+        ...fast,
+        wrapLock: (lock) => {
+          const scripted = scriptedWatch(
+            world,
+            (n) => {
+              if (n === 1) return 'refuse';
+              if (n === 2) {
+                // The lock changes (a read would show version 2), and the read after this 410 fails.
+                world.store.put(leaderRecord('ghost', 60, 4));
+                failReads.on = true;
+                return 'expire';
+              }
+              return 'open';
+            },
+            opened,
+          )(lock);
+          return lockWith(scripted, {
+            get: (signal: AbortSignal) => {
+              if (!failReads.on) return lock.get(signal);
+              failReads.on = false;
+              return Promise.reject(
+                new LeaderElectionError('apiError', 'simulated 503 on a read', { statusCode: 503 }),
+              );
+            },
+          });
+        },
+      });
+      b.start();
+      await world.advance(3 * fast.retryPeriod);
+      expect(failReads.on, 'the read after the 410 was sent').to.be.false;
+      expect(opened.slice(0, 3)).to.deep.equal([undefined, '1', undefined]);
+      expect(b.elector.currentLeader()).to.equal('ghost');
+      await world.stopAll();
+    });
+
     it('watches from the current state when the read after a 410 shows the same version (no loop of 410s)', async () => {
       const world = new SimWorld();
       world.store.put(leaderRecord('ghost', 60, 3));
