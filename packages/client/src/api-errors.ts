@@ -117,12 +117,14 @@ export function parseRetryAfter(header: string | undefined): number | undefined 
  * The error for a non-2xx answer: its Status when the body is one (kube-apiserver's errors), else
  * a Status-less error with the code and the start of the body.
  * @param what e.g. `GET /api/v1/namespaces/x/pods/y`, for the message.
+ * @param resent the answer is to the request sent again after its connection broke (see `KubeClientError.resent`).
  */
 export function apiError(
   code: number,
   body: string,
   retryAfterHeader: string | undefined,
   what: string,
+  resent = false,
 ): KubeClientError {
   let status: Status | undefined;
   try {
@@ -134,10 +136,12 @@ export function apiError(
   const retryAfter = parseRetryAfter(retryAfterHeader);
   const detail = status?.message ?? (body.length > 200 ? `${body.slice(0, 200)}…` : body);
   const reason = status?.reason !== undefined && status.reason !== '' ? ` ${status.reason}` : '';
-  return new KubeClientError('api', `${what}: ${code}${reason}: ${detail}`, {
+  const again = resent ? ' (answer to the request sent again after its connection broke)' : '';
+  return new KubeClientError('api', `${what}: ${code}${reason}: ${detail}${again}`, {
     code,
     ...(status === undefined ? {} : { status }),
     ...(retryAfter === undefined ? {} : { retryAfter }),
+    resent,
   });
 }
 

@@ -60,6 +60,8 @@ export interface KubeClientErrorOptions extends ErrorOptions {
   readonly status?: Status;
   /** Seconds the server asked to wait (`Retry-After` or `details.retryAfterSeconds`). */
   readonly retryAfter?: number;
+  /** The request was sent again after a connection that may have carried it broke (see `resent`). */
+  readonly resent?: boolean;
 }
 
 /**
@@ -82,6 +84,14 @@ export class KubeClientError extends Error {
   readonly retryAfter: number | undefined;
   /** The whole Status, when the server sent one. */
   readonly status: Status | undefined;
+  /**
+   * True when this answer is to the request sent again after its connection broke mid-way (an
+   * idempotent request): the first attempt may have reached the server and been applied. A 409 then
+   * may be that attempt's own write in the way of its repeat (or another writer's, as ever): only a
+   * read can tell. False when the request was sent once, or again only after the server provably
+   * did not process it (401, 429, a connection that never opened).
+   */
+  readonly resent: boolean;
   readonly [brand] = true;
 
   constructor(kind: KubeClientErrorKind, message: string, options?: KubeClientErrorOptions) {
@@ -94,6 +104,7 @@ export class KubeClientError extends Error {
     this.details = options?.status?.details;
     this.causes = options?.status?.details?.causes ?? [];
     this.retryAfter = options?.retryAfter ?? options?.status?.details?.retryAfterSeconds;
+    this.resent = options?.resent ?? false;
   }
 
   /** True for any `KubeClientError` (of any copy of the package), optionally of one kind. */

@@ -22,6 +22,8 @@ export type LeaderElectionErrorKind =
 export interface LeaderElectionErrorOptions extends ErrorOptions {
   /** The API server's HTTP status code, when the error is an API response. */
   readonly statusCode?: number;
+  /** The answer is to a request sent again after its connection broke (see `LeaderElectionError.resent`). */
+  readonly resent?: boolean;
 }
 
 /**
@@ -32,6 +34,12 @@ export class LeaderElectionError extends Error {
   readonly kind: LeaderElectionErrorKind;
   /** The API server's HTTP status code, when the error is an API response. */
   readonly statusCode: number | undefined;
+  /**
+   * The answer is to a write sent again after its connection broke mid-way, so its first attempt
+   * may have been applied: a `lockConflict` then may be that attempt's own record in the way of its
+   * repeat, as well as another writer's. A `Lock` sets it when its transport says so.
+   */
+  readonly resent: boolean;
   readonly [brand] = true;
 
   constructor(kind: LeaderElectionErrorKind, message: string, options?: LeaderElectionErrorOptions) {
@@ -39,6 +47,7 @@ export class LeaderElectionError extends Error {
     this.name = 'LeaderElectionError';
     this.kind = kind;
     this.statusCode = options?.statusCode;
+    this.resent = options?.resent ?? false;
   }
 
   /** True for any `LeaderElectionError` (of any copy of the package), optionally of one kind. */

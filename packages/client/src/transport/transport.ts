@@ -99,6 +99,11 @@ export interface TransportResponse {
   readonly status: number;
   readonly headers: IncomingHttpHeaders;
   readonly text: string;
+  /**
+   * True when this is the answer to the request sent again after its connection broke mid-way: the
+   * first attempt may have been applied (see `KubeClientError.resent`).
+   */
+  readonly resent: boolean;
 }
 
 /** A streamed 2xx answer (a watch). */
@@ -128,6 +133,13 @@ function errorCode(error: unknown): string | undefined {
 interface Answer {
   readonly statusCode: number;
   readonly headers: IncomingHttpHeaders;
+}
+
+/** The final answer of an exchange, and whether an earlier attempt of it may have been applied. */
+interface Exchanged<R extends Answer> {
+  readonly answer: R;
+  /** An attempt broke after it may have reached the server, and the request was sent again. */
+  readonly resent: boolean;
 }
 
 /** An answer whose body is a stream (a watch). */
@@ -221,15 +233,19 @@ export class Transport {
    * Rejects with kind `network`, `auth`, `authTimeout`, `timeout`, `aborted` or `closed`.
    */
   async send(request: TransportRequest): Promise<TransportResponse> {
-    const response = await this.sendForText(request);
-    return { status: response.statusCode, headers: response.headers, text: response.text };
+    const { answer, resent } = await this.sendForText(request);
+    return { status: answer.statusCode, headers: answer.headers, text: answer.text, resent };
   }
 
-  /** Sends `request`; resolves with the body of a 2xx answer, rejects with kind `api` for any other. */
+  /**
+   * Sends `request`; resolves with the body of a 2xx answer, rejects with kind `api` for any other
+   * (its `resent` says whether it answered the request sent again after its connection broke).
+   */
   async text(request: TransportRequest): Promise<string> {
-    const { statusCode, headers, text } = await this.sendForText(request);
+    const { answer, resent } = await this.sendForText(request);
+    const { statusCode, headers, text } = answer;
     if (statusCode >= 200 && statusCode < 300) return text;
-    throw apiError(statusCode, text, header(headers, 'retry-after'), describe(request));
+    throw apiError(statusCode, text, header(headers, 'retry-after'), describe(request), resent);
   }
 
   /** Sends `request`; resolves with the parsed JSON of a 2xx answer (kind `invalidResponse` if not JSON). */
@@ -266,18 +282,25 @@ export class Transport {
         signal === undefined ? headersDeadline.signal : AbortSignal.any([signal, headersDeadline.signal]);
     }
     const deadline = new Deadline(signal, 0);
-    let response: StreamedAnswer;
+    let exchanged: Exchanged<StreamedAnswer>;
     try {
-      response = await this.exchange(request, deadline, this.streamOnce);
+      exchanged = await this.exchange(request, deadline, this.streamOnce);
     } finally {
       deadline.end();
       stopTimer.abort();
     }
+    const { answer: response, resent } = exchanged;
     if (response.statusCode >= 200 && response.statusCode < 300) {
       return { status: response.statusCode, headers: response.headers, body: response.data.body };
     }
     const text = await response.data.body.text().catch(() => '');
-    throw apiError(response.statusCode, text, header(response.headers, 'retry-after'), describe(request));
+    throw apiError(
+      response.statusCode,
+      text,
+      header(response.headers, 'retry-after'),
+      describe(request),
+      resent,
+    );
   }
 
   /** Open dispatchers, and old ones still finishing their requests after a TLS change. */
@@ -294,7 +317,7 @@ export class Transport {
   }
 
   /** Sends `request` and collects its whole answer as text (after the retries). */
-  private async sendForText(request: TransportRequest): Promise<CollectedResponse> {
+  private async sendForText(request: TransportRequest): Promise<Exchanged<CollectedResponse>> {
     const deadline = new Deadline(request.signal, request.timeoutMs ?? this.requestTimeoutMs);
     try {
       return await this.exchange(request, deadline, this.collectOnce);
@@ -345,15 +368,18 @@ export class Transport {
    * Sends `request` by `attempt` until an answer is final: authentication, the rate limit, a 401
    * once more with fresh credentials, 429 (and 5xx with `Retry-After` if idempotent) after their
    * wait, a broken connection once more (if idempotent or provably unsent), metrics per attempt.
+   * The final answer says whether an earlier attempt may have been applied (`resent`).
    */
   private async exchange<R extends Answer>(
     request: TransportRequest,
     deadline: Deadline,
     attempt: (credentials: Credentials, request: TransportRequest, deadline: Deadline) => Promise<R>,
-  ): Promise<R> {
+  ): Promise<Exchanged<R>> {
     const idempotent = request.idempotent ?? (request.method === 'GET' || request.method === 'HEAD');
     let reauthenticated = false;
     let resent = false;
+    /** An attempt broke after it may have reached the server, and the request was sent again. */
+    let mayHaveLanded = false;
     let retries = 0;
     for (;;) {
       if (this.dispatchers.isClosed)
@@ -381,13 +407,14 @@ export class Transport {
         const broken = code !== undefined && brokenCodes.has(code);
         if (!deadline.isAborted() && !resent && (unsent || (idempotent && broken))) {
           resent = true;
+          if (!unsent) mayHaveLanded = true;
           continue;
         }
         throw this.failure(error, request, deadline);
       }
       const status = response.statusCode;
       this.metrics?.observe(request.method, credentials.host, status, (this.clock.now() - started) / 1000);
-      if (status >= 200 && status < 300) return response;
+      if (status >= 200 && status < 300) return { answer: response, resent: mayHaveLanded };
       if (status === 401 && !reauthenticated) {
         // Perhaps the credentials rotated since the ones we kept: once more, afresh.
         await discard(response);
@@ -409,7 +436,7 @@ export class Transport {
         });
         continue;
       }
-      return response;
+      return { answer: response, resent: mayHaveLanded };
     }
   }
 

@@ -107,6 +107,7 @@ export class Campaign {
     while (!stop.aborted) {
       const watchUp = watcher?.up ?? false;
       if (watchWasUp && !watchUp) needRead = true; // the watch just went down: read at once
+      if (observer.takeReadWanted()) needRead = true; // the watch and a read disagree (see LockObserver)
       watchWasUp = watchUp;
       if (stale !== undefined && !needRead) {
         if (observer.observation !== stale.observation) {
@@ -252,7 +253,11 @@ export class Campaign {
       return { term, held: snapshot };
     } catch (error: unknown) {
       if (LeaderElectionError.is(error, 'lockConflict')) {
-        observer.unmarkOwn({ epoch, acquireTime: wallNow }); // refused: that record is not ours
+        // A 409 to a write sent once: refused, that record is not ours. A 409 to a write sent again
+        // after its connection broke says nothing of the first attempt, which may have landed (the
+        // 409 is then our own record in the way of the repeat): as for a lost answer, the mark stays,
+        // and the record the watch or a read brings is ours only if it has this epoch and acquire time.
+        if (!error.resent) observer.unmarkOwn({ epoch, acquireTime: wallNow });
         this.options.logger.debug(
           { lock: description, err: error },
           'conflict while acquiring; learning the newer record from the watch, or by reading',

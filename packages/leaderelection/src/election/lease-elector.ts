@@ -146,6 +146,9 @@ export class LeaseElector implements Elector {
           conditions.fail('identity', 'duplicate', message, error);
           this.publisher.errors.next(error);
         },
+        readWanted: () => {
+          this.waiter.notify();
+        },
       },
     );
     const shared = {

@@ -36,6 +36,16 @@ interface DeletedClaim {
   until: number;
 }
 
+/** When a read or write was sent ({@link LockObserver.beginRead}), as the observer counts. */
+export interface ReadTicket {
+  /** The observer's sequence: anything accepted since makes the answer possibly stale. */
+  readonly sequence: number;
+  /** How many watches from the current state had started. */
+  readonly currentStateWatches: number;
+  /** No watch from the current state was opening. */
+  readonly anchored: boolean;
+}
+
 /** How this replica recognises a record it wrote itself: the term's epoch and acquire time. */
 export interface OwnRecord {
   readonly epoch: number;
@@ -53,6 +63,8 @@ export interface LockObserverListener {
   foreignState(why: string, duplicate: boolean): void;
   /** A record under this replica's identity that it did not write changed: another process uses the identity. */
   duplicateIdentity(message: string): void;
+  /** A read would settle which of two states is newer ({@link LockObserver.takeReadWanted}). */
+  readWanted(): void;
 }
 
 /**
@@ -81,7 +93,9 @@ const ownLimit = 4;
  *   (reads are linearizable: one that began after the last accepted state returns at least that). While a read or write
  *   answer is ahead of the watch (the watch has not delivered that version yet), watch events are
  *   older than it and are dropped: watches deliver in order (bounded by leaseDuration, in case a
- *   stream loses events).
+ *   stream loses events). A read answered while a watch from the current state was opening may be
+ *   older than that watch's first state (versions cannot be compared): a different version from
+ *   that watch is dropped, and a read sent now (which returns at least both) settles it.
  * - **Only an explicit release frees a lock at once.** When the lock disappears or becomes
  *   unreadable after this replica saw it readable, it counts as held for a leaseDuration (the last
  *   holder's; after a release, this elector's own) from the moment this replica saw that change:
@@ -118,8 +132,19 @@ export class LockObserver {
   private readonly firstSeen = new Map<string, number>();
   /** Bumped by every accepted observation; a read that began before a bump may be stale. */
   private sequence = 0;
-  /** A version from a read or write that the watch has not delivered yet, and since when. */
-  private aheadOfWatch: { resourceVersion: string; since: number } | undefined;
+  /**
+   * A version from a read or write that the watch has not delivered yet, and since when;
+   * `unanchored`: from a read sent while a watch from the current state was opening.
+   */
+  private aheadOfWatch: { resourceVersion: string; since: number; unanchored: boolean } | undefined;
+  /** The last version a watch delivered that an unanchored answer made it drop (perhaps newer). */
+  private droppedUnanchored: string | undefined;
+  /** A read is wanted to settle an unanchored answer (see the class comment). */
+  private readWantedValue = false;
+  /** How many watches from the current state have started. */
+  private currentStateWatches = 0;
+  /** A watch from the current state has started and is not established (nor ended) yet. */
+  private currentStatePending = false;
   private claim: Claim | undefined;
   private highestEpoch = -1;
   private readonly own: OwnRecord[] = [];
@@ -154,26 +179,52 @@ export class LockObserver {
     return this.observationValue;
   }
 
-  /** Marks the start of a read; pass the result to {@link LockObserver.readAnswer}. */
-  beginRead(): number {
-    return this.sequence;
+  /** Marks the start of a read (or write); pass the result to {@link LockObserver.readAnswer}. */
+  beginRead(): ReadTicket {
+    return {
+      sequence: this.sequence,
+      currentStateWatches: this.currentStateWatches,
+      anchored: !this.currentStatePending,
+    };
   }
 
   /** A read's answer; dropped when something newer arrived while it was in flight. */
-  readAnswer(snapshot: LockSnapshot | undefined, begun: number): void {
+  readAnswer(snapshot: LockSnapshot | undefined, begun: ReadTicket): void {
     this.noteRecord(snapshot);
-    if (begun !== this.sequence && this.observationValue !== undefined) return;
-    this.accept(snapshot, 'outOfBand');
+    if (begun.sequence !== this.sequence && this.observationValue !== undefined) return;
+    this.accept(snapshot, 'outOfBand', undefined, this.anchored(begun));
+  }
+
+  /**
+   * Whether a read is wanted (and forgets it): a read answered while a watch from the current state
+   * was opening, and a different version from that watch, cannot be ordered; a read sent now can.
+   */
+  takeReadWanted(): boolean {
+    const wanted = this.readWantedValue;
+    this.readWantedValue = false;
+    return wanted;
   }
 
   /**
    * The answer to one of this replica's writes. With `begun` (from {@link LockObserver.beginRead}
    * before the write was sent), it is dropped when something newer arrived meanwhile.
    */
-  writeAnswer(snapshot: LockSnapshot, begun?: number): void {
+  writeAnswer(snapshot: LockSnapshot, begun?: ReadTicket): void {
     this.noteRecord(snapshot);
-    if (begun !== undefined && begun !== this.sequence) return;
+    if (begun !== undefined && begun.sequence !== this.sequence) return;
+    // A write's own version: a watch's different version is the state it replaced (or, from a writer
+    // outside the protocol, a later one, which a leader's next renew finds).
     this.accept(snapshot, 'outOfBand');
+  }
+
+  /**
+   * Whether the watch's stream is known to start before the answer to a read sent at `begun`: no
+   * watch from the current state was opening when it was sent, nor has one started since, nor is
+   * one opening now.
+   */
+  private anchored(begun: ReadTicket): boolean {
+    if (this.currentStatePending) return false;
+    return begun.anchored && begun.currentStateWatches === this.currentStateWatches;
   }
 
   /** A watch event. */
@@ -186,7 +237,17 @@ export class LockObserver {
         this.aheadOfWatch = undefined;
         return;
       }
-      if (this.clock.now() - ahead.since < this.leaseDuration) return; // older than what we have
+      if (this.clock.now() - ahead.since < this.leaseDuration) {
+        // Older than what we have; unless what we have is unanchored: then perhaps newer.
+        if (ahead.unanchored) {
+          this.droppedUnanchored = resourceVersion;
+          if (!this.readWantedValue) {
+            this.readWantedValue = true;
+            this.listener.readWanted();
+          }
+        }
+        return;
+      }
       this.aheadOfWatch = undefined;
     }
     this.accept(event.type === 'changed' ? event.snapshot : undefined, 'watch', resourceVersion);
@@ -198,6 +259,8 @@ export class LockObserver {
    * delivers whatever happened in between; otherwise what happened since the last watch is unseen.
    */
   watchStarting(resourceVersion: string | undefined, resumed = false): void {
+    this.currentStatePending = resourceVersion === undefined;
+    if (resourceVersion === undefined) this.currentStateWatches++;
     if (resumed && resourceVersion !== undefined) {
       if (this.coverage === 'up') this.coverage = 'suspended';
     } else {
@@ -216,6 +279,7 @@ export class LockObserver {
    */
   watchEstablished(fromCurrentState = false): void {
     this.coverage = 'up';
+    this.currentStatePending = false;
     const observation = this.observationValue;
     if (!fromCurrentState || observation === undefined || observation.snapshot !== undefined) return;
     if (this.absenceUnbroken) return;
@@ -232,6 +296,7 @@ export class LockObserver {
   /** The open watch ended; it is resumed from where it was (see {@link LockObserver.watchStarting}). */
   watchEnded(): void {
     if (this.coverage === 'up') this.coverage = 'suspended';
+    this.currentStatePending = false; // it delivers nothing more; the next watch starts afresh
   }
 
   /**
@@ -276,8 +341,9 @@ export class LockObserver {
   }
 
   /**
-   * Forgets a mark of {@link LockObserver.markOwn} whose write was refused (a conflict: the record
-   * was not written). Otherwise a record of another process under this identity with the same
+   * Forgets a mark of {@link LockObserver.markOwn} whose write was refused (a conflict to a write
+   * sent once: the record was not written; a conflict to a write sent again after its connection
+   * broke proves nothing of the first attempt, whose mark is kept). Otherwise a record of another process under this identity with the same
    * epoch, acquired within the same second, would pass for this replica's own (and be overwritten at
    * once). Keeping a mark too long is the unsafe way; forgetting one is only ever too cautious.
    */
@@ -372,10 +438,12 @@ export class LockObserver {
     this.deletedClaim = deleted;
   }
 
+  /** `anchored`: the watch's stream surely starts before this out-of-band answer (see the class comment). */
   private accept(
     snapshot: LockSnapshot | undefined,
     source: 'outOfBand' | 'watch',
     watchVersion?: string,
+    anchored = true,
   ): void {
     const previous = this.observationValue;
     const version = snapshot?.resourceVersion ?? watchVersion;
@@ -400,7 +468,13 @@ export class LockObserver {
     this.observationValue = observation;
     this.sequence++;
     if (source === 'outOfBand' && snapshot !== undefined) {
-      this.aheadOfWatch = { resourceVersion: snapshot.resourceVersion, since: observedAt };
+      // Not ahead of the watch when the watch delivered that version already (dropped as perhaps
+      // older than an unanchored answer: this one settles it).
+      this.aheadOfWatch =
+        snapshot.resourceVersion === this.droppedUnanchored
+          ? undefined
+          : { resourceVersion: snapshot.resourceVersion, since: observedAt, unanchored: !anchored };
+      this.droppedUnanchored = undefined;
     }
     const record = snapshot?.record;
     if (snapshot !== undefined) this.checkRecord(record);

@@ -77,12 +77,20 @@ export class LockWatcher {
     resume?.();
   }
 
-  /** Watches until `signal` aborts; never rejects. */
+  /**
+   * Watches until `signal` aborts; never rejects. A watch resumes where the previous one's stream
+   * got to; when that one delivered nothing, it starts from the version the observer last accepted
+   * (a read's, a write's), so that a change or deletion since then comes as an event (a watch from
+   * the current state shows nothing of an object deleted meanwhile); from the current state only
+   * when no version is known, or after a 410 the read that follows could not replace.
+   */
   async run(signal: AbortSignal): Promise<void> {
     const { observer, retryPeriod } = this.options;
     let resourceVersion: string | undefined;
     /** Whether `resourceVersion` is where the previous watch's stream got to (it resumes there). */
     let resumable = false;
+    /** After a 410: the versions known are too old; the next watch starts from the current state. */
+    let relist = false;
     while (!signal.aborted) {
       if (this.paused) {
         this.setUp(false);
@@ -91,6 +99,8 @@ export class LockWatcher {
         resumable = false;
         continue;
       }
+      const from: string | undefined =
+        resourceVersion ?? (relist ? undefined : observer.observation?.snapshot?.resourceVersion);
       const close = new AbortController();
       const onStop = (): void => {
         close.abort(signal.reason);
@@ -99,9 +109,14 @@ export class LockWatcher {
       this.closeCurrent = close;
       let outcome: { failure: unknown; established: boolean; lived: number };
       try {
-        outcome = await this.watchOnce(resourceVersion, resumable, close.signal, (version) => {
-          resourceVersion = version;
-        });
+        outcome = await this.watchOnce(
+          from,
+          resumable && from === resourceVersion,
+          close.signal,
+          (version) => {
+            resourceVersion = version;
+          },
+        );
       } catch (error: unknown) {
         // Only the code around the watch throws here (a Clock that fails): a failed watch, retried.
         outcome = { failure: error, established: false, lived: 0 };
@@ -111,6 +126,7 @@ export class LockWatcher {
       signal.removeEventListener('abort', onStop);
       if (isAborted(signal) || close.signal.aborted) continue; // stopping, or paused by a term's start
       const { failure, established, lived } = outcome;
+      if (established) relist = false;
       if (failure === undefined && established && lived >= retryPeriod) {
         // A quiet end (the server's or the client's inactivity timeout): resume where we were. (One
         // within retryPeriod of opening is no timeout but a server or proxy that closes every watch:
@@ -128,10 +144,14 @@ export class LockWatcher {
         );
         continue;
       }
-      if (LeaderElectionError.is(failure, 'watchExpired') && resourceVersion !== undefined) {
-        // 410: our resourceVersion is too old. Start over from the current state.
-        this.options.logger.debug({ lock: this.options.description }, 'watch expired (410); relisting');
+      if (LeaderElectionError.is(failure, 'watchExpired') && from !== undefined) {
+        // 410: the version is too old. Read the lock and watch from what the read shows; from the
+        // current state when it shows nothing newer (an object unchanged since a compacted version,
+        // or absent) or fails.
+        this.options.logger.debug({ lock: this.options.description }, 'watch expired (410); reading again');
         resourceVersion = undefined;
+        const read = await this.read(signal);
+        relist = !read || observer.observation?.snapshot?.resourceVersion === from;
         continue;
       }
       if (failure === undefined) {
@@ -209,6 +229,21 @@ export class LockWatcher {
       observer.watchEnded(); // the next watch resumes from here, unless it relists
     }
     return { failure, established: state.established, lived: clock.now() - startedAt };
+  }
+
+  /** Reads the lock into the observer (after a 410); false when it failed (reported). */
+  private async read(signal: AbortSignal): Promise<boolean> {
+    const { observer, requests, lock } = this.options;
+    const begun = observer.beginRead();
+    try {
+      const snapshot = await requests.request('get', (s) => lock.get(s), Infinity, [signal]);
+      observer.readAnswer(snapshot, begun);
+      return true;
+    } catch (error: unknown) {
+      observer.readFailed();
+      if (!signal.aborted) requests.reportFailure('watch', 'reading the lock after the watch expired', error);
+      return false;
+    }
   }
 
   /** Resolves on {@link LockWatcher.resume} or when `signal` aborts. */

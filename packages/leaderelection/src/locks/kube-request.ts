@@ -40,7 +40,8 @@ export interface LockRequest {
 
 /**
  * Turns a failure of `@kubekit/client` (a `KubeClientError`) into a `LeaderElectionError` whose
- * message says what failed and what to do. 409 → `lockConflict`; 401/403 → `forbidden`; 410 →
+ * message says what failed and what to do. 409 → `lockConflict` (`resent` when it answered the
+ * request sent again after its connection broke); 401/403 → `forbidden`; 410 →
  * `watchExpired`; an aborted request → the signal's reason (or `timeout`); an authentication that
  * did not finish in time (a hung exec plugin) → `timeout`; everything else → `apiError` (with the
  * status code when the server answered).
@@ -94,6 +95,14 @@ export function lockRequestError(
         options,
       );
     case 409:
+      if (KubeClientError.is(error) && error.resent) {
+        // The first attempt may have landed: this 409 may be our own write in the way of its repeat.
+        return new LeaderElectionError(
+          'lockConflict',
+          `${lock}: ${verb} conflicted (${detail}) when sent again after its connection broke: the first attempt may have written the lock`,
+          { ...options, resent: true },
+        );
+      }
       return new LeaderElectionError(
         'lockConflict',
         `${lock}: ${verb} conflicted (${detail}): someone else wrote the lock`,

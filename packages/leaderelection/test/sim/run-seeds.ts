@@ -1,5 +1,5 @@
 import { runSchedule } from './simulation.js';
-import type { SimulationResult } from './simulation.js';
+import type { ScheduleOptions, SimulationResult } from './simulation.js';
 
 /** Totals over many schedules. */
 export interface SimulationSummary {
@@ -23,7 +23,11 @@ export interface SimulationSummary {
 }
 
 /** Runs `count` schedules from seeds `first`, `first + 1`, …, keeping the failed ones. */
-export async function runSeeds(first: number, count: number): Promise<SimulationSummary> {
+export async function runSeeds(
+  first: number,
+  count: number,
+  options: ScheduleOptions = {},
+): Promise<SimulationSummary> {
   let safetyViolations = 0;
   let unseenDeletionOverlaps = 0;
   let unseenDeletionEpochResets = 0;
@@ -33,7 +37,7 @@ export async function runSeeds(first: number, count: number): Promise<Simulation
   let maxBudgetShare = { share: 0, seed: first, recoveryMs: 0, budgetMs: 0 };
   const failures: SimulationResult[] = [];
   for (let seed = first; seed < first + count; seed++) {
-    const result = await runSchedule(seed);
+    const result = await runSchedule(seed, options);
     if (result.safetyViolations.length > 0) safetyViolations++;
     if (result.unseenDeletionOverlaps.some((line) => line.endsWith('overlap'))) unseenDeletionOverlaps++;
     else if (result.unseenDeletionOverlaps.length > 0) unseenDeletionEpochResets++;

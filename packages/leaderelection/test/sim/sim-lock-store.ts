@@ -41,6 +41,12 @@ export interface NetworkConditions {
    * learns what it missed only from the next event, a read after a conflict, or a poll.
    */
   watchLossRate: number;
+  /**
+   * The probability that a write's connection breaks once the server has it (it applies it, or not:
+   * even odds) and the transport sends it again: the repeat's answer comes (a 409, marked `resent`,
+   * when the first attempt landed).
+   */
+  resendRate: number;
 }
 
 export function healthyNetwork(latency: () => number): NetworkConditions {
@@ -55,6 +61,7 @@ export function healthyNetwork(latency: () => number): NetworkConditions {
     staleReads: 0,
     watchDelay: 0,
     watchLossRate: 0,
+    resendRate: 0,
   };
 }
 
@@ -239,6 +246,11 @@ export class SimLock implements Lock {
   relistedOverAbsence = false;
   /** Watch events held back by a blackhole partition, delivered when it heals. */
   private held: (() => void)[] = [];
+  /**
+   * When (true ms) a 409 to a repeated acquiring write reached the candidate whose first attempt had
+   * landed: its own record in the way of the repeat.
+   */
+  readonly resentOwnConflicts: number[] = [];
 
   constructor(
     private readonly store: SimLockStore,
@@ -281,15 +293,21 @@ export class SimLock implements Lock {
 
   create(record: LeaderElectionRecord, signal: AbortSignal): Promise<LockSnapshot> {
     this.lastWriteSentAt = this.store.scheduler.now;
-    return this.call(signal, () => this.store.serveCreate(record));
+    return this.call(signal, () => this.store.serveCreate(record), 0, record);
   }
 
   update(record: LeaderElectionRecord, resourceVersion: string, signal: AbortSignal): Promise<LockSnapshot> {
     this.lastWriteSentAt = this.store.scheduler.now;
-    return this.call(signal, () => this.store.serveUpdate(record, resourceVersion));
+    return this.call(signal, () => this.store.serveUpdate(record, resourceVersion), 0, record);
   }
 
-  private call<T>(signal: AbortSignal, serve: () => T | 'conflict', extraBack = 0): Promise<T> {
+  /** `written`: the record a write (create, update) carries; `undefined` for a read. */
+  private call<T>(
+    signal: AbortSignal,
+    serve: () => T | 'conflict',
+    extraBack = 0,
+    written?: LeaderElectionRecord,
+  ): Promise<T> {
     const scheduler = this.store.scheduler;
     return new Promise<T>((resolve, reject) => {
       if (signal.aborted) {
@@ -351,6 +369,37 @@ export class SimLock implements Lock {
           answer(() => {
             this.lastFailureAt = scheduler.now;
             reject(apiError(code));
+          });
+          return;
+        }
+        // (Draws only while the fault is on, so that schedules without it stay as they were.)
+        if (written !== undefined && this.net.resendRate > 0 && this.prng.chance(this.net.resendRate)) {
+          // The connection breaks once the server has the write; the transport sends it again.
+          const landed = this.prng.chance(0.5) && serve() !== 'conflict';
+          scheduler.at(this.store.noteDelivery(scheduler.now + 2 * this.net.latency()), () => {
+            if (this.net.partition !== 'none') {
+              lost();
+              return;
+            }
+            const again = serve();
+            answer(() => {
+              if (again !== 'conflict') {
+                this.noteSeen(again);
+                resolve(again);
+                return;
+              }
+              // An acquiring write (a renew's record has a later renewTime): it was following.
+              const acquiring = written.acquireTime?.getTime() === written.renewTime?.getTime();
+              if (landed && acquiring && written.holderIdentity === this.identity) {
+                this.resentOwnConflicts.push(scheduler.now);
+              }
+              reject(
+                new LeaderElectionError('lockConflict', `${this.description}: simulated 409 to a repeat`, {
+                  statusCode: 409,
+                  resent: true,
+                }),
+              );
+            });
           });
           return;
         }

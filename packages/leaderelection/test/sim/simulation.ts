@@ -3,6 +3,7 @@ import type { LeaderElectionRecord, Lock, Logger } from '@kubekit/leaderelection
 import type { LeaseTerm } from '#lib/term/lease-term.js';
 import { leaseTermOf } from '../support/lease-term-of.js';
 import { livenessBudget } from './liveness-budget.js';
+import { resentOwnStalls } from './resent-own-stalls.js';
 import type { BudgetInputs, Contender } from './liveness-budget.js';
 import { Prng } from './prng.js';
 import { SimLock, SimLockStore, healthyNetwork } from './sim-lock-store.js';
@@ -38,6 +39,10 @@ export interface SimulationResult {
   readonly terms: number;
   readonly candidates: number;
   readonly events: string[];
+  /** How many 409s to a repeated write met the candidate's own landed record ({@link resentOwnStalls}). */
+  readonly resentOwnConflicts: number;
+  /** Those after which that candidate did not hold a term within the bound ({@link resentOwnStalls}). */
+  readonly resentOwnStalls: readonly string[];
 }
 
 /** Knobs for testing the simulator itself. */
@@ -76,8 +81,14 @@ export const faultKinds = [
   'lossyWatch',
 ] as const;
 
+/**
+ * Kinds of fault a schedule draws only when `faults` names them (added after the seeds' schedules
+ * were fixed: drawing them by default would change every old seed's schedule).
+ */
+export const extraFaultKinds = ['resentWrites'] as const;
+
 /** A kind of fault. */
-export type FaultKind = (typeof faultKinds)[number];
+export type FaultKind = (typeof faultKinds)[number] | (typeof extraFaultKinds)[number];
 
 /** One held term, as true-time interval [start, end): end follows `validUntil()` on the holder's clock. */
 interface Segment {
@@ -480,6 +491,20 @@ export async function runSchedule(seed: number, options: ScheduleOptions = {}): 
         });
         break;
       }
+      case 'resentWrites': {
+        // Writes meet connections that break once the server has them (every candidate's: a
+        // follower's acquiring write is where it costs); the transport sends each again, and a
+        // repeat whose first attempt landed is answered 409.
+        const rate = prng.between(0.2, 1);
+        scheduler.at(start, () => {
+          for (const c of candidates) c.net.resendRate = rate;
+          note(`writes are sent twice, ${(rate * 100).toFixed(0)}% of them`);
+        });
+        scheduler.at(end, () => {
+          for (const c of candidates) c.net.resendRate = 0;
+        });
+        break;
+      }
       case 'stop': {
         // A voluntary stop (releasing when configured), and a replacement.
         scheduler.at(start, () => {
@@ -580,6 +605,15 @@ export async function runSchedule(seed: number, options: ScheduleOptions = {}): 
       ? undefined
       : `no leader within ${recoveryWindow.toFixed(0)} ms after the faults ended at ${healedAt.toFixed(0)} (first after: ${recoveryMs})`;
 
+  const stalls = resentOwnStalls(
+    candidates
+      .filter((c) => !crashed.has(c) && !c.stop.signal.aborted)
+      .map((c) => ({ name: c.name, conflicts: c.lock.resentOwnConflicts })),
+    segments,
+    1.5 * RP,
+    horizon,
+  );
+
   // ---- stop everyone; every run() must resolve ----
   for (const c of candidates) c.stop.abort();
   await scheduler.runUntil(horizon + 4 * LD);
@@ -598,5 +632,7 @@ export async function runSchedule(seed: number, options: ScheduleOptions = {}): 
     terms: segments.length,
     candidates: candidates.length,
     events,
+    resentOwnConflicts: candidates.reduce((sum, c) => sum + c.lock.resentOwnConflicts.length, 0),
+    resentOwnStalls: stalls,
   };
 }
