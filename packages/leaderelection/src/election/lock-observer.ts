@@ -272,6 +272,9 @@ export class LockObserver {
       if (this.coverage === 'up') this.coverage = 'suspended';
     } else {
       this.watchGap();
+      // A new stream may deliver those versions again (it may start before them): an answer of one
+      // is ahead of it, as any answer.
+      this.droppedUnanchored.clear();
     }
     if (resourceVersion === undefined || resourceVersion === this.aheadOfWatch?.resourceVersion) {
       this.aheadOfWatch = undefined;
