@@ -104,6 +104,8 @@ export class Campaign {
     let stale: { readonly observation: Observation | undefined; readonly readAt: number } | undefined;
     /** When the last read was sent, on our clock. */
     let readSentAt = -Infinity;
+    /** Acquiring writes in a row answered 409 to their repeat (see below). */
+    let resentConflicts = 0;
     while (!stop.aborted) {
       const watchUp = watcher?.up ?? false;
       if (watchWasUp && !watchUp) needRead = true; // the watch just went down: read at once
@@ -146,7 +148,21 @@ export class Campaign {
         }
         const outcome = await this.acquire(tried.snapshot);
         if (typeof outcome === 'object') return outcome;
-        if (outcome === 'conflict' && watcher?.up === true) {
+        if (outcome === 'resentConflict') {
+          // Our first attempt may have landed: the record the watch or a read brings may be ours,
+          // and is acquired over at once. After three such writes in a row, after a wait that
+          // doubles from retryPeriod/8 up to retryPeriod: a connection that breaks after every write
+          // would otherwise make that a write per round trip (not woken early: the watch brings the
+          // record that write left during the wait).
+          resentConflicts++;
+          if (resentConflicts > 3) {
+            const backoff = Math.min(retryPeriod, (retryPeriod / 8) * 2 ** (resentConflicts - 4));
+            await waiter.pause(backoff, [stop], false);
+          }
+        } else {
+          resentConflicts = 0;
+        }
+        if (outcome !== 'failed' && watcher?.up === true) {
           // Unless the watch has brought it already, wait for it (see the class comment).
           stale = { observation: tried, readAt: clock.now() + jittered(retryPeriod, random) };
           continue;
@@ -190,7 +206,9 @@ export class Campaign {
    * Writes this replica's record over `previous` (creates it when absent). Not bounded by the stop
    * signal: if the write lands we lead, and a stop then ends the term properly.
    */
-  private async acquire(previous: LockSnapshot | undefined): Promise<Acquired | 'conflict' | 'failed'> {
+  private async acquire(
+    previous: LockSnapshot | undefined,
+  ): Promise<Acquired | 'conflict' | 'resentConflict' | 'failed'> {
     const { identity, description, timings, clock, lock, observer, requests, conditions } = this.options;
     const start = clock.now();
     const wallNow = wallTime(this.options.clock);
@@ -262,7 +280,7 @@ export class Campaign {
           { lock: description, err: error },
           'conflict while acquiring; learning the newer record from the watch, or by reading',
         );
-        return 'conflict';
+        return error.resent ? 'resentConflict' : 'conflict';
       }
       requests.reportFailure('acquire', 'acquiring the lock', error);
       return 'failed';

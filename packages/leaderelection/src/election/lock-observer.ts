@@ -137,8 +137,11 @@ export class LockObserver {
    * `unanchored`: from a read sent while a watch from the current state was opening.
    */
   private aheadOfWatch: { resourceVersion: string; since: number; unanchored: boolean } | undefined;
-  /** The last version a watch delivered that an unanchored answer made it drop (perhaps newer). */
-  private droppedUnanchored: string | undefined;
+  /**
+   * The versions (the most recent few) a watch delivered that an unanchored answer made it drop
+   * (perhaps newer): a later answer of one of them is not ahead of the watch, which has passed it.
+   */
+  private readonly droppedUnanchored = new Set<string>();
   /** A read is wanted to settle an unanchored answer (see the class comment). */
   private readWantedValue = false;
   /** How many watches from the current state have started. */
@@ -240,7 +243,11 @@ export class LockObserver {
       if (this.clock.now() - ahead.since < this.leaseDuration) {
         // Older than what we have; unless what we have is unanchored: then perhaps newer.
         if (ahead.unanchored) {
-          this.droppedUnanchored = resourceVersion;
+          this.droppedUnanchored.add(resourceVersion);
+          if (this.droppedUnanchored.size > firstSeenLimit) {
+            const oldest = this.droppedUnanchored.values().next();
+            if (oldest.done !== true) this.droppedUnanchored.delete(oldest.value);
+          }
           if (!this.readWantedValue) {
             this.readWantedValue = true;
             this.listener.readWanted();
@@ -265,6 +272,9 @@ export class LockObserver {
       if (this.coverage === 'up') this.coverage = 'suspended';
     } else {
       this.watchGap();
+      // A new stream may deliver those versions again (it may start before them): an answer of one
+      // is ahead of it, as any answer.
+      this.droppedUnanchored.clear();
     }
     if (resourceVersion === undefined || resourceVersion === this.aheadOfWatch?.resourceVersion) {
       this.aheadOfWatch = undefined;
@@ -469,12 +479,12 @@ export class LockObserver {
     this.sequence++;
     if (source === 'outOfBand' && snapshot !== undefined) {
       // Not ahead of the watch when the watch delivered that version already (dropped as perhaps
-      // older than an unanchored answer: this one settles it).
-      this.aheadOfWatch =
-        snapshot.resourceVersion === this.droppedUnanchored
-          ? undefined
-          : { resourceVersion: snapshot.resourceVersion, since: observedAt, unanchored: !anchored };
-      this.droppedUnanchored = undefined;
+      // older than an unanchored answer: this one settles it). Any of the versions it dropped: more
+      // than one may have come while the read that settles it was in flight, and the watch, having
+      // passed this one, never delivers it again (held ahead, it would hide every later event).
+      this.aheadOfWatch = this.droppedUnanchored.has(snapshot.resourceVersion)
+        ? undefined
+        : { resourceVersion: snapshot.resourceVersion, since: observedAt, unanchored: !anchored };
     }
     const record = snapshot?.record;
     if (snapshot !== undefined) this.checkRecord(record);
