@@ -60,7 +60,7 @@ export interface KubeClientErrorOptions extends ErrorOptions {
   readonly status?: Status;
   /** Seconds the server asked to wait (`Retry-After` or `details.retryAfterSeconds`). */
   readonly retryAfter?: number;
-  /** The request was sent again after a connection that may have carried it broke (see `resent`). */
+  /** The request was sent again after an attempt that may have been applied (see `resent`). */
   readonly resent?: boolean;
 }
 
@@ -85,11 +85,12 @@ export class KubeClientError extends Error {
   /** The whole Status, when the server sent one. */
   readonly status: Status | undefined;
   /**
-   * True when this answer is to the request sent again after its connection broke mid-way (an
-   * idempotent request): the first attempt may have reached the server and been applied. A 409 then
-   * may be that attempt's own write in the way of its repeat (or another writer's, as ever): only a
-   * read can tell. False when the request was sent once, or again only after the server provably
-   * did not process it (401, 429, a connection that never opened).
+   * True when this answer is to a request sent again after an earlier attempt that may have been
+   * applied: its connection broke mid-way, or it was answered a 5xx (a server-side timeout can come
+   * after the change was stored). A 409 then may be that attempt's own write in the way of its
+   * repeat (or another writer's, as ever): only a read can tell. False when the request was sent
+   * once, or again only after the server provably did not process it (401, 429, a connection that
+   * never opened).
    */
   readonly resent: boolean;
   readonly [brand] = true;

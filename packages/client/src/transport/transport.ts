@@ -100,8 +100,8 @@ export interface TransportResponse {
   readonly headers: IncomingHttpHeaders;
   readonly text: string;
   /**
-   * True when this is the answer to the request sent again after its connection broke mid-way: the
-   * first attempt may have been applied (see `KubeClientError.resent`).
+   * True when this is the answer to a request sent again after an attempt that may have been
+   * applied (its connection broke mid-way, or a 5xx; see `KubeClientError.resent`).
    */
   readonly resent: boolean;
 }
@@ -378,7 +378,7 @@ export class Transport {
     const idempotent = request.idempotent ?? (request.method === 'GET' || request.method === 'HEAD');
     let reauthenticated = false;
     let resent = false;
-    /** An attempt broke after it may have reached the server, and the request was sent again. */
+    /** An earlier attempt may have been applied (it broke mid-way, or was answered a 5xx), and the request was sent again. */
     let mayHaveLanded = false;
     let retries = 0;
     for (;;) {
@@ -427,6 +427,8 @@ export class Transport {
       if (retryable && retries < this.maxRetries) {
         await discard(response);
         retries += 1;
+        // A 5xx may come after the request was applied (a server-side timeout); a 429 never does.
+        if (status !== 429) mayHaveLanded = true;
         const waitMs = Math.min(
           this.maxRetryAfterMs,
           retryAfter === undefined ? this.defaultRetryAfterMs : retryAfter * 1000,

@@ -13,12 +13,15 @@ const conflict = JSON.stringify({
   message: 'the object has been modified',
 });
 
+type Answer = 'break' | '409' | '200' | '429' | '503';
+
 /**
  * A fake API server whose answers to PUTs of `path` are, in turn, `answers`: `break` reads the
  * request and breaks its connection without an answer (as if it had been applied and the answer
- * lost), `409` answers Conflict, `200` the object.
+ * lost), `409` answers Conflict, `200` the object, `429` and `503` ask to try again at once
+ * (`Retry-After: 0`).
  */
-async function startServer(answers: readonly ('break' | '409' | '200')[]) {
+async function startServer(answers: readonly Answer[]) {
   let puts = 0;
   const fake = await startFakeListServer((url, response) => {
     if (url.pathname !== path) {
@@ -35,6 +38,10 @@ async function startServer(answers: readonly ('break' | '409' | '200')[]) {
         case '409':
           response.writeHead(409, { 'content-type': 'application/json' }).end(conflict);
           return;
+        case '429':
+        case '503':
+          response.writeHead(Number(answer), { 'retry-after': '0' }).end();
+          return;
         case '200':
           response
             .writeHead(200, { 'content-type': 'application/json' })
@@ -47,7 +54,7 @@ async function startServer(answers: readonly ('break' | '409' | '200')[]) {
 }
 
 describe('Transport', () => {
-  describe('.text, for an idempotent write whose connection broke', () => {
+  describe('.text, for an idempotent write sent again', () => {
     let server: Awaited<ReturnType<typeof startServer>> | undefined;
     let transport: Transport | undefined;
 
@@ -58,7 +65,7 @@ describe('Transport', () => {
       server = undefined;
     });
 
-    async function put(answers: readonly ('break' | '409' | '200')[]): Promise<unknown> {
+    async function put(answers: readonly Answer[]): Promise<unknown> {
       server = await startServer(answers);
       transport = new Transport({ kubeConfig: server.kubeConfig, metrics: null, rateLimit: false });
       return transport.text({ method: 'PUT', path, body: '{}', idempotent: true, timeoutMs: 10_000 });
@@ -70,6 +77,20 @@ describe('Transport', () => {
       expect((error as KubeClientError).code).to.equal(409);
       expect((error as KubeClientError).resent).to.be.true;
       expect((error as KubeClientError).message).to.contain('sent again');
+      expect(server?.puts()).to.equal(2);
+    });
+
+    it('marks the 409 that answered the request sent again after a 5xx (it may come after the write was stored)', async () => {
+      const error = await rejectionOf(put(['503', '409']));
+      expect((error as KubeClientError).code).to.equal(409);
+      expect((error as KubeClientError).resent).to.be.true;
+      expect(server?.puts()).to.equal(2);
+    });
+
+    it('does not mark the 409 that answered the request sent again after a 429 (never processed)', async () => {
+      const error = await rejectionOf(put(['429', '409']));
+      expect((error as KubeClientError).code).to.equal(409);
+      expect((error as KubeClientError).resent).to.be.false;
       expect(server?.puts()).to.equal(2);
     });
 
