@@ -274,8 +274,12 @@ export class Campaign {
         // A 409 to a write sent once: refused, that record is not ours. A 409 to a write sent again
         // after its connection broke says nothing of the first attempt, which may have landed (the
         // 409 is then our own record in the way of the repeat): as for a lost answer, the mark stays,
-        // and the record the watch or a read brings is ours only if it has this epoch and acquire time.
-        if (!error.resent) observer.unmarkOwn({ epoch, acquireTime: wallNow });
+        // and the record the watch or a read brings is ours only if it has this epoch and acquire
+        // time, to the millisecond: a lock storing whole seconds cannot tell our record from that of
+        // another process under this identity that won the same epoch in the same second, so there
+        // the mark no longer matches (the claim is waited out, as for a refused write).
+        if (error.resent) observer.narrowOwn({ epoch, acquireTime: wallNow });
+        else observer.unmarkOwn({ epoch, acquireTime: wallNow });
         this.options.logger.debug(
           { lock: description, err: error },
           'conflict while acquiring; learning the newer record from the watch, or by reading',

@@ -50,6 +50,11 @@ export interface ReadTicket {
 export interface OwnRecord {
   readonly epoch: number;
   readonly acquireTime: Date;
+  /**
+   * Recognised only by an acquire time stored to the millisecond (never by one stored in whole
+   * seconds, which another process under this identity racing in the same second would match too).
+   */
+  readonly exact?: boolean;
 }
 
 /** What the observer tells its elector. */
@@ -77,6 +82,12 @@ function storedAs(stored: Date, written: Date): boolean {
   const at = stored.getTime();
   if (at % 1000 !== 0) return at === written.getTime();
   return at / 1000 === Math.floor(written.getTime() / 1000);
+}
+
+/** Whether `stored` is `written` to the millisecond, with a fraction kept (see {@link OwnRecord.exact}). */
+function storedExactly(stored: Date, written: Date): boolean {
+  const at = stored.getTime();
+  return at % 1000 !== 0 && at === written.getTime();
 }
 
 /** How many recent resourceVersions an observer remembers the first sighting of. */
@@ -358,10 +369,25 @@ export class LockObserver {
    * once). Keeping a mark too long is the unsafe way; forgetting one is only ever too cautious.
    */
   unmarkOwn(record: OwnRecord): void {
-    const index = this.own.findIndex(
+    const index = this.#ownIndex(record);
+    if (index >= 0) this.own.splice(index, 1);
+  }
+
+  /**
+   * Keeps a mark of {@link LockObserver.markOwn} whose write may or may not have landed, but only
+   * for a record that stored its acquire time to the millisecond (see {@link OwnRecord.exact}): for
+   * a 409 to a write sent again, where another process under this identity may have won the same
+   * epoch in the same second.
+   */
+  narrowOwn(record: OwnRecord): void {
+    const index = this.#ownIndex(record);
+    if (index >= 0) this.own[index] = { ...record, exact: true };
+  }
+
+  #ownIndex(record: OwnRecord): number {
+    return this.own.findIndex(
       (own) => own.epoch === record.epoch && own.acquireTime.getTime() === record.acquireTime.getTime(),
     );
-    if (index >= 0) this.own.splice(index, 1);
   }
 
   /**
@@ -375,7 +401,9 @@ export class LockObserver {
     if (record?.holderIdentity !== this.identity || record.acquireTime === undefined) return false;
     const acquired = record.acquireTime;
     return this.own.some(
-      (own) => own.epoch === record.leaseTransitions && storedAs(acquired, own.acquireTime),
+      (own) =>
+        own.epoch === record.leaseTransitions &&
+        (own.exact === true ? storedExactly(acquired, own.acquireTime) : storedAs(acquired, own.acquireTime)),
     );
   }
 

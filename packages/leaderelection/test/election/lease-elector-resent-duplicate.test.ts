@@ -6,12 +6,11 @@ import type { SimLock } from '../sim/sim-lock-store.js';
 import { SimWorld, fast } from '../support/sim-world.js';
 import { overlapped, termLog } from '../support/term-log.js';
 
-// The stated limit of duplicate identities, as the 409-to-a-repeat change widens it: with a lock
-// that stores acquireTime in whole seconds (client-go's annotation format), two processes under one
-// identity race for a released lock; the one whose write met a broken connection gets a 409 to the
-// repeat (its first attempt did not land: the other won), keeps its mark, and takes the winner's
-// record (same epoch, same second) for its own. It then acquires over it and leads while the winner
-// still leads (until the winner's next renew conflicts). Before the change it forgot the mark.
+// Duplicate identities and a 409 to a repeat: with a lock that stores acquireTime in whole seconds
+// (client-go's annotation format), two processes under one identity race for a released lock; the
+// one whose write met a broken connection gets a 409 to the repeat (its first attempt did not land:
+// the other won). Its mark of that write then matches only a time stored to the millisecond, so it
+// does not take the winner's record (same epoch, same second) for its own, and never leads over it.
 
 /** `lock` in whole seconds whose next acquiring write, while `armed.on`, waits `delayMs`, is sent, and is answered 409 marked resent. */
 function legacyResending(world: SimWorld, armed: { on: boolean }, delayMs: number): (lock: SimLock) => Lock {
@@ -45,7 +44,7 @@ function shiftedWall(shiftMs: number): (clock: Clock) => Clock {
 }
 
 describe('LeaseElector (duplicate identity, whole-second lock)', () => {
-  it('FAILS (documented duplicate-identity limit, widened by keeping the mark after a 409 to a repeat): no two processes lead at once', async () => {
+  it('no two processes lead at once: the mark of the repeated write does not match a record stored in whole seconds', async () => {
     const world = new SimWorld();
     const x = world.add('x', { ...fast, releaseOnCancel: true });
     x.start();
