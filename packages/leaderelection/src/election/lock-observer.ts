@@ -3,6 +3,8 @@ import { hasValidHolder, isReleased } from '../locks/leader-election-record.js';
 import type { LeaderElectionRecord } from '../locks/leader-election-record.js';
 import type { LockSnapshot, LockWatchEvent } from '../locks/lock.js';
 import type { ConditionLog } from './condition-log.js';
+import { nextDeletedClaim, type DeletedClaim, type DeletionContext } from './deleted-claim.js';
+import { OwnRecords, type OwnRecord } from './own-records.js';
 
 /** The lock as this replica last saw it, and when (on its own clock) it saw it change. */
 export interface Observation {
@@ -20,22 +22,6 @@ interface Claim {
   readonly leaseMs: number;
 }
 
-/**
- * A valid holder whose record was deleted: it may lead until `until` (on this replica's clock), and
- * a record written later by someone who cannot have known of it (an epoch not above `epoch`: created
- * over the absence by a replica that never saw the lock) does not end that claim, nor does its
- * release.
- */
-interface DeletedClaim {
-  readonly holder: string;
-  /** The holder's epoch. */
-  readonly holderEpoch: number;
-  /** The highest epoch this replica had seen when it saw the deletion. */
-  readonly epoch: number;
-  leaseMs: number;
-  until: number;
-}
-
 /** When a read or write was sent ({@link LockObserver.beginRead}), as the observer counts. */
 export interface ReadTicket {
   /** The observer's sequence: anything accepted since makes the answer possibly stale. */
@@ -44,17 +30,6 @@ export interface ReadTicket {
   readonly currentStateWatches: number;
   /** No watch from the current state was opening. */
   readonly anchored: boolean;
-}
-
-/** How this replica recognises a record it wrote itself: the term's epoch and acquire time. */
-export interface OwnRecord {
-  readonly epoch: number;
-  readonly acquireTime: Date;
-  /**
-   * Recognised only by an acquire time stored to the millisecond (never by one stored in whole
-   * seconds, which another process under this identity racing in the same second would match too).
-   */
-  readonly exact?: boolean;
 }
 
 /** What the observer tells its elector. */
@@ -72,28 +47,8 @@ export interface LockObserverListener {
   readWanted(): void;
 }
 
-/**
- * Whether a time read back from a lock is `written`: to the millisecond when the lock kept the
- * fraction (a Lease's MicroTime, this package's ConfigMap lock), to the whole second when it stored
- * whole seconds (client-go's annotation format). Comparing every time to the second only would make
- * any record of the same second match.
- */
-function storedAs(stored: Date, written: Date): boolean {
-  const at = stored.getTime();
-  if (at % 1000 !== 0) return at === written.getTime();
-  return at / 1000 === Math.floor(written.getTime() / 1000);
-}
-
-/** Whether `stored` is `written` to the millisecond, with a fraction kept (see {@link OwnRecord.exact}). */
-function storedExactly(stored: Date, written: Date): boolean {
-  const at = stored.getTime();
-  return at % 1000 !== 0 && at === written.getTime();
-}
-
 /** How many recent resourceVersions an observer remembers the first sighting of. */
 const firstSeenLimit = 16;
-/** How many of its own terms' records an observer recognises. */
-const ownLimit = 4;
 
 /**
  * The one owner of what this replica knows about the lock. Every read, write answer and watch
@@ -161,7 +116,7 @@ export class LockObserver {
   private currentStatePending = false;
   private claim: Claim | undefined;
   private highestEpoch = -1;
-  private readonly own: OwnRecord[] = [];
+  private readonly own: OwnRecords;
   /** The resourceVersion of the last duplicate-identity record reported (one report per change). */
   private duplicateSeen: string | undefined;
   /**
@@ -187,7 +142,9 @@ export class LockObserver {
     private readonly clock: Clock,
     private readonly conditions: ConditionLog,
     private readonly listener: LockObserverListener,
-  ) {}
+  ) {
+    this.own = new OwnRecords(identity);
+  }
 
   get observation(): Observation | undefined {
     return this.observationValue;
@@ -305,7 +262,13 @@ export class LockObserver {
     if (!fromCurrentState || observation === undefined || observation.snapshot !== undefined) return;
     if (this.absenceUnbroken) return;
     const now = this.clock.now();
-    this.trackDeletedClaim(observation, undefined, now);
+    this.deletedClaim = nextDeletedClaim(
+      this.deletedClaim,
+      observation,
+      undefined,
+      now,
+      this.#deletionContext(),
+    );
     this.absenceUnbroken = true;
     this.absenceVersion = undefined;
     const renewed: Observation = { snapshot: undefined, observedAt: now };
@@ -356,55 +319,32 @@ export class LockObserver {
 
   /** Records a term of this replica, so that its records are recognised as its own. */
   markOwn(record: OwnRecord): void {
-    this.own.push(record);
-    if (this.own.length > ownLimit) this.own.shift();
+    this.own.mark(record);
     this.highestEpoch = Math.max(this.highestEpoch, record.epoch);
   }
 
-  /**
-   * Forgets a mark of {@link LockObserver.markOwn} whose write was refused (a conflict to a write
-   * sent once: the record was not written; a conflict to a write sent again after its connection
-   * broke proves nothing of the first attempt, whose mark is kept). Otherwise a record of another process under this identity with the same
-   * epoch, acquired within the same second, would pass for this replica's own (and be overwritten at
-   * once). Keeping a mark too long is the unsafe way; forgetting one is only ever too cautious.
-   */
+  /** See {@link OwnRecords.unmark}. */
   unmarkOwn(record: OwnRecord): void {
-    const index = this.#ownIndex(record);
-    if (index >= 0) this.own.splice(index, 1);
+    this.own.unmark(record);
   }
 
-  /**
-   * Keeps a mark of {@link LockObserver.markOwn} whose write may or may not have landed, but only
-   * for a record that stored its acquire time to the millisecond (see {@link OwnRecord.exact}): for
-   * a 409 to a write sent again, where another process under this identity may have won the same
-   * epoch in the same second.
-   */
+  /** See {@link OwnRecords.narrow}. */
   narrowOwn(record: OwnRecord): void {
-    const index = this.#ownIndex(record);
-    if (index >= 0) this.own[index] = { ...record, exact: true };
+    this.own.narrow(record);
   }
 
-  #ownIndex(record: OwnRecord): number {
-    return this.own.findIndex(
-      (own) => own.epoch === record.epoch && own.acquireTime.getTime() === record.acquireTime.getTime(),
-    );
-  }
-
-  /**
-   * True when `record` is one this replica wrote as the holder of one of its terms: same identity,
-   * epoch and acquire time. A time stored in whole seconds (the ConfigMap annotation as client-go
-   * writes it) is compared to the second, one with a fraction to the millisecond: a write that failed
-   * without landing keeps its mark, and another process under this identity that wrote the same epoch
-   * within the same second must not pass for this replica.
-   */
+  /** True when `record` is one this replica wrote as the holder of one of its terms (see {@link OwnRecords.has}). */
   isOwn(record: LeaderElectionRecord | undefined): boolean {
-    if (record?.holderIdentity !== this.identity || record.acquireTime === undefined) return false;
-    const acquired = record.acquireTime;
-    return this.own.some(
-      (own) =>
-        own.epoch === record.leaseTransitions &&
-        (own.exact === true ? storedExactly(acquired, own.acquireTime) : storedAs(acquired, own.acquireTime)),
-    );
+    return this.own.has(record);
+  }
+
+  /** What {@link nextDeletedClaim} needs to know of this observer. */
+  #deletionContext(): DeletionContext {
+    return {
+      now: this.clock.now(),
+      highestEpoch: this.highestEpoch,
+      isOwn: (record) => this.own.has(record),
+    };
   }
 
   /** The epoch of the next acquisition: above every epoch ever observed on this lock. */
@@ -431,51 +371,6 @@ export class LockObserver {
     return Math.max(deleted, observation.observedAt + claim.leaseMs);
   }
 
-  /**
-   * Keeps {@link DeletedClaim} up to date with a newly accepted observation (before it is stored). A
-   * claim lives on through further absences and unaware records (each absence extends it: the holder
-   * may have re-created the lock unseen meanwhile); only that holder's own term's record, a record
-   * with a higher epoch, or its lapse ends it.
-   */
-  private trackDeletedClaim(
-    previous: Observation | undefined,
-    snapshot: LockSnapshot | undefined,
-    at: number,
-  ): void {
-    let deleted = this.deletedClaim;
-    if (deleted !== undefined && this.clock.now() >= deleted.until) deleted = undefined;
-    if (snapshot === undefined) {
-      const before = previous?.snapshot?.record;
-      const holder = hasValidHolder(before) && !this.isOwn(before) ? before : undefined;
-      const leaseMs = Math.max(
-        holder === undefined ? 0 : holder.leaseDurationSeconds * 1000,
-        deleted?.leaseMs ?? 0,
-      );
-      if (deleted !== undefined) {
-        deleted.leaseMs = leaseMs;
-        deleted.until = Math.max(deleted.until, at + leaseMs);
-      } else if (holder !== undefined) {
-        deleted = {
-          holder: holder.holderIdentity,
-          holderEpoch: holder.leaseTransitions,
-          epoch: this.highestEpoch,
-          leaseMs,
-          until: at + leaseMs,
-        };
-      }
-    } else if (deleted !== undefined) {
-      const record = snapshot.record;
-      if (
-        record !== undefined &&
-        (record.leaseTransitions > deleted.epoch ||
-          (record.holderIdentity === deleted.holder && record.leaseTransitions === deleted.holderEpoch))
-      ) {
-        deleted = undefined; // an aware writer, or the holder itself: the usual rules apply again
-      }
-    }
-    this.deletedClaim = deleted;
-  }
-
   /** `anchored`: the watch's stream surely starts before this out-of-band answer (see the class comment). */
   private accept(
     snapshot: LockSnapshot | undefined,
@@ -497,7 +392,13 @@ export class LockObserver {
     observedAt ??= this.firstSeenAt(version);
     // A read or write answer while the watch is being resumed: from here on reads show the lock.
     if (source === 'outOfBand' && this.coverage === 'suspended') this.coverage = 'none';
-    this.trackDeletedClaim(previous, snapshot, observedAt);
+    this.deletedClaim = nextDeletedClaim(
+      this.deletedClaim,
+      previous,
+      snapshot,
+      observedAt,
+      this.#deletionContext(),
+    );
     if (snapshot === undefined) {
       this.absenceUnbroken = true;
       this.absenceVersion = source === 'watch' ? watchVersion : undefined;
