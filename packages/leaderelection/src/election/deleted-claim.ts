@@ -13,6 +13,8 @@ export interface DeletedClaim {
   readonly holder: string;
   /** The holder's epoch. */
   readonly holderEpoch: number;
+  /** The holder's record, as last seen before its deletion. */
+  readonly record: LeaderElectionRecord;
   /** The highest epoch this replica had seen when it saw the deletion. */
   readonly epoch: number;
   leaseMs: number;
@@ -25,8 +27,12 @@ export interface DeletionContext {
   readonly now: number;
   /** The highest epoch this replica has seen. */
   readonly highestEpoch: number;
-  /** Whether a record is one this replica wrote (its own claim is not waited out). */
-  isOwn(record: LeaderElectionRecord): boolean;
+  /**
+   * Whether a deleted record makes no claim of this kind: this replica's own record for the claims
+   * of others (its own claim is not waited out); for the claim of a record taken for its own while
+   * its write was in flight, any other record.
+   */
+  ignores(record: LeaderElectionRecord): boolean;
 }
 
 /**
@@ -47,7 +53,7 @@ export function nextDeletedClaim(
   if (deleted !== undefined && context.now >= deleted.until) deleted = undefined;
   if (snapshot === undefined) {
     const before = previous?.snapshot?.record;
-    const holder = hasValidHolder(before) && !context.isOwn(before) ? before : undefined;
+    const holder = hasValidHolder(before) && !context.ignores(before) ? before : undefined;
     const leaseMs = Math.max(
       holder === undefined ? 0 : holder.leaseDurationSeconds * 1000,
       deleted?.leaseMs ?? 0,
@@ -59,6 +65,7 @@ export function nextDeletedClaim(
       deleted = {
         holder: holder.holderIdentity,
         holderEpoch: holder.leaseTransitions,
+        record: holder,
         epoch: context.highestEpoch,
         leaseMs,
         until: at + leaseMs,

@@ -134,6 +134,13 @@ export class LockObserver {
   /** The resourceVersion of the deletion event the current absence was seen by, if a watch showed it. */
   private absenceVersion: string | undefined;
   private deletedClaim: DeletedClaim | undefined;
+  /**
+   * The claim of a deleted record that was taken for this replica's own when its deletion was seen.
+   * It counts only while that record is no longer taken for its own: a mark is wide while its
+   * acquiring write is in flight, and a 409 to the write may narrow or forget it after the record of
+   * another process under this identity (same epoch, same second) was seen and deleted.
+   */
+  private deletedOwnClaim: DeletedClaim | undefined;
 
   constructor(
     private readonly identity: string,
@@ -262,13 +269,7 @@ export class LockObserver {
     if (!fromCurrentState || observation === undefined || observation.snapshot !== undefined) return;
     if (this.absenceUnbroken) return;
     const now = this.clock.now();
-    this.deletedClaim = nextDeletedClaim(
-      this.deletedClaim,
-      observation,
-      undefined,
-      now,
-      this.#deletionContext(),
-    );
+    this.#trackDeletedClaims(observation, undefined, now);
     this.absenceUnbroken = true;
     this.absenceVersion = undefined;
     const renewed: Observation = { snapshot: undefined, observedAt: now };
@@ -338,13 +339,20 @@ export class LockObserver {
     return this.own.has(record);
   }
 
-  /** What {@link nextDeletedClaim} needs to know of this observer. */
-  #deletionContext(): DeletionContext {
-    return {
+  /** Both deleted claims brought up to date with a newly accepted observation (see {@link nextDeletedClaim}). */
+  #trackDeletedClaims(
+    previous: Observation | undefined,
+    snapshot: LockSnapshot | undefined,
+    at: number,
+  ): void {
+    const others: DeletionContext = {
       now: this.clock.now(),
       highestEpoch: this.highestEpoch,
-      isOwn: (record) => this.own.has(record),
+      ignores: (record) => this.own.has(record),
     };
+    const own: DeletionContext = { ...others, ignores: (record) => !this.own.has(record) };
+    this.deletedClaim = nextDeletedClaim(this.deletedClaim, previous, snapshot, at, others);
+    this.deletedOwnClaim = nextDeletedClaim(this.deletedOwnClaim, previous, snapshot, at, own);
   }
 
   /** The epoch of the next acquisition: above every epoch ever observed on this lock. */
@@ -360,7 +368,11 @@ export class LockObserver {
     const observation = this.observationValue;
     if (observation === undefined) return -Infinity;
     const record = observation.snapshot?.record;
-    const deleted = this.deletedClaim?.until ?? -Infinity;
+    const ownClaim = this.deletedOwnClaim;
+    const deleted = Math.max(
+      this.deletedClaim?.until ?? -Infinity,
+      ownClaim === undefined || this.isOwn(ownClaim.record) ? -Infinity : ownClaim.until,
+    );
     if (hasValidHolder(record)) {
       if (this.isOwn(record)) return -Infinity;
       return Math.max(deleted, observation.observedAt + record.leaseDurationSeconds * 1000);
@@ -392,13 +404,7 @@ export class LockObserver {
     observedAt ??= this.firstSeenAt(version);
     // A read or write answer while the watch is being resumed: from here on reads show the lock.
     if (source === 'outOfBand' && this.coverage === 'suspended') this.coverage = 'none';
-    this.deletedClaim = nextDeletedClaim(
-      this.deletedClaim,
-      previous,
-      snapshot,
-      observedAt,
-      this.#deletionContext(),
-    );
+    this.#trackDeletedClaims(previous, snapshot, observedAt);
     if (snapshot === undefined) {
       this.absenceUnbroken = true;
       this.absenceVersion = source === 'watch' ? watchVersion : undefined;
