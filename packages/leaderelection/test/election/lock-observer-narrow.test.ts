@@ -1,15 +1,7 @@
 import { expect } from 'chai';
 import { quietLogger, type Clock, type LeaderElectionRecord } from '@kubekit/leaderelection';
-import type { LockObserver as LockObserverType } from '../../dist/election/lock-observer.js';
-
-// The observer is internal: its built module (same package, built before the tests).
-const built = (name: string): string => new URL(`../../../dist/election/${name}.js`, import.meta.url).href;
-const { ConditionLog } = (await import(
-  built('condition-log')
-)) as typeof import('../../dist/election/condition-log.js');
-const { LockObserver } = (await import(
-  built('lock-observer')
-)) as typeof import('../../dist/election/lock-observer.js');
+import { ConditionLog } from '#lib/election/condition-log.js';
+import { LockObserver } from '#lib/election/lock-observer.js';
 
 // A narrowed or forgotten own mark (a 409 to an acquiring write) must not leave behind decisions the
 // observer took while the mark was still wide (the write in flight). The deleted claim of a holder
@@ -19,7 +11,7 @@ const { LockObserver } = (await import(
 // unaware writer's record over the absence and its release end the wait at once, while that
 // process may still lead.
 
-function fixture(): { observer: LockObserverType; clock: { t: number } & Clock } {
+function fixture(): { observer: LockObserver; clock: { t: number } & Clock } {
   const clock = {
     t: 1_000_000,
     now() {
