@@ -1,7 +1,7 @@
 import { expect } from 'chai';
-import { LeaderElectionError } from '@kubekit/leaderelection';
-import type { Clock, LeaderElectionRecord, Lock, LockSnapshot } from '@kubekit/leaderelection';
+import type { Clock, Lock } from '@kubekit/leaderelection';
 import { inWholeSeconds, rewritingLock } from '../sim/rewriting-lock.js';
+import { interceptAcquiringWrites, resentConflict } from '../support/resent-conflict.js';
 import type { SimLock } from '../sim/sim-lock-store.js';
 import { SimWorld, fast } from '../support/sim-world.js';
 import { overlapped, termLog } from '../support/term-log.js';
@@ -16,21 +16,12 @@ import { overlapped, termLog } from '../support/term-log.js';
 function legacyResending(world: SimWorld, armed: { on: boolean }, delayMs: number): (lock: SimLock) => Lock {
   return (simLock) => {
     const lock = rewritingLock(simLock, (record) => inWholeSeconds(record, ['acquireTime']));
-    const intercept = async (send: () => Promise<LockSnapshot>): Promise<LockSnapshot> => {
+    return interceptAcquiringWrites(lock, async (_lock, send) => {
       if (!armed.on) return send();
       armed.on = false;
       await world.candidates[1]!.process.sleep(delayMs);
       await send().catch(() => undefined);
-      throw new LeaderElectionError('lockConflict', `${lock.description}: simulated 409 to a repeat`, {
-        statusCode: 409,
-        resent: true,
-      });
-    };
-    return Object.assign(Object.create(lock) as Lock, {
-      create: (record: LeaderElectionRecord, signal: AbortSignal) =>
-        intercept(() => lock.create(record, signal)),
-      update: (record: LeaderElectionRecord, resourceVersion: string, signal: AbortSignal) =>
-        intercept(() => lock.update(record, resourceVersion, signal)),
+      throw resentConflict(lock.description);
     });
   };
 }

@@ -1,8 +1,7 @@
 import { expect } from 'chai';
-import { LeaderElectionError } from '@kubekit/leaderelection';
-import type { LeaderElectionRecord, Lock, LockSnapshot } from '@kubekit/leaderelection';
+import type { Lock, LockSnapshot } from '@kubekit/leaderelection';
 import { leaderRecord } from '../support/leader-record.js';
-import { lockWith } from '../support/lock-with.js';
+import { interceptAcquiringWrites, resentConflict } from '../support/resent-conflict.js';
 import { SimWorld, fast } from '../support/sim-world.js';
 import { termLog } from '../support/term-log.js';
 
@@ -17,18 +16,9 @@ function landThenResentConflict(faulty: { on: boolean }, writes: { count: number
     writes.count++;
     if (!faulty.on) return send();
     await send().catch(() => undefined);
-    throw new LeaderElectionError('lockConflict', `${lock.description}: simulated 409 to a repeat`, {
-      statusCode: 409,
-      resent: true,
-    });
+    throw resentConflict(lock.description);
   };
-  return (lock) =>
-    lockWith(lock, {
-      create: (record: LeaderElectionRecord, signal: AbortSignal) =>
-        intercept(lock, () => lock.create(record, signal)),
-      update: (record: LeaderElectionRecord, resourceVersion: string, signal: AbortSignal) =>
-        intercept(lock, () => lock.update(record, resourceVersion, signal)),
-    });
+  return (lock) => interceptAcquiringWrites(lock, intercept);
 }
 
 describe('LeaseElector', () => {

@@ -1,7 +1,6 @@
 import { expect } from 'chai';
-import { LeaderElectionError } from '@kubekit/leaderelection';
-import type { LeaderElectionRecord, Lock, LockSnapshot } from '@kubekit/leaderelection';
-import { lockWith } from '../support/lock-with.js';
+import type { Lock, LockSnapshot } from '@kubekit/leaderelection';
+import { interceptAcquiringWrites, resentConflict } from '../support/resent-conflict.js';
 import { SimWorld, fast, type SimCandidateOptions } from '../support/sim-world.js';
 import { overlapped, termLog } from '../support/term-log.js';
 
@@ -9,13 +8,6 @@ import { overlapped, termLog } from '../support/term-log.js';
 // compare-and-swap); when the first attempt had landed, the repeat is answered 409 because the
 // record now holds that very write. The replica must recognise its own record, not wait a whole
 // leaseDuration for "another process with its identity".
-
-function resentConflict(what: string): LeaderElectionError {
-  return new LeaderElectionError('lockConflict', `${what}: simulated 409 to a write sent again`, {
-    statusCode: 409,
-    resent: true,
-  });
-}
 
 /**
  * While `armed.on`, the next acquiring write (create or update) goes to the store through `write`
@@ -31,13 +23,7 @@ function resendingLock(
     await write(lock, send).catch(() => undefined);
     throw resentConflict(lock.description);
   };
-  return (lock) =>
-    lockWith(lock, {
-      create: (record: LeaderElectionRecord, signal: AbortSignal) =>
-        intercept(lock, () => lock.create(record, signal)),
-      update: (record: LeaderElectionRecord, resourceVersion: string, signal: AbortSignal) =>
-        intercept(lock, () => lock.update(record, resourceVersion, signal)),
-    });
+  return (lock) => interceptAcquiringWrites(lock, intercept);
 }
 
 /** `a` leads and releases on stop; `b` follows with `options` and the lock `wrap` gives it. */
