@@ -21,7 +21,7 @@ export interface DeletedClaim {
   until: number;
 }
 
-/** What {@link nextDeletedClaim} needs of the observer. */
+/** What {@link nextDeletedClaims} needs of the observer. */
 export interface DeletionContext {
   /** Now, on this replica's clock. */
   readonly now: number;
@@ -36,50 +36,52 @@ export interface DeletionContext {
 }
 
 /**
- * {@link DeletedClaim} brought up to date with a newly accepted observation (`snapshot`, seen at
- * `at`; `previous` is the observation before it). A claim lives on through further absences and
- * unaware records (each absence extends it: the holder may have re-created the lock unseen
+ * The {@link DeletedClaim}s brought up to date with a newly accepted observation (`snapshot`, seen
+ * at `at`; `previous` is the observation before it). A claim lives on through further absences and
+ * unaware records (each absence extends every claim: its holder may have re-created the lock unseen
  * meanwhile); only that holder's own term's record, a record with a higher epoch, or its lapse ends
- * it.
+ * it. An unaware record's holder leads too: when that record is deleted in turn, it gets a claim of
+ * its own, which the first holder's record coming back (or its release) does not end.
  */
-export function nextDeletedClaim(
-  current: DeletedClaim | undefined,
+export function nextDeletedClaims(
+  current: readonly DeletedClaim[],
   previous: Observation | undefined,
   snapshot: LockSnapshot | undefined,
   at: number,
   context: DeletionContext,
-): DeletedClaim | undefined {
-  let deleted = current;
-  if (deleted !== undefined && context.now >= deleted.until) deleted = undefined;
+): DeletedClaim[] {
+  const claims = current.filter((claim) => context.now < claim.until);
   if (snapshot === undefined) {
+    for (const claim of claims) claim.until = Math.max(claim.until, at + claim.leaseMs);
     const before = previous?.snapshot?.record;
-    const holder = hasValidHolder(before) && !context.ignores(before) ? before : undefined;
-    const leaseMs = Math.max(
-      holder === undefined ? 0 : holder.leaseDurationSeconds * 1000,
-      deleted?.leaseMs ?? 0,
+    if (!hasValidHolder(before) || context.ignores(before)) return claims;
+    const leaseMs = before.leaseDurationSeconds * 1000;
+    const same = claims.find(
+      (claim) => claim.holder === before.holderIdentity && claim.holderEpoch === before.leaseTransitions,
     );
-    if (deleted !== undefined) {
-      deleted.leaseMs = leaseMs;
-      deleted.until = Math.max(deleted.until, at + leaseMs);
-    } else if (holder !== undefined) {
-      deleted = {
-        holder: holder.holderIdentity,
-        holderEpoch: holder.leaseTransitions,
-        record: holder,
-        epoch: context.highestEpoch,
-        leaseMs,
-        until: at + leaseMs,
-      };
+    if (same !== undefined) {
+      same.leaseMs = Math.max(same.leaseMs, leaseMs);
+      same.until = Math.max(same.until, at + same.leaseMs);
+      return claims;
     }
-  } else if (deleted !== undefined) {
-    const record = snapshot.record;
-    if (
-      record !== undefined &&
-      (record.leaseTransitions > deleted.epoch ||
-        (record.holderIdentity === deleted.holder && record.leaseTransitions === deleted.holderEpoch))
-    ) {
-      deleted = undefined; // an aware writer, or the holder itself: the usual rules apply again
-    }
+    claims.push({
+      holder: before.holderIdentity,
+      holderEpoch: before.leaseTransitions,
+      record: before,
+      epoch: context.highestEpoch,
+      leaseMs,
+      until: at + leaseMs,
+    });
+    return claims;
   }
-  return deleted;
+  const record = snapshot.record;
+  if (record === undefined) return claims;
+  // An aware writer, or the holder itself: the usual rules apply again (for that holder).
+  return claims.filter(
+    (claim) =>
+      !(
+        record.leaseTransitions > claim.epoch ||
+        (record.holderIdentity === claim.holder && record.leaseTransitions === claim.holderEpoch)
+      ),
+  );
 }

@@ -3,7 +3,7 @@ import { hasValidHolder, isReleased } from '../locks/leader-election-record.js';
 import type { LeaderElectionRecord } from '../locks/leader-election-record.js';
 import type { LockSnapshot, LockWatchEvent } from '../locks/lock.js';
 import type { ConditionLog } from './condition-log.js';
-import { nextDeletedClaim, type DeletedClaim, type DeletionContext } from './deleted-claim.js';
+import { nextDeletedClaims, type DeletedClaim, type DeletionContext } from './deleted-claim.js';
 import { OwnRecords, type OwnRecord } from './own-records.js';
 
 /** The lock as this replica last saw it, and when (on its own clock) it saw it change. */
@@ -85,7 +85,9 @@ const firstSeenLimit = 16;
  *   release does not end the claim of the holder whose record was deleted: that claim still lapses
  *   only leaseDuration after the deletion was seen (after the last absence seen, when there were
  *   several). A record of that holder's term, or one with a higher epoch (written by a replica that
- *   saw the lock, and so waited the claim out itself), ends it.
+ *   saw the lock, and so waited the claim out itself), ends it. The unaware record's holder leads
+ *   too: when its record is deleted in turn, it has a claim of its own, which the first holder's
+ *   record (or release) does not end.
  * - **Epochs never go back.** The next epoch is one more than the highest ever observed, across
  *   deletions of the lock.
  * - **Own records are recognised by epoch and acquire time**, not identity alone: a record under
@@ -133,14 +135,14 @@ export class LockObserver {
   private absenceUnbroken = false;
   /** The resourceVersion of the deletion event the current absence was seen by, if a watch showed it. */
   private absenceVersion: string | undefined;
-  private deletedClaim: DeletedClaim | undefined;
+  private deletedClaims: DeletedClaim[] = [];
   /**
    * The claim of a deleted record that was taken for this replica's own when its deletion was seen.
    * It counts only while that record is no longer taken for its own: a mark is wide while its
    * acquiring write is in flight, and a 409 to the write may narrow or forget it after the record of
    * another process under this identity (same epoch, same second) was seen and deleted.
    */
-  private deletedOwnClaim: DeletedClaim | undefined;
+  private deletedOwnClaims: DeletedClaim[] = [];
 
   constructor(
     private readonly identity: string,
@@ -339,7 +341,7 @@ export class LockObserver {
     return this.own.has(record);
   }
 
-  /** Both deleted claims brought up to date with a newly accepted observation (see {@link nextDeletedClaim}). */
+  /** Both deleted claims brought up to date with a newly accepted observation (see {@link nextDeletedClaims}). */
   #trackDeletedClaims(
     previous: Observation | undefined,
     snapshot: LockSnapshot | undefined,
@@ -351,8 +353,8 @@ export class LockObserver {
       ignores: (record) => this.own.has(record),
     };
     const own: DeletionContext = { ...others, ignores: (record) => !this.own.has(record) };
-    this.deletedClaim = nextDeletedClaim(this.deletedClaim, previous, snapshot, at, others);
-    this.deletedOwnClaim = nextDeletedClaim(this.deletedOwnClaim, previous, snapshot, at, own);
+    this.deletedClaims = nextDeletedClaims(this.deletedClaims, previous, snapshot, at, others);
+    this.deletedOwnClaims = nextDeletedClaims(this.deletedOwnClaims, previous, snapshot, at, own);
   }
 
   /** The epoch of the next acquisition: above every epoch ever observed on this lock. */
@@ -368,11 +370,11 @@ export class LockObserver {
     const observation = this.observationValue;
     if (observation === undefined) return -Infinity;
     const record = observation.snapshot?.record;
-    const ownClaim = this.deletedOwnClaim;
-    const deleted = Math.max(
-      this.deletedClaim?.until ?? -Infinity,
-      ownClaim === undefined || this.isOwn(ownClaim.record) ? -Infinity : ownClaim.until,
-    );
+    let deleted = -Infinity;
+    for (const claim of this.deletedClaims) deleted = Math.max(deleted, claim.until);
+    for (const claim of this.deletedOwnClaims) {
+      if (!this.isOwn(claim.record)) deleted = Math.max(deleted, claim.until);
+    }
     if (hasValidHolder(record)) {
       if (this.isOwn(record)) return -Infinity;
       return Math.max(deleted, observation.observedAt + record.leaseDurationSeconds * 1000);
