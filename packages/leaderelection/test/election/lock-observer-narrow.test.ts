@@ -1,7 +1,6 @@
 import { expect } from 'chai';
-import { quietLogger, type Clock, type LeaderElectionRecord } from '@kubekit/leaderelection';
-import { ConditionLog } from '#lib/election/condition-log.js';
-import { LockObserver } from '#lib/election/lock-observer.js';
+import type { LeaderElectionRecord } from '@kubekit/leaderelection';
+import { observerFixture } from '../support/observer-fixture.js';
 
 // A narrowed or forgotten own mark (a 409 to an acquiring write) must not leave behind decisions the
 // observer took while the mark was still wide (the write in flight). The deleted claim of a holder
@@ -11,19 +10,7 @@ import { LockObserver } from '#lib/election/lock-observer.js';
 // unaware writer's record over the absence and its release end the wait at once, while that
 // process may still lead.
 
-function fixture(): { observer: LockObserver; clock: { t: number } & Clock } {
-  const clock = {
-    t: 1_000_000,
-    now() {
-      return this.t;
-    },
-    sleep: () => Promise.resolve(),
-  };
-  const ignore = (): undefined => undefined;
-  const listener = { changed: ignore, foreignState: ignore, duplicateIdentity: ignore, readWanted: ignore };
-  const observer = new LockObserver('x', 'lock', 10_000, clock, new ConditionLog(quietLogger, {}), listener);
-  return { observer, clock };
-}
+const fixture = observerFixture;
 
 const written = new Date('2026-11-29T23:00:00.437Z'); // this replica's acquiring write
 const winner: LeaderElectionRecord = {

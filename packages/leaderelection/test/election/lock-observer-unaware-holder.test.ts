@@ -1,7 +1,6 @@
 import { expect } from 'chai';
-import { quietLogger, type Clock, type LeaderElectionRecord } from '@kubekit/leaderelection';
-import { ConditionLog } from '#lib/election/condition-log.js';
-import { LockObserver } from '#lib/election/lock-observer.js';
+import type { LeaderElectionRecord } from '@kubekit/leaderelection';
+import { observerFixture } from '../support/observer-fixture.js';
 
 // A holder whose record was deleted keeps its claim through an unaware writer's record (created over
 // the absence by a replica that never saw the lock). That unaware writer leads too: when its record
@@ -10,19 +9,7 @@ import { LockObserver } from '#lib/election/lock-observer.js';
 // two claims were one, ended by the first holder's re-created record, and a follower acquired while
 // the unaware writer still led.)
 
-function fixture(): { observer: LockObserver; clock: { t: number } & Clock } {
-  const clock = {
-    t: 1_000_000,
-    now() {
-      return this.t;
-    },
-    sleep: () => Promise.resolve(),
-  };
-  const ignore = (): undefined => undefined;
-  const listener = { changed: ignore, foreignState: ignore, duplicateIdentity: ignore, readWanted: ignore };
-  const observer = new LockObserver('x', 'lock', 10_000, clock, new ConditionLog(quietLogger, {}), listener);
-  return { observer, clock };
-}
+const fixture = observerFixture;
 
 const first: LeaderElectionRecord = {
   holderIdentity: 'a',
@@ -39,7 +26,7 @@ const unaware: LeaderElectionRecord = {
   leaseTransitions: 0, // created over the absence by a replica that never saw epoch 1
 };
 
-function play(): { observer: LockObserver; clock: { t: number } & Clock; unawareDeletedAt: number } {
+function play(): ReturnType<typeof observerFixture> & { unawareDeletedAt: number } {
   const { observer, clock } = fixture();
   observer.watchStarting(undefined);
   observer.watchEstablished(true);
