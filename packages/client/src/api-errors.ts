@@ -117,7 +117,7 @@ export function parseRetryAfter(header: string | undefined): number | undefined 
  * The error for a non-2xx answer: its Status when the body is one (kube-apiserver's errors), else
  * a Status-less error with the code and the start of the body.
  * @param what e.g. `GET /api/v1/namespaces/x/pods/y`, for the message.
- * @param resent the answer is to the request sent again after its connection broke (see `KubeClientError.resent`).
+ * @param resent the answer is to the request sent again after an attempt that may have been applied (see `KubeClientError.resent`).
  */
 export function apiError(
   code: number,
@@ -136,7 +136,7 @@ export function apiError(
   const retryAfter = parseRetryAfter(retryAfterHeader);
   const detail = status?.message ?? (body.length > 200 ? `${body.slice(0, 200)}…` : body);
   const reason = status?.reason !== undefined && status.reason !== '' ? ` ${status.reason}` : '';
-  const again = resent ? ' (answer to the request sent again after its connection broke)' : '';
+  const again = resent ? ' (answer to the request sent again: an earlier attempt may have been applied)' : '';
   return new KubeClientError('api', `${what}: ${code}${reason}: ${detail}${again}`, {
     code,
     ...(status === undefined ? {} : { status }),

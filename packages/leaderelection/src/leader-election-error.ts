@@ -22,7 +22,7 @@ export type LeaderElectionErrorKind =
 export interface LeaderElectionErrorOptions extends ErrorOptions {
   /** The API server's HTTP status code, when the error is an API response. */
   readonly statusCode?: number;
-  /** The answer is to a request sent again after its connection broke (see `LeaderElectionError.resent`). */
+  /** The answer is to a request sent again after an attempt that may have been applied (see `LeaderElectionError.resent`). */
   readonly resent?: boolean;
 }
 
@@ -35,9 +35,9 @@ export class LeaderElectionError extends Error {
   /** The API server's HTTP status code, when the error is an API response. */
   readonly statusCode: number | undefined;
   /**
-   * The answer is to a write sent again after its connection broke mid-way, so its first attempt
-   * may have been applied: a `lockConflict` then may be that attempt's own record in the way of its
-   * repeat, as well as another writer's. A `Lock` sets it when its transport says so.
+   * The answer is to a write sent again after an attempt that may have been applied (its
+   * connection broke mid-way, or a 5xx): a `lockConflict` then may be that attempt's own record in
+   * the way of its repeat, as well as another writer's. A `Lock` sets it when its transport says so.
    */
   readonly resent: boolean;
   readonly [brand] = true;

@@ -138,7 +138,7 @@ interface Answer {
 /** The final answer of an exchange, and whether an earlier attempt of it may have been applied. */
 interface Exchanged<R extends Answer> {
   readonly answer: R;
-  /** An attempt broke after it may have reached the server, and the request was sent again. */
+  /** An earlier attempt may have been applied, and the request was sent again. */
   readonly resent: boolean;
 }
 
@@ -239,7 +239,8 @@ export class Transport {
 
   /**
    * Sends `request`; resolves with the body of a 2xx answer, rejects with kind `api` for any other
-   * (its `resent` says whether it answered the request sent again after its connection broke).
+   * (its `resent` says whether it answered the request sent again after an attempt that may have
+   * been applied).
    */
   async text(request: TransportRequest): Promise<string> {
     const { answer, resent } = await this.sendForText(request);

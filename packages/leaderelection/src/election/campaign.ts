@@ -272,7 +272,7 @@ export class Campaign {
     } catch (error: unknown) {
       if (LeaderElectionError.is(error, 'lockConflict')) {
         // A 409 to a write sent once: refused, that record is not ours. A 409 to a write sent again
-        // after its connection broke says nothing of the first attempt, which may have landed (the
+        // (its connection broke, or a 5xx) says nothing of the first attempt, which may have landed (the
         // 409 is then our own record in the way of the repeat): as for a lost answer, the mark stays,
         // and the record the watch or a read brings is ours only if it has this epoch and acquire
         // time, to the millisecond: a lock storing whole seconds cannot tell our record from that of

@@ -47,8 +47,21 @@ export interface LockObserverListener {
   readWanted(): void;
 }
 
-/** How many recent resourceVersions an observer remembers the first sighting of. */
-const firstSeenLimit = 16;
+/** How many recent resourceVersions an observer remembers (first sightings, versions dropped). */
+const rememberedVersions = 16;
+
+/** Forgets the oldest entries of `recent` (a Map or Set, in insertion order) beyond {@link rememberedVersions}. */
+function forgetOldest(recent: {
+  readonly size: number;
+  keys(): Iterator<string>;
+  delete(key: string): boolean;
+}): void {
+  while (recent.size > rememberedVersions) {
+    const oldest = recent.keys().next();
+    if (oldest.done === true) return;
+    recent.delete(oldest.value);
+  }
+}
 
 /**
  * The one owner of what this replica knows about the lock. Every read, write answer and watch
@@ -221,10 +234,7 @@ export class LockObserver {
         // Older than what we have; unless what we have is unanchored: then perhaps newer.
         if (ahead.unanchored) {
           this.droppedUnanchored.add(resourceVersion);
-          if (this.droppedUnanchored.size > firstSeenLimit) {
-            const oldest = this.droppedUnanchored.values().next();
-            if (oldest.done !== true) this.droppedUnanchored.delete(oldest.value);
-          }
+          forgetOldest(this.droppedUnanchored);
           if (!this.readWantedValue) {
             this.readWantedValue = true;
             this.listener.readWanted();
@@ -486,10 +496,7 @@ export class LockObserver {
     const seen = this.firstSeen.get(version);
     if (seen !== undefined) return seen;
     this.firstSeen.set(version, now);
-    if (this.firstSeen.size > firstSeenLimit) {
-      const oldest = this.firstSeen.keys().next();
-      if (oldest.done !== true) this.firstSeen.delete(oldest.value);
-    }
+    forgetOldest(this.firstSeen);
     return now;
   }
 

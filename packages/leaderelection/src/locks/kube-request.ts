@@ -41,7 +41,7 @@ export interface LockRequest {
 /**
  * Turns a failure of `@kubekit/client` (a `KubeClientError`) into a `LeaderElectionError` whose
  * message says what failed and what to do. 409 → `lockConflict` (`resent` when it answered the
- * request sent again after its connection broke); 401/403 → `forbidden`; 410 →
+ * request sent again after an attempt that may have been applied); 401/403 → `forbidden`; 410 →
  * `watchExpired`; an aborted request → the signal's reason (or `timeout`); an authentication that
  * did not finish in time (a hung exec plugin) → `timeout`; everything else → `apiError` (with the
  * status code when the server answered).
@@ -99,7 +99,7 @@ export function lockRequestError(
         // The first attempt may have landed: this 409 may be our own write in the way of its repeat.
         return new LeaderElectionError(
           'lockConflict',
-          `${lock}: ${verb} conflicted (${detail}) when sent again after its connection broke: the first attempt may have written the lock`,
+          `${lock}: ${verb} conflicted (${detail}) when sent again: an earlier attempt may have written the lock`,
           { ...options, resent: true },
         );
       }

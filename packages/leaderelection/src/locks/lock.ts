@@ -25,8 +25,8 @@ export interface LockWatchHandlers {
 /**
  * Where the election record lives. Implementations must not retry on their own and must translate
  * failures into `LeaderElectionError`s: kind `lockConflict` for 409 (stale resourceVersion or
- * AlreadyExists; with `resent: true` when a transport sent the write again after its connection
- * broke, so that the first attempt may have landed), `watchExpired` for 410 on a watch, `timeout` when `signal` aborted the request,
+ * AlreadyExists; with `resent: true` when a transport sent the write again after an attempt that
+ * may have been applied), `watchExpired` for 410 on a watch, `timeout` when `signal` aborted the request,
  * `forbidden` for 401/403, `apiError` (with `statusCode`) for anything else. Every method settles
  * promptly once `signal` aborts.
  */
