@@ -214,6 +214,19 @@ export class ApiError extends Error {
     );
   }
 
+  /**
+   * kube-apiserver's answer to a verb it has no route for on a resource (e.g. deletecollection of
+   * namespaces): a 405 with empty details, as its router's error handler writes it.
+   */
+  static methodNotAllowed(): ApiError {
+    return new ApiError(
+      405,
+      'MethodNotAllowed',
+      'the server does not allow this method on the requested resource',
+      {},
+    );
+  }
+
   static resourceNotFound(): ApiError {
     return new ApiError(404, 'NotFound', 'the server could not find the requested resource', {});
   }
@@ -246,4 +259,28 @@ export function requiredValue(field: string, why = 'Required value'): StatusCaus
 /** A cause for `ApiError.invalid` of reason `FieldValueForbidden`. */
 export function forbiddenValue(field: string, why: string): StatusCause {
   return { reason: 'FieldValueForbidden', message: `Forbidden: ${why}`, field };
+}
+
+/**
+ * A FieldValueInvalid cause whose value is given as kube-apiserver prints it (Go syntax such as
+ * `[]string{"/healthz"}`), not as JSON.
+ */
+export function invalidPrinted(field: string, printed: string, why: string): StatusCause {
+  return { reason: 'FieldValueInvalid', message: `Invalid value: ${printed}: ${why}`, field };
+}
+
+/** A cause of reason `FieldValueDuplicate`; `printed` is the value as kube-apiserver prints it. */
+export function duplicateValue(field: string, printed: string): StatusCause {
+  return { reason: 'FieldValueDuplicate', message: `Duplicate value: ${printed}`, field };
+}
+
+/** A cause of reason `FieldValueNotSupported`, listing the supported values in kube's order. */
+export function unsupportedValue(field: string, value: unknown, supported: readonly string[]): StatusCause {
+  const shown =
+    typeof value === 'string' ? value : value === undefined || value === null ? '' : JSON.stringify(value);
+  return {
+    reason: 'FieldValueNotSupported',
+    message: `Unsupported value: ${JSON.stringify(shown)}: supported values: ${supported.map((s) => JSON.stringify(s)).join(', ')}`,
+    field,
+  };
 }

@@ -29,6 +29,9 @@ import {
   statefulSets,
 } from './workload-resources.js';
 import { defaultPodSpec, defaultPodTemplate, immutableSelector, recordAt } from './pod-defaults.js';
+import { podSpecCauses, workloadTemplateCauses } from './pod-spec-validation.js';
+import { podUpdateCauses } from './pod-updates.js';
+import { serviceCauses } from './service-validation.js';
 
 function record(object: Record<string, unknown>, field: string): Record<string, unknown> {
   const value = object[field];
@@ -62,6 +65,8 @@ export const namespaces = resourceType({
   statusSubresource: true,
   nameRule: 'label',
   fieldLabels: ['status.phase'],
+  // kube-apiserver serves no deletecollection of namespaces.
+  verbs: ['create', 'delete', 'get', 'list', 'patch', 'update', 'watch'],
   prepareCreate(object) {
     const name = object.metadata.name ?? '';
     object.metadata.labels = { ...object.metadata.labels, 'kubernetes.io/metadata.name': name };
@@ -95,23 +100,8 @@ export const pods = resourceType({
   prepareCreate(object) {
     object['status'] = { phase: 'Pending', qosClass: 'BestEffort' };
   },
-  validate(object) {
-    const causes: StatusCause[] = [];
-    const spec = object['spec'];
-    const containers = isRecord(spec) ? spec['containers'] : undefined;
-    if (!Array.isArray(containers) || containers.length === 0) {
-      causes.push(requiredValue('spec.containers'));
-    } else {
-      containers.forEach((container: unknown, index) => {
-        if (!isRecord(container) || typeof container['name'] !== 'string' || container['name'] === '') {
-          causes.push(requiredValue(`spec.containers[${index}].name`));
-        }
-        if (!isRecord(container) || typeof container['image'] !== 'string' || container['image'] === '') {
-          causes.push(requiredValue(`spec.containers[${index}].image`));
-        }
-      });
-    }
-    return causes;
+  validate(object, old) {
+    return [...podSpecCauses(object['spec'], 'spec'), ...podUpdateCauses(object, old)];
   },
 });
 
@@ -194,7 +184,10 @@ export const services = resourceType({
       for (const port of ports) {
         if (!isRecord(port)) continue;
         port['protocol'] ??= 'TCP';
-        port['targetPort'] ??= port['port'];
+        // As kube-apiserver: an unset, 0 or "" targetPort is the port.
+        if (port['targetPort'] === undefined || port['targetPort'] === 0 || port['targetPort'] === '') {
+          port['targetPort'] = port['port'];
+        }
       }
     }
   },
@@ -219,12 +212,7 @@ export const services = resourceType({
       if ((spec[key] === undefined || spec[key] === '') && before[key] !== undefined) spec[key] = before[key];
     }
   },
-  validate(object, old) {
-    const before = isRecord(old?.['spec']) ? old['spec'] : undefined;
-    const after = isRecord(object['spec']) ? object['spec'] : {};
-    if (before?.['clusterIP'] === undefined || jsonEqual(before['clusterIP'], after['clusterIP'])) return [];
-    return [invalidValue('spec.clusterIP', after['clusterIP'] ?? '', 'field is immutable')];
-  },
+  validate: serviceCauses,
 });
 
 export const serviceaccounts = resourceType({
@@ -394,6 +382,7 @@ export const deployments = resourceType({
     if (typeof replicas === 'number' && replicas < 0) {
       causes.push(invalidValue('spec.replicas', replicas, 'must be greater than or equal to 0'));
     }
+    causes.push(...workloadTemplateCauses(isRecord(template) ? template : undefined, 'spec.template'));
     return causes;
   },
 });

@@ -1,41 +1,16 @@
-import { invalidValue, requiredValue } from './api-error.js';
+import { requiredValue } from './api-error.js';
 import type { StatusCause } from './api-error.js';
-import { jsonEqual } from './kube-object.js';
 import type { KubeObject } from './kube-object.js';
+import { claimUpdateCauses } from './claim-updates.js';
 import { record, recordAt } from './pod-defaults.js';
+import {
+  bindingCauses,
+  clusterRoleCauses,
+  defaultBinding,
+  RBAC_GROUP as RBAC,
+  roleCauses,
+} from './rbac-validation.js';
 import { resourceType } from './resource-type.js';
-
-const RBAC = 'rbac.authorization.k8s.io';
-
-function bindingCauses(object: KubeObject, old: KubeObject | undefined): StatusCause[] {
-  const roleRef = recordAt(object, 'roleRef');
-  const causes: StatusCause[] = [];
-  if (roleRef === undefined) return [requiredValue('roleRef')];
-  if (roleRef['kind'] !== 'Role' && roleRef['kind'] !== 'ClusterRole') {
-    causes.push({
-      reason: 'FieldValueNotSupported',
-      message: `Unsupported value: ${JSON.stringify(roleRef['kind'] ?? '')}: supported values: "Role", "ClusterRole"`,
-      field: 'roleRef.kind',
-    });
-  }
-  if (!roleRef['name']) causes.push(requiredValue('roleRef.name'));
-  if (old !== undefined && !jsonEqual(old['roleRef'], object['roleRef'])) {
-    causes.push(invalidValue('roleRef', object['roleRef'], 'cannot change roleRef'));
-  }
-  return causes;
-}
-
-function defaultSubjects(object: KubeObject): void {
-  const subjects = object['subjects'];
-  if (!Array.isArray(subjects)) return;
-  for (const subject of subjects) {
-    if (typeof subject !== 'object' || subject === null) continue;
-    const entry = subject as Record<string, unknown>;
-    if ((entry['kind'] === 'User' || entry['kind'] === 'Group') && entry['apiGroup'] === undefined) {
-      entry['apiGroup'] = RBAC;
-    }
-  }
-}
 
 export const roles = resourceType({
   group: RBAC,
@@ -45,6 +20,7 @@ export const roles = resourceType({
   // RBAC names are path segments (e.g. `system:controller:foo`), as kube-apiserver validates them.
   nameRule: 'pathSegment',
   namespaced: true,
+  validate: roleCauses,
 });
 export const clusterRoles = resourceType({
   group: RBAC,
@@ -54,6 +30,7 @@ export const clusterRoles = resourceType({
   // RBAC names are path segments (e.g. `system:controller:foo`), as kube-apiserver validates them.
   nameRule: 'pathSegment',
   namespaced: false,
+  validate: clusterRoleCauses,
 });
 export const roleBindings = resourceType({
   group: RBAC,
@@ -63,8 +40,8 @@ export const roleBindings = resourceType({
   // RBAC names are path segments (e.g. `system:controller:foo`), as kube-apiserver validates them.
   nameRule: 'pathSegment',
   namespaced: true,
-  normalize: defaultSubjects,
-  validate: bindingCauses,
+  normalize: defaultBinding,
+  validate: bindingCauses(false),
 });
 export const clusterRoleBindings = resourceType({
   group: RBAC,
@@ -74,8 +51,8 @@ export const clusterRoleBindings = resourceType({
   // RBAC names are path segments (e.g. `system:controller:foo`), as kube-apiserver validates them.
   nameRule: 'pathSegment',
   namespaced: false,
-  normalize: defaultSubjects,
-  validate: bindingCauses,
+  normalize: defaultBinding,
+  validate: bindingCauses(true),
 });
 
 export const persistentVolumeClaims = resourceType({
@@ -92,7 +69,7 @@ export const persistentVolumeClaims = resourceType({
   prepareCreate(object) {
     object['status'] = { phase: 'Pending' };
   },
-  validate(object) {
+  validate(object, old) {
     const spec = recordAt(object, 'spec');
     const causes: StatusCause[] = [];
     const modes = spec?.['accessModes'];
@@ -102,6 +79,7 @@ export const persistentVolumeClaims = resourceType({
     if (recordAt(spec, 'resources', 'requests')?.['storage'] === undefined) {
       causes.push(requiredValue('spec.resources[storage]'));
     }
+    causes.push(...claimUpdateCauses(object, old));
     return causes;
   },
 });

@@ -8,7 +8,9 @@ import {
   recordAt,
   selectorMatchesTemplate,
 } from './pod-defaults.js';
+import { podSpecCauses, workloadTemplateCauses } from './pod-spec-validation.js';
 import { resourceType } from './resource-type.js';
+import { jobUpdateCauses, statefulSetUpdateCauses } from './workload-updates.js';
 
 function workloadCauses(object: KubeObject, old: KubeObject | undefined): StatusCause[] {
   const causes = [...immutableSelector(object, old)];
@@ -19,6 +21,7 @@ function workloadCauses(object: KubeObject, old: KubeObject | undefined): Status
   if (typeof replicas === 'number' && replicas < 0) {
     causes.push(invalidValue('spec.replicas', replicas, 'must be greater than or equal to 0'));
   }
+  causes.push(...workloadTemplateCauses(recordAt(spec, 'template'), 'spec.template'));
   return causes;
 }
 
@@ -45,7 +48,9 @@ export const statefulSets = resourceType({
   prepareCreate(object) {
     object['status'] = { replicas: 0, availableReplicas: 0 };
   },
-  validate: workloadCauses,
+  validate(object, old) {
+    return [...workloadCauses(object, old), ...statefulSetUpdateCauses(object, old)];
+  },
 });
 
 export const replicaSets = resourceType({
@@ -98,9 +103,12 @@ export const daemonSets = resourceType({
 });
 
 function jobTemplateCauses(spec: Record<string, unknown> | undefined, path: string): StatusCause[] {
-  const policy = recordAt(spec, 'template', 'spec')?.['restartPolicy'];
-  if (policy === 'OnFailure' || policy === 'Never') return [];
+  const podSpec = recordAt(spec, 'template', 'spec');
+  const causes = podSpecCauses(podSpec ?? {}, `${path}.template.spec`);
+  const policy = podSpec?.['restartPolicy'];
+  if (policy === 'OnFailure' || policy === 'Never') return causes;
   return [
+    ...causes,
     {
       reason: 'FieldValueNotSupported',
       message: `Unsupported value: ${JSON.stringify(policy ?? '')}: supported values: "OnFailure", "Never"`,
@@ -156,7 +164,11 @@ export const jobs = resourceType({
     object['status'] = {};
   },
   validate(object, old) {
-    return [...immutableSelector(object, old), ...jobTemplateCauses(recordAt(object, 'spec'), 'spec')];
+    return [
+      ...immutableSelector(object, old),
+      ...jobTemplateCauses(recordAt(object, 'spec'), 'spec'),
+      ...jobUpdateCauses(object, old),
+    ];
   },
 });
 

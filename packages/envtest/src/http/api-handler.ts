@@ -247,7 +247,11 @@ export class ApiHandler {
     response: ApiResponse,
   ): Promise<void> {
     const type = this.#type(info);
-    if (type.verbs !== undefined && !type.verbs.includes(verb)) throw ApiError.methodNotSupported(type, verb);
+    if (type.verbs !== undefined && !type.verbs.includes(verb)) {
+      // A collection DELETE has no route at all where deletecollection is not served.
+      if (verb === 'deletecollection') throw ApiError.methodNotAllowed();
+      throw ApiError.methodNotSupported(type, verb);
+    }
     if (type === selfSubjectAccessReviews) {
       await serveSelfSubjectAccessReview(this.#context.authorizer, identity, request, response);
       return;
