@@ -1,4 +1,4 @@
-import { invalidValue, requiredValue } from './api-error.js';
+import { invalidValue, requiredValue, unsupportedValue } from './api-error.js';
 import type { StatusCause } from './api-error.js';
 import type { KubeObject } from './kube-object.js';
 import {
@@ -106,15 +106,14 @@ function jobTemplateCauses(spec: Record<string, unknown> | undefined, path: stri
   const podSpec = recordAt(spec, 'template', 'spec');
   const causes = podSpecCauses(podSpec ?? {}, `${path}.template.spec`);
   const policy = podSpec?.['restartPolicy'];
-  if (policy === 'OnFailure' || policy === 'Never') return causes;
-  return [
-    ...causes,
-    {
-      reason: 'FieldValueNotSupported',
-      message: `Unsupported value: ${JSON.stringify(policy ?? '')}: supported values: "OnFailure", "Never"`,
-      field: `${path}.template.spec.restartPolicy`,
-    },
-  ];
+  const field = `${path}.template.spec.restartPolicy`;
+  // kube-apiserver defaults an unset policy to Always, then refuses Always as required-but-missing.
+  if (policy === undefined || policy === '' || policy === 'Always') {
+    causes.push(requiredValue(field, 'Required value: valid values: "OnFailure", "Never"'));
+  } else if (policy !== 'OnFailure' && policy !== 'Never') {
+    causes.push(unsupportedValue(field, policy, ['OnFailure', 'Never']));
+  }
+  return causes;
 }
 
 function defaultJobSpec(spec: Record<string, unknown>): void {

@@ -250,7 +250,7 @@ describe('envtest kinds operators own', () => {
     );
     expect(always.code).to.equal(422);
     expect(always.body.message).to.contain(
-      'spec.template.spec.restartPolicy: Unsupported value: "": supported values: "OnFailure", "Never"',
+      'spec.template.spec.restartPolicy: Required value: valid values: "OnFailure", "Never"',
     );
   });
 

@@ -154,6 +154,38 @@ describe('envtest pod spec validation (pods and pod templates, as kube-apiserver
     });
   }
 
+  for (const [kind, plural, prefix, body] of [
+    ['Job', 'jobs', 'spec', (spec: Record<string, unknown>) => ({ template: { spec } })],
+    [
+      'CronJob',
+      'cronjobs',
+      'spec.jobTemplate.spec',
+      (spec: Record<string, unknown>) => ({
+        schedule: '* * * * *',
+        jobTemplate: { spec: { template: { spec } } },
+      }),
+    ],
+  ] as const) {
+    for (const policy of [undefined, 'Always']) {
+      it(`answers 422 to a ${kind} whose template has restartPolicy ${policy ?? 'unset'}`, async () => {
+        const spec = {
+          containers: [{ name: 'c', image: 'busybox' }],
+          ...(policy ? { restartPolicy: policy } : {}),
+        };
+        const answer = await raw(env, 'POST', `/apis/batch/v1/namespaces/${env.namespace}/${plural}`, {
+          body: { metadata: { name: 'w' }, spec: body(spec) },
+        });
+        const field = `${prefix}.template.spec.restartPolicy`;
+        expectInvalid(
+          answer,
+          { kind, group: 'batch', name: 'w' },
+          `${kind}.batch "w" is invalid: ${field}: Required value: valid values: "OnFailure", "Never"`,
+          [required(field, 'valid values: "OnFailure", "Never"')],
+        );
+      });
+    }
+  }
+
   it('checks the pod template of a Deployment on update too', async () => {
     const path = `/apis/apps/v1/namespaces/${env.namespace}/deployments`;
     const body = {
