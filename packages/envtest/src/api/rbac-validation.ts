@@ -98,7 +98,7 @@ function subjectCauses(subject: unknown, path: string, namespaced: boolean): Sta
   switch (entry['kind']) {
     case 'ServiceAccount': {
       const problem = name === '' ? undefined : nameProblem(name, 'subdomain');
-      if (problem) causes.push({ ...invalidPrinted(`${path}.name`, JSON.stringify(name), problem) });
+      if (problem) causes.push(invalidPrinted(`${path}.name`, JSON.stringify(name), problem));
       if (apiGroup !== '') causes.push(unsupportedValue(`${path}.apiGroup`, apiGroup, ['']));
       if (!namespaced && !entry['namespace']) causes.push(requiredValue(`${path}.namespace`));
       break;

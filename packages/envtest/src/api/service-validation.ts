@@ -69,7 +69,8 @@ function printedPortKey(protocol: unknown, port: unknown): string {
 
 /**
  * kube-apiserver's ValidateService for what an operator's manifest meets: ports (required unless
- * headless or ExternalName; names, numbers, protocols, target ports, duplicates), the type, and
+ * headless or ExternalName; names, numbers, protocols, target ports, duplicates, no nodePort on a
+ * ClusterIP Service), the type, and
  * ExternalName's `externalName` and empty `clusterIP`; on update, `clusterIP` is immutable.
  */
 export function serviceCauses(object: KubeObject, old: KubeObject | undefined): StatusCause[] {
@@ -79,6 +80,7 @@ export function serviceCauses(object: KubeObject, old: KubeObject | undefined): 
   const type = spec['type'];
   if (
     before?.['clusterIP'] !== undefined &&
+    before['clusterIP'] !== '' &&
     before['type'] !== 'ExternalName' &&
     type !== 'ExternalName' &&
     !jsonEqual(before['clusterIP'], spec['clusterIP'])
@@ -108,6 +110,16 @@ export function serviceCauses(object: KubeObject, old: KubeObject | undefined): 
   if (type === undefined || type === '') causes.push(requiredValue('spec.type'));
   else if (typeof type !== 'string' || !SERVICE_TYPES.includes(type)) {
     causes.push(unsupportedValue('spec.type', type, SERVICE_TYPES));
+  }
+  if (type === 'ClusterIP') {
+    ports.forEach((port, index) => {
+      const nodePort = isRecord(port) ? port['nodePort'] : undefined;
+      if (nodePort !== undefined && nodePort !== null && nodePort !== 0) {
+        causes.push(
+          forbiddenValue(`spec.ports[${index}].nodePort`, "may not be used when `type` is 'ClusterIP'"),
+        );
+      }
+    });
   }
   const seen = new Set<string>();
   ports.forEach((port, index) => {

@@ -84,6 +84,14 @@ describe('envtest Service validation (as kube-apiserver)', () => {
     expectInvalid(answer, service, `Service "s" is invalid: spec.type: ${cause.message}`, [cause]);
   });
 
+  it('answers 422 to a nodePort on a ClusterIP Service', async () => {
+    const answer = await create({ ports: [{ port: 80, nodePort: 30080 }] });
+    const cause = forbidden('spec.ports[0].nodePort', "may not be used when `type` is 'ClusterIP'");
+    expectInvalid(answer, service, `Service "s" is invalid: spec.ports[0].nodePort: ${cause.message}`, [
+      cause,
+    ]);
+  });
+
   it('answers 422 to a ClusterIP Service without ports', async () => {
     const answer = await create({ selector: { app: 'a' } });
     expectInvalid(answer, service, 'Service "s" is invalid: spec.ports: Required value', [
