@@ -1,9 +1,8 @@
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
 import type { Readable } from 'node:stream';
 import { expect } from 'chai';
 import {
@@ -14,18 +13,19 @@ import {
   type LifelineOutput,
   type SpawnWithLifelineOptions,
 } from '@kubekit/envtest';
-import { processRunning, waitForProcessExit } from '@kubekit/envtest/testing';
+import { processRunning } from '@kubekit/envtest/testing';
+import { MARKS_SIGTERM, sigkillParentOfMarkingWorker } from './support/short-lived-parent.js';
 
 const entry = import.meta.resolve('@kubekit/envtest');
 const preload = import.meta.resolve('@kubekit/envtest/exit-with-parent');
 
 /**
- * The short-lived parent: spawns its first argument through spawnWithLifeline (stderr inherited),
+ * The short-lived parent: spawns its second argument through spawnWithLifeline (stderr inherited),
  * waits for the worker's first line, prints `{ pid, line }`, then waits to be killed.
  */
 const PARENT = `
 import { createInterface } from 'node:readline';
-const [entry, worker] = process.argv.slice(2);
+const [entry, worker] = process.argv.slice(1);
 const { spawnWithLifeline } = await import(entry);
 const child = spawnWithLifeline(worker, [], { stderr: 'inherit' });
 const line = await new Promise((resolve) => createInterface({ input: child.stdout }).once('line', resolve));
@@ -69,35 +69,13 @@ describe('spawnWithLifeline()', function () {
   });
 
   it('stops the child the way SIGTERM does when the parent is killed with SIGKILL', async () => {
-    // A grace time longer than the test's wait: only the worker's own SIGTERM handler can end it,
-    // and the handler leaves a mark in a file.
-    const mark = join(dir, 'sigterm');
-    const worker = script(
-      'worker.mjs',
-      `
-      import { writeFileSync } from 'node:fs';
-      const timer = setInterval(() => undefined, 1000);
-      process.on('SIGTERM', () => { writeFileSync(process.env.MARK, 'stopped'); clearInterval(timer); });
-      console.log('ready');
-      `,
-    );
-    const parent = spawn(process.execPath, [script('parent.mjs', PARENT), entry, worker], {
-      stdio: ['ignore', 'pipe', 'inherit'],
-      env: { ...process.env, MARK: mark, KUBEKIT_EXIT_WITH_PARENT_GRACE_MS: '600000' },
+    const worker = script('worker.mjs', MARKS_SIGTERM);
+    expect(await sigkillParentOfMarkingWorker(PARENT, [entry, worker], started)).to.deep.equal({
+      line: 'ready',
+      runningBefore: true,
+      stopped: true,
+      mark: 'stopped',
     });
-    const lines = createInterface({ input: parent.stdout });
-    const [first] = (await once(lines, 'line')) as [string];
-    lines.close();
-    const { pid, line } = JSON.parse(first) as { pid: number; line: string };
-    started.push(parent.pid ?? 0, pid);
-    expect(line).to.equal('ready');
-    expect(processRunning(pid)).to.equal(true);
-    const exited = once(parent, 'exit');
-    parent.kill('SIGKILL');
-    await exited;
-    // Generous for a loaded machine: the worker stops within milliseconds.
-    expect(await waitForProcessExit(pid, 20_000), 'the worker outlived its parent by 20 s').to.equal(true);
-    expect(readFileSync(mark, 'utf8')).to.equal('stopped');
   });
 
   it('runs the script with the preload, after the Node options and before the arguments', async () => {
