@@ -230,7 +230,7 @@ describe('spawnWithLifeline()', function () {
     });
 
     it('throws an invalidOptions EnvtestError for an empty script', () => {
-      invalid(() => spawnWithLifeline(''), /the script must be a path or URL/);
+      invalid(() => spawnWithLifeline(''), /the script must be the path of a Node script/);
     });
   });
 });

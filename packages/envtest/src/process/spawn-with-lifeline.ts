@@ -53,10 +53,11 @@ const exitWithParentUrl = new URL('../bin/exit-with-parent.js', import.meta.url)
  * Spawns the Node script `script` with `args` in a child process that dies with this one: run by
  * this process's Node (`process.execPath`) with `--import=@kubekit/envtest/exit-with-parent`, a
  * pipe on stdin that nobody writes to, and `KUBEKIT_PARENT_PID` in its environment (see
- * `exitWithParent`). When this process ends, however it ends (`SIGKILL` included), the child is
- * sent SIGTERM and exits within the grace time. Returns the `ChildProcess` at once, as `spawn`
+ * `exitWithParent`). When this process ends, however it ends (`SIGKILL` included), the child
+ * sends itself SIGTERM and exits within the grace time (with `preload: false`, the script's own
+ * watch of the pipe decides). Returns the `ChildProcess` at once, as `spawn`
  * does (a script that cannot start shows as its exit, or an `'error'` event). Throws an
- * `EnvtestError` (`invalidOptions`) for a script that is not a non-empty string, an output that
+ * `EnvtestError` (`invalidOptions`) for a script that is not a non-empty path, an output that
  * is not `'pipe'`, `'inherit'` or `'ignore'`, or a `stdio` option (stdin must stay the lifeline).
  */
 export function spawnWithLifeline<Out extends LifelineOutput = 'pipe', Err extends LifelineOutput = 'pipe'>(
@@ -73,7 +74,10 @@ export function spawnWithLifeline<Out extends LifelineOutput = 'pipe', Err exten
     ...spawnOptions
   } = options;
   if (typeof script !== 'string' || script === '')
-    throw new EnvtestError('invalidOptions', 'spawnWithLifeline: the script must be a path or URL, got none');
+    throw new EnvtestError(
+      'invalidOptions',
+      'spawnWithLifeline: the script must be the path of a Node script, got none',
+    );
   if ('stdio' in options)
     throw new EnvtestError(
       'invalidOptions',
