@@ -68,6 +68,14 @@ const JOB_SPEC = struct({ selector: LABEL_SELECTOR, template: POD_TEMPLATE, podF
 
 const POLICY_RULES = ATOMIC;
 
+const WEBHOOKS = list(
+  ['name'],
+  struct({ namespaceSelector: LABEL_SELECTOR, objectSelector: LABEL_SELECTOR }),
+);
+
+/** ObjectReference is `+structType=atomic` (core/v1 Events and events.k8s.io/v1 Events share storage). */
+const EVENT = objectShape({ involvedObject: ATOMIC, regarding: ATOMIC, related: ATOMIC });
+
 /** The shape of each built-in kind by `group/plural` storage id. */
 export const BUILTIN_SHAPES: Readonly<Record<string, Shape>> = {
   '/pods': objectShape({
@@ -133,6 +141,9 @@ export const BUILTIN_SHAPES: Readonly<Record<string, Shape>> = {
       defaultBackend: struct({ service: struct({ port: ATOMIC }), resource: ATOMIC }),
     }),
   }),
+  'admissionregistration.k8s.io/validatingwebhookconfigurations': objectShape({ webhooks: WEBHOOKS }),
+  'admissionregistration.k8s.io/mutatingwebhookconfigurations': objectShape({ webhooks: WEBHOOKS }),
+  '/events': EVENT,
   'discovery.k8s.io/endpointslices': objectShape({ endpoints: ATOMIC, ports: ATOMIC }),
   'apiextensions.k8s.io/customresourcedefinitions': objectShape({
     // apiextensions.k8s.io/v1 `versions` is `+listType=atomic`.

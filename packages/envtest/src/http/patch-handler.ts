@@ -101,11 +101,11 @@ export async function servePatch(
       throw ApiError.badRequest(`error decoding patch: Object 'Kind' is missing in the apply configuration`);
     const object = checkObject(service.registry, type, config, namespace);
     checkName(object, name);
-    checkDeclaredFields(type, object, shapeOf(type));
-    validateFields(type, object, query, response);
     if (object.metadata['managedFields'] !== undefined) {
       throw ApiError.badRequest('metadata.managedFields must be nil');
     }
+    checkDeclaredFields(type, object, shapeOf(type));
+    validateFields(type, object, query, response);
     const live = service.find(type, namespace, name);
     if (live === undefined && status !== undefined) throw ApiError.notFound(type, name);
     const applied = serverSideApply(live === undefined ? undefined : service.view(type, live), object, {

@@ -167,6 +167,46 @@ describe('envtest server-side apply by schema', () => {
       expect(managed(created, 'installer')?.fieldsV1).to.have.deep.nested.property('f:spec.f:versions', {});
     });
 
+    it("merges a webhook configuration's webhooks by name, owning their LabelSelectors whole, and an Event's involvedObject whole", async () => {
+      const path = `/apis/admissionregistration.k8s.io/v1/validatingwebhookconfigurations/${env.namespace}-hooks`;
+      const hook = (name: string): unknown => ({
+        name,
+        admissionReviewVersions: ['v1'],
+        sideEffects: 'None',
+        clientConfig: { url: 'https://hooks.example.com/validate' },
+        namespaceSelector: { matchLabels: { team: name } },
+      });
+      const config = (name: string): unknown => ({
+        apiVersion: 'admissionregistration.k8s.io/v1',
+        kind: 'ValidatingWebhookConfiguration',
+        metadata: { name: `${env.namespace}-hooks` },
+        webhooks: [hook(name)],
+      });
+      expect((await apply(path, config('a.example.com'), 'a')).status).to.equal(201);
+      const both = await apply(path, config('b.example.com'), 'b');
+      expect(both.status, both.text).to.equal(200);
+      expect((both.json as { webhooks: { name: string }[] }).webhooks.map((w) => w.name)).to.deep.equal([
+        'a.example.com',
+        'b.example.com',
+      ]);
+      const webhooks = managed(both, 'b')?.fieldsV1['f:webhooks'] as Record<string, Record<string, unknown>>;
+      expect(webhooks['k:{"name":"b.example.com"}']?.['f:namespaceSelector']).to.deep.equal({});
+      const event = await apply(
+        `/api/v1/namespaces/${env.namespace}/events/e`,
+        {
+          apiVersion: 'v1',
+          kind: 'Event',
+          metadata: { name: 'e' },
+          involvedObject: { kind: 'Pod', name: 'p', namespace: env.namespace },
+          reason: 'Started',
+          message: 'started',
+        },
+        'kubelet',
+      );
+      expect(event.status, event.text).to.equal(201);
+      expect(managed(event, 'kubelet')?.fieldsV1).to.have.deep.property('f:involvedObject', {});
+    });
+
     it('honours x-kubernetes-map-type atomic and granular and x-kubernetes-list-type atomic of a CRD schema', async () => {
       const group = `${env.namespace.replace(/[^a-z0-9]/g, '')}.widgets.example.com`;
       const crd = await raw(env, 'POST', '/apis/apiextensions.k8s.io/v1/customresourcedefinitions', {
