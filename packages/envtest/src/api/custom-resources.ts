@@ -143,6 +143,7 @@ function printerColumns(value: unknown): PrinterColumn[] {
   return value.filter(isRecord).map((column) => ({
     name: typeof column['name'] === 'string' ? column['name'] : '',
     type: typeof column['type'] === 'string' ? column['type'] : 'string',
+    format: typeof column['format'] === 'string' ? column['format'] : '',
     jsonPath: typeof column['jsonPath'] === 'string' ? column['jsonPath'] : '',
     description: typeof column['description'] === 'string' ? column['description'] : '',
     priority: typeof column['priority'] === 'number' ? column['priority'] : 0,

@@ -302,8 +302,12 @@ describe('envtest custom resource validation, defaulting and pruning (a large ce
     ]);
     await kubectl.ok('create', '-f', good);
     const shown = await kubectl.ok('get', 'certs');
-    expect(shown).to.match(/NAME\s+SECRET\s+AGE/);
-    expect(shown).to.match(/\bk\s+k-tls\b/);
+    const [header, row] = shown.trimEnd().split('\n');
+    // The CRD declares Secret, Issuer (priority 1) and its own Age: no second Age is added.
+    expect(header?.split(/\s+/)).to.deep.equal(['NAME', 'SECRET', 'AGE']);
+    expect(row, shown).to.match(/^(certificate\.\S+\/)?k\s+k-tls\s+\d+s$/);
+    const wide = await kubectl.ok('get', 'certs', '-o', 'wide');
+    expect(wide.split('\n')[0]?.split(/\s+/)).to.deep.equal(['NAME', 'SECRET', 'ISSUER', 'AGE']);
     const bad = await kubectl.manifest('bad', [
       certificate('b', { secretName: 'b', issuerRef: {}, replicas: 101 }),
     ]);
