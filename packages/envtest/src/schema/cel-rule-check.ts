@@ -13,8 +13,9 @@ const RESERVED = new Set(
 );
 
 /**
- * Functions of kube-apiserver's CEL libraries (lists, regex, URLs, quantities, IPs and CIDRs,
- * formats, semver) that the CEL library envtest uses does not have.
+ * Functions of the CEL libraries kube-apiserver enables (its lists, regex, URLs, quantities, IPs
+ * and CIDRs, formats, semver; cel-go's string extensions) that the CEL library envtest uses does
+ * not have.
  */
 const KUBE_LIBRARY = new Set(
   (
@@ -22,7 +23,7 @@ const KUBE_LIBRARY = new Set(
     'getEscapedPath getQuery quantity isQuantity sign isInteger asInteger asApproximateFloat add sub compareTo ' +
     'isGreaterThan isLessThan ip isIP cidr isCIDR family isUnspecified isLoopback isLinkLocalMulticast ' +
     'isLinkLocalUnicast isGlobalUnicast containsIP containsCIDR prefixLength masked named validate semver ' +
-    'isSemver major minor patch'
+    'isSemver major minor patch replace charAt format quote reverse'
   ).split(' '),
 );
 
@@ -129,6 +130,10 @@ function describe(rule: string, error: CheckError): string {
     return `the Kubernetes CEL library 'format' is not supported by envtest (kube-apiserver has it)`;
   }
   const at = located(rule, start);
+  const unknown = /^Unknown variable: (\S+)$/.exec(summary);
+  if (unknown !== null) {
+    return `ERROR: <input>:${at.line}:${at.column}: undeclared reference to '${unknown[1] ?? ''}' (in container '')${at.pointer}`;
+  }
   const text = summary.charAt(0).toLowerCase() + summary.slice(1).replace(/\.$/, '');
   return `ERROR: <input>:${at.line}:${at.column}: ${text}${at.pointer}`;
 }

@@ -149,6 +149,15 @@ describe('envtest CRD structural schemas', () => {
     ).to.deep.equal([
       `${at}: Invalid value: ${rule('self.y == 1')}: compilation failed: ERROR: <input>:1:5: undefined field 'y'\n | self.y == 1\n | ....^`,
     ]);
+    expect(
+      await create('undeclared', {
+        type: 'object',
+        properties: { x: { type: 'integer' } },
+        'x-kubernetes-validations': [{ rule: 'self.x == other' }],
+      }),
+    ).to.deep.equal([
+      `${at}: Invalid value: ${rule('self.x == other')}: compilation failed: ERROR: <input>:1:11: undeclared reference to 'other' (in container '')\n | self.x == other\n | ..........^`,
+    ]);
     const ranged = await create('rangeonstring', {
       type: 'object',
       properties: {
@@ -175,10 +184,26 @@ describe('envtest CRD structural schemas', () => {
     const library = await create('kubelibrary', {
       type: 'object',
       properties: { url: { type: 'string' } },
-      'x-kubernetes-validations': [{ rule: 'isURL(self.url)' }],
+      'x-kubernetes-validations': [
+        { rule: 'isURL(self.url)' },
+        { rule: '!format.dns1123Label().validate(self.url).hasValue()' },
+        { rule: "quantity(self.url).isGreaterThan(quantity('1'))" },
+      ],
     });
+    const unsupported = (index: number, text: string, what: string): string =>
+      `spec.validation.openAPIV3Schema.properties[spec].x-kubernetes-validations[${index}].rule: Invalid value: ${rule(text)}: compilation failed: ${what} is not supported by envtest (kube-apiserver has it)`;
     expect(library).to.deep.equal([
-      `${at}: Invalid value: ${rule('isURL(self.url)')}: compilation failed: function 'isURL' of the Kubernetes CEL libraries is not supported by envtest (kube-apiserver has it)`,
+      unsupported(0, 'isURL(self.url)', "function 'isURL' of the Kubernetes CEL libraries"),
+      unsupported(
+        1,
+        '!format.dns1123Label().validate(self.url).hasValue()',
+        "the Kubernetes CEL library 'format'",
+      ),
+      unsupported(
+        2,
+        "quantity(self.url).isGreaterThan(quantity('1'))",
+        "function 'quantity' of the Kubernetes CEL libraries",
+      ),
     ]);
     // Rules kube-apiserver compiles are accepted: fields, maps, lists, objects compared whole,
     // optional fields, int-or-string and preserved values as dyn, escaped property names.
