@@ -30,7 +30,7 @@ const KUBE_LIBRARY = new Set(
 /** A property name as CEL rules spell it (kube-apiserver's escaping), or undefined if it cannot be. */
 function celName(name: string): string | undefined {
   if (RESERVED.has(name)) return `__${name}__`;
-  if (!/^[A-Za-z_][A-Za-z0-9_./-]*$/.test(name)) return undefined;
+  if (!/^[A-Za-z_./-][A-Za-z0-9_./-]*$/.test(name)) return undefined;
   return name
     .replace(/__/g, '__underscores__')
     .replace(/\./g, '__dot__')

@@ -40,7 +40,14 @@ function ruleCauses(schema: OpenApiSchema, path: string, root: boolean): StatusC
   return causes;
 }
 
-function walk(schema: OpenApiSchema, path: string, root: boolean, causes: StatusCause[]): void {
+/** kube-apiserver lists schema errors first, then the CEL rules' errors. */
+interface Found {
+  readonly causes: StatusCause[];
+  readonly rules: StatusCause[];
+}
+
+function walk(schema: OpenApiSchema, path: string, root: boolean, found: Found): void {
+  const { causes } = found;
   const before = causes.length;
   const type = schema.type ?? '';
   const intOrString = schema['x-kubernetes-int-or-string'] === true;
@@ -110,13 +117,13 @@ function walk(schema: OpenApiSchema, path: string, root: boolean, causes: Status
   }
   causes.push(...listTypeCauses(schema, path));
   for (const [key, property] of Object.entries(schema.properties ?? {})) {
-    if (isSchema(property)) walk(property, `${path}.properties[${key}]`, false, causes);
+    if (isSchema(property)) walk(property, `${path}.properties[${key}]`, false, found);
   }
   if (isSchema(schema.additionalProperties))
-    walk(schema.additionalProperties, `${path}.additionalProperties`, false, causes);
-  if (isSchema(schema.items)) walk(schema.items, `${path}.items`, false, causes);
+    walk(schema.additionalProperties, `${path}.additionalProperties`, false, found);
+  if (isSchema(schema.items)) walk(schema.items, `${path}.items`, false, found);
   // As kube-apiserver, rules are compiled only where the schema here and below is sound.
-  if (causes.length === before) causes.push(...ruleCauses(schema, path, root));
+  if (causes.length === before) found.rules.push(...ruleCauses(schema, path, root));
 }
 
 /**
@@ -124,7 +131,7 @@ function walk(schema: OpenApiSchema, path: string, root: boolean, causes: Status
  * `path`, e.g. `spec.validation.openAPIV3Schema`); empty when it is.
  */
 export function structuralSchemaCauses(schema: OpenApiSchema, path: string): StatusCause[] {
-  const causes: StatusCause[] = [];
-  walk(schema, path, true, causes);
-  return causes;
+  const found: Found = { causes: [], rules: [] };
+  walk(schema, path, true, found);
+  return [...found.causes, ...found.rules];
 }

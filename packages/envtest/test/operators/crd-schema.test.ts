@@ -168,6 +168,16 @@ describe('envtest CRD structural schemas', () => {
     expect(ranged[0]).to.match(
       /^spec\.validation\.openAPIV3Schema\.properties\[spec\]\.properties\[name\]\.x-kubernetes-validations\[0\]\.rule: Invalid value: .*: compilation failed: ERROR: <input>:1:\d+: expression of type 'string' cannot be range of a comprehension \(must be list, map, or dynamic\)/,
     );
+    // Every node's rules are checked: a child's failing rule does not hide its parent's.
+    const both = await create('childandparent', {
+      type: 'object',
+      properties: { name: { type: 'string', 'x-kubernetes-validations': [{ rule: 'self.y' }] } },
+      'x-kubernetes-validations': [{ rule: 'self.y == 1' }],
+    });
+    expect(both.map((cause) => cause.split(':')[0])).to.deep.equal([
+      'spec.validation.openAPIV3Schema.properties[spec].properties[name].x-kubernetes-validations[0].rule',
+      at,
+    ]);
     const nested = await create('nestedfield', {
       type: 'object',
       properties: {
