@@ -150,19 +150,33 @@ export function ruleTypeErrors(
   rules: readonly ValidationRule[],
   root: boolean,
 ): (string | undefined)[] {
-  const declarations = new TypeDeclarations();
-  const selfType = declarations.typeOf(schema, root);
-  const environment = base.clone();
-  for (const [name, fields] of declarations.types) {
-    environment.registerType(name, { fields });
-    environment.registerOperator(`${name} == ${name}`, () => true);
-  }
-  environment.registerVariable('self', selfType);
-  environment.registerVariable('oldSelf', selfType);
+  const environment = typedEnvironment(schema, root);
   return rules.map((rule) => {
-    if (typeof rule.rule !== 'string') return undefined;
+    if (environment === undefined || typeof rule.rule !== 'string') return undefined;
     const result = environment.check(rule.rule);
     if (result.valid) return undefined;
     return describe(rule.rule, result.error as CheckError);
   });
+}
+
+/**
+ * An environment with `self` and `oldSelf` typed from the schema, or undefined where cel-js
+ * cannot declare the types (the rules are then only parsed, as before type checking existed).
+ */
+function typedEnvironment(schema: OpenApiSchema, root: boolean): Environment | undefined {
+  try {
+    const declarations = new TypeDeclarations();
+    const selfType = declarations.typeOf(schema, root);
+    const environment = base.clone();
+    for (const [name, fields] of declarations.types) {
+      environment.registerType(name, { fields });
+      // Objects compare whole in CEL; the check needs the overload, evaluation does not use it.
+      environment.registerOperator(`${name} == ${name}`, () => true);
+    }
+    environment.registerVariable('self', selfType);
+    environment.registerVariable('oldSelf', selfType);
+    return environment;
+  } catch {
+    return undefined;
+  }
 }
