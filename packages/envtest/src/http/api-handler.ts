@@ -251,7 +251,7 @@ export class ApiHandler {
     const type = this.#type(info);
     if (type.verbs !== undefined && !type.verbs.includes(verb)) throw ApiError.methodNotSupported(type, verb);
     if (type === selfSubjectAccessReviews) {
-      await serveSelfSubjectAccessReview(this.#context.authorizer, identity, request, response);
+      await serveSelfSubjectAccessReview(this.#context.authorizer, identity, request, response, query);
       return;
     }
     const service = this.#context.service;

@@ -4,7 +4,11 @@ import { isRecord } from '../api/kube-object.js';
 import { childPath, propertySchema } from './openapi-schema.js';
 import type { OpenApiSchema, ValidationRule } from './openapi-schema.js';
 
-const environment = new Environment({ unlistedVariablesAreDyn: true, homogeneousAggregateLiterals: false });
+const environment = new Environment({
+  unlistedVariablesAreDyn: true,
+  homogeneousAggregateLiterals: false,
+  enableOptionalTypes: true,
+});
 
 type Program = ReturnType<Environment['parse']>;
 const programs = new Map<string, Program>();
