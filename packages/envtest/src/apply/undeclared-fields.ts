@@ -61,7 +61,7 @@ export function checkDeclaredFields(type: ResourceType, config: KubeObject, shap
     ? type.schema === undefined
       ? []
       : pruneUnknownFields(declared, type.schema.schema)
-    : dropUnknownFields(type.storageId, declared);
+    : dropUnknownFields(type, declared);
   if (dropped.length === 0) return;
   const found: string[] = [];
   undeclared(config, declared, shape, [], found);
