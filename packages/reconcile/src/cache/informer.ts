@@ -105,7 +105,11 @@ export interface Informer<T extends KubeObject = KubeObject> extends Runnable, L
    * true`) for every object already cached, then live changes; it completes when the informer stops.
    */
   events(): Observable<InformerEvent<T>>;
-  /** True while synced and not failing (the last list or watch attempt did not end in an error). */
+  /**
+   * True while synced and not failing: false from a failed list or watch until the next list
+   * succeeds, a watch is established (the server answered it and its stream is open: no event
+   * needs to come) or a watch delivers an event.
+   */
   healthy(): boolean;
   /** Throws a `ReconcileError` (its `cause`: the last failure) when not {@link healthy}; for `/readyz`. */
   checkHealth(): void;
