@@ -65,7 +65,11 @@ export interface InformerOptions<T extends KubeObject = KubeObject> extends Info
   readonly indexers?: Readonly<Record<string, IndexFunction<T>>>;
   /** Retry backoff after a failed list or watch. */
   readonly backoff?: BackoffOptions;
-  /** Consecutive watch failures after which the informer lists again instead of resuming. Default 3. */
+  /**
+   * Watch failures in a row after which the informer lists again instead of resuming. A watch that
+   * delivered an event (a bookmark counts) starts the count again, so only watches that fail
+   * before delivering anything add up. Default 3.
+   */
   readonly relistAfterFailures?: number;
   /** Time source. Default the system's monotonic clock. */
   readonly clock?: Clock;

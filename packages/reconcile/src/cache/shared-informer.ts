@@ -202,6 +202,8 @@ class SharedInformer<T extends KubeObject> implements Informer<T> {
 
   async #run(signal: AbortSignal): Promise<void> {
     let needList = true;
+    // Watch failures in a row: a watch that delivered anything (an event or a bookmark) made
+    // progress, so the count starts again from it.
     let watchFailures = 0;
     let lastWasExpired = false;
     // The first list asks for resourceVersion "0" (any), as client-go's reflector: kube-apiserver's
@@ -224,9 +226,11 @@ class SharedInformer<T extends KubeObject> implements Informer<T> {
         // The server ended the stream: resume from the last resourceVersion. A stream that ended
         // without a single event is retried after a backoff, so a server that closes at once
         // is not hammered.
-        if (attempt.received === 0) await this.#clock.sleep(this.#backoff.next(), signal);
+        if (attempt.received > 0) watchFailures = 0;
+        else await this.#clock.sleep(this.#backoff.next(), signal);
       } catch (error) {
         if (aborted(signal)) break;
+        if (attempt.received > 0) watchFailures = 0;
         this.#fail(error);
         expired = isExpired(error) || isGone(error) || (isTimeout(error) && KubeClientError.is(error, 'api'));
         if (expired && listing) listAny = false;

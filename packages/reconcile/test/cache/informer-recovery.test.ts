@@ -173,6 +173,49 @@ describe('Informer recovery', () => {
     await stop();
   });
 
+  it('counts watch failures in a row only: a watch that delivered an event resets the count (no relist)', async () => {
+    // Six watches, each delivers an event and then breaks: never 3 failures without an event between.
+    const watches = [11, 12, 13, 14, 15, 16].map(
+      (version) =>
+        // eslint-disable-next-line @typescript-eslint/require-await
+        async function* (): AsyncGenerator<WatchEvent> {
+          yield { type: 'MODIFIED', object: configMap('a', String(version)) };
+          throw new KubeClientError('network', 'watch: connection reset');
+        },
+    );
+    const client = scriptedClient(watches);
+    const { informer, stop } = startInformer(client);
+    await eventually(() => client.watchedFrom.length === 7, 'every scripted watch was read');
+    expect(client.lists, 'one list only').to.equal(1);
+    expect(client.watchedFrom, 'each watch resumes where the previous one got to').to.deep.equal([
+      '10',
+      '11',
+      '12',
+      '13',
+      '14',
+      '15',
+      '16',
+    ]);
+    expect(informer.get('ns/a')?.metadata?.resourceVersion).to.equal('16');
+    await stop();
+  });
+
+  it('still relists after relistAfterFailures watch failures in a row without an event', async () => {
+    const failing = [1, 2, 3].map(
+      () =>
+        // eslint-disable-next-line @typescript-eslint/require-await, require-yield
+        async function* (): AsyncGenerator<WatchEvent> {
+          throw new KubeClientError('network', 'watch: connection refused');
+        },
+    );
+    const client = scriptedClient(failing);
+    const { stop } = startInformer(client);
+    await eventually(() => client.watchedFrom.length === 4, 'the informer watched after its relist');
+    expect(client.lists).to.equal(2);
+    expect(client.watchedFrom).to.deep.equal(['10', '10', '10', '10']);
+    await stop();
+  });
+
   it('is healthy again once a watch is established after a failure, before any event arrives', async () => {
     const registry = new Registry();
     const client = scriptedClient([
