@@ -173,6 +173,31 @@ describe('Informer recovery', () => {
     await stop();
   });
 
+  /** A 504 Timeout answer (reason Timeout), as kube-apiserver sends for a resourceVersion it has not reached. */
+  function tooLarge(what: string): KubeClientError {
+    return new KubeClientError('api', `${what}: Too large resource version`, {
+      code: 504,
+      status: { kind: 'Status', apiVersion: 'v1', status: 'Failure', reason: 'Timeout', code: 504 },
+    });
+  }
+
+  it('lists exactly once more after a 504 Timeout (too large resourceVersion) on the watch', async () => {
+    const client = scriptedClient([
+      // eslint-disable-next-line @typescript-eslint/require-await, require-yield
+      async function* () {
+        throw tooLarge('watch');
+      },
+    ]);
+    const { stop } = startInformer(client, { fastBackoff: false });
+    // The relist is at once (no backoff) and is followed by a watch that stays open.
+    await eventually(() => client.watchedFrom.length === 2, 'the informer relisted and watches again', {
+      timeoutMs: 2_000,
+    });
+    expect(client.lists).to.equal(2);
+    expect(client.listedAt).to.deep.equal(['0', undefined]);
+    await stop();
+  });
+
   it('counts watch failures in a row only: a watch that delivered an event resets the count (no relist)', async () => {
     // Six watches, each delivers an event and then breaks: never 3 failures without an event between.
     const watches = [11, 12, 13, 14, 15, 16].map(
