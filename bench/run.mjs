@@ -9,15 +9,13 @@
 // `goal` is a comparison against `value` ("<= 20", ">= 5000", "== 0") or null; `baseline` is the same
 // figure measured for the baseline in the same run, or null. Everything else a benchmark prints is
 // passed through. `npm run bench -- <substring>` runs only the benchmarks whose path contains it.
-import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parentPidEnv } from '@kubekit/envtest';
+import { spawnWithLifeline } from '@kubekit/envtest';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const filter = process.argv[2] ?? '';
-const exitWithParent = import.meta.resolve('@kubekit/envtest/exit-with-parent');
 
 function benchmarks() {
   const found = [];
@@ -38,12 +36,9 @@ function benchmarks() {
 function run(file) {
   return new Promise((resolve) => {
     const figures = [];
-    // A pipe on stdin that @kubekit/envtest/exit-with-parent watches: the benchmark stops when this
-    // runner dies, even by SIGKILL, and with it the processes it started.
-    const child = spawn(process.execPath, ['--expose-gc', `--import=${exitWithParent}`, file], {
-      stdio: ['pipe', 'pipe', 'inherit'],
-      env: { ...process.env, ...parentPidEnv() },
-    });
+    // With the lifeline: the benchmark stops when this runner dies, even by SIGKILL, and with it
+    // the processes it started.
+    const child = spawnWithLifeline(file, [], { execArgv: ['--expose-gc'], stderr: 'inherit' });
     let pending = '';
     child.stdout.setEncoding('utf8');
     child.stdout.on('data', (chunk) => {

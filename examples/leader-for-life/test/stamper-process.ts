@@ -1,10 +1,7 @@
-import { spawn, type ChildProcess } from 'node:child_process';
-import { parentPidEnv } from '@kubekit/envtest';
+import type { ChildProcess } from 'node:child_process';
+import { spawnWithLifeline } from '@kubekit/envtest';
 import { fileURLToPath } from 'node:url';
 import { createInterface } from 'node:readline';
-
-/** Preloaded so that a test run killed with SIGKILL leaves no stamper running. */
-const exitWithParent = import.meta.resolve('@kubekit/envtest/exit-with-parent');
 
 const mainScript = fileURLToPath(
   new URL('../src/main.js', import.meta.url).href.replace('/dist-test/', '/dist/'),
@@ -22,15 +19,10 @@ export class StamperProcess {
     args: readonly string[],
     env: Readonly<Record<string, string>>,
   ) {
-    this.child = spawn(
-      process.execPath,
-      [`--import=${exitWithParent}`, mainScript, '--health-probe-bind-address=off', ...args],
-      // stdin: the pipe the lifeline watches (never written to).
-      {
-        env: { ...process.env, ...parentPidEnv(), ...env, POD_NAME: podName },
-        stdio: ['pipe', 'pipe', 'pipe'],
-      },
-    );
+    // With the lifeline, so that a test run killed with SIGKILL leaves no stamper running.
+    this.child = spawnWithLifeline(mainScript, ['--health-probe-bind-address=off', ...args], {
+      env: { ...env, POD_NAME: podName },
+    });
     if (this.child.stdout !== null) {
       createInterface({ input: this.child.stdout }).on('line', (line) => {
         try {

@@ -4,7 +4,9 @@ import { isAlreadyExists, isConflict } from '@kubekit/client';
 import type { Term } from '@kubekit/leaderelection';
 import {
   addFinalizer,
+  fencedClient,
   isBeingDeleted,
+  ReconcileError,
   removeFinalizer,
   setControllerReference,
   setStatusCondition,
@@ -28,7 +30,6 @@ import {
   minSize,
   type Memcached,
 } from './memcached.js';
-import { OperatorError } from './operator-error.js';
 import { silentObserver, type ReconcileObserver, type ReconcileOutcome } from './reconcile-observer.js';
 
 /** Options of {@link MemcachedReconciler}. */
@@ -60,10 +61,11 @@ const deploymentRef = { apiVersion: 'apps/v1', kind: 'Deployment' } as const;
  * It reads and writes through the manager's cached client (`client`: reads from the shared cache,
  * whose informers for Memcacheds and Deployments the controller's `for` and `owns` register, and
  * reads its own writes, so a reconcile right after a write acts on that write, not on the version
- * before it). Every write is fenced by the term the reconcile runs in (`context.term`): it is
- * attempted only while `term.isValid()` with at least `minTermLeftMs` left, and its timeout never
- * reaches past the term; with no term at all nothing is written. A refused write is an
- * `OperatorError` `fenced` (retried, in the next term if need be).
+ * before it). Every write is fenced by the term the reconcile runs in (`context.term`), through
+ * `fencedClient`: it is sent only while `term.isValid()` with at least `minTermLeftMs` left, aborts
+ * with the reconcile's signal, and its timeout never reaches past the term; with no term at all
+ * nothing is written. A refused write is a `ReconcileError` `fenced` (retried, in the next term if
+ * need be).
  *
  * It records Events about the Memcached through `events` (`DeploymentCreated`, `ScaledDeployment`,
  * `UpdatedDeployment`; Warnings `InvalidSize`, `DeploymentNotOwned`, `ReconcileFailed`). Events are
@@ -85,7 +87,8 @@ export class MemcachedReconciler implements Reconciler {
   }
 
   async reconcile(request: Request, signal: AbortSignal, context: ReconcileContext): Promise<Result> {
-    const pass: Pass = { request, term: context.term, signal, memcached: undefined };
+    const writes = fencedClient(this.client, context.term, { signal, minRemainingMs: this.minTermLeftMs });
+    const pass: Pass = { request, term: context.term, signal, writes, memcached: undefined };
     this.observer.begin(request, pass.term);
     try {
       const result = await this.reconcileIn(pass);
@@ -95,7 +98,7 @@ export class MemcachedReconciler implements Reconciler {
       let outcome: ReconcileOutcome = 'error';
       if (signal.aborted) outcome = 'aborted';
       else if (TerminalError.is(error)) outcome = 'terminal';
-      else if (OperatorError.is(error, 'fenced')) outcome = 'fenced';
+      else if (ReconcileError.is(error, 'fenced')) outcome = 'fenced';
       // A conflict or AlreadyExists means someone else wrote meanwhile: the retry reads it. Other
       // failures are worth a Warning on the Memcached (a refused write, a cache that lags, …).
       if (outcome === 'error' && !isConflict(error) && !isAlreadyExists(error)) {
@@ -119,13 +122,13 @@ export class MemcachedReconciler implements Reconciler {
       // Nothing outside the cluster to clean up: the Deployment is garbage-collected through its
       // owner reference. The finalizer shows where such clean-up would go.
       if (removeFinalizer(memcached, memcachedFinalizer)) {
-        await this.write(pass, (options) => this.client.update(memcached, options));
+        await pass.writes.update(memcached);
       }
       return {};
     }
 
     if (addFinalizer(memcached, memcachedFinalizer)) {
-      const updated = await this.write(pass, (options) => this.client.update(memcached, options));
+      const updated = await pass.writes.update(memcached);
       memcached = { ...updated, ...memcachedRef };
       pass.memcached = memcached;
     }
@@ -170,7 +173,7 @@ export class MemcachedReconciler implements Reconciler {
     if (existing === undefined) {
       // This client reads its own creates; one another replica made a moment ago (before this one
       // led) may not be cached yet: AlreadyExists, and the retry (a few ms later) finds it cached.
-      const created = await this.write(pass, (options) => this.client.create(desired, options));
+      const created = await pass.writes.create(desired);
       this.record(
         pass,
         'Normal',
@@ -188,7 +191,7 @@ export class MemcachedReconciler implements Reconciler {
       ...deploymentRef,
       spec: { ...existing.spec, replicas: size, template: desired.spec?.template ?? { metadata: {} } },
     } as Deployment;
-    const updated = await this.write(pass, (options) => this.client.update(update, options));
+    const updated = await pass.writes.update(update);
     if (existing.spec?.replicas === size) {
       this.record(
         pass,
@@ -223,28 +226,7 @@ export class MemcachedReconciler implements Reconciler {
     });
     if (!changed) return;
     const status = { ...memcached.status, conditions };
-    await this.write(pass, (options) => this.client.updateStatus({ ...memcached, status }, options));
-  }
-
-  /**
-   * Runs one write if the term allows it (valid, with at least `minTermLeftMs` left), with a
-   * timeout that ends with the term and the reconcile's signal; else `OperatorError` `fenced`.
-   */
-  private async write<T>(
-    { term, signal }: Pass,
-    send: (options: { signal: AbortSignal; timeoutMs: number }) => Promise<T>,
-  ): Promise<T> {
-    if (term === undefined) {
-      throw new OperatorError('fenced', 'no term of leadership (no leader election): write not attempted');
-    }
-    const left = term.remainingMs();
-    if (!term.isValid() || left < this.minTermLeftMs) {
-      throw new OperatorError(
-        'fenced',
-        `term ${String(term.epoch)} of ${term.identity} has ${left.toFixed(0)} ms left: write not attempted`,
-      );
-    }
-    return send({ signal, timeoutMs: Math.floor(left) });
+    await pass.writes.updateStatus({ ...memcached, status });
   }
 
   /** Records an Event about the Memcached (the one read, else its name); never throws into the reconcile. */
@@ -267,6 +249,8 @@ interface Pass {
   readonly request: Request;
   readonly term: Term | undefined;
   readonly signal: AbortSignal;
+  /** The cached client, its writes fenced by the term (see the class comment). */
+  readonly writes: CachedClient;
   memcached: Memcached | undefined;
 }
 

@@ -1,9 +1,9 @@
 const brand = Symbol.for('@kubekit/example-memcached-operator.OperatorError');
 
 /** What went wrong, for callers that branch on it. */
-export type OperatorErrorKind = 'invalidArguments' | 'fenced' | 'notOwned';
+export type OperatorErrorKind = 'invalidArguments' | 'notOwned';
 
-/** The example's one error class: bad command-line input, a write refused by the term's fence. */
+/** The example's one error class: bad command-line input, a Deployment it does not own. */
 export class OperatorError extends Error {
   readonly [brand] = true;
   readonly kind: OperatorErrorKind;

@@ -8,6 +8,7 @@ import {
   createCache,
   createCachedClient,
   createEventRecorder,
+  ReconcileError,
   TerminalError,
   type Cache,
   type CachedClient,
@@ -18,7 +19,6 @@ import {
   memcachedApiVersion,
   memcachedFinalizer,
   memcachedKind,
-  OperatorError,
   type Memcached,
 } from '#lib/index.js';
 import { eventually } from './eventually.js';
@@ -100,7 +100,7 @@ describe(MemcachedReconciler.name, () => {
   }
 
   describe('.reconcile', () => {
-    it('writes nothing without a term (OperatorError fenced)', async () => {
+    it('writes nothing without a term (ReconcileError fenced)', async () => {
       const created = await createMemcached('leaderless');
       const reconciler = new MemcachedReconciler(cached, events);
       try {
@@ -109,7 +109,7 @@ describe(MemcachedReconciler.name, () => {
         });
         expect.fail('reconcile wrote without a term');
       } catch (error) {
-        expect(OperatorError.is(error, 'fenced'), String(error)).to.equal(true);
+        expect(ReconcileError.is(error, 'fenced'), String(error)).to.equal(true);
       }
       const after = await cluster.client.get<Memcached>(ref('leaderless'));
       expect(after.metadata?.resourceVersion).to.equal(created.metadata?.resourceVersion);
@@ -121,7 +121,7 @@ describe(MemcachedReconciler.name, () => {
       ['has ended', 0],
       ['has less than minTermLeftMs left', 20],
     ] as const) {
-      it(`writes nothing when the term ${what} (OperatorError fenced), and writes in a valid term`, async () => {
+      it(`writes nothing when the term ${what} (ReconcileError fenced), and writes in a valid term`, async () => {
         const name = left === 0 ? 'ended' : 'short';
         const created = await createMemcached(name);
         const reconciler = new MemcachedReconciler(cached, events, { minTermLeftMs: 50 });
@@ -130,7 +130,7 @@ describe(MemcachedReconciler.name, () => {
           await reconciler.reconcile(request, signal(), { term: termWith(left) });
           expect.fail('reconcile wrote with a term that allowed no write');
         } catch (error) {
-          expect(OperatorError.is(error, 'fenced'), String(error)).to.equal(true);
+          expect(ReconcileError.is(error, 'fenced'), String(error)).to.equal(true);
         }
         const after = await cluster.client.get<Memcached>(ref(name));
         expect(after.metadata?.resourceVersion).to.equal(created.metadata?.resourceVersion);

@@ -1,5 +1,5 @@
-import { spawn, type ChildProcess } from 'node:child_process';
-import { parentPidEnv } from '@kubekit/envtest';
+import type { ChildProcess } from 'node:child_process';
+import { spawnWithLifeline } from '@kubekit/envtest';
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
@@ -13,12 +13,6 @@ export function kubekitElectPath(): string {
   if (script === undefined) throw new Error(`${manifest} has no kubekit-elect bin`);
   return join(dirname(manifest), script);
 }
-
-/**
- * Preloaded into each kubekit-elect: it stops (as on SIGTERM, so its script stops too) when the
- * test process dies, even by SIGKILL.
- */
-const exitWithParent = import.meta.resolve('@kubekit/envtest/exit-with-parent');
 
 /** One `--json` event line of kubekit-elect, with the time this process read it (epoch ms). */
 export interface ElectEvent {
@@ -35,14 +29,9 @@ export class ElectProcess {
   private readonly waiters = new Set<() => void>();
 
   constructor(args: readonly string[], env: Readonly<Record<string, string>>) {
-    this.child = spawn(
-      process.execPath,
-      [`--import=${exitWithParent}`, kubekitElectPath(), '--json', ...args],
-      {
-        env: { ...process.env, ...parentPidEnv(), ...env },
-        stdio: ['pipe', 'pipe', 'pipe'],
-      },
-    );
+    // With the lifeline: it stops (as on SIGTERM, so its script stops too) when the test process
+    // dies, even by SIGKILL.
+    this.child = spawnWithLifeline(kubekitElectPath(), ['--json', ...args], { env });
     const stdout = this.child.stdout;
     if (stdout === null) throw new Error('kubekit-elect has no stdout');
     createInterface({ input: stdout }).on('line', (line) => {

@@ -1,12 +1,10 @@
 import { Agent, request } from 'node:https';
-import { spawn } from 'node:child_process';
-import type { ChildProcess } from 'node:child_process';
 import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { KubeConfig } from '@kubernetes/client-node';
-import { parentPidEnv } from '#lib/process/exit-with-parent.js';
+import { spawnWithLifeline } from '#lib/process/spawn-with-lifeline.js';
 
 /** What a client needs of a server: its URL and an admin KubeConfig. */
 export interface ServerEndpoint {
@@ -25,19 +23,19 @@ export async function startServerProcess(
   const cli = createRequire(import.meta.url)
     .resolve('@kubekit/envtest/package.json')
     .replace(/package\.json$/, 'dist/bin/kubekit-envtest.js');
-  const child: ChildProcess = spawn(
-    process.execPath,
-    // --exit-with-parent: the server stops with this process even if it is killed.
-    [cli, '--kubeconfig-out', join(dir, 'kubeconfig'), '--exit-with-parent', ...args],
+  // --exit-with-parent: the server stops with this process even if it is killed.
+  const child = spawnWithLifeline(
+    cli,
+    ['--kubeconfig-out', join(dir, 'kubeconfig'), '--exit-with-parent', ...args],
     {
-      stdio: ['pipe', 'pipe', 'inherit'],
-      env: { ...process.env, ...parentPidEnv() },
+      stderr: 'inherit',
+      preload: false, // the CLI watches the pipe itself
     },
   );
   const line = await new Promise<string>((resolve, reject) => {
     let output = '';
-    child.stdout?.setEncoding('utf8');
-    child.stdout?.on('data', (chunk: string) => {
+    child.stdout.setEncoding('utf8');
+    child.stdout.on('data', (chunk: string) => {
       output += chunk;
       const newline = output.indexOf('\n');
       if (newline >= 0) resolve(output.slice(0, newline));

@@ -115,6 +115,15 @@ export interface FaultInjector {
    * events. Returns how many got it.
    */
   corruptWatches(match?: RequestMatch, line?: string): number;
+  /**
+   * Arms the open watch streams that match: the next event each sends (ADDED, MODIFIED or
+   * DELETED) is written in part, its first half without the newline, and then the stream's
+   * connection is destroyed (on HTTP/2 the whole session), as a network failure in the middle of
+   * an event. The event is not lost on the server: a watch resumed from the last complete event's
+   * resourceVersion gets it again. Watches opened later are not affected. Returns how many streams
+   * were armed (a stalled or already armed one is not).
+   */
+  cutWatchesMidEvent(match?: RequestMatch): number;
   /** Removes every fault. */
   clear(): void;
 }

@@ -22,3 +22,9 @@ export {
   parentPidEnv,
   whenParentGone,
 } from './process/exit-with-parent.js';
+export type {
+  LifelineChild,
+  LifelineOutput,
+  SpawnWithLifelineOptions,
+} from './process/spawn-with-lifeline.js';
+export { spawnWithLifeline } from './process/spawn-with-lifeline.js';

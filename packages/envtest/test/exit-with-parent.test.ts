@@ -3,7 +3,6 @@ import { once } from 'node:events';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
 import { PassThrough } from 'node:stream';
 import { expect } from 'chai';
 import {
@@ -14,6 +13,12 @@ import {
   whenParentGone,
 } from '@kubekit/envtest';
 import { processRunning, waitForProcessExit } from '@kubekit/envtest/testing';
+import {
+  killParent,
+  MARKS_SIGTERM,
+  sigkillParentOfMarkingWorker,
+  startParent,
+} from './support/short-lived-parent.js';
 
 const preload = import.meta.resolve('@kubekit/envtest/exit-with-parent');
 
@@ -33,18 +38,6 @@ process.stdout.write(JSON.stringify({ pid: worker.pid, line }) + '\\n');
 setInterval(() => undefined, 1000);
 `;
 
-/** Runs PARENT with `child` as its worker's script; resolves once the worker has printed a line. */
-async function startParent(child: string, env: NodeJS.ProcessEnv = process.env) {
-  const parent = spawn(process.execPath, ['--input-type=module', '-e', PARENT, preload, child], {
-    stdio: ['ignore', 'pipe', 'inherit'],
-    env,
-  });
-  const lines = createInterface({ input: parent.stdout });
-  const [first] = (await once(lines, 'line')) as [string];
-  lines.close();
-  return { parent, ...(JSON.parse(first) as { pid: number; line: string }) };
-}
-
 describe('@kubekit/envtest/exit-with-parent', function () {
   this.timeout(60_000);
   const started: number[] = [];
@@ -53,45 +46,29 @@ describe('@kubekit/envtest/exit-with-parent', function () {
   });
 
   it('stops a child the way SIGTERM does when its parent is killed with SIGKILL', async () => {
-    // A grace time longer than the test's wait: only the worker's own SIGTERM handler can end it,
-    // and the handler leaves a mark in a file.
-    const dir = mkdtempSync(join(tmpdir(), 'exit-with-parent-'));
-    const mark = join(dir, 'sigterm');
-    const { parent, pid, line } = await startParent(
-      `
-      import { writeFileSync } from 'node:fs';
-      const timer = setInterval(() => undefined, 1000);
-      process.on('SIGTERM', () => { writeFileSync(process.env.MARK, 'stopped'); clearInterval(timer); });
-      console.log('ready');
-    `,
-      { ...process.env, MARK: mark, KUBEKIT_EXIT_WITH_PARENT_GRACE_MS: '600000' },
-    );
-    started.push(parent.pid ?? 0, pid);
-    expect(line).to.equal('ready');
-    expect(processRunning(pid)).to.equal(true);
-    const exited = once(parent, 'exit');
-    parent.kill('SIGKILL');
-    await exited;
-    // Generous for a loaded machine: the worker stops within milliseconds.
-    expect(await waitForProcessExit(pid, 20_000), 'the worker outlived its parent by 20 s').to.equal(true);
-    expect(readFileSync(mark, 'utf8')).to.equal('stopped');
-    rmSync(dir, { recursive: true, force: true });
+    expect(await sigkillParentOfMarkingWorker(PARENT, [preload, MARKS_SIGTERM], started)).to.deep.equal({
+      line: 'ready',
+      runningBefore: true,
+      stopped: true,
+      mark: 'stopped',
+    });
   });
 
   it('exits a child that does not stop on SIGTERM once the grace time has passed', async () => {
     const { parent, pid } = await startParent(
-      `
-      process.on('SIGTERM', () => undefined);
-      setInterval(() => undefined, 1000);
-      console.log('ready');
-    `,
+      PARENT,
+      [
+        preload,
+        `
+        process.on('SIGTERM', () => undefined);
+        setInterval(() => undefined, 1000);
+        console.log('ready');
+      `,
+      ],
       { ...process.env, KUBEKIT_EXIT_WITH_PARENT_GRACE_MS: '200' },
     );
     started.push(parent.pid ?? 0, pid);
-    const exited = once(parent, 'exit');
-    parent.kill('SIGKILL');
-    await exited;
-    expect(await waitForProcessExit(pid, 20_000), 'the worker outlived its parent by 20 s').to.equal(true);
+    expect(await killParent(parent, pid), 'the worker outlived its parent by 20 s').to.equal(true);
   });
 
   it('does not keep a child alive whose work is done', () => {

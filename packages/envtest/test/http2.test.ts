@@ -54,7 +54,12 @@ function h2Watch(
   session: ClientHttp2Session,
   token: string,
   path: string,
-): { lines: string[]; ended: Promise<'end' | 'error'>; stream: http2.ClientHttp2Stream } {
+): {
+  lines: string[];
+  partial: () => string;
+  ended: Promise<'end' | 'error'>;
+  stream: http2.ClientHttp2Stream;
+} {
   const stream = session.request({ ':path': path, authorization: `Bearer ${token}` });
   const lines: string[] = [];
   let pending = '';
@@ -74,7 +79,7 @@ function h2Watch(
       resolve(stream.rstCode === http2.constants.NGHTTP2_NO_ERROR && !session.destroyed ? 'end' : 'error');
     });
   });
-  return { lines, ended, stream };
+  return { lines, partial: () => pending, ended, stream };
 }
 
 describe('envtest over HTTP/2', () => {
@@ -158,6 +163,20 @@ describe('envtest over HTTP/2', () => {
     expect(watch.lines[0]).to.equal('{"type":"MODIFIED","object":{"metadata":');
     expect(env.faults.dropWatches({ resource: 'configmaps' })).to.equal(1);
     expect(await watch.ended).to.equal('end');
+  });
+
+  it('cuts the whole session after half of the next event on cutWatchesMidEvent', async () => {
+    const { session: s, token } = session();
+    const watch = h2Watch(s, token, `${path()}?watch=true`);
+    await eventually(() => env.connectionStats().watches === 1);
+    expect(env.faults.cutWatchesMidEvent({ resource: 'configmaps' })).to.equal(1);
+    const closed = once(s, 'close');
+    await raw(env, 'POST', path(), { body: { metadata: { name: 'a' }, data: { text: 'x'.repeat(200) } } });
+    await closed;
+    expect(await watch.ended).to.equal('error');
+    expect(watch.lines).to.deep.equal([]);
+    expect(watch.partial()).to.match(/^\{"type":"ADDED","object":\{/);
+    expect(watch.partial()).to.not.include('\n');
   });
 
   it('stalls watch streams: nothing more arrives while the session stays usable', async () => {

@@ -178,15 +178,85 @@ describe('envtest Table output (kubectl get)', () => {
     const path = `/apis/${group}/v1/namespaces/${env.namespace}/gizmos`;
     await raw(env, 'POST', path, { body: { metadata: { name: 'g' }, spec: { size: 3, color: 'red' } } });
     const table = await raw(env, 'GET', path, { headers });
-    const columns = (table.json as { columnDefinitions: { name: string; priority: number }[] })
-      .columnDefinitions;
-    expect(columns.map((c) => c.name)).to.deep.equal(['Name', 'Size', 'Color', 'Since', 'Ready', 'Age']);
-    expect(columns[2]?.priority).to.equal(1);
+    const columns = (table.json as { columnDefinitions: Record<string, unknown>[] }).columnDefinitions;
+    // kube-apiserver adds its default Age column only to a CRD that declares no columns.
+    expect(columns.slice(1)).to.deep.equal([
+      {
+        name: 'Size',
+        type: 'integer',
+        format: '',
+        description: 'Custom resource definition column (in JSONPath format): .spec.size',
+        priority: 0,
+      },
+      {
+        name: 'Color',
+        type: 'string',
+        format: '',
+        description: 'Custom resource definition column (in JSONPath format): .spec.color',
+        priority: 1,
+      },
+      {
+        name: 'Since',
+        type: 'date',
+        format: '',
+        description: 'Custom resource definition column (in JSONPath format): .metadata.creationTimestamp',
+        priority: 0,
+      },
+      {
+        name: 'Ready',
+        type: 'string',
+        format: '',
+        description:
+          'Custom resource definition column (in JSONPath format): .status.conditions[?(@.type=="Ready")].status',
+        priority: 0,
+      },
+    ]);
+    expect(columns[0]).to.include({ name: 'Name', type: 'string', format: 'name', priority: 0 });
     const cells = (table.json as { rows: { cells: unknown[] }[] }).rows[0]?.cells;
+    expect(cells).to.have.length(5);
     expect(cells?.slice(0, 3)).to.deep.equal(['g', 3, 'red']);
     expect(cells?.[3]).to.match(/^\d+s$/);
-    expect(cells?.[4]).to.equal('');
+    // A path that finds nothing is a null cell (kubectl prints <none>).
+    expect(cells?.[4]).to.equal(null);
     await raw(env, 'DELETE', `/apis/apiextensions.k8s.io/v1/customresourcedefinitions/gizmos.${group}`);
+  });
+
+  it('gives a CRD that declares no columns the default Age column', async () => {
+    const group = `${env.namespace.replace(/[^a-z0-9]/g, '')}.plain.example.com`;
+    await raw(env, 'POST', '/apis/apiextensions.k8s.io/v1/customresourcedefinitions', {
+      body: {
+        metadata: { name: `plains.${group}` },
+        spec: {
+          group,
+          scope: 'Namespaced',
+          names: { plural: 'plains', kind: 'Plain' },
+          versions: [
+            {
+              name: 'v1',
+              served: true,
+              storage: true,
+              schema: { openAPIV3Schema: { type: 'object', 'x-kubernetes-preserve-unknown-fields': true } },
+            },
+          ],
+        },
+      },
+    });
+    const path = `/apis/${group}/v1/namespaces/${env.namespace}/plains`;
+    await raw(env, 'POST', path, { body: { metadata: { name: 'p' } } });
+    const table = await raw(env, 'GET', path, { headers });
+    const columns = (table.json as { columnDefinitions: Record<string, unknown>[] }).columnDefinitions;
+    expect(columns.map((c) => c['name'])).to.deep.equal(['Name', 'Age']);
+    expect(columns[1]).to.deep.equal({
+      name: 'Age',
+      type: 'date',
+      format: '',
+      description: 'Custom resource definition column (in JSONPath format): .metadata.creationTimestamp',
+      priority: 0,
+    });
+    const cells = (table.json as { rows: { cells: unknown[] }[] }).rows[0]?.cells;
+    expect(cells?.[0]).to.equal('p');
+    expect(cells?.[1]).to.match(/^\d+s$/);
+    await raw(env, 'DELETE', `/apis/apiextensions.k8s.io/v1/customresourcedefinitions/plains.${group}`);
   });
 
   it('streams one-row Tables on a watch, with column definitions in the first event only', async () => {

@@ -3,7 +3,7 @@ import { expect } from 'chai';
 import { CoordinationV1Api, CoreV1Api, Watch } from '@kubernetes/client-node';
 import type { KubernetesObject } from '@kubernetes/client-node';
 import { useEnvtest } from '@kubekit/envtest/testing';
-import { eventually, rawWatch, sleep } from './support/raw-client.js';
+import { eventually, raw, rawWatch, sleep } from './support/raw-client.js';
 
 describe('envtest watch streams', () => {
   const env = useEnvtest({ bookmarkIntervalMs: 50 });
@@ -62,6 +62,30 @@ describe('envtest watch streams', () => {
     expect(watch.events).to.have.length(1);
     watch.close();
     await watch.ended;
+  });
+
+  it('reads watch as apimachinery reads a bool: any value but 0 or false (the Python client sends True)', async () => {
+    const a = await core().createNamespacedConfigMap({
+      namespace: env.namespace,
+      body: { metadata: { name: 'a' } },
+    });
+    const from = a.metadata?.resourceVersion ?? '';
+    await core().createNamespacedConfigMap({ namespace: env.namespace, body: { metadata: { name: 'b' } } });
+    for (const value of ['True', 'TRUE', 't', '']) {
+      const watch = rawWatch(
+        env,
+        `/api/v1/namespaces/${env.namespace}/configmaps?watch=${value}&resourceVersion=${from}`,
+      );
+      await eventually(() => watch.events.length === 1);
+      expect(watch.events[0]).to.deep.include({ type: 'ADDED' });
+      watch.close();
+      await watch.ended;
+    }
+    for (const value of ['0', 'false', 'False']) {
+      const listed = await raw(env, 'GET', `/api/v1/namespaces/${env.namespace}/configmaps?watch=${value}`);
+      expect(listed.status).to.equal(200);
+      expect((listed.json as { kind: string }).kind).to.equal('ConfigMapList');
+    }
   });
 
   it('sends nothing up to a resourceVersion that is still in the future', async () => {

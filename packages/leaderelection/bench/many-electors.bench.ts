@@ -12,7 +12,6 @@
 // back to its leader as a watch event) over each protocol, whose figures are printed for
 // information. Each measurement also reports the connections envtest accepted and the protocol of
 // the requests it served (from `/_envtest/connections`), so the protocol used is shown, not assumed.
-import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { request as httpsRequest } from 'node:https';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -24,7 +23,7 @@ import { createInterface } from 'node:readline';
 import { KubeConfig } from '@kubernetes/client-node';
 import { Registry } from 'prom-client';
 import { createLeaseElector, type LeaseElector } from '@kubekit/leaderelection';
-import { parentPidEnv } from '@kubekit/envtest';
+import { spawnWithLifeline } from '@kubekit/envtest';
 import { reportFigure } from '@kubekit/envtest/bench';
 import { sleep } from '../test/support/wait.js';
 
@@ -174,10 +173,13 @@ async function measureHere(mode: Mode, protocol: Protocol): Promise<void> {
   const kubeconfigPath = join(dir, 'kubeconfig');
   const flags = protocol === 'h2' ? [] : ['--http1-only'];
   // --exit-with-parent: the server stops with this process even if it is killed.
-  const server = spawn(
-    process.execPath,
-    [envtestCli, '--kubeconfig-out', kubeconfigPath, '--exit-with-parent', ...flags],
-    { stdio: ['pipe', 'pipe', 'inherit'], env: { ...process.env, ...parentPidEnv() } },
+  const server = spawnWithLifeline(
+    envtestCli,
+    ['--kubeconfig-out', kubeconfigPath, '--exit-with-parent', ...flags],
+    {
+      stderr: 'inherit',
+      preload: false, // the CLI watches the pipe itself
+    },
   );
   const guard = setInterval(() => {
     const rss = process.memoryUsage.rss();
@@ -211,18 +213,14 @@ async function measureHere(mode: Mode, protocol: Protocol): Promise<void> {
 
 /** Runs this script in a child process measuring `mode`; passes its output through. */
 async function measureInChild(mode: Mode, protocol: Protocol): Promise<Measurement> {
-  // Its own process group, so that stopping it from here also stops its envtest; a pipe on its
-  // stdin (@kubekit/envtest/exit-with-parent), so that it stops when this process dies, even by SIGKILL.
-  const exitWithParent = import.meta.resolve('@kubekit/envtest/exit-with-parent');
-  const child = spawn(
-    process.execPath,
-    [...process.execArgv, `--import=${exitWithParent}`, fileURLToPath(import.meta.url)],
-    {
-      env: { ...process.env, ...parentPidEnv(), [MODE_VARIABLE]: `${mode} ${protocol}` },
-      stdio: ['pipe', 'pipe', 'inherit'],
-      detached: true,
-    },
-  );
+  // Its own process group, so that stopping it from here also stops its envtest; with the
+  // lifeline, so that it stops when this process dies, even by SIGKILL.
+  const child = spawnWithLifeline(fileURLToPath(import.meta.url), [], {
+    execArgv: process.execArgv,
+    env: { [MODE_VARIABLE]: `${mode} ${protocol}` },
+    stderr: 'inherit',
+    detached: true,
+  });
   const guard = setInterval(() => {
     const rss = residentBytes(child.pid);
     if (rss <= RSS_LIMIT_BYTES || child.pid === undefined) return;

@@ -1,45 +1,18 @@
 #!/usr/bin/env node
 // kubekit-elect: leader election as a sidecar or wrapper for any program. See `kubekit-elect --help`.
-import { LeaderElectionError } from './leader-election-error.js';
-import { createCliElector } from './cli/create-cli-elector.js';
-import { electUsage, parseElectCliArgs } from './cli/elect-cli-options.js';
-import { runElectCli } from './cli/elect-cli.js';
-import { probeCommandSupervision } from './cli/command-supervision.js';
+// The bin checks the Node version before it loads anything that an older Node could fail on
+// (undici, the HTTP stack, needs a recent one), then runs the CLI.
+import { nodeVersionProblem } from './cli/node-version.js';
 
-async function main(): Promise<number> {
-  let options;
-  try {
-    options = parseElectCliArgs(process.argv.slice(2));
-  } catch (error) {
-    process.stderr.write(`${(error as Error).message}\n`);
-    return LeaderElectionError.is(error, 'invalidConfig') ? 2 : 1;
-  }
-  if (options === 'help') {
-    process.stdout.write(`${electUsage}\n`);
-    return 0;
-  }
-  // Whoever reads our output may go away (EPIPE); the election and the command must go on.
-  process.stdout.on('error', () => undefined);
-  process.stderr.on('error', () => undefined);
-  const shutdown = new AbortController();
-  const onSignal = (): void => {
-    shutdown.abort();
-  };
-  process.once('SIGTERM', onSignal);
-  process.once('SIGINT', onSignal);
-  try {
-    return await runElectCli(options, {
-      stdout: process.stdout,
-      stderr: process.stderr,
-      shutdown: shutdown.signal,
-      ...(options.command.length === 0 ? {} : { supervision: probeCommandSupervision(process.env) }),
-      createElector: (parsed, onError) =>
-        Promise.resolve().then(() => createCliElector(parsed, onError, { env: process.env })),
-    });
-  } finally {
-    process.off('SIGTERM', onSignal);
-    process.off('SIGINT', onSignal);
-  }
+const problem = nodeVersionProblem(
+  'kubekit-elect',
+  process.versions.node,
+  new URL('../package.json', import.meta.url),
+);
+if (problem !== undefined) {
+  console.error(problem);
+  process.exitCode = 1;
+} else {
+  const { main } = await import('./cli/main.js');
+  process.exitCode = await main(process.argv.slice(2));
 }
-
-process.exitCode = await main();

@@ -25,13 +25,13 @@
 //
 // KUBEKIT_BENCH_ROUNDS scales the number of rounds (default 5 = 100 handovers and 100 losses, so
 // the p99 of the ~200 acquisitions is not just the slowest sample).
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { CoordinationV1Api } from '@kubernetes/client-node';
-import { parentPidEnv, startEnvtest } from '@kubekit/envtest';
+import { spawnWithLifeline, startEnvtest } from '@kubekit/envtest';
 import { percentile, reportFigure } from '@kubekit/envtest/bench';
 import { ReleaseObserver } from './support/release-observer.js';
 
@@ -39,8 +39,6 @@ const scale = Number(process.env['KUBEKIT_BENCH_ROUNDS'] ?? '5');
 const NAMESPACE = 'default';
 const LEASE = 'manager-bench';
 const script = fileURLToPath(new URL('./support/manager-process.js', import.meta.url));
-/** Preloaded into each process: it stops (as on SIGTERM) when the benchmark dies, even by SIGKILL. */
-const exitWithParent = import.meta.resolve('@kubekit/envtest/exit-with-parent');
 const identities = ['manager-0', 'manager-1', 'manager-2'];
 
 interface ProcessEvent {
@@ -86,11 +84,8 @@ class ManagerProcess {
     readonly identity: string,
     kubeconfig: string,
   ) {
-    this.child = spawn(
-      process.execPath,
-      [`--import=${exitWithParent}`, script, kubeconfig, identity, NAMESPACE, LEASE],
-      { stdio: ['pipe', 'pipe', 'inherit'], env: { ...process.env, ...parentPidEnv() } },
-    );
+    // Stops (as on SIGTERM) when the benchmark dies, even by SIGKILL.
+    this.child = spawnWithLifeline(script, [kubeconfig, identity, NAMESPACE, LEASE], { stderr: 'inherit' });
     let pending = '';
     this.child.stdout?.setEncoding('utf8');
     this.child.stdout?.on('data', (chunk: string) => {

@@ -10,22 +10,20 @@
 // A fresh replica replaces the old leader each time. Figures: p50 and p99 over the handovers.
 // There is no baseline that could run here (controller-runtime is Go). KUBEKIT_BENCH_HANDOVERS
 // sets the count (default 20).
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { createClient } from '@kubekit/client';
-import { parentPidEnv } from '@kubekit/envtest';
+import { spawnWithLifeline } from '@kubekit/envtest';
 import { percentile, reportFigure, startEnvtestProcess } from '@kubekit/envtest/bench';
 
 const HANDOVERS = Number(process.env['KUBEKIT_BENCH_HANDOVERS'] ?? '20');
 const OBJECTS = 100;
 const NAMESPACE = 'handover';
 const script = join(dirname(fileURLToPath(import.meta.url)), 'support', 'handover-replica.js');
-/** Preloaded into each replica: it stops (as on SIGTERM) when the benchmark dies, even by SIGKILL. */
-const exitWithParent = import.meta.resolve('@kubekit/envtest/exit-with-parent');
 
 interface ReplicaEvent {
   readonly event: 'synced' | 'leading' | 'first-reconcile';
@@ -45,11 +43,8 @@ class Replica {
     readonly identity: string,
     kubeConfigPath: string,
   ) {
-    this.#child = spawn(
-      process.execPath,
-      [`--import=${exitWithParent}`, script, kubeConfigPath, NAMESPACE, identity],
-      { stdio: ['pipe', 'pipe', 'inherit'], env: { ...process.env, ...parentPidEnv() } },
-    );
+    // Stops (as on SIGTERM) when the benchmark dies, even by SIGKILL.
+    this.#child = spawnWithLifeline(script, [kubeConfigPath, NAMESPACE, identity], { stderr: 'inherit' });
     this.exited = new Promise((resolve) => {
       this.#child.once('exit', () => {
         resolve();

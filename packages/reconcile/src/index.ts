@@ -68,6 +68,8 @@ export type {
   CachedReadOptions,
 } from './client/cached-client.js';
 export { createCachedClient } from './client/default-cached-client.js';
+export type { FenceOptions, LeadershipTerm } from './client/fenced-client.js';
+export { fencedClient } from './client/fenced-client.js';
 export { compareResourceVersions } from './client/resource-version.js';
 export { registerCache } from './builder/manager-cache.js';
 export type { ControllerMetadata } from './di/controller-decorator.js';

@@ -22,7 +22,9 @@ export type ReconcileErrorKind =
   /** A second controller of the same name on one manager. */
   | 'duplicateController'
   /** `setControllerReference` on an object another owner controls already. */
-  | 'alreadyOwned';
+  | 'alreadyOwned'
+  /** A write of a fenced client not sent: its term of leadership has ended or has too little time left. */
+  | 'fenced';
 
 /**
  * The one error class of `@kubekit/reconcile` (beside {@link TerminalError}, which reconcilers

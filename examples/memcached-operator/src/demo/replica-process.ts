@@ -1,6 +1,4 @@
-import { spawn, type ChildProcessByStdio } from 'node:child_process';
-import { parentPidEnv } from '@kubekit/envtest';
-import type { Readable, Writable } from 'node:stream';
+import { spawnWithLifeline, type LifelineChild } from '@kubekit/envtest';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { preciseNow } from '../reconcile-log.js';
@@ -33,29 +31,25 @@ export interface ReplicaSpec {
 }
 
 const mainScript = fileURLToPath(new URL('../main.js', import.meta.url));
-/** Preloaded into each replica: it stops (as on SIGTERM) when this process dies, even by SIGKILL. */
-const exitWithParent = import.meta.resolve('@kubekit/envtest/exit-with-parent');
 
 /**
  * One operator replica as an OS process (`node dist/src/main.js`), with its stdout (JSON lines)
  * turned into {@link ReplicaEvent}s. `leading` and `following` are the replica's own claims,
  * timed by the replica; `exited` is timed by this process. The replica holds a pipe from this
- * process on stdin (`@kubekit/envtest/exit-with-parent`): when this process dies, however it dies,
+ * process on stdin (`spawnWithLifeline` of `@kubekit/envtest`): when this process dies, however it dies,
  * the replica stops gracefully as on SIGTERM, and exits within a few seconds in any case.
  */
 export class ReplicaProcess {
   readonly events: ReplicaEvent[] = [];
   readonly spawnedAt = preciseNow();
   readonly exited: Promise<ReplicaEvent & { type: 'exited' }>;
-  private readonly child: ChildProcessByStdio<Writable, Readable, Readable>;
+  private readonly child: LifelineChild;
 
   constructor(
     readonly spec: ReplicaSpec,
     onEvent: (replica: ReplicaProcess, event: ReplicaEvent) => void,
   ) {
     const args = [
-      `--import=${exitWithParent}`,
-      mainScript,
       `--kubeconfig=${spec.kubeconfig}`,
       ...(spec.context === undefined ? [] : [`--context=${spec.context}`]),
       `--identity=${spec.name}`,
@@ -69,10 +63,7 @@ export class ReplicaProcess {
       `--resync=${String(spec.resyncMs)}`,
       `--reconcile-log=${spec.reconcileLog}`,
     ];
-    this.child = spawn(process.execPath, args, {
-      stdio: ['pipe', 'pipe', 'pipe'],
-      env: { ...process.env, ...parentPidEnv() },
-    });
+    this.child = spawnWithLifeline(mainScript, args);
     const record = (event: ReplicaEvent): void => {
       this.events.push(event);
       onEvent(this, event);

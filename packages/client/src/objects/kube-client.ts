@@ -346,6 +346,12 @@ export class KubeClient implements ObjectClient {
       timeoutMs: inactivityTimeoutMs,
       ...acceptOf(options?.metadataOnly, metadataAccept),
     });
+    try {
+      options?.onEstablished?.();
+    } catch (error: unknown) {
+      stream.body.destroy();
+      throw error;
+    }
     const events = readWatchEvents<T>(stream.body, {
       maxLineLength: this.maxWatchLineLength,
       inactivityTimeoutMs,

@@ -97,6 +97,12 @@ export interface WatchOptions extends SelectorOptions, MetadataOnlyOption {
    * 0 for never. Default the client's `watchInactivityTimeoutMs`.
    */
   readonly inactivityTimeoutMs?: number | undefined;
+  /**
+   * Called once the server has answered the watch with 200 and its stream is open, before any
+   * event (a watch of a quiet kind may deliver none for a minute). Not called when the request
+   * fails or is refused; an `ERROR` event later in the stream still fails the iteration.
+   */
+  readonly onEstablished?: (() => void) | undefined;
 }
 
 /** Options of `patch` and `patchStatus`. */

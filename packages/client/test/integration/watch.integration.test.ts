@@ -82,6 +82,30 @@ for (const protocol of PROTOCOLS) {
       expect(isExpired(error), String(error)).to.be.true;
     });
 
+    it('calls onEstablished once the server answered, before any event; not for a refused watch', async () => {
+      const start = await client.list(kind());
+      let established = 0;
+      const watch = client.watch(kind(), {
+        resourceVersion: start.metadata.resourceVersion,
+        onEstablished: () => (established += 1),
+      });
+      const events = watch[Symbol.asyncIterator]();
+      const first = events.next();
+      for (let i = 0; i < 500 && established === 0; i++) await new Promise((r) => setTimeout(r, 10));
+      expect(established, 'established on a quiet watch').to.equal(1);
+      await client.create(cm('a'));
+      expect((await first).value?.type).to.equal('ADDED');
+      await events.return(undefined);
+      expect(established).to.equal(1);
+
+      env.faults.add({ verb: 'watch', resource: 'configmaps', error: { code: 403 }, times: 1 });
+      let refused = 0;
+      const refusedWatch = client.watch(kind(), { onEstablished: () => (refused += 1) });
+      const error = await rejectionOf(refusedWatch[Symbol.asyncIterator]().next());
+      expect(KubeClientError.is(error, 'api'), String(error)).to.be.true;
+      expect(refused).to.equal(0);
+    });
+
     it('ends the iteration when the server closes the stream', async () => {
       const events: WatchEvent[] = [];
       const done = (async () => {

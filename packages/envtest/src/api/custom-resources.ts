@@ -1,7 +1,7 @@
 import { wallClock } from '../wall-clock.js';
 import { invalidValue, requiredValue } from './api-error.js';
 import type { StatusCause } from './api-error.js';
-import { formatTime, isRecord } from './kube-object.js';
+import { formatTime, isRecord, jsonEqual } from './kube-object.js';
 import type { KubeObject } from './kube-object.js';
 import { resourceType } from './resource-type.js';
 import type { PrinterColumn, ResourceType, ScaleSubresource } from './resource-type.js';
@@ -68,16 +68,25 @@ export function validateCrd(crd: KubeObject): StatusCause[] {
       ),
     );
   }
+  // Schemas identical in every version are one schema to kube-apiserver (its internal
+  // spec.validation), and their causes are named there.
+  const schemas = versions.map((version) => (isRecord(version) ? versionSchema(version) : undefined));
+  const [first] = schemas;
+  const shared =
+    first !== undefined && schemas.every((schema) => schema !== undefined && jsonEqual(schema, first))
+      ? first
+      : undefined;
   versions.forEach((version, index) => {
     if (!isRecord(version) || typeof version['name'] !== 'string' || !version['name']) {
       causes.push(requiredValue(`spec.versions[${index}].name`));
     }
     if (!isRecord(version)) return;
-    const schema = versionSchema(version);
+    const schema = schemas[index];
     const path = `spec.versions[${index}].schema.openAPIV3Schema`;
     if (schema === undefined) causes.push(requiredValue(path, 'Required value: schemas are required'));
-    else causes.push(...structuralSchemaCauses(schema, path));
+    else if (shared === undefined) causes.push(...structuralSchemaCauses(schema, path));
   });
+  if (shared !== undefined) causes.push(...structuralSchemaCauses(shared, 'spec.validation.openAPIV3Schema'));
   if (typeof group === 'string' && names.plural && crd.metadata.name !== `${names.plural}.${group}`) {
     causes.push(
       invalidValue('metadata.name', crd.metadata.name ?? '', `must be spec.names.plural+"."+spec.group`),
@@ -143,6 +152,7 @@ function printerColumns(value: unknown): PrinterColumn[] {
   return value.filter(isRecord).map((column) => ({
     name: typeof column['name'] === 'string' ? column['name'] : '',
     type: typeof column['type'] === 'string' ? column['type'] : 'string',
+    format: typeof column['format'] === 'string' ? column['format'] : '',
     jsonPath: typeof column['jsonPath'] === 'string' ? column['jsonPath'] : '',
     description: typeof column['description'] === 'string' ? column['description'] : '',
     priority: typeof column['priority'] === 'number' ? column['priority'] : 0,

@@ -1,5 +1,6 @@
 import { isRecord } from './kube-object.js';
-import type { KubeObject } from './kube-object.js';
+import type { JsonObject } from './kube-object.js';
+import type { QualifiedResource } from './api-error.js';
 
 /**
  * The fields a built-in kind declares, for `fieldValidation`: a tree of field names where `true`
@@ -45,8 +46,48 @@ const JOB_SPEC = fields(
 
 const OBJECT = 'apiVersion kind status';
 
-/** Known fields of each built-in kind by storage id; kinds not listed accept anything. */
+const OBJECT_REFERENCE = fields('kind namespace name uid apiVersion resourceVersion fieldPath');
+
+const EVENT_SERIES = fields('count lastObservedTime');
+
+const CRD_VERSION = fields(
+  'name served storage deprecated deprecationWarning schema subresources additionalPrinterColumns selectableFields',
+);
+
+/**
+ * Known fields of each built-in kind by `group/plural` (not storage id: the two Event APIs share
+ * one store but not their fields); kinds not listed accept anything.
+ */
 const KINDS: Readonly<Record<string, Known>> = {
+  '/nodes': fields(OBJECT, {
+    metadata: METADATA,
+    spec: fields('podCIDR podCIDRs providerID unschedulable taints configSource externalID'),
+  }),
+  '/events': fields(
+    `${OBJECT} reason message source firstTimestamp lastTimestamp count type eventTime action related ` +
+      'reportingComponent reportingInstance',
+    { metadata: METADATA, involvedObject: OBJECT_REFERENCE, series: EVENT_SERIES },
+  ),
+  'events.k8s.io/events': fields(
+    `${OBJECT} eventTime reportingController reportingInstance action reason related note type ` +
+      'deprecatedSource deprecatedFirstTimestamp deprecatedLastTimestamp deprecatedCount',
+    { metadata: METADATA, regarding: OBJECT_REFERENCE, series: EVENT_SERIES },
+  ),
+  'coordination.k8s.io/leasecandidates': fields(OBJECT, {
+    metadata: METADATA,
+    spec: fields('leaseName pingTime renewTime binaryVersion emulationVersion strategy'),
+  }),
+  'apiextensions.k8s.io/customresourcedefinitions': fields(OBJECT, {
+    metadata: METADATA,
+    spec: fields('group scope conversion preserveUnknownFields', {
+      names: fields('plural singular shortNames kind listKind categories'),
+      versions: [CRD_VERSION],
+    }),
+  }),
+  'authorization.k8s.io/selfsubjectaccessreviews': fields(OBJECT, {
+    metadata: METADATA,
+    spec: fields('resourceAttributes nonResourceAttributes'),
+  }),
   '/namespaces': fields(`${OBJECT} spec`, { metadata: METADATA }),
   '/pods': fields(OBJECT, { metadata: METADATA, spec: POD_SPEC }),
   '/configmaps': fields(`${OBJECT} data binaryData immutable`, { metadata: METADATA }),
@@ -147,8 +188,8 @@ function walk(value: unknown, known: Known, path: string, found: string[]): void
  * Removes, in place, the fields of a built-in object its kind does not declare (as decoding into
  * the Go types drops them) and returns their paths (`spec.template.spec.containers[0].imagee`).
  */
-export function dropUnknownFields(storageId: string, object: KubeObject): string[] {
-  const known = KINDS[storageId];
+export function dropUnknownFields(type: QualifiedResource, object: JsonObject): string[] {
+  const known = KINDS[`${type.group}/${type.plural}`];
   if (known === undefined) return [];
   const found: string[] = [];
   walk(object, known, '', found);

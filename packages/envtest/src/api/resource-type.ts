@@ -15,6 +15,7 @@ export interface ScaleSubresource {
 export interface PrinterColumn {
   readonly name: string;
   readonly type: string;
+  readonly format: string;
   readonly jsonPath: string;
   readonly description: string;
   readonly priority: number;

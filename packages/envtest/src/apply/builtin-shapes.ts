@@ -2,14 +2,29 @@ import { ATOMIC, list, map, objectShape, SET, struct } from './shape.js';
 import type { Shape } from './shape.js';
 
 // The merge keys and list types of the built-in kinds, from the `patchMergeKey` /
-// `listType` / `listMapKeys` markers of the Kubernetes API types.
+// `listType` / `listMapKeys` markers of the Kubernetes API types, and their atomic structs and
+// maps (`+structType=atomic`, `+mapType=atomic`: owned and replaced as one value).
 
 const CONDITIONS = list(['type']);
 const RESOURCES = struct({ limits: map(), requests: map(), claims: list(['name']) });
 
+/** metav1.LabelSelector is `+structType=atomic`. */
+const LABEL_SELECTOR = ATOMIC;
+
+/** The sources of an env var: the key and field selectors are `+structType=atomic`. */
+const ENV_VAR = struct({
+  valueFrom: struct({
+    fieldRef: ATOMIC,
+    resourceFieldRef: ATOMIC,
+    configMapKeyRef: ATOMIC,
+    secretKeyRef: ATOMIC,
+    fileKeyRef: ATOMIC,
+  }),
+});
+
 const CONTAINER = struct({
   ports: list(['containerPort', 'protocol']),
-  env: list(['name']),
+  env: list(['name'], ENV_VAR),
   envFrom: ATOMIC,
   volumeMounts: list(['mountPath']),
   volumeDevices: list(['devicePath']),
@@ -19,18 +34,21 @@ const CONTAINER = struct({
   resizePolicy: ATOMIC,
 });
 
-const LABEL_SELECTOR = struct({ matchLabels: map(), matchExpressions: ATOMIC });
-
 export const POD_SPEC = struct({
   containers: list(['name'], CONTAINER),
   initContainers: list(['name'], CONTAINER),
   ephemeralContainers: list(['name'], CONTAINER),
   volumes: list(['name']),
-  imagePullSecrets: list(['name']),
+  // LocalObjectReference is `+structType=atomic`.
+  imagePullSecrets: list(['name'], ATOMIC),
   hostAliases: list(['ip']),
   tolerations: ATOMIC,
-  nodeSelector: map(),
-  topologySpreadConstraints: list(['topologyKey', 'whenUnsatisfiable']),
+  nodeSelector: ATOMIC,
+  affinity: struct({ nodeAffinity: struct({ requiredDuringSchedulingIgnoredDuringExecution: ATOMIC }) }),
+  topologySpreadConstraints: list(
+    ['topologyKey', 'whenUnsatisfiable'],
+    struct({ labelSelector: LABEL_SELECTOR }),
+  ),
   readinessGates: ATOMIC,
   resourceClaims: list(['name']),
   schedulingGates: list(['name']),
@@ -50,6 +68,14 @@ const JOB_SPEC = struct({ selector: LABEL_SELECTOR, template: POD_TEMPLATE, podF
 
 const POLICY_RULES = ATOMIC;
 
+const WEBHOOKS = list(
+  ['name'],
+  struct({ namespaceSelector: LABEL_SELECTOR, objectSelector: LABEL_SELECTOR }),
+);
+
+/** ObjectReference is `+structType=atomic` (core/v1 Events and events.k8s.io/v1 Events share storage). */
+const EVENT = objectShape({ involvedObject: ATOMIC, regarding: ATOMIC, related: ATOMIC });
+
 /** The shape of each built-in kind by `group/plural` storage id. */
 export const BUILTIN_SHAPES: Readonly<Record<string, Shape>> = {
   '/pods': objectShape({
@@ -61,7 +87,7 @@ export const BUILTIN_SHAPES: Readonly<Record<string, Shape>> = {
   '/services': objectShape({
     spec: struct({
       ports: list(['port', 'protocol']),
-      selector: map(),
+      selector: ATOMIC,
       clusterIPs: ATOMIC,
       ipFamilies: ATOMIC,
     }),
@@ -79,9 +105,15 @@ export const BUILTIN_SHAPES: Readonly<Record<string, Shape>> = {
     spec: struct({ finalizers: ATOMIC }),
     status: struct({ conditions: CONDITIONS }),
   }),
-  '/serviceaccounts': objectShape({ secrets: list(['name']), imagePullSecrets: ATOMIC }),
+  // ObjectReference is `+structType=atomic`.
+  '/serviceaccounts': objectShape({ secrets: list(['name'], ATOMIC), imagePullSecrets: ATOMIC }),
   '/persistentvolumeclaims': objectShape({
-    spec: struct({ accessModes: ATOMIC, resources: RESOURCES, selector: LABEL_SELECTOR }),
+    spec: struct({
+      accessModes: ATOMIC,
+      resources: RESOURCES,
+      selector: LABEL_SELECTOR,
+      dataSource: ATOMIC,
+    }),
   }),
   '/endpoints': objectShape({ subsets: ATOMIC }),
   'apps/deployments': objectShape({ spec: WORKLOAD_SPEC, status: WORKLOAD_STATUS }),
@@ -102,9 +134,19 @@ export const BUILTIN_SHAPES: Readonly<Record<string, Shape>> = {
   'rbac.authorization.k8s.io/rolebindings': objectShape({ subjects: ATOMIC, roleRef: ATOMIC }),
   'rbac.authorization.k8s.io/clusterrolebindings': objectShape({ subjects: ATOMIC, roleRef: ATOMIC }),
   'policy/poddisruptionbudgets': objectShape({ spec: struct({ selector: LABEL_SELECTOR }) }),
-  'networking.k8s.io/ingresses': objectShape({ spec: struct({ rules: ATOMIC, tls: ATOMIC }) }),
+  'networking.k8s.io/ingresses': objectShape({
+    spec: struct({
+      rules: ATOMIC,
+      tls: ATOMIC,
+      defaultBackend: struct({ service: struct({ port: ATOMIC }), resource: ATOMIC }),
+    }),
+  }),
+  'admissionregistration.k8s.io/validatingwebhookconfigurations': objectShape({ webhooks: WEBHOOKS }),
+  'admissionregistration.k8s.io/mutatingwebhookconfigurations': objectShape({ webhooks: WEBHOOKS }),
+  '/events': EVENT,
   'discovery.k8s.io/endpointslices': objectShape({ endpoints: ATOMIC, ports: ATOMIC }),
   'apiextensions.k8s.io/customresourcedefinitions': objectShape({
-    spec: struct({ versions: list(['name']), names: struct({ shortNames: ATOMIC, categories: ATOMIC }) }),
+    // apiextensions.k8s.io/v1 `versions` is `+listType=atomic`.
+    spec: struct({ versions: ATOMIC, names: struct({ shortNames: ATOMIC, categories: ATOMIC }) }),
   }),
 };

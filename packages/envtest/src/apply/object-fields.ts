@@ -1,7 +1,7 @@
 import { isRecord, jsonEqual } from '../api/kube-object.js';
 import type { KubeObject } from '../api/kube-object.js';
 import { FieldSet } from './field-set.js';
-import { DEDUCED, fieldShape } from './shape.js';
+import { declares, DEDUCED, fieldShape } from './shape.js';
 import type { Shape } from './shape.js';
 
 /** Metadata fields the server owns: never in a manager's field set. */
@@ -171,12 +171,59 @@ function scoped(object: KubeObject, scope: FieldScope): Record<string, unknown> 
   return out;
 }
 
-/** The fields an object sets, as a manager applying it would own them. */
+/** The fields an object sets, as an update that creates it owns them. */
 export function fieldSetOf(object: KubeObject, shape: Shape, scope: FieldScope): FieldSet {
   const set = new FieldSet();
   const fields = scoped(object, scope);
   for (const [key, value] of Object.entries(fields))
     subtree(value, fieldShape(shape, key), set.child(`f:${key}`));
+  return set;
+}
+
+/**
+ * Adds under `node` the paths of `value` as an apply owns them (structured-merge-diff's
+ * ToFieldSet): leaves, atomic values, list items and set values are members, and so is a field
+ * that is an empty or null value or a key a map (or an untyped object) does not declare; a
+ * declared struct or map field with contents is not (its contents are owned, not the field). An
+ * empty list is not owned either.
+ */
+function appliedSubtree(value: unknown, shape: Shape, node: FieldSet): void {
+  if (isRecord(value) && (shape.kind === 'struct' || shape.kind === 'map')) {
+    appliedFields(value, shape, node);
+    return;
+  }
+  if (Array.isArray(value) && shape.kind === 'list' && value.every(isRecord)) {
+    const items = shape.items ?? DEDUCED;
+    for (const item of value) {
+      const element = node.child(keyElement(item, shape.keys));
+      appliedSubtree(item, items, element);
+      element.member = true;
+    }
+    return;
+  }
+  if (Array.isArray(value) && shape.kind === 'set') {
+    for (const item of value) node.child(`v:${JSON.stringify(item)}`).member = true;
+    return;
+  }
+  node.member = true;
+}
+
+/** `appliedSubtree` of each field of a record. */
+function appliedFields(value: Record<string, unknown>, shape: Shape, node: FieldSet): void {
+  for (const key of Object.keys(value)) {
+    const inner = value[key];
+    if (inner === undefined) continue;
+    const element = node.child(`f:${key}`);
+    appliedSubtree(inner, fieldShape(shape, key), element);
+    if (inner === null || (isRecord(inner) && isEmptyRecord(inner)) || !declares(shape, key))
+      element.member = true;
+  }
+}
+
+/** The fields an apply of `object` owns (see `appliedSubtree`). */
+export function appliedFieldSet(object: KubeObject, shape: Shape, scope: FieldScope): FieldSet {
+  const set = new FieldSet();
+  appliedFields(scoped(object, scope), shape, set);
   return set;
 }
 

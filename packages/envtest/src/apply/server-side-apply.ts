@@ -5,7 +5,7 @@ import type { KubeObject } from '../api/kube-object.js';
 import { FieldSet, printPath } from './field-set.js';
 import { readManagedFields, sameManager, writeManagedFields } from './managed-fields.js';
 import type { ManagedEntry } from './managed-fields.js';
-import { fieldSetOf, keyElement } from './object-fields.js';
+import { appliedFieldSet, keyElement } from './object-fields.js';
 import type { FieldScope } from './object-fields.js';
 import { fieldShape } from './shape.js';
 import type { Shape } from './shape.js';
@@ -55,21 +55,43 @@ function valueAt(object: unknown, path: readonly string[]): unknown {
   return current;
 }
 
-/** Removes the value at a field path in place. */
+/** Removes the element `last` of a record or list in place; true when it was there. */
+function removeElement(parent: unknown, last: string): boolean {
+  const kind = last.slice(0, 2);
+  if (kind === 'f:' && isRecord(parent)) {
+    const field = last.slice(2);
+    if (!(field in parent)) return false;
+    Reflect.deleteProperty(parent, field);
+    return true;
+  }
+  if (!Array.isArray(parent)) return false;
+  const keys = kind === 'k:' ? keysOf(last) : undefined;
+  const wanted: unknown = kind === 'v:' ? JSON.parse(last.slice(2)) : undefined;
+  const index = parent.findIndex((item) =>
+    keys !== undefined ? matchesKeys(item, keys) : kind === 'v:' ? jsonEqual(item, wanted) : false,
+  );
+  if (index < 0) return false;
+  parent.splice(index, 1);
+  return true;
+}
+
+function isEmpty(value: unknown): boolean {
+  return Array.isArray(value) ? value.length === 0 : isRecord(value) && Object.keys(value).length === 0;
+}
+
+/**
+ * Removes the value at a field path in place. A map, struct or list the removal leaves empty goes
+ * too, as structured-merge-diff's removal leaves it null (which the built-in types' `omitempty`
+ * and custom resources' pruning of nulls drop).
+ */
 function removeAt(object: unknown, path: readonly string[]): void {
   const last = path[path.length - 1];
   if (last === undefined) return;
-  const parent = valueAt(object, path.slice(0, -1));
-  const kind = last.slice(0, 2);
-  if (kind === 'f:' && isRecord(parent)) Reflect.deleteProperty(parent, last.slice(2));
-  else if (Array.isArray(parent)) {
-    const keys = kind === 'k:' ? keysOf(last) : undefined;
-    const wanted: unknown = kind === 'v:' ? JSON.parse(last.slice(2)) : undefined;
-    const index = parent.findIndex((item) =>
-      keys !== undefined ? matchesKeys(item, keys) : kind === 'v:' ? jsonEqual(item, wanted) : false,
-    );
-    if (index >= 0) parent.splice(index, 1);
-  }
+  const parentPath = path.slice(0, -1);
+  const parent = valueAt(object, parentPath);
+  if (!removeElement(parent, last) || !isEmpty(parent)) return;
+  const container = parentPath[parentPath.length - 1];
+  if (container !== undefined) removeElement(valueAt(object, parentPath.slice(0, -1)), container);
 }
 
 /** Merges an applied configuration into the live value, by the value's shape. */
@@ -152,17 +174,21 @@ export function serverSideApply(
   config: KubeObject,
   request: ApplyRequest,
 ): KubeObject {
-  const applied = fieldSetOf(config, request.shape, request.scope);
+  const applied = appliedFieldSet(config, request.shape, request.scope);
   const entries = readManagedFields(live?.metadata['managedFields']);
   const isOwn = (entry: ManagedEntry): boolean =>
     sameManager(entry, request.manager, 'Apply', request.apiVersion, request.subresource);
   const conflicts: Conflict[] = [];
   if (live !== undefined) {
+    // A conflict is a field of another manager the apply changes: compared in the merge's result
+    // (an empty map applied over a granular map changes nothing; over an atomic one it does).
+    let preview: unknown;
     for (const entry of entries) {
       if (isOwn(entry)) continue;
       for (const path of applied.intersection(entry.fields).paths()) {
         if (!isLeaf(applied, path)) continue;
-        if (!jsonEqual(valueAt(live, path), valueAt(config, path))) conflicts.push({ entry, path });
+        preview ??= merge(live, config, request.shape);
+        if (!jsonEqual(valueAt(live, path), valueAt(preview, path))) conflicts.push({ entry, path });
       }
     }
   }

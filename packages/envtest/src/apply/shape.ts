@@ -14,8 +14,27 @@ export type Shape =
   | { readonly kind: 'atomic' };
 
 export const ATOMIC: Shape = { kind: 'atomic' };
-/** The shape of a value nothing is known about: objects are structs, lists atomic. */
+/**
+ * The shape of a value envtest describes no further (the parts of a built-in kind not listed in
+ * its shape): objects are structs whose every field is declared, lists atomic.
+ */
 export const DEDUCED: Shape = { kind: 'struct', fields: {} };
+
+const untyped: { kind: 'struct'; fields: Record<string, Shape>; other?: Shape } = {
+  kind: 'struct',
+  fields: {},
+};
+untyped.other = untyped;
+/**
+ * The shape of a value a schema leaves untyped (`x-kubernetes-preserve-unknown-fields`), as
+ * structured-merge-diff deduces it: objects are maps of undeclared keys, lists atomic.
+ */
+export const UNTYPED: Shape = untyped;
+
+/** True when `key` is a declared field of a struct shape (not a key of a map or of an untyped object). */
+export function declares(shape: Shape, key: string): boolean {
+  return shape.kind === 'struct' && (shape.other === undefined || key in shape.fields);
+}
 
 export function struct(fields: Record<string, Shape>, other?: Shape): Shape {
   return other === undefined ? { kind: 'struct', fields } : { kind: 'struct', fields, other };
@@ -52,7 +71,8 @@ export const METADATA = struct({
   labels: map(),
   annotations: map(),
   finalizers: SET,
-  ownerReferences: list(['uid']),
+  // OwnerReference is `+structType=atomic`: an item is owned whole.
+  ownerReferences: list(['uid'], ATOMIC),
 });
 
 /** The shape of a whole object of a kind: metadata plus the kind's own fields. */
@@ -64,9 +84,13 @@ export function objectShape(fields: Record<string, Shape>): Shape {
   });
 }
 
-/** The shape a CRD version's schema gives (list types and map keys, maps, atomic maps). */
+/**
+ * The shape a CRD version's schema gives: `x-kubernetes-list-type` (`atomic` unless `map` or
+ * `set`), `x-kubernetes-list-map-keys`, `x-kubernetes-map-type` (`atomic`, or `granular` by
+ * default) of maps and structs.
+ */
 export function schemaShape(schema: OpenApiSchema | undefined): Shape {
-  if (schema === undefined) return DEDUCED;
+  if (schema === undefined) return UNTYPED;
   if (schema.type === 'array') {
     switch (schema['x-kubernetes-list-type']) {
       case 'map':
@@ -87,10 +111,10 @@ export function schemaShape(schema: OpenApiSchema | undefined): Shape {
     if (schema.properties !== undefined) {
       const fields: Record<string, Shape> = {};
       for (const [key, property] of Object.entries(schema.properties)) fields[key] = schemaShape(property);
-      return struct(fields, schema['x-kubernetes-preserve-unknown-fields'] === true ? DEDUCED : undefined);
+      return struct(fields, schema['x-kubernetes-preserve-unknown-fields'] === true ? UNTYPED : undefined);
     }
     if (schema.type === 'object' && schema['x-kubernetes-preserve-unknown-fields'] !== true) return map();
-    return DEDUCED;
+    return UNTYPED;
   }
   return ATOMIC;
 }

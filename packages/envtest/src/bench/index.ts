@@ -2,8 +2,6 @@
 // repository's bench/run.mjs), the statistics they print, an envtest server in a child process,
 // so that only the clients under test are measured in the benchmark's own process, and a watch on
 // one Lease, so that elections are timed from outside the processes that run them.
-import { spawn, type ChildProcess } from 'node:child_process';
-import { parentPidEnv } from '../process/exit-with-parent.js';
 import { once } from 'node:events';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -11,6 +9,7 @@ import { dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { KubeConfig } from '@kubernetes/client-node';
+import { spawnWithLifeline } from '../process/spawn-with-lifeline.js';
 
 export { LeaseWatch } from './lease-watch.js';
 
@@ -66,12 +65,10 @@ const cli = join(dirname(fileURLToPath(import.meta.url)), '..', 'bin', 'kubekit-
 export async function startEnvtestProcess(args: readonly string[] = []): Promise<EnvtestProcess> {
   const dir = mkdtempSync(join(tmpdir(), 'kubekit-bench-'));
   const path = join(dir, 'kubeconfig');
-  const child: ChildProcess = spawn(
-    process.execPath,
-    [cli, '--kubeconfig-out', path, '--exit-with-parent', ...args],
-    { stdio: ['pipe', 'pipe', 'inherit'], env: { ...process.env, ...parentPidEnv() } },
-  );
-  if (child.stdout === null) throw new Error('envtest: no stdout');
+  const child = spawnWithLifeline(cli, ['--kubeconfig-out', path, '--exit-with-parent', ...args], {
+    stderr: 'inherit',
+    preload: false, // the CLI watches the pipe itself
+  });
   const lines = createInterface({ input: child.stdout });
   await once(lines, 'line');
   const kubeConfig = new KubeConfig();

@@ -69,6 +69,8 @@ export interface OpenWatches {
   stall(match: RequestMatch): number;
   /** Writes `text` as it is on the matching streams; returns how many got it. */
   writeRaw(match: RequestMatch, text: string): number;
+  /** Arms the matching streams to send half of their next event, then cut the connection; returns how many. */
+  cutMidEvent(match: RequestMatch): number;
 }
 
 /** The default line of `corruptWatches`: an event cut off mid-object. */
@@ -138,6 +140,10 @@ export class FaultTable implements FaultInjector {
       throw new EnvtestError('invalidFault', 'envtest: corruptWatches needs a non-empty line');
     }
     return this.#watches.writeRaw(match, line.endsWith('\n') ? line : `${line}\n`);
+  }
+
+  cutWatchesMidEvent(match: RequestMatch = {}): number {
+    return this.#watches.cutMidEvent(match);
   }
 
   clear(): void {

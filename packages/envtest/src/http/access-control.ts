@@ -1,7 +1,7 @@
 import type { ApiRequest, ApiResponse } from './exchange.js';
 import { randomUUID } from 'node:crypto';
 import { ApiError } from '../api/api-error.js';
-import { serviceaccounts } from '../api/builtin-resources.js';
+import { selfSubjectAccessReviews, serviceaccounts } from '../api/builtin-resources.js';
 import { formatTime, isRecord } from '../api/kube-object.js';
 import type { ObjectService } from '../api/object-service.js';
 import { forbiddenMessage } from '../auth/rbac-authorizer.js';
@@ -9,6 +9,7 @@ import type { RbacAuthorizer, ResourceAttributes } from '../auth/rbac-authorizer
 import type { Identity, TokenAuthenticator } from '../auth/token-authenticator.js';
 import type { Verb } from '../envtest.js';
 import { wallClock } from '../wall-clock.js';
+import { validateFields } from './field-validation.js';
 import { sendJson } from './http-util.js';
 import { readJson } from './request-body.js';
 import type { ResourceRequestInfo } from './request-info.js';
@@ -58,8 +59,10 @@ export async function serveSelfSubjectAccessReview(
   identity: Identity,
   request: ApiRequest,
   response: ApiResponse,
+  query: URLSearchParams,
 ): Promise<void> {
   const body = await readJson(request, response);
+  if (isRecord(body)) validateFields(selfSubjectAccessReviews, body, query, response);
   const spec = isRecord(body) && isRecord(body['spec']) ? body['spec'] : {};
   const attributes = isRecord(spec['resourceAttributes']) ? spec['resourceAttributes'] : undefined;
   const nonResource = isRecord(spec['nonResourceAttributes']) ? spec['nonResourceAttributes'] : undefined;

@@ -77,6 +77,13 @@ export async function serveAdmin(
         sendJson(response, 200, { stalled: context.faults.stallWatches(matchFrom((field) => body[field])) });
         return;
       }
+      case 'POST watches/cut-mid-event': {
+        const body = await jsonBody(request, response);
+        sendJson(response, 200, {
+          armed: context.faults.cutWatchesMidEvent(matchFrom((field) => body[field])),
+        });
+        return;
+      }
       case 'POST watches/corrupt': {
         const body = await jsonBody(request, response);
         const line = body['line'];

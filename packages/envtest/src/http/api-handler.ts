@@ -6,6 +6,7 @@ import { supportedFields } from '../api/object-service.js';
 import type { DeleteOptions, ObjectService } from '../api/object-service.js';
 import type { ResourceType } from '../api/resource-type.js';
 import { serviceaccounts, selfSubjectAccessReviews } from '../api/builtin-resources.js';
+import { impersonate } from '../auth/impersonation.js';
 import type { RbacAuthorizer } from '../auth/rbac-authorizer.js';
 import { ADMIN_USER } from '../auth/token-authenticator.js';
 import type { Identity, TokenAuthenticator } from '../auth/token-authenticator.js';
@@ -147,8 +148,9 @@ export class ApiHandler {
     this.#context.counters.record(attributes);
     if (!(await this.#applyFaults(attributes, response))) return;
     if (identity === undefined) throw new ApiError(401, 'Unauthorized', 'Unauthorized');
-    authorize(this.#context.authorizer, identity, info, verb);
-    await this.#resource(info, verb, attributes, identity, query, request, response);
+    const actingAs = impersonate(identity, request.rawHeaders, this.#context.authorizer);
+    authorize(this.#context.authorizer, actingAs, info, verb);
+    await this.#resource(info, verb, attributes, actingAs, query, request, response);
   }
 
   /** Applies the matching faults; false when the request must not be served. */
@@ -253,7 +255,7 @@ export class ApiHandler {
       throw ApiError.methodNotSupported(type, verb);
     }
     if (type === selfSubjectAccessReviews) {
-      await serveSelfSubjectAccessReview(this.#context.authorizer, identity, request, response);
+      await serveSelfSubjectAccessReview(this.#context.authorizer, identity, request, response, query);
       return;
     }
     const service = this.#context.service;

@@ -41,6 +41,13 @@ export function abortExchange(response: ApiResponse): void {
   } else response.socket?.destroy();
 }
 
+/** Writes `body`, then calls `then` once it is handed to the connection (or the write failed). */
+export function writeBodyThen(response: ApiResponse, body: Buffer, then: () => void): void {
+  // The two response classes declare `write` with overloads TypeScript cannot call on their union.
+  if (isHttp2(response)) response.write(body, then);
+  else response.write(body, then);
+}
+
 /** Writes the status and headers (`[name, value, name, value, …]`); `flush` sends them at once. */
 export function writeHead(response: ApiResponse, code: number, headers: string[], flush = false): void {
   if (isHttp2(response)) {

@@ -1,6 +1,6 @@
 import type { ApiResponse } from './exchange.js';
 import { ApiError } from '../api/api-error.js';
-import type { KubeObject } from '../api/kube-object.js';
+import type { JsonObject } from '../api/kube-object.js';
 import { dropUnknownFields } from '../api/known-fields.js';
 import type { ResourceType } from '../api/resource-type.js';
 import { pruneUnknownFields } from '../schema/prune-unknown-fields.js';
@@ -15,7 +15,7 @@ const DIRECTIVES = ['Ignore', 'Warn', 'Strict'];
  */
 export function validateFields(
   type: ResourceType,
-  object: KubeObject,
+  object: JsonObject,
   query: URLSearchParams,
   response: ApiResponse,
 ): void {
@@ -30,15 +30,15 @@ export function validateFields(
     ? type.schema === undefined
       ? []
       : pruneUnknownFields(object, type.schema.schema)
-    : dropUnknownFields(type.storageId, object);
+    : dropUnknownFields(type, object);
   if (unknown.length === 0 || directive === 'Ignore') return;
   const messages = unknown.map((path) => `unknown field "${path}"`);
   if (directive === 'Strict') {
-    // Built-in kinds fail in decoding, which kube-apiserver's message names; custom resources in pruning.
-    const decoding = type.custom
-      ? ''
-      : `${type.kind} in version "${type.version}" cannot be handled as a ${type.kind}: `;
-    throw ApiError.badRequest(`${decoding}strict decoding error: ${messages.join(', ')}`);
+    // kube-apiserver words decoding errors of built-in kinds and of custom resources alike.
+    throw ApiError.badRequest(
+      `${type.kind} in version "${type.version}" cannot be handled as a ${type.kind}: ` +
+        `strict decoding error: ${messages.join(', ')}`,
+    );
   }
   response.setHeader(
     'Warning',

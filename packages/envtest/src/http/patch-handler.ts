@@ -7,6 +7,7 @@ import type { ObjectService } from '../api/object-service.js';
 import type { ResourceType } from '../api/resource-type.js';
 import { scopeOf, shapeOf } from '../apply/field-tracking.js';
 import { serverSideApply } from '../apply/server-side-apply.js';
+import { checkDeclaredFields } from '../apply/undeclared-fields.js';
 import { jsonPatch } from '../patch/json-patch.js';
 import { mergePatch } from '../patch/merge-patch.js';
 import { strategicMergePatch } from '../patch/strategic-merge-patch.js';
@@ -100,10 +101,11 @@ export async function servePatch(
       throw ApiError.badRequest(`error decoding patch: Object 'Kind' is missing in the apply configuration`);
     const object = checkObject(service.registry, type, config, namespace);
     checkName(object, name);
-    validateFields(type, object, query, response);
     if (object.metadata['managedFields'] !== undefined) {
       throw ApiError.badRequest('metadata.managedFields must be nil');
     }
+    checkDeclaredFields(type, object, shapeOf(type));
+    validateFields(type, object, query, response);
     const live = service.find(type, namespace, name);
     if (live === undefined && status !== undefined) throw ApiError.notFound(type, name);
     const applied = serverSideApply(live === undefined ? undefined : service.view(type, live), object, {

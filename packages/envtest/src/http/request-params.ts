@@ -3,10 +3,12 @@ import { ApiError } from '../api/api-error.js';
 import type { Verb } from '../envtest.js';
 import type { ResourceRequestInfo } from './request-info.js';
 
-/** A boolean query parameter (`true` or `1`). */
+/** A boolean query parameter: true when present with any value but `0` or `false`. */
 export function flag(query: URLSearchParams, name: string): boolean {
   const value = query.get(name);
-  return value === 'true' || value === '1';
+  // As apimachinery decodes a bool query parameter: present and not "0" or "false" in any case
+  // (the Python client sends `watch=True`).
+  return value !== null && value !== '0' && value.toLowerCase() !== 'false';
 }
 
 /** An integer query parameter; 400 when it is not one. */

@@ -9,11 +9,12 @@ export type IncludeObject = 'None' | 'Metadata' | 'Object';
 
 export interface Column {
   readonly name: string;
-  readonly type: 'string' | 'integer' | 'date';
-  readonly format: '' | 'name';
+  /** `string`, `integer`, `date`; a CRD's columns may also say `number` or `boolean`. */
+  readonly type: string;
+  readonly format: string;
   readonly description: string;
-  readonly priority: 0 | 1;
-  cell(object: KubeObject, now: number): string | number;
+  readonly priority: number;
+  cell(object: KubeObject, now: number): string | number | boolean | null;
 }
 
 /** True when the Accept header asks for `meta.k8s.io` Tables (as kubectl get does). */
@@ -147,29 +148,58 @@ export function simpleJsonPath(object: unknown, path: string): unknown {
   return current;
 }
 
+/** A CRD column's cell as kube-apiserver's tableconvertor makes it: null when the path finds nothing. */
+function printerCell(column: PrinterColumn, value: unknown, now: number): string | number | boolean | null {
+  if (value === undefined || value === null) return null;
+  switch (column.type) {
+    case 'string':
+      return text(value, '');
+    case 'integer':
+      return typeof value === 'number' ? Math.trunc(value) : null;
+    case 'number':
+      return typeof value === 'number' ? value : null;
+    case 'boolean':
+      return typeof value === 'boolean' ? value : null;
+    case 'date': {
+      if (typeof value !== 'string') return null;
+      const time = Date.parse(value);
+      return Number.isNaN(time) ? '<invalid>' : humanDuration(now - time);
+    }
+    default:
+      return null;
+  }
+}
+
 function printerColumn(column: PrinterColumn): Column {
-  const type = column.type === 'integer' || column.type === 'number' ? 'integer' : 'string';
   return {
     name: column.name,
-    type,
-    format: '',
-    description: column.description,
-    priority: column.priority > 0 ? 1 : 0,
-    cell: (object, now) => {
-      const value = simpleJsonPath(object, column.jsonPath);
-      if (value === undefined || value === null) return '';
-      if (column.type === 'date' && typeof value === 'string') {
-        const time = Date.parse(value);
-        return Number.isNaN(time) ? value : humanDuration(now - time);
-      }
-      return typeof value === 'number' ? value : text(value, '');
-    },
+    type: column.type,
+    format: column.format,
+    description:
+      column.description === ''
+        ? `Custom resource definition column (in JSONPath format): ${column.jsonPath}`
+        : column.description,
+    priority: column.priority,
+    cell: (object, now) => printerCell(column, simpleJsonPath(object, column.jsonPath), now),
   };
 }
 
+/** The column kube-apiserver serves for a CRD version that declares none. */
+const CREATED: PrinterColumn = {
+  name: 'Age',
+  type: 'date',
+  format: '',
+  jsonPath: '.metadata.creationTimestamp',
+  description: '',
+  priority: 0,
+};
+
 /** The columns kube-apiserver prints for a type (the common ones; others get Name and Age). */
 function columnsFor(type: ResourceType): Column[] {
-  if (type.custom) return [NAME, ...type.printerColumns.map(printerColumn), AGE];
+  if (type.custom) {
+    const declared = type.printerColumns.length === 0 ? [CREATED] : type.printerColumns;
+    return [NAME, ...declared.map(printerColumn)];
+  }
   switch (`${type.group}/${type.plural}`) {
     case 'coordination.k8s.io/leases':
       return [NAME, column('Holder', (o) => text(field(o, 'spec', 'holderIdentity'), '')), AGE];

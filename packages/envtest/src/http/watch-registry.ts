@@ -38,6 +38,15 @@ export class WatchRegistry {
     return stalled;
   }
 
+  /** Arms the streams whose request matches to cut their next event (see `WatchStream.cutMidEvent`); returns how many. */
+  cutMidEvent(match: RequestMatch): number {
+    let armed = 0;
+    for (const stream of this.#streams) {
+      if (matchesRequest(match, stream.request.attributes) && stream.cutMidEvent()) armed += 1;
+    }
+    return armed;
+  }
+
   /** Writes `text` as it is on the streams whose request matches; returns how many got it. */
   writeRaw(match: RequestMatch, text: string): number {
     let written = 0;

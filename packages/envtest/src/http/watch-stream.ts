@@ -1,6 +1,6 @@
 import { clearInterval, clearTimeout, setInterval, setTimeout } from 'node:timers';
 import { wallClock } from '../wall-clock.js';
-import { dropConnection, writeBody, writeHead } from './exchange.js';
+import { dropConnection, writeBody, writeBodyThen, writeHead } from './exchange.js';
 import type { ApiResponse } from './exchange.js';
 import type { KubeObject } from '../api/kube-object.js';
 import { objectKey } from '../api/kube-object.js';
@@ -70,6 +70,8 @@ export class WatchStream {
   #closed = false;
   /** Stalled by a fault: nothing more is written, the connection stays open. */
   #stalled = false;
+  /** Armed by a fault: the next event line is written in part, then the connection is cut. */
+  #cutMidEvent = false;
   #headersSent = false;
   /** Changes up to this resourceVersion are not sent (a watch from a future resourceVersion). */
   #startRevision = 0;
@@ -101,11 +103,11 @@ export class WatchStream {
     const include = this.request.table;
     // One event line per object version and form, encoded once for every watcher.
     if (this.request.partial === true) {
-      this.#write(encodeEventLine(type, asPartialObjectMetadata(view)));
+      this.#writeEvent(encodeEventLine(type, asPartialObjectMetadata(view)));
       return;
     }
     if (include === undefined) {
-      this.#write(encodeEventLine(type, view));
+      this.#writeEvent(encodeEventLine(type, view));
       return;
     }
     // Column definitions go with the first event only, as kube-apiserver sends them.
@@ -117,7 +119,7 @@ export class WatchStream {
       return `${JSON.stringify({ type, object: table })}\n`;
     };
     if (event === undefined) {
-      this.#write(render());
+      this.#writeEvent(render());
       return;
     }
     // A Table shows ages as of now: its line is shared by the watchers of one change while it is
@@ -135,7 +137,27 @@ export class WatchStream {
       line = render();
       forType.set(key, line);
     }
-    this.#write(line);
+    this.#writeEvent(line);
+  }
+
+  /** Writes one event line, or, when armed by {@link cutMidEvent}, its first half and then cuts the connection. */
+  #writeEvent(line: string | Buffer): void {
+    if (!this.#cutMidEvent) {
+      this.#write(line);
+      return;
+    }
+    this.#cutMidEvent = false;
+    if (this.#closed || this.#stalled || this.#response.destroyed || this.#response.writableEnded) return;
+    const bytes = typeof line === 'string' ? Buffer.from(line) : line;
+    // Half of the line, never its newline: the client holds an incomplete event when the cut comes.
+    const part = bytes.subarray(0, Math.max(1, Math.floor((bytes.length - 1) / 2)));
+    this.#silence();
+    this.#stalled = true;
+    const cut = (): void => {
+      this.close(true);
+    };
+    // The cut waits until the part is handed to the connection, so that the client receives it.
+    writeBodyThen(this.#response, part, cut);
   }
 
   /** Writes unless the client is gone (its 'close' event may still be on its way). */
@@ -152,12 +174,28 @@ export class WatchStream {
   stall(): boolean {
     if (this.#closed || this.#stalled) return false;
     this.#stalled = true;
+    this.#silence();
+    return true;
+  }
+
+  /**
+   * A fault: the next event (ADDED, MODIFIED or DELETED; bookmarks are sent whole meanwhile) is
+   * written in part, without its newline, and then the connection is cut (on HTTP/2 the whole
+   * session), as a network failure in the middle of an event. False if stalled, closed or armed already.
+   */
+  cutMidEvent(): boolean {
+    if (this.#closed || this.#stalled || this.#cutMidEvent) return false;
+    this.#cutMidEvent = true;
+    return true;
+  }
+
+  /** Stops following the store and every timer of the stream. */
+  #silence(): void {
     this.#unsubscribe?.();
     this.#unsubscribe = undefined;
     clearTimeout(this.#timeout);
     clearTimeout(this.#tooLarge);
     clearInterval(this.#bookmarks);
-    return true;
   }
 
   /** A fault: writes `text` as it is (e.g. a truncated event line). False if stalled or closed. */

@@ -3,8 +3,13 @@ import type { StatusCause } from '../api/api-error.js';
 import { isRecord } from '../api/kube-object.js';
 import { childPath, propertySchema } from './openapi-schema.js';
 import type { OpenApiSchema, ValidationRule } from './openapi-schema.js';
+import { unsupportedLibrary } from './cel-rule-check.js';
 
-const environment = new Environment({ unlistedVariablesAreDyn: true, homogeneousAggregateLiterals: false });
+const environment = new Environment({
+  unlistedVariablesAreDyn: true,
+  homogeneousAggregateLiterals: false,
+  enableOptionalTypes: true,
+});
 
 type Program = ReturnType<Environment['parse']>;
 const programs = new Map<string, Program>();
@@ -90,8 +95,10 @@ function check(
       if (result !== true)
         causes.push(ruleCause(rule, path, schema, rule.message ?? `failed rule: ${rule.rule}`));
     } catch (error) {
-      const why = error instanceof Error ? (error.message.split('\n')[0] ?? '') : String(error);
-      causes.push(ruleCause(rule, path, schema, `rule evaluation error: ${why}`));
+      const message = error instanceof Error ? error.message : String(error);
+      // A rule that needs kube's CEL libraries is not enforced (README, "Differences").
+      if (unsupportedLibrary(message, rule.rule) !== undefined) continue;
+      causes.push(ruleCause(rule, path, schema, `rule evaluation error: ${message.split('\n')[0] ?? ''}`));
     }
   }
   if (Array.isArray(value)) {

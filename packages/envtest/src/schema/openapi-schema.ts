@@ -4,8 +4,10 @@ import { isRecord } from '../api/kube-object.js';
 export interface ValidationRule {
   readonly rule: string;
   readonly message?: string;
+  readonly messageExpression?: string;
   readonly reason?: string;
   readonly fieldPath?: string;
+  readonly optionalOldSelf?: boolean;
 }
 
 /**

@@ -1,12 +1,54 @@
 import { invalidValue, requiredValue, forbiddenValue } from '../api/api-error.js';
 import type { StatusCause } from '../api/api-error.js';
 import { ruleCompileError } from './cel-rules.js';
+import { listTypeCauses } from './list-type-causes.js';
 import { isSchema } from './openapi-schema.js';
-import type { OpenApiSchema } from './openapi-schema.js';
+import type { OpenApiSchema, ValidationRule } from './openapi-schema.js';
+import { ruleTypeErrors } from './cel-rule-check.js';
 
 const VALUE_KEYWORDS = ['allOf', 'anyOf', 'oneOf', 'not'] as const;
 
-function walk(schema: OpenApiSchema, path: string, root: boolean, causes: StatusCause[]): void {
+/** A rule as kube-apiserver shows an invalid one (Go's `%#v` of apiextensions.ValidationRule). */
+function shownRule(rule: ValidationRule): string {
+  const pointer = (type: string, value: unknown): string =>
+    value === undefined ? `(*${type})(nil)` : `(*${type})(${JSON.stringify(value)})`;
+  return (
+    `apiextensions.ValidationRule{Rule:${JSON.stringify(rule.rule)}, Message:${JSON.stringify(rule.message ?? '')}, ` +
+    `MessageExpression:${JSON.stringify(rule.messageExpression ?? '')}, ` +
+    `Reason:${pointer('apiextensions.FieldValueErrorReason', rule.reason)}, ` +
+    `FieldPath:${JSON.stringify(rule.fieldPath ?? '')}, OptionalOldSelf:${pointer('bool', rule.optionalOldSelf)}}`
+  );
+}
+
+function ruleCauses(schema: OpenApiSchema, path: string, root: boolean): StatusCause[] {
+  const rules = schema['x-kubernetes-validations'] ?? [];
+  if (rules.length === 0) return [];
+  const parsed = rules.map((rule) =>
+    typeof rule.rule === 'string' ? ruleCompileError(rule.rule) : 'rule must be a string',
+  );
+  const typed = parsed.every((problem) => problem === undefined) ? ruleTypeErrors(schema, rules, root) : [];
+  const causes: StatusCause[] = [];
+  rules.forEach((rule, index) => {
+    const problem = parsed[index] ?? typed[index];
+    if (problem === undefined) return;
+    causes.push({
+      reason: 'FieldValueInvalid',
+      message: `Invalid value: ${shownRule(rule)}: compilation failed: ${problem}`,
+      field: `${path}.x-kubernetes-validations[${index}].rule`,
+    });
+  });
+  return causes;
+}
+
+/** kube-apiserver lists schema errors first, then the CEL rules' errors. */
+interface Found {
+  readonly causes: StatusCause[];
+  readonly rules: StatusCause[];
+}
+
+function walk(schema: OpenApiSchema, path: string, root: boolean, found: Found): void {
+  const { causes } = found;
+  const before = causes.length;
   const type = schema.type ?? '';
   const intOrString = schema['x-kubernetes-int-or-string'] === true;
   const embedded = schema['x-kubernetes-embedded-resource'] === true;
@@ -73,32 +115,23 @@ function walk(schema: OpenApiSchema, path: string, root: boolean, causes: Status
       }
     });
   }
-  (schema['x-kubernetes-validations'] ?? []).forEach((rule, index) => {
-    const problem = typeof rule.rule === 'string' ? ruleCompileError(rule.rule) : 'rule must be a string';
-    if (problem !== undefined) {
-      causes.push(
-        invalidValue(
-          `${path}.x-kubernetes-validations[${index}].rule`,
-          rule.rule,
-          `compilation failed: ${problem}`,
-        ),
-      );
-    }
-  });
+  causes.push(...listTypeCauses(schema, path));
   for (const [key, property] of Object.entries(schema.properties ?? {})) {
-    if (isSchema(property)) walk(property, `${path}.properties[${key}]`, false, causes);
+    if (isSchema(property)) walk(property, `${path}.properties[${key}]`, false, found);
   }
   if (isSchema(schema.additionalProperties))
-    walk(schema.additionalProperties, `${path}.additionalProperties`, false, causes);
-  if (isSchema(schema.items)) walk(schema.items, `${path}.items`, false, causes);
+    walk(schema.additionalProperties, `${path}.additionalProperties`, false, found);
+  if (isSchema(schema.items)) walk(schema.items, `${path}.items`, false, found);
+  // As kube-apiserver, rules are compiled only where the schema here and below is sound.
+  if (causes.length === before) found.rules.push(...ruleCauses(schema, path, root));
 }
 
 /**
  * Why a CRD version's schema is not structural, in kube-apiserver's words (field paths under
- * `path`, e.g. `spec.versions[0].schema.openAPIV3Schema`); empty when it is.
+ * `path`, e.g. `spec.validation.openAPIV3Schema`); empty when it is.
  */
 export function structuralSchemaCauses(schema: OpenApiSchema, path: string): StatusCause[] {
-  const causes: StatusCause[] = [];
-  walk(schema, path, true, causes);
-  return causes;
+  const found: Found = { causes: [], rules: [] };
+  walk(schema, path, true, found);
+  return [...found.causes, ...found.rules];
 }

@@ -4,7 +4,7 @@ import { useEnvtest } from '@kubekit/envtest/testing';
 import { certificateCrd } from '../fixtures/certificate-crd.js';
 import { apiFailure } from '../support/api-failure.js';
 import { useKubectl } from '../support/kubectl.js';
-import { raw } from '../support/raw-client.js';
+import { raw, sleep, type RawResponse } from '../support/raw-client.js';
 
 const CRDS = '/apis/apiextensions.k8s.io/v1/customresourcedefinitions';
 
@@ -50,6 +50,15 @@ function crdWithSchema(name: string, schema: unknown): Record<string, unknown> {
 describe('envtest CRD structural schemas', () => {
   const env = useEnvtest();
 
+  /** POSTs `body` to `path`, again while the new CRD's API is not served yet (404). */
+  async function eventuallyCreated(path: string, body: unknown): Promise<RawResponse> {
+    for (let attempt = 0; ; attempt++) {
+      const answer = await raw(env, 'POST', path, { body });
+      if (answer.status !== 404 || attempt === 50) return answer;
+      await sleep(20);
+    }
+  }
+
   it('rejects a v1 CRD without a schema as kube-apiserver does', async () => {
     const answer = await raw(env, 'POST', CRDS, { body: crdWithSchema('plain', undefined) });
     expect(answer.status).to.equal(422);
@@ -84,7 +93,8 @@ describe('envtest CRD structural schemas', () => {
     const causes = (answer.json as InvalidStatus).details.causes.map(
       (cause) => `${cause.field}: ${cause.message}`,
     );
-    const base = 'spec.versions[0].schema.openAPIV3Schema.properties';
+    // One version (or identical schemas in every version): kube-apiserver names spec.validation.
+    const base = 'spec.validation.openAPIV3Schema.properties';
     expect(causes).to.include(
       `${base}[spec].type: Required value: must not be empty for specified object fields`,
     );
@@ -98,14 +108,297 @@ describe('envtest CRD structural schemas', () => {
     expect(
       causes.some((cause) =>
         cause.startsWith(
-          `${base}[rule].x-kubernetes-validations[0].rule: Invalid value: "self.((": compilation failed:`,
+          `${base}[rule].x-kubernetes-validations[0].rule: Invalid value: apiextensions.ValidationRule{Rule:"self.((", Message:"", MessageExpression:"", Reason:(*apiextensions.FieldValueErrorReason)(nil), FieldPath:"", OptionalOldSelf:(*bool)(nil)}: compilation failed:`,
         ),
       ),
     ).to.equal(true);
     const rooted = await raw(env, 'POST', CRDS, { body: crdWithSchema('root', { type: 'string' }) });
     expect((rooted.json as InvalidStatus).message).to.contain(
-      'spec.versions[0].schema.openAPIV3Schema.type: Invalid value: "string": must be object at the root',
+      'spec.validation.openAPIV3Schema.type: Invalid value: "string": must be object at the root',
     );
+  });
+  it('names each version when the versions have different schemas', async () => {
+    const crd = crdWithSchema('twin', { type: 'object' }) as {
+      spec: { versions: Record<string, unknown>[] };
+    };
+    crd.spec.versions.push({
+      name: 'v2',
+      served: true,
+      storage: false,
+      schema: { openAPIV3Schema: { type: 'object', properties: { spec: {} } } },
+    });
+    const answer = await raw(env, 'POST', CRDS, { body: crd });
+    expect((answer.json as InvalidStatus).details.causes).to.deep.equal([
+      {
+        reason: 'FieldValueRequired',
+        message: 'Required value: must not be empty for specified object fields',
+        field: 'spec.versions[1].schema.openAPIV3Schema.properties[spec].type',
+      },
+    ]);
+  });
+
+  it('type-checks x-kubernetes-validations rules against the schema when the CRD is written', async () => {
+    const rule = (text: string): string =>
+      `apiextensions.ValidationRule{Rule:${JSON.stringify(text)}, Message:"", MessageExpression:"", Reason:(*apiextensions.FieldValueErrorReason)(nil), FieldPath:"", OptionalOldSelf:(*bool)(nil)}`;
+    const create = async (name: string, spec: unknown): Promise<string[]> => {
+      const answer = await raw(env, 'POST', CRDS, {
+        body: crdWithSchema(name, { type: 'object', properties: { spec } }),
+      });
+      if (answer.status === 201) return [];
+      expect(answer.status, answer.text).to.equal(422);
+      return (answer.json as InvalidStatus).details.causes.map((cause) => `${cause.field}: ${cause.message}`);
+    };
+    const at = 'spec.validation.openAPIV3Schema.properties[spec].x-kubernetes-validations[0].rule';
+    expect(
+      await create('undefinedfield', {
+        type: 'object',
+        properties: { x: { type: 'integer' } },
+        'x-kubernetes-validations': [{ rule: 'self.y == 1' }],
+      }),
+    ).to.deep.equal([
+      `${at}: Invalid value: ${rule('self.y == 1')}: compilation failed: ERROR: <input>:1:5: undefined field 'y'\n | self.y == 1\n | ....^`,
+    ]);
+    expect(
+      await create('undeclared', {
+        type: 'object',
+        properties: { x: { type: 'integer' } },
+        'x-kubernetes-validations': [{ rule: 'self.x == other' }],
+      }),
+    ).to.deep.equal([
+      `${at}: Invalid value: ${rule('self.x == other')}: compilation failed: ERROR: <input>:1:11: undeclared reference to 'other' (in container '')\n | self.x == other\n | ..........^`,
+    ]);
+    const ranged = await create('rangeonstring', {
+      type: 'object',
+      properties: {
+        name: { type: 'string', 'x-kubernetes-validations': [{ rule: "self.all(c, c == 'a')" }] },
+      },
+    });
+    expect(ranged).to.have.length(1);
+    expect(ranged[0]).to.match(
+      /^spec\.validation\.openAPIV3Schema\.properties\[spec\]\.properties\[name\]\.x-kubernetes-validations\[0\]\.rule: Invalid value: .*: compilation failed: ERROR: <input>:1:\d+: expression of type 'string' cannot be range of a comprehension \(must be list, map, or dynamic\)/,
+    );
+    // Every node's rules are checked: a child's failing rule does not hide its parent's.
+    const both = await create('childandparent', {
+      type: 'object',
+      properties: { name: { type: 'string', 'x-kubernetes-validations': [{ rule: 'self.y' }] } },
+      'x-kubernetes-validations': [{ rule: 'self.y == 1' }],
+    });
+    expect(both.map((cause) => cause.split(':')[0])).to.deep.equal([
+      'spec.validation.openAPIV3Schema.properties[spec].properties[name].x-kubernetes-validations[0].rule',
+      at,
+    ]);
+    const nested = await create('nestedfield', {
+      type: 'object',
+      properties: {
+        ports: {
+          type: 'array',
+          items: { type: 'object', properties: { port: { type: 'integer' } } },
+        },
+      },
+      'x-kubernetes-validations': [{ rule: 'self.ports.all(p, p.number > 0)' }],
+    });
+    expect(nested).to.deep.equal([
+      `${at}: Invalid value: ${rule('self.ports.all(p, p.number > 0)')}: compilation failed: ERROR: <input>:1:20: undefined field 'number'\n | self.ports.all(p, p.number > 0)\n | ...................^`,
+    ]);
+    const library = await create('kubelibrary', {
+      type: 'object',
+      properties: { url: { type: 'string' } },
+      'x-kubernetes-validations': [
+        { rule: 'isURL(self.url)' },
+        { rule: '!format.dns1123Label().validate(self.url).hasValue()' },
+        { rule: "quantity(self.url).isGreaterThan(quantity('1'))" },
+      ],
+    });
+    // kube's CEL libraries are missing: such rules are accepted, and not enforced (README).
+    expect(library).to.deep.equal([]);
+    const resources = `/apis/schema.example.com/v1/namespaces/${env.namespace}/kubelibrarys`;
+    const unchecked = await eventuallyCreated(resources, {
+      apiVersion: 'schema.example.com/v1',
+      kind: 'Kubelibrary',
+      metadata: { name: 'not-checked' },
+      spec: { url: 'not a URL' },
+    });
+    expect(unchecked.status, unchecked.text).to.equal(201);
+    // Rules kube-apiserver compiles are accepted: fields, maps, lists, objects compared whole,
+    // optional fields, int-or-string and preserved values as dyn, escaped property names.
+    expect(
+      await create('goodrules', {
+        type: 'object',
+        properties: {
+          replicas: { type: 'integer' },
+          name: { type: 'string' },
+          'max-surge': { 'x-kubernetes-int-or-string': true },
+          labels: { type: 'object', additionalProperties: { type: 'string' } },
+          ports: {
+            type: 'array',
+            items: { type: 'object', properties: { port: { type: 'integer' } } },
+          },
+          ref: { type: 'object', properties: { name: { type: 'string' } } },
+          extra: { type: 'object', 'x-kubernetes-preserve-unknown-fields': true },
+        },
+        'x-kubernetes-validations': [
+          { rule: '!has(self.replicas) || self.replicas <= 10' },
+          { rule: "self.name.startsWith('a') && self.labels.all(k, self.labels[k] != '')" },
+          { rule: 'self.ports.exists(p, p.port == 80) || size(self.ports) == 0' },
+          { rule: 'self.ref == oldSelf.ref' },
+          { rule: 'self.max__dash__surge == 1 || self.extra.anything == 2' },
+          { rule: "self.?name.orValue('') != 'x'" },
+        ],
+      }),
+    ).to.deep.equal([]);
+  });
+
+  it('rejects list and map types as kube-apiserver does, one cause each', async () => {
+    const base = 'spec.validation.openAPIV3Schema.properties[spec].properties';
+    const item = (properties: Record<string, unknown>, extra: Record<string, unknown> = {}): unknown => ({
+      type: 'object',
+      properties,
+      ...extra,
+    });
+    const cases: [string, Record<string, unknown>, string][] = [
+      [
+        'map-without-keys',
+        { type: 'array', 'x-kubernetes-list-type': 'map', items: item({ name: { type: 'string' } }) },
+        `${base}[p].x-kubernetes-list-map-keys: Required value: must not be empty if x-kubernetes-list-type is map`,
+      ],
+      [
+        'set-of-objects',
+        { type: 'array', 'x-kubernetes-list-type': 'set', items: item({ name: { type: 'string' } }) },
+        `${base}[p].items.x-kubernetes-map-type: Invalid value: "null": must be atomic as item of a list with x-kubernetes-list-type=set`,
+      ],
+      [
+        'unknown-list-type',
+        { type: 'array', 'x-kubernetes-list-type': 'bag', items: { type: 'string' } },
+        `${base}[p].x-kubernetes-list-type: Unsupported value: "bag": supported values: "atomic", "set", "map"`,
+      ],
+      [
+        'keys-without-map',
+        {
+          type: 'array',
+          'x-kubernetes-list-type': 'atomic',
+          'x-kubernetes-list-map-keys': ['name'],
+          items: item({ name: { type: 'string' } }, { required: ['name'] }),
+        },
+        `${base}[p].x-kubernetes-list-type: Invalid value: "atomic": must be map if x-kubernetes-list-map-keys is non-empty`,
+      ],
+      [
+        'keys-without-list-type',
+        {
+          type: 'array',
+          'x-kubernetes-list-map-keys': ['name'],
+          items: item({ name: { type: 'string' } }, { required: ['name'] }),
+        },
+        `${base}[p].x-kubernetes-list-type: Required value: must be map if x-kubernetes-list-map-keys is non-empty`,
+      ],
+      [
+        'key-not-a-property',
+        {
+          type: 'array',
+          'x-kubernetes-list-type': 'map',
+          'x-kubernetes-list-map-keys': ['nam'],
+          items: item({ name: { type: 'string' } }),
+        },
+        `${base}[p].x-kubernetes-list-map-keys: Invalid value: []string{"nam"}: entries must all be names of item properties`,
+      ],
+      [
+        'key-not-required',
+        {
+          type: 'array',
+          'x-kubernetes-list-type': 'map',
+          'x-kubernetes-list-map-keys': ['name'],
+          items: item({ name: { type: 'string' } }),
+        },
+        `${base}[p].items.properties[name].default: Required value: this property is in x-kubernetes-list-map-keys, so it must have a default or be a required property`,
+      ],
+      [
+        'key-not-scalar',
+        {
+          type: 'array',
+          'x-kubernetes-list-type': 'map',
+          'x-kubernetes-list-map-keys': ['ref'],
+          items: item({ ref: { type: 'object' } }, { required: ['ref'] }),
+        },
+        `${base}[p].items.properties[ref].type: Invalid value: "object": must be a scalar type if parent array's x-kubernetes-list-type is map`,
+      ],
+      [
+        'map-of-strings',
+        {
+          type: 'array',
+          'x-kubernetes-list-type': 'map',
+          'x-kubernetes-list-map-keys': ['x'],
+          items: { type: 'string' },
+        },
+        `${base}[p].items.type: Invalid value: "string": must be object if parent array's x-kubernetes-list-type is map`,
+      ],
+      [
+        'nullable-set-items',
+        { type: 'array', 'x-kubernetes-list-type': 'set', items: { type: 'string', nullable: true } },
+        `${base}[p].items.nullable: Forbidden: cannot be nullable when x-kubernetes-list-type is set`,
+      ],
+      [
+        'list-type-on-object',
+        { type: 'object', 'x-kubernetes-list-type': 'set' },
+        `${base}[p].type: Invalid value: "object": must be array if x-kubernetes-list-type is specified`,
+      ],
+      [
+        'unknown-map-type',
+        { type: 'object', 'x-kubernetes-map-type': 'deep' },
+        `${base}[p].x-kubernetes-map-type: Unsupported value: "deep": supported values: "atomic", "granular"`,
+      ],
+      [
+        'map-type-on-array',
+        { type: 'array', 'x-kubernetes-map-type': 'atomic', items: { type: 'string' } },
+        `${base}[p].type: Invalid value: "array": must be object if x-kubernetes-map-type is specified`,
+      ],
+    ];
+    for (const [name, property, expected] of cases) {
+      const answer = await raw(env, 'POST', CRDS, {
+        body: crdWithSchema(name.replace(/-/g, ''), {
+          type: 'object',
+          properties: { spec: { type: 'object', properties: { p: property } } },
+        }),
+      });
+      expect(answer.status, name).to.equal(422);
+      const status = answer.json as InvalidStatus;
+      expect(
+        status.details.causes.map((cause) => `${cause.field}: ${cause.message}`),
+        name,
+      ).to.deep.equal([expected]);
+      expect(status.message, name).to.match(/ is invalid: /);
+    }
+    const good = await raw(env, 'POST', CRDS, {
+      body: crdWithSchema('goodlists', {
+        type: 'object',
+        properties: {
+          spec: {
+            type: 'object',
+            properties: {
+              tags: { type: 'array', 'x-kubernetes-list-type': 'set', items: { type: 'string' } },
+              refs: {
+                type: 'array',
+                'x-kubernetes-list-type': 'set',
+                items: item({ name: { type: 'string' } }, { 'x-kubernetes-map-type': 'atomic' }),
+              },
+              ports: {
+                type: 'array',
+                'x-kubernetes-list-type': 'map',
+                'x-kubernetes-list-map-keys': ['port', 'protocol'],
+                items: item(
+                  { port: { type: 'integer' }, protocol: { type: 'string', default: 'TCP' } },
+                  { required: ['port'] },
+                ),
+              },
+              labels: {
+                type: 'object',
+                'x-kubernetes-map-type': 'granular',
+                additionalProperties: { type: 'string' },
+              },
+            },
+          },
+        },
+      }),
+    });
+    expect(good.status, good.text).to.equal(201);
   });
 });
 
@@ -302,8 +595,12 @@ describe('envtest custom resource validation, defaulting and pruning (a large ce
     ]);
     await kubectl.ok('create', '-f', good);
     const shown = await kubectl.ok('get', 'certs');
-    expect(shown).to.match(/NAME\s+SECRET\s+AGE/);
-    expect(shown).to.match(/\bk\s+k-tls\b/);
+    const [header, row] = shown.trimEnd().split('\n');
+    // The CRD declares Secret, Issuer (priority 1) and its own Age: no second Age is added.
+    expect(header?.split(/\s+/)).to.deep.equal(['NAME', 'SECRET', 'AGE']);
+    expect(row, shown).to.match(/^(certificate\.\S+\/)?k\s+k-tls\s+\d+s$/);
+    const wide = await kubectl.ok('get', 'certs', '-o', 'wide');
+    expect(wide.split('\n')[0]?.split(/\s+/)).to.deep.equal(['NAME', 'SECRET', 'ISSUER', 'AGE']);
     const bad = await kubectl.manifest('bad', [
       certificate('b', { secretName: 'b', issuerRef: {}, replicas: 101 }),
     ]);

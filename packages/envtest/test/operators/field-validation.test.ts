@@ -67,7 +67,9 @@ describe('envtest fieldValidation', () => {
     });
     expect(strict.status).to.equal(400);
     expect(strict.json).to.include({
-      message: 'strict decoding error: unknown field "spec.issuerRef.bogus"',
+      reason: 'BadRequest',
+      message:
+        'Certificate in version "v1" cannot be handled as a Certificate: strict decoding error: unknown field "spec.issuerRef.bogus"',
     });
     await raw(env, 'POST', `/api/v1/namespaces/${env.namespace}/configmaps`, {
       body: { metadata: { name: 'cm' } },

@@ -104,6 +104,10 @@ export function rawWatch(
   events: WatchEvent[];
   /** Every line as received, those that are not JSON included (they are left out of `events`). */
   lines: string[];
+  /** What arrived after the last newline (an incomplete line). */
+  partial: () => string;
+  /** True once the response ended normally (false while open, or after a cut connection). */
+  endedCleanly: () => boolean;
   status: Promise<number>;
   ended: Promise<void>;
   close: () => void;
@@ -112,6 +116,8 @@ export function rawWatch(
   const url = new URL(path, env.url);
   const events: WatchEvent[] = [];
   const lines: string[] = [];
+  let pending = '';
+  let endedCleanly = false;
   let close: () => void = () => undefined;
   let resolveStatus: (status: number) => void = () => undefined;
   const status = new Promise<number>((resolve) => {
@@ -128,7 +134,6 @@ export function rawWatch(
       },
       (res) => {
         resolveStatus(res.statusCode ?? 0);
-        let pending = '';
         res.setEncoding('utf8');
         res.on('data', (chunk: string) => {
           pending += chunk;
@@ -144,7 +149,10 @@ export function rawWatch(
             }
           }
         });
-        res.on('end', resolve);
+        res.on('end', () => {
+          endedCleanly = true;
+          resolve();
+        });
         res.on('error', () => {
           resolve();
         });
@@ -158,7 +166,7 @@ export function rawWatch(
     req.end();
     close = () => req.destroy();
   });
-  return { events, lines, status, ended, close };
+  return { events, lines, partial: () => pending, endedCleanly: () => endedCleanly, status, ended, close };
 }
 
 /** Polls `condition` every 5 ms until it holds or `timeoutMs` passes. */

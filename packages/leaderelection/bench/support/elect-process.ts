@@ -1,11 +1,9 @@
-import { spawn, type ChildProcess } from 'node:child_process';
-import { parentPidEnv } from '@kubekit/envtest';
+import type { ChildProcess } from 'node:child_process';
+import { spawnWithLifeline } from '@kubekit/envtest';
 import { fileURLToPath } from 'node:url';
 
 /** The compiled `kubekit-elect` entry point of this package. */
 export const electCli = fileURLToPath(new URL('../../../dist/cli.js', import.meta.url));
-/** Preloaded into each process: it stops (as on SIGTERM) when the benchmark dies, even by SIGKILL. */
-const exitWithParent = import.meta.resolve('@kubekit/envtest/exit-with-parent');
 
 /** One line `kubekit-elect --json` printed, stamped with when this process read it. */
 export interface ElectEvent {
@@ -26,10 +24,8 @@ export class ElectProcess {
     args: readonly string[],
     env: Readonly<Record<string, string>> = {},
   ) {
-    this.child = spawn(process.execPath, [`--import=${exitWithParent}`, electCli, '--json', ...args], {
-      stdio: ['pipe', 'pipe', 'inherit'],
-      env: { ...process.env, ...parentPidEnv(), ...env },
-    });
+    // Stops (as on SIGTERM) when the benchmark dies, even by SIGKILL.
+    this.child = spawnWithLifeline(electCli, ['--json', ...args], { stderr: 'inherit', env });
     let pending = '';
     this.child.stdout?.setEncoding('utf8');
     this.child.stdout?.on('data', (chunk: string) => {

@@ -2,8 +2,10 @@ import type { Clock } from '../clock.js';
 import { hasValidHolder, isReleased } from '../locks/leader-election-record.js';
 import type { LeaderElectionRecord } from '../locks/leader-election-record.js';
 import type { LockSnapshot, LockWatchEvent } from '../locks/lock.js';
+import { AnswerOrder, type ReadTicket } from './answer-order.js';
 import type { ConditionLog } from './condition-log.js';
 import { nextDeletedClaims, type DeletedClaim, type DeletionContext } from './deleted-claim.js';
+import { forgetOldest } from './forget-oldest.js';
 import { OwnRecords, type OwnRecord } from './own-records.js';
 
 /** The lock as this replica last saw it, and when (on its own clock) it saw it change. */
@@ -22,16 +24,6 @@ interface Claim {
   readonly leaseMs: number;
 }
 
-/** When a read or write was sent ({@link LockObserver.beginRead}), as the observer counts. */
-export interface ReadTicket {
-  /** The observer's sequence: anything accepted since makes the answer possibly stale. */
-  readonly sequence: number;
-  /** How many watches from the current state had started. */
-  readonly currentStateWatches: number;
-  /** No watch from the current state was opening. */
-  readonly anchored: boolean;
-}
-
 /** What the observer tells its elector. */
 export interface LockObserverListener {
   /** A newer state was accepted (wake the loops). */
@@ -45,22 +37,6 @@ export interface LockObserverListener {
   duplicateIdentity(message: string): void;
   /** A read would settle which of two states is newer ({@link LockObserver.takeReadWanted}). */
   readWanted(): void;
-}
-
-/** How many recent resourceVersions an observer remembers (first sightings, versions dropped). */
-const rememberedVersions = 16;
-
-/** Forgets the oldest entries of `recent` (a Map or Set, in insertion order) beyond {@link rememberedVersions}. */
-function forgetOldest(recent: {
-  readonly size: number;
-  keys(): Iterator<string>;
-  delete(key: string): boolean;
-}): void {
-  while (recent.size > rememberedVersions) {
-    const oldest = recent.keys().next();
-    if (oldest.done === true) return;
-    recent.delete(oldest.value);
-  }
 }
 
 /**
@@ -111,24 +87,8 @@ export class LockObserver {
   private observationValue: Observation | undefined;
   /** resourceVersion → when we first saw it (the most recent few). */
   private readonly firstSeen = new Map<string, number>();
-  /** Bumped by every accepted observation; a read that began before a bump may be stale. */
-  private sequence = 0;
-  /**
-   * A version from a read or write that the watch has not delivered yet, and since when;
-   * `unanchored`: from a read sent while a watch from the current state was opening.
-   */
-  private aheadOfWatch: { resourceVersion: string; since: number; unanchored: boolean } | undefined;
-  /**
-   * The versions (the most recent few) a watch delivered that an unanchored answer made it drop
-   * (perhaps newer): a later answer of one of them is not ahead of the watch, which has passed it.
-   */
-  private readonly droppedUnanchored = new Set<string>();
-  /** A read is wanted to settle an unanchored answer (see the class comment). */
-  private readWantedValue = false;
-  /** How many watches from the current state have started. */
-  private currentStateWatches = 0;
-  /** A watch from the current state has started and is not established (nor ended) yet. */
-  private currentStatePending = false;
+  /** Which reads, write answers and watch events are stale (the first rule above). */
+  private readonly order: AnswerOrder;
   private claim: Claim | undefined;
   private highestEpoch = -1;
   private readonly own: OwnRecords;
@@ -166,6 +126,9 @@ export class LockObserver {
     private readonly listener: LockObserverListener,
   ) {
     this.own = new OwnRecords(identity);
+    this.order = new AnswerOrder(leaseDuration, clock, () => {
+      listener.readWanted();
+    });
   }
 
   get observation(): Observation | undefined {
@@ -174,18 +137,14 @@ export class LockObserver {
 
   /** Marks the start of a read (or write); pass the result to {@link LockObserver.readAnswer}. */
   beginRead(): ReadTicket {
-    return {
-      sequence: this.sequence,
-      currentStateWatches: this.currentStateWatches,
-      anchored: !this.currentStatePending,
-    };
+    return this.order.ticket();
   }
 
   /** A read's answer; dropped when something newer arrived while it was in flight. */
   readAnswer(snapshot: LockSnapshot | undefined, begun: ReadTicket): void {
     this.noteRecord(snapshot);
-    if (begun.sequence !== this.sequence && this.observationValue !== undefined) return;
-    this.accept(snapshot, 'outOfBand', undefined, this.anchored(begun));
+    if (!this.order.isCurrent(begun) && this.observationValue !== undefined) return;
+    this.accept(snapshot, 'outOfBand', undefined, this.order.anchored(begun));
   }
 
   /**
@@ -193,9 +152,7 @@ export class LockObserver {
    * was opening, and a different version from that watch, cannot be ordered; a read sent now can.
    */
   takeReadWanted(): boolean {
-    const wanted = this.readWantedValue;
-    this.readWantedValue = false;
-    return wanted;
+    return this.order.takeReadWanted();
   }
 
   /**
@@ -204,46 +161,17 @@ export class LockObserver {
    */
   writeAnswer(snapshot: LockSnapshot, begun?: ReadTicket): void {
     this.noteRecord(snapshot);
-    if (begun !== undefined && begun.sequence !== this.sequence) return;
+    if (begun !== undefined && !this.order.isCurrent(begun)) return;
     // A write's own version: a watch's different version is the state it replaced (or, from a writer
     // outside the protocol, a later one, which a leader's next renew finds).
     this.accept(snapshot, 'outOfBand');
-  }
-
-  /**
-   * Whether the watch's stream is known to start before the answer to a read sent at `begun`: no
-   * watch from the current state was opening when it was sent, nor has one started since, nor is
-   * one opening now.
-   */
-  private anchored(begun: ReadTicket): boolean {
-    if (this.currentStatePending) return false;
-    return begun.anchored && begun.currentStateWatches === this.currentStateWatches;
   }
 
   /** A watch event. */
   watchEvent(event: Exclude<LockWatchEvent, { type: 'bookmark' }>): void {
     if (event.type === 'changed') this.noteRecord(event.snapshot);
     const resourceVersion = event.type === 'changed' ? event.snapshot.resourceVersion : event.resourceVersion;
-    const ahead = this.aheadOfWatch;
-    if (ahead !== undefined) {
-      if (resourceVersion === ahead.resourceVersion) {
-        this.aheadOfWatch = undefined;
-        return;
-      }
-      if (this.clock.now() - ahead.since < this.leaseDuration) {
-        // Older than what we have; unless what we have is unanchored: then perhaps newer.
-        if (ahead.unanchored) {
-          this.droppedUnanchored.add(resourceVersion);
-          forgetOldest(this.droppedUnanchored);
-          if (!this.readWantedValue) {
-            this.readWantedValue = true;
-            this.listener.readWanted();
-          }
-        }
-        return;
-      }
-      this.aheadOfWatch = undefined;
-    }
+    if (this.order.dropsWatchEvent(resourceVersion)) return;
     this.accept(event.type === 'changed' ? event.snapshot : undefined, 'watch', resourceVersion);
   }
 
@@ -253,18 +181,12 @@ export class LockObserver {
    * delivers whatever happened in between; otherwise what happened since the last watch is unseen.
    */
   watchStarting(resourceVersion: string | undefined, resumed = false): void {
-    this.currentStatePending = resourceVersion === undefined;
-    if (resourceVersion === undefined) this.currentStateWatches++;
-    if (resumed && resourceVersion !== undefined) {
+    const continues = resumed && resourceVersion !== undefined;
+    this.order.watchStarting(resourceVersion, continues);
+    if (continues) {
       if (this.coverage === 'up') this.coverage = 'suspended';
     } else {
       this.watchGap();
-      // A new stream may deliver those versions again (it may start before them): an answer of one
-      // is ahead of it, as any answer.
-      this.droppedUnanchored.clear();
-    }
-    if (resourceVersion === undefined || resourceVersion === this.aheadOfWatch?.resourceVersion) {
-      this.aheadOfWatch = undefined;
     }
   }
 
@@ -276,7 +198,7 @@ export class LockObserver {
    */
   watchEstablished(fromCurrentState = false): void {
     this.coverage = 'up';
-    this.currentStatePending = false;
+    this.order.watchSettled();
     const observation = this.observationValue;
     if (!fromCurrentState || observation === undefined || observation.snapshot !== undefined) return;
     if (this.absenceUnbroken) return;
@@ -286,14 +208,14 @@ export class LockObserver {
     this.absenceVersion = undefined;
     const renewed: Observation = { snapshot: undefined, observedAt: now };
     this.observationValue = renewed;
-    this.sequence++;
+    this.order.accepted();
     this.listener.changed(renewed);
   }
 
   /** The open watch ended; it is resumed from where it was (see {@link LockObserver.watchStarting}). */
   watchEnded(): void {
     if (this.coverage === 'up') this.coverage = 'suspended';
-    this.currentStatePending = false; // it delivers nothing more; the next watch starts afresh
+    this.order.watchSettled(); // it delivers nothing more; the next watch starts afresh
   }
 
   /**
@@ -423,15 +345,9 @@ export class LockObserver {
     }
     const observation: Observation = { snapshot, observedAt };
     this.observationValue = observation;
-    this.sequence++;
+    this.order.accepted();
     if (source === 'outOfBand' && snapshot !== undefined) {
-      // Not ahead of the watch when the watch delivered that version already (dropped as perhaps
-      // older than an unanchored answer: this one settles it). Any of the versions it dropped: more
-      // than one may have come while the read that settles it was in flight, and the watch, having
-      // passed this one, never delivers it again (held ahead, it would hide every later event).
-      this.aheadOfWatch = this.droppedUnanchored.has(snapshot.resourceVersion)
-        ? undefined
-        : { resourceVersion: snapshot.resourceVersion, since: observedAt, unanchored: !anchored };
+      this.order.answerAccepted(snapshot.resourceVersion, observedAt, anchored);
     }
     const record = snapshot?.record;
     if (snapshot !== undefined) this.checkRecord(record);

@@ -24,7 +24,7 @@ function storedAs(stored: Date, written: Date): boolean {
 }
 
 /** Whether `stored` is `written` to the millisecond, with a fraction kept (see {@link OwnRecord.exact}). */
-function storedExactly(stored: Date, written: Date): boolean {
+export function storedExactly(stored: Date, written: Date): boolean {
   const at = stored.getTime();
   return at % 1000 !== 0 && at === written.getTime();
 }

@@ -11,6 +11,7 @@ import type { ConditionLog } from './condition-log.js';
 import type { LeadershipPublisher } from './leadership-publisher.js';
 import type { LeaseTimings } from './lease-timings.js';
 import type { LockObserver } from './lock-observer.js';
+import { isReleaseRecord, releaseRecord } from './release-record.js';
 import type { RequestRunner } from './request-runner.js';
 import type { Waiter } from './waiter.js';
 
@@ -336,7 +337,11 @@ export class TermKeeper {
     return { resourceVersion: current.resourceVersion }; // a holder without a valid duration: overwrite it
   }
 
-  /** Writes an empty holder, conditionally, retrying on conflict while the lock is still ours. */
+  /**
+   * Writes an empty holder, conditionally, retrying on conflict while the lock is still ours. The
+   * outcome is `released` only when a write was answered, or the lock is read back holding exactly
+   * one of the releases sent whose answer was lost (see {@link isReleaseRecord}); else `kept`.
+   */
   private async release(term: LeaseTerm): Promise<void> {
     const { description, timings, clock, requests, lock, observer, logger, identity, waiter } = this.options;
     // From here on we no longer claim the lock, and followers may act on the release at once.
@@ -344,16 +349,11 @@ export class TermKeeper {
     this.lastStop = 'kept';
     const giveUpAt = clock.now() + timings.renewDeadline;
     let resourceVersion = this.held?.resourceVersion;
+    /** Releases sent that may have landed without our knowing: their answer was lost. */
+    const unanswered: LeaderElectionRecord[] = [];
     while (resourceVersion !== undefined && clock.now() < giveUpAt) {
       const version: string = resourceVersion;
-      const wallNow = wallTime(this.options.clock);
-      const record: LeaderElectionRecord = {
-        holderIdentity: '',
-        leaseDurationSeconds: 1,
-        acquireTime: wallNow,
-        renewTime: wallNow,
-        leaseTransitions: term.epoch,
-      };
+      const record = releaseRecord(term.epoch, wallTime(this.options.clock));
       const begun = observer.beginRead();
       try {
         const snapshot = await requests.request(
@@ -368,10 +368,14 @@ export class TermKeeper {
         return;
       } catch (error: unknown) {
         if (!LeaderElectionError.is(error, 'lockConflict')) {
+          unanswered.push(record);
           requests.reportFailure('release', 'releasing the lease', error);
           await waiter.pause(Math.min(timings.retryPeriod, giveUpAt - clock.now()), []);
           continue;
         }
+        // A 409 to a write sent once: refused. To a write sent again (after an attempt that may have
+        // been applied): perhaps our own release in the way of the repeat.
+        if (error.resent) unanswered.push(record);
       }
       const readBegun = observer.beginRead();
       try {
@@ -382,6 +386,11 @@ export class TermKeeper {
           [],
         );
         observer.readAnswer(current, readBegun);
+        if (unanswered.some((sent) => isReleaseRecord(current?.record, sent))) {
+          this.lastStop = 'released';
+          logger.info({ lock: description, identity }, 'released the lease (its answer was lost; read back)');
+          return;
+        }
         resourceVersion = observer.isOwn(current?.record) ? current?.resourceVersion : undefined;
       } catch (error: unknown) {
         observer.readFailed();

@@ -17,7 +17,7 @@ export function informerMetrics(registry: Registry): InformerMetrics {
     metrics = {
       healthy: new Gauge({
         name: 'kubekit_informer_healthy',
-        help: '1 while the informer is synced and its last list or watch did not fail, else 0',
+        help: '1 while the informer is synced and not failing (no failed list or watch since the last list, established watch or event), else 0',
         labelNames: ['informer'],
         registers: [registry],
       }),

@@ -65,7 +65,11 @@ export interface InformerOptions<T extends KubeObject = KubeObject> extends Info
   readonly indexers?: Readonly<Record<string, IndexFunction<T>>>;
   /** Retry backoff after a failed list or watch. */
   readonly backoff?: BackoffOptions;
-  /** Consecutive watch failures after which the informer lists again instead of resuming. Default 3. */
+  /**
+   * Watch failures in a row after which the informer lists again instead of resuming. A watch that
+   * delivered an event (a bookmark counts) starts the count again, so only watches that fail
+   * before delivering anything add up. Default 3.
+   */
   readonly relistAfterFailures?: number;
   /** Time source. Default the system's monotonic clock. */
   readonly clock?: Clock;
@@ -105,7 +109,11 @@ export interface Informer<T extends KubeObject = KubeObject> extends Runnable, L
    * true`) for every object already cached, then live changes; it completes when the informer stops.
    */
   events(): Observable<InformerEvent<T>>;
-  /** True while synced and not failing (the last list or watch attempt did not end in an error). */
+  /**
+   * True while synced and not failing: false from a failed list or watch until the next list
+   * succeeds, a watch is established (the server answered it and its stream is open: no event
+   * needs to come) or a watch delivers an event.
+   */
   healthy(): boolean;
   /** Throws a `ReconcileError` (its `cause`: the last failure) when not {@link healthy}; for `/readyz`. */
   checkHealth(): void;

@@ -202,6 +202,8 @@ class SharedInformer<T extends KubeObject> implements Informer<T> {
 
   async #run(signal: AbortSignal): Promise<void> {
     let needList = true;
+    // Watch failures in a row: a watch that delivered anything (an event or a bookmark) made
+    // progress, so the count starts again from it.
     let watchFailures = 0;
     let lastWasExpired = false;
     // The first list asks for resourceVersion "0" (any), as client-go's reflector: kube-apiserver's
@@ -211,6 +213,7 @@ class SharedInformer<T extends KubeObject> implements Informer<T> {
     while (!signal.aborted) {
       let expired = false;
       let listing = false;
+      const attempt = { received: 0 };
       try {
         if (needList) {
           listing = true;
@@ -219,13 +222,15 @@ class SharedInformer<T extends KubeObject> implements Informer<T> {
           needList = false;
           watchFailures = 0;
         }
-        const received = await this.#watch(signal);
+        await this.#watch(signal, attempt);
         // The server ended the stream: resume from the last resourceVersion. A stream that ended
         // without a single event is retried after a backoff, so a server that closes at once
         // is not hammered.
-        if (received === 0) await this.#clock.sleep(this.#backoff.next(), signal);
+        if (attempt.received > 0) watchFailures = 0;
+        else await this.#clock.sleep(this.#backoff.next(), signal);
       } catch (error) {
         if (aborted(signal)) break;
+        if (attempt.received > 0) watchFailures = 0;
         this.#fail(error);
         expired = isExpired(error) || isGone(error) || (isTimeout(error) && KubeClientError.is(error, 'api'));
         if (expired && listing) listAny = false;
@@ -333,9 +338,13 @@ class SharedInformer<T extends KubeObject> implements Informer<T> {
     }
   }
 
-  /** Watches from the last resourceVersion until the server ends the stream; returns how many events came. */
-  async #watch(signal: AbortSignal): Promise<number> {
-    let received = 0;
+  /**
+   * Watches from the last resourceVersion until the server ends the stream, counting the events
+   * (bookmarks included) in `attempt.received`. The informer has recovered from a failure as soon
+   * as the server has answered the watch and its stream is open (a quiet kind may deliver nothing
+   * for a minute).
+   */
+  async #watch(signal: AbortSignal, attempt: { received: number }): Promise<void> {
     for await (const event of this.#client.watch<T>(this.#kindRef, {
       resourceVersion: this.#resourceVersion,
       allowWatchBookmarks: true,
@@ -343,10 +352,13 @@ class SharedInformer<T extends KubeObject> implements Informer<T> {
       labelSelector: this.scope.labelSelector,
       fieldSelector: this.scope.fieldSelector,
       inactivityTimeoutMs: this.#inactivityTimeoutMs,
+      onEstablished: () => {
+        this.#healthyAgain();
+      },
       signal,
     })) {
-      received += 1;
-      if (received === 1) this.#recovered();
+      attempt.received += 1;
+      if (attempt.received === 1) this.#recovered();
       const resourceVersion = event.object.metadata?.resourceVersion;
       switch (event.type) {
         case 'BOOKMARK':
@@ -374,7 +386,6 @@ class SharedInformer<T extends KubeObject> implements Informer<T> {
         this.#metrics.objects.set({ informer: this.#label }, this.#store.size);
       }
     }
-    return received;
   }
 
   async #resyncLoop(signal: AbortSignal): Promise<void> {
@@ -398,11 +409,21 @@ class SharedInformer<T extends KubeObject> implements Informer<T> {
     this.#metrics?.healthy.set({ informer: this.#label }, 0);
   }
 
+  /** A list or a watch event came: no longer failing, and the backoff starts again from its first delay. */
   #recovered(): void {
+    if (!this.#failing) return;
+    this.#healthyAgain();
+    this.#backoff.reset();
+  }
+
+  /**
+   * No longer failing (a list, an event, or a watch the server answered). The backoff is kept: a
+   * server that answers and then fails at once is still retried ever more slowly.
+   */
+  #healthyAgain(): void {
     if (!this.#failing) return;
     this.#failing = false;
     this.#failure = undefined;
-    this.#backoff.reset();
     if (this.#synced) this.#metrics?.healthy.set({ informer: this.#label }, 1);
   }
 }

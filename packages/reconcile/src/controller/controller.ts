@@ -38,6 +38,18 @@ export interface ControllerOptions {
   readonly logger?: Logger;
   /** Wait for every source to sync before the workers start (default true). */
   readonly waitForSync?: boolean;
+  /**
+   * controller-runtime's `UsePriorityQueue`: objects of an initial list or a resync are queued at
+   * `LOW_PRIORITY`, so live changes overtake them. Default true; false serves every request in
+   * arrival order.
+   */
+  readonly usePriorityQueue?: boolean;
+  /**
+   * Aging of the priority queue: a request that has waited this long (ms) is served before younger
+   * requests of any higher priority, so the initial list cannot starve under a constant flow of live
+   * changes. Default 10,000; `Infinity` for strict priority. Only with `usePriorityQueue`.
+   */
+  readonly priorityQueueMaxWaitMs?: number;
 }
 
 /** Options of {@link Controller.watch}. */

@@ -60,6 +60,7 @@ class DefaultController implements Controller {
   readonly #cache: Cache | undefined;
   readonly #workers: number;
   readonly #timeoutMs: number | undefined;
+  readonly #usePriority: boolean;
   readonly #options: ControllerOptions;
   readonly #clock: Clock;
   readonly #logger: Logger;
@@ -99,10 +100,24 @@ class DefaultController implements Controller {
         `controller ${this.name}: reconciler has no reconcile(request, signal, context) method (wrap a function with reconcilerFunc)`,
       );
     }
+    const maxWait = options.priorityQueueMaxWaitMs;
+    if (maxWait !== undefined && !(maxWait >= 0)) {
+      throw new ReconcileError(
+        'invalidArgument',
+        `controller ${this.name}: priorityQueueMaxWaitMs (${maxWait}) must be >= 0 ms (Infinity for strict priority)`,
+      );
+    }
+    if (maxWait !== undefined && options.usePriorityQueue === false) {
+      throw new ReconcileError(
+        'invalidArgument',
+        `controller ${this.name}: priorityQueueMaxWaitMs ages a priority queue; leave it out with usePriorityQueue false`,
+      );
+    }
     this.#reconciler = options.reconciler;
     this.#cache = options.cache;
     this.#workers = workers;
     this.#timeoutMs = timeout;
+    this.#usePriority = options.usePriorityQueue ?? true;
     this.#options = options;
     this.#clock = options.clock ?? systemClock;
     this.#logger = options.logger ?? quiet;
@@ -149,8 +164,11 @@ class DefaultController implements Controller {
     const queue = createWorkQueue({
       name: this.name,
       clock: this.#clock,
-      rateLimiter: this.#options.rateLimiter ?? defaultControllerRateLimiter(),
+      rateLimiter: this.#options.rateLimiter ?? defaultControllerRateLimiter(this.#clock),
       metrics: this.#options.metrics ?? null,
+      ...(this.#options.priorityQueueMaxWaitMs === undefined
+        ? {}
+        : { maxWaitMs: this.#options.priorityQueueMaxWaitMs }),
     });
     const run: Run = {
       queue,
@@ -203,7 +221,7 @@ class DefaultController implements Controller {
       watch.source.events(this.#cache).subscribe({
         next: (event: ObjectEvent) => {
           for (const predicate of watch.predicates) if (!predicate(event)) return;
-          const options = event.initial ? { priority: LOW_PRIORITY } : {};
+          const options = event.initial && this.#usePriority ? { priority: LOW_PRIORITY } : {};
           for (const request of watch.handler(event)) queue.add(requestKey(request), options);
         },
         error: (error: unknown) => {

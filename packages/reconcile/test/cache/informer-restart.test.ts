@@ -2,7 +2,8 @@ import { expect } from 'chai';
 import { createClient, type KubeObject } from '@kubekit/client';
 import { KubeConfig } from '@kubernetes/client-node';
 import { startEnvtest, type Envtest } from '@kubekit/envtest';
-import { createInformer } from '@kubekit/reconcile';
+import { createInformer, type InformerOptions } from '@kubekit/reconcile';
+import { Registry } from 'prom-client';
 import { eventually } from '../support/eventually.js';
 
 /** The server's kubeconfig, allowed over plain HTTP (client-node requires skipTLSVerify for it). */
@@ -52,7 +53,14 @@ describe('Informer across an API server restart with a fresh store', () => {
     await second?.stop();
   });
 
-  it('sees everything deleted and recreated: old objects deleted, same-named ones replaced, new ones added', async () => {
+  /**
+   * Runs an informer (with `options`) on a first server, restarts the server with a fresh store on
+   * the same address, and waits until the informer holds exactly the new server's objects. Returns
+   * the names of the deleted objects' events and how long the catch-up took after the restart (ms).
+   */
+  async function acrossRestart(
+    options: Partial<InformerOptions>,
+  ): Promise<{ deleted: string[]; tookMs: number }> {
     first = await startEnvtest({ insecure: true });
     const port = Number(new URL(first.url).port);
     await write(first, async (admin) => {
@@ -62,12 +70,7 @@ describe('Informer across an API server restart with a fresh store', () => {
       for (let i = 0; i < 30; i++) await admin.patch({ ...ref, name: 'old' }, { data: { i: String(i) } });
     });
     const client = createClient({ kubeConfig: plainHttp(first), metrics: null, rateLimit: false });
-    const informer = createInformer({
-      client,
-      ...ref,
-      inactivityTimeoutMs: 300,
-      backoff: { initialMs: 20, maxMs: 200 },
-    });
+    const informer = createInformer({ client, ...ref, backoff: { initialMs: 20, maxMs: 200 }, ...options });
     const deleted: string[] = [];
     const subscription = informer.events().subscribe((e) => {
       if (e.type === 'delete') deleted.push(e.object.metadata?.name ?? '');
@@ -80,10 +83,11 @@ describe('Informer across an API server restart with a fresh store', () => {
 
       await first.stop();
       first = undefined;
-      // kube-apiserver answers a watch from a resourceVersion it has not reached with 504 after
-      // 3 s, and the informer relists at once; envtest instead waits silently (and would send
-      // bookmarks meanwhile), so here the informer relists after repeated inactivity timeouts.
+      // The informer resumes its watch from a resourceVersion the new server has not reached:
+      // envtest, as kube-apiserver, answers that with 504 Timeout after about 3 s
+      // (futureResourceVersionWaitMs), and a 504 makes the informer list again.
       second = await startEnvtest({ insecure: true, port });
+      const restarted = performance.now();
       const env = second;
       await write(env, async (admin) => {
         for (const name of ['both', 'fresh'])
@@ -91,21 +95,49 @@ describe('Informer across an API server restart with a fresh store', () => {
       });
       const expected = await names(env);
 
-      await eventually(() => {
-        const cached = informer.list();
-        return (
-          cached.length === expected.size &&
-          cached.every((o: KubeObject) => expected.get(o.metadata?.name ?? '') === o.metadata?.uid)
-        );
-      }, "the cache holds exactly the new server's objects");
-      expect(deleted.sort()).to.deep.equal(['both', 'old']);
+      await eventually(
+        () => {
+          const cached = informer.list();
+          return (
+            cached.length === expected.size &&
+            cached.every((o: KubeObject) => expected.get(o.metadata?.name ?? '') === o.metadata?.uid)
+          );
+        },
+        "the cache holds exactly the new server's objects",
+        { timeoutMs: 15_000 },
+      );
+      const tookMs = performance.now() - restarted;
       expect(informer.get('default/both')?.metadata?.uid).not.to.equal(oldBoth?.metadata?.uid);
       await eventually(() => informer.healthy(), 'the informer is healthy');
+      return { deleted: deleted.sort(), tookMs };
     } finally {
       controller.abort();
       await running;
       subscription.unsubscribe();
       await client.close(false);
     }
+  }
+
+  it('sees everything deleted and recreated: old objects deleted, same-named ones replaced, new ones added', async () => {
+    // A short inactivity timeout: watch failures in a row (the server down, then silent) may
+    // relist it before the 504 comes; either way it must catch up.
+    const { deleted } = await acrossRestart({ inactivityTimeoutMs: 300 });
+    expect(deleted).to.deep.equal(['both', 'old']);
+  });
+
+  it('relists because of the 504 for a resourceVersion the new server has not reached, within seconds', async function () {
+    this.timeout(30_000);
+    // Neither repeated failures (relistAfterFailures) nor the inactivity timeout (default 120 s)
+    // can cause this relist: only the 504.
+    const metrics = new Registry();
+    const { deleted, tookMs } = await acrossRestart({ relistAfterFailures: 1_000_000, metrics });
+    expect(deleted).to.deep.equal(['both', 'old']);
+    const failures = await metrics.getSingleMetric('kubekit_informer_watch_failures_total')?.get();
+    const reasons = new Set(failures?.values.map((v) => v.labels['reason']));
+    expect([...reasons], 'the watch failed with a 504').to.include('api_504');
+    const relists = await metrics.getSingleMetric('kubekit_informer_relists_total')?.get();
+    expect(relists?.values.map((v) => v.value)).to.deep.equal([1]);
+    // The 504 comes after about 3 s; well before any other cause could act.
+    expect(tookMs, `caught up ${tookMs.toFixed(0)} ms after the restart`).to.be.below(10_000);
   });
 });

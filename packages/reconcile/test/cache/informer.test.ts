@@ -5,6 +5,7 @@ import { createClient } from '@kubekit/client';
 import { createInformer, OWNER_UID_INDEX, ReconcileError } from '@kubekit/reconcile';
 import { FakeClock } from '../support/fake-clock.js';
 import { eventually } from '../support/eventually.js';
+import { ConfigMapWriter } from '../support/config-map-writer.js';
 import { InformerFixture } from '../support/informer-fixture.js';
 
 describe('Informer', () => {
@@ -225,6 +226,48 @@ describe('Informer', () => {
       );
       await eventually(() => f.informer.list().length === 0, 'the object left the selection');
       expect(f.deleted()).to.deep.equal(['web']);
+    });
+
+    it('holds only the objects its field selector matches, in its list, its watch and its relists', async () => {
+      // Both exist before the informer lists.
+      const writer = new ConfigMapWriter(
+        createClient({ kubeConfig: env.kubeConfig, metrics: null }),
+        env.namespace,
+      );
+      await writer.create('a', { v: '1' });
+      await writer.create('b', { v: '1' });
+      await writer.admin.close(false);
+      const names = (): string[] =>
+        (fixture?.events ?? []).map((e) => `${e.type} ${e.object.metadata?.name ?? ''}`);
+      const f = start({ fieldSelector: 'metadata.name=a' });
+      expect(await f.informer.waitForSync()).to.equal(true);
+      expect(f.informer.list().map((o) => o.metadata?.name)).to.deep.equal(['a']);
+      // Changes to objects outside the selection come before a change to `a`: once that one has
+      // arrived, the watch (one ordered stream) would have delivered them.
+      await f.update('b', { v: '2' });
+      await f.create('c', { v: '1' });
+      await f.remove('b');
+      await f.update('a', { v: '2' });
+      await eventually(() => names().includes('update a'), 'the change to a arrived');
+      expect(names()).to.deep.equal(['add a', 'update a']);
+      expect(f.informer.list().map((o) => o.metadata?.name)).to.deep.equal(['a']);
+
+      // A relist (410 on resume) asks with the selector too: nothing appears, nothing is deleted.
+      env.faults.add({ verb: 'watch', resource: 'configmaps', error: { code: 410 }, times: 1 });
+      env.counters.reset();
+      env.faults.dropWatches({ verb: 'watch', resource: 'configmaps' });
+      await eventually(
+        () => env.counters.count({ verb: 'list', resource: 'configmaps' }) === 1,
+        'the informer relisted',
+      );
+      await eventually(() => f.informer.healthy(), 'the informer is healthy again');
+      await f.update('a', { v: '3' });
+      await eventually(
+        () => names().filter((n) => n === 'update a').length === 2,
+        'the next change to a arrived',
+      );
+      expect(names()).to.deep.equal(['add a', 'update a', 'update a']);
+      expect(f.informer.list().map((o) => o.metadata?.name)).to.deep.equal(['a']);
     });
   });
 

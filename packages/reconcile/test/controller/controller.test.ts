@@ -62,6 +62,9 @@ describe('Controller', () => {
         { name: 'ok', reconciler: idle, maxConcurrentReconciles: 1.5 },
         { name: 'ok', reconciler: idle, reconcileTimeoutMs: -1 },
         { name: 'ok', reconciler: {} as never },
+        { name: 'ok', reconciler: idle, priorityQueueMaxWaitMs: -1 },
+        { name: 'ok', reconciler: idle, priorityQueueMaxWaitMs: Number.NaN },
+        { name: 'ok', reconciler: idle, usePriorityQueue: false, priorityQueueMaxWaitMs: 5 },
       ]) {
         expect(
           ReconcileError.is(
@@ -174,6 +177,42 @@ describe('Controller', () => {
       expect(at[1]).to.equal(1_005); // the first backoff step: 5 ms
       const errors = await registry.getSingleMetric('controller_runtime_reconcile_errors_total')?.get();
       expect(errors?.values.find((v) => v.labels['controller'] === 'slow')?.value).to.equal(1);
+    });
+  });
+
+  describe('backoff', () => {
+    it('starts again at the base delay after a success (virtual time, default rate limiter)', async () => {
+      const clock = new FakeClock();
+      const channel = new Subject<KubeObject>();
+      // Fails 3 times, succeeds, then fails again.
+      const outcomes = [false, false, false, true, false];
+      const calls: number[] = [];
+      const controller = createController({
+        name: 'c',
+        clock,
+        reconciler: {
+          reconcile: () => {
+            const ok = outcomes[calls.length] ?? true;
+            calls.push(clock.now());
+            return ok ? Promise.resolve({}) : Promise.reject(new Error('not yet'));
+          },
+        },
+      });
+      controller.watch({ source: channelSource(channel) });
+      running = controller.start(stop.signal);
+      channel.next({ metadata: { namespace: 'ns', name: 'app' } });
+      await eventually(() => calls.length === 1, 'the first reconcile');
+      await eventually(() => calls.length === 4, 'three retries, the last succeeds', { clock, stepMs: 1 });
+      const gaps = (from: number, to: number): number[] =>
+        calls.slice(from + 1, to + 1).map((t, i) => t - (calls[from + i] ?? 0));
+      expect(gaps(0, 3), 'failures back off 5, 10, 20 ms').to.deep.equal([5, 10, 20]);
+      await clock.advance(1_000);
+      expect(calls, 'a success is not retried').to.have.length(4);
+      channel.next({ metadata: { namespace: 'ns', name: 'app' } });
+      await eventually(() => calls.length === 5, 'the next change is reconciled');
+      const failedAt = calls[4] ?? 0;
+      await eventually(() => calls.length === 6, 'its failure is retried', { clock, stepMs: 1 });
+      expect((calls[5] ?? 0) - failedAt, 'the backoff starts again at 5 ms, not 40').to.equal(5);
     });
   });
 
