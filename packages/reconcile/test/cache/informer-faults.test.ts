@@ -2,12 +2,15 @@
 // makes changes while the fault holds and asserts, once it is gone: no change missed (the cache
 // equals the server's list at the same resourceVersions), no object left stale (deletions made
 // meanwhile were delivered as deletes), no crash (the informer is still running and healthy).
+import diagnostics from 'node:diagnostics_channel';
+import { KubeConfig } from '@kubernetes/client-node';
 import { expect } from 'chai';
 import { useEnvtest } from '@kubekit/envtest/testing';
 import { Registry } from 'prom-client';
 import { FakeClock } from '../support/fake-clock.js';
 import { eventually } from '../support/eventually.js';
 import { InformerFixture } from '../support/informer-fixture.js';
+import { TcpFront } from '../support/tcp-front.js';
 
 describe('Informer under faults', () => {
   // Bookmarks every 100 ms, as kube-apiserver's every minute scaled down: a quiet watch stays alive.
@@ -22,22 +25,18 @@ describe('Informer under faults', () => {
   function start(
     options: ConstructorParameters<typeof InformerFixture>[3] = {},
     clientOptions: ConstructorParameters<typeof InformerFixture>[4] = {},
+    kubeConfig: KubeConfig = env.kubeConfigFor('informer'),
   ): InformerFixture {
-    fixture = new InformerFixture(
-      env.kubeConfigFor('informer'),
-      env.kubeConfig,
-      env.namespace,
-      options,
-      clientOptions,
-    );
+    fixture = new InformerFixture(kubeConfig, env.kubeConfig, env.namespace, options, clientOptions);
     return fixture;
   }
 
   async function seeded(
     options: ConstructorParameters<typeof InformerFixture>[3] = {},
     clientOptions = {},
+    kubeConfig?: KubeConfig,
   ): Promise<InformerFixture> {
-    const f = start(options, clientOptions);
+    const f = start(options, clientOptions, kubeConfig);
     for (const name of ['keep', 'change', 'gone']) await f.create(name, { v: '1' });
     await eventually(() => f.matchesServer(), 'the informer has the seed');
     return f;
@@ -195,6 +194,47 @@ describe('Informer under faults', () => {
     expect(f.informer.list(), 'it keeps serving the last good state').to.have.length(3);
     down.remove();
     await expectCaughtUp(f, { clock });
+  });
+
+  it('retries a server refusing connections (ECONNREFUSED) for 30 s with capped backoff (virtual time), then catches up', async () => {
+    const front = await TcpFront.open(env.url);
+    const original = env.kubeConfigFor('informer');
+    const throughFront = new KubeConfig();
+    throughFront.loadFromOptions({
+      clusters: original.clusters.map((cluster) => ({
+        ...cluster,
+        server: `https://127.0.0.1:${String(front.port)}`,
+      })),
+      users: original.users,
+      contexts: original.contexts,
+      currentContext: original.currentContext,
+    });
+    const refused: unknown[] = [];
+    const onConnectError = (message: unknown): void => {
+      const { error } = message as { error?: { code?: string } };
+      if (error?.code === 'ECONNREFUSED') refused.push(message);
+    };
+    diagnostics.subscribe('undici:client:connectError', onConnectError);
+    try {
+      const clock = new FakeClock();
+      const f = await seeded({ clock, backoff: {}, random: () => 0.5 }, { maxRetries: 0 }, throughFront);
+      await front.down();
+      await changeWhileAway(f);
+      for (let elapsed = 0; elapsed < 30_000; elapsed += 200) {
+        await clock.advance(200);
+        await new Promise((resolve) => setTimeout(resolve, 2));
+      }
+      // 800 ms × 1.5 doubling to 30 s: about six attempts in 30 s (a refused connection may be tried
+      // once more at once: nothing was sent).
+      expect(refused.length, 'connections refused').to.be.within(3, 16);
+      expect(f.informer.healthy()).to.equal(false);
+      expect(f.informer.list(), 'it keeps serving the last good state').to.have.length(3);
+      await front.up();
+      await expectCaughtUp(f, { clock });
+    } finally {
+      diagnostics.unsubscribe('undici:client:connectError', onConnectError);
+      await front.down();
+    }
   });
 
   it('waits as long as a 429 Retry-After asks before watching again (virtual time)', async () => {
