@@ -16,6 +16,7 @@ export {
   isInternalError,
   isInvalid,
   isMethodNotSupported,
+  isNotAcceptable,
   isNotFound,
   isRequestEntityTooLarge,
   isServerTimeout,
