@@ -1,6 +1,6 @@
 import { writeFileSync } from 'node:fs';
 import { expect } from 'chai';
-import { KubeClientError } from '@kubekit/client';
+import { KubeClientError, loadKubeConfig } from '@kubekit/client';
 import { TokenFile, tokenFileOf } from '#lib/transport/token-file.js';
 import { tempDir } from '../support/kube-configs.js';
 import { rejectionOf } from '../support/rejection.js';
@@ -46,5 +46,37 @@ describe('TokenFile', () => {
     ).to.equal('/t');
     expect(tokenFileOf({ name: 'b', tokenFile: '/u' } as never)).to.equal('/u');
     expect(tokenFileOf({ name: 'c', token: 'x' })).to.be.undefined;
+  });
+
+  it("loadKubeConfig records a token-file against the kubeconfig's folder, and fails with invalidArgument on a bad file", () => {
+    const dir = tempDir();
+    try {
+      writeFileSync(dir.file('token'), 't');
+      writeFileSync(
+        dir.file('config'),
+        [
+          'clusters: [{name: c, cluster: {server: "https://127.0.0.1:1"}}]',
+          'users: [{name: u, user: {token-file: token}}, {name: v, user: {token: x}}]',
+          'contexts: [{name: x, context: {cluster: c, user: u}}]',
+          'current-context: x',
+        ].join('\n'),
+      );
+      const kubeConfig = loadKubeConfig(dir.file('config'));
+      expect(tokenFileOf(kubeConfig.getUser('u'))).to.equal(dir.file('token'));
+      expect(kubeConfig.getUser('u')?.token).to.equal('t');
+      expect(tokenFileOf(kubeConfig.getUser('v'))).to.be.undefined;
+      writeFileSync(dir.file('bad'), 'users: [');
+      for (const file of [dir.file('bad'), dir.file('missing')]) {
+        let error: unknown;
+        try {
+          loadKubeConfig(file);
+        } catch (caught: unknown) {
+          error = caught;
+        }
+        expect(KubeClientError.is(error, 'invalidArgument'), String(error)).to.be.true;
+      }
+    } finally {
+      dir.remove();
+    }
   });
 });
