@@ -2,6 +2,32 @@ import { KubeClientError } from './kube-client-error.js';
 import type { Status } from './kube-client-error.js';
 
 /**
+ * The reasons apimachinery knows (its `knownReasons`): an error with one of these is judged by its
+ * reason alone; any other reason (`''`, envtest's `Unknown`, a reason of a newer server) by its code.
+ */
+const knownReasons = new Set([
+  'Unauthorized',
+  'Forbidden',
+  'NotFound',
+  'AlreadyExists',
+  'Conflict',
+  'Gone',
+  'Invalid',
+  'ServerTimeout',
+  'StoreReadError',
+  'Timeout',
+  'TooManyRequests',
+  'BadRequest',
+  'MethodNotAllowed',
+  'NotAcceptable',
+  'RequestEntityTooLarge',
+  'UnsupportedMediaType',
+  'InternalError',
+  'Expired',
+  'ServiceUnavailable',
+]);
+
+/**
  * The reason and code of an API error, as apimachinery's `reasonAndCodeForError`: undefined for
  * anything that is not a `KubeClientError` of kind `api`.
  */
@@ -10,95 +36,117 @@ function reasonAndCode(error: unknown): { reason: string; code: number | undefin
   return { reason: error.reason, code: error.code };
 }
 
-/** `reason`, or (when the server gave no reason) the HTTP code that stands for it. */
-function matches(error: unknown, reason: string, code: number | undefined): boolean {
+/** The reason alone, as apimachinery's `ReasonForError` (for the helpers that ignore the code). */
+function hasReason(error: unknown, reason: string): boolean {
+  return reasonAndCode(error)?.reason === reason;
+}
+
+/** `reason`, or `code` when the reason is not one apimachinery knows (its `IsX` functions). */
+function matches(error: unknown, reason: string, code: number): boolean {
   const found = reasonAndCode(error);
   if (found === undefined) return false;
   if (found.reason === reason) return true;
-  return found.reason === '' && code !== undefined && found.code === code;
+  return !knownReasons.has(found.reason) && found.code === code;
 }
 
-/** 404 NotFound: the object (or its namespace) does not exist. */
+/** `reason`, or `code` whatever the reason (apimachinery's older `IsTooManyRequests` and `IsRequestEntityTooLargeError`). */
+function matchesAnyReason(error: unknown, reason: string, code: number): boolean {
+  const found = reasonAndCode(error);
+  return found !== undefined && (found.reason === reason || found.code === code);
+}
+
+/** NotFound, or 404 with a reason apimachinery does not know: the object (or its namespace) does not exist. */
 export function isNotFound(error: unknown): boolean {
   return matches(error, 'NotFound', 404);
 }
 
-/** 409 AlreadyExists: a create found an object of that name. */
+/** AlreadyExists (409; the reason only): a create found an object of that name. */
 export function isAlreadyExists(error: unknown): boolean {
-  return matches(error, 'AlreadyExists', undefined);
+  return hasReason(error, 'AlreadyExists');
 }
 
-/** 409 Conflict: a stale resourceVersion, a failed precondition, or an apply conflict. */
+/** Conflict (or 409 with an unknown reason): a stale resourceVersion, a failed precondition, or an apply conflict. */
 export function isConflict(error: unknown): boolean {
   return matches(error, 'Conflict', 409);
 }
 
-/** 422 Invalid: the object failed validation (`causes` name the fields). */
+/** Invalid (or 422 with an unknown reason): the object failed validation (`causes` name the fields). */
 export function isInvalid(error: unknown): boolean {
   return matches(error, 'Invalid', 422);
 }
 
-/** 410 Expired: a watch or list from a resourceVersion older than the server keeps. Re-list. */
+/**
+ * Expired (410; the reason only, as apimachinery's `IsResourceExpired`): a watch or list from a
+ * resourceVersion older than the server keeps. Re-list.
+ */
 export function isExpired(error: unknown): boolean {
-  return matches(error, 'Expired', 410);
+  return hasReason(error, 'Expired');
 }
 
-/** 410 Gone. */
+/** Gone (or 410 with an unknown reason). */
 export function isGone(error: unknown): boolean {
   return matches(error, 'Gone', 410);
 }
 
-/** 429 TooManyRequests (see `retryAfter`). */
+/** TooManyRequests, or 429 whatever the reason (see `retryAfter`). */
 export function isTooManyRequests(error: unknown): boolean {
-  return matches(error, 'TooManyRequests', 429);
+  return matchesAnyReason(error, 'TooManyRequests', 429);
 }
 
-/** 403 Forbidden. */
+/** Forbidden (or 403 with an unknown reason). */
 export function isForbidden(error: unknown): boolean {
   return matches(error, 'Forbidden', 403);
 }
 
-/** 401 Unauthorized (after the client authenticated afresh once). */
+/** Unauthorized (or 401 with an unknown reason), after the client authenticated afresh once. */
 export function isUnauthorized(error: unknown): boolean {
   return matches(error, 'Unauthorized', 401);
 }
 
-/** 504 Timeout: the server could not finish the request in time. */
+/**
+ * Timeout (or 504 with an unknown reason): the server could not finish the request in time, e.g.
+ * a watch from a resourceVersion the server has not reached (ResourceVersionTooLarge).
+ */
 export function isTimeout(error: unknown): boolean {
   return matches(error, 'Timeout', 504);
 }
 
-/** ServerTimeout (500): the server could not finish the request in time; it may be retried. */
+/** ServerTimeout (the reason only; no code stands for it): the request may be retried. */
 export function isServerTimeout(error: unknown): boolean {
-  return matches(error, 'ServerTimeout', undefined);
+  return hasReason(error, 'ServerTimeout');
 }
 
-/** 400 BadRequest. */
+/** BadRequest (or 400 with an unknown reason). */
 export function isBadRequest(error: unknown): boolean {
   return matches(error, 'BadRequest', 400);
 }
 
-/** 405 MethodNotAllowed. */
+/** MethodNotAllowed (or 405 with an unknown reason). */
 export function isMethodNotSupported(error: unknown): boolean {
   return matches(error, 'MethodNotAllowed', 405);
 }
 
-/** 413 RequestEntityTooLarge. */
-export function isRequestEntityTooLarge(error: unknown): boolean {
-  return matches(error, 'RequestEntityTooLarge', 413);
+/** NotAcceptable (or 406 with an unknown reason): the server cannot answer in the `Accept`ed form. */
+export function isNotAcceptable(error: unknown): boolean {
+  return matches(error, 'NotAcceptable', 406);
 }
 
-/** 415 UnsupportedMediaType (e.g. a strategic merge patch of a custom resource). */
+/** RequestEntityTooLarge, or 413 whatever the reason. */
+export function isRequestEntityTooLarge(error: unknown): boolean {
+  return matchesAnyReason(error, 'RequestEntityTooLarge', 413);
+}
+
+/** UnsupportedMediaType (or 415 with an unknown reason), e.g. a strategic merge patch of a custom resource. */
 export function isUnsupportedMediaType(error: unknown): boolean {
   return matches(error, 'UnsupportedMediaType', 415);
 }
 
-/** 500 InternalError. */
+/** InternalError (or 500 with an unknown reason). */
 export function isInternalError(error: unknown): boolean {
   return matches(error, 'InternalError', 500);
 }
 
-/** 503 ServiceUnavailable. */
+/** ServiceUnavailable (or 503 with an unknown reason). */
 export function isServiceUnavailable(error: unknown): boolean {
   return matches(error, 'ServiceUnavailable', 503);
 }

@@ -16,6 +16,7 @@ export {
   isInternalError,
   isInvalid,
   isMethodNotSupported,
+  isNotAcceptable,
   isNotFound,
   isRequestEntityTooLarge,
   isServerTimeout,
@@ -62,3 +63,4 @@ export type { WatchEvent, WatchEventType } from './watch/watch-event.js';
 export { readWatchEvents } from './watch/read-watch-events.js';
 export type { ReadWatchOptions, WatchBody } from './watch/read-watch-events.js';
 export { clientNodeConfiguration } from './client-node-configuration.js';
+export { loadKubeConfig } from './load-kube-config.js';

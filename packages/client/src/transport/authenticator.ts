@@ -2,6 +2,8 @@ import type * as https from 'node:https';
 import type { KubeConfig } from '@kubernetes/client-node';
 import type { Clock } from '../clock.js';
 import { KubeClientError } from '../kube-client-error.js';
+import { TokenFile, tokenFileOf } from './token-file.js';
+import type { TokenRead } from './token-file.js';
 
 /** TLS material of one authentication; a change of any field means new connections. */
 export interface TlsMaterial {
@@ -65,15 +67,26 @@ export interface AuthenticatorOptions {
  * longer than `timeoutMs` fails with kind `authTimeout` (the plugin is left to finish on its own
  * and its result is dropped); a failure is not kept; {@link invalidate} drops the kept one (on a
  * 401).
+ *
+ * A token from a file (the in-cluster service account's, a kubeconfig `token-file` recorded by
+ * `loadKubeConfig`) is read here rather than taken from client-node, which keeps an in-cluster token
+ * for 60 s whatever the server says and reads a kubeconfig's `token-file` only once, at load. As
+ * client-go's cached file token source: read again once a minute, and at once after the server
+ * refused it (a 401: the file may have been rotated).
  */
 export class Authenticator {
   private kept: Credentials | undefined;
   private pending: Promise<Credentials> | undefined;
+  private readonly tokenFile: TokenFile;
+  /** The token-file read each authentication used, to forget it when the server refuses it. */
+  private readonly tokenReads = new WeakMap<Credentials, TokenRead>();
 
   constructor(
     private readonly kubeConfig: KubeConfig,
     private readonly options: AuthenticatorOptions,
-  ) {}
+  ) {
+    this.tokenFile = new TokenFile(options.clock);
+  }
 
   /**
    * The credentials for the next request: the kept ones while under `cacheMs` old, else afresh.
@@ -93,9 +106,20 @@ export class Authenticator {
     return kept !== undefined && this.options.clock.now() - kept.at < this.options.cacheMs ? kept : undefined;
   }
 
-  /** Stops keeping `credentials` (the server refused them); the next request authenticates afresh. */
+  /**
+   * Stops keeping `credentials` (the server refused them), and forgets the token-file read they
+   * carried: the next request authenticates afresh and reads the token file again.
+   */
   invalidate(credentials: Credentials): void {
-    if (this.kept === credentials) this.kept = undefined;
+    const read = this.tokenReads.get(credentials);
+    if (read !== undefined) this.tokenFile.reset(read);
+    const kept = this.kept;
+    if (
+      kept === credentials ||
+      (read !== undefined && kept !== undefined && this.tokenReads.get(kept) === read)
+    ) {
+      this.kept = undefined;
+    }
   }
 
   private async authenticateWithTimeout(): Promise<Credentials> {
@@ -152,6 +176,9 @@ export class Authenticator {
     if (typeof options.auth === 'string') {
       headers['Authorization'] = `Basic ${Buffer.from(options.auth).toString('base64')}`;
     }
+    const tokenFile = tokenFileOf(kubeConfig.getCurrentUser());
+    const tokenRead = tokenFile === undefined ? undefined : await this.tokenFile.read(tokenFile);
+    if (tokenRead !== undefined) headers['Authorization'] = `Bearer ${tokenRead.token}`;
     const tls: Record<string, unknown> = {};
     for (const field of tlsFields) {
       if (options[field] !== undefined) tls[field] = options[field];
@@ -168,7 +195,7 @@ export class Authenticator {
         },
       );
     }
-    return {
+    const credentials: Credentials = {
       key: JSON.stringify([cluster.name, kubeConfig.getCurrentUser()?.name ?? '']),
       origin: url.origin,
       basePath: url.pathname.replace(/\/+$/, ''),
@@ -178,6 +205,8 @@ export class Authenticator {
       proxyUrl: cluster.proxyUrl === undefined || cluster.proxyUrl === '' ? undefined : cluster.proxyUrl,
       at: this.options.clock.now(),
     };
+    if (tokenRead !== undefined) this.tokenReads.set(credentials, tokenRead);
+    return credentials;
   }
 }
 

@@ -10,12 +10,25 @@ export interface ProxyEnvironment {
   readonly noProxy: string;
 }
 
-/** Reads the proxy variables of `env` (lower case first, as curl and Go's `httpproxy`). */
+/** The first of `names` set to a non-empty value in `env`, else `''`. */
+function firstSet(env: Readonly<Record<string, string | undefined>>, ...names: string[]): string {
+  for (const name of names) {
+    const value = env[name];
+    if (value !== undefined && value !== '') return value;
+  }
+  return '';
+}
+
+/**
+ * Reads the proxy variables of `env` as Go's `httpproxy.FromEnvironment` (which client-go's
+ * transport uses): upper case first (`HTTPS_PROXY` before `https_proxy`), an empty variable as
+ * unset.
+ */
 export function proxyEnvironment(env: Readonly<Record<string, string | undefined>>): ProxyEnvironment {
   return {
-    httpsProxy: env['https_proxy'] ?? env['HTTPS_PROXY'] ?? '',
-    httpProxy: env['http_proxy'] ?? env['HTTP_PROXY'] ?? '',
-    noProxy: env['no_proxy'] ?? env['NO_PROXY'] ?? '',
+    httpsProxy: firstSet(env, 'HTTPS_PROXY', 'https_proxy'),
+    httpProxy: firstSet(env, 'HTTP_PROXY', 'http_proxy'),
+    noProxy: firstSet(env, 'NO_PROXY', 'no_proxy'),
   };
 }
 

@@ -11,6 +11,7 @@ import {
   isInternalError,
   isInvalid,
   isMethodNotSupported,
+  isNotAcceptable,
   isNotFound,
   isRequestEntityTooLarge,
   isServerTimeout,
@@ -36,6 +37,7 @@ const helpers = {
   isInternalError,
   isInvalid,
   isMethodNotSupported,
+  isNotAcceptable,
   isNotFound,
   isRequestEntityTooLarge,
   isServerTimeout,
@@ -55,7 +57,8 @@ function matching(error: unknown): string[] {
 
 for (const protocol of PROTOCOLS) {
   describe(`API errors from envtest over ${protocol} (integration)`, function () {
-    const env = useEnvtestOver(protocol);
+    // A watch from a resourceVersion not reached yet ends after 200 ms instead of 3 s.
+    const env = useEnvtestOver(protocol, { futureResourceVersionWaitMs: 200 });
     let client: KubeClient;
 
     beforeEach(() => {
@@ -192,6 +195,47 @@ for (const protocol of PROTOCOLS) {
       })();
       await expectOnly(paging, 'isExpired', 410);
       expect(names).to.deep.equal(['a']);
+    });
+
+    it('406 NotAcceptable: a list asked for as PartialObjectMetadata instead of PartialObjectMetadataList', async () => {
+      await client.create(cm('a'));
+      await expectOnly(
+        client.transport.json({
+          method: 'GET',
+          path: `/api/v1/namespaces/${env.namespace}/configmaps`,
+          accept: 'application/json;as=PartialObjectMetadata;g=meta.k8s.io;v=v1',
+        }),
+        'isNotAcceptable',
+        406,
+      );
+    });
+
+    it('502 with reason Unknown matches no helper (apimachinery judges an unknown reason by its code)', async () => {
+      env.faults.add({ verb: 'get', resource: 'configmaps', error: { code: 502 }, times: 1 });
+      const error = await rejectionOf(client.get(cmRef('a')));
+      expect(KubeClientError.is(error, 'api'), String(error)).to.be.true;
+      expect((error as KubeClientError).code).to.equal(502);
+      expect((error as KubeClientError).reason).to.equal('Unknown');
+      expect(matching(error)).to.deep.equal([]);
+    });
+
+    it('504 Timeout ERROR event of a watch from a resourceVersion not reached yet (ResourceVersionTooLarge), retryAfter 1', async () => {
+      const created = await client.create(cm('a'));
+      const future = String(Number(created.metadata?.resourceVersion) + 1_000_000);
+      const watch = client.watch(
+        { apiVersion: 'v1', kind: 'ConfigMap', namespace: env.namespace },
+        { resourceVersion: future },
+      );
+      const error = await expectOnly(
+        (async () => {
+          for await (const event of watch) throw new Error(`unexpected ${event.type}`);
+        })(),
+        'isTimeout',
+        504,
+      );
+      expect(error.reason).to.equal('Timeout');
+      expect(error.retryAfter).to.equal(1);
+      expect(error.causes.map((c) => c.reason)).to.deep.equal(['ResourceVersionTooLarge']);
     });
 
     it('leaves errors that are not API errors alone', () => {

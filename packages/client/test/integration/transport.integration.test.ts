@@ -4,7 +4,7 @@ import sinon from 'sinon';
 import { expect } from 'chai';
 import { Registry } from 'prom-client';
 import type { ConfigMap } from 'kubernetes-types/core/v1.js';
-import { isTooManyRequests, isUnauthorized, KubeClientError } from '@kubekit/client';
+import { isForbidden, isTooManyRequests, isUnauthorized, KubeClientError } from '@kubekit/client';
 import { selfSigned } from '../support/certificates.js';
 import { clusterOf, execPlugin, kubeConfigWith, tempDir, tokenOf } from '../support/kube-configs.js';
 import type { TempDir } from '../support/kube-configs.js';
@@ -58,6 +58,17 @@ for (const protocol of PROTOCOLS) {
         expect(lines(plugin.runs)).to.equal(3);
         await c.transport.json({ method: 'GET', path: '/api/v1/namespaces/default' });
         expect(lines(plugin.runs)).to.equal(3);
+      });
+
+      it("impersonates the kubeconfig user's `as` (the server authorizes the impersonated user)", async () => {
+        const kubeConfig = kubeConfigWith(clusterOf(env.kubeConfig), {
+          name: 'impersonating',
+          token: tokenOf(env.kubeConfig),
+          impersonateUser: 'nobody-in-particular',
+        });
+        const error = await rejectionOf(client({ kubeConfig }).get(cmRef('a')));
+        expect(isForbidden(error), String(error)).to.be.true;
+        expect((error as KubeClientError).message).to.include('nobody-in-particular');
       });
 
       it('fails with authTimeout when an exec plugin hangs, and does not keep the failure', async () => {
@@ -216,6 +227,18 @@ for (const protocol of PROTOCOLS) {
         expect(await registry.metrics()).to.include(
           `rest_client_requests_total{code="200",method="GET",host="${host}"}`,
         );
+      });
+      it('counts an attempt that got no answer (a partitioned POST) with code="<error>"', async () => {
+        const registry = new Registry();
+        const c = client({ metrics: registry });
+        await c.mapper.mapping('v1', 'ConfigMap');
+        env.faults.add({ verb: 'create', resource: 'configmaps', partition: true, times: 1 });
+        const error = await rejectionOf(c.create(cm('cut')));
+        expect(KubeClientError.is(error, 'network'), String(error)).to.be.true;
+        const text = await registry.metrics();
+        const host = new URL(env.url).host;
+        expect(text).to.include(`rest_client_requests_total{code="<error>",method="POST",host="${host}"} 1`);
+        expect(text).to.include(`rest_client_request_duration_seconds_count{verb="POST",host="${host}"} 1`);
       });
     });
 
