@@ -1,7 +1,8 @@
 // Initial sync of an informer over 10,000 ConfigMaps (about 200 bytes of data each) on envtest (a
 // child process): @kubekit/reconcile's informer beside client-node 2.0.1's `makeInformer` on the
-// same server in the same run. Figures: time from start to synced (median of 5, alternating), and
-// the live heap the synced cache holds per object (after full GCs, median of 3). Our informer's
+// same server in the same run. Figures: time from start to synced (median of 9 rounds, which
+// informer goes first alternating), and the live heap the synced cache holds per object (after
+// full GCs, median of the same rounds). Our informer's
 // first list asks for resourceVersion "0" with a limit, as client-go's reflector does: a watch cache
 // (kube-apiserver's, envtest's store) answers it from memory in one piece. Then the same on
 // ConfigMaps that carry `metadata.managedFields` (one kubectl-apply entry, as objects written by
@@ -10,10 +11,12 @@
 import { CoreV1Api, makeInformer, type KubeConfig } from '@kubernetes/client-node';
 import { createClient, type KubeClient, type KubeObject } from '@kubekit/client';
 import { createInformer } from '@kubekit/reconcile';
-import { median, reportFigure, startEnvtestProcess } from '@kubekit/envtest/bench';
+import { median, reportFigure, spread, startEnvtestProcess } from '@kubekit/envtest/bench';
 import { liveHeap } from './support/live-heap.js';
 
 const COUNT = Number(process.env['KUBEKIT_BENCH_CONFIGMAPS'] ?? '10000');
+/** Rounds of each informer (their order alternating); the figures are medians. */
+const ROUNDS = 9;
 
 function managedFields(i: number): NonNullable<NonNullable<KubeObject['metadata']>['managedFields']> {
   return [
@@ -129,20 +132,25 @@ try {
     const theirs = { ms: [] as number[], heap: [] as number[] };
     await measure(() => kubekitInformer(client, namespace));
     await measure(() => clientNodeInformer(env.kubeConfig, namespace));
-    for (let round = 0; round < 5; round++) {
-      const a = await measure(() => clientNodeInformer(env.kubeConfig, namespace));
-      theirs.ms.push(a.ms);
-      theirs.heap.push(a.heap);
-      const b = await measure(() => kubekitInformer(client, namespace));
-      ours.ms.push(b.ms);
-      ours.heap.push(b.heap);
+    for (let round = 0; round < ROUNDS; round++) {
+      // Which informer goes first alternates, so that neither always meets the other's garbage.
+      const order = round % 2 === 0 ? ['theirs', 'ours'] : ['ours', 'theirs'];
+      for (const who of order) {
+        const sample =
+          who === 'theirs'
+            ? await measure(() => clientNodeInformer(env.kubeConfig, namespace))
+            : await measure(() => kubekitInformer(client, namespace));
+        const into = who === 'theirs' ? theirs : ours;
+        into.ms.push(sample.ms);
+        into.heap.push(sample.heap);
+      }
     }
     const ms = { ours: median(ours.ms), theirs: median(theirs.ms) };
     const kb = { ours: median(ours.heap) / COUNT / 1024, theirs: median(theirs.heap) / COUNT / 1024 };
     console.log(
-      `sync ${String(COUNT)} ConfigMaps${label}: client-node makeInformer ${String(r(ms.theirs))} ms, ` +
-        `${kb.theirs.toFixed(2)} KB/object; @kubekit/reconcile ${String(r(ms.ours))} ms ` +
-        `(${(ms.ours / ms.theirs).toFixed(2)}× its time), ${kb.ours.toFixed(2)} KB/object`,
+      `sync ${String(COUNT)} ConfigMaps${label}: client-node makeInformer ${String(r(ms.theirs))} ms ` +
+        `(${spread(theirs.ms)}), ${kb.theirs.toFixed(2)} KB/object; @kubekit/reconcile ${String(r(ms.ours))} ms ` +
+        `(${spread(ours.ms)}; ${(ms.ours / ms.theirs).toFixed(2)}× its time), ${kb.ours.toFixed(2)} KB/object`,
     );
     reportFigure({
       name: `reconcile/informer-sync-10000-configmaps${label}/time`,
