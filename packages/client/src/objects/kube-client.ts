@@ -516,6 +516,7 @@ export class KubeClient implements ObjectClient {
       signal: options?.signal,
       timeoutMs: options?.timeoutMs,
       idempotent: options?.idempotent,
+      beforeSend: options?.beforeSend,
       ...(peek === undefined ? {} : { peek }),
     })) as T;
   }

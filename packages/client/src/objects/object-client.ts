@@ -8,6 +8,12 @@ export interface CallOptions {
   readonly signal?: AbortSignal | undefined;
   /** Deadline of the call in ms, overriding the client's `requestTimeoutMs`; 0 for none. */
   readonly timeoutMs?: number | undefined;
+  /**
+   * Called right before each attempt of the request is sent (after any wait of the client: rate
+   * limit, authentication, a retry's wait); a throw fails the call with that error and sends
+   * nothing more. For a guard that must hold when the request leaves, e.g. a term of leadership.
+   */
+  readonly beforeSend?: (() => void) | undefined;
 }
 
 /** Options of calls that write. */

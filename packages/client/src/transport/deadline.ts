@@ -1,6 +1,7 @@
 /** The timer functions as they were when this module loaded: a deadline runs in real time. */
 const realSetTimeout = globalThis.setTimeout;
 const realClearTimeout = globalThis.clearTimeout;
+const realNow = performance.now.bind(performance);
 
 /** The longest delay `setTimeout` takes. */
 const maxTimerMs = 2_147_483_647;
@@ -19,12 +20,15 @@ export class Deadline {
   private combined: AbortSignal | undefined;
   private listener: ((reason: unknown) => void) | undefined;
   private relayed = false;
+  /** When the deadline passes (`performance.now()` as it was at load), whether or not its timer has run. */
+  private readonly endsAt: number;
 
   /** `timeoutMs` 0 (or less) for no deadline. */
   constructor(
     readonly caller: AbortSignal | undefined,
     timeoutMs: number,
   ) {
+    this.endsAt = timeoutMs > 0 ? realNow() + timeoutMs : Infinity;
     if (timeoutMs > 0) {
       this.timer = realSetTimeout(
         () => {
@@ -37,6 +41,10 @@ export class Deadline {
 
   /** True once the caller's signal aborted or the deadline passed (a method: read afresh each time). */
   isAborted(): boolean {
+    // Its timer may run late (a stalled event loop runs due timers in order, and a wait that ended
+    // before the deadline may resume after it): the time itself decides.
+    if (this.expiredReason === undefined && this.timer !== undefined && realNow() >= this.endsAt)
+      this.expire();
     return this.expiredReason !== undefined || this.caller?.aborted === true;
   }
 
@@ -92,6 +100,7 @@ export class Deadline {
   };
 
   private expire(): void {
+    if (this.timer !== undefined) realClearTimeout(this.timer);
     this.timer = undefined;
     this.expiredReason = new DOMException('The operation was aborted due to timeout', 'TimeoutError');
     this.controller?.abort(this.expiredReason);

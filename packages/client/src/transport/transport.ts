@@ -85,6 +85,12 @@ export interface TransportRequest {
    */
   readonly idempotent?: boolean | undefined;
   /**
+   * Called right before each attempt is sent: after the rate limiter's wait, authentication and a
+   * retry's wait, which may have lasted long. A throw fails the request with that error, and that
+   * attempt is not sent (e.g. a write fenced by a term of leadership that has ended meanwhile).
+   */
+  readonly beforeSend?: (() => void) | undefined;
+  /**
    * Sees the start of a 2xx answer's body while the rest is still arriving (not for `stream`):
    * called with the text received so far after each chunk, until it returns true or the first
    * 64 KiB have been seen (a throw counts as true). Lets a caller act on the head of a large
@@ -392,6 +398,9 @@ export class Transport {
         });
       }
       const credentials = this.auth.current() ?? (await this.auth.get(deadline.signal()));
+      // What was waited for above (the rate limiter, credentials, a retry's wait) may have ended late.
+      if (deadline.isAborted()) throw this.failure(undefined, request, deadline);
+      request.beforeSend?.();
       const started = this.metrics === undefined ? 0 : this.clock.now();
       let response: R;
       try {

@@ -30,6 +30,22 @@ describe('Deadline', () => {
     late.end();
   });
 
+  it('is aborted once its time has passed, even before its timer has run (a stalled event loop)', () => {
+    const deadline = new Deadline(undefined, 20);
+    const signal = deadline.signal();
+    const heard: unknown[] = [];
+    deadline.onAbort((reason) => heard.push(reason));
+    const until = performance.now() + 40;
+    while (performance.now() < until) {
+      // the event loop is busy: the deadline's timer cannot run
+    }
+    expect(deadline.isAborted()).to.equal(true);
+    expect(deadline.reason).to.be.instanceOf(DOMException).with.property('name', 'TimeoutError');
+    expect(heard).to.deep.equal([deadline.reason]);
+    expect(signal?.aborted).to.equal(true);
+    deadline.end();
+  });
+
   it("ends with the caller's reason when the caller aborts, telling the listener once", () => {
     const caller = new AbortController();
     const deadline = new Deadline(caller.signal, 60_000);
