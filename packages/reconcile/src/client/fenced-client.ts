@@ -34,9 +34,11 @@ export interface FenceOptions {
 
 /**
  * The cached client as seen from one term of leadership: its writes are sent only while `term`
- * is valid with at least `minRemainingMs` left, abort when the term ends (or `signal` aborts), and
- * time out no later than the term's `remainingMs()` at sending; a refused write throws a
- * `ReconcileError` `fenced` without sending anything. Reads go to the cache as before. Without a
+ * is valid with at least `minRemainingMs` left — checked when the write is made and again right
+ * before each attempt leaves the client (after its rate limiter's wait, authentication or a
+ * retry's wait) —, abort when the term ends (or `signal` aborts), and time out no later than the
+ * term's `remainingMs()` (a term without an end keeps the client's timeout); a refused write
+ * throws a `ReconcileError` `fenced` without sending anything. Reads go to the cache as before. Without a
  * term (a runnable that is not leader-gated) every write is refused.
  *
  * This bounds what a reconciler can do after its term, whatever it forgets to check: a write is
@@ -127,12 +129,8 @@ class FencedClient implements CachedClient {
     // The wrapped client is shared: the view has nothing of its own to close.
   }
 
-  /** Sends `write` with the term's signal and deadline, or throws `fenced` without sending it. */
-  private async fence<O extends CallOptions, R>(
-    verb: string,
-    options: O | undefined,
-    write: (options: O) => Promise<R>,
-  ): Promise<R> {
+  /** Throws `fenced` unless the term is valid with at least `minRemainingMs` left. */
+  private check(verb: string): LeadershipTerm {
     const { term } = this;
     if (term === undefined) {
       throw new ReconcileError('fenced', `${verb} not sent: no term of leadership to fence it by`);
@@ -145,12 +143,39 @@ class FencedClient implements CachedClient {
           (this.minRemainingMs > 0 ? ` (at least ${String(this.minRemainingMs)} needed)` : ''),
       );
     }
+    return term;
+  }
+
+  /**
+   * Sends `write` with the term's signal and deadline, checking the term again right before each
+   * attempt leaves (the client may have waited meanwhile: its rate limiter, authentication, a
+   * retry's wait), or throws `fenced` without sending it.
+   */
+  private async fence<O extends CallOptions, R>(
+    verb: string,
+    options: O | undefined,
+    write: (options: O) => Promise<R>,
+  ): Promise<R> {
+    const term = this.check(verb);
+    const left = term.remainingMs();
     const signals = [options?.signal, this.signal, term.signal].filter(
       (signal): signal is AbortSignal => signal !== undefined,
     );
-    // A timeoutMs of 0 means none: the term's time left bounds it then.
-    const asked = options?.timeoutMs === undefined || options.timeoutMs === 0 ? Infinity : options.timeoutMs;
-    const timeoutMs = Math.max(1, Math.floor(Math.min(asked, left)));
-    return write({ ...options, signal: AbortSignal.any(signals), timeoutMs } as O);
+    const callerGuard = options?.beforeSend;
+    const beforeSend = (): void => {
+      this.check(verb);
+      callerGuard?.();
+    };
+    // A term without an end (leader-for-life, no leader election) leaves the client's timeout as
+    // it is; otherwise the write times out no later than the term's time left.
+    const asked = options?.timeoutMs;
+    const bounded = asked !== undefined && Number.isFinite(asked) && asked > 0 ? asked : Infinity;
+    const timeoutMs = Number.isFinite(left) ? Math.max(1, Math.floor(Math.min(bounded, left))) : asked;
+    return write({
+      ...options,
+      signal: AbortSignal.any(signals),
+      beforeSend,
+      ...(timeoutMs === undefined ? {} : { timeoutMs }),
+    } as O);
   }
 }

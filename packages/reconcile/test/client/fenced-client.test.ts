@@ -1,7 +1,15 @@
 import { expect } from 'chai';
-import { KubeClientError } from '@kubekit/client';
+import diagnostics from 'node:diagnostics_channel';
+import { createClient, KubeClientError } from '@kubekit/client';
 import { useEnvtest } from '@kubekit/envtest/testing';
-import { fencedClient, ReconcileError, type CachedClient, type LeadershipTerm } from '@kubekit/reconcile';
+import {
+  createCache,
+  createCachedClient,
+  fencedClient,
+  ReconcileError,
+  type CachedClient,
+  type LeadershipTerm,
+} from '@kubekit/reconcile';
 import type { ConfigMap } from 'kubernetes-types/core/v1.js';
 import { useCachedClient } from '../support/cached-client-fixture.js';
 import { eventually } from '../support/eventually.js';
@@ -145,6 +153,74 @@ describe('fencedClient', function () {
     await eventually(() => creates() === 2, 'the second create reached the server');
     reconcile.abort(new Error('reconcile stopped'));
     expect(KubeClientError.is(await other, 'aborted'), 'signal').to.equal(true);
+  });
+
+  it('checks the term again when the write leaves: a wait inside the client that ends late sends nothing', async () => {
+    // A client whose bucket makes the write wait; the event loop then stalls past the term's end,
+    // and the wait's timer runs before the term's own (as timers due together run in order).
+    const client = createClient({
+      kubeConfig: env.kubeConfig,
+      metrics: null,
+      rateLimit: { qps: 50, burst: 1 },
+    });
+    const sent: number[] = [];
+    const onSend = (message: unknown): void => {
+      if ((message as { request: { method: string } }).request.method === 'POST')
+        sent.push(performance.now());
+    };
+    diagnostics.subscribe('undici:client:sendHeaders', onSend);
+    try {
+      const view = createCachedClient({ cache: createCache({ client }), client });
+      await client.list({ ...configMaps, namespace: env.namespace }); // mapping known, the one token spent
+      const validUntil = performance.now() + 60;
+      const ended = new AbortController();
+      setTimeout(() => {
+        ended.abort(new Error('renewDeadline passed'));
+      }, 60);
+      const term = testTerm(60);
+      Object.assign(term, {
+        signal: ended.signal,
+        remainingMs: () => (ended.signal.aborted ? 0 : Math.max(0, validUntil - performance.now())),
+        isValid: () => !ended.signal.aborted && performance.now() < validUntil,
+      });
+      setTimeout(() => {
+        const until = performance.now() + 300;
+        while (performance.now() < until) {
+          // a long GC pause or a CPU-bound reconcile
+        }
+      }, 5);
+      const error = await fencedClient(view, term)
+        .create(configMap('late'))
+        .catch((e: unknown) => e);
+      expect(ReconcileError.is(error, 'fenced') || KubeClientError.is(error), String(error)).to.equal(true);
+      expect(sent, 'no POST left after the term').to.deep.equal([]);
+      expect(creates()).to.equal(0);
+    } finally {
+      diagnostics.unsubscribe('undici:client:sendHeaders', onSend);
+      await client.close(false);
+    }
+  });
+
+  it("keeps the client's own timeout under a term without an end", async () => {
+    const client = createClient({
+      kubeConfig: env.kubeConfig,
+      metrics: null,
+      rateLimit: false,
+      requestTimeoutMs: 300,
+    });
+    try {
+      const view = createCachedClient({ cache: createCache({ client }), client });
+      env.faults.add({ verb: 'create', resource: 'configmaps', hang: true });
+      const endless = testTerm(Infinity);
+      const started = performance.now();
+      const error = await fencedClient(view, endless)
+        .create(configMap('endless'))
+        .catch((e: unknown) => e);
+      expect(KubeClientError.is(error, 'timeout'), String(error)).to.equal(true);
+      expect(performance.now() - started).to.be.below(5_000);
+    } finally {
+      await client.close(false);
+    }
   });
 
   it('rejects a negative or non-finite minRemainingMs with a typed error', () => {
