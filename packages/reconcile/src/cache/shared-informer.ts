@@ -411,9 +411,10 @@ class SharedInformer<T extends KubeObject> implements Informer<T> {
 
   /** A list or a watch event came: no longer failing, and the backoff starts again from its first delay. */
   #recovered(): void {
+    // Always: an established watch may have made the informer healthy already, before any event.
+    this.#backoff.reset();
     if (!this.#failing) return;
     this.#healthyAgain();
-    this.#backoff.reset();
   }
 
   /**

@@ -1,0 +1,43 @@
+import { expect } from 'chai';
+import { systemClock, type Clock } from '@kubekit/client';
+import { useEnvtest } from '@kubekit/envtest/testing';
+import { eventually } from '../support/eventually.js';
+import { InformerFixture } from '../support/informer-fixture.js';
+
+describe('Informer backoff across watches that delivered events (envtest)', function () {
+  this.timeout(60_000);
+  const env = useEnvtest({ users: ['informer'], bookmarkIntervalMs: 100 });
+
+  it('waits only the first delay before resuming each watch cut after it delivered events', async () => {
+    const sleeps: number[] = [];
+    const clock: Clock = {
+      now: () => systemClock.now(),
+      sleep: (ms, signal) => {
+        sleeps.push(Math.round(ms));
+        return systemClock.sleep(ms, signal);
+      },
+    };
+    const f = new InformerFixture(env.kubeConfigFor('informer'), env.kubeConfig, env.namespace, {
+      clock,
+      backoff: { initialMs: 50, maxMs: 5_000, jitter: 0 },
+    });
+    try {
+      await f.create('seed', { v: '1' });
+      await eventually(() => f.matchesServer(), 'seeded');
+      for (let round = 1; round <= 5; round++) {
+        await eventually(
+          () => env.faults.cutWatchesMidEvent({ user: 'informer', resource: 'configmaps' }) === 1,
+          'watching again',
+          { timeoutMs: 20_000 },
+        );
+        await f.update('seed', { v: String(round + 1) }); // this event is cut in half
+        await eventually(() => f.matchesServer(), `round ${String(round)} caught up`, { timeoutMs: 20_000 });
+      }
+      // Each watch delivered events before its cut (the bookmarks and the seed's changes), so the
+      // backoff starts again from its first delay every time; it does not double.
+      expect(sleeps).to.deep.equal([50, 50, 50, 50, 50]);
+    } finally {
+      await f.stop();
+    }
+  });
+});
