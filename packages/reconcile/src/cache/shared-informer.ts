@@ -340,7 +340,7 @@ class SharedInformer<T extends KubeObject> implements Informer<T> {
 
   /**
    * Watches from the last resourceVersion until the server ends the stream, counting the events
-   * (bookmarks included) in `attempt.received`. The informer has recovered from a failure as soon
+   * applied (bookmarks included) in `attempt.received`. The informer has recovered from a failure as soon
    * as the server has answered the watch and its stream is open (a quiet kind may deliver nothing
    * for a minute).
    */
@@ -357,8 +357,6 @@ class SharedInformer<T extends KubeObject> implements Informer<T> {
       },
       signal,
     })) {
-      attempt.received += 1;
-      if (attempt.received === 1) this.#recovered();
       const resourceVersion = event.object.metadata?.resourceVersion;
       switch (event.type) {
         case 'BOOKMARK':
@@ -385,6 +383,9 @@ class SharedInformer<T extends KubeObject> implements Informer<T> {
       if (this.#metrics !== null && event.type !== 'BOOKMARK') {
         this.#metrics.objects.set({ informer: this.#label }, this.#store.size);
       }
+      // Counted once applied: an event that cannot be (a transform that throws on it) is not progress.
+      attempt.received += 1;
+      if (attempt.received === 1) this.#recovered();
     }
   }
 

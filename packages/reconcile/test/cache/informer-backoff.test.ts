@@ -40,4 +40,38 @@ describe('Informer backoff across watches that delivered events (envtest)', func
       await f.stop();
     }
   });
+
+  it('backs off ever longer from a watch whose first event cannot be applied (a transform that throws on it)', async () => {
+    const sleeps: number[] = [];
+    const clock: Clock = {
+      now: () => systemClock.now(),
+      sleep: (ms, signal) => {
+        sleeps.push(Math.round(ms));
+        return systemClock.sleep(ms, signal);
+      },
+    };
+    let poisoned = false;
+    const f = new InformerFixture(env.kubeConfigFor('informer'), env.kubeConfig, env.namespace, {
+      clock,
+      backoff: { initialMs: 50, maxMs: 5_000, jitter: 0 },
+      transform: (object) => {
+        if (poisoned && object.metadata?.name === 'poison')
+          throw new Error('the transform refuses this object');
+        return object;
+      },
+    });
+    try {
+      await f.create('seed', { v: '1' });
+      await eventually(() => f.matchesServer(), 'seeded');
+      sleeps.length = 0;
+      poisoned = true;
+      await f.create('poison', { v: '1' });
+      await eventually(() => sleeps.length >= 5, 'five retries', { timeoutMs: 20_000 });
+      // Each watch resumes at the event it cannot apply: that is no progress, so the delays grow.
+      expect(sleeps.slice(0, 5)).to.deep.equal([50, 100, 200, 400, 800]);
+      expect(f.informer.healthy()).to.equal(false);
+    } finally {
+      await f.stop();
+    }
+  });
 });
