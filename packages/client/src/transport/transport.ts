@@ -302,9 +302,10 @@ export class Transport {
         });
       }
       const credentials = this.auth.current() ?? (await this.auth.get(deadline.signal()));
-      // What was waited for above (the rate limiter, credentials, a retry's wait) may have ended late.
-      if (deadline.isAborted()) throw this.failure(undefined, request, deadline);
+      // What was waited for above (the rate limiter, credentials, a retry's wait) may have ended
+      // late: the caller's guard first (its reason says more than a timeout), then the deadline.
       request.beforeSend?.();
+      if (deadline.isAborted()) throw this.failure(undefined, request, deadline);
       const started = this.metrics === undefined ? 0 : this.clock.now();
       let response: R;
       try {
