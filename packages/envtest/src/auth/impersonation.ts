@@ -1,5 +1,5 @@
 import { ApiError } from '../api/api-error.js';
-import { forbiddenMessage } from './rbac-authorizer.js';
+import { forbiddenError } from './rbac-authorizer.js';
 import type { RbacAuthorizer, ResourceAttributes } from './rbac-authorizer.js';
 import type { Identity } from './token-authenticator.js';
 
@@ -89,11 +89,7 @@ export function impersonate(
   }
   for (const { attributes } of requests) {
     if (!authorizer.authorize(identity, attributes).allowed) {
-      throw new ApiError(403, 'Forbidden', forbiddenMessage(identity, attributes), {
-        name: attributes.name ?? '',
-        ...(attributes.group ? { group: attributes.group } : {}),
-        kind: attributes.resource,
-      });
+      throw forbiddenError(identity, attributes);
     }
   }
   const groups: string[] =

@@ -1,3 +1,4 @@
+import { ApiError } from '../api/api-error.js';
 import { clusterRoleBindings, clusterRoles, roleBindings, roles } from '../api/cluster-resources.js';
 import { isRecord } from '../api/kube-object.js';
 import type { KubeObject } from '../api/kube-object.js';
@@ -124,4 +125,13 @@ export function forbiddenMessage(identity: Identity, request: ResourceAttributes
   const scope =
     request.namespace === undefined ? 'at the cluster scope' : `in the namespace "${request.namespace}"`;
   return `${target} is forbidden: User "${identity.username}" cannot ${request.verb} resource "${resource}" in API group "${request.group}" ${scope}`;
+}
+
+/** The 403 Forbidden kube-apiserver answers to a request RBAC does not allow, details included. */
+export function forbiddenError(identity: Identity, request: ResourceAttributes): ApiError {
+  return new ApiError(403, 'Forbidden', forbiddenMessage(identity, request), {
+    ...(request.name === undefined ? {} : { name: request.name }),
+    ...(request.group ? { group: request.group } : {}),
+    kind: request.resource,
+  });
 }

@@ -4,7 +4,7 @@ import { ApiError } from '../api/api-error.js';
 import { selfSubjectAccessReviews, serviceaccounts } from '../api/builtin-resources.js';
 import { formatTime, isRecord } from '../api/kube-object.js';
 import type { ObjectService } from '../api/object-service.js';
-import { forbiddenMessage } from '../auth/rbac-authorizer.js';
+import { forbiddenError } from '../auth/rbac-authorizer.js';
 import type { RbacAuthorizer, ResourceAttributes } from '../auth/rbac-authorizer.js';
 import type { Identity, TokenAuthenticator } from '../auth/token-authenticator.js';
 import type { Verb } from '../envtest.js';
@@ -42,11 +42,7 @@ export function authorize(
     ...(info.name === undefined ? {} : { name: info.name }),
   };
   if (authorizer.authorize(identity, request).allowed) return;
-  throw new ApiError(403, 'Forbidden', forbiddenMessage(identity, request), {
-    ...(info.name === undefined ? {} : { name: info.name }),
-    ...(info.group ? { group: info.group } : {}),
-    kind: info.plural,
-  });
+  throw forbiddenError(identity, request);
 }
 
 function text(value: unknown): string {
