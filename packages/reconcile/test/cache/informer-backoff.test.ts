@@ -4,19 +4,24 @@ import { useEnvtest } from '@kubekit/envtest/testing';
 import { eventually } from '../support/eventually.js';
 import { InformerFixture } from '../support/informer-fixture.js';
 
+/** The system clock, recording every wait asked of it (rounded, in ms) in `sleeps`. */
+function recording(sleeps: number[]): Clock {
+  return {
+    now: () => systemClock.now(),
+    sleep: (ms, signal) => {
+      sleeps.push(Math.round(ms));
+      return systemClock.sleep(ms, signal);
+    },
+  };
+}
+
 describe('Informer backoff across watches that delivered events (envtest)', function () {
   this.timeout(60_000);
   const env = useEnvtest({ users: ['informer'], bookmarkIntervalMs: 100 });
 
   it('waits only the first delay before resuming each watch cut after it delivered events', async () => {
     const sleeps: number[] = [];
-    const clock: Clock = {
-      now: () => systemClock.now(),
-      sleep: (ms, signal) => {
-        sleeps.push(Math.round(ms));
-        return systemClock.sleep(ms, signal);
-      },
-    };
+    const clock = recording(sleeps);
     const f = new InformerFixture(env.kubeConfigFor('informer'), env.kubeConfig, env.namespace, {
       clock,
       backoff: { initialMs: 50, maxMs: 5_000, jitter: 0 },
@@ -43,13 +48,7 @@ describe('Informer backoff across watches that delivered events (envtest)', func
 
   it('backs off ever longer from a watch whose first event cannot be applied (a transform that throws on it)', async () => {
     const sleeps: number[] = [];
-    const clock: Clock = {
-      now: () => systemClock.now(),
-      sleep: (ms, signal) => {
-        sleeps.push(Math.round(ms));
-        return systemClock.sleep(ms, signal);
-      },
-    };
+    const clock = recording(sleeps);
     let poisoned = false;
     const f = new InformerFixture(env.kubeConfigFor('informer'), env.kubeConfig, env.namespace, {
       clock,
